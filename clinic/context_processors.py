@@ -1,0 +1,27 @@
+from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from .models import Role
+
+
+def _nav_for(role: str) -> list[tuple[str, str]]:
+    items = {
+        Role.PATIENT: [(_("My course"), "scheduling:patient_home")],
+        Role.PROVIDER: [(_("My referrals"), "intake:provider_home")],
+        Role.COORDINATOR: [(_("Call queue"), "intake:queue")],
+        Role.CLINICIAN: [(_("Today"), "scheduling:clinician_home")],
+        Role.ADMIN: [(_("Overview"), "clinic:admin_home"), (_("Settings"), "admin:index")],
+    }
+    return [(label, reverse(name)) for label, name in items.get(role, [])]
+
+
+def navigation(request) -> dict:
+    user = getattr(request, "user", None)
+    nav = _nav_for(user.role) if user is not None and user.is_authenticated else []
+    return {
+        "nav_items": nav,
+        "current_path": request.path,
+        "clinic_name": settings.CLINIC_NAME,
+        "clinic_phone": settings.CLINIC_PHONE,
+    }

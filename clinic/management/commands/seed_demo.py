@@ -1,0 +1,78 @@
+"""Demo data for a newcomer's first look. Safe to run any number of times: every row is found by
+a natural key and updated, never duplicated."""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from clinic.models import Role, User
+from scheduling.models import Chair, Location
+
+DEMO_PASSWORD = "demo-pass-2026"
+
+LOCATIONS = [
+    {
+        "slug": "boston",
+        "name": "Boston · Back Bay",
+        "time_zone": "America/New_York",
+        "address_line": "200 Clarendon Street, Suite 400",
+        "city": "Boston",
+        "state": "MA",
+        "zip_code": "02116",
+        "phone": "+16175550100",
+        "chairs": 4,
+    },
+    {
+        "slug": "pasadena",
+        "name": "Pasadena · Lake Avenue",
+        "time_zone": "America/Los_Angeles",
+        "address_line": "350 South Lake Avenue",
+        "city": "Pasadena",
+        "state": "CA",
+        "zip_code": "91101",
+        "phone": "+16265550100",
+        "chairs": 3,
+    },
+]
+
+USERS = [
+    ("admin@clinic.example", Role.ADMIN, "Alex", "Admin", {"is_staff": True, "is_superuser": True}),
+    ("coordinator@clinic.example", Role.COORDINATOR, "Casey", "Coordinator", {}),
+    ("nurse@clinic.example", Role.CLINICIAN, "Nora", "Nightingale", {}),
+    ("doctor@clinic.example", Role.CLINICIAN, "Dev", "Patel", {}),
+    ("provider@neuro.example", Role.PROVIDER, "Priya", "Raman", {}),
+    ("patient@mail.example", Role.PATIENT, "Maria", "Lopez", {"phone": "+16175550142"}),
+]
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the demo clinic: locations, chairs and one user of each role."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        for spec in LOCATIONS:
+            spec = dict(spec)
+            chairs = spec.pop("chairs")
+            location, _ = Location.objects.update_or_create(slug=spec.pop("slug"), defaults=spec)
+            for n in range(1, chairs + 1):
+                Chair.objects.update_or_create(
+                    location=location, name=f"Chair {n}", defaults={"is_active": True}
+                )
+
+        for email, role, first, last, extra in USERS:
+            user, _ = User.objects.update_or_create(
+                email=email,
+                defaults={
+                    "role": role,
+                    "first_name": first,
+                    "last_name": last,
+                    "is_active": True,
+                    **extra,
+                },
+            )
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+
+        self.stdout.write(self.style.SUCCESS("Demo data is ready. Sign in with any of these:"))
+        width = max(len(email) for email, *_ in USERS)
+        for email, role, *_ in USERS:
+            self.stdout.write(f"  {Role(role).label:<20} {email:<{width}}  {DEMO_PASSWORD}")

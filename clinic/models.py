@@ -1,0 +1,102 @@
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Role(models.TextChoices):
+    PATIENT = "patient", _("Patient")
+    PROVIDER = "provider", _("Referring provider")
+    COORDINATOR = "coordinator", _("Coordinator")
+    CLINICIAN = "clinician", _("Clinician")
+    ADMIN = "admin", _("Clinic admin")
+
+
+STAFF_ROLES = frozenset({Role.COORDINATOR, Role.CLINICIAN, Role.ADMIN})
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra):
+        email = self.normalize_email(email).lower() if email else None
+        user = self.model(email=email, **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email=None, password=None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.update(is_staff=True, is_superuser=True, role=Role.ADMIN)
+        return self._create_user(email, password, **extra)
+
+    def get_by_natural_key(self, username):
+        return self.get(email__iexact=username)
+
+
+class User(AbstractUser):
+    """Everyone who signs in. Patients may have no e-mail (referrals only require a mobile phone),
+    so a user signs in with either; at least one of the two is always present."""
+
+    username = None
+    email = models.EmailField(_("e-mail"), unique=True, null=True, blank=True)
+    phone = PhoneNumberField(_("mobile phone"), unique=True, null=True, blank=True)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    preferred_language = models.CharField(
+        _("preferred language"),
+        max_length=5,
+        choices=[("en", "English"), ("es", "Español")],
+        default="en",
+    )
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="user_role_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(email__isnull=False) | models.Q(phone__isnull=False),
+                name="user_has_email_or_phone",
+            ),
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email or str(self.phone)
+
+    @property
+    def is_clinic_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+
+class WorkerHeartbeat(models.Model):
+    """Written by a periodic task so that /healthz can tell whether beat and a worker run."""
+
+    beat_at = models.DateTimeField(default=timezone.now, db_index=True)
+    hostname = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-beat_at"]
+        get_latest_by = "beat_at"
+
+    def __str__(self) -> str:
+        return f"{self.hostname} at {self.beat_at:%Y-%m-%d %H:%M:%S %Z}"

@@ -1,0 +1,29 @@
+import os
+
+from .base import *  # noqa: F403
+from .base import REDIS_URL, env
+
+# Playwright runs an event loop in the test thread; the ORM calls it makes through live_server
+# fixtures are still synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+DEBUG = False
+SECRET_KEY = "test-only-key"
+ALLOWED_HOSTS = ["*"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Tests talk to the real Redis, on a database number of their own so that a developer's running
+# worker never picks up a task enqueued by a test (and runs it against the wrong database).
+REDIS_URL = env("TEST_REDIS_URL", default=REDIS_URL.rsplit("/", 1)[0] + "/9")
+CELERY_BROKER_URL = REDIS_URL
+CELERY_BEAT_SCHEDULE = {}
+PRIVATE_STORAGE_ROOT = BASE_DIR / "var" / "test-private"  # noqa: F405
+
+# Served straight from the source folders; no collectstatic in development or tests.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True

@@ -1,0 +1,45 @@
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from .health import service_checks
+from .models import Role, WorkerHeartbeat
+from .permissions import role_required
+
+ROLE_HOMES = {
+    Role.PATIENT: "scheduling:patient_home",
+    Role.PROVIDER: "intake:provider_home",
+    Role.COORDINATOR: "intake:queue",
+    Role.CLINICIAN: "scheduling:clinician_home",
+    Role.ADMIN: "clinic:admin_home",
+}
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect(ROLE_HOMES[request.user.role])
+
+
+@role_required(Role.ADMIN)
+def admin_home(request: HttpRequest) -> HttpResponse:
+    last_beat = WorkerHeartbeat.objects.order_by("-beat_at").first()
+    return render(request, "clinic/admin_home.html", {"last_beat": last_beat})
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For load balancers and monitoring: 200 only when PostgreSQL and Redis both answer."""
+    checks = service_checks()
+    failing = [name for name, ok in checks.items() if not ok]
+    body = {
+        "status": "ok" if not failing else "unavailable",
+        "checks": {name: "ok" if ok else "unreachable" for name, ok in checks.items()},
+    }
+    if failing:
+        body["failing"] = failing
+    elif (beat := WorkerHeartbeat.objects.order_by("-beat_at").first()) is not None:
+        body["last_worker_heartbeat"] = beat.beat_at.isoformat()
+    return JsonResponse(body, status=503 if failing else 200)
