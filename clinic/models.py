@@ -4,6 +4,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
+from timezone_field import TimeZoneField
 
 
 class TimeStampedModel(models.Model):
@@ -100,3 +101,28 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hostname} at {self.beat_at:%Y-%m-%d %H:%M:%S %Z}"
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    OTHER = "other", _("Other / not listed")
+    UNKNOWN = "unknown", _("Prefers not to say")
+
+
+class PatientProfile(TimeStampedModel):
+    """What the clinic keeps about a patient beyond the sign-in; created at intake."""
+
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="patient_profile")
+    date_of_birth = models.DateField(_("date of birth"))
+    sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices)
+    zip_code = models.CharField(_("ZIP code"), max_length=10)
+    time_zone = TimeZoneField(_("time zone"), use_pytz=False)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(sex__in=Sex.values), name="patient_sex_valid")
+        ]
+
+    def __str__(self) -> str:
+        return str(self.user)
