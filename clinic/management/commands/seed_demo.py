@@ -47,6 +47,9 @@ USERS = [
 class Command(BaseCommand):
     help = "Create or refresh the demo clinic: locations, chairs and one user of each role."
 
+    def feature_seeders(self):
+        return []
+
     @transaction.atomic
     def handle(self, *args, **options):
         for spec in LOCATIONS:
@@ -71,6 +74,10 @@ class Command(BaseCommand):
             )
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
+
+        # Each feature seeds its own demo rows, in the order the features build on each other.
+        for seed in self.feature_seeders():
+            seed(self.stdout)
 
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Sign in with any of these:"))
         width = max(len(email) for email, *_ in USERS)
