@@ -1,10 +1,27 @@
 from django.urls import path
 
-from . import views
+from . import api, views
 
 app_name = "intake"
 
 urlpatterns = [
     path("provider/", views.provider_home, name="provider_home"),
+    path("provider/signup/", views.provider_signup, name="provider_signup"),
+    path("provider/account/", views.provider_account, name="provider_account"),
+    path("provider/account/keys/<int:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
+    path("provider/referrals/new/", views.referral_create, name="referral_create"),
+    path(
+        "provider/referrals/<str:reference>/submitted/",
+        views.referral_submitted,
+        name="referral_submitted",
+    ),
+    path("referrals/<str:reference>/", views.referral_detail, name="referral_detail"),
+    path("referrals/attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
     path("intake/queue/", views.queue, name="queue"),
+    path("api/v1/referrals", api.ReferralCreateView.as_view(), name="api_referral_create"),
+    path(
+        "api/v1/referrals/<str:reference>",
+        api.ReferralDetailView.as_view(),
+        name="api_referral_detail",
+    ),
 ]

@@ -7,7 +7,12 @@ from tests.factories.users import PASSWORD, UserFactory
 @pytest.fixture
 def make_user(db):
     def make(role: Role = Role.PATIENT, **kwargs):
-        return UserFactory(role=role, **kwargs)
+        user = UserFactory(role=role, **kwargs)
+        if role == Role.PROVIDER:
+            from tests.factories.intake import ProviderFactory
+
+            ProviderFactory(user=user)
+        return user
 
     return make
 

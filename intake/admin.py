@@ -1,0 +1,82 @@
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .models import (
+    ApiToken,
+    IntakeCase,
+    PossibleDuplicate,
+    Referral,
+    ReferralAttachment,
+    ReferralStatusChange,
+    ReferringProvider,
+)
+
+
+@admin.register(ReferringProvider)
+class ReferringProviderAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "npi", "practice_name", "verified_at"]
+    list_filter = [("verified_at", admin.EmptyFieldListFilter)]
+    search_fields = ["user__first_name", "user__last_name", "user__email", "npi", "practice_name"]
+    readonly_fields = ["verified_at", "verified_by"]
+    actions = ["approve"]
+
+    @admin.action(description=_("Approve (verify) the selected providers"))
+    def approve(self, request, queryset):
+        count = services.providers_verify(providers=queryset, verified_by=request.user)
+        self.message_user(
+            request, _("%(n)d provider(s) verified.") % {"n": count}, messages.SUCCESS
+        )
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class HistoryInline(ReadOnlyInline):
+    model = ReferralStatusChange
+
+
+class AttachmentInline(ReadOnlyInline):
+    model = ReferralAttachment
+    fields = ["original_name", "content_type", "size", "uploaded_at"]
+
+
+@admin.register(Referral)
+class ReferralAdmin(admin.ModelAdmin):
+    """Referrals change through the portal's pages (which keep the history); here they are read."""
+
+    list_display = [
+        "reference",
+        "status",
+        "urgency",
+        "provider",
+        "preferred_location",
+        "created_at",
+    ]
+    list_filter = ["status", "urgency", "preferred_location"]
+    search_fields = ["reference"]
+    inlines = [HistoryInline, AttachmentInline]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["name", "provider", "prefix", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["provider", "name", "prefix", "key_hash", "last_used_at"]
+
+
+admin.site.register(IntakeCase)
+admin.site.register(PossibleDuplicate)

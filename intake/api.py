@@ -1,0 +1,266 @@
+"""JSON API for EHRs: POST /api/v1/referrals and GET /api/v1/referrals/{reference}.
+
+Validation is the referral form's (ReferralForm); the serializers here describe the JSON for the
+OpenAPI schema and shape the answers."""
+
+import base64
+import binascii
+import hashlib
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import authentication, exceptions, permissions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from clinic.errors import ApplicationError
+from clinic.models import Role
+
+from . import selectors, services
+from .clinical import DIAGNOSIS_CHOICES, Contraindication, Language, Preventive, Urgency
+from .forms import ReferralForm
+from .models import ApiToken, Referral
+from .validators import MAX_ATTACHMENT_BYTES
+
+
+class ApiTokenAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Bearer <key>` with a key from the provider's account page."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode(errors="ignore").split()
+        if not header or header[0] not in (self.keyword, "Token"):
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed("Send 'Authorization: Bearer <key>'.")
+        key_hash = hashlib.sha256(header[1].encode()).hexdigest()
+        token = (
+            ApiToken.objects.select_related("provider__user")
+            .filter(key_hash=key_hash, revoked_at__isnull=True)
+            .first()
+        )
+        if token is None or not token.provider.user.is_active:
+            raise exceptions.AuthenticationFailed("This API key is not valid or was revoked.")
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        return token.provider.user, token
+
+    def authenticate_header(self, request):
+        return self.keyword
+
+
+class IsReferringProvider(permissions.BasePermission):
+    message = "Only referring providers may use this API."
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_authenticated and user.role == Role.PROVIDER)
+
+
+class AttachmentIn(serializers.Serializer):
+    filename = serializers.CharField()
+    content_base64 = serializers.CharField(help_text="The file's bytes, base64-encoded.")
+
+
+class ReferralIn(serializers.Serializer):
+    """The request body. Dates are YYYY-MM-DD; phones in any US format or E.164."""
+
+    patient_first_name = serializers.CharField()
+    patient_last_name = serializers.CharField()
+    date_of_birth = serializers.DateField()
+    sex = serializers.ChoiceField(choices=["female", "male", "other", "unknown"])
+    mobile_phone = serializers.CharField()
+    email = serializers.EmailField(required=False)
+    preferred_language = serializers.ChoiceField(choices=Language.choices, default="en")
+    zip_code = serializers.CharField()
+    preferred_location = serializers.CharField(help_text="Location slug, e.g. 'boston'.")
+    contact_consent = serializers.BooleanField(help_text="Must be true.")
+    diagnosis_code = serializers.ChoiceField(choices=DIAGNOSIS_CHOICES)
+    headache_days_per_month = serializers.IntegerField(min_value=0, max_value=31)
+    years_with_migraine = serializers.IntegerField(min_value=0, max_value=100)
+    preventives_tried = serializers.ListField(
+        child=serializers.ChoiceField(choices=Preventive.choices), required=False
+    )
+    preventives_other = serializers.CharField(required=False)
+    current_medications = serializers.CharField(required=False)
+    contraindications = serializers.ListField(
+        child=serializers.ChoiceField(choices=Contraindication.choices), required=False
+    )
+    recommended_infusions = serializers.IntegerField(min_value=1, max_value=6)
+    urgency = serializers.ChoiceField(choices=Urgency.choices, default="routine")
+    notes = serializers.CharField(required=False)
+    attachments = AttachmentIn(many=True, required=False, help_text="Up to 5 PDF/PNG/JPEG files.")
+
+
+class StatusChangeOut(serializers.Serializer):
+    status = serializers.CharField(source="to_status")
+    reason = serializers.CharField()
+    at = serializers.DateTimeField(source="changed_at")
+
+
+class ReferralOut(serializers.ModelSerializer):
+    status_label = serializers.CharField(source="get_status_display")
+    history = StatusChangeOut(many=True)
+    patient_name = serializers.CharField()
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Referral
+        fields = [
+            "reference",
+            "status",
+            "status_label",
+            "status_reason",
+            "patient_name",
+            "created_at",
+            "history",
+            "url",
+        ]
+
+    def get_url(self, referral) -> str:
+        return self.context["request"].build_absolute_uri(f"/referrals/{referral.reference}/")
+
+
+class ErrorsOut(serializers.Serializer):
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class _ProviderAPIView(APIView):
+    authentication_classes = [ApiTokenAuthentication]
+    permission_classes = [IsReferringProvider]
+
+
+def _form_payload(data: dict) -> tuple[dict, dict, dict]:
+    """Splits the JSON body into form data and files; returns (data, files, errors)."""
+    form_data = {k: v for k, v in data.items() if k != "attachments"}
+    form_data.setdefault("preferred_language", "en")
+    form_data.setdefault("urgency", "routine")
+    for key in ("preventives_tried", "contraindications"):
+        if key in form_data and not isinstance(form_data[key], list):
+            return {}, {}, {key: ["Send a list."]}
+    # The form's checkbox for consent reads an absent or false value as unticked.
+    if form_data.get("contact_consent") is not True:
+        form_data.pop("contact_consent", None)
+    files, errors = [], []
+    raw = data.get("attachments") or []
+    if not isinstance(raw, list):
+        return {}, {}, {"attachments": ["Send a list of {filename, content_base64}."]}
+    for index, item in enumerate(raw):
+        if not isinstance(item, dict):
+            errors.append(f"Item {index} must be an object.")
+            continue
+        encoded = str(item.get("content_base64", ""))
+        if len(encoded) > MAX_ATTACHMENT_BYTES * 4 // 3 + 8:
+            errors.append(f"{item.get('filename', index)} is larger than 10 MB.")
+            continue
+        try:
+            content = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            errors.append(f"Item {index}: content_base64 is not valid base64.")
+            continue
+        files.append(
+            SimpleUploadedFile(str(item.get("filename") or f"file-{index}")[:200], content)
+        )
+    if errors:
+        return {}, {}, {"attachments": errors}
+    return form_data, {"attachments": files} if files else {}, {}
+
+
+class ReferralCreateView(_ProviderAPIView):
+    @extend_schema(
+        operation_id="referral_create",
+        request=ReferralIn,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="Any unique string per referral. Retrying with the same key returns "
+                "the first referral instead of creating another.",
+            )
+        ],
+        responses={
+            201: ReferralOut,
+            200: ReferralOut,
+            400: ErrorsOut,
+            401: None,
+            403: None,
+            422: ErrorsOut,
+        },
+        examples=[
+            OpenApiExample(
+                "Minimal",
+                request_only=True,
+                value={
+                    "patient_first_name": "Ana",
+                    "patient_last_name": "Diaz",
+                    "date_of_birth": "1984-03-02",
+                    "sex": "female",
+                    "mobile_phone": "+16175550123",
+                    "zip_code": "02116",
+                    "preferred_location": "boston",
+                    "contact_consent": True,
+                    "diagnosis_code": "G43.709",
+                    "headache_days_per_month": 18,
+                    "years_with_migraine": 12,
+                    "preventives_tried": ["topiramate", "erenumab"],
+                    "recommended_infusions": 3,
+                    "urgency": "routine",
+                },
+            )
+        ],
+    )
+    def post(self, request):
+        if not isinstance(request.data, dict):
+            return Response({"errors": {"non_field_errors": ["Send a JSON object."]}}, status=400)
+        data, files, errors = _form_payload(request.data)
+        if errors:
+            return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+        form = ReferralForm(data=data, files=files)
+        if not form.is_valid():
+            errors = {
+                field: [e["message"] for e in errs]
+                for field, errs in form.errors.get_json_data().items()
+            }
+            return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+        key = request.headers.get("Idempotency-Key", "").strip()[:200] or None
+        try:
+            referral, created = services.referral_submit(
+                provider=request.auth.provider,
+                data=form.referral_data(),
+                attachments=form.cleaned_data["attachments"],
+                idempotency_key=key,
+                fingerprint=services.request_fingerprint(request.data),
+            )
+        except ApplicationError as exc:
+            code = 422 if exc.code == "idempotency_conflict" else 400
+            return Response(
+                {"errors": {exc.field or "non_field_errors": [exc.message]}}, status=code
+            )
+        referral = selectors.referral_detail_for(user=request.user, reference=referral.reference)
+        body = ReferralOut(referral, context={"request": request}).data
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class ReferralDetailView(_ProviderAPIView):
+    @extend_schema(
+        operation_id="referral_retrieve",
+        responses={200: ReferralOut, 401: None, 403: None, 404: None},
+    )
+    def get(self, request, reference: str):
+        referral = selectors.referral_detail_for(user=request.user, reference=reference)
+        return Response(ReferralOut(referral, context={"request": request}).data)
+
+
+class ApiTokenAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = ApiTokenAuthentication
+    name = "providerApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A key created on the provider's account page.",
+        }

@@ -1,0 +1,101 @@
+"""Validation shared by the referral form and the JSON API: one source of truth."""
+
+import hashlib
+from datetime import date
+
+import filetype
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+MAX_ATTACHMENTS = 5
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+ALLOWED_ATTACHMENT_TYPES = {
+    "application/pdf": "pdf",
+    "image/png": "png",
+    "image/jpeg": "jpg",
+}
+
+
+def npi_check_digit_ok(npi: str) -> bool:
+    """The NPI's last digit is a Luhn check digit computed over '80840' + the first nine digits
+    (the prefix makes NPIs valid card-style numbers; CMS publishes the algorithm)."""
+    if len(npi) != 10 or not npi.isdigit():
+        return False
+    digits = [int(d) for d in "80840" + npi]
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def validate_npi(value: str) -> None:
+    value = (value or "").strip()
+    if len(value) != 10 or not value.isdigit():
+        raise ValidationError(_("An NPI is exactly 10 digits."), code="npi_format")
+    if not npi_check_digit_ok(value):
+        raise ValidationError(
+            _("This NPI's check digit does not match. Please check the number."), code="npi_check"
+        )
+
+
+def validate_date_of_birth(value: date) -> None:
+    today = timezone.localdate()
+    if value > today:
+        raise ValidationError(_("The date of birth cannot be in the future."), code="dob_future")
+    try:
+        oldest = today.replace(year=today.year - 120)
+    except ValueError:  # 29 February
+        oldest = today.replace(year=today.year - 120, day=28)
+    if value < oldest:
+        raise ValidationError(
+            _("The date of birth is more than 120 years ago. Please check the year."),
+            code="dob_too_old",
+        )
+
+
+def validate_attachment(upload) -> str:
+    """Checks one upload by its content, not its name; returns its MIME type."""
+    if upload.size > MAX_ATTACHMENT_BYTES:
+        raise ValidationError(
+            _("%(name)s is larger than 10 MB.") % {"name": upload.name}, code="too_large"
+        )
+    upload.seek(0)
+    head = upload.read(8192)
+    upload.seek(0)
+    kind = filetype.guess(head)
+    if kind is None or kind.mime not in ALLOWED_ATTACHMENT_TYPES:
+        raise ValidationError(
+            _("%(name)s is not a PDF, PNG or JPEG file.") % {"name": upload.name},
+            code="file_type",
+        )
+    return kind.mime
+
+
+def validate_attachments(uploads: list) -> list[str]:
+    if len(uploads) > MAX_ATTACHMENTS:
+        raise ValidationError(
+            _("Attach at most %(n)d files.") % {"n": MAX_ATTACHMENTS}, code="too_many"
+        )
+    errors, types = [], []
+    for upload in uploads:
+        try:
+            types.append(validate_attachment(upload))
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+    if errors:
+        raise ValidationError(errors)
+    return types
+
+
+def sha256_of(upload) -> str:
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()

@@ -1,0 +1,181 @@
+import base64
+
+import pytest
+from rest_framework.test import APIClient
+
+from intake import services
+from intake.models import IntakeCase, Referral, ReferralStatusChange
+from tests.factories.intake import ProviderFactory
+from tests.factories.places import LocationFactory
+
+pytestmark = pytest.mark.django_db
+
+PDF = b"%PDF-1.4\n%%EOF\n"
+
+
+@pytest.fixture
+def location():
+    return LocationFactory(slug="boston", name="Boston")
+
+
+@pytest.fixture
+def provider():
+    return ProviderFactory()
+
+
+@pytest.fixture
+def api(provider):
+    _, key = services.api_token_create(provider=provider, name="EHR")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    return client
+
+
+def payload(**overrides):
+    body = {
+        "patient_first_name": "Ana",
+        "patient_last_name": "Diaz",
+        "date_of_birth": "1984-03-02",
+        "sex": "female",
+        "mobile_phone": "+16175550123",
+        "zip_code": "02116",
+        "preferred_location": "boston",
+        "contact_consent": True,
+        "diagnosis_code": "G43.709",
+        "headache_days_per_month": 18,
+        "years_with_migraine": 12,
+        "preventives_tried": ["topiramate"],
+        "recommended_infusions": 3,
+        "urgency": "routine",
+    }
+    body.update(overrides)
+    return body
+
+
+def test_post_creates_one_referral_with_its_case_and_history(api, location):
+    response = api.post(
+        "/api/v1/referrals",
+        payload(
+            attachments=[{"filename": "n.pdf", "content_base64": base64.b64encode(PDF).decode()}]
+        ),
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    referral = Referral.objects.get()
+    assert body["reference"] == referral.reference
+    assert body["status"] == "received"
+    assert [h["status"] for h in body["history"]] == ["received"]
+    assert IntakeCase.objects.filter(referral=referral).count() == 1
+    assert ReferralStatusChange.objects.count() == 1
+    assert referral.attachments.get().content_type == "application/pdf"
+
+
+def test_a_replayed_idempotency_key_returns_the_first_referral(api, location):
+    first = api.post("/api/v1/referrals", payload(), format="json", HTTP_IDEMPOTENCY_KEY="abc-1")
+    again = api.post("/api/v1/referrals", payload(), format="json", HTTP_IDEMPOTENCY_KEY="abc-1")
+    assert first.status_code == 201 and again.status_code == 200
+    assert again.json()["reference"] == first.json()["reference"]
+    assert Referral.objects.count() == 1
+    assert IntakeCase.objects.count() == 1
+
+
+def test_the_same_key_with_a_different_body_is_refused(api, location):
+    api.post("/api/v1/referrals", payload(), format="json", HTTP_IDEMPOTENCY_KEY="k")
+    other = api.post(
+        "/api/v1/referrals",
+        payload(patient_first_name="Bea"),
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k",
+    )
+    assert other.status_code == 422
+    assert "Idempotency-Key" in other.json()["errors"]["non_field_errors"][0]
+    assert Referral.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"date_of_birth": "2999-01-01"}, "date_of_birth"),
+        ({"date_of_birth": "1890-01-01"}, "date_of_birth"),
+        ({"mobile_phone": "12"}, "mobile_phone"),
+        ({"recommended_infusions": 0}, "recommended_infusions"),
+        ({"recommended_infusions": 7}, "recommended_infusions"),
+        ({"diagnosis_code": "X99"}, "diagnosis_code"),
+        ({"contact_consent": False}, "contact_consent"),
+        ({"preferred_location": "atlantis"}, "preferred_location"),
+        ({"preventives_tried": "topiramate"}, "preventives_tried"),
+        (
+            {
+                "attachments": [
+                    {
+                        "filename": "a.pdf",
+                        "content_base64": base64.b64encode(b"MZ" + b"\0" * 64).decode(),
+                    }
+                ]
+            },
+            "attachments",
+        ),
+        ({"attachments": [{"filename": "a.pdf", "content_base64": "%%%"}]}, "attachments"),
+    ],
+)
+def test_bad_input_answers_400_with_the_field_and_stores_nothing(api, location, overrides, field):
+    response = api.post("/api/v1/referrals", payload(**overrides), format="json")
+    assert response.status_code == 400
+    assert field in response.json()["errors"], response.json()
+    assert Referral.objects.count() == 0 and IntakeCase.objects.count() == 0
+
+
+def test_a_body_that_is_not_an_object_is_a_clean_400(api, location):
+    response = api.post("/api/v1/referrals", [1, 2], format="json")
+    assert response.status_code == 400
+
+
+def test_without_a_key_or_with_a_revoked_key_the_api_answers_401(provider, location):
+    anonymous = APIClient()
+    assert anonymous.post("/api/v1/referrals", payload(), format="json").status_code == 401
+    token, key = services.api_token_create(provider=provider, name="old")
+    services.api_token_revoke(provider=provider, token_id=token.pk)
+    revoked = APIClient()
+    revoked.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert revoked.get("/api/v1/referrals/R-2026-00001").status_code == 401
+    assert Referral.objects.count() == 0
+
+
+def test_a_signed_in_browser_session_is_not_an_api_credential(client, provider, location):
+    client.force_login(provider.user)
+    assert (
+        client.post("/api/v1/referrals", payload(), content_type="application/json").status_code
+        == 401
+    )
+
+
+def test_a_provider_cannot_read_another_providers_referral(api, provider, location):
+    other = ProviderFactory()
+    _, other_key = services.api_token_create(provider=other, name="EHR")
+    other_api = APIClient()
+    other_api.credentials(HTTP_AUTHORIZATION=f"Bearer {other_key}")
+    reference = other_api.post("/api/v1/referrals", payload(), format="json").json()["reference"]
+    assert other_api.get(f"/api/v1/referrals/{reference}").status_code == 200
+    assert api.get(f"/api/v1/referrals/{reference}").status_code == 404
+
+
+def test_get_shows_the_dated_status_history(api, provider, location):
+    reference = api.post("/api/v1/referrals", payload(), format="json").json()["reference"]
+    referral = Referral.objects.get(reference=reference)
+    services.referral_set_status(referral=referral, status="contacting")
+    services.referral_set_status(referral=referral, status="declined", reason="Cost")
+    body = api.get(f"/api/v1/referrals/{reference}").json()
+    assert [h["status"] for h in body["history"]] == ["received", "contacting", "declined"]
+    assert body["history"][-1]["reason"] == "Cost"
+    assert body["status_label"] == "Declined by the patient"
+
+
+def test_the_openapi_schema_and_docs_page_are_served(client):
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200
+    text = schema.content.decode()
+    assert "/api/v1/referrals" in text and "Idempotency-Key" in text
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    assert "cdn" not in docs.content.decode().lower()

@@ -1,0 +1,133 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from clinic.errors import ApplicationError
+from intake import services
+from intake.models import PossibleDuplicate, Referral, ReferringProvider
+from tests.factories.intake import ProviderFactory, submit_referral
+from tests.factories.places import LocationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def location():
+    return LocationFactory(slug="boston", name="Boston")
+
+
+def test_same_dob_and_phone_is_flagged_both_ways_never_merged(location):
+    first = submit_referral(location=location, patient_first_name="Ana", patient_last_name="Diaz")
+    second = submit_referral(
+        location=location, patient_first_name="Anna", patient_last_name="Dias-Lopez"
+    )
+    assert Referral.objects.count() == 2
+    link = PossibleDuplicate.objects.get(referral=second)
+    assert link.other == first and link.reason == "dob_phone"
+    assert PossibleDuplicate.objects.filter(referral=first, other=second).exists()
+
+
+def test_same_dob_and_normalised_name_is_flagged(location):
+    first = submit_referral(
+        location=location,
+        patient_first_name="José",
+        patient_last_name="O'Brien",
+        mobile_phone="+16175550001",
+    )
+    second = submit_referral(
+        location=location,
+        patient_first_name="jose",
+        patient_last_name="OBrien",
+        mobile_phone="+16175550002",
+    )
+    assert PossibleDuplicate.objects.get(referral=second).reason == "dob_name"
+    assert PossibleDuplicate.objects.get(referral=second).other == first
+
+
+def test_different_dob_or_older_than_a_year_is_not_flagged(location):
+    old = submit_referral(location=location)
+    Referral.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=400))
+    submit_referral(location=location)  # same person, but the earlier referral is > 1 year old
+    submit_referral(
+        location=location,
+        date_of_birth=old.date_of_birth.replace(year=1990),
+        mobile_phone="+16175550999",
+        patient_last_name="Other",
+    )
+    assert PossibleDuplicate.objects.count() == 0
+
+
+def test_status_moves_only_along_the_pipeline_and_keeps_history(location):
+    referral = submit_referral(location=location)
+    with pytest.raises(ApplicationError, match="cannot become"):
+        services.referral_set_status(referral=referral, status="course_complete")
+    with pytest.raises(ApplicationError, match="reason"):
+        services.referral_set_status(referral=referral, status="not_eligible")
+    services.referral_set_status(referral=referral, status="not_eligible", reason="Pregnancy")
+    assert list(referral.history.values_list("to_status", "reason")) == [
+        ("received", ""),
+        ("not_eligible", "Pregnancy"),
+    ]
+
+
+def test_references_are_unique_and_human(location):
+    refs = {
+        submit_referral(location=location, mobile_phone=f"+1617555{i:04d}").reference
+        for i in range(5)
+    }
+    assert len(refs) == 5
+    assert all(r.startswith(f"R-{timezone.localdate().year}-") and len(r) == 12 for r in refs)
+
+
+def test_provider_sign_up_is_unverified_until_an_admin_approves(client, make_user):
+    response = client.post(
+        "/provider/signup/",
+        {
+            "first_name": "Sam",
+            "last_name": "Lee",
+            "email": "Sam@Neuro.test",
+            "practice_name": "Lee Neurology",
+            "npi": "1245319599",
+            "phone": "617-555-0100",
+            "fax": "",
+            "password": "a-good-long-password",
+        },
+    )
+    assert response.status_code == 302
+    provider = ReferringProvider.objects.get()
+    assert provider.user.email == "sam@neuro.test" and not provider.is_verified
+    admin = make_user(role="admin", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    client.post(
+        "/admin/intake/referringprovider/", {"action": "approve", "_selected_action": [provider.pk]}
+    )
+    provider.refresh_from_db()
+    assert provider.is_verified and provider.verified_by == admin
+
+
+def test_sign_up_with_a_wrong_npi_says_so_and_creates_nothing(client):
+    response = client.post(
+        "/provider/signup/",
+        {
+            "first_name": "Sam",
+            "last_name": "Lee",
+            "email": "sam@neuro.test",
+            "practice_name": "Lee Neurology",
+            "npi": "1245319590",
+            "phone": "617-555-0100",
+            "password": "a-good-long-password",
+        },
+    )
+    assert "check digit" in " ".join(response.context["form"].errors["npi"])
+    assert ReferringProvider.objects.count() == 0
+
+
+def test_coordinators_see_unverified_and_duplicate_referrals_marked(client, make_user, location):
+    unverified = ProviderFactory()
+    submit_referral(provider=unverified, location=location)
+    submit_referral(location=location)
+    client.force_login(make_user(role="coordinator"))
+    page = client.get("/intake/queue/").content.decode()
+    assert "unverified provider" in page
+    assert "possible duplicate" in page
