@@ -13,3 +13,9 @@ def patient_home(request: HttpRequest) -> HttpResponse:
 @role_required(Role.CLINICIAN)
 def clinician_home(request: HttpRequest) -> HttpResponse:
     return render(request, "scheduling/clinician_home.html")
+
+
+def action_link(request: HttpRequest, token: str) -> HttpResponse:
+    from django.http import Http404
+
+    raise Http404

@@ -187,3 +187,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Scheduling (infusion courses and sessions) ---
+# How long a chosen time is kept for a patient while they confirm it.
+SCHEDULING_HOLD_MINUTES = env.int("SCHEDULING_HOLD_MINUTES", default=5)
+# Start times are offered every this many minutes from opening.
+SCHEDULING_SLOT_MINUTES = env.int("SCHEDULING_SLOT_MINUTES", default=30)
+# Links in e-mails are absolute: the address patients reach the portal at.
+SCHEDULING_SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+SCHEDULING_ICS_DOMAIN = env("SCHEDULING_ICS_DOMAIN", default="clinic.example")

@@ -1,0 +1,357 @@
+"""Free start times: one fixed set of indexed queries for any date range, then plain Python.
+
+The same checks serve the availability pages and the booking services (which run them again
+under the location-day lock), so what is offered and what is accepted cannot drift apart.
+
+Every instant is handled as an aware UTC datetime; wall-clock times exist only at the edges
+(opening hours in, labels out). Adding a timedelta to a local datetime would be wrong on the
+two daylight-saving change days, so durations are always added in UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils import timezone
+
+from .models import (
+    Chair,
+    Closure,
+    Course,
+    CourseRules,
+    InfusionSession,
+    Location,
+    OpeningHours,
+    SessionType,
+    SlotHold,
+    StaffShift,
+)
+
+UTC = dt.UTC
+
+
+def rules_for(location: Location) -> CourseRules:
+    """The location's rules, or the defaults when the clinic has not set any."""
+    rules = CourseRules.objects.filter(location=location).first()
+    return rules or CourseRules(location=location)
+
+
+def local_to_utc(day: dt.date, wall: dt.time, tz: ZoneInfo) -> dt.datetime | None:
+    """The instant a wall-clock time happens on a local day, or None when the clocks skip it
+    (spring forward). An ambiguous time (fall back) means its first occurrence."""
+    naive = dt.datetime.combine(day, wall)
+    aware = naive.replace(tzinfo=tz)
+    if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
+        return None
+    return aware.astimezone(UTC)
+
+
+def local_day_bounds(day: dt.date, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) in UTC of a local calendar day (23 or 25 hours long on change days)."""
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=tz).astimezone(UTC)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    return start, end.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Busy:
+    chair_id: int
+    starts_at: dt.datetime
+    infusion_ends_at: dt.datetime
+    ends_at: dt.datetime
+
+
+@dataclass
+class Picture:
+    """Everything that decides whether a start time is free, for one location and range."""
+
+    location: Location
+    course: Course
+    session_type: SessionType
+    rules: CourseRules
+    now: dt.datetime
+    chair_ids: list[int]
+    hours: dict[int, tuple[dt.time, dt.time]]
+    closed_days: set[dt.date]
+    busy: list[Busy]  # active sessions and other courses' live holds at the location
+    shifts: list[tuple[dt.datetime, dt.datetime, int]]
+    course_starts: list[dt.datetime]  # this course's other active sessions
+    patient_sessions: list[tuple[dt.datetime, dt.datetime, dt.date]]
+    reasons: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.location.time_zone
+
+
+def load_picture(
+    *,
+    course: Course,
+    location: Location,
+    start: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime | None = None,
+    ignore_session_id: int | None = None,
+) -> Picture:
+    """Seven small queries, each bounded by the range through an index, whatever the history."""
+    now = now or timezone.now()
+    session_type = course.session_type
+    margin = session_type.total
+    sessions = (
+        InfusionSession.objects.active()
+        .filter(location=location)
+        .overlapping(start - margin, end + margin)
+        .exclude(pk=ignore_session_id)
+        .values_list("chair_id", "starts_at", "infusion_ends_at", "ends_at")
+    )
+    holds = (
+        SlotHold.objects.filter(location=location, expires_at__gt=now)
+        .filter(
+            starts_at__lt=end + margin,
+            ends_at__gt=start - margin,
+            starts_at__gt=start - margin - dt.timedelta(days=1),
+        )
+        .exclude(course=course)
+        .values_list("chair_id", "starts_at", "infusion_ends_at", "ends_at")
+    )
+    shifts = StaffShift.objects.filter(
+        location=location,
+        starts_at__lt=end + margin,
+        ends_at__gt=start - margin,
+    ).values_list("starts_at", "ends_at", "monitoring_capacity")
+    patient_sessions = (
+        InfusionSession.objects.active()
+        .filter(patient_id=course.patient_id)
+        .exclude(pk=ignore_session_id)
+        .values_list("course_id", "starts_at", "ends_at", "local_date")
+    )
+    hours = {
+        weekday: (opens, closes)
+        for weekday, opens, closes in OpeningHours.objects.filter(location=location).values_list(
+            "weekday", "opens_at", "closes_at"
+        )
+    }
+    patient_rows = list(patient_sessions)
+    return Picture(
+        location=location,
+        course=course,
+        session_type=session_type,
+        rules=rules_for(location),
+        now=now,
+        chair_ids=list(
+            Chair.objects.filter(location=location, is_active=True)
+            .order_by("name", "pk")
+            .values_list("pk", flat=True)
+        ),
+        hours=hours,
+        closed_days=set(
+            Closure.objects.filter(
+                location=location,
+                date__gte=(start - dt.timedelta(days=1)).date(),
+                date__lte=(end + dt.timedelta(days=1)).date(),
+            ).values_list("date", flat=True)
+        ),
+        busy=[Busy(*row) for row in sessions] + [Busy(*row) for row in holds],
+        shifts=list(shifts),
+        course_starts=[s for course_id, s, _e, _d in patient_rows if course_id == course.pk],
+        patient_sessions=[(s, e, d) for _c, s, e, d in patient_rows],
+    )
+
+
+def within_course_span(
+    first: dt.datetime, last: dt.datetime, rules: CourseRules, tz: ZoneInfo
+) -> bool:
+    """'28 days after the first infusion' is a calendar span: compared in wall-clock time, so a
+    daylight-saving change between the two does not move the limit by an hour."""
+    wall = lambda instant: instant.astimezone(tz).replace(tzinfo=None)  # noqa: E731
+    return wall(last) - wall(first) <= rules.max_span
+
+
+def _within_hours(p: Picture, start: dt.datetime, end: dt.datetime) -> bool:
+    local_start = start.astimezone(p.tz)
+    day = local_start.date()
+    if day in p.closed_days or day.weekday() not in p.hours:
+        return False
+    opens, closes = p.hours[day.weekday()]
+    open_at = local_to_utc(day, opens, p.tz)
+    close_at = local_to_utc(day, closes, p.tz)
+    if open_at is None or close_at is None:
+        return False
+    return open_at <= start and end <= close_at
+
+
+def _free_chair(p: Picture, start: dt.datetime, end: dt.datetime) -> int | None:
+    taken = {b.chair_id for b in p.busy if b.starts_at < end and b.ends_at > start}
+    return next((chair for chair in p.chair_ids if chair not in taken), None)
+
+
+def _capacity_left(p: Picture, start: dt.datetime, end: dt.datetime) -> int:
+    """The least spare monitoring capacity at any instant of [start, end). Both the infusions
+    running and the staff on duty are step functions, so checking every step inside the
+    interval checks every instant."""
+    infusions = [(b.starts_at, b.infusion_ends_at) for b in p.busy]
+    points = {start}
+    for s, e in infusions:
+        points.update(x for x in (s, e) if start < x < end)
+    for s, e, _cap in p.shifts:
+        points.update(x for x in (s, e) if start < x < end)
+    least = None
+    for t in points:
+        on_duty = sum(cap for s, e, cap in p.shifts if s <= t < e)
+        running = sum(1 for s, e in infusions if s <= t < e)
+        spare = on_duty - running
+        least = spare if least is None else min(least, spare)
+    return least or 0
+
+
+def check_start(p: Picture, start: dt.datetime) -> tuple[int | None, str]:
+    """(chair id, "") when a session may start then, else (None, the reason in plain words)."""
+    infusion_end = start + p.session_type.infusion
+    end = start + p.session_type.total
+    if start < p.now + p.rules.booking_notice:
+        return None, "notice"
+    if not _within_hours(p, start, end):
+        return None, "closed"
+    for other in p.course_starts:
+        if abs(other - start) < p.rules.min_between:
+            return None, "spacing"
+    if p.course_starts and not within_course_span(
+        min([*p.course_starts, start]), max([*p.course_starts, start]), p.rules, p.tz
+    ):
+        return None, "course_span"
+    local_day = start.astimezone(p.tz).date()
+    for s, e, day in p.patient_sessions:
+        if day == local_day or (s < end and e > start):
+            return None, "patient_day"
+    chair = _free_chair(p, start, end)
+    if chair is None:
+        return None, "taken"
+    if _capacity_left(p, start, infusion_end) < 1:
+        return None, "capacity"
+    return chair, ""
+
+
+def slot_minutes() -> int:
+    return getattr(settings, "SCHEDULING_SLOT_MINUTES", 30)
+
+
+def candidate_starts(p: Picture, day: dt.date) -> list[dt.datetime]:
+    """Wall-clock starts every slot_minutes from opening, as UTC instants; times the clocks
+    skip are left out, and the session must end (in real elapsed time) by closing."""
+    if day in p.closed_days or day.weekday() not in p.hours:
+        return []
+    opens, closes = p.hours[day.weekday()]
+    step = dt.timedelta(minutes=slot_minutes())
+    wall = dt.datetime.combine(day, opens)
+    stop = dt.datetime.combine(day, closes)
+    found = []
+    while wall < stop:
+        instant = local_to_utc(day, wall.time(), p.tz)
+        if instant is not None:
+            found.append(instant)
+        wall += step
+    return found
+
+
+def free_start_times(
+    *,
+    course: Course,
+    location: Location,
+    first_day: dt.date,
+    last_day: dt.date,
+    now: dt.datetime | None = None,
+    ignore_session_id: int | None = None,
+) -> dict[dt.date, list[dt.datetime]]:
+    """For each local day in [first_day, last_day] at the location, the free start times (UTC).
+
+    ignore_session_id: the session being moved, which must not block its own new time."""
+    tz = location.time_zone
+    start, _ = local_day_bounds(first_day, tz)
+    _, end = local_day_bounds(last_day, tz)
+    p = load_picture(
+        course=course,
+        location=location,
+        start=start,
+        end=end,
+        now=now,
+        ignore_session_id=ignore_session_id,
+    )
+    result: dict[dt.date, list[dt.datetime]] = {}
+    day = first_day
+    while day <= last_day:
+        result[day] = [s for s in candidate_starts(p, day) if check_start(p, s)[0] is not None]
+        day += dt.timedelta(days=1)
+    return result
+
+
+def nearest_free_times(
+    *,
+    course: Course,
+    location: Location,
+    around: dt.datetime,
+    count: int = 3,
+    days: int = 7,
+    now: dt.datetime | None = None,
+    ignore_session_id: int | None = None,
+) -> list[dt.datetime]:
+    """The free start times closest to `around` (before or after), within `days` either side."""
+    tz = location.time_zone
+    local = around.astimezone(tz).date()
+    by_day = free_start_times(
+        course=course,
+        location=location,
+        first_day=local - dt.timedelta(days=days),
+        last_day=local + dt.timedelta(days=days),
+        now=now,
+        ignore_session_id=ignore_session_id,
+    )
+    every = [s for starts in by_day.values() for s in starts]
+    return sorted(sorted(every, key=lambda s: abs(s - around))[:count])
+
+
+def propose_series(
+    *,
+    course: Course,
+    location: Location,
+    first_start: dt.datetime,
+    count: int,
+    now: dt.datetime | None = None,
+) -> list[dt.datetime]:
+    """A proposed series for 'plan my course': the first time, then for each further session
+    the earliest free time at least the minimum spacing after the previous one, preferring
+    the same time of day. May be shorter than count when the rules leave no room."""
+    rules = rules_for(location)
+    tz = location.time_zone
+    first_local = first_start.astimezone(tz)
+    horizon = first_local.date() + rules.max_span
+    by_day = free_start_times(
+        course=course, location=location, first_day=first_local.date(), last_day=horizon, now=now
+    )
+    proposal = [first_start]
+    while len(proposal) < count:
+        earliest = proposal[-1] + rules.min_between
+        options = [
+            s
+            for starts in by_day.values()
+            for s in starts
+            if s >= earliest
+            and within_course_span(proposal[0], s, rules, tz)
+            and s.astimezone(tz).date() not in {p.astimezone(tz).date() for p in proposal}
+        ]
+        if not options:
+            break
+        options.sort()
+        first_day = options[0].astimezone(tz).date()
+        same_day = [s for s in options if s.astimezone(tz).date() == first_day]
+        wanted = first_local.time()
+        same_day.sort(
+            key=lambda s: abs(
+                dt.datetime.combine(first_day, s.astimezone(tz).time())
+                - dt.datetime.combine(first_day, wanted)
+            )
+        )
+        proposal.append(same_day[0])
+    return proposal

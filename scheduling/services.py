@@ -1,0 +1,561 @@
+"""Writes for courses and infusion sessions.
+
+Lock order, everywhere: the course row first (SELECT ... FOR UPDATE), then the location-day
+advisory locks in ascending key order. Two bookings that compete for a chair or for monitoring
+capacity at one location on one local day therefore run one after the other, and each re-checks
+availability after it holds the lock. The database constraints (exclusion over chair and patient
+time ranges, one infusion per patient per day, slot within plan) still refuse whatever a lock
+could miss; their IntegrityError becomes the same friendly refusal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core import signing
+from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from clinic.errors import ApplicationError
+from clinic.models import Role, User
+
+from .availability import check_start, load_picture, local_day_bounds, rules_for
+from .models import (
+    MAX_SESSIONS_PER_COURSE,
+    Course,
+    CourseStatus,
+    CourseStatusChange,
+    InfusionSession,
+    Location,
+    SessionActionLink,
+    SessionStatus,
+    SessionStatusChange,
+    SessionType,
+    SlotHold,
+)
+
+logger = logging.getLogger(__name__)
+
+ACTION_LINK_SALT = "scheduling.session-action"
+ACTION_LINK_MAX_AGE = dt.timedelta(days=60)
+
+REFUSALS = {
+    "notice": gettext_lazy("That time is too soon to book; the clinic needs more notice."),
+    "closed": gettext_lazy("The clinic is not open for a whole session at that time."),
+    "spacing": gettext_lazy("That time is too close to another infusion of this course."),
+    "course_span": gettext_lazy("That time is too long after the first infusion of this course."),
+    "patient_day": gettext_lazy("This patient already has a session booked that day."),
+    "taken": gettext_lazy("Sorry, that time was just taken."),
+    "capacity": gettext_lazy("Sorry, that time was just taken."),
+}
+
+
+class SlotTaken(ApplicationError):
+    """The time is no longer free (a chair or the monitoring capacity went to someone else).
+    Views answer with the nearest free times rather than an error page."""
+
+    def __init__(self, starts_at: dt.datetime):
+        super().__init__(str(REFUSALS["taken"]), code="slot_taken")
+        self.starts_at = starts_at
+
+
+def default_session_type() -> SessionType:
+    session_type, _created = SessionType.objects.get_or_create(
+        name="Infusion", defaults={"infusion_minutes": 60, "recovery_minutes": 30}
+    )
+    return session_type
+
+
+# --- courses -----------------------------------------------------------------------------------
+
+
+def _course_set_status(*, course: Course, status: str, by: User | None, reason: str = "") -> None:
+    if not course.can_become(status):
+        raise ApplicationError(
+            _("This course is %(status)s and cannot change that way.")
+            % {"status": course.get_status_display().lower()}
+        )
+    CourseStatusChange.objects.create(
+        course=course, from_status=course.status, to_status=status, changed_by=by, reason=reason
+    )
+    course.status = status
+    course.save(update_fields=["status", "decline_reason", "updated_at"])
+
+
+@transaction.atomic
+def course_create(
+    *,
+    patient: User,
+    location: Location,
+    planned_sessions: int,
+    needs_clinician_review: bool,
+    created_by: User | None,
+    session_type: SessionType | None = None,
+) -> Course:
+    """Open a course of 1 to 6 infusions for a patient. It waits for a clinician's review when
+    needs_clinician_review, else it is active at once; a patient books only an active course.
+    Raises ApplicationError for a non-patient, a bad count or a second open course."""
+    if patient.role != Role.PATIENT:
+        raise ApplicationError(_("Only a patient can have an infusion course."), field="patient")
+    if not 1 <= planned_sessions <= MAX_SESSIONS_PER_COURSE:
+        raise ApplicationError(
+            _("A course has between 1 and 6 sessions."), field="planned_sessions"
+        )
+    status = CourseStatus.AWAITING_REVIEW if needs_clinician_review else CourseStatus.ACTIVE
+    try:
+        with transaction.atomic():
+            course = Course.objects.create(
+                patient=patient,
+                location=location,
+                session_type=session_type or default_session_type(),
+                planned_sessions=planned_sessions,
+                needs_clinician_review=needs_clinician_review,
+                status=status,
+                created_by=created_by,
+            )
+    except IntegrityError as exc:
+        raise ApplicationError(_("This patient already has an open course.")) from exc
+    CourseStatusChange.objects.create(
+        course=course, from_status="", to_status=status, changed_by=created_by
+    )
+    return course
+
+
+@transaction.atomic
+def course_review(*, course: Course, clinician: User, approve: bool, reason: str = "") -> Course:
+    """A clinician approves (active) or declines (with a reason) a course awaiting review."""
+    if clinician.role != Role.CLINICIAN:
+        raise ApplicationError(_("Only a clinician can review a course."))
+    course = Course.objects.select_for_update().get(pk=course.pk)
+    if not approve and not reason.strip():
+        raise ApplicationError(_("Say why the course is declined."), field="reason")
+    if not approve:
+        course.decline_reason = reason.strip()
+    _course_set_status(
+        course=course,
+        status=CourseStatus.ACTIVE if approve else CourseStatus.DECLINED,
+        by=clinician,
+        reason=reason.strip(),
+    )
+    return course
+
+
+@transaction.atomic
+def course_cancel(*, course: Course, by: User, reason: str = "") -> Course:
+    """Cancel an active course and every session of it still to come."""
+    course = Course.objects.select_for_update().get(pk=course.pk)
+    _course_set_status(course=course, status=CourseStatus.CANCELLED, by=by, reason=reason)
+    cancelled = []
+    for session in course.sessions.filter(status=SessionStatus.BOOKED):
+        _session_set_status(session, SessionStatus.CANCELLED, by)
+        cancelled.append(session.pk)
+    _after_booking_changed(booked=[], cancelled=cancelled, change="course_cancelled")
+    return course
+
+
+# --- locking -----------------------------------------------------------------------------------
+
+
+def _location_day_key(location_id: int, day: dt.date) -> int:
+    # One bigint per (location, local day), in a namespace of its own (0x5C = 'scheduling').
+    return (0x5C << 48) | (location_id << 20) | day.toordinal()
+
+
+def _lock_location_days(location: Location, instants: Iterable[dt.datetime]) -> None:
+    """Serialise bookings competing for the same location and local day. Transaction-level
+    advisory locks, taken in ascending key order so two multi-day bookings cannot deadlock;
+    released at commit or rollback."""
+    tz = location.time_zone
+    keys = set()
+    for instant in instants:
+        keys.add(_location_day_key(location.pk, instant.astimezone(tz).date()))
+    with connection.cursor() as cursor:
+        for key in sorted(keys):
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def _lock_course(course: Course) -> Course:
+    # FOR UPDATE: the course's slots are read and filled below; one booking per course at a time.
+    return (
+        Course.objects.select_related("session_type", "patient")
+        .select_for_update(of=("self",))
+        .get(pk=course.pk)
+    )
+
+
+def _span(course: Course, starts_at: dt.datetime) -> list[dt.datetime]:
+    return [starts_at, starts_at + course.session_type.total]
+
+
+# --- booking -----------------------------------------------------------------------------------
+
+
+def _place(
+    *,
+    course: Course,
+    location: Location,
+    starts_at: dt.datetime,
+    by: User | None,
+    now: dt.datetime,
+    slot: int | None = None,
+    rescheduled_from: InfusionSession | None = None,
+) -> InfusionSession:
+    """Check one start time (the lock is already held) and insert the session."""
+    if starts_at.tzinfo is None:
+        raise ApplicationError(_("A time without its zone cannot be booked."))
+    tz = location.time_zone
+    day_start, _end = local_day_bounds(starts_at.astimezone(tz).date(), tz)
+    picture = load_picture(
+        course=course,
+        location=location,
+        start=day_start - dt.timedelta(days=1),
+        end=day_start + dt.timedelta(days=2),
+        now=now,
+    )
+    chair_id, reason = check_start(picture, starts_at)
+    if chair_id is None:
+        if reason in ("taken", "capacity"):
+            raise SlotTaken(starts_at)
+        raise ApplicationError(str(REFUSALS[reason]), code=reason)
+    if slot is None:
+        used = set(course.sessions.active().values_list("slot", flat=True))
+        free = [n for n in range(1, course.planned_sessions + 1) if n not in used]
+        if not free:
+            raise ApplicationError(
+                _("Every planned session of this course is already booked."), code="course_full"
+            )
+        slot = free[0]
+    starts_utc = starts_at.astimezone(dt.UTC)
+    try:
+        with transaction.atomic():
+            session = InfusionSession.objects.create(
+                course=course,
+                patient_id=course.patient_id,
+                location=location,
+                course_planned_sessions=course.planned_sessions,
+                slot=slot,
+                chair_id=chair_id,
+                starts_at=starts_utc,
+                infusion_ends_at=starts_utc + course.session_type.infusion,
+                ends_at=starts_utc + course.session_type.total,
+                local_date=starts_at.astimezone(location.time_zone).date(),
+                booked_by=by,
+                rescheduled_from=rescheduled_from,
+            )
+    except IntegrityError as exc:
+        # A race the lock cannot see (e.g. the same patient booking at another location).
+        logger.info("booking refused by a database constraint: %s", type(exc).__name__)
+        raise SlotTaken(starts_at) from exc
+    SessionStatusChange.objects.create(
+        session=session, from_status="", to_status=SessionStatus.BOOKED, changed_by=by
+    )
+    return session
+
+
+def _check_can_book(course: Course) -> None:
+    if course.status != CourseStatus.ACTIVE:
+        raise ApplicationError(
+            _("This course cannot be booked yet: it is %(status)s.")
+            % {"status": course.get_status_display().lower()},
+            code="course_not_active",
+        )
+
+
+@transaction.atomic
+def session_book(
+    *,
+    course: Course,
+    starts_at: dt.datetime,
+    by: User | None,
+    location: Location | None = None,
+    now: dt.datetime | None = None,
+) -> InfusionSession:
+    """Book one infusion of the course at starts_at (any chair that is free) at the location
+    (the course's own by default). Frees the course's holds; after commit, sends the
+    confirmation. Raises SlotTaken when the time has gone, ApplicationError for the rules."""
+    now = now or timezone.now()
+    course = _lock_course(course)
+    _check_can_book(course)
+    location = location or course.location
+    _lock_location_days(location, _span(course, starts_at))
+    session = _place(course=course, location=location, starts_at=starts_at, by=by, now=now)
+    SlotHold.objects.filter(course=course).delete()
+    _after_booking_changed(booked=[session.pk], cancelled=[], change="booked")
+    return session
+
+
+@transaction.atomic
+def course_book_sessions(
+    *,
+    course: Course,
+    starts: list[dt.datetime],
+    by: User | None,
+    location: Location | None = None,
+    now: dt.datetime | None = None,
+) -> list[InfusionSession]:
+    """'Plan my course': book every start time, or none of them. Raises SlotTaken (naming the
+    first time that has gone) or ApplicationError; nothing is booked then."""
+    now = now or timezone.now()
+    course = _lock_course(course)
+    _check_can_book(course)
+    if not starts:
+        raise ApplicationError(_("Choose at least one time."))
+    if len(set(starts)) != len(starts):
+        raise ApplicationError(_("The same time is chosen twice."))
+    location = location or course.location
+    _lock_location_days(location, [t for s in starts for t in _span(course, s)])
+    sessions = [
+        _place(course=course, location=location, starts_at=s, by=by, now=now)
+        for s in sorted(starts)
+    ]
+    SlotHold.objects.filter(course=course).delete()
+    _after_booking_changed(booked=[s.pk for s in sessions], cancelled=[], change="booked")
+    return sessions
+
+
+def _hold_minutes() -> int:
+    return getattr(settings, "SCHEDULING_HOLD_MINUTES", 5)
+
+
+@transaction.atomic
+def slot_hold(
+    *,
+    course: Course,
+    starts_at: dt.datetime,
+    location: Location | None = None,
+    replaces: InfusionSession | None = None,
+    now: dt.datetime | None = None,
+) -> SlotHold:
+    """Keep a free time for this course for SCHEDULING_HOLD_MINUTES while the patient confirms,
+    so it is not offered to anyone else. Replaces the course's earlier holds. Expiry needs no
+    job: availability and booking ignore holds whose expires_at has passed."""
+    now = now or timezone.now()
+    course = _lock_course(course)
+    _check_can_book(course)
+    location = location or course.location
+    _lock_location_days(location, _span(course, starts_at))
+    picture = load_picture(
+        course=course,
+        location=location,
+        start=starts_at - dt.timedelta(days=1),
+        end=starts_at + dt.timedelta(days=1),
+        now=now,
+        ignore_session_id=replaces.pk if replaces else None,
+    )
+    chair_id, reason = check_start(picture, starts_at)
+    if chair_id is None:
+        if reason in ("taken", "capacity"):
+            raise SlotTaken(starts_at)
+        raise ApplicationError(str(REFUSALS[reason]), code=reason)
+    SlotHold.objects.filter(course=course).delete()
+    return SlotHold.objects.create(
+        course=course,
+        location=location,
+        chair_id=chair_id,
+        starts_at=starts_at,
+        infusion_ends_at=starts_at + course.session_type.infusion,
+        ends_at=starts_at + course.session_type.total,
+        expires_at=now + dt.timedelta(minutes=_hold_minutes()),
+        replaces=replaces,
+    )
+
+
+def is_late_change(session: InfusionSession, now: dt.datetime | None = None) -> bool:
+    """Would cancelling or moving this session now count as a late cancellation?"""
+    now = now or timezone.now()
+    return session.starts_at - now < rules_for(session.location).change_notice
+
+
+def _session_set_status(session: InfusionSession, status: str, by: User | None) -> None:
+    if not session.can_become(status):
+        raise ApplicationError(
+            _("This session is %(status)s and cannot change that way.")
+            % {"status": session.get_status_display().lower()},
+            code="session_state",
+        )
+    SessionStatusChange.objects.create(
+        session=session, from_status=session.status, to_status=status, changed_by=by
+    )
+    session.status = status
+    session.changed_by = by
+    session.status_changed_at = timezone.now()
+    session.save(
+        update_fields=["status", "changed_by", "status_changed_at", "late_change", "updated_at"]
+    )
+
+
+def _lock_session(session: InfusionSession) -> tuple[InfusionSession, Course]:
+    course = _lock_course(session.course)
+    # FOR UPDATE: its status decides what may happen next; taken after the course (lock order).
+    session = (
+        InfusionSession.objects.select_related("location").select_for_update(of=("self",))
+    ).get(pk=session.pk)
+    return session, course
+
+
+@transaction.atomic
+def session_cancel(
+    *, session: InfusionSession, by: User | None, now: dt.datetime | None = None
+) -> InfusionSession:
+    """Cancel a booked session. With less notice than the location's rules ask, the session is
+    marked late_change (a late cancellation, for billing). After commit, the patient is told."""
+    now = now or timezone.now()
+    session, _course = _lock_session(session)
+    if session.status != SessionStatus.BOOKED:
+        raise ApplicationError(_("Only a booked session can be cancelled."), code="session_state")
+    session.late_change = is_late_change(session, now)
+    _session_set_status(session, SessionStatus.CANCELLED, by)
+    _after_booking_changed(booked=[], cancelled=[session.pk], change="cancelled")
+    return session
+
+
+@transaction.atomic
+def session_reschedule(
+    *,
+    session: InfusionSession,
+    new_starts_at: dt.datetime,
+    by: User | None,
+    now: dt.datetime | None = None,
+) -> InfusionSession:
+    """Move a booked session: the old row becomes 'moved' (late_change when inside the notice
+    period) and a new session takes its place in the course. Links for the old one stop
+    working. Raises SlotTaken or ApplicationError and changes nothing then."""
+    now = now or timezone.now()
+    session, course = _lock_session(session)
+    if session.status != SessionStatus.BOOKED:
+        raise ApplicationError(_("Only a booked session can be moved."), code="session_state")
+    location = session.location
+    _lock_location_days(location, [session.starts_at, *_span(course, new_starts_at)])
+    session.late_change = is_late_change(session, now)
+    _session_set_status(session, SessionStatus.RESCHEDULED, by)
+    new = _place(
+        course=course,
+        location=location,
+        starts_at=new_starts_at,
+        by=by,
+        now=now,
+        slot=session.slot,
+        rescheduled_from=session,
+    )
+    SlotHold.objects.filter(course=course).delete()
+    _after_booking_changed(booked=[new.pk], cancelled=[session.pk], change="rescheduled")
+    return new
+
+
+@transaction.atomic
+def session_check_in(*, session: InfusionSession, by: User) -> InfusionSession:
+    """A clinician records that the patient has arrived."""
+    session, _course = _lock_session(session)
+    _session_set_status(session, SessionStatus.CHECKED_IN, by)
+    return session
+
+
+@transaction.atomic
+def session_mark_no_show(*, session: InfusionSession, by: User) -> InfusionSession:
+    """A clinician records that the patient did not come; the course's place is freed."""
+    session, _course = _lock_session(session)
+    _session_set_status(session, SessionStatus.NO_SHOW, by)
+    return session
+
+
+@transaction.atomic
+def session_complete(*, session: InfusionSession, by: User) -> InfusionSession:
+    """A clinician records the infusion as done. Completing the last planned session
+    completes the course."""
+    session, course = _lock_session(session)
+    _session_set_status(session, SessionStatus.COMPLETED, by)
+    done = course.sessions.filter(status=SessionStatus.COMPLETED).count()
+    if done >= course.planned_sessions and course.can_become(CourseStatus.COMPLETED):
+        _course_set_status(course=course, status=CourseStatus.COMPLETED, by=by)
+        transaction.on_commit(lambda: _after_course_completed(course.pk))
+    return session
+
+
+# --- signed single-use links -------------------------------------------------------------------
+
+
+def session_action_url(*, session: InfusionSession, kind: str) -> str:
+    """A signed, single-use path (no host) for e-mails and texts: opening it only shows a page
+    whose button does the action. kind is 'cancel' or 'reschedule'."""
+    link = SessionActionLink.objects.create(session=session, kind=kind)
+    token = signing.dumps({"n": str(link.nonce)}, salt=ACTION_LINK_SALT, compress=True)
+    return reverse("scheduling:action_link", args=[token])
+
+
+def action_link_resolve(token: str, *, for_update: bool = False) -> SessionActionLink:
+    """The link behind a token, if it still works. Raises ApplicationError when the signature
+    is bad or old, the link was used, or its session is no longer booked (cancelled, moved)."""
+    gone = ApplicationError(
+        _("This link no longer works. Sign in to see your sessions, or call the clinic."),
+        code="link_gone",
+    )
+    try:
+        data = signing.loads(
+            token, salt=ACTION_LINK_SALT, max_age=ACTION_LINK_MAX_AGE.total_seconds()
+        )
+    except signing.BadSignature as exc:
+        raise gone from exc
+    links = SessionActionLink.objects.select_related(
+        "session__course__session_type", "session__location", "session__patient"
+    )
+    if for_update:
+        # FOR UPDATE: two clicks on one link must not both act (single use).
+        links = links.select_for_update(of=("self",))
+    link = links.filter(nonce=data.get("n")).first()
+    if link is None or link.used_at is not None:
+        raise gone
+    if link.session.status != SessionStatus.BOOKED:
+        raise gone
+    return link
+
+
+@transaction.atomic
+def action_link_cancel(*, token: str, now: dt.datetime | None = None) -> InfusionSession:
+    """Cancel the session a signed cancel link names, and use the link up."""
+    link = action_link_resolve(token, for_update=True)
+    if link.kind != "cancel":
+        raise ApplicationError(_("This link does not cancel a session."))
+    link.used_at = timezone.now()
+    link.save(update_fields=["used_at"])
+    return session_cancel(session=link.session, by=link.session.patient, now=now)
+
+
+@transaction.atomic
+def action_link_reschedule(
+    *, token: str, new_starts_at: dt.datetime, now: dt.datetime | None = None
+) -> InfusionSession:
+    """Move the session a signed reschedule link names, and use the link up."""
+    link = action_link_resolve(token, for_update=True)
+    if link.kind != "reschedule":
+        raise ApplicationError(_("This link does not move a session."))
+    link.used_at = timezone.now()
+    link.save(update_fields=["used_at"])
+    return session_reschedule(
+        session=link.session, new_starts_at=new_starts_at, by=link.session.patient, now=now
+    )
+
+
+# --- after commit ------------------------------------------------------------------------------
+
+
+def _after_booking_changed(*, booked: list[int], cancelled: list[int], change: str) -> None:
+    """Every side effect of booking, moving and cancelling, run once the transaction commits.
+    The reminders and referral features hook in here."""
+    from . import tasks
+
+    def run():
+        if booked or cancelled:
+            tasks.send_booking_email.delay(booked, cancelled, change)
+
+    transaction.on_commit(run)
+
+
+def _after_course_completed(course_id: int) -> None:
+    """Hook for the referral feature (mark the referral 'course complete')."""
+    return None
