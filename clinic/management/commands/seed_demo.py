@@ -48,7 +48,9 @@ class Command(BaseCommand):
     help = "Create or refresh the demo clinic: locations, chairs and one user of each role."
 
     def feature_seeders(self):
-        return []
+        from billing import demo as billing_demo
+
+        return [billing_demo.seed]
 
     @transaction.atomic
     def handle(self, *args, **options):
