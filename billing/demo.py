@@ -10,6 +10,7 @@ from django.utils import timezone
 from clinic.models import PatientProfile, Role, User
 from scheduling.models import Location
 
+from .business_days import is_business_day
 from .models import Estimate, FacilityBillingIdentity, FeeItem, FeeItemKind, FeeSchedule
 from .services import estimate_issue
 
@@ -135,10 +136,13 @@ def seed(stdout) -> None:
         },
     )
     if not Estimate.objects.filter(patient=patient).exists():
-        # Six weekday mornings over two weeks, starting about two weeks from today.
+        # Six Monday, Wednesday and Friday mornings (holidays skipped), from about two weeks out.
         today = timezone.localdate(timezone.now(), boston.time_zone)
-        first = today + dt.timedelta(days=14 + (7 - today.weekday()) % 7)  # a Monday
-        days = [first + dt.timedelta(days=d) for d in (0, 2, 4, 7, 9, 11)]
+        day, days = today + dt.timedelta(days=14), []
+        while len(days) < 6:
+            if day.weekday() in (0, 2, 4) and is_business_day(day):
+                days.append(day)
+            day += dt.timedelta(days=1)
         estimate = estimate_issue(
             patient=patient,
             location=boston,
