@@ -1,3 +1,15 @@
+from django.urls import path
+
+from . import views
+
 app_name = "billing"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("my/estimate/", views.my_estimate, name="my_estimate"),
+    path("my/estimate/request/", views.request_gfe, name="request_gfe"),
+    path("estimates/", views.coordinator_list, name="coordinator_list"),
+    path("estimates/card/", views.estimate_card, name="estimate_card"),
+    path("estimates/<int:pk>/", views.gfe_page, name="gfe"),
+    path("estimates/<int:pk>/pdf/", views.gfe_pdf, name="gfe_pdf"),
+    path("estimates/<int:pk>/acknowledge/", views.acknowledge, name="acknowledge"),
+]

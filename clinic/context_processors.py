@@ -7,13 +7,19 @@ from .models import Role
 
 def _nav_for(role: str) -> list[tuple[str, str]]:
     items = {
-        Role.PATIENT: [(_("My course"), "scheduling:patient_home")],
+        Role.PATIENT: [
+            (_("My course"), "scheduling:patient_home"),
+            (_("My estimate"), "billing:my_estimate"),
+        ],
         Role.PROVIDER: [
             (_("My referrals"), "intake:provider_home"),
             (_("Refer a patient"), "intake:referral_create"),
             (_("My account"), "intake:provider_account"),
         ],
-        Role.COORDINATOR: [(_("Call queue"), "intake:queue")],
+        Role.COORDINATOR: [
+            (_("Call queue"), "intake:queue"),
+            (_("Estimates"), "billing:coordinator_list"),
+        ],
         Role.CLINICIAN: [(_("Today"), "scheduling:clinician_home")],
         Role.ADMIN: [(_("Overview"), "clinic:admin_home"), (_("Settings"), "admin:index")],
     }

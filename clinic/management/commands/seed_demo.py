@@ -48,9 +48,10 @@ class Command(BaseCommand):
     help = "Create or refresh the demo clinic: locations, chairs and one user of each role."
 
     def feature_seeders(self):
+        from billing import demo as billing_demo
         from intake import demo as intake_demo
 
-        return [intake_demo.seed]
+        return [intake_demo.seed, billing_demo.seed]
 
     @transaction.atomic
     def handle(self, *args, **options):

@@ -1,0 +1,92 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    Estimate,
+    EstimateLine,
+    FacilityBillingIdentity,
+    FeeItem,
+    FeeSchedule,
+    GfeObligation,
+    PackagePrice,
+)
+
+
+@admin.register(FacilityBillingIdentity)
+class FacilityBillingIdentityAdmin(admin.ModelAdmin):
+    list_display = ["location", "legal_name", "npi", "tin", "provider_name", "provider_npi"]
+
+    def has_delete_permission(self, request, obj=None):
+        # Estimates keep their own copies, but a location should never lose its identity.
+        return False
+
+
+class FeeItemInline(admin.TabularInline):
+    model = FeeItem
+    extra = 0
+
+
+class PackagePriceInline(admin.TabularInline):
+    model = PackagePrice
+    extra = 0
+
+
+@admin.register(FeeSchedule)
+class FeeScheduleAdmin(admin.ModelAdmin):
+    list_display = ["location", "effective_date", "note"]
+    list_filter = ["location"]
+    inlines = [FeeItemInline, PackagePriceInline]
+    save_as = True  # "Save as new" copies a version, the usual way to make the next one.
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["location"] if obj is not None else []
+
+
+class EstimateLineInline(admin.TabularInline):
+    model = EstimateLine
+    fields = ["service_code", "description", "quantity", "unit_price", "amount", "optional"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Estimate)
+class EstimateAdmin(admin.ModelAdmin):
+    """Read only: an issued estimate is never edited or deleted (the database refuses too)."""
+
+    list_display = ["__str__", "patient_name", "location_name", "total_high", "issued_at"]
+    list_filter = ["location"]
+    search_fields = ["number"]
+    inlines = [EstimateLineInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(GfeObligation)
+class GfeObligationAdmin(admin.ModelAdmin):
+    list_display = ["patient", "location", "trigger", "triggered_at", "due_on", "met_by"]
+    list_filter = ["trigger", "location"]
+    readonly_fields = [f.name for f in GfeObligation._meta.fields]
+    verbose_name = _("Good Faith Estimate due")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

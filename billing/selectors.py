@@ -1,0 +1,122 @@
+"""Reads for billing, already limited to what the asking user may see."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from clinic.errors import ApplicationError
+from clinic.models import Role, User
+from scheduling.models import Location
+
+from .models import Estimate, EstimateLine, FeeSchedule, GfeObligation
+from .pricing import PriceItem, PriceList
+
+
+def location_today(location: Location) -> date:
+    return timezone.localdate(timezone.now(), location.time_zone)
+
+
+def fee_schedule_in_effect(*, location: Location, on_date: date) -> FeeSchedule | None:
+    """The version of the location's fee schedule in effect on `on_date` (its latest effective
+    date on or before it), with items and packages fetched."""
+    return (
+        FeeSchedule.objects.filter(location=location, effective_date__lte=on_date)
+        .prefetch_related("items", "packages")
+        .order_by("-effective_date")
+        .first()
+    )
+
+
+def price_list_for(*, location: Location, on_date: date) -> PriceList:
+    """Raises ApplicationError when the location has no fee schedule in effect on that date."""
+    schedule = fee_schedule_in_effect(location=location, on_date=on_date)
+    if schedule is None:
+        raise ApplicationError(
+            f"{location} has no fee schedule in effect on {on_date:%Y-%m-%d}. "
+            "An admin adds one under Settings → Fee schedules."
+        )
+    return PriceList(
+        effective_date=schedule.effective_date,
+        schedule_id=schedule.pk,
+        items=tuple(
+            PriceItem(
+                kind=item.kind,
+                service_code=item.service_code,
+                description=item.description,
+                unit_price=item.unit_price,
+                per_infusion=item.per_infusion,
+            )
+            for item in schedule.items.all()
+        ),
+        packages={p.infusion_count: p.price for p in schedule.packages.all()},
+    )
+
+
+def estimates_visible_to(user: User) -> QuerySet[Estimate]:
+    """Patients see only their own estimates; coordinators and admins see all; others none."""
+    qs = Estimate.objects.select_related("acknowledgement", "location").prefetch_related(
+        Prefetch("lines", queryset=EstimateLine.objects.order_by("position"))
+    )
+    if not user.is_authenticated:
+        return qs.none()
+    if user.role == Role.PATIENT:
+        return qs.filter(patient=user)
+    if user.role in (Role.COORDINATOR, Role.ADMIN):
+        return qs
+    return qs.none()
+
+
+def estimates_for_patient(*, patient: User) -> list[Estimate]:
+    """The patient's estimates, newest version first (the first one is the current one)."""
+    return list(estimates_visible_to(patient).filter(patient=patient).order_by("-version"))
+
+
+def estimate_current(*, patient: User) -> Estimate | None:
+    return Estimate.objects.filter(patient=patient).order_by("-version").first()
+
+
+@dataclass(frozen=True)
+class ObligationRow:
+    obligation: GfeObligation
+    status: str  # "due", "overdue", "met", "met_late"
+    today: date
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status == "overdue"
+
+
+def _status(obligation: GfeObligation, today: date) -> str:
+    if obligation.met_at is None:
+        return "overdue" if today > obligation.due_on else "due"
+    met_day = timezone.localdate(obligation.met_at, obligation.location.time_zone)
+    return "met" if met_day <= obligation.due_on else "met_late"
+
+
+def gfe_obligation_status(obligation: GfeObligation) -> str:
+    return _status(obligation, location_today(obligation.location))
+
+
+def gfe_obligations_open() -> list[ObligationRow]:
+    """Good Faith Estimates still owed, overdue first, then by due date. For coordinators."""
+    rows = []
+    qs = GfeObligation.objects.filter(met_by__isnull=True).select_related("patient", "location")
+    for obligation in qs.order_by("due_on", "triggered_at"):
+        today = location_today(obligation.location)
+        rows.append(ObligationRow(obligation, _status(obligation, today), today))
+    rows.sort(key=lambda r: (not r.is_overdue, r.obligation.due_on))
+    return rows
+
+
+def gfe_obligations_recently_met(*, limit: int = 20) -> list[ObligationRow]:
+    qs = (
+        GfeObligation.objects.filter(met_by__isnull=False)
+        .select_related("patient", "location", "met_by")
+        .order_by("-met_at")[:limit]
+    )
+    return [
+        ObligationRow(o, _status(o, location_today(o.location)), location_today(o.location))
+        for o in qs
+    ]

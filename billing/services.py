@@ -1,0 +1,279 @@
+"""Writes for billing: issuing estimates (Good Faith Estimates), acknowledging them, and
+recording when the clinic comes to owe one."""
+
+from datetime import date, datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from clinic.errors import ApplicationError
+from clinic.models import PatientProfile, Role, User
+from scheduling.models import Location
+
+from .business_days import add_business_days, business_days_between
+from .models import (
+    Estimate,
+    EstimateAcknowledgement,
+    EstimateLine,
+    FacilityBillingIdentity,
+    GfeObligation,
+    GfeTrigger,
+    validate_icd10,
+)
+from .pricing import MAX_INFUSIONS, Quote, price_course
+from .selectors import location_today, price_list_for
+
+# The rule's timing (45 CFR 149.610): a course scheduled at least 3 business days ahead needs a
+# GFE within 1 business day; at least 10 ahead, within 3; a patient's request, within 3.
+GFE_MIN_NOTICE = 3
+GFE_LONG_NOTICE = 10
+
+
+def estimate_quote(
+    *, location: Location, infusion_count: int, on_date: date | None = None
+) -> Quote:
+    """Prices a course without issuing anything, with the fee schedule in effect on `on_date`
+    (default: today at the location). Raises ApplicationError when there is no schedule or the
+    count is not 1 to 6."""
+    on_date = on_date or location_today(location)
+    return price_course(price_list_for(location=location, on_date=on_date), infusion_count)
+
+
+def _clean_diagnosis_codes(codes: list[str]) -> list[str]:
+    cleaned = []
+    for code in codes:
+        code = code.strip().upper()
+        if not code:
+            continue
+        try:
+            validate_icd10(code)
+        except ValidationError as exc:
+            raise ApplicationError(exc.messages[0], field="diagnosis_codes") from exc
+        if code not in cleaned:
+            cleaned.append(code)
+    if not cleaned:
+        raise ApplicationError(
+            "A Good Faith Estimate needs at least one diagnosis code.", field="diagnosis_codes"
+        )
+    return cleaned
+
+
+def _allocate_number(year: int) -> str:
+    # One statement, so two issues at once can never get the same number.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO billing_estimatenumbercounter (year, last_number) VALUES (%s, 1) "
+            "ON CONFLICT (year) DO UPDATE SET last_number = "
+            "billing_estimatenumbercounter.last_number + 1 RETURNING last_number",
+            [year],
+        )
+        (number,) = cursor.fetchone()
+    return f"E-{year}-{number:05d}"
+
+
+def _lock_patient(patient: User) -> PatientProfile:
+    if patient.role != Role.PATIENT:
+        raise ApplicationError("Estimates are issued to patients only.")
+    # Row lock on the profile serialises everything billing writes for one patient (versions,
+    # obligations), so two coordinators issuing at once get v2 and v3, not a clash.
+    profile = PatientProfile.objects.select_for_update().filter(user=patient).first()
+    if profile is None:
+        raise ApplicationError(
+            "This patient has no profile (date of birth) yet; complete intake first."
+        )
+    return profile
+
+
+@transaction.atomic
+def estimate_issue(
+    *,
+    patient: User,
+    location: Location,
+    infusion_count: int,
+    scheduled_starts: list[datetime],
+    diagnosis_codes: list[str],
+    issued_by: User,
+    reason: str,
+) -> Estimate:
+    """Issues the patient's next estimate version (their Good Faith Estimate) from the location's
+    fee schedule in effect on the first scheduled day (or today when nothing is scheduled yet),
+    copying every price, code, name and date used. The previous version stays readable and is
+    superseded. Meets every open GFE obligation for the patient. Enqueues nothing.
+
+    Raises ApplicationError when the patient has no profile, the location has no billing identity
+    or fee schedule, the count is not 1 to 6, there are more dates than infusions, a date is
+    naive, or a diagnosis code is not ICD-10-CM."""
+    if not 1 <= infusion_count <= MAX_INFUSIONS:
+        raise ApplicationError(
+            f"A course has 1 to {MAX_INFUSIONS} infusions.", field="infusion_count"
+        )
+    if any(timezone.is_naive(start) for start in scheduled_starts):
+        raise ApplicationError("Scheduled times must carry a time zone.", field="scheduled_starts")
+    if len(scheduled_starts) > infusion_count:
+        raise ApplicationError(
+            "There are more scheduled dates than infusions.", field="scheduled_starts"
+        )
+    if not reason.strip():
+        raise ApplicationError("Say why this estimate is issued.", field="reason")
+    codes = _clean_diagnosis_codes(diagnosis_codes)
+    starts = sorted(scheduled_starts)
+
+    profile = _lock_patient(patient)
+    identity = FacilityBillingIdentity.objects.filter(location=location).first()
+    if identity is None:
+        raise ApplicationError(
+            f"{location} has no billing identity (legal name, NPI, TIN) yet. "
+            "An admin adds it under Settings → Facility billing identities."
+        )
+    now = timezone.now()
+    tz = location.time_zone
+    pricing_day = timezone.localdate(starts[0], tz) if starts else timezone.localdate(now, tz)
+    prices = price_list_for(location=location, on_date=pricing_day)
+    quote = price_course(prices, infusion_count)
+
+    previous = Estimate.objects.filter(patient=patient).order_by("-version").first()
+    if previous is None:
+        number, version = _allocate_number(timezone.localdate(now, tz).year), 1
+    else:
+        number, version = previous.number, previous.version + 1
+
+    try:
+        estimate = Estimate.objects.create(
+            patient=patient,
+            location=location,
+            fee_schedule_id=prices.schedule_id,
+            number=number,
+            version=version,
+            issued_at=now,
+            issued_by=issued_by,
+            reason=reason.strip()[:200],
+            language=patient.preferred_language,
+            patient_name=patient.get_full_name() or str(patient),
+            patient_date_of_birth=profile.date_of_birth,
+            location_name=location.name,
+            location_address=f"{location.address_line}, {location.city}, "
+            f"{location.state} {location.zip_code}",
+            location_time_zone=str(tz),
+            facility_legal_name=identity.legal_name,
+            facility_npi=identity.npi,
+            facility_tin=identity.tin,
+            provider_name=identity.provider_name,
+            provider_npi=identity.provider_npi,
+            fee_schedule_effective_date=quote.effective_date,
+            primary_service=quote.primary_service,
+            primary_service_code=quote.primary_service_code,
+            infusion_count=infusion_count,
+            scheduled_starts=starts,
+            diagnosis_codes=codes,
+            total_low=quote.total_low,
+            total_high=quote.total_high,
+            package_discount=quote.package_discount,
+            deposit_due=quote.deposit_due,
+            late_cancellation_fee=quote.late_cancellation_fee,
+        )
+    except IntegrityError as exc:  # pragma: no cover - the profile lock makes this unreachable
+        raise ApplicationError(
+            "Another estimate was issued at the same moment; try again."
+        ) from exc
+    EstimateLine.objects.bulk_create(
+        EstimateLine(
+            estimate=estimate,
+            position=i,
+            kind=line.kind,
+            service_code=line.service_code,
+            description=line.description,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            amount=line.amount,
+            optional=line.optional,
+        )
+        for i, line in enumerate(quote.lines, start=1)
+    )
+    GfeObligation.objects.filter(
+        patient=patient, met_by__isnull=True, triggered_at__lte=now
+    ).update(met_by=estimate, met_at=now, updated_at=now)
+    return estimate
+
+
+@transaction.atomic
+def estimate_acknowledge(*, estimate: Estimate, patient: User) -> EstimateAcknowledgement:
+    """Records, with the time, that the patient received their Good Faith Estimate. Saying it
+    twice keeps the first time. Raises ApplicationError when it is not the patient's estimate."""
+    if estimate.patient_id != patient.pk:
+        raise ApplicationError("Only the patient can acknowledge their estimate.")
+    ack, _ = EstimateAcknowledgement.objects.get_or_create(
+        estimate=estimate,
+        defaults={"acknowledged_at": timezone.now(), "acknowledged_by": patient},
+    )
+    return ack
+
+
+def gfe_due_after_scheduling(*, scheduled_on: date, first_session_on: date) -> date | None:
+    """The last day to issue a GFE for a course scheduled on `scheduled_on` whose first session is
+    on `first_session_on`, or None when less than 3 business days' notice (the rule sets no
+    deadline then)."""
+    notice = business_days_between(scheduled_on, first_session_on)
+    if notice < GFE_MIN_NOTICE:
+        return None
+    return add_business_days(scheduled_on, 1 if notice < GFE_LONG_NOTICE else 3)
+
+
+def gfe_due_after_request(*, requested_on: date) -> date:
+    return add_business_days(requested_on, 3)
+
+
+@transaction.atomic
+def gfe_record_scheduling(
+    *,
+    patient: User,
+    location: Location,
+    first_session_start: datetime,
+    scheduled_at: datetime | None = None,
+) -> GfeObligation | None:
+    """Notes that a course was scheduled, so the clinic owes the patient a GFE by a deadline
+    counted in the location's business days. Returns None (and records nothing) when the first
+    session is less than 3 business days away. Call it on booking and on a course change."""
+    scheduled_at = scheduled_at or timezone.now()
+    if timezone.is_naive(first_session_start) or timezone.is_naive(scheduled_at):
+        raise ApplicationError("Times must carry a time zone.")
+    _lock_patient(patient)
+    tz = location.time_zone
+    due = gfe_due_after_scheduling(
+        scheduled_on=timezone.localdate(scheduled_at, tz),
+        first_session_on=timezone.localdate(first_session_start, tz),
+    )
+    if due is None:
+        return None
+    return GfeObligation.objects.create(
+        patient=patient,
+        location=location,
+        trigger=GfeTrigger.SCHEDULED,
+        triggered_at=scheduled_at,
+        first_session_start=first_session_start,
+        due_on=due,
+    )
+
+
+@transaction.atomic
+def gfe_record_request(
+    *, patient: User, location: Location, requested_at: datetime | None = None
+) -> GfeObligation:
+    """Notes that the patient asked for a Good Faith Estimate: due within 3 business days. Asking
+    again while one is still owed returns the open request instead of adding another."""
+    requested_at = requested_at or timezone.now()
+    _lock_patient(patient)
+    open_request = GfeObligation.objects.filter(
+        patient=patient, trigger=GfeTrigger.REQUESTED, met_by__isnull=True
+    ).first()
+    if open_request is not None:
+        return open_request
+    return GfeObligation.objects.create(
+        patient=patient,
+        location=location,
+        trigger=GfeTrigger.REQUESTED,
+        triggered_at=requested_at,
+        due_on=gfe_due_after_request(
+            requested_on=timezone.localdate(requested_at, location.time_zone)
+        ),
+    )

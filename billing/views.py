@@ -1,0 +1,118 @@
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from clinic.errors import ApplicationError
+from clinic.models import Role
+from clinic.permissions import role_required
+
+from .forms import GfeRequestForm, QuoteForm
+from .selectors import (
+    estimates_for_patient,
+    estimates_visible_to,
+    gfe_obligations_open,
+    gfe_obligations_recently_met,
+)
+from .services import estimate_acknowledge, estimate_quote, gfe_record_request
+
+
+@role_required(Role.PATIENT)
+def my_estimate(request: HttpRequest) -> HttpResponse:
+    estimates = estimates_for_patient(patient=request.user)
+    current = estimates[0] if estimates else None
+    form = GfeRequestForm(initial={"location": current.location if current else None})
+    return render(
+        request,
+        "billing/my_estimate.html",
+        {"current": current, "earlier": estimates[1:], "request_form": form},
+    )
+
+
+@require_POST
+@role_required(Role.PATIENT)
+def request_gfe(request: HttpRequest) -> HttpResponse:
+    form = GfeRequestForm(request.POST)
+    if form.is_valid():
+        obligation = gfe_record_request(
+            patient=request.user, location=form.cleaned_data["location"]
+        )
+        messages.success(
+            request,
+            _("We will send your Good Faith Estimate by %(date)s.")
+            % {"date": obligation.due_on.strftime("%A %-d %B %Y")},
+        )
+    else:
+        messages.error(request, _("Choose a location and try again."))
+    return redirect("billing:my_estimate")
+
+
+def _estimate_for(request: HttpRequest, pk: int):
+    return get_object_or_404(estimates_visible_to(request.user), pk=pk)
+
+
+@role_required(Role.PATIENT, Role.COORDINATOR, Role.ADMIN)
+def gfe_page(request: HttpRequest, pk: int) -> HttpResponse:
+    estimate = _estimate_for(request, pk)
+    with translation.override(estimate.language):
+        return render(request, "billing/gfe.html", {"estimate": estimate})
+
+
+@role_required(Role.PATIENT, Role.COORDINATOR, Role.ADMIN)
+def gfe_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    from weasyprint import HTML  # imported here: loading Pango is slow and only PDFs need it
+
+    estimate = _estimate_for(request, pk)
+    with translation.override(estimate.language):
+        html = render_to_string("billing/gfe_pdf.html", {"estimate": estimate}, request=request)
+    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    response = HttpResponse(pdf, content_type="application/pdf")
+    filename = f"good-faith-estimate-{estimate.number}-v{estimate.version}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_POST
+@role_required(Role.PATIENT)
+def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    estimate = _estimate_for(request, pk)
+    try:
+        estimate_acknowledge(estimate=estimate, patient=request.user)
+    except ApplicationError as exc:
+        raise Http404 from exc
+    messages.success(request, _("Thank you: we have recorded that you received your estimate."))
+    return redirect("billing:my_estimate")
+
+
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def coordinator_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "billing/coordinator_list.html",
+        {
+            "open_rows": gfe_obligations_open(),
+            "met_rows": gfe_obligations_recently_met(),
+            "quote_form": QuoteForm(),
+        },
+    )
+
+
+@role_required(Role.COORDINATOR)
+def estimate_card(request: HttpRequest) -> HttpResponse:
+    """The live estimate while on the phone: ?location=<id>&infusions=<1-6>. An HTMX request gets
+    the card alone (for the intake call screen); a plain one gets a page with the form."""
+    form = QuoteForm(request.GET or None)
+    quote, error, location = None, None, None
+    if form.is_valid():
+        location = form.cleaned_data["location"]
+        try:
+            quote = estimate_quote(location=location, infusion_count=form.cleaned_data["infusions"])
+        except ApplicationError as exc:
+            error = exc.message
+    context = {"form": form, "quote": quote, "error": error, "location": location}
+    if request.htmx:
+        return render(request, "billing/partials/_estimate_card.html", context)
+    return render(request, "billing/quote.html", context)
