@@ -7,7 +7,7 @@ from clinic.forms import AccessibleFormMixin
 from scheduling.models import Location
 
 from .clinical import Contraindication, Preventive
-from .models import Referral
+from .models import CallOutcome, Referral
 from .validators import MAX_ATTACHMENTS, validate_attachments, validate_npi
 
 
@@ -194,3 +194,85 @@ class ApiTokenForm(forms.Form):
     name = forms.CharField(
         label=_("Label for the new key"), max_length=80, initial="EHR integration"
     )
+
+
+class CallLogForm(AccessibleFormMixin, forms.Form):
+    """One call's outcome. The callback time is entered in the patient's own time zone."""
+
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=CallOutcome.choices, widget=forms.RadioSelect
+    )
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    callback_at = forms.DateTimeField(
+        label=_("Callback at (patient's local time)"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+    reason = forms.CharField(
+        label=_("Reason (declined or not eligible)"), required=False, max_length=300
+    )
+    planned_sessions = forms.IntegerField(
+        label=_("Planned infusions"),
+        min_value=1,
+        max_value=6,
+        required=False,
+        help_text=_("The referral's recommendation; adjust if agreed with the patient."),
+        error_messages={
+            "min_value": _("A course is 1 to 6 infusions."),
+            "max_value": _("A course is 1 to 6 infusions."),
+        },
+    )
+
+    def __init__(self, *args, time_zone=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.time_zone = time_zone
+
+    def clean_callback_at(self):
+        value = self.cleaned_data.get("callback_at")
+        if value is None or self.time_zone is None:
+            return value
+        # The browser sends a wall-clock time; it is the patient's, not the coordinator's.
+        naive = value.replace(tzinfo=None) if value.tzinfo else value
+        return naive.replace(tzinfo=self.time_zone)
+
+    def clean(self):
+        cleaned = super().clean()
+        outcome = cleaned.get("outcome")
+        if outcome == CallOutcome.CALLBACK and not cleaned.get("callback_at"):
+            self.add_error("callback_at", _("Give the date and time the patient chose."))
+        if outcome == CallOutcome.NOT_ELIGIBLE and not cleaned.get("reason", "").strip():
+            self.add_error("reason", _("Say why the patient is not eligible."))
+        return cleaned
+
+
+class SetPasswordForm(AccessibleFormMixin, forms.Form):
+    password1 = forms.CharField(
+        label=_("Choose a password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 8 characters, not only numbers, not a common password."),
+    )
+    password2 = forms.CharField(
+        label=_("The same password again"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean(self):
+        from django.contrib.auth.password_validation import validate_password
+
+        cleaned = super().clean()
+        first, second = cleaned.get("password1"), cleaned.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", _("The two passwords differ."))
+        elif first:
+            try:
+                validate_password(first, self.user)
+            except ValidationError as exc:
+                self.add_error("password1", exc)
+        return cleaned

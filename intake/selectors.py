@@ -1,10 +1,15 @@
+import datetime as dt
+from dataclasses import dataclass
+
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from clinic.models import STAFF_ROLES, Role, User
 
-from .models import IntakeCase, Referral, ReferralAttachment, ReferringProvider
+from .models import CallAttempt, IntakeCase, Referral, ReferralAttachment, ReferringProvider
 
 
 def provider_for_user(user: User) -> ReferringProvider:
@@ -65,3 +70,95 @@ def open_intake_cases() -> QuerySet[IntakeCase]:
         .prefetch_related("referral__duplicate_links")
         .order_by("created_at")
     )
+
+
+@dataclass
+class QueueRow:
+    case: IntakeCase
+    local_time: dt.datetime
+    in_calling_hours: bool
+    callback_due: bool
+    waiting_until: dt.datetime | None
+    claimed_by_other: bool
+
+
+def queue_rows(*, coordinator: User, now: dt.datetime | None = None) -> list[QueueRow]:
+    """Every open case in the order 'Next call' takes them, with the patient's local time."""
+    from .services.calls import queue_order, within_calling_hours
+
+    now = now or timezone.now()
+    cases = (
+        IntakeCase.objects.open()
+        .select_related("referral__provider__user", "referral__preferred_location", "claimed_by")
+        .annotate(duplicates=Count("referral__duplicate_links"))
+        .order_by(*queue_order(now))
+    )
+    rows = []
+    for case in cases:
+        waiting = (
+            case.next_attempt_at if case.next_attempt_at and case.next_attempt_at > now else None
+        )
+        rows.append(
+            QueueRow(
+                case=case,
+                local_time=now.astimezone(case.time_zone),
+                in_calling_hours=within_calling_hours(now, case.time_zone),
+                callback_due=bool(case.callback_at and case.callback_at <= now),
+                waiting_until=waiting,
+                claimed_by_other=bool(
+                    case.claimed_by_id
+                    and case.claimed_by_id != coordinator.pk
+                    and case.claim_expires_at
+                    and case.claim_expires_at > now
+                ),
+            )
+        )
+    # Callable rows first, in queue order; then the ones that must wait.
+    rows.sort(key=lambda r: r.waiting_until is not None or not r.in_calling_hours)
+    return rows
+
+
+def case_for_call_screen(*, pk: int) -> IntakeCase:
+    case = (
+        IntakeCase.objects.select_related(
+            "referral__provider__user", "referral__preferred_location", "claimed_by"
+        )
+        .prefetch_related(
+            Prefetch("attempts", queryset=CallAttempt.objects.select_related("coordinator")),
+            "referral__duplicate_links__other",
+            "referral__attachments",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if case is None:
+        raise Http404("No such case")
+    return case
+
+
+def _median_hours(sql: str, params: list) -> float | None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        (value,) = cursor.fetchone()
+    return round(value / 3600, 1) if value is not None else None
+
+
+def intake_metrics(*, now: dt.datetime | None = None) -> dict:
+    """The coordinator dashboard's figures; medians over referrals received in the last 30 days."""
+    now = now or timezone.now()
+    since = now - dt.timedelta(days=30)
+    start_of_day = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    median = (
+        "SELECT percentile_cont(0.5) WITHIN GROUP "
+        "(ORDER BY EXTRACT(EPOCH FROM c.{col} - r.created_at)) "
+        "FROM intake_intakecase c JOIN intake_referral r ON r.id = c.referral_id "
+        "WHERE r.created_at >= %s AND c.{col} IS NOT NULL"
+    )
+    return {
+        "open_cases": IntakeCase.objects.open().count(),
+        "due_callbacks": IntakeCase.objects.open().filter(callback_at__lte=now).count(),
+        "attempts_today": CallAttempt.objects.filter(created_at__gte=start_of_day).count(),
+        "median_to_first_attempt": _median_hours(median.format(col="first_attempt_at"), [since]),
+        "median_to_first_contact": _median_hours(median.format(col="first_contact_at"), [since]),
+        "median_to_intake_complete": _median_hours(median.format(col="completed_at"), [since]),
+    }

@@ -21,3 +21,53 @@ def send_referral_received_email(referral_id: int) -> None:
         from_email=None,
         recipient_list=[user.email],
     )
+
+
+@shared_task
+def send_referral_status_email(referral_id: int) -> None:
+    """Tells the referring provider that a referral's intake ended (unreachable, declined, not
+    eligible or intake complete). Status only: the details are behind the portal's sign-in."""
+    referral = Referral.objects.select_related("provider__user").get(pk=referral_id)
+    user = referral.provider.user
+    if not user.email:
+        return
+    context = {"referral": referral, "provider": user, "clinic_name": settings.CLINIC_NAME}
+    send_mail(
+        subject=f"Referral {referral.reference}: {referral.get_status_display()}",
+        message=render_to_string("intake/email/referral_status.txt", context),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+
+
+@shared_task
+def send_patient_invitation(invitation_id: int, token: str) -> None:
+    """E-mails the new patient the link to set their password (texting it arrives with the
+    messaging gateways)."""
+    from django.urls import reverse
+    from django.utils import translation
+
+    from .models import PatientInvitation
+
+    invitation = PatientInvitation.objects.select_related("patient").get(pk=invitation_id)
+    patient = invitation.patient
+    if invitation.used_at or invitation.revoked_at or not patient.email:
+        return
+    link = settings.SCHEDULING_SITE_URL.rstrip("/") + reverse("intake:invitation", args=[token])
+    with translation.override(patient.preferred_language):
+        send_mail(
+            subject=translation.gettext("Your %(clinic)s portal account")
+            % {"clinic": settings.CLINIC_NAME},
+            message=render_to_string(
+                "intake/email/invitation.txt",
+                {
+                    "patient": patient,
+                    "link": link,
+                    "clinic_name": settings.CLINIC_NAME,
+                    "clinic_phone": settings.CLINIC_PHONE,
+                    "invitation": invitation,
+                },
+            ),
+            from_email=None,
+            recipient_list=[patient.email],
+        )

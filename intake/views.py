@@ -3,6 +3,7 @@ from django.contrib.auth import login
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -11,7 +12,15 @@ from clinic.models import STAFF_ROLES, Role
 from clinic.permissions import role_required
 
 from . import selectors, services
-from .forms import ApiTokenForm, ProviderSignUpForm, ReferralFilterForm, ReferralForm
+from .forms import (
+    ApiTokenForm,
+    CallLogForm,
+    ProviderSignUpForm,
+    ReferralFilterForm,
+    ReferralForm,
+    SetPasswordForm,
+)
+from .models import CallOutcome, ChecklistItem
 
 STAFF = tuple(STAFF_ROLES)
 
@@ -131,4 +140,154 @@ def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Role.COORDINATOR)
 def queue(request: HttpRequest) -> HttpResponse:
-    return render(request, "intake/queue.html", {"cases": selectors.open_intake_cases()})
+    rows = selectors.queue_rows(coordinator=request.user)
+    template = "intake/partials/_queue_rows.html" if request.htmx else "intake/queue.html"
+    return render(request, template, {"rows": rows})
+
+
+@require_POST
+@role_required(Role.COORDINATOR)
+def next_call(request: HttpRequest) -> HttpResponse:
+    case = services.case_claim_next(coordinator=request.user)
+    if case is None:
+        messages.info(
+            request,
+            _(
+                "Nobody can be called right now: every open case is waiting for its retry time, "
+                "outside the patient's calling hours, or on another coordinator's call."
+            ),
+        )
+        return redirect("intake:queue")
+    return redirect("intake:call_screen", pk=case.pk)
+
+
+def _call_screen_context(request, case, form=None) -> dict:
+    referral = case.referral
+    holds_claim = bool(
+        case.claimed_by_id == request.user.pk
+        and case.claim_expires_at
+        and case.claim_expires_at > timezone.now()
+    )
+    return {
+        "case": case,
+        "referral": referral,
+        "holds_claim": holds_claim,
+        "checklist": [
+            (value, label, value in case.checklist) for value, label in ChecklistItem.choices
+        ],
+        "form": form
+        or CallLogForm(
+            initial={"planned_sessions": referral.recommended_infusions}, time_zone=case.time_zone
+        ),
+        "local_now": timezone.now().astimezone(case.time_zone),
+    }
+
+
+@role_required(Role.COORDINATOR)
+def call_screen(request: HttpRequest, pk: int) -> HttpResponse:
+    case = selectors.case_for_call_screen(pk=pk)
+    return render(request, "intake/call_screen.html", _call_screen_context(request, case))
+
+
+@require_POST
+@role_required(Role.COORDINATOR)
+def take_call(request: HttpRequest, pk: int) -> HttpResponse:
+    case = selectors.case_for_call_screen(pk=pk)
+    try:
+        services.case_claim(case=case, coordinator=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("intake:call_screen", pk=pk)
+
+
+@require_POST
+@role_required(Role.COORDINATOR)
+def release_call(request: HttpRequest, pk: int) -> HttpResponse:
+    case = selectors.case_for_call_screen(pk=pk)
+    services.case_release(case=case, coordinator=request.user)
+    messages.info(request, _("The case is back in the queue."))
+    return redirect("intake:queue")
+
+
+@require_POST
+@role_required(Role.COORDINATOR)
+def checklist_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+    case = selectors.case_for_call_screen(pk=pk)
+    try:
+        case = services.case_set_checklist_item(
+            case=case,
+            coordinator=request.user,
+            item=request.POST.get("item", ""),
+            ticked=request.POST.get("ticked") == "1",
+        )
+    except ApplicationError as exc:
+        if request.htmx:
+            return HttpResponse(exc.message, status=409)
+        messages.error(request, exc.message)
+        return redirect("intake:call_screen", pk=pk)
+    if request.htmx:
+        case = selectors.case_for_call_screen(pk=pk)
+        return render(
+            request, "intake/partials/_checklist.html", _call_screen_context(request, case)
+        )
+    return redirect("intake:call_screen", pk=pk)
+
+
+@require_POST
+@role_required(Role.COORDINATOR)
+def log_call(request: HttpRequest, pk: int) -> HttpResponse:
+    case = selectors.case_for_call_screen(pk=pk)
+    form = CallLogForm(request.POST, time_zone=case.time_zone)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.call_log(
+                case=case,
+                coordinator=request.user,
+                outcome=data["outcome"],
+                notes=data["notes"],
+                callback_at=data["callback_at"],
+                reason=data["reason"],
+                planned_sessions=data["planned_sessions"],
+            )
+        except ApplicationError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(
+                request,
+                _("Call logged: %(outcome)s.") % {"outcome": CallOutcome(data["outcome"]).label},
+            )
+            return redirect("intake:queue")
+    case = selectors.case_for_call_screen(pk=pk)
+    return render(
+        request, "intake/call_screen.html", _call_screen_context(request, case, form), status=400
+    )
+
+
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "intake/dashboard.html", {"metrics": selectors.intake_metrics()})
+
+
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """A new patient's first visit: choose a password. GET only shows the form."""
+    try:
+        invite = services.invitation_resolve(token)
+    except ApplicationError as exc:
+        return render(
+            request, "intake/invitation_invalid.html", {"message": exc.message}, status=410
+        )
+    form = SetPasswordForm(request.POST or None, user=invite.patient)
+    if request.method == "POST" and form.is_valid():
+        try:
+            patient = services.invitation_accept(
+                token=token, password=form.cleaned_data["password1"]
+            )
+        except ApplicationError as exc:
+            return render(
+                request, "intake/invitation_invalid.html", {"message": exc.message}, status=410
+            )
+        login(request, patient, backend="clinic.auth_backends.EmailOrPhoneBackend")
+        messages.success(request, _("Your password is set. Welcome!"))
+        return redirect("home")
+    return render(request, "intake/invitation.html", {"form": form, "patient": invite.patient})

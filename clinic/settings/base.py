@@ -196,3 +196,13 @@ SCHEDULING_SLOT_MINUTES = env.int("SCHEDULING_SLOT_MINUTES", default=30)
 # Links in e-mails are absolute: the address patients reach the portal at.
 SCHEDULING_SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 SCHEDULING_ICS_DOMAIN = env("SCHEDULING_ICS_DOMAIN", default="clinic.example")
+
+# --- Intake call queue ---
+CALLING_HOURS_START = env.int("CALLING_HOURS_START", default=8)  # patient's local time
+CALLING_HOURS_END = env.int("CALLING_HOURS_END", default=21)
+INTAKE_CLAIM_MINUTES = env.int("INTAKE_CLAIM_MINUTES", default=15)
+# None: retry the next business day at 09:00 in the patient's zone; a number: that many hours.
+INTAKE_RETRY_DELAY_HOURS = env.int("INTAKE_RETRY_DELAY_HOURS", default=None)
+INTAKE_MAX_ATTEMPTS = env.int("INTAKE_MAX_ATTEMPTS", default=3)
+INTAKE_ATTEMPT_WINDOW_DAYS = env.int("INTAKE_ATTEMPT_WINDOW_DAYS", default=7)
+INVITATION_VALID_HOURS = env.int("INVITATION_VALID_HOURS", default=72)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from clinic.errors import ApplicationError
 from clinic.models import Role, User
 
-from .models import (
+from ..models import (
     REFERRAL_TRANSITIONS,
     STATUSES_NEEDING_REASON,
     ApiToken,
@@ -26,7 +26,7 @@ from .models import (
     ReferringProvider,
     normalise_name,
 )
-from .validators import sha256_of, validate_attachments
+from ..validators import sha256_of, validate_attachments
 
 logger = logging.getLogger(__name__)
 
@@ -197,7 +197,12 @@ def referral_submit(
                     size=upload.size,
                     sha256=sha256_of(upload),
                 )
-            IntakeCase.objects.create(referral=referral)
+            IntakeCase.objects.create(
+                referral=referral,
+                time_zone=referral.patient_time_zone,
+                urgent=referral.urgency == "urgent",
+                next_attempt_at=referral.created_at,
+            )
             _link_possible_duplicates(referral)
     except IntegrityError:
         # Two retries with the same key raced each other; the first one won.
@@ -211,7 +216,7 @@ def referral_submit(
     except ValidationError as exc:
         raise ApplicationError("; ".join(exc.messages)) from exc
 
-    from .tasks import send_referral_received_email
+    from ..tasks import send_referral_received_email
 
     send_referral_received_email.delay_on_commit(referral.pk)
     logger.info("referral %s received from provider %s", referral.pk, provider.pk)

@@ -1,0 +1,421 @@
+"""The coordinators' call queue: claiming the next call, logging attempts, the cadence of retries
+and the hand-off to a patient account and a treatment course."""
+
+import datetime as dt
+import hashlib
+import logging
+import secrets
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.db.models import BooleanField, Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+
+from clinic.errors import ApplicationError
+from clinic.models import PatientProfile, Role, User
+
+from ..models import (
+    UNANSWERED_OUTCOMES,
+    CallAttempt,
+    CallOutcome,
+    ChecklistItem,
+    IntakeCase,
+    PatientInvitation,
+    Referral,
+    ReferralStatus,
+)
+from .referrals import referral_set_status
+
+logger = logging.getLogger(__name__)
+
+INVITATION_SALT = "intake.invitation"
+
+
+def _claim_minutes() -> int:
+    return settings.INTAKE_CLAIM_MINUTES
+
+
+def calling_hours_sql(now: dt.datetime) -> RawSQL:
+    """True when `now` falls inside calling hours in the case's own time zone, computed by
+    PostgreSQL so that the claim query can filter and lock in one statement."""
+    return RawSQL(
+        "EXTRACT(HOUR FROM (%s::timestamptz AT TIME ZONE intake_intakecase.time_zone)) "
+        "BETWEEN %s AND %s",
+        (now, settings.CALLING_HOURS_START, settings.CALLING_HOURS_END - 1),
+        output_field=BooleanField(),
+    )
+
+
+def within_calling_hours(moment: dt.datetime, zone) -> bool:
+    local = moment.astimezone(zone)
+    return settings.CALLING_HOURS_START <= local.hour < settings.CALLING_HOURS_END
+
+
+def queue_order(now: dt.datetime) -> list:
+    """Due callbacks first, then urgent referrals, then the oldest."""
+    return [
+        Case(
+            When(callback_at__isnull=False, callback_at__lte=now, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        ).asc(),
+        Case(When(urgent=True, then=Value(0)), default=Value(1), output_field=IntegerField()).asc(),
+        "created_at",
+        "pk",
+    ]
+
+
+def callable_cases(now: dt.datetime) -> QuerySet[IntakeCase]:
+    """Open cases that may be called now: due, not held by a live claim, inside calling hours."""
+    return (
+        IntakeCase.objects.open()
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(Q(claimed_by__isnull=True) | Q(claim_expires_at__lte=now))
+        .alias(in_hours=calling_hours_sql(now))
+        .filter(in_hours=True)
+    )
+
+
+def case_claim_next(*, coordinator: User, now: dt.datetime | None = None) -> IntakeCase | None:
+    """Gives the coordinator the top callable case, held for INTAKE_CLAIM_MINUTES.
+
+    A coordinator who still holds a live claim gets that case back. Two coordinators pressing
+    'Next call' at the same moment never get the same case: the candidate row is locked with
+    FOR UPDATE SKIP LOCKED, so a concurrent claimer skips it and takes the next one. A lapsed
+    claim needs no job to free it: the query treats it as unclaimed. Returns None when nothing
+    is callable."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        held = (
+            IntakeCase.objects.open()
+            .filter(claimed_by=coordinator, claim_expires_at__gt=now)
+            .select_for_update()
+            .first()
+        )
+        if held is not None:
+            return held
+        # Row lock with SKIP LOCKED: the queue's one contention point.
+        case = (
+            callable_cases(now)
+            .order_by(*queue_order(now))
+            .select_for_update(skip_locked=True)
+            .first()
+        )
+        if case is None:
+            return None
+        case.claimed_by = coordinator
+        case.claim_expires_at = now + dt.timedelta(minutes=_claim_minutes())
+        case.save(update_fields=["claimed_by", "claim_expires_at", "updated_at"])
+    return case
+
+
+def case_claim(
+    *, case: IntakeCase, coordinator: User, now: dt.datetime | None = None
+) -> IntakeCase:
+    """Takes one particular case (a patient calling back, say), releasing any other case this
+    coordinator held. Refused while another coordinator's claim is live."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _lock_for(case, coordinator, now)
+        IntakeCase.objects.filter(claimed_by=coordinator).exclude(pk=locked.pk).update(
+            claimed_by=None, claim_expires_at=None
+        )
+        locked.claimed_by = coordinator
+        locked.claim_expires_at = now + dt.timedelta(minutes=_claim_minutes())
+        locked.save(update_fields=["claimed_by", "claim_expires_at", "updated_at"])
+    return locked
+
+
+def _lock_for(case: IntakeCase, coordinator: User, now: dt.datetime) -> IntakeCase:
+    locked = IntakeCase.objects.select_for_update().select_related("referral").get(pk=case.pk)
+    if locked.status != IntakeCase.Status.OPEN:
+        raise ApplicationError("This case is already closed.")
+    held_by_other = (
+        locked.claimed_by_id not in (None, coordinator.pk)
+        and locked.claim_expires_at
+        and locked.claim_expires_at > now
+    )
+    if held_by_other:
+        raise ApplicationError("Another coordinator is on this call right now.")
+    return locked
+
+
+def case_release(*, case: IntakeCase, coordinator: User) -> None:
+    """Hands a claimed case back to the queue without logging a call."""
+    IntakeCase.objects.filter(pk=case.pk, claimed_by=coordinator).update(
+        claimed_by=None, claim_expires_at=None, updated_at=timezone.now()
+    )
+
+
+def case_set_checklist_item(
+    *, case: IntakeCase, coordinator: User, item: str, ticked: bool
+) -> IntakeCase:
+    """Ticks or unticks one talking point; the call must be this coordinator's."""
+    if item not in ChecklistItem.values:
+        raise ApplicationError("Unknown checklist item.")
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _lock_for(case, coordinator, now)
+        points = set(locked.checklist)
+        points.add(item) if ticked else points.discard(item)
+        locked.checklist = [value for value in ChecklistItem.values if value in points]
+        locked.save(update_fields=["checklist", "updated_at"])
+    return locked
+
+
+def next_business_morning(after: dt.datetime, zone) -> dt.datetime:
+    """09:00 on the next weekday in the patient's zone."""
+    local = after.astimezone(zone).date() + dt.timedelta(days=1)
+    while local.weekday() >= 5:
+        local += dt.timedelta(days=1)
+    return dt.datetime.combine(local, dt.time(9, 0), tzinfo=zone)
+
+
+def _retry_at(now: dt.datetime, zone) -> dt.datetime:
+    hours = settings.INTAKE_RETRY_DELAY_HOURS
+    if hours is None:
+        return next_business_morning(now, zone)
+    moment = now + dt.timedelta(hours=hours)
+    if within_calling_hours(moment, zone):
+        return moment
+    local = moment.astimezone(zone)
+    start = dt.datetime.combine(local.date(), dt.time(settings.CALLING_HOURS_START), tzinfo=zone)
+    return start if local < start else start + dt.timedelta(days=1)
+
+
+def call_log(
+    *,
+    case: IntakeCase,
+    coordinator: User,
+    outcome: str,
+    notes: str = "",
+    callback_at: dt.datetime | None = None,
+    reason: str = "",
+    planned_sessions: int | None = None,
+    now: dt.datetime | None = None,
+) -> CallAttempt:
+    """Appends one call attempt and applies its consequences, in one transaction:
+
+    - the referral moves to 'contacting' on the first attempt;
+    - no answer / voicemail: back to the queue after the retry delay; after INTAKE_MAX_ATTEMPTS
+      unanswered attempts within INTAKE_ATTEMPT_WINDOW_DAYS the case closes as unreachable;
+    - callback: back to the queue at the patient's chosen time, first in line once due;
+    - wrong number, declined, not eligible: the case closes and the referral says why;
+    - intake complete (checklist fully ticked): patient account, invitation, course.
+    The claim is released. Raises ApplicationError for a refused step."""
+    now = now or timezone.now()
+    if outcome not in CallOutcome.values:
+        raise ApplicationError("Choose an outcome.", field="outcome")
+    if outcome == CallOutcome.CALLBACK:
+        if callback_at is None:
+            raise ApplicationError("Give the date and time the patient chose.", field="callback_at")
+        if callback_at <= now:
+            raise ApplicationError("The callback time must be in the future.", field="callback_at")
+    if outcome == CallOutcome.NOT_ELIGIBLE and not reason.strip():
+        raise ApplicationError("Say why the patient is not eligible.", field="reason")
+    with transaction.atomic():
+        locked = _lock_for(case, coordinator, now)
+        referral = locked.referral
+        if outcome == CallOutcome.INTAKE_COMPLETE and not locked.checklist_complete:
+            raise ApplicationError(
+                "Go over every talking point with the patient and tick it before completing "
+                "intake.",
+                field="checklist",
+            )
+        attempt = CallAttempt.objects.create(
+            case=locked,
+            coordinator=coordinator,
+            outcome=outcome,
+            notes=notes.strip(),
+            callback_at=callback_at if outcome == CallOutcome.CALLBACK else None,
+            reason=reason.strip(),
+        )
+        locked.attempt_count += 1
+        locked.first_attempt_at = locked.first_attempt_at or now
+        if outcome not in UNANSWERED_OUTCOMES and outcome != CallOutcome.WRONG_NUMBER:
+            locked.first_contact_at = locked.first_contact_at or now
+        locked.claimed_by = None
+        locked.claim_expires_at = None
+        if referral.status == ReferralStatus.RECEIVED:
+            referral_set_status(
+                referral=referral, status=ReferralStatus.CONTACTING, changed_by=coordinator
+            )
+        zone = locked.time_zone
+
+        if outcome in UNANSWERED_OUTCOMES:
+            window_start = now - dt.timedelta(days=settings.INTAKE_ATTEMPT_WINDOW_DAYS)
+            unanswered = locked.attempts.filter(
+                outcome__in=UNANSWERED_OUTCOMES, created_at__gte=window_start
+            ).count()
+            if unanswered >= settings.INTAKE_MAX_ATTEMPTS:
+                _close(locked, now, outcome="unreachable")
+                referral_set_status(
+                    referral=referral,
+                    status=ReferralStatus.UNREACHABLE,
+                    changed_by=coordinator,
+                    reason=f"No answer after {unanswered} calls.",
+                )
+            else:
+                locked.next_attempt_at = _retry_at(now, zone)
+                locked.callback_at = None
+        elif outcome == CallOutcome.CALLBACK:
+            locked.callback_at = callback_at
+            locked.next_attempt_at = callback_at
+        elif outcome == CallOutcome.WRONG_NUMBER:
+            _close(locked, now, outcome=outcome)
+            referral_set_status(
+                referral=referral,
+                status=ReferralStatus.UNREACHABLE,
+                changed_by=coordinator,
+                reason="The phone number on the referral is wrong. Please send a new referral "
+                "with a working number.",
+            )
+        elif outcome == CallOutcome.DECLINED:
+            _close(locked, now, outcome=outcome)
+            referral_set_status(
+                referral=referral,
+                status=ReferralStatus.DECLINED,
+                changed_by=coordinator,
+                reason=reason.strip() or "The patient decided not to go ahead.",
+            )
+        elif outcome == CallOutcome.NOT_ELIGIBLE:
+            _close(locked, now, outcome=outcome)
+            referral_set_status(
+                referral=referral,
+                status=ReferralStatus.NOT_ELIGIBLE,
+                changed_by=coordinator,
+                reason=reason.strip(),
+            )
+        elif outcome == CallOutcome.INTAKE_COMPLETE:
+            _complete_intake(
+                case=locked,
+                coordinator=coordinator,
+                now=now,
+                planned_sessions=planned_sessions or referral.recommended_infusions,
+            )
+        locked.save()
+        if locked.status == IntakeCase.Status.CLOSED:
+            from ..tasks import send_referral_status_email
+
+            send_referral_status_email.delay_on_commit(referral.pk)
+    logger.info("call attempt %s logged on case %s: %s", attempt.pk, locked.pk, outcome)
+    return attempt
+
+
+def _close(case: IntakeCase, now: dt.datetime, *, outcome: str) -> None:
+    case.status = IntakeCase.Status.CLOSED
+    case.closed_at = now
+    case.closed_outcome = outcome
+    case.next_attempt_at = None
+    case.callback_at = None
+
+
+def _complete_intake(
+    *, case: IntakeCase, coordinator: User, now: dt.datetime, planned_sessions: int
+) -> None:
+    from scheduling.services import course_create
+
+    referral: Referral = case.referral
+    if not 1 <= planned_sessions <= 6:
+        raise ApplicationError("A course is 1 to 6 infusions.", field="planned_sessions")
+    if referral.email and User.objects.filter(email__iexact=referral.email).exists():
+        raise ApplicationError(
+            "An account already uses this patient's e-mail. Check the possible duplicates.",
+            field="outcome",
+        )
+    if User.objects.filter(phone=referral.mobile_phone).exists():
+        raise ApplicationError(
+            "An account already uses this patient's mobile number. Check the possible duplicates.",
+            field="outcome",
+        )
+    patient = User.objects.create_user(
+        email=referral.email or None,
+        phone=referral.mobile_phone,
+        first_name=referral.patient_first_name,
+        last_name=referral.patient_last_name,
+        role=Role.PATIENT,
+        preferred_language=referral.preferred_language,
+        is_active=False,  # until the patient sets a password through the invitation
+    )
+    PatientProfile.objects.create(
+        user=patient,
+        date_of_birth=referral.date_of_birth,
+        sex=referral.sex,
+        zip_code=referral.zip_code,
+        time_zone=referral.patient_time_zone,
+    )
+    course = course_create(
+        patient=patient,
+        location=referral.preferred_location,
+        planned_sessions=planned_sessions,
+        needs_clinician_review=referral.has_contraindications,
+        created_by=coordinator,
+    )
+    referral.patient = patient
+    referral.course = course
+    referral.save(update_fields=["patient", "course", "updated_at"])
+    invitation_send(patient=patient, created_by=coordinator, now=now)
+    case.completed_at = now
+    _close(case, now, outcome=CallOutcome.INTAKE_COMPLETE)
+    referral_set_status(
+        referral=referral, status=ReferralStatus.INTAKE_COMPLETE, changed_by=coordinator
+    )
+
+
+def invitation_send(*, patient: User, created_by: User | None, now=None) -> PatientInvitation:
+    """Creates a single-use, expiring invitation and enqueues its text and e-mail after commit.
+    Any earlier unused invitation of this patient stops working."""
+    now = now or timezone.now()
+    nonce = secrets.token_urlsafe(16)
+    PatientInvitation.objects.filter(patient=patient, used_at__isnull=True).update(revoked_at=now)
+    invitation = PatientInvitation.objects.create(
+        patient=patient,
+        nonce_hash=hashlib.sha256(nonce.encode()).hexdigest(),
+        expires_at=now + dt.timedelta(hours=settings.INVITATION_VALID_HOURS),
+        created_by=created_by,
+    )
+    token = signing.dumps({"i": invitation.pk, "n": nonce}, salt=INVITATION_SALT)
+    from ..tasks import send_patient_invitation
+
+    transaction.on_commit(lambda: send_patient_invitation.delay(invitation.pk, token))
+    return invitation
+
+
+def invitation_resolve(token: str, *, now: dt.datetime | None = None) -> PatientInvitation:
+    """The invitation behind a link, if it is still usable; ApplicationError otherwise."""
+    now = now or timezone.now()
+    try:
+        data = signing.loads(token, salt=INVITATION_SALT)
+        invitation = PatientInvitation.objects.select_related("patient").get(pk=data["i"])
+    except (signing.BadSignature, PatientInvitation.DoesNotExist, KeyError, TypeError) as exc:
+        raise ApplicationError("This link is not valid.") from exc
+    if not secrets.compare_digest(
+        invitation.nonce_hash, hashlib.sha256(str(data["n"]).encode()).hexdigest()
+    ):
+        raise ApplicationError("This link is not valid.")
+    if invitation.used_at or invitation.revoked_at:
+        raise ApplicationError(
+            "This link was already used. Sign in, or ask the clinic for a new one."
+        )
+    if invitation.expires_at <= now:
+        raise ApplicationError("This link has expired. Call the clinic for a new one.")
+    return invitation
+
+
+def invitation_accept(*, token: str, password: str) -> User:
+    """Sets the patient's password, activates the account and spends the invitation."""
+    with transaction.atomic():
+        invitation = invitation_resolve(token)
+        # Row lock: a double-click must not spend the invitation twice.
+        invitation = PatientInvitation.objects.select_for_update().get(pk=invitation.pk)
+        if invitation.used_at:
+            raise ApplicationError("This link was already used. Sign in instead.")
+        patient = invitation.patient
+        patient.set_password(password)
+        patient.is_active = True
+        patient.save(update_fields=["password", "is_active"])
+        invitation.used_at = timezone.now()
+        invitation.save(update_fields=["used_at"])
+    return patient

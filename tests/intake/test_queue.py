@@ -1,0 +1,279 @@
+import datetime as dt
+import threading
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core import mail
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+
+from clinic.errors import ApplicationError
+from clinic.models import PatientProfile, Role, User
+from intake import services
+from intake.models import CallAttempt, ChecklistItem, IntakeCase, PatientInvitation, Referral
+from intake.services.calls import invitation_accept
+from tests.factories.intake import ProviderFactory, submit_referral
+from tests.factories.places import LocationFactory
+from tests.factories.users import UserFactory
+
+NY = ZoneInfo("America/New_York")
+LA = ZoneInfo("America/Los_Angeles")
+
+
+def local(zone, hour, minute=0, days_ahead=7):
+    day = timezone.localdate() + dt.timedelta(days=days_ahead)
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=zone)
+
+
+@pytest.fixture
+def location(db):
+    return LocationFactory(slug="boston", name="Boston")
+
+
+@pytest.fixture
+def coordinator(db):
+    return UserFactory(role=Role.COORDINATOR)
+
+
+def tick_all(case, coordinator):
+    for item in ChecklistItem.values:
+        services.case_set_checklist_item(case=case, coordinator=coordinator, item=item, ticked=True)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_twenty_coordinators_pressing_next_call_at_once_never_share_a_case():
+    location = LocationFactory(slug="boston", name="Boston")
+    provider = ProviderFactory()
+    for i in range(20):
+        submit_referral(
+            provider=provider,
+            location=location,
+            mobile_phone=f"+1617555{i:04d}",
+            patient_last_name=f"Queue{chr(97 + i)}",
+        )
+    coordinators = [UserFactory(role=Role.COORDINATOR) for _ in range(20)]
+    now = local(NY, 11)
+    barrier = threading.Barrier(20)
+    claimed, errors = {}, []
+
+    def press(coordinator):
+        try:
+            barrier.wait()
+            case = services.case_claim_next(coordinator=coordinator, now=now)
+            claimed[coordinator.pk] = case.pk if case else None
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=press, args=(c,)) for c in coordinators]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert None not in claimed.values()
+    assert len(set(claimed.values())) == 20
+    assert IntakeCase.objects.filter(claimed_by__isnull=False).count() == 20
+
+
+def test_a_lapsed_claim_returns_to_the_queue(location, coordinator, settings):
+    submit_referral(location=location)
+    other = UserFactory(role=Role.COORDINATOR)
+    now = local(NY, 11)
+    first = services.case_claim_next(coordinator=coordinator, now=now)
+    assert services.case_claim_next(coordinator=other, now=now + dt.timedelta(minutes=14)) is None
+    later = now + dt.timedelta(minutes=settings.INTAKE_CLAIM_MINUTES + 1)
+    assert services.case_claim_next(coordinator=other, now=later).pk == first.pk
+
+
+def test_a_coordinator_pressing_again_keeps_their_current_call(location, coordinator):
+    submit_referral(location=location)
+    submit_referral(location=location, mobile_phone="+16175550999", patient_last_name="Other")
+    now = local(NY, 11)
+    first = services.case_claim_next(coordinator=coordinator, now=now)
+    assert services.case_claim_next(coordinator=coordinator, now=now).pk == first.pk
+
+
+def test_calling_hours_follow_the_patients_zone(location, coordinator):
+    la_case = submit_referral(location=location, zip_code="90012").intake_case
+    assert str(la_case.time_zone) == "America/Los_Angeles"
+    at_730_in_la = local(LA, 7, 30)
+    assert services.case_claim_next(coordinator=coordinator, now=at_730_in_la) is None
+    ny_case = submit_referral(
+        location=location,
+        zip_code="02116",
+        mobile_phone="+16175550777",
+        patient_last_name="Eastern",
+    ).intake_case
+    assert services.case_claim_next(coordinator=coordinator, now=at_730_in_la).pk == ny_case.pk
+    other = UserFactory(role=Role.COORDINATOR)
+    assert services.case_claim_next(coordinator=other, now=local(LA, 8)).pk == la_case.pk
+    # At 21:05 in Boston only the Los Angeles patient (18:05 there) may still be called.
+    late = services.case_claim_next(
+        coordinator=UserFactory(role=Role.COORDINATOR), now=local(NY, 21, 5)
+    )
+    assert late.pk == la_case.pk
+
+
+def test_queue_order_is_due_callbacks_then_urgent_then_oldest(location, coordinator):
+    now = local(NY, 11)
+    oldest = submit_referral(
+        location=location, mobile_phone="+16175550001", patient_last_name="Oldest"
+    ).intake_case
+    urgent = submit_referral(
+        location=location, mobile_phone="+16175550002", patient_last_name="Urgent", urgency="urgent"
+    ).intake_case
+    callback = submit_referral(
+        location=location, mobile_phone="+16175550003", patient_last_name="Callback"
+    ).intake_case
+    services.case_claim(case=callback, coordinator=coordinator, now=now - dt.timedelta(hours=2))
+    services.call_log(
+        case=callback,
+        coordinator=coordinator,
+        outcome="callback",
+        callback_at=now - dt.timedelta(minutes=5),
+        now=now - dt.timedelta(hours=2),
+    )
+    order = []
+    for _ in range(3):
+        c = services.case_claim_next(coordinator=UserFactory(role=Role.COORDINATOR), now=now)
+        order.append(c.pk)
+    assert order == [callback.pk, urgent.pk, oldest.pk]
+
+
+def test_three_no_answers_close_the_case_as_unreachable_and_tell_the_provider(
+    location, coordinator, django_capture_on_commit_callbacks
+):
+    from clinic.celery import app
+
+    case = submit_referral(location=location).intake_case
+    now = local(NY, 11, days_ahead=2)
+    app.conf.task_always_eager = True
+    try:
+        for attempt in range(3):
+            case = services.case_claim_next(coordinator=coordinator, now=now)
+            assert case is not None, f"attempt {attempt + 1} was not offered"
+            with django_capture_on_commit_callbacks(execute=True):
+                services.call_log(case=case, coordinator=coordinator, outcome="no_answer", now=now)
+            case.refresh_from_db()
+            if attempt < 2:
+                # Back in the queue the next business morning, not before.
+                assert case.next_attempt_at.astimezone(NY).hour == 9
+                assert services.case_claim_next(coordinator=coordinator, now=now) is None
+                now = case.next_attempt_at + dt.timedelta(minutes=1)
+    finally:
+        app.conf.task_always_eager = False
+    assert case.status == "closed" and case.closed_outcome == "unreachable"
+    referral = Referral.objects.get(pk=case.referral_id)
+    assert referral.status == "unreachable"
+    assert [h.to_status for h in referral.history.all()] == [
+        "received",
+        "contacting",
+        "unreachable",
+    ]
+    assert any("unreachable" in m.subject.lower() for m in mail.outbox)
+
+
+def test_attempts_are_append_only_in_the_database(location, coordinator):
+    case = submit_referral(location=location).intake_case
+    services.case_claim(case=case, coordinator=coordinator)
+    attempt = services.call_log(case=case, coordinator=coordinator, outcome="voicemail")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        CallAttempt.objects.filter(pk=attempt.pk).update(notes="changed")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        CallAttempt.objects.filter(pk=attempt.pk).delete()
+
+
+def test_another_coordinators_live_call_cannot_be_logged(location, coordinator):
+    case = submit_referral(location=location).intake_case
+    services.case_claim(case=case, coordinator=coordinator)
+    with pytest.raises(ApplicationError, match="Another coordinator"):
+        services.call_log(
+            case=case, coordinator=UserFactory(role=Role.COORDINATOR), outcome="no_answer"
+        )
+
+
+def test_intake_complete_is_refused_until_every_point_is_ticked(location, coordinator):
+    case = submit_referral(location=location).intake_case
+    services.case_claim(case=case, coordinator=coordinator)
+    for item in ChecklistItem.values[:-1]:
+        services.case_set_checklist_item(case=case, coordinator=coordinator, item=item, ticked=True)
+    with pytest.raises(ApplicationError, match="tick"):
+        services.call_log(case=case, coordinator=coordinator, outcome="intake_complete")
+    assert User.objects.filter(role=Role.PATIENT).count() == 0
+    assert CallAttempt.objects.count() == 0
+
+
+def test_intake_complete_creates_one_account_course_and_invitation(
+    location, coordinator, django_capture_on_commit_callbacks
+):
+    from clinic.celery import app
+
+    referral = submit_referral(location=location, email="ana@example.test", recommended_infusions=3)
+    case = referral.intake_case
+    services.case_claim(case=case, coordinator=coordinator)
+    tick_all(case, coordinator)
+    app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            services.call_log(
+                case=case, coordinator=coordinator, outcome="intake_complete", planned_sessions=4
+            )
+    finally:
+        app.conf.task_always_eager = False
+    patient = User.objects.get(role=Role.PATIENT)
+    assert not patient.is_active and str(patient.phone) == "+16175550123"
+    assert PatientProfile.objects.get(user=patient).date_of_birth == referral.date_of_birth
+    referral.refresh_from_db()
+    assert referral.status == "intake_complete" and referral.patient == patient
+    assert referral.course.planned_sessions == 4 and referral.course.status == "active"
+    assert PatientInvitation.objects.filter(patient=patient).count() == 1
+    invitation_mail = next(m for m in mail.outbox if m.to == ["ana@example.test"])
+    link = next(line for line in invitation_mail.body.splitlines() if "/welcome/" in line)
+    token = link.rsplit("/welcome/", 1)[1].strip("/")
+    invitation_accept(token=token, password="a-long-new-password")
+    patient.refresh_from_db()
+    assert patient.is_active and patient.check_password("a-long-new-password")
+    with pytest.raises(ApplicationError, match="already used"):
+        invitation_accept(token=token, password="another-password-9")
+
+
+def test_flagged_contraindications_hold_booking_for_a_clinician(location, coordinator):
+    case = submit_referral(location=location, contraindications=["pregnancy"]).intake_case
+    services.case_claim(case=case, coordinator=coordinator)
+    tick_all(case, coordinator)
+    services.call_log(case=case, coordinator=coordinator, outcome="intake_complete")
+    course = Referral.objects.get(pk=case.referral_id).course
+    assert course.status == "awaiting_review"
+    from scheduling.services import session_book
+
+    with pytest.raises(ApplicationError):
+        session_book(course=course, starts_at=local(NY, 10, days_ahead=3), by=coordinator)
+
+
+def test_a_callback_needs_a_future_time_and_returns_at_that_time(location, coordinator):
+    case = submit_referral(location=location).intake_case
+    now = local(NY, 11)
+    services.case_claim(case=case, coordinator=coordinator, now=now)
+    with pytest.raises(ApplicationError, match="future"):
+        services.call_log(
+            case=case,
+            coordinator=coordinator,
+            outcome="callback",
+            callback_at=now - dt.timedelta(hours=1),
+            now=now,
+        )
+    services.call_log(
+        case=case,
+        coordinator=coordinator,
+        outcome="callback",
+        callback_at=now + dt.timedelta(hours=3),
+        now=now,
+    )
+    assert services.case_claim_next(coordinator=coordinator, now=now) is None
+    assert (
+        services.case_claim_next(coordinator=coordinator, now=now + dt.timedelta(hours=3)).pk
+        == case.pk
+    )
