@@ -9,7 +9,10 @@ def _nav_for(role: str) -> list[tuple[str, str]]:
     items = {
         Role.PATIENT: [(_("My course"), "scheduling:patient_home")],
         Role.PROVIDER: [(_("My referrals"), "intake:provider_home")],
-        Role.COORDINATOR: [(_("Call queue"), "intake:queue")],
+        Role.COORDINATOR: [
+            (_("Call queue"), "intake:queue"),
+            (_("Courses"), "scheduling:coordinator_courses"),
+        ],  # noqa: E501
         Role.CLINICIAN: [(_("Today"), "scheduling:clinician_home")],
         Role.ADMIN: [(_("Overview"), "clinic:admin_home"), (_("Settings"), "admin:index")],
     }
