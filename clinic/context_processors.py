@@ -12,7 +12,7 @@ def _nav_for(role: str) -> list[tuple[str, str]]:
         Role.COORDINATOR: [
             (_("Call queue"), "intake:queue"),
             (_("Courses"), "scheduling:coordinator_courses"),
-        ],  # noqa: E501
+        ],
         Role.CLINICIAN: [(_("Today"), "scheduling:clinician_home")],
         Role.ADMIN: [(_("Overview"), "clinic:admin_home"), (_("Settings"), "admin:index")],
     }

@@ -48,7 +48,9 @@ class Command(BaseCommand):
     help = "Create or refresh the demo clinic: locations, chairs and one user of each role."
 
     def feature_seeders(self):
-        return []
+        from scheduling import demo as scheduling_demo
+
+        return [scheduling_demo.seed]
 
     @transaction.atomic
     def handle(self, *args, **options):
