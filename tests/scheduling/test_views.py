@@ -207,3 +207,20 @@ def test_coordinator_finds_a_course_and_books_for_the_patient(
 def test_patients_cannot_open_staff_pages(client, name):
     client.force_login(PatientFactory())
     assert client.get(reverse(name)).status_code == 403
+
+
+def test_day_view_shows_chairs_staff_and_capacity_left_to_coordinators(
+    client, make_user, make_course, live_clinic
+):
+    session_book(course=make_course(), starts_at=_soon(), by=None)
+    client.force_login(make_user(role=Role.COORDINATOR))
+    response = client.get(
+        reverse("scheduling:staff_day"),
+        {"location": live_clinic["location"].pk, "date": _soon().date().isoformat()},
+        headers={"HX-Request": "true"},
+    )
+    body = response.content.decode()
+    assert 'id="day"' in body and "<html" not in body
+    assert "Chair 1" in body and "monitors 3" in body
+    assert "<td>2</td>" in body  # one of three monitored places taken at 10:00
+    assert 'value="check_in"' not in body  # only clinicians mark sessions
