@@ -19,6 +19,7 @@ def _nav_for(role: str) -> list[tuple[str, str]]:
         Role.COORDINATOR: [
             (_("Call queue"), "intake:queue"),
             (_("Intake dashboard"), "intake:dashboard"),
+            (_("Courses"), "scheduling:coordinator_courses"),
             (_("Estimates"), "billing:coordinator_list"),
         ],
         Role.CLINICIAN: [(_("Today"), "scheduling:clinician_home")],

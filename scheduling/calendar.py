@@ -69,7 +69,8 @@ def session_ics(session: InfusionSession, *, cancelled: bool = False) -> str:
         f"DTSTAMP:{_ics_time(session.updated_at)}",
         f"DTSTART:{_ics_time(session.starts_at)}",
         f"DTEND:{_ics_time(session.ends_at)}",
-        f"SUMMARY:{_ics_escape(_('Appointment at %(clinic)s') % {'clinic': settings.CLINIC_NAME})}",
+        # Neutral on purpose: the clinic's own name can hint at a diagnosis.
+        f"SUMMARY:{_ics_escape(_('Clinic appointment'))}",
         f"LOCATION:{_ics_escape(address)}",
         f"DESCRIPTION:{_ics_escape(description)}",
         f"STATUS:{'CANCELLED' if cancelled else 'CONFIRMED'}",

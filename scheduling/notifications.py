@@ -54,7 +54,7 @@ def booking_email_send(*, booked_ids: list[int], cancelled_ids: list[int], chang
         "rescheduled": _("Your appointment has moved"),
     }.get(change, _("Your appointment is cancelled"))
     message = EmailMultiAlternatives(
-        subject=f"{subject} · {settings.CLINIC_NAME}",
+        subject=subject,
         body=render_to_string("scheduling/email/booking.txt", context),
         to=[patient.email],
     )

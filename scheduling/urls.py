@@ -5,8 +5,32 @@ from . import views
 app_name = "scheduling"
 
 urlpatterns = [
+    # Patients
     path("my/", views.patient_home, name="patient_home"),
-    path("clinician/", views.clinician_home, name="clinician_home"),
+    path("my/book/", views.patient_book, name="patient_book"),
+    path("my/hold/", views.patient_hold, name="patient_hold"),
+    path("my/hold/<int:pk>/", views.patient_hold_confirm, name="patient_hold_confirm"),
+    path("my/plan/", views.patient_plan, name="patient_plan"),
+    path("my/booked/", views.patient_booked, name="patient_booked"),
+    path("my/sessions/<int:pk>/cancel/", views.patient_cancel, name="patient_cancel"),
+    path("my/sessions/<int:pk>/reschedule/", views.patient_reschedule, name="patient_reschedule"),
+    path("my/sessions/<int:pk>/calendar.ics", views.patient_ics, name="patient_ics"),
     # Links in e-mails and texts: signed, single-use, GET only shows a button.
     path("s/<str:token>/", views.action_link, name="action_link"),
+    # Staff
+    path("clinician/", views.clinician_home, name="clinician_home"),
+    path("clinician/reviews/<int:pk>/", views.clinician_review, name="clinician_review"),
+    path("staff/day/", views.staff_day, name="staff_day"),
+    path(
+        "staff/sessions/<int:pk>/status/",
+        views.staff_session_status,
+        name="staff_session_status",
+    ),
+    path("coordinator/courses/", views.coordinator_courses, name="coordinator_courses"),
+    path("coordinator/courses/<int:pk>/", views.coordinator_course, name="coordinator_course"),
+    path(
+        "coordinator/sessions/<int:pk>/",
+        views.coordinator_session_change,
+        name="coordinator_session_change",
+    ),
 ]

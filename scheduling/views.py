@@ -1,21 +1,539 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import datetime as dt
 
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from clinic.errors import ApplicationError
 from clinic.models import Role
 from clinic.permissions import role_required
+
+from . import selectors, services
+from .availability import free_start_times, local_to_utc, nearest_free_times, propose_series
+from .calendar import patient_zone, session_ics, when_both
+from .forms import CourseSearchForm, DayPickerForm, ReviewForm, StaffDayForm, StartForm
+from .models import Course, InfusionSession, Location, SessionStatus, SlotHold
+
+STAFF = (Role.COORDINATOR, Role.CLINICIAN, Role.ADMIN)
+
+
+def _iso(instant: dt.datetime) -> str:
+    return instant.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+def _time_choices(starts, location, own_tz):
+    return [{"value": _iso(s), "label": when_both(s, location.time_zone, own_tz)} for s in starts]
+
+
+def _today(location: Location) -> dt.date:
+    return timezone.now().astimezone(location.time_zone).date()
+
+
+def _day_picker(request, course, *, ignore_session_id=None):
+    """The day picker's form and the free times of the chosen day (for the HTMX fragment)."""
+    location = course.location
+    data = {"location": location.pk, "date": _today(location) + dt.timedelta(days=2)}
+    if "date" in request.GET:
+        data = request.GET
+    form = DayPickerForm(data)
+    times = []
+    if form.is_valid():
+        location = form.cleaned_data["location"]
+        day = form.cleaned_data["date"]
+        starts = free_start_times(
+            course=course,
+            location=location,
+            first_day=day,
+            last_day=day,
+            ignore_session_id=ignore_session_id,
+        )[day]
+        times = _time_choices(starts, location, patient_zone(course.patient))
+    return form, location, times
+
+
+def _taken(request, course, starts_at, location, *, post_url, extra=None, status=409):
+    """Not an error page: the time went while the patient looked; offer the nearest ones."""
+    location = location or course.location
+    nearest = nearest_free_times(course=course, location=location, around=starts_at)
+    return render(
+        request,
+        "scheduling/taken.html",
+        {
+            "course": course,
+            "location": location,
+            "times": _time_choices(nearest, location, patient_zone(course.patient)),
+            "post_url": post_url,
+            "extra": extra or {},
+        },
+        status=status,
+    )
+
+
+# --- patients ----------------------------------------------------------------------------------
+
+
+def _patient_course(request) -> Course:
+    course = selectors.course_for_patient(patient=request.user)
+    if course is None:
+        raise Http404
+    return course
 
 
 @role_required(Role.PATIENT)
 def patient_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "scheduling/patient_home.html")
+    course = selectors.course_for_patient(patient=request.user)
+    summary = selectors.course_summary(course=course, now=timezone.now()) if course else None
+    return render(
+        request,
+        "scheduling/patient_home.html",
+        {"summary": summary, "own_tz": patient_zone(request.user), "now": timezone.now()},
+    )
+
+
+@role_required(Role.PATIENT)
+def patient_book(request: HttpRequest) -> HttpResponse:
+    """Pick a location and a day, see its free times (the HTMX fragment), hold one."""
+    course = _patient_course(request)
+    replaces = None
+    if request.GET.get("session"):
+        replaces = selectors.session_for_patient(
+            patient=request.user, pk=int(request.GET["session"])
+        )
+    form, location, times = _day_picker(
+        request, course, ignore_session_id=replaces.pk if replaces else None
+    )
+    context = {
+        "course": course,
+        "form": form,
+        "location": location,
+        "times": times,
+        "post_url": reverse("scheduling:patient_hold"),
+        "extra": {"replaces": replaces.pk} if replaces else {},
+        "replaces": replaces,
+        "plan": replaces is None and course.planned_sessions > 1,
+    }
+    if request.htmx:
+        return render(request, "scheduling/partials/_times.html", context)
+    return render(request, "scheduling/book.html", context)
+
+
+@role_required(Role.PATIENT)
+@require_POST
+def patient_hold(request: HttpRequest) -> HttpResponse:
+    course = _patient_course(request)
+    form = StartForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a time from the list."))
+        return redirect("scheduling:patient_book")
+    replaces = None
+    if request.POST.get("replaces"):
+        replaces = selectors.session_for_patient(
+            patient=request.user, pk=int(request.POST["replaces"])
+        )
+    starts_at, location = form.cleaned_data["starts_at"], form.cleaned_data["location"]
+    if request.POST.get("plan"):
+        url = reverse("scheduling:patient_plan")
+        return redirect(f"{url}?starts_at={_iso(starts_at)}&location={location.pk}")
+    try:
+        hold = services.slot_hold(
+            course=course, starts_at=starts_at, location=location, replaces=replaces
+        )
+    except services.SlotTaken:
+        extra = {"replaces": replaces.pk} if replaces else {}
+        return _taken(request, course, starts_at, location, post_url=request.path, extra=extra)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("scheduling:patient_book")
+    return redirect("scheduling:patient_hold_confirm", pk=hold.pk)
+
+
+@role_required(Role.PATIENT)
+def patient_hold_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    course = _patient_course(request)
+    hold = get_object_or_404(
+        SlotHold.objects.select_related("location", "replaces"), pk=pk, course=course
+    )
+    if request.method == "POST":
+        try:
+            if hold.replaces is not None:
+                booked = [
+                    services.session_reschedule(
+                        session=hold.replaces, new_starts_at=hold.starts_at, by=request.user
+                    )
+                ]
+            else:
+                booked = [
+                    services.session_book(
+                        course=course,
+                        starts_at=hold.starts_at,
+                        location=hold.location,
+                        by=request.user,
+                    )
+                ]
+        except services.SlotTaken:
+            return _taken(
+                request,
+                course,
+                hold.starts_at,
+                hold.location,
+                post_url=reverse("scheduling:patient_hold"),
+                extra={"replaces": hold.replaces_id} if hold.replaces_id else {},
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return redirect("scheduling:patient_home")
+        return redirect(
+            reverse("scheduling:patient_booked") + "?s=" + ",".join(str(s.pk) for s in booked)
+        )
+    late = hold.replaces is not None and services.is_late_change(hold.replaces)
+    return render(
+        request,
+        "scheduling/hold_confirm.html",
+        {
+            "hold": hold,
+            "course": course,
+            "own_tz": patient_zone(request.user),
+            "late": late,
+            "expired": hold.expires_at <= timezone.now(),
+            "rules": services.rules_for(hold.location),
+        },
+    )
+
+
+def _parse_local(value: str, location: Location) -> dt.datetime | None:
+    try:
+        # A wall-clock time at the location, from <input type=datetime-local>; given its zone
+        # just below.
+        naive = dt.datetime.strptime(value, "%Y-%m-%dT%H:%M")  # noqa: DTZ007
+    except (TypeError, ValueError):
+        return None
+    return local_to_utc(naive.date(), naive.time(), location.time_zone)
+
+
+@role_required(Role.PATIENT)
+def patient_plan(request: HttpRequest) -> HttpResponse:
+    """'Plan my course': a proposed series from the first time, each adjustable, booked in one
+    step (all or nothing)."""
+    course = _patient_course(request)
+    source = request.POST if request.method == "POST" else request.GET
+    location = get_object_or_404(Location, pk=source.get("location") or course.location_id)
+    summary = selectors.course_summary(course=course, now=timezone.now())
+    tz = location.time_zone
+    error = None
+    if request.method == "POST":
+        starts = [_parse_local(v, location) for v in request.POST.getlist("starts") if v]
+        if not starts or any(s is None for s in starts):
+            error = _("Each time needs a date and a time the clinic's clock can show.")
+        else:
+            try:
+                booked = services.course_book_sessions(
+                    course=course, starts=starts, location=location, by=request.user
+                )
+            except services.SlotTaken as exc:
+                return _taken(
+                    request,
+                    course,
+                    exc.starts_at,
+                    location,
+                    post_url=reverse("scheduling:patient_hold"),
+                )
+            except ApplicationError as exc:
+                error = exc.message
+            else:
+                return redirect(
+                    reverse("scheduling:patient_booked")
+                    + "?s="
+                    + ",".join(str(s.pk) for s in booked)
+                )
+        proposal = [s for s in starts if s is not None]
+    else:
+        form = StartForm(request.GET)
+        if not form.is_valid():
+            return redirect("scheduling:patient_book")
+        proposal = propose_series(
+            course=course,
+            location=location,
+            first_start=form.cleaned_data["starts_at"],
+            count=max(summary.remaining, 1),
+        )
+    rows = [
+        {"value": s.astimezone(tz).strftime("%Y-%m-%dT%H:%M"), "label": when_both(s, tz, None)}
+        for s in proposal
+    ]
+    return render(
+        request,
+        "scheduling/plan.html",
+        {
+            "course": course,
+            "location": location,
+            "rows": rows,
+            "error": error,
+            "short": len(rows) < summary.remaining,
+            "rules": services.rules_for(location),
+        },
+    )
+
+
+@role_required(Role.PATIENT)
+def patient_booked(request: HttpRequest) -> HttpResponse:
+    ids = [int(x) for x in request.GET.get("s", "").split(",") if x.isdigit()]
+    sessions = selectors.sessions_for_patient(patient=request.user, pks=ids)
+    return render(
+        request,
+        "scheduling/booked.html",
+        {"sessions": sessions, "own_tz": patient_zone(request.user)},
+    )
+
+
+@role_required(Role.PATIENT)
+def patient_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    session = selectors.session_for_patient(patient=request.user, pk=pk)
+    if request.method == "POST":
+        try:
+            services.session_cancel(session=session, by=request.user)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Your session is cancelled."))
+        return redirect("scheduling:patient_home")
+    return render(
+        request,
+        "scheduling/cancel_confirm.html",
+        {
+            "session": session,
+            "own_tz": patient_zone(request.user),
+            "late": services.is_late_change(session),
+            "rules": services.rules_for(session.location),
+            "action": request.path,
+        },
+    )
+
+
+@role_required(Role.PATIENT)
+def patient_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
+    session = selectors.session_for_patient(patient=request.user, pk=pk)
+    if session.status != SessionStatus.BOOKED:
+        raise Http404
+    return redirect(reverse("scheduling:patient_book") + f"?session={session.pk}")
+
+
+@role_required(Role.PATIENT)
+def patient_ics(request: HttpRequest, pk: int) -> HttpResponse:
+    session = selectors.session_for_patient(patient=request.user, pk=pk)
+    response = HttpResponse(session_ics(session), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="appointment-{session.pk}.ics"'
+    return response
+
+
+def action_link(request: HttpRequest, token: str) -> HttpResponse:
+    """From an e-mail or text. GET only shows what the button will do (mail scanners open
+    links); POST acts, once."""
+    try:
+        link = services.action_link_resolve(token)
+    except ApplicationError as exc:
+        return render(request, "scheduling/link_gone.html", {"message": exc.message}, status=410)
+    session = link.session
+    own_tz = patient_zone(session.patient)
+    if request.method == "POST":
+        try:
+            if link.kind == "cancel":
+                services.action_link_cancel(token=token)
+                return render(request, "scheduling/link_done.html", {"cancelled": True})
+            form = StartForm(request.POST)
+            if not form.is_valid():
+                raise ApplicationError(_("Choose a time from the list."))
+            new = services.action_link_reschedule(
+                token=token, new_starts_at=form.cleaned_data["starts_at"]
+            )
+            return render(
+                request,
+                "scheduling/link_done.html",
+                {"session": new, "when": when_both(new.starts_at, new.location.time_zone, own_tz)},
+            )
+        except services.SlotTaken as exc:
+            return _taken(
+                request, session.course, exc.starts_at, session.location, post_url=request.path
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return redirect(request.path)
+    context = {
+        "link": link,
+        "session": session,
+        "own_tz": own_tz,
+        "late": services.is_late_change(session),
+        "rules": services.rules_for(session.location),
+        "action": request.path,
+    }
+    if link.kind == "cancel":
+        return render(request, "scheduling/cancel_confirm.html", context)
+    form, location, times = _day_picker(request, session.course, ignore_session_id=session.pk)
+    context.update(
+        form=form, location=location, times=times, post_url=request.path, extra={}, plan=False
+    )
+    if request.htmx:
+        return render(request, "scheduling/partials/_times.html", context)
+    return render(request, "scheduling/link_reschedule.html", context)
+
+
+# --- staff -------------------------------------------------------------------------------------
+
+
+def _day_view_context(request):
+    first = Location.objects.order_by("name").first()
+    data = request.GET if "date" in request.GET else None
+    if data is None and first is not None:
+        data = {"location": first.pk, "date": _today(first)}
+    form = StaffDayForm(data)
+    view = None
+    if form.is_valid():
+        view = selectors.day_view(
+            location=form.cleaned_data["location"], day=form.cleaned_data["date"]
+        )
+    return {"day_form": form, "day": view, "can_mark": request.user.role == Role.CLINICIAN}
 
 
 @role_required(Role.CLINICIAN)
 def clinician_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "scheduling/clinician_home.html")
+    context = _day_view_context(request)
+    context["reviews"] = selectors.courses_awaiting_review()
+    context["review_form"] = ReviewForm()
+    return render(request, "scheduling/clinician_home.html", context)
 
 
-def action_link(request: HttpRequest, token: str) -> HttpResponse:
-    from django.http import Http404
+@role_required(Role.CLINICIAN)
+@require_POST
+def clinician_review(request: HttpRequest, pk: int) -> HttpResponse:
+    course = get_object_or_404(Course, pk=pk)
+    form = ReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            services.course_review(
+                course=course,
+                clinician=request.user,
+                approve=form.cleaned_data["decision"] == "approve",
+                reason=form.cleaned_data["reason"],
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Review saved."))
+    return redirect("scheduling:clinician_home")
 
-    raise Http404
+
+@role_required(*STAFF)
+def staff_day(request: HttpRequest) -> HttpResponse:
+    context = _day_view_context(request)
+    if request.htmx:
+        return render(request, "scheduling/partials/_day.html", context)
+    return render(request, "scheduling/staff_day.html", context)
+
+
+@role_required(Role.CLINICIAN)
+@require_POST
+def staff_session_status(request: HttpRequest, pk: int) -> HttpResponse:
+    session = get_object_or_404(InfusionSession, pk=pk)
+    action = {
+        "check_in": services.session_check_in,
+        "complete": services.session_complete,
+        "no_show": services.session_mark_no_show,
+    }.get(request.POST.get("action"))
+    if action is None:
+        raise Http404
+    try:
+        action(session=session, by=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    back = request.POST.get("next", "")
+    if not back.startswith("/") or back.startswith("//"):
+        back = reverse("scheduling:clinician_home")
+    return redirect(back)
+
+
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def coordinator_courses(request: HttpRequest) -> HttpResponse:
+    form = CourseSearchForm(request.GET)
+    courses = selectors.course_search(query=form.data.get("q", "")) if form.is_valid() else []
+    return render(
+        request, "scheduling/coordinator_courses.html", {"form": form, "courses": courses}
+    )
+
+
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def coordinator_course(request: HttpRequest, pk: int) -> HttpResponse:
+    """A patient's course for a coordinator: book, move and cancel on their behalf."""
+    course = selectors.course_for_staff(user=request.user, pk=pk)
+    replaces = None
+    if request.GET.get("session"):
+        replaces = get_object_or_404(InfusionSession, pk=request.GET["session"], course=course)
+    if request.method == "POST":
+        form = StartForm(request.POST)
+        if form.is_valid():
+            starts_at = form.cleaned_data["starts_at"]
+            try:
+                if request.POST.get("replaces"):
+                    old = get_object_or_404(
+                        InfusionSession, pk=request.POST["replaces"], course=course
+                    )
+                    services.session_reschedule(
+                        session=old, new_starts_at=starts_at, by=request.user
+                    )
+                else:
+                    services.session_book(
+                        course=course,
+                        starts_at=starts_at,
+                        location=form.cleaned_data["location"],
+                        by=request.user,
+                    )
+            except services.SlotTaken:
+                return _taken(
+                    request,
+                    course,
+                    starts_at,
+                    form.cleaned_data["location"],
+                    post_url=request.path,
+                    extra={"replaces": request.POST["replaces"]}
+                    if request.POST.get("replaces")
+                    else {},
+                )
+            except ApplicationError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, _("Booked."))
+        return redirect(request.path)
+    form, location, times = _day_picker(
+        request, course, ignore_session_id=replaces.pk if replaces else None
+    )
+    context = {
+        "course": course,
+        "summary": selectors.course_summary(course=course, now=timezone.now()),
+        "own_tz": patient_zone(course.patient),
+        "form": form,
+        "location": location,
+        "times": times,
+        "post_url": request.path,
+        "extra": {"replaces": replaces.pk} if replaces else {},
+        "replaces": replaces,
+        "plan": False,
+    }
+    if request.htmx:
+        return render(request, "scheduling/partials/_times.html", context)
+    return render(request, "scheduling/coordinator_course.html", context)
+
+
+@role_required(Role.COORDINATOR, Role.ADMIN)
+@require_POST
+def coordinator_session_change(request: HttpRequest, pk: int) -> HttpResponse:
+    session = get_object_or_404(InfusionSession, pk=pk)
+    if request.POST.get("action") == "cancel":
+        try:
+            services.session_cancel(session=session, by=request.user)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Cancelled."))
+    return redirect("scheduling:coordinator_course", pk=session.course_id)

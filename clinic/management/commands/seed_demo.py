@@ -50,8 +50,9 @@ class Command(BaseCommand):
     def feature_seeders(self):
         from billing import demo as billing_demo
         from intake import demo as intake_demo
+        from scheduling import demo as scheduling_demo
 
-        return [intake_demo.seed, billing_demo.seed]
+        return [intake_demo.seed, scheduling_demo.seed, billing_demo.seed]
 
     @transaction.atomic
     def handle(self, *args, **options):

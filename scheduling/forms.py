@@ -1,0 +1,50 @@
+import datetime as dt
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from clinic.forms import AccessibleFormMixin
+
+from .models import Location
+
+
+class DayPickerForm(AccessibleFormMixin, forms.Form):
+    location = forms.ModelChoiceField(
+        label=_("Location"), queryset=Location.objects.filter(is_active=True), empty_label=None
+    )
+    date = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class StartForm(AccessibleFormMixin, forms.Form):
+    """A start time chosen from the list: an ISO instant with its offset."""
+
+    starts_at = forms.DateTimeField(widget=forms.HiddenInput, input_formats=["%Y-%m-%dT%H:%M:%S%z"])
+    location = forms.ModelChoiceField(
+        queryset=Location.objects.filter(is_active=True), required=False, widget=forms.HiddenInput
+    )
+
+    def clean_starts_at(self):
+        value = self.cleaned_data["starts_at"]
+        if value.tzinfo is None:
+            raise forms.ValidationError(_("Choose a time from the list."))
+        return value.astimezone(dt.UTC)
+
+
+class ReviewForm(AccessibleFormMixin, forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("decline", _("Decline"))])
+    reason = forms.CharField(
+        label=_("Reason (needed to decline)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class CourseSearchForm(AccessibleFormMixin, forms.Form):
+    q = forms.CharField(label=_("Patient name, e-mail or phone"), required=False)
+
+
+class StaffDayForm(AccessibleFormMixin, forms.Form):
+    location = forms.ModelChoiceField(
+        label=_("Location"), queryset=Location.objects.all(), empty_label=None
+    )
+    date = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
