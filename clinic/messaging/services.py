@@ -66,13 +66,15 @@ def calling_time(*, when: datetime, zone: ZoneInfo, before: datetime | None) -> 
     evening if that has not passed yet; else None (no allowed time is left)."""
     start_hour, end_hour = settings.MESSAGING_CALLING_HOURS
     local = when.astimezone(zone)
-    if time(start_hour) <= local.time() < time(end_hour):
+    if start_hour <= local.hour < end_hour:
         return when
-    day = local.date() if local.time() < time(start_hour) else local.date() + timedelta(days=1)
+    day = local.date() if local.hour < start_hour else local.date() + timedelta(days=1)
     next_open = datetime.combine(day, time(start_hour), tzinfo=zone)
     if before is None or next_open < before:
         return next_open
-    last_close = datetime.combine(day - timedelta(days=1), time(end_hour), tzinfo=zone)
+    last_close = datetime.combine(day - timedelta(days=1), time(0), tzinfo=zone) + timedelta(
+        hours=end_hour
+    )
     last_minute = last_close - timedelta(minutes=1)
     if last_minute >= timezone.now():
         return last_minute
