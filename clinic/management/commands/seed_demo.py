@@ -48,7 +48,9 @@ class Command(BaseCommand):
     help = "Create or refresh the demo clinic: locations, chairs and one user of each role."
 
     def feature_seeders(self):
-        return []
+        from clinic.messaging import demo as messaging_demo
+
+        return [messaging_demo.seed]
 
     @transaction.atomic
     def handle(self, *args, **options):
