@@ -25,6 +25,9 @@ def _nav_for(role: str) -> list[tuple[str, str]]:
         Role.CLINICIAN: [(_("Today"), "scheduling:clinician_home")],
         Role.ADMIN: [(_("Overview"), "clinic:admin_home"), (_("Settings"), "admin:index")],
     }
+    items[Role.PATIENT] += [(_("Reminders"), "messaging:preferences")]  # messaging
+    items[Role.COORDINATOR] += [(_("Outbox"), "messaging:outbox")]  # messaging
+    items[Role.ADMIN] += [(_("Outbox"), "messaging:outbox")]  # messaging
     return [(label, reverse(name)) for label, name in items.get(role, [])]
 
 

@@ -118,11 +118,28 @@ class PatientProfile(TimeStampedModel):
     sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices)
     zip_code = models.CharField(_("ZIP code"), max_length=10)
     time_zone = TimeZoneField(_("time zone"), use_pytz=False)
+    # Reminders and notices go this way unless a message says otherwise (clinic.messaging).
+    preferred_channel = models.CharField(
+        _("reminders by"),
+        max_length=10,
+        choices=[("sms", _("Text message")), ("voice", _("Phone call")), ("email", _("E-mail"))],
+        default="sms",
+    )
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=models.Q(sex__in=Sex.values), name="patient_sex_valid")
+            models.CheckConstraint(
+                condition=models.Q(sex__in=Sex.values), name="patient_sex_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(preferred_channel__in=["sms", "voice", "email"]),
+                name="patient_preferred_channel_valid",
+            ),
         ]
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+# Messaging keeps its models in its own module; importing them here registers them with the app.
+from clinic.messaging.models import *  # noqa: E402, F403

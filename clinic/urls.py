@@ -47,6 +47,7 @@ urlpatterns = [
     path("", include("intake.urls")),
     path("", include("scheduling.urls")),
     path("", include("billing.urls")),
+    path("", include("clinic.messaging.urls")),
 ]
 
 admin.site.site_header = f"{settings.CLINIC_NAME}: settings"

@@ -206,3 +206,57 @@ INTAKE_RETRY_DELAY_HOURS = env.int("INTAKE_RETRY_DELAY_HOURS", default=None)
 INTAKE_MAX_ATTEMPTS = env.int("INTAKE_MAX_ATTEMPTS", default=3)
 INTAKE_ATTEMPT_WINDOW_DAYS = env.int("INTAKE_ATTEMPT_WINDOW_DAYS", default=7)
 INVITATION_VALID_HOURS = env.int("INVITATION_VALID_HOURS", default=72)
+
+# --- Messaging: reminder texts, calls and e-mails (clinic/messaging) ---
+# Which gateway sends: the outbox (nothing leaves; see /messaging/outbox/) or Twilio + e-mail.
+MESSAGING_GATEWAY = env("MESSAGING_GATEWAY", default="clinic.messaging.gateways.OutboxGateway")
+# The neutral name texts and calls use: it must not name a drug, a diagnosis or the treatment.
+MESSAGING_SENDER_NAME = env("MESSAGING_SENDER_NAME", default="Harbor Clinic")
+MESSAGING_EMAIL_FROM = env("MESSAGING_EMAIL_FROM", default=DEFAULT_FROM_EMAIL)
+# Where Twilio reaches the portal (status callbacks, call keypresses); no trailing slash.
+MESSAGING_PUBLIC_BASE_URL = env("MESSAGING_PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+MESSAGING_CALLING_HOURS = (8, 21)  # texts and calls only from 8:00 to 21:00, patient's zone
+MESSAGING_CLAIM_TIMEOUT = timedelta(minutes=2)  # a claim unsent this long was abandoned
+MESSAGING_MAX_ATTEMPTS = 5
+MESSAGING_RETRY_BASE = timedelta(minutes=1)  # 1, 2, 4, 8 minutes between attempts
+# Called as hook(user=..., reply=...) when a patient confirms by text (C) or keypress (1).
+MESSAGING_CONFIRM_HOOK = env(
+    "MESSAGING_CONFIRM_HOOK", default="clinic.messaging.services.confirmation_record_only"
+)
+MESSAGING_FORBIDDEN_WORDS = env.list(
+    "MESSAGING_FORBIDDEN_WORDS",
+    default=[
+        "ketamine",
+        "ketamina",
+        "esketamine",
+        "spravato",
+        "migraine",
+        "migraña",
+        "migrana",
+        "headache",
+        "cefalea",
+        "infusion",
+        "infusión",
+        "IV",
+        "intravenous",
+        "intravenosa",
+        "drug",
+        "droga",
+        "medication",
+        "medicamento",
+        "treatment",
+        "tratamiento",
+        "anesthetic",
+        "anestésico",
+        "dissociative",
+    ],
+)
+TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
+TWILIO_API_BASE_URL = env("TWILIO_API_BASE_URL", default="https://api.twilio.com")
+CELERY_BEAT_SCHEDULE["send-due-messages"] = {
+    # Every minute, send the reminders and notices that are due (claimed under row locks).
+    "task": "clinic.messaging.tasks.dispatch_due_messages",
+    "schedule": timedelta(minutes=1),
+}

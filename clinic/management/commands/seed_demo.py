@@ -49,10 +49,11 @@ class Command(BaseCommand):
 
     def feature_seeders(self):
         from billing import demo as billing_demo
+        from clinic.messaging import demo as messaging_demo
         from intake import demo as intake_demo
         from scheduling import demo as scheduling_demo
 
-        return [intake_demo.seed, scheduling_demo.seed, billing_demo.seed]
+        return [intake_demo.seed, scheduling_demo.seed, billing_demo.seed, messaging_demo.seed]
 
     @transaction.atomic
     def handle(self, *args, **options):

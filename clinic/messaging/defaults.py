@@ -1,0 +1,292 @@
+# ruff: noqa: E501  (message texts read best on one line each)
+"""The reminder plan and message words a fresh database starts with. Installed by a data
+migration and by the demo seeder; both only add what is missing, so admin edits survive.
+
+Minimum necessary: no text, voicemail or subject names a drug, a diagnosis or the treatment
+(tests/clinic/test_messaging_templates.py renders each one and checks MESSAGING_FORBIDDEN_WORDS).
+Texts stay within 160 characters; voice messages well under a minute."""
+
+from datetime import timedelta
+
+PLAN = [
+    # (name, offset before the event or None for "at booking", channel, template key)
+    ("confirmation", None, "preferred", "booking_confirmation"),
+    ("reminder-72h", timedelta(hours=72), "preferred", "reminder_72h"),
+    ("reminder-24h", timedelta(hours=24), "preferred", "reminder_24h"),
+    ("reminder-2h", timedelta(hours=2), "sms", "reminder_2h"),
+]
+
+_VOICE_EN = " Press 1 to confirm. Press 2 if you would like us to call you back."
+_VOICE_ES = " Oprima 1 para confirmar. Oprima 2 si desea que le llamemos."
+
+# {key: {channel: {language: (subject, body)}}}
+TEMPLATES: dict[str, dict[str, dict[str, tuple[str, str]]]] = {
+    "booking_confirmation": {
+        "sms": {
+            "en": (
+                "",
+                "{{ sender_name }}: your appointment is booked for {{ date }} at {{ time }}. Reply C to confirm, HELP for help, STOP to opt out.",
+            ),
+            "es": (
+                "",
+                "{{ sender_name }}: su cita es el {{ date }} a las {{ time }}. Responda C para confirmar, HELP para ayuda, STOP para no recibir mensajes.",
+            ),
+        },
+        "voice": {
+            "en": (
+                "",
+                "Hello, this is {{ sender_name }}. Your appointment is booked for {{ date }} at {{ time }}."
+                + _VOICE_EN,
+            ),
+            "es": (
+                "",
+                "Hola, le llama {{ sender_name }}. Su cita es el {{ date }} a las {{ time }}."
+                + _VOICE_ES,
+            ),
+        },
+        "email": {
+            "en": (
+                "Your appointment on {{ date }}",
+                "Hello,\n\nYour appointment at {{ sender_name }} is booked for {{ date }} at {{ time }}.\n\nQuestions? Call us at {{ clinic_phone }}.\n",
+            ),
+            "es": (
+                "Su cita del {{ date }}",
+                "Hola:\n\nSu cita en {{ sender_name }} es el {{ date }} a las {{ time }}.\n\n¿Preguntas? Llámenos al {{ clinic_phone }}.\n",
+            ),
+        },
+    },
+    "reminder_72h": {
+        "sms": {
+            "en": (
+                "",
+                "{{ sender_name }}: appointment {{ date }} {{ time }}. Arrange a driver home, no driving rest of day, follow the fasting instructions. Reply C to confirm.",
+            ),
+            "es": (
+                "",
+                "{{ sender_name }}: cita {{ date }} {{ time }}. Venga con quien le lleve a casa, no conduzca ese dia, siga el ayuno indicado. Responda C.",
+            ),
+        },
+        "voice": {
+            "en": (
+                "",
+                "Hello, this is {{ sender_name }}, reminding you of your appointment on {{ date }} at {{ time }}. Please arrange for someone to drive you home, do not drive for the rest of that day, and follow the fasting instructions you were given."
+                + _VOICE_EN,
+            ),
+            "es": (
+                "",
+                "Hola, le llama {{ sender_name }} para recordarle su cita el {{ date }} a las {{ time }}. Venga con alguien que le lleve a casa, no conduzca el resto del día y siga las instrucciones de ayuno."
+                + _VOICE_ES,
+            ),
+        },
+        "email": {
+            "en": (
+                "Getting ready for your appointment on {{ date }}",
+                "Hello,\n\nYour appointment at {{ sender_name }} is on {{ date }} at {{ time }}.\n\nTo prepare:\n- Arrange for someone to drive you home.\n- Do not drive for the rest of that day.\n- Follow the fasting instructions you were given.\n\nQuestions? Call us at {{ clinic_phone }}.\n",
+            ),
+            "es": (
+                "Prepárese para su cita del {{ date }}",
+                "Hola:\n\nSu cita en {{ sender_name }} es el {{ date }} a las {{ time }}.\n\nPara prepararse:\n- Venga con alguien que le lleve a casa.\n- No conduzca el resto del día.\n- Siga las instrucciones de ayuno que recibió.\n\n¿Preguntas? Llámenos al {{ clinic_phone }}.\n",
+            ),
+        },
+    },
+    "reminder_24h": {
+        "sms": {
+            "en": (
+                "",
+                "{{ sender_name }}: reminder, your appointment is tomorrow, {{ date }} at {{ time }}. Reply C to confirm or call {{ clinic_phone }}.",
+            ),
+            "es": (
+                "",
+                "{{ sender_name }}: su cita es manana, {{ date }} a las {{ time }}. Responda C para confirmar o llame al {{ clinic_phone }}.",
+            ),
+        },
+        "voice": {
+            "en": (
+                "",
+                "Hello, this is {{ sender_name }}. A reminder that your appointment is tomorrow, {{ date }} at {{ time }}."
+                + _VOICE_EN,
+            ),
+            "es": (
+                "",
+                "Hola, le llama {{ sender_name }}. Le recordamos que su cita es mañana, {{ date }} a las {{ time }}."
+                + _VOICE_ES,
+            ),
+        },
+        "email": {
+            "en": (
+                "Reminder: your appointment tomorrow",
+                "Hello,\n\nA reminder that your appointment at {{ sender_name }} is tomorrow, {{ date }} at {{ time }}.\n\nQuestions? Call us at {{ clinic_phone }}.\n",
+            ),
+            "es": (
+                "Recordatorio: su cita de mañana",
+                "Hola:\n\nLe recordamos que su cita en {{ sender_name }} es mañana, {{ date }} a las {{ time }}.\n\n¿Preguntas? Llámenos al {{ clinic_phone }}.\n",
+            ),
+        },
+    },
+    "reminder_2h": {
+        "sms": {
+            "en": (
+                "",
+                "{{ sender_name }}: see you today at {{ time }}. Remember your driver home. Questions: {{ clinic_phone }}.",
+            ),
+            "es": (
+                "",
+                "{{ sender_name }}: le esperamos hoy a las {{ time }}. Recuerde venir con quien le lleve a casa. Dudas: {{ clinic_phone }}.",
+            ),
+        },
+        "voice": {
+            "en": (
+                "",
+                "Hello, this is {{ sender_name }}. We will see you today at {{ time }}. Remember your driver home."
+                + _VOICE_EN,
+            ),
+            "es": (
+                "",
+                "Hola, le llama {{ sender_name }}. Le esperamos hoy a las {{ time }}. Recuerde venir con quien le lleve a casa."
+                + _VOICE_ES,
+            ),
+        },
+        "email": {
+            "en": (
+                "See you today at {{ time }}",
+                "Hello,\n\nWe will see you today at {{ time }} at {{ sender_name }}. Remember to bring someone to drive you home.\n\nQuestions? Call us at {{ clinic_phone }}.\n",
+            ),
+            "es": (
+                "Le esperamos hoy a las {{ time }}",
+                "Hola:\n\nLe esperamos hoy a las {{ time }} en {{ sender_name }}. Recuerde venir con alguien que le lleve a casa.\n\n¿Preguntas? Llámenos al {{ clinic_phone }}.\n",
+            ),
+        },
+    },
+    "appointment_changed": {
+        "sms": {
+            "en": (
+                "",
+                "{{ sender_name }}: your appointment has moved to {{ date }} at {{ time }}. Reply C to confirm or call {{ clinic_phone }}.",
+            ),
+            "es": (
+                "",
+                "{{ sender_name }}: su cita ha cambiado al {{ date }} a las {{ time }}. Responda C para confirmar o llame al {{ clinic_phone }}.",
+            ),
+        },
+        "voice": {
+            "en": (
+                "",
+                "Hello, this is {{ sender_name }}. Your appointment has moved to {{ date }} at {{ time }}."
+                + _VOICE_EN,
+            ),
+            "es": (
+                "",
+                "Hola, le llama {{ sender_name }}. Su cita ha cambiado al {{ date }} a las {{ time }}."
+                + _VOICE_ES,
+            ),
+        },
+        "email": {
+            "en": (
+                "Your appointment has moved to {{ date }}",
+                "Hello,\n\nYour appointment at {{ sender_name }} has moved to {{ date }} at {{ time }}.\n\nQuestions? Call us at {{ clinic_phone }}.\n",
+            ),
+            "es": (
+                "Su cita ha cambiado al {{ date }}",
+                "Hola:\n\nSu cita en {{ sender_name }} ha cambiado al {{ date }} a las {{ time }}.\n\n¿Preguntas? Llámenos al {{ clinic_phone }}.\n",
+            ),
+        },
+    },
+    "appointment_cancelled": {
+        "sms": {
+            "en": (
+                "",
+                "{{ sender_name }}: your appointment on {{ date }} at {{ time }} is cancelled. To book again call {{ clinic_phone }}.",
+            ),
+            "es": (
+                "",
+                "{{ sender_name }}: su cita del {{ date }} a las {{ time }} fue cancelada. Para otra cita llame al {{ clinic_phone }}.",
+            ),
+        },
+        "voice": {
+            "en": (
+                "",
+                "Hello, this is {{ sender_name }}. Your appointment on {{ date }} at {{ time }} is cancelled. To book again, call {{ clinic_phone }}.",
+            ),
+            "es": (
+                "",
+                "Hola, le llama {{ sender_name }}. Su cita del {{ date }} a las {{ time }} fue cancelada. Para otra cita llame al {{ clinic_phone }}.",
+            ),
+        },
+        "email": {
+            "en": (
+                "Your appointment on {{ date }} is cancelled",
+                "Hello,\n\nYour appointment at {{ sender_name }} on {{ date }} at {{ time }} is cancelled. To book again, call {{ clinic_phone }}.\n",
+            ),
+            "es": (
+                "Su cita del {{ date }} fue cancelada",
+                "Hola:\n\nSu cita en {{ sender_name }} del {{ date }} a las {{ time }} fue cancelada. Para otra cita llame al {{ clinic_phone }}.\n",
+            ),
+        },
+    },
+    # Answers to inbound texts (sent as the webhook's reply, not scheduled).
+    "opt_out_confirmation": {
+        "sms": {
+            "en": (
+                "",
+                "{{ sender_name }}: you will get no more texts from us. Reply START to opt back in. Questions: {{ clinic_phone }}.",
+            ),
+            "es": (
+                "",
+                "{{ sender_name }}: no recibira mas mensajes. Responda START para volver a recibirlos. Dudas: {{ clinic_phone }}.",
+            ),
+        },
+    },
+    "opt_in_confirmation": {
+        "sms": {
+            "en": (
+                "",
+                "{{ sender_name }}: you will get appointment texts again. Reply STOP to opt out, HELP for help.",
+            ),
+            "es": (
+                "",
+                "{{ sender_name }}: volvera a recibir mensajes de sus citas. Responda STOP para no recibirlos, HELP para ayuda.",
+            ),
+        },
+    },
+    "help_reply": {
+        "sms": {
+            "en": (
+                "",
+                "{{ sender_name }}: appointment messages. Call {{ clinic_phone }} for help. Reply STOP to opt out. Msg&data rates may apply.",
+            ),
+            "es": (
+                "",
+                "{{ sender_name }}: mensajes de citas. Llame al {{ clinic_phone }} para ayuda. Responda STOP para no recibirlos.",
+            ),
+        },
+    },
+    "confirmation_received": {
+        "sms": {
+            "en": ("", "{{ sender_name }}: thank you, we have your confirmation."),
+            "es": ("", "{{ sender_name }}: gracias, hemos recibido su confirmacion."),
+        },
+    },
+}
+
+
+def install(MessageTemplate, ReminderPlanEntry) -> int:  # noqa: N803 (model classes)
+    """Add the default templates and plan lines that are missing; never overwrite edits.
+    Takes the model classes so a data migration can pass its historical models."""
+    added = 0
+    for key, channels in TEMPLATES.items():
+        for channel, languages in channels.items():
+            for language, (subject, body) in languages.items():
+                _, created = MessageTemplate.objects.get_or_create(
+                    key=key,
+                    channel=channel,
+                    language=language,
+                    defaults={"subject": subject, "body": body},
+                )
+                added += created
+    for name, offset, channel, template_key in PLAN:
+        _, created = ReminderPlanEntry.objects.get_or_create(
+            name=name,
+            defaults={"offset": offset, "channel": channel, "template_key": template_key},
+        )
+        added += created
+    return added

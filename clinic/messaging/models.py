@@ -1,0 +1,268 @@
+"""What the portal owes people by text, call and e-mail. The database, not the broker, is the
+source of truth: a Message row exists for everything that must be sent, and its status says how
+far it got."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    SMS = "sms", _("Text message")
+    VOICE = "voice", _("Phone call")
+    EMAIL = "email", _("E-mail")
+
+
+class PlanChannel(models.TextChoices):
+    PREFERRED = "preferred", _("The patient's preferred channel")
+    SMS = "sms", _("Text message")
+    VOICE = "voice", _("Phone call")
+    EMAIL = "email", _("E-mail")
+
+
+LANGUAGE_CHOICES = [("en", "English"), ("es", "Español")]
+
+
+class MessageStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+    SUPPRESSED = "suppressed", _("Not sent")
+
+
+# The only moves a message may make. SENDING -> SCHEDULED is a retry (transient gateway error,
+# or a claim whose worker died before sending); SENT -> FAILED is a delivery report.
+MESSAGE_TRANSITIONS: dict[str, frozenset[str]] = {
+    MessageStatus.SCHEDULED: frozenset(
+        {MessageStatus.SENDING, MessageStatus.CANCELLED, MessageStatus.SUPPRESSED}
+    ),
+    MessageStatus.SENDING: frozenset(
+        {
+            MessageStatus.SENT,
+            MessageStatus.FAILED,
+            MessageStatus.SCHEDULED,
+            MessageStatus.SUPPRESSED,
+        }
+    ),
+    MessageStatus.SENT: frozenset({MessageStatus.FAILED}),
+    MessageStatus.FAILED: frozenset(),
+    MessageStatus.CANCELLED: frozenset(),
+    MessageStatus.SUPPRESSED: frozenset(),
+}
+
+
+class MessageTemplate(models.Model):
+    """The words of one kind of message, per channel and language, editable in the admin.
+    Bodies are Django templates; see clinic.messaging.services for the variables they get."""
+
+    key = models.SlugField(_("kind"), max_length=60)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    language = models.CharField(_("language"), max_length=5, choices=LANGUAGE_CHOICES)
+    subject = models.CharField(_("e-mail subject"), max_length=150, blank=True)
+    body = models.TextField(_("text"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key", "channel", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key", "channel", "language"], name="message_template_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(channel__in=Channel.values), name="message_template_channel"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} · {self.channel} · {self.language}"
+
+
+class ReminderPlanEntry(models.Model):
+    """One line of the reminder plan every booked event gets. An empty offset means "at
+    booking" (the confirmation)."""
+
+    name = models.SlugField(_("name"), max_length=40, unique=True)
+    offset = models.DurationField(
+        _("before the event"), null=True, blank=True, help_text=_("Empty: send at booking.")
+    )
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=PlanChannel.choices, default=PlanChannel.PREFERRED
+    )
+    template_key = models.SlugField(_("message kind"), max_length=60)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = [models.F("offset").desc(nulls_first=True)]
+        verbose_name_plural = _("reminder plan")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(channel__in=PlanChannel.values), name="plan_entry_channel"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(offset__isnull=True) | models.Q(offset__gte=timedelta(0)),
+                name="plan_entry_offset_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MessageQuerySet(models.QuerySet):
+    def due(self, now):
+        return self.filter(status=MessageStatus.SCHEDULED, send_after__lte=now)
+
+
+class Message(models.Model):
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="messages"
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    to_address = models.CharField(_("to"), max_length=254, blank=True)
+    kind = models.SlugField(_("kind"), max_length=60)
+    language = models.CharField(_("language"), max_length=5, choices=LANGUAGE_CHOICES)
+    subject = models.CharField(_("subject"), max_length=150, blank=True)
+    body = models.TextField(_("text"))
+    send_after = models.DateTimeField(_("send after"), db_index=True)
+    # The event this message is about: calling-hours adjustments never push past it.
+    not_after = models.DateTimeField(_("send before"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=MessageStatus.choices, default=MessageStatus.SCHEDULED
+    )
+    status_reason = models.CharField(_("reason"), max_length=200, blank=True)
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    topic = models.CharField(max_length=100, blank=True, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    gateway_id = models.CharField(max_length=64, blank=True, db_index=True)
+    provider_status = models.CharField(max_length=20, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-send_after"]
+        indexes = [
+            models.Index(
+                fields=["send_after"],
+                condition=models.Q(status="scheduled"),
+                name="message_due_idx",
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=MessageStatus.values), name="message_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(channel__in=Channel.values), name="message_channel_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="sent") | models.Q(sent_at__isnull=False),
+                name="message_sent_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} by {self.channel} ({self.status})"
+
+    def can_move_to(self, status: str) -> bool:
+        return status in MESSAGE_TRANSITIONS[self.status]
+
+
+class MessageEvent(models.Model):
+    """History: one row for each status change of a message."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12)
+    note = models.CharField(max_length=200, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '-'} -> {self.to_status}"
+
+
+class ConsentSource(models.TextChoices):
+    INTAKE = "intake", _("At intake")
+    PATIENT_PAGE = "patient_page", _("Patient's own page")
+    STAFF = "staff", _("Recorded by staff")
+    INBOUND_TEXT = "inbound_text", _("Text message reply")
+    SEED = "seed", _("Demo data")
+
+
+class ContactConsent(models.Model):
+    """Consent history: every grant or withdrawal for one address on one channel, never edited.
+    The newest row for (address, channel) is the current answer; no row means no consent for
+    texts and calls."""
+
+    address = models.CharField(max_length=254, db_index=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+    )
+    granted = models.BooleanField()
+    source = models.CharField(max_length=20, choices=ConsentSource.choices)
+    note = models.CharField(max_length=200, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["address", "channel", "-at"], name="consent_lookup_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(channel__in=Channel.values), name="consent_channel_valid"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{'granted' if self.granted else 'withdrawn'} {self.channel} ({self.source})"
+
+
+class ReplyAction(models.TextChoices):
+    OPT_OUT = "opt_out", _("Opted out")
+    OPT_IN = "opt_in", _("Opted back in")
+    HELP = "help", _("Asked for help")
+    CONFIRM = "confirm", _("Confirmed")
+    CALLBACK = "callback", _("Asked to be called back")
+    OTHER = "other", _("Other reply")
+
+
+class InboundReply(models.Model):
+    """A text or keypress that came back. needs_attention puts it in front of a coordinator
+    (free text that looks like an opt-out, callback requests, replies we did not understand)."""
+
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    from_address = models.CharField(max_length=254)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+    )
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL)
+    body = models.TextField(blank=True)
+    action = models.CharField(max_length=10, choices=ReplyAction.choices)
+    needs_attention = models.BooleanField(default=False)
+    provider_id = models.CharField(max_length=64, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name_plural = _("inbound replies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider_id"],
+                condition=~models.Q(provider_id=""),
+                name="inbound_reply_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} by {self.channel}"

@@ -1,0 +1,625 @@
+"""Messaging writes: schedule, cancel and retime messages, the reminder plan, dispatch, consent
+and what inbound texts and keypresses change. Nothing here logs message text or addresses."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.template import Context, Template
+from django.utils import formats, timezone, translation
+from django.utils.module_loading import import_string
+
+from clinic.errors import ApplicationError
+from clinic.models import PatientProfile, User
+
+from .gateways import GatewayError, get_gateway
+from .models import (
+    Channel,
+    ConsentSource,
+    ContactConsent,
+    InboundReply,
+    Message,
+    MessageEvent,
+    MessageStatus,
+    MessageTemplate,
+    PlanChannel,
+    ReminderPlanEntry,
+    ReplyAction,
+)
+
+logger = logging.getLogger(__name__)
+
+CALLED_CHANNELS = frozenset({Channel.SMS, Channel.VOICE})
+
+
+# --- who, where, when ---------------------------------------------------------------------
+
+
+def recipient_zone(user: User) -> ZoneInfo:
+    try:
+        return ZoneInfo(str(user.patient_profile.time_zone))
+    except PatientProfile.DoesNotExist:
+        return ZoneInfo(settings.TIME_ZONE)
+
+
+def recipient_channel(user: User) -> str:
+    try:
+        return user.patient_profile.preferred_channel
+    except PatientProfile.DoesNotExist:
+        return Channel.SMS if user.phone else Channel.EMAIL
+
+
+def address_for(user: User, channel: str) -> str:
+    if channel == Channel.EMAIL:
+        return user.email or ""
+    return user.phone.as_e164 if user.phone else ""
+
+
+def calling_time(*, when: datetime, zone: ZoneInfo, before: datetime | None) -> datetime | None:
+    """When a text or call due at `when` may go: `when` itself inside calling hours; else the next
+    opening if that is still before `before` (the event); else the last minute of the previous
+    evening if that has not passed yet; else None (no allowed time is left)."""
+    start_hour, end_hour = settings.MESSAGING_CALLING_HOURS
+    local = when.astimezone(zone)
+    if start_hour <= local.hour < end_hour:
+        return when
+    day = local.date() if local.hour < start_hour else local.date() + timedelta(days=1)
+    next_open = datetime.combine(day, time(start_hour), tzinfo=zone)
+    if before is None or next_open < before:
+        return next_open
+    last_close = datetime.combine(day - timedelta(days=1), time(0), tzinfo=zone) + timedelta(
+        hours=end_hour
+    )
+    last_minute = last_close - timedelta(minutes=1)
+    if last_minute >= timezone.now():
+        return last_minute
+    return None
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+def _standard_context(user: User, language: str, context: dict) -> dict:
+    values = {
+        "sender_name": settings.MESSAGING_SENDER_NAME,
+        "clinic_phone": settings.CLINIC_PHONE,
+        **context,
+    }
+    event_start = context.get("event_start")
+    if isinstance(event_start, datetime):
+        local = event_start.astimezone(recipient_zone(user))
+        with translation.override(language):
+            values["date"] = formats.date_format(local, "D j M" if language == "es" else "D, M j")
+            clock = formats.date_format(local, "H:i" if language == "es" else "g:i A")
+        values["time"] = f"{clock} {local.tzname()}"
+    return values
+
+
+def template_render(*, key: str, channel: str, language: str, context: dict) -> tuple[str, str]:
+    template = (
+        MessageTemplate.objects.filter(key=key, channel=channel, language=language).first()
+        or MessageTemplate.objects.filter(key=key, channel=channel, language="en").first()
+    )
+    if template is None:
+        raise ApplicationError(f"There is no '{key}' message template for {channel}.")
+    ctx = Context(context, autoescape=False)
+    subject = Template(template.subject).render(ctx).strip()
+    body = Template(template.body).render(ctx).strip()
+    return subject, body
+
+
+# --- state changes --------------------------------------------------------------------------
+
+
+def _move(message: Message, status: str, *, note: str = "", **fields) -> None:
+    """Change status by the declared transitions and write the history row. Caller holds the
+    row (locked or just created)."""
+    if not message.can_move_to(status):
+        raise ApplicationError(f"A {message.status} message cannot become {status}.")
+    previous = message.status
+    message.status = status
+    if status in (MessageStatus.SUPPRESSED, MessageStatus.FAILED, MessageStatus.CANCELLED):
+        message.status_reason = note[:200]
+    for name, value in fields.items():
+        setattr(message, name, value)
+    message.save(update_fields=["status", "status_reason", "updated_at", *fields])
+    MessageEvent.objects.create(message=message, from_status=previous, to_status=status, note=note)
+
+
+def _enqueue_dispatch() -> None:
+    from .tasks import dispatch_due_messages
+
+    dispatch_due_messages.delay_on_commit()
+
+
+def message_schedule(
+    *,
+    recipient: User,
+    kind: str,
+    send_after: datetime,
+    context: dict,
+    topic: str = "",
+    dedupe_key: str,
+    channel: str | None = None,
+    not_after: datetime | None = None,
+) -> Message:
+    """Create the message to `recipient` (rendered now, in their language) unless one with this
+    dedupe_key already exists, which is then returned unchanged. `channel` defaults to the
+    recipient's preferred one. A context `event_start` (aware datetime) becomes `date` and `time`
+    in the recipient's zone. Texts and calls move into calling hours, never past `not_after`.
+    With no address or no allowed time, the row is stored as suppressed with the reason.
+    Enqueues the dispatcher on commit when the message is already due. Raises ApplicationError
+    when no template exists for the kind and channel."""
+    if timezone.is_naive(send_after):
+        raise ApplicationError("send_after must be an aware datetime.")
+    channel = channel or recipient_channel(recipient)
+    language = recipient.preferred_language or "en"
+    subject, body = template_render(
+        key=kind,
+        channel=channel,
+        language=language,
+        context=_standard_context(recipient, language, context),
+    )
+    address = address_for(recipient, channel)
+    reason = ""
+    if not address:
+        reason = "no address on file for this channel"
+    elif channel in CALLED_CHANNELS:
+        when = calling_time(when=send_after, zone=recipient_zone(recipient), before=not_after)
+        if when is None:
+            reason = "no time inside calling hours before the event"
+        else:
+            send_after = when
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                message = Message.objects.create(
+                    recipient=recipient,
+                    channel=channel,
+                    to_address=address,
+                    kind=kind,
+                    language=language,
+                    subject=subject,
+                    body=body,
+                    send_after=send_after,
+                    not_after=not_after,
+                    topic=topic,
+                    dedupe_key=dedupe_key,
+                )
+        except IntegrityError:
+            # The dedupe key is taken: this message was already created (perhaps just now, by a
+            # concurrent caller); the unique constraint decided, we return the winner.
+            return Message.objects.get(dedupe_key=dedupe_key)
+        MessageEvent.objects.create(message=message, to_status=MessageStatus.SCHEDULED)
+        if reason:
+            _move(message, MessageStatus.SUPPRESSED, note=reason)
+        elif send_after <= timezone.now():
+            _enqueue_dispatch()
+    return message
+
+
+def reminders_plan(
+    *,
+    recipient: User,
+    event_start: datetime,
+    topic: str,
+    context: dict | None = None,
+    rescheduled: bool = False,
+) -> list[Message]:
+    """Create the reminder plan's messages for one event (call it inside the transaction that
+    books it): the at-booking line at once (as 'appointment_changed' when rescheduled), and each
+    'before' line that is still in the future. Idempotent per (topic, line, event_start)."""
+    now = timezone.now()
+    if event_start <= now:
+        return []
+    context = {**(context or {}), "event_start": event_start}
+    created = []
+    for entry in ReminderPlanEntry.objects.filter(is_active=True):
+        if entry.offset is None:
+            send_after = now
+            kind = "appointment_changed" if rescheduled else entry.template_key
+        else:
+            send_after = event_start - entry.offset
+            kind = entry.template_key
+            if send_after <= now:
+                continue  # booked too late for this one; the confirmation covers it
+        channel = None if entry.channel == PlanChannel.PREFERRED else entry.channel
+        created.append(
+            message_schedule(
+                recipient=recipient,
+                kind=kind,
+                send_after=send_after,
+                context=context,
+                topic=topic,
+                dedupe_key=f"{topic}:{entry.name}:{event_start.isoformat()}",
+                channel=channel,
+                not_after=event_start,
+            )
+        )
+    return created
+
+
+def messages_cancel(*, topic: str, reason: str = "cancelled") -> int:
+    """Cancel every message of `topic` that has not been handed to a gateway yet. Returns how
+    many. Rows being sent right now (status sending) are left to finish."""
+    with transaction.atomic():
+        # Locks the topic's scheduled rows so a dispatcher cannot claim one while we cancel it.
+        messages = list(
+            Message.objects.select_for_update()
+            .filter(topic=topic, status=MessageStatus.SCHEDULED)
+            .order_by("pk")
+        )
+        for message in messages:
+            _move(message, MessageStatus.CANCELLED, note=reason)
+    return len(messages)
+
+
+def messages_retime(
+    *, topic: str, recipient: User, event_start: datetime, context: dict | None = None
+) -> list[Message]:
+    """The event of `topic` moved to `event_start`: cancel what is still scheduled and plan
+    again, with an 'appointment changed' notice instead of the booking confirmation."""
+    with transaction.atomic():
+        messages_cancel(topic=topic, reason="rescheduled")
+        return reminders_plan(
+            recipient=recipient,
+            event_start=event_start,
+            topic=topic,
+            context=context,
+            rescheduled=True,
+        )
+
+
+# --- consent --------------------------------------------------------------------------------
+
+
+def consent_allows(*, address: str, channel: str) -> bool:
+    """Texts and calls need a recorded consent that was not withdrawn since; e-mail goes unless
+    withdrawn."""
+    latest = (
+        ContactConsent.objects.filter(address=address, channel=channel)
+        .values_list("granted", flat=True)
+        .first()
+    )
+    if latest is None:
+        return channel == Channel.EMAIL
+    return latest
+
+
+def consent_record(
+    *,
+    address: str,
+    channels: list[str],
+    granted: bool,
+    source: str,
+    user: User | None = None,
+    note: str = "",
+) -> list[ContactConsent]:
+    """Append a consent grant or withdrawal for `address` on each channel (history is never
+    edited). Returns the rows written."""
+    if not address:
+        raise ApplicationError("There is no address to record consent for.")
+    with transaction.atomic():
+        return [
+            ContactConsent.objects.create(
+                address=address,
+                channel=channel,
+                granted=granted,
+                source=source,
+                user=user,
+                note=note[:200],
+            )
+            for channel in channels
+        ]
+
+
+# --- dispatch -------------------------------------------------------------------------------
+
+
+def messages_claim_due(*, now: datetime | None = None, limit: int = 50) -> list[int]:
+    """Claim up to `limit` due messages for sending (status sending, committed) and return
+    their ids. Also returns to 'scheduled' any claim whose worker stopped before sending:
+    a live sender keeps its row locked, so only abandoned claims are visible here."""
+    now = now or timezone.now()
+    stale_before = now - settings.MESSAGING_CLAIM_TIMEOUT
+    with transaction.atomic():
+        # skip_locked: a row locked by a live sender is not abandoned; leave it alone.
+        for message in (
+            Message.objects.select_for_update(skip_locked=True)
+            .filter(status=MessageStatus.SENDING, claimed_at__lt=stale_before)
+            .order_by("pk")
+        ):
+            _move(message, MessageStatus.SCHEDULED, note="claim expired before sending")
+    with transaction.atomic():
+        # skip_locked: concurrent dispatchers each take different rows instead of waiting.
+        claimed = list(
+            Message.objects.due(now)
+            .select_for_update(skip_locked=True)
+            .order_by("send_after")[:limit]
+        )
+        for message in claimed:
+            _move(
+                message,
+                MessageStatus.SENDING,
+                claimed_at=now,
+                attempts=message.attempts + 1,
+            )
+    return [message.pk for message in claimed]
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    return settings.MESSAGING_RETRY_BASE * (2 ** max(attempts - 1, 0))
+
+
+def message_send(*, message_id: int, now: datetime | None = None) -> str | None:
+    """Send one claimed message through the gateway, at most once. Checks, in order: the event
+    has not started, consent (texts and calls), calling hours (may put it back to wait). Then
+    records sent with the provider's id, or a retry with backoff (transient error), or failed
+    (permanent error or too many attempts). Returns the new status, or None when the message is
+    not ours to send (another worker holds it, or it is no longer 'sending')."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        # The row lock is held across the gateway call on purpose: it tells the claim reaper
+        # this claim is alive, and a second sender of the same id skips it.
+        message = (
+            Message.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("recipient", "recipient__patient_profile")
+            .filter(pk=message_id, status=MessageStatus.SENDING)
+            .first()
+        )
+        if message is None:
+            return None
+        if message.not_after and now >= message.not_after:
+            _move(message, MessageStatus.SUPPRESSED, note="the event has already started")
+            return message.status
+        if message.channel in CALLED_CHANNELS:
+            if not consent_allows(address=message.to_address, channel=message.channel):
+                _move(message, MessageStatus.SUPPRESSED, note="no consent for this channel")
+                return message.status
+            when = calling_time(
+                when=now, zone=recipient_zone(message.recipient), before=message.not_after
+            )
+            if when is None:
+                _move(message, MessageStatus.SUPPRESSED, note="outside calling hours")
+                return message.status
+            if when > now:
+                _move(
+                    message,
+                    MessageStatus.SCHEDULED,
+                    note="waiting for calling hours",
+                    send_after=when,
+                    attempts=message.attempts - 1,
+                )
+                return message.status
+        elif not consent_allows(address=message.to_address, channel=message.channel):
+            _move(message, MessageStatus.SUPPRESSED, note="opted out of e-mail")
+            return message.status
+        try:
+            gateway_id = get_gateway().send(message)
+        except GatewayError as exc:
+            logger.warning("message %s: gateway refused (%s)", message.pk, exc.reason)
+            if exc.permanent or message.attempts >= settings.MESSAGING_MAX_ATTEMPTS:
+                _move(message, MessageStatus.FAILED, note=exc.reason)
+            else:
+                _move(
+                    message,
+                    MessageStatus.SCHEDULED,
+                    note=f"retry: {exc.reason}",
+                    send_after=now + _retry_delay(message.attempts),
+                )
+            return message.status
+        _move(message, MessageStatus.SENT, gateway_id=gateway_id[:64], sent_at=timezone.now())
+        return message.status
+
+
+def messages_dispatch_due(*, now: datetime | None = None, batch: int = 50) -> int:
+    """Claim and send due messages until none are left (or a run's worth is done). Safe to run
+    many times at once: each message is claimed by one run only. Returns how many were sent."""
+    sent = 0
+    deadline = timezone.now() + timedelta(seconds=50)
+    while timezone.now() < deadline:
+        ids = messages_claim_due(now=now, limit=batch)
+        if not ids:
+            break
+        for message_id in ids:
+            sent += message_send(message_id=message_id, now=now) == MessageStatus.SENT
+    return sent
+
+
+# --- delivery reports and inbound -----------------------------------------------------------
+
+_FAILED_PROVIDER_STATUSES = {"failed", "undelivered", "busy", "no-answer", "canceled"}
+
+
+def message_delivery_update(*, gateway_id: str, provider_status: str, error_code: str = "") -> None:
+    """A delivery report from the gateway. Failed deliveries mark the message failed (shown to
+    coordinators); a carrier-level opt-out (Twilio 21610) is recorded as a withdrawal."""
+    with transaction.atomic():
+        message = Message.objects.select_for_update().filter(gateway_id=gateway_id).first()
+        if message is None:
+            return
+        message.provider_status = provider_status[:20]
+        message.save(update_fields=["provider_status", "updated_at"])
+        if provider_status in _FAILED_PROVIDER_STATUSES and message.can_move_to(
+            MessageStatus.FAILED
+        ):
+            note = f"delivery {provider_status}" + (f" (code {error_code})" if error_code else "")
+            _move(message, MessageStatus.FAILED, note=note)
+        if error_code == "21610":
+            consent_record(
+                address=message.to_address,
+                channels=[Channel.SMS],
+                granted=False,
+                source=ConsentSource.INBOUND_TEXT,
+                user=message.recipient,
+                note="carrier reports the number unsubscribed",
+            )
+
+
+OPT_OUT_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
+OPT_IN_WORDS = {"START", "UNSTOP", "YES"}
+HELP_WORDS = {"HELP", "INFO"}
+CONFIRM_WORDS = {"C", "CONFIRM", "CONFIRMAR"}
+# Free text that reads like "leave me alone": treated as an opt-out and flagged for a person.
+_OPT_OUT_PHRASES = re.compile(
+    r"\b(stop|unsubscribe|opt\s*-?\s*out|remove me|take me off|no more (texts|messages|calls)"
+    r"|(don'?t|do not) (text|call|message|contact)|leave me alone|no (me )?(escriban|llamen)"
+    r"|dejen de|baja)\b",
+    re.IGNORECASE,
+)
+
+
+def classify_reply(body: str) -> tuple[str, bool]:
+    """(action, needs_attention) for an inbound text."""
+    word = re.sub(r"[^A-Z]", "", body.strip().upper())
+    if word in OPT_OUT_WORDS:
+        return ReplyAction.OPT_OUT, False
+    if word in OPT_IN_WORDS:
+        return ReplyAction.OPT_IN, False
+    if word in HELP_WORDS:
+        return ReplyAction.HELP, False
+    if word in CONFIRM_WORDS:
+        return ReplyAction.CONFIRM, False
+    if _OPT_OUT_PHRASES.search(body):
+        return ReplyAction.OPT_OUT, True
+    return ReplyAction.OTHER, True
+
+
+def confirmation_record_only(*, user: User | None, reply: InboundReply) -> bool:
+    """Default MESSAGING_CONFIRM_HOOK: the reply row is the record; scheduling will point the
+    setting at its confirm service. Returns whether something was confirmed."""
+    return False
+
+
+def _sms_reply(key: str, user: User | None) -> str:
+    language = (user.preferred_language if user else None) or "en"
+    context = _standard_context(user, language, {})
+    return template_render(key=key, channel=Channel.SMS, language=language, context=context)[1]
+
+
+def inbound_text_receive(*, from_number: str, body: str, provider_id: str = "") -> str | None:
+    """An inbound text. Opt-out words stop texts and calls to that number at once (one
+    confirmation, none for a repeat); START opts back in; HELP answers with the clinic's phone;
+    C confirms through MESSAGING_CONFIRM_HOOK. Everything is kept as an InboundReply. Returns the
+    text to answer with, or None."""
+    action, needs_attention = classify_reply(body)
+    with transaction.atomic():
+        user = User.objects.filter(phone=from_number).first() if from_number else None
+        try:
+            with transaction.atomic():
+                reply = InboundReply.objects.create(
+                    channel=Channel.SMS,
+                    from_address=from_number,
+                    user=user,
+                    body=body[:1600],
+                    action=action,
+                    needs_attention=needs_attention or (user is None and action == "confirm"),
+                    provider_id=provider_id[:64],
+                )
+        except IntegrityError:
+            return None  # the provider retried a webhook we already handled
+        if action == ReplyAction.OPT_OUT:
+            already_out = not consent_allows(address=from_number, channel=Channel.SMS)
+            had_history = ContactConsent.objects.filter(
+                address=from_number, channel=Channel.SMS
+            ).exists()
+            consent_record(
+                address=from_number,
+                channels=[Channel.SMS, Channel.VOICE],
+                granted=False,
+                source=ConsentSource.INBOUND_TEXT,
+                user=user,
+                note="free text" if needs_attention else "keyword",
+            )
+            if already_out and had_history:
+                return None  # one confirmation only
+            return _sms_reply("opt_out_confirmation", user)
+        if action == ReplyAction.OPT_IN:
+            consent_record(
+                address=from_number,
+                channels=[Channel.SMS, Channel.VOICE],
+                granted=True,
+                source=ConsentSource.INBOUND_TEXT,
+                user=user,
+                note="keyword",
+            )
+            return _sms_reply("opt_in_confirmation", user)
+        if action == ReplyAction.HELP:
+            return _sms_reply("help_reply", user)
+        if action == ReplyAction.CONFIRM and user is not None:
+            import_string(settings.MESSAGING_CONFIRM_HOOK)(user=user, reply=reply)
+            return _sms_reply("confirmation_received", user)
+        return None
+
+
+# What a call says back after a keypress: {case: (English, Spanish)}.
+_VOICE_ANSWERS = {
+    "confirm": ("Thank you, you are confirmed.", "Gracias, su cita está confirmada."),
+    "callback": ("Thank you, we will call you back soon.", "Gracias, le llamaremos pronto."),
+    "other": ("Thank you. Goodbye.", "Gracias. Adiós."),
+}
+
+
+def voice_keypress_receive(*, message_id: int, digits: str, call_id: str = "") -> str:
+    """A keypress during a reminder call: 1 confirms (MESSAGING_CONFIRM_HOOK), 2 asks for a
+    callback (flagged for a coordinator). Returns the words to say back."""
+    message = Message.objects.select_related("recipient").filter(pk=message_id).first()
+    user = message.recipient if message else None
+    digit = (digits or "").strip()[:1]
+    action = {"1": ReplyAction.CONFIRM, "2": ReplyAction.CALLBACK}.get(digit, ReplyAction.OTHER)
+    spanish = bool(user and user.preferred_language == "es")
+    with transaction.atomic():
+        reply = InboundReply.objects.create(
+            channel=Channel.VOICE,
+            from_address=message.to_address if message else "",
+            user=user,
+            message=message,
+            body=digit,
+            action=action,
+            needs_attention=action != ReplyAction.CONFIRM or user is None,
+            provider_id="",
+        )
+        if action == ReplyAction.CONFIRM and user is not None:
+            import_string(settings.MESSAGING_CONFIRM_HOOK)(user=user, reply=reply)
+            return _VOICE_ANSWERS["confirm"][spanish]
+    return _VOICE_ANSWERS["callback" if action == ReplyAction.CALLBACK else "other"][spanish]
+
+
+# --- the patient's own choices ---------------------------------------------------------------
+
+
+def reminder_preferences_update(
+    *, user: User, preferred_channel: str, language: str, texts: bool, calls: bool
+) -> None:
+    """The patient sets how reminders reach them. Consent rows are written only for changes."""
+    with transaction.atomic():
+        profile = PatientProfile.objects.select_for_update().filter(user=user).first()
+        if profile is None:
+            raise ApplicationError("Your clinic has not finished setting up your record yet.")
+        if preferred_channel in CALLED_CHANNELS and not user.phone:
+            raise ApplicationError(
+                "We have no mobile number for you; call the clinic to add one.",
+                field="preferred_channel",
+            )
+        if preferred_channel == Channel.EMAIL and not user.email:
+            raise ApplicationError("We have no e-mail for you.", field="preferred_channel")
+        profile.preferred_channel = preferred_channel
+        profile.save(update_fields=["preferred_channel", "updated_at"])
+        user.preferred_language = language
+        user.save(update_fields=["preferred_language"])
+        if user.phone:
+            phone = user.phone.as_e164
+            for channel, wanted in ((Channel.SMS, texts), (Channel.VOICE, calls)):
+                if consent_allows(address=phone, channel=channel) != wanted:
+                    consent_record(
+                        address=phone,
+                        channels=[channel],
+                        granted=wanted,
+                        source=ConsentSource.PATIENT_PAGE,
+                        user=user,
+                    )

@@ -1,0 +1,139 @@
+"""Exactly once: concurrent dispatchers, repeated runs and an abandoned claim each send every
+due message once."""
+
+import threading
+import time
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.db import connection, transaction
+from django.utils import timezone
+
+from clinic.celery import app
+from clinic.messaging.models import Message, MessageStatus
+from clinic.messaging.services import (
+    message_schedule,
+    messages_claim_due,
+    messages_dispatch_due,
+)
+from clinic.messaging.tasks import dispatch_due_messages
+from tests.clinic import messaging_support
+from tests.factories.messaging import make_patient
+
+
+@pytest.fixture(autouse=True)
+def recording_gateway(settings, message_defaults):
+    settings.MESSAGING_GATEWAY = "tests.clinic.messaging_support.RecordingGateway"
+    messaging_support.SENT.clear()
+    return messaging_support.SENT
+
+
+def _due_emails(count: int) -> list[Message]:
+    # E-mail is not bound by calling hours, so these are due whatever the clock says.
+    patient = make_patient(channel="email", email="due@example.test")
+    return [
+        message_schedule(
+            recipient=patient,
+            kind="reminder_24h",
+            send_after=timezone.now() - timedelta(minutes=1),
+            context={"event_start": timezone.now() + timedelta(days=1)},
+            dedupe_key=f"due:{n}",
+        )
+        for n in range(count)
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_dispatchers_at_once_send_each_message_exactly_once(recording_gateway):
+    messages = _due_emails(30)
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def worker():
+        try:
+            barrier.wait()
+            messages_dispatch_due(batch=3)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    counts = Counter(pk for pk, *_ in recording_gateway)
+    assert set(counts) == {m.pk for m in messages}
+    assert set(counts.values()) == {1}
+    assert Message.objects.filter(status=MessageStatus.SENT).count() == 30
+
+
+@pytest.mark.django_db
+def test_running_the_dispatch_task_twice_sends_nothing_twice(recording_gateway):
+    _due_emails(3)
+    dispatch_due_messages()
+    dispatch_due_messages()
+    assert len(recording_gateway) == 3
+    sent = Message.objects.get(dedupe_key="due:0")
+    assert sent.gateway_id.startswith("rec-")
+    assert [e.to_status for e in sent.events.all()] == ["scheduled", "sending", "sent"]
+
+
+@pytest.mark.django_db
+def test_a_claim_abandoned_by_a_dead_worker_is_sent_once_after_it_expires(
+    recording_gateway, settings
+):
+    [message] = _due_emails(1)
+    # A worker claimed the message and died before sending: the claim is committed, no send.
+    assert messages_claim_due() == [message.pk]
+    assert messages_dispatch_due() == 0  # the claim is fresh: nobody else touches it
+    later = timezone.now() + settings.MESSAGING_CLAIM_TIMEOUT + timedelta(seconds=5)
+    assert messages_dispatch_due(now=later) == 1
+    assert messages_dispatch_due(now=later + timedelta(minutes=5)) == 0
+    assert [pk for pk, *_ in recording_gateway] == [message.pk]
+    message.refresh_from_db()
+    assert message.attempts == 2
+
+
+@pytest.mark.django_db
+def test_a_transient_gateway_error_retries_with_backoff_then_fails(settings):
+    settings.MESSAGING_GATEWAY = "tests.clinic.test_messaging_dispatch.DownGateway"
+    settings.MESSAGING_MAX_ATTEMPTS = 2
+    [message] = _due_emails(1)
+    now = timezone.now()
+    messages_dispatch_due(now=now)
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SCHEDULED
+    assert message.send_after == now + settings.MESSAGING_RETRY_BASE
+    messages_dispatch_due(now=now + timedelta(minutes=5))
+    message.refresh_from_db()
+    assert message.status == MessageStatus.FAILED
+    assert message.status_reason == "provider down"
+
+
+class DownGateway:
+    def send(self, message):
+        from clinic.messaging.gateways import GatewayError
+
+        raise GatewayError("provider down", permanent=False)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_sends_a_due_message_enqueued_on_commit(recording_gateway):
+    app.control.purge()
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        with transaction.atomic():
+            [message] = _due_emails(1)  # enqueues the dispatcher when this commits
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            message.refresh_from_db()
+            if message.status == MessageStatus.SENT:
+                break
+            time.sleep(0.1)
+    assert message.status == MessageStatus.SENT
+    assert [pk for pk, *_ in recording_gateway] == [message.pk]

@@ -1,0 +1,173 @@
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+from clinic.errors import ApplicationError
+from clinic.messaging.models import Message, MessageStatus
+from clinic.messaging.services import (
+    message_schedule,
+    messages_cancel,
+    messages_dispatch_due,
+    messages_retime,
+    reminders_plan,
+)
+from tests.clinic import messaging_support
+from tests.factories.messaging import make_patient
+
+pytestmark = pytest.mark.django_db
+BOSTON = ZoneInfo("America/New_York")
+
+
+@pytest.fixture(autouse=True)
+def recording_gateway(settings, message_defaults):
+    settings.MESSAGING_GATEWAY = "tests.clinic.messaging_support.RecordingGateway"
+    messaging_support.SENT.clear()
+    return messaging_support.SENT
+
+
+def _local(days: int, hour: int, minute: int = 0, zone=BOSTON) -> datetime:
+    day = timezone.now().astimezone(zone).date() + timedelta(days=days)
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
+
+
+def test_booking_creates_the_default_plan_in_the_patients_language_and_zone():
+    patient = make_patient(language="es", zone="America/Los_Angeles")
+    start = _local(5, 10, zone=ZoneInfo("America/Los_Angeles"))
+    messages = reminders_plan(recipient=patient, event_start=start, topic="session:1")
+    by_kind = {m.kind: m for m in messages}
+    assert set(by_kind) == {"booking_confirmation", "reminder_72h", "reminder_24h", "reminder_2h"}
+    assert by_kind["reminder_24h"].send_after == start - timedelta(hours=24)
+    assert by_kind["reminder_2h"].channel == "sms"
+    assert start.strftime("10:00 %Z") in by_kind["reminder_24h"].body
+    assert "cita" in by_kind["reminder_24h"].body
+    assert all(m.status == MessageStatus.SCHEDULED for m in messages)
+
+
+def test_planning_the_same_event_twice_creates_nothing_new():
+    patient = make_patient()
+    start = _local(5, 10)
+    first = reminders_plan(recipient=patient, event_start=start, topic="session:1")
+    again = reminders_plan(recipient=patient, event_start=start, topic="session:1")
+    assert [m.pk for m in first] == [m.pk for m in again]
+    assert Message.objects.count() == 4
+
+
+def test_a_late_booking_skips_reminders_already_past():
+    patient = make_patient()
+    start = timezone.now() + timedelta(hours=30)
+    kinds = {m.kind for m in reminders_plan(recipient=patient, event_start=start, topic="s:2")}
+    assert kinds == {"booking_confirmation", "reminder_24h", "reminder_2h"}
+
+
+def test_reschedule_retimes_the_plan_and_cancel_cancels_it():
+    patient = make_patient()
+    reminders_plan(recipient=patient, event_start=_local(5, 10), topic="session:7")
+    new_start = _local(8, 14)
+    messages_retime(topic="session:7", recipient=patient, event_start=new_start)
+    live = Message.objects.filter(topic="session:7", status=MessageStatus.SCHEDULED)
+    assert {m.not_after for m in live} == {new_start}
+    assert live.filter(kind="appointment_changed").count() == 1
+    assert Message.objects.filter(status=MessageStatus.CANCELLED).count() == 4
+
+    assert messages_cancel(topic="session:7") == 4
+    assert not Message.objects.filter(status=MessageStatus.SCHEDULED).exists()
+
+
+def test_each_planned_reminder_is_sent_once(recording_gateway):
+    patient = make_patient(channel="email", email="maria@example.test")
+    start = _local(5, 12)
+    reminders_plan(recipient=patient, event_start=start, topic="session:3")
+    for hours_before in (200, 72, 24, 2, 1):
+        messages_dispatch_due(now=start - timedelta(hours=hours_before) + timedelta(minutes=1))
+    kinds = [Message.objects.get(pk=pk).kind for pk, *_ in recording_gateway]
+    assert sorted(kinds) == sorted(
+        ["booking_confirmation", "reminder_72h", "reminder_24h", "reminder_2h"]
+    )
+
+
+def test_a_reminder_due_at_half_past_ten_at_night_goes_at_eight_next_morning(recording_gateway):
+    patient = make_patient(zone="America/Chicago")
+    chicago = ZoneInfo("America/Chicago")
+    message = message_schedule(
+        recipient=patient,
+        kind="reminder_24h",
+        send_after=_local(3, 22, 30, zone=chicago),
+        context={"event_start": _local(4, 14, zone=chicago)},
+        dedupe_key="late-evening",
+        not_after=_local(4, 14, zone=chicago),
+    )
+    assert message.send_after == _local(4, 8, zone=chicago)
+    assert messages_dispatch_due(now=_local(3, 23, zone=chicago)) == 0
+    assert messages_dispatch_due(now=_local(4, 8, 1, zone=chicago)) == 1
+
+
+def test_no_calling_hours_left_before_the_event_suppresses_the_message():
+    patient = make_patient()
+    message = message_schedule(
+        recipient=patient,
+        kind="reminder_2h",
+        send_after=_local(3, 6),
+        context={"event_start": _local(3, 8)},
+        dedupe_key="too-early",
+        not_after=_local(3, 7, 30),
+    )
+    # 6:00 is before hours; 8:00 is after the event; so the last minute of the evening before.
+    assert message.send_after == _local(2, 20, 59)
+
+
+def test_a_message_reaching_the_dispatcher_outside_hours_waits(recording_gateway):
+    patient = make_patient()
+    message = message_schedule(
+        recipient=patient,
+        kind="reminder_24h",
+        send_after=_local(2, 20, 50),
+        context={"event_start": _local(3, 20, 50)},
+        dedupe_key="slow-queue",
+    )
+    assert messages_dispatch_due(now=_local(2, 21, 5)) == 0
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SCHEDULED
+    assert message.send_after == _local(3, 8)
+    assert recording_gateway == []
+
+
+def test_no_phone_means_the_text_is_recorded_as_suppressed():
+    patient = make_patient(phone=None, email="nophone@example.test")
+    message = message_schedule(
+        recipient=patient,
+        kind="reminder_24h",
+        channel="sms",
+        send_after=_local(2, 10),
+        context={"event_start": _local(3, 10)},
+        dedupe_key="no-phone",
+    )
+    assert message.status == MessageStatus.SUPPRESSED
+    assert "no address" in message.status_reason
+
+
+def test_an_unknown_kind_is_refused_with_a_readable_message():
+    with pytest.raises(ApplicationError, match="no 'nonsense' message template"):
+        message_schedule(
+            recipient=make_patient(),
+            kind="nonsense",
+            send_after=_local(2, 10),
+            context={},
+            dedupe_key="x",
+        )
+
+
+def test_texts_without_recorded_consent_are_suppressed(recording_gateway):
+    patient = make_patient(consent=False)
+    message = message_schedule(
+        recipient=patient,
+        kind="reminder_24h",
+        send_after=_local(2, 10),
+        context={"event_start": _local(3, 10)},
+        dedupe_key="no-consent",
+    )
+    messages_dispatch_due(now=_local(2, 10, 1))
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SUPPRESSED
+    assert recording_gateway == []
