@@ -547,6 +547,27 @@ def action_link_reschedule(
 # --- after commit ------------------------------------------------------------------------------
 
 
+def session_confirm_next(*, user: User | None, reply=None, now: dt.datetime | None = None) -> bool:
+    """The patient confirmed by text (C) or keypress (1): their next booked session is marked
+    confirmed. MESSAGING_CONFIRM_HOOK points here. Returns whether a session was confirmed."""
+    if user is None:
+        return False
+    now = now or timezone.now()
+    with transaction.atomic():
+        session = (
+            InfusionSession.objects.select_for_update()
+            .filter(patient=user, status=SessionStatus.BOOKED, starts_at__gt=now)
+            .order_by("starts_at")
+            .first()
+        )
+        if session is None:
+            return False
+        if session.confirmed_at is None:
+            session.confirmed_at = now
+            session.save(update_fields=["confirmed_at"])
+    return True
+
+
 def _after_booking_changed(*, booked: list[int], cancelled: list[int], change: str) -> None:
     """Every side effect of booking, moving and cancelling. Called inside the booking
     transaction, so reminders, the referral's status and the GFE clock change with the booking

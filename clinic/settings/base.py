@@ -221,7 +221,7 @@ MESSAGING_MAX_ATTEMPTS = 5
 MESSAGING_RETRY_BASE = timedelta(minutes=1)  # 1, 2, 4, 8 minutes between attempts
 # Called as hook(user=..., reply=...) when a patient confirms by text (C) or keypress (1).
 MESSAGING_CONFIRM_HOOK = env(
-    "MESSAGING_CONFIRM_HOOK", default="clinic.messaging.services.confirmation_record_only"
+    "MESSAGING_CONFIRM_HOOK", default="scheduling.services.session_confirm_next"
 )
 MESSAGING_FORBIDDEN_WORDS = env.list(
     "MESSAGING_FORBIDDEN_WORDS",

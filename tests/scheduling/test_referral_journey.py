@@ -89,3 +89,18 @@ def test_checking_in_and_completing_every_session_completes_the_referral(course_
         "in_treatment",
         "course_complete",
     ]
+
+
+def test_replying_c_to_a_reminder_confirms_the_next_session(course_from_referral):
+    from clinic.messaging.services import inbound_text_receive
+
+    referral, course, coordinator = course_from_referral
+    later, first = (
+        services.session_book(course=course, starts_at=at(2027, 3, 11, 9), by=coordinator, now=NOW),
+        services.session_book(course=course, starts_at=at(2027, 3, 8, 9), by=coordinator, now=NOW),
+    )
+    answer = inbound_text_receive(from_number=str(referral.mobile_phone), body="c")
+    first.refresh_from_db()
+    later.refresh_from_db()
+    assert first.confirmed_at is not None and later.confirmed_at is None
+    assert answer
