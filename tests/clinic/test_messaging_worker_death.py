@@ -11,7 +11,8 @@ from django.db import connection
 from django.utils import timezone
 
 from clinic.celery import app
-from clinic.messaging.models import Message
+from clinic.messaging import defaults
+from clinic.messaging.models import Message, MessageTemplate, ReminderPlanEntry
 from clinic.messaging.services import message_schedule
 from clinic.models import Role
 from tests.factories.users import UserFactory
@@ -65,6 +66,8 @@ def _wait(predicate, seconds=30):
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_between_claim_and_send_still_sends_exactly_once(tmp_path):
     app.control.purge()
+    # Other transactional tests empty the tables the data migration filled.
+    defaults.install(MessageTemplate, ReminderPlanEntry)
     patient = UserFactory(role=Role.PATIENT, email="pat@example.test")
     first_evidence, second_evidence = tmp_path / "claimed", tmp_path / "sent"
     hanging = _start_worker("tests.support.gateways.HangingGateway", first_evidence)
