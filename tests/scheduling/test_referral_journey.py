@@ -132,3 +132,26 @@ def test_each_change_of_booked_dates_issues_a_new_gfe_version_listing_them(clini
     assert versions[1].scheduled_starts == [at(2027, 3, 8, 9)]
     assert versions[2].scheduled_starts == [at(2027, 3, 9, 10)]
     assert versions[2].diagnosis_codes == [referral.diagnosis_code]
+
+
+def test_a_coordinator_issues_a_due_gfe_from_the_list(client, course_from_referral, clinic):
+    from billing.models import Estimate, GfeObligation
+    from tests.factories.billing import FacilityBillingIdentityFactory, fee_schedule
+
+    referral, course, coordinator = course_from_referral
+    services.session_book(course=course, starts_at=at(2027, 3, 8, 9), by=coordinator, now=NOW)
+    assert GfeObligation.objects.filter(patient=course.patient, met_by__isnull=True).exists()
+    FacilityBillingIdentityFactory(location=clinic["location"])
+    fee_schedule(clinic["location"])
+    client.force_login(coordinator)
+    page = client.get("/estimates/").content.decode()
+    assert "Issue GFE now" in page
+    response = client.post(f"/estimates/issue/{course.patient.pk}/")
+    estimate = Estimate.objects.get(patient=course.patient)
+    assert response["Location"] == f"/estimates/{estimate.pk}/"
+    assert estimate.scheduled_starts == [at(2027, 3, 8, 9)]
+    assert not GfeObligation.objects.filter(patient=course.patient, met_by__isnull=True).exists()
+    course.patient.is_active = True
+    course.patient.save()
+    client.force_login(course.patient)
+    assert client.post(f"/estimates/issue/{course.patient.pk}/").status_code == 403
