@@ -10,7 +10,9 @@ from .models import Referral
 def send_referral_received_email(referral_id: int) -> None:
     """Tells the referring provider their referral arrived. The e-mail carries the reference and
     nothing clinical (e-mail is not a secure channel)."""
-    referral = Referral.objects.select_related("provider__user").get(pk=referral_id)
+    referral = Referral.objects.select_related("provider__user").filter(pk=referral_id).first()
+    if referral is None:  # rolled back, or a stale task from another database
+        return
     user = referral.provider.user
     if not user.email:
         return
@@ -27,7 +29,9 @@ def send_referral_received_email(referral_id: int) -> None:
 def send_referral_status_email(referral_id: int) -> None:
     """Tells the referring provider that a referral's intake ended (unreachable, declined, not
     eligible or intake complete). Status only: the details are behind the portal's sign-in."""
-    referral = Referral.objects.select_related("provider__user").get(pk=referral_id)
+    referral = Referral.objects.select_related("provider__user").filter(pk=referral_id).first()
+    if referral is None:  # rolled back, or a stale task from another database
+        return
     user = referral.provider.user
     if not user.email:
         return
