@@ -1,0 +1,98 @@
+"""The three journeys of issue 8, in headless chromium. Each saves screenshots of its key pages
+to var/screenshots/ and checks them with axe-core (no serious or critical violation)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import sign_in
+
+pytestmark = pytest.mark.e2e
+
+# The smallest file filetype accepts as a PDF (it checks content, not the name).
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PROVIDER_PASSWORD = "Referral-journey-2026"
+
+
+def valid_npi(stem: str) -> str:
+    """A 10-digit NPI whose Luhn check digit (with the 80840 prefix) is right."""
+    digits = [int(d) for d in "80840" + stem]
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        if i % 2 == 0:
+            d *= 2
+            d = d - 9 if d > 9 else d
+        total += d
+    return stem + str((10 - total % 10) % 10)
+
+
+def provider_signs_up_and_is_approved(people) -> tuple:
+    provider = people("provider")
+    page = provider.goto("/accounts/login/")
+    provider.check("j1-01-sign-in")
+    page.get_by_role("link", name="Create a provider account").click()
+    page.get_by_label("First name").fill("Renata")
+    page.get_by_label("Last name").fill("Okonkwo")
+    page.get_by_label("Work e-mail").fill("renata@neurology.example")
+    page.get_by_label("Practice").fill("Back Bay Neurology")
+    page.get_by_label("NPI").fill(valid_npi("198765432"))
+    page.locator("#id_phone").fill("617-555-0199")
+    page.locator("#id_password").fill(PROVIDER_PASSWORD)
+    provider.check("j1-02-provider-sign-up")
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url(re.compile(r"/provider/$"))
+    provider.check("j1-03-provider-home-unverified")
+
+    admin = people("admin")
+    sign_in(admin, "admin@clinic.example")
+    page = admin.goto("/admin/intake/referringprovider/")
+    admin.page.get_by_role("row", name=re.compile("Renata")).get_by_role("checkbox").check()
+    admin.page.select_option("select[name=action]", "approve")
+    admin.page.get_by_role("button", name="Go").click()
+    admin.page.get_by_text("1 provider(s) verified.").wait_for()
+    admin.shot("j1-04-admin-approves-provider")
+    return provider, admin
+
+
+def provider_refers(provider) -> str:
+    page = provider.page
+    page.get_by_role("link", name="Refer a patient").first.click()
+    page.get_by_label("Legal first name", exact=False).first.fill("Ana")
+    page.get_by_label("Legal last name", exact=False).first.fill("Díaz")
+    page.get_by_label("Date of birth").fill("1984-03-02")
+    page.get_by_label("Sex").select_option("female")
+    page.get_by_label("Mobile phone").fill("617-555-0123")
+    page.locator("#id_email").fill("ana.diaz@mail.example")
+    page.get_by_label("ZIP code").fill("02116")
+    page.get_by_label("Preferred clinic location").select_option(label="Boston · Back Bay")
+    page.get_by_label(re.compile("patient agreed to be contacted")).check()
+    page.get_by_label("Migraine diagnosis", exact=False).select_option("G43.709")
+    page.get_by_label("Headache days per month").fill("18")
+    page.get_by_label("Years with migraine").fill("12")
+    page.get_by_label("Topiramate").check()
+    page.get_by_label("Propranolol").check()
+    page.get_by_label("Recommended number of infusions", exact=False).fill("3")
+    page.get_by_label("Attachments", exact=False).set_input_files(
+        files=[{"name": "clinic-note.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
+    provider.check("j1-05-referral-form")
+    page.get_by_role("button", name="Send referral").click()
+    page.wait_for_url(re.compile(r"/submitted/$"))
+    provider.check("j1-06-referral-submitted")
+    reference = page.locator("main strong").first.inner_text()
+    page.get_by_role("button", name="View the referral").click()
+    page.get_by_text("clinic-note.pdf").wait_for()
+    provider.check("j1-07-referral-received")
+    return reference
+
+
+def test_journey_1_provider_signs_up_is_approved_and_refers(people, demo_clinic):
+    provider, _admin = provider_signs_up_and_is_approved(people)
+    reference = provider_refers(provider)
+    provider.goto("/provider/")
+    row = provider.page.get_by_role("row", name=re.compile(reference))
+    assert "Received" in row.inner_text()
+    assert "awaiting verification" not in provider.page.content()
+    provider.check("j1-08-provider-home")
