@@ -38,36 +38,3 @@ def send_referral_status_email(referral_id: int) -> None:
         from_email=None,
         recipient_list=[user.email],
     )
-
-
-@shared_task
-def send_patient_invitation(invitation_id: int, token: str) -> None:
-    """E-mails the new patient the link to set their password (texting it arrives with the
-    messaging gateways)."""
-    from django.urls import reverse
-    from django.utils import translation
-
-    from .models import PatientInvitation
-
-    invitation = PatientInvitation.objects.select_related("patient").get(pk=invitation_id)
-    patient = invitation.patient
-    if invitation.used_at or invitation.revoked_at or not patient.email:
-        return
-    link = settings.SCHEDULING_SITE_URL.rstrip("/") + reverse("intake:invitation", args=[token])
-    with translation.override(patient.preferred_language):
-        send_mail(
-            subject=translation.gettext("Your %(clinic)s portal account")
-            % {"clinic": settings.CLINIC_NAME},
-            message=render_to_string(
-                "intake/email/invitation.txt",
-                {
-                    "patient": patient,
-                    "link": link,
-                    "clinic_name": settings.CLINIC_NAME,
-                    "clinic_phone": settings.CLINIC_PHONE,
-                    "invitation": invitation,
-                },
-            ),
-            from_email=None,
-            recipient_list=[patient.email],
-        )

@@ -451,8 +451,11 @@ def session_reschedule(
 @transaction.atomic
 def session_check_in(*, session: InfusionSession, by: User) -> InfusionSession:
     """A clinician records that the patient has arrived."""
-    session, _course = _lock_session(session)
+    session, course = _lock_session(session)
     _session_set_status(session, SessionStatus.CHECKED_IN, by)
+    from intake.services import referral_follow_course
+
+    referral_follow_course(course=course, event="started", changed_by=by)
     return session
 
 
@@ -473,7 +476,7 @@ def session_complete(*, session: InfusionSession, by: User) -> InfusionSession:
     done = course.sessions.filter(status=SessionStatus.COMPLETED).count()
     if done >= course.planned_sessions and course.can_become(CourseStatus.COMPLETED):
         _course_set_status(course=course, status=CourseStatus.COMPLETED, by=by)
-        transaction.on_commit(lambda: _after_course_completed(course.pk))
+        _after_course_completed(course.pk)
     return session
 
 
@@ -545,9 +548,54 @@ def action_link_reschedule(
 
 
 def _after_booking_changed(*, booked: list[int], cancelled: list[int], change: str) -> None:
-    """Every side effect of booking, moving and cancelling, run once the transaction commits.
-    The reminders and referral features hook in here."""
+    """Every side effect of booking, moving and cancelling. Called inside the booking
+    transaction, so reminders, the referral's status and the GFE clock change with the booking
+    or not at all; e-mails go once it commits."""
+    from billing.services import gfe_record_scheduling
+    from clinic.messaging.services import message_schedule, messages_cancel, reminders_plan
+    from clinic.models import PatientProfile
+    from intake.services import referral_follow_course
+
     from . import tasks
+
+    sessions = {
+        s.pk: s
+        for s in InfusionSession.objects.select_related("course__patient", "location").filter(
+            pk__in=[*booked, *cancelled]
+        )
+    }
+    now = timezone.now()
+    for pk in cancelled:
+        session = sessions[pk]
+        messages_cancel(topic=f"session:{pk}", reason=change)
+        if change in ("cancelled", "course_cancelled") and session.starts_at > now:
+            message_schedule(
+                recipient=session.course.patient,
+                kind="appointment_cancelled",
+                send_after=now,
+                context={"event_start": session.starts_at},
+                topic=f"session:{pk}",
+                dedupe_key=f"session:{pk}:cancelled",
+                not_after=session.starts_at,
+            )
+    for pk in booked:
+        session = sessions[pk]
+        reminders_plan(
+            recipient=session.course.patient,
+            event_start=session.starts_at,
+            topic=f"session:{pk}",
+            rescheduled=change == "rescheduled",
+        )
+    if booked:
+        course = sessions[booked[0]].course
+        referral_follow_course(course=course, event="booked")
+        first = course.sessions.filter(status=SessionStatus.BOOKED).order_by("starts_at").first()
+        # Patients made at intake always have a profile; the GFE needs their date of birth.
+        has_profile = PatientProfile.objects.filter(user_id=course.patient_id).exists()
+        if first is not None and has_profile:
+            gfe_record_scheduling(
+                patient=course.patient, location=first.location, first_session_start=first.starts_at
+            )
 
     def run():
         if booked or cancelled:
@@ -557,5 +605,7 @@ def _after_booking_changed(*, booked: list[int], cancelled: list[int], change: s
 
 
 def _after_course_completed(course_id: int) -> None:
-    """Hook for the referral feature (mark the referral 'course complete')."""
-    return None
+    """The referring provider sees 'course complete' (inside the completing transaction)."""
+    from intake.services import referral_follow_course
+
+    referral_follow_course(course=Course.objects.get(pk=course_id), event="completed")

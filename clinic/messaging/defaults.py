@@ -191,6 +191,37 @@ TEMPLATES: dict[str, dict[str, dict[str, tuple[str, str]]]] = {
             ),
         },
     },
+    # Sent when intake completes: the single-use link to set a password.
+    "portal_invitation": {
+        "sms": {
+            "en": (
+                "",
+                "{{ sender_name }}: your patient portal account is ready. Choose a password "
+                "(link works once): {{ link }}",
+            ),
+            "es": (
+                "",
+                "{{ sender_name }}: su cuenta del portal ya está lista. Elija una contraseña "
+                "(el enlace sirve una vez): {{ link }}",
+            ),
+        },
+        "email": {
+            "en": (
+                "Your patient portal account",
+                "Hello,\n\nThank you for speaking with us. Your account at {{ sender_name }} is "
+                "ready. Choose a password here to see your plan and cost estimate and to book "
+                "your visits:\n\n{{ link }}\n\nThe link works once and expires in 3 days.\n\n"
+                "Questions? Call us at {{ clinic_phone }}.\n",
+            ),
+            "es": (
+                "Su cuenta del portal de pacientes",
+                "Hola:\n\nGracias por hablar con nosotros. Su cuenta en {{ sender_name }} ya "
+                "está lista. Elija una contraseña aquí para ver su plan y el presupuesto y "
+                "reservar sus visitas:\n\n{{ link }}\n\nEl enlace sirve una sola vez y vence "
+                "en 3 días.\n\n¿Preguntas? Llámenos al {{ clinic_phone }}.\n",
+            ),
+        },
+    },
     "appointment_cancelled": {
         "sms": {
             "en": (

@@ -11,9 +11,11 @@ from django.core import signing
 from django.db import transaction
 from django.db.models import BooleanField, Case, IntegerField, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
+from django.urls import reverse
 from django.utils import timezone
 
 from clinic.errors import ApplicationError
+from clinic.messaging.services import consent_record, message_schedule
 from clinic.models import PatientProfile, Role, User
 
 from ..models import (
@@ -356,12 +358,41 @@ def _complete_intake(
     referral.patient = patient
     referral.course = course
     referral.save(update_fields=["patient", "course", "updated_at"])
+    # The patient agreed to reminder calls and texts on this call (a ticked talking point).
+    consent_record(
+        address=patient.phone.as_e164,
+        channels=["sms", "voice"],
+        granted=True,
+        source="intake call",
+        user=patient,
+    )
     invitation_send(patient=patient, created_by=coordinator, now=now)
+    _issue_first_estimate(referral=referral, course=course, coordinator=coordinator)
     case.completed_at = now
     _close(case, now, outcome=CallOutcome.INTAKE_COMPLETE)
     referral_set_status(
         referral=referral, status=ReferralStatus.INTAKE_COMPLETE, changed_by=coordinator
     )
+
+
+def _issue_first_estimate(*, referral: Referral, course, coordinator: User) -> None:
+    """The patient's self-pay estimate, so it is on their course page from the start. A location
+    whose fees are not set up yet must not block intake: coordinators see GFEs due instead."""
+    from billing.services import estimate_issue
+
+    try:
+        with transaction.atomic():
+            estimate_issue(
+                patient=course.patient,
+                location=course.location,
+                infusion_count=course.planned_sessions,
+                scheduled_starts=[],
+                diagnosis_codes=[referral.diagnosis_code],
+                issued_by=coordinator,
+                reason="Intake complete",
+            )
+    except ApplicationError as exc:
+        logger.warning("no estimate issued for course %s: %s", course.pk, exc.message)
 
 
 def invitation_send(*, patient: User, created_by: User | None, now=None) -> PatientInvitation:
@@ -377,9 +408,20 @@ def invitation_send(*, patient: User, created_by: User | None, now=None) -> Pati
         created_by=created_by,
     )
     token = signing.dumps({"i": invitation.pk, "n": nonce}, salt=INVITATION_SALT)
-    from ..tasks import send_patient_invitation
-
-    transaction.on_commit(lambda: send_patient_invitation.delay(invitation.pk, token))
+    link = settings.SCHEDULING_SITE_URL.rstrip("/") + reverse("intake:invitation", args=[token])
+    # The messages are rows in this transaction: the database, not the broker, holds what must
+    # be sent, and the dispatcher sends them within calling hours.
+    channels = ["sms"] + (["email"] if patient.email else [])
+    for channel in channels:
+        message_schedule(
+            recipient=patient,
+            kind="portal_invitation",
+            send_after=now,
+            context={"link": link},
+            topic=f"invitation:{invitation.pk}",
+            dedupe_key=f"invitation:{invitation.pk}:{channel}",
+            channel=channel,
+        )
     return invitation
 
 

@@ -262,3 +262,24 @@ def referral_set_status(
         locked.save(update_fields=["status", "status_reason", "updated_at"])
     referral.status, referral.status_reason = locked.status, locked.status_reason
     return locked
+
+
+def referral_follow_course(*, course, event: str, changed_by: User | None = None) -> None:
+    """Scheduling tells intake how the referral's course is going, so the referring provider can
+    follow it: 'booked' (first booking) -> scheduled, 'started' -> in treatment, 'completed' ->
+    course complete. A course without a referral (made by hand) is ignored."""
+    referral = Referral.objects.filter(course=course).first()
+    if referral is None:
+        return
+    wanted = {
+        "booked": ReferralStatus.SCHEDULED,
+        "started": ReferralStatus.IN_TREATMENT,
+        "completed": ReferralStatus.COURSE_COMPLETE,
+    }[event]
+    if wanted == referral.status or wanted not in REFERRAL_TRANSITIONS[referral.status]:
+        return  # already there, or further along (a second booking, say)
+    referral_set_status(referral=referral, status=wanted, changed_by=changed_by)
+    if wanted in (ReferralStatus.SCHEDULED, ReferralStatus.COURSE_COMPLETE):
+        from ..tasks import send_referral_status_email
+
+        send_referral_status_email.delay_on_commit(referral.pk)

@@ -107,3 +107,13 @@ def test_a_bad_invitation_link_is_refused_politely(client):
     response = client.get("/welcome/not-a-real-token/")
     assert response.status_code == 410
     assert "not valid" in response.content.decode()
+
+
+def test_the_queue_shows_each_patients_own_local_time(client, coordinator):
+    referral = submit_referral(
+        location=LocationFactory(slug="boston", name="Boston"), zip_code="90012"
+    )
+    page = client.get(reverse("intake:queue")).content.decode()
+    local = timezone.now().astimezone(referral.intake_case.time_zone)
+    assert local.strftime("%Z") in page  # PST or PDT, not the server's zone
+    assert local.strftime("%-I:%M") in page

@@ -206,23 +206,21 @@ def test_intake_complete_is_refused_until_every_point_is_ticked(location, coordi
     assert CallAttempt.objects.count() == 0
 
 
-def test_intake_complete_creates_one_account_course_and_invitation(
-    location, coordinator, django_capture_on_commit_callbacks
-):
-    from clinic.celery import app
+def test_intake_complete_creates_one_account_course_invitation_and_estimate(coordinator):
+    from billing.models import Estimate
+    from clinic.messaging.models import ContactConsent, Message
+    from tests.factories.billing import FacilityBillingIdentityFactory, fee_schedule
 
+    location = LocationFactory(slug="boston", name="Boston")
+    FacilityBillingIdentityFactory(location=location)
+    fee_schedule(location)
     referral = submit_referral(location=location, email="ana@example.test", recommended_infusions=3)
     case = referral.intake_case
     services.case_claim(case=case, coordinator=coordinator)
     tick_all(case, coordinator)
-    app.conf.task_always_eager = True
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            services.call_log(
-                case=case, coordinator=coordinator, outcome="intake_complete", planned_sessions=4
-            )
-    finally:
-        app.conf.task_always_eager = False
+    services.call_log(
+        case=case, coordinator=coordinator, outcome="intake_complete", planned_sessions=4
+    )
     patient = User.objects.get(role=Role.PATIENT)
     assert not patient.is_active and str(patient.phone) == "+16175550123"
     assert PatientProfile.objects.get(user=patient).date_of_birth == referral.date_of_birth
@@ -230,9 +228,14 @@ def test_intake_complete_creates_one_account_course_and_invitation(
     assert referral.status == "intake_complete" and referral.patient == patient
     assert referral.course.planned_sessions == 4 and referral.course.status == "active"
     assert PatientInvitation.objects.filter(patient=patient).count() == 1
-    invitation_mail = next(m for m in mail.outbox if m.to == ["ana@example.test"])
-    link = next(line for line in invitation_mail.body.splitlines() if "/welcome/" in line)
-    token = link.rsplit("/welcome/", 1)[1].strip("/")
+    assert ContactConsent.objects.filter(address="+16175550123").exists()
+    estimate = Estimate.objects.get(patient=patient)
+    assert estimate.infusion_count == 4 and estimate.diagnosis_codes == ["G43.709"]
+    # The invitation goes by text and e-mail, as rows the dispatcher sends.
+    invitations = Message.objects.filter(recipient=patient, kind="portal_invitation")
+    assert sorted(invitations.values_list("channel", flat=True)) == ["email", "sms"]
+    body = invitations.get(channel="sms").body
+    token = body.rsplit("/welcome/", 1)[1].strip().strip("/")
     invitation_accept(token=token, password="a-long-new-password")
     patient.refresh_from_db()
     assert patient.is_active and patient.check_password("a-long-new-password")
