@@ -96,3 +96,67 @@ def test_journey_1_provider_signs_up_is_approved_and_refers(people, demo_clinic)
     assert "Received" in row.inner_text()
     assert "awaiting verification" not in provider.page.content()
     provider.check("j1-08-provider-home")
+
+
+def referral_waiting(**overrides):
+    """A provider (signing in with the factories' password) and one referral in the queue."""
+    from scheduling.models import Location
+    from tests.factories.intake import ProviderFactory, submit_referral
+    from tests.factories.users import PASSWORD
+
+    provider = ProviderFactory(user__email="referrer@neuro.example", user__first_name="Priya")
+    referral = submit_referral(
+        provider=provider,
+        location=Location.objects.get(slug="boston"),
+        email="ana.diaz@mail.example",
+        **overrides,
+    )
+    return provider.user.email, PASSWORD, referral
+
+
+def coordinator_completes_intake(people, reference: str):
+    coordinator = people("coordinator")
+    sign_in(coordinator, "coordinator@clinic.example")
+    page = coordinator.goto("/intake/queue/")
+    coordinator.check("j2-01-call-queue")
+    page.get_by_role("button", name="Next call").click()
+    page.wait_for_url(re.compile(r"/intake/cases/\d+/$"))
+    boxes = page.locator("#checklist input[type=checkbox]")
+    # Tick the first half now: HTMX swaps the checklist after each tick.
+    for i in range(3):
+        boxes.nth(i).check()
+        page.wait_for_load_state("networkidle")
+    coordinator.check("j2-02-call-screen-checklist")
+    page.get_by_label("No answer").check()
+    page.get_by_role("button", name="Save the call").click()
+    page.get_by_text("Call logged").first.wait_for()
+    coordinator.check("j2-03-no-answer-logged")
+
+    # Later (the retry delay is 0 in these tests): the same patient comes up again.
+    page = coordinator.goto("/intake/queue/")
+    page.get_by_role("button", name="Next call").click()
+    page.wait_for_url(re.compile(r"/intake/cases/\d+/$"))
+    assert reference in page.content()
+    boxes = page.locator("#checklist input[type=checkbox]")
+    for i in range(boxes.count()):
+        if not boxes.nth(i).is_checked():
+            boxes.nth(i).check()
+            page.wait_for_load_state("networkidle")
+    page.get_by_text("All points covered").wait_for()
+    page.get_by_label("Reached: intake complete").check()
+    page.get_by_label("Planned infusions").fill("3")
+    coordinator.check("j2-04-completing-intake")
+    page.get_by_role("button", name="Save the call").click()
+    page.get_by_text("Call logged").first.wait_for()
+    coordinator.check("j2-05-intake-complete")
+    return coordinator
+
+
+def test_journey_2_coordinator_works_the_queue_to_intake_complete(people, demo_clinic):
+    email, password, referral = referral_waiting()
+    coordinator_completes_intake(people, referral.reference)
+    provider = people("provider")
+    sign_in(provider, email, password)
+    page = provider.goto(f"/referrals/{referral.reference}/")
+    assert "Intake complete" in page.locator("main").inner_text()
+    provider.check("j2-06-provider-sees-intake-complete")
