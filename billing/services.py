@@ -1,6 +1,7 @@
 """Writes for billing: issuing estimates (Good Faith Estimates), acknowledging them, and
 recording when the clinic comes to owe one."""
 
+import logging
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
@@ -28,6 +29,9 @@ from .selectors import location_today, price_list_for
 # GFE within 1 business day; at least 10 ahead, within 3; a patient's request, within 3.
 GFE_MIN_NOTICE = 3
 GFE_LONG_NOTICE = 10
+
+
+logger = logging.getLogger(__name__)
 
 
 def estimate_quote(
@@ -277,3 +281,32 @@ def gfe_record_request(
             requested_on=timezone.localdate(requested_at, location.time_zone)
         ),
     )
+
+
+def estimate_issue_for_course(*, course, issued_by: User, reason: str) -> Estimate | None:
+    """Issues the next estimate version from a course as it stands now: its location, planned
+    infusions and the dates booked so far. Called when the booked dates change, so the Good Faith
+    Estimate always lists the scheduled dates. A location whose fees are not set up yet gives no
+    estimate (None) rather than blocking the booking; coordinators still see the GFE as due."""
+    from intake.selectors import diagnosis_codes_for_course
+    from scheduling.models import SessionStatus
+
+    starts = sorted(
+        course.sessions.filter(
+            status__in=[SessionStatus.BOOKED, SessionStatus.CHECKED_IN, SessionStatus.COMPLETED]
+        ).values_list("starts_at", flat=True)
+    )
+    try:
+        with transaction.atomic():
+            return estimate_issue(
+                patient=course.patient,
+                location=course.location,
+                infusion_count=course.planned_sessions,
+                scheduled_starts=starts,
+                diagnosis_codes=diagnosis_codes_for_course(course),
+                issued_by=issued_by,
+                reason=reason,
+            )
+    except ApplicationError as exc:
+        logger.warning("no estimate issued for course %s: %s", course.pk, exc.message)
+        return None

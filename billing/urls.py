@@ -8,6 +8,7 @@ urlpatterns = [
     path("my/estimate/", views.my_estimate, name="my_estimate"),
     path("my/estimate/request/", views.request_gfe, name="request_gfe"),
     path("estimates/", views.coordinator_list, name="coordinator_list"),
+    path("estimates/issue/<int:patient_id>/", views.issue_for_patient, name="issue_for_patient"),
     path("estimates/card/", views.estimate_card, name="estimate_card"),
     path("estimates/<int:pk>/", views.gfe_page, name="gfe"),
     path("estimates/<int:pk>/pdf/", views.gfe_pdf, name="gfe_pdf"),

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clinic.errors import ApplicationError
-from clinic.models import Role
+from clinic.models import Role, User
 from clinic.permissions import role_required
 
 from .forms import GfeRequestForm, QuoteForm
@@ -17,7 +17,12 @@ from .selectors import (
     gfe_obligations_open,
     gfe_obligations_recently_met,
 )
-from .services import estimate_acknowledge, estimate_quote, gfe_record_request
+from .services import (
+    estimate_acknowledge,
+    estimate_issue_for_course,
+    estimate_quote,
+    gfe_record_request,
+)
 
 
 @role_required(Role.PATIENT)
@@ -116,3 +121,30 @@ def estimate_card(request: HttpRequest) -> HttpResponse:
     if request.htmx:
         return render(request, "billing/partials/_estimate_card.html", context)
     return render(request, "billing/quote.html", context)
+
+
+@require_POST
+@role_required(Role.COORDINATOR)
+def issue_for_patient(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Issues the GFE now from the patient's course as it stands (infusions, booked dates)."""
+    from scheduling.selectors import course_for_patient
+
+    patient = get_object_or_404(User, pk=patient_id, role=Role.PATIENT)
+    course = course_for_patient(patient=patient)
+    if course is None:
+        messages.error(request, _("This patient has no course to estimate."))
+        return redirect("billing:coordinator_list")
+    estimate = estimate_issue_for_course(
+        course=course, issued_by=request.user, reason="Issued by a coordinator"
+    )
+    if estimate is None:
+        messages.error(
+            request,
+            _(
+                "No estimate could be issued: check the location's fee schedule "
+                "and billing identity in the settings."
+            ),
+        )
+        return redirect("billing:coordinator_list")
+    messages.success(request, _("Estimate %(number)s issued.") % {"number": estimate})
+    return redirect("billing:gfe", pk=estimate.pk)

@@ -162,3 +162,8 @@ def intake_metrics(*, now: dt.datetime | None = None) -> dict:
         "median_to_first_contact": _median_hours(median.format(col="first_contact_at"), [since]),
         "median_to_intake_complete": _median_hours(median.format(col="completed_at"), [since]),
     }
+
+
+def diagnosis_codes_for_course(course) -> list[str]:
+    """The referral's diagnosis for a course's estimate (empty for a course made by hand)."""
+    return list(Referral.objects.filter(course=course).values_list("diagnosis_code", flat=True))

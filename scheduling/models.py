@@ -371,6 +371,12 @@ class InfusionSession(TimeStampedModel):
     status = models.CharField(
         max_length=20, choices=SessionStatus.choices, default=SessionStatus.BOOKED
     )
+    confirmed_at = models.DateTimeField(
+        _("confirmed by the patient"),
+        null=True,
+        blank=True,
+        help_text=_("Set when the patient answers a reminder with C or presses 1 on the call."),
+    )
     late_change = models.BooleanField(
         _("late cancellation"),
         default=False,

@@ -155,7 +155,7 @@ def course_cancel(*, course: Course, by: User, reason: str = "") -> Course:
     for session in course.sessions.filter(status=SessionStatus.BOOKED):
         _session_set_status(session, SessionStatus.CANCELLED, by)
         cancelled.append(session.pk)
-    _after_booking_changed(booked=[], cancelled=cancelled, change="course_cancelled")
+    _after_booking_changed(booked=[], cancelled=cancelled, change="course_cancelled", by=by)
     return course
 
 
@@ -286,7 +286,7 @@ def session_book(
     _lock_location_days(location, _span(course, starts_at))
     session = _place(course=course, location=location, starts_at=starts_at, by=by, now=now)
     SlotHold.objects.filter(course=course).delete()
-    _after_booking_changed(booked=[session.pk], cancelled=[], change="booked")
+    _after_booking_changed(booked=[session.pk], cancelled=[], change="booked", by=by)
     return session
 
 
@@ -315,7 +315,7 @@ def course_book_sessions(
         for s in sorted(starts)
     ]
     SlotHold.objects.filter(course=course).delete()
-    _after_booking_changed(booked=[s.pk for s in sessions], cancelled=[], change="booked")
+    _after_booking_changed(booked=[s.pk for s in sessions], cancelled=[], change="booked", by=by)
     return sessions
 
 
@@ -411,7 +411,7 @@ def session_cancel(
         raise ApplicationError(_("Only a booked session can be cancelled."), code="session_state")
     session.late_change = is_late_change(session, now)
     _session_set_status(session, SessionStatus.CANCELLED, by)
-    _after_booking_changed(booked=[], cancelled=[session.pk], change="cancelled")
+    _after_booking_changed(booked=[], cancelled=[session.pk], change="cancelled", by=by)
     return session
 
 
@@ -444,7 +444,7 @@ def session_reschedule(
         rescheduled_from=session,
     )
     SlotHold.objects.filter(course=course).delete()
-    _after_booking_changed(booked=[new.pk], cancelled=[session.pk], change="rescheduled")
+    _after_booking_changed(booked=[new.pk], cancelled=[session.pk], change="rescheduled", by=by)
     return new
 
 
@@ -547,11 +547,34 @@ def action_link_reschedule(
 # --- after commit ------------------------------------------------------------------------------
 
 
-def _after_booking_changed(*, booked: list[int], cancelled: list[int], change: str) -> None:
+def session_confirm_next(*, user: User | None, reply=None, now: dt.datetime | None = None) -> bool:
+    """The patient confirmed by text (C) or keypress (1): their next booked session is marked
+    confirmed. MESSAGING_CONFIRM_HOOK points here. Returns whether a session was confirmed."""
+    if user is None:
+        return False
+    now = now or timezone.now()
+    with transaction.atomic():
+        session = (
+            InfusionSession.objects.select_for_update()
+            .filter(patient=user, status=SessionStatus.BOOKED, starts_at__gt=now)
+            .order_by("starts_at")
+            .first()
+        )
+        if session is None:
+            return False
+        if session.confirmed_at is None:
+            session.confirmed_at = now
+            session.save(update_fields=["confirmed_at"])
+    return True
+
+
+def _after_booking_changed(
+    *, booked: list[int], cancelled: list[int], change: str, by: User | None = None
+) -> None:
     """Every side effect of booking, moving and cancelling. Called inside the booking
     transaction, so reminders, the referral's status and the GFE clock change with the booking
     or not at all; e-mails go once it commits."""
-    from billing.services import gfe_record_scheduling
+    from billing.services import estimate_issue_for_course, gfe_record_scheduling
     from clinic.messaging.services import message_schedule, messages_cancel, reminders_plan
     from clinic.models import PatientProfile
     from intake.services import referral_follow_course
@@ -595,6 +618,15 @@ def _after_booking_changed(*, booked: list[int], cancelled: list[int], change: s
         if first is not None and has_profile:
             gfe_record_scheduling(
                 patient=course.patient, location=first.location, first_session_start=first.starts_at
+            )
+    if (booked or cancelled) and change != "course_cancelled":
+        course = sessions[(booked or cancelled)[0]].course
+        if PatientProfile.objects.filter(user_id=course.patient_id).exists():
+            # The GFE lists the scheduled dates: new dates, new version (the old one stays).
+            estimate_issue_for_course(
+                course=course,
+                issued_by=by or course.patient,
+                reason=f"Sessions {change.replace('_', ' ')}",
             )
 
     def run():

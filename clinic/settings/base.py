@@ -217,12 +217,13 @@ MESSAGING_EMAIL_FROM = env("MESSAGING_EMAIL_FROM", default=DEFAULT_FROM_EMAIL)
 # Where Twilio reaches the portal (status callbacks, call keypresses); no trailing slash.
 MESSAGING_PUBLIC_BASE_URL = env("MESSAGING_PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 MESSAGING_CALLING_HOURS = (8, 21)  # texts and calls only from 8:00 to 21:00, patient's zone
-MESSAGING_CLAIM_TIMEOUT = timedelta(minutes=2)  # a claim unsent this long was abandoned
+# A claim left unsent this long was abandoned by a dead worker and goes back to the queue.
+MESSAGING_CLAIM_TIMEOUT = timedelta(seconds=env.int("MESSAGING_CLAIM_TIMEOUT_SECONDS", default=120))
 MESSAGING_MAX_ATTEMPTS = 5
 MESSAGING_RETRY_BASE = timedelta(minutes=1)  # 1, 2, 4, 8 minutes between attempts
 # Called as hook(user=..., reply=...) when a patient confirms by text (C) or keypress (1).
 MESSAGING_CONFIRM_HOOK = env(
-    "MESSAGING_CONFIRM_HOOK", default="clinic.messaging.services.confirmation_record_only"
+    "MESSAGING_CONFIRM_HOOK", default="scheduling.services.session_confirm_next"
 )
 MESSAGING_FORBIDDEN_WORDS = env.list(
     "MESSAGING_FORBIDDEN_WORDS",

@@ -89,3 +89,69 @@ def test_checking_in_and_completing_every_session_completes_the_referral(course_
         "in_treatment",
         "course_complete",
     ]
+
+
+def test_replying_c_to_a_reminder_confirms_the_next_session(course_from_referral):
+    from clinic.messaging.services import inbound_text_receive
+
+    referral, course, coordinator = course_from_referral
+    later, first = (
+        services.session_book(course=course, starts_at=at(2027, 3, 11, 9), by=coordinator, now=NOW),
+        services.session_book(course=course, starts_at=at(2027, 3, 8, 9), by=coordinator, now=NOW),
+    )
+    answer = inbound_text_receive(from_number=str(referral.mobile_phone), body="c")
+    first.refresh_from_db()
+    later.refresh_from_db()
+    assert first.confirmed_at is not None and later.confirmed_at is None
+    assert answer
+
+
+def test_each_change_of_booked_dates_issues_a_new_gfe_version_listing_them(clinic):
+    from billing.models import Estimate
+    from tests.factories.billing import FacilityBillingIdentityFactory, fee_schedule
+
+    FacilityBillingIdentityFactory(location=clinic["location"])
+    fee_schedule(clinic["location"])
+    coordinator = UserFactory(role=Role.COORDINATOR)
+    referral = submit_referral(location=clinic["location"], recommended_infusions=2)
+    case = referral.intake_case
+    intake.case_claim(case=case, coordinator=coordinator)
+    for item in ChecklistItem.values:
+        intake.case_set_checklist_item(case=case, coordinator=coordinator, item=item, ticked=True)
+    intake.call_log(case=case, coordinator=coordinator, outcome="intake_complete")
+    course = Referral.objects.get(pk=referral.pk).course
+    session = services.session_book(
+        course=course, starts_at=at(2027, 3, 8, 9), by=coordinator, now=NOW
+    )
+    services.session_reschedule(
+        session=session, new_starts_at=at(2027, 3, 9, 10), by=coordinator, now=NOW
+    )
+    versions = list(Estimate.objects.filter(patient=course.patient).order_by("version"))
+    assert [e.version for e in versions] == [1, 2, 3]
+    assert versions[0].scheduled_starts == []
+    assert versions[1].scheduled_starts == [at(2027, 3, 8, 9)]
+    assert versions[2].scheduled_starts == [at(2027, 3, 9, 10)]
+    assert versions[2].diagnosis_codes == [referral.diagnosis_code]
+
+
+def test_a_coordinator_issues_a_due_gfe_from_the_list(client, course_from_referral, clinic):
+    from billing.models import Estimate, GfeObligation
+    from tests.factories.billing import FacilityBillingIdentityFactory, fee_schedule
+
+    referral, course, coordinator = course_from_referral
+    services.session_book(course=course, starts_at=at(2027, 3, 8, 9), by=coordinator, now=NOW)
+    assert GfeObligation.objects.filter(patient=course.patient, met_by__isnull=True).exists()
+    FacilityBillingIdentityFactory(location=clinic["location"])
+    fee_schedule(clinic["location"])
+    client.force_login(coordinator)
+    page = client.get("/estimates/").content.decode()
+    assert "Issue GFE now" in page
+    response = client.post(f"/estimates/issue/{course.patient.pk}/")
+    estimate = Estimate.objects.get(patient=course.patient)
+    assert response["Location"] == f"/estimates/{estimate.pk}/"
+    assert estimate.scheduled_starts == [at(2027, 3, 8, 9)]
+    assert not GfeObligation.objects.filter(patient=course.patient, met_by__isnull=True).exists()
+    course.patient.is_active = True
+    course.patient.save()
+    client.force_login(course.patient)
+    assert client.post(f"/estimates/issue/{course.patient.pk}/").status_code == 403
