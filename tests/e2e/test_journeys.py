@@ -160,3 +160,62 @@ def test_journey_2_coordinator_works_the_queue_to_intake_complete(people, demo_c
     page = provider.goto(f"/referrals/{referral.reference}/")
     assert "Intake complete" in page.locator("main").inner_text()
     provider.check("j2-06-provider-sees-intake-complete")
+
+
+def _weekday_ahead(days: int):
+    """A Monday-to-Friday date at least `days` ahead in Boston (the demo clinic opens Mon-Sat)."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    day = timezone.now().astimezone(ZoneInfo("America/New_York")).date() + dt.timedelta(days)
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    return day
+
+
+def test_journey_3_spanish_speaking_patient_reaches_booking(people, demo_clinic):
+    """In Spanish, from the referral's preferred language: invitation, password, estimate, GFE
+    acknowledged, free times offered. Booking itself is still to automate."""
+    from clinic.messaging.models import Message
+
+    email, password, referral = referral_waiting(preferred_language="es")
+    coordinator_completes_intake(people, referral.reference)
+    referral.refresh_from_db()
+    assert referral.preferred_language == "es", referral.preferred_language
+    assert referral.patient.preferred_language == "es"
+    invite = Message.objects.get(kind="portal_invitation", channel="sms")
+    assert invite.language == "es"
+    path = re.search(r"https?://[^/]+(/welcome/\S+/)", invite.body).group(1)
+
+    patient = people("patient")
+    page = patient.goto(path)
+    assert page.locator("html").get_attribute("lang") == "es"
+    patient.check("j3-01-invitation", phone=True)
+    page.get_by_label("Elija una contraseña").fill("Nueva-clave-2026")
+    page.get_by_label("Repita la contraseña").fill("Nueva-clave-2026")
+    page.get_by_role("button", name="Guardar y continuar").click()
+    page.get_by_text("Su contraseña está guardada").wait_for()
+    patient.check("j3-02-my-course", phone=True)
+
+    page.get_by_role("link", name="Mi presupuesto").click()
+    patient.check("j3-03-my-estimate", phone=True)
+    page.get_by_role("button", name="Leer su Estimación de Buena Fe").click()
+    page.get_by_role("heading", name="Estimación de Buena Fe").first.wait_for()
+    patient.check("j3-04-good-faith-estimate", phone=True)
+    page.go_back()
+    page.get_by_role("button", name="He recibido mi Estimación de Buena Fe").click()
+    page.get_by_text("hemos registrado que recibió su presupuesto").wait_for()
+    patient.check("j3-05-estimate-acknowledged", phone=True)
+
+    page = patient.goto("/my/book/")
+    first_day = _weekday_ahead(3)
+    page.get_by_label("Día").fill(first_day.isoformat())
+    page.get_by_role("button", name="Mostrar horas libres").click()
+    plan_button = page.get_by_role("button", name="Planificar mi tratamiento desde aquí").first
+    plan_button.wait_for()
+    patient.check("j3-06-book-a-session", phone=True)
+    # Not yet automated (see the README): plan and book the course of three, move one session,
+    # reminders in the outbox, provider sees 'Scheduled'. Pressing 'Plan my course from here'
+    # after the HTMX swap does not navigate under Playwright yet.
