@@ -3,7 +3,7 @@ from django.contrib.auth import login
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -277,6 +277,9 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
         return render(
             request, "intake/invitation_invalid.html", {"message": exc.message}, status=410
         )
+    # Not signed in yet: speak the language the patient gave at referral, not the browser's.
+    translation.activate(invite.patient.preferred_language or "en")
+    request.LANGUAGE_CODE = translation.get_language()
     form = SetPasswordForm(request.POST or None, user=invite.patient)
     if request.method == "POST" and form.is_valid():
         try:

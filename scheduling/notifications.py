@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from .calendar import patient_zone, session_ics, when_both
@@ -27,6 +28,12 @@ def booking_email_send(*, booked_ids: list[int], cancelled_ids: list[int], chang
     patient = sessions[0].patient
     if not patient.email:
         return 0
+    # The task runs outside any request: speak the patient's language, not the worker's.
+    with translation.override(patient.preferred_language or "en"):
+        return _send(patient, booked, cancelled, change)
+
+
+def _send(patient, booked, cancelled, change) -> int:
     own_tz = patient_zone(patient)
     site = settings.SCHEDULING_SITE_URL.rstrip("/")
     context = {

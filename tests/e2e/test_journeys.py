@@ -1,0 +1,221 @@
+"""The three journeys of issue 8, in headless chromium. Each saves screenshots of its key pages
+to var/screenshots/ and checks them with axe-core (no serious or critical violation)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import sign_in
+
+pytestmark = pytest.mark.e2e
+
+# The smallest file filetype accepts as a PDF (it checks content, not the name).
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PROVIDER_PASSWORD = "Referral-journey-2026"
+
+
+def valid_npi(stem: str) -> str:
+    """A 10-digit NPI whose Luhn check digit (with the 80840 prefix) is right."""
+    digits = [int(d) for d in "80840" + stem]
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        if i % 2 == 0:
+            d *= 2
+            d = d - 9 if d > 9 else d
+        total += d
+    return stem + str((10 - total % 10) % 10)
+
+
+def provider_signs_up_and_is_approved(people) -> tuple:
+    provider = people("provider")
+    page = provider.goto("/accounts/login/")
+    provider.check("j1-01-sign-in")
+    page.get_by_role("link", name="Create a provider account").click()
+    page.get_by_label("First name").fill("Renata")
+    page.get_by_label("Last name").fill("Okonkwo")
+    page.get_by_label("Work e-mail").fill("renata@neurology.example")
+    page.get_by_label("Practice").fill("Back Bay Neurology")
+    page.get_by_label("NPI").fill(valid_npi("198765432"))
+    page.locator("#id_phone").fill("617-555-0199")
+    page.locator("#id_password").fill(PROVIDER_PASSWORD)
+    provider.check("j1-02-provider-sign-up")
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url(re.compile(r"/provider/$"))
+    provider.check("j1-03-provider-home-unverified")
+
+    admin = people("admin")
+    sign_in(admin, "admin@clinic.example")
+    page = admin.goto("/admin/intake/referringprovider/")
+    admin.page.get_by_role("row", name=re.compile("Renata")).get_by_role("checkbox").check()
+    admin.page.select_option("select[name=action]", "approve")
+    admin.page.get_by_role("button", name="Go").click()
+    admin.page.get_by_text("1 provider(s) verified.").wait_for()
+    admin.shot("j1-04-admin-approves-provider")
+    return provider, admin
+
+
+def provider_refers(provider) -> str:
+    page = provider.page
+    page.get_by_role("link", name="Refer a patient").first.click()
+    page.get_by_label("Legal first name", exact=False).first.fill("Ana")
+    page.get_by_label("Legal last name", exact=False).first.fill("Díaz")
+    page.get_by_label("Date of birth").fill("1984-03-02")
+    page.get_by_label("Sex").select_option("female")
+    page.get_by_label("Mobile phone").fill("617-555-0123")
+    page.locator("#id_email").fill("ana.diaz@mail.example")
+    page.get_by_label("ZIP code").fill("02116")
+    page.get_by_label("Preferred clinic location").select_option(label="Boston · Back Bay")
+    page.get_by_label(re.compile("patient agreed to be contacted")).check()
+    page.get_by_label("Migraine diagnosis", exact=False).select_option("G43.709")
+    page.get_by_label("Headache days per month").fill("18")
+    page.get_by_label("Years with migraine").fill("12")
+    page.get_by_label("Topiramate").check()
+    page.get_by_label("Propranolol").check()
+    page.get_by_label("Recommended number of infusions", exact=False).fill("3")
+    page.get_by_label("Attachments", exact=False).set_input_files(
+        files=[{"name": "clinic-note.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
+    provider.check("j1-05-referral-form")
+    page.get_by_role("button", name="Send referral").click()
+    page.wait_for_url(re.compile(r"/submitted/$"))
+    provider.check("j1-06-referral-submitted")
+    reference = page.locator("main strong").first.inner_text()
+    page.get_by_role("button", name="View the referral").click()
+    page.get_by_text("clinic-note.pdf").wait_for()
+    provider.check("j1-07-referral-received")
+    return reference
+
+
+def test_journey_1_provider_signs_up_is_approved_and_refers(people, demo_clinic):
+    provider, _admin = provider_signs_up_and_is_approved(people)
+    reference = provider_refers(provider)
+    provider.goto("/provider/")
+    row = provider.page.get_by_role("row", name=re.compile(reference))
+    assert "Received" in row.inner_text()
+    assert "awaiting verification" not in provider.page.content()
+    provider.check("j1-08-provider-home")
+
+
+def referral_waiting(**overrides):
+    """A provider (signing in with the factories' password) and one referral in the queue."""
+    from scheduling.models import Location
+    from tests.factories.intake import ProviderFactory, submit_referral
+    from tests.factories.users import PASSWORD
+
+    provider = ProviderFactory(user__email="referrer@neuro.example", user__first_name="Priya")
+    referral = submit_referral(
+        provider=provider,
+        location=Location.objects.get(slug="boston"),
+        email="ana.diaz@mail.example",
+        **overrides,
+    )
+    return provider.user.email, PASSWORD, referral
+
+
+def coordinator_completes_intake(people, reference: str):
+    coordinator = people("coordinator")
+    sign_in(coordinator, "coordinator@clinic.example")
+    page = coordinator.goto("/intake/queue/")
+    coordinator.check("j2-01-call-queue")
+    page.get_by_role("button", name="Next call").click()
+    page.wait_for_url(re.compile(r"/intake/cases/\d+/$"))
+    boxes = page.locator("#checklist input[type=checkbox]")
+    # Tick the first half now: HTMX swaps the checklist after each tick.
+    for i in range(3):
+        boxes.nth(i).check()
+        page.wait_for_load_state("networkidle")
+    coordinator.check("j2-02-call-screen-checklist")
+    page.get_by_label("No answer").check()
+    page.get_by_role("button", name="Save the call").click()
+    page.get_by_text("Call logged").first.wait_for()
+    coordinator.check("j2-03-no-answer-logged")
+
+    # Later (the retry delay is 0 in these tests): the same patient comes up again.
+    page = coordinator.goto("/intake/queue/")
+    page.get_by_role("button", name="Next call").click()
+    page.wait_for_url(re.compile(r"/intake/cases/\d+/$"))
+    assert reference in page.content()
+    boxes = page.locator("#checklist input[type=checkbox]")
+    for i in range(boxes.count()):
+        if not boxes.nth(i).is_checked():
+            boxes.nth(i).check()
+            page.wait_for_load_state("networkidle")
+    page.get_by_text("All points covered").wait_for()
+    page.get_by_label("Reached: intake complete").check()
+    page.get_by_label("Planned infusions").fill("3")
+    coordinator.check("j2-04-completing-intake")
+    page.get_by_role("button", name="Save the call").click()
+    page.get_by_text("Call logged").first.wait_for()
+    coordinator.check("j2-05-intake-complete")
+    return coordinator
+
+
+def test_journey_2_coordinator_works_the_queue_to_intake_complete(people, demo_clinic):
+    email, password, referral = referral_waiting()
+    coordinator_completes_intake(people, referral.reference)
+    provider = people("provider")
+    sign_in(provider, email, password)
+    page = provider.goto(f"/referrals/{referral.reference}/")
+    assert "Intake complete" in page.locator("main").inner_text()
+    provider.check("j2-06-provider-sees-intake-complete")
+
+
+def _weekday_ahead(days: int):
+    """A Monday-to-Friday date at least `days` ahead in Boston (the demo clinic opens Mon-Sat)."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    day = timezone.now().astimezone(ZoneInfo("America/New_York")).date() + dt.timedelta(days)
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    return day
+
+
+def test_journey_3_spanish_speaking_patient_reaches_booking(people, demo_clinic):
+    """In Spanish, from the referral's preferred language: invitation, password, estimate, GFE
+    acknowledged, free times offered. Booking itself is still to automate."""
+    from clinic.messaging.models import Message
+
+    email, password, referral = referral_waiting(preferred_language="es")
+    coordinator_completes_intake(people, referral.reference)
+    referral.refresh_from_db()
+    assert referral.preferred_language == "es", referral.preferred_language
+    assert referral.patient.preferred_language == "es"
+    invite = Message.objects.get(kind="portal_invitation", channel="sms")
+    assert invite.language == "es"
+    path = re.search(r"https?://[^/]+(/welcome/\S+/)", invite.body).group(1)
+
+    patient = people("patient")
+    page = patient.goto(path)
+    assert page.locator("html").get_attribute("lang") == "es"
+    patient.check("j3-01-invitation", phone=True)
+    page.get_by_label("Elija una contraseña").fill("Nueva-clave-2026")
+    page.get_by_label("Repita la contraseña").fill("Nueva-clave-2026")
+    page.get_by_role("button", name="Guardar y continuar").click()
+    page.get_by_text("Su contraseña está guardada").wait_for()
+    patient.check("j3-02-my-course", phone=True)
+
+    page.get_by_role("link", name="Mi presupuesto").click()
+    patient.check("j3-03-my-estimate", phone=True)
+    page.get_by_role("button", name="Leer su Estimación de Buena Fe").click()
+    page.get_by_role("heading", name="Estimación de Buena Fe").first.wait_for()
+    patient.check("j3-04-good-faith-estimate", phone=True)
+    page.go_back()
+    page.get_by_role("button", name="He recibido mi Estimación de Buena Fe").click()
+    page.get_by_text("hemos registrado que recibió su presupuesto").wait_for()
+    patient.check("j3-05-estimate-acknowledged", phone=True)
+
+    page = patient.goto("/my/book/")
+    first_day = _weekday_ahead(3)
+    page.get_by_label("Día").fill(first_day.isoformat())
+    page.get_by_role("button", name="Mostrar horas libres").click()
+    plan_button = page.get_by_role("button", name="Planificar mi tratamiento desde aquí").first
+    plan_button.wait_for()
+    patient.check("j3-06-book-a-session", phone=True)
+    # Not yet automated (see the README): plan and book the course of three, move one session,
+    # reminders in the outbox, provider sees 'Scheduled'. Pressing 'Plan my course from here'
+    # after the HTMX swap does not navigate under Playwright yet.
