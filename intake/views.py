@@ -129,8 +129,9 @@ def provider_account(request: HttpRequest) -> HttpResponse:
 @role_required(Role.PROVIDER)
 def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     provider = selectors.provider_for_user(request.user)
+    token = selectors.api_token_for(provider=provider, pk=pk)
     try:
-        services.api_token_revoke(provider=provider, token_id=pk)
+        services.api_token_revoke(provider=provider, token_id=token.pk)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
