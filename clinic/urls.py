@@ -5,10 +5,16 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import views
+from .audit import views as audit_views
 from .forms import SignInForm
 
 clinic_patterns = (
-    [path("clinic-admin/", views.admin_home, name="admin_home")],
+    [
+        path("clinic-admin/", views.admin_home, name="admin_home"),
+        # Security: the audit trail of staff access, per patient, and its CSV export.
+        path("clinic-admin/audit/", audit_views.audit_trail, name="audit_trail"),
+        path("clinic-admin/audit.csv", audit_views.audit_trail_csv, name="audit_trail_csv"),
+    ],
     "clinic",
 )
 

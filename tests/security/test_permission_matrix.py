@@ -72,6 +72,8 @@ MATRIX: dict[str, Check] = {
     "password_reset_confirm": Check(everyone(OK), lambda w: {"uidb64": "MQ", "token": "x-y"}),
     "password_reset_complete": Check(everyone(OK)),
     "clinic:admin_home": Check(allow("admin")),
+    "clinic:audit_trail": Check(allow("admin"), query="?patient={patient}"),
+    "clinic:audit_trail_csv": Check(allow("admin"), query="?patient={patient}"),
     # --- intake: providers and referrals -----------------------------------------------------
     "intake:provider_signup": Check(everyone(OK)),  # signed-in visitors are sent home
     "intake:provider_home": Check(allow("provider", others=OK)),
@@ -228,7 +230,7 @@ def test_permission_matrix(client, world, name):
     check = MATRIX[name]
     assert set(check.expected) == set(ACTORS), f"{name}: declare every actor"
     url = reverse(name, kwargs=check.kwargs(world))
-    url += check.query.format(session=world.patient.session.pk)
+    url += check.query.format(session=world.patient.session.pk, patient=world.patient.user.pk)
     wrong = {}
     for actor in ACTORS:
         client.logout()
