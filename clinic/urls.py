@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import views
+from . import twofactor, views
 from .audit import views as audit_views
 from .forms import SignInForm
 
@@ -29,6 +29,9 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Security: staff two-factor sign-in (clinic/twofactor.py).
+    path("accounts/2fa/setup/", twofactor.setup, name="two_factor_setup"),
+    path("accounts/2fa/verify/", twofactor.verify, name="two_factor_verify"),
     path("accounts/password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
     path(
         "accounts/password-reset/sent/",

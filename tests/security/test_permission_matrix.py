@@ -71,6 +71,9 @@ MATRIX: dict[str, Check] = {
     "password_reset_done": Check(everyone(OK)),
     "password_reset_confirm": Check(everyone(OK), lambda w: {"uidb64": "MQ", "token": "x-y"}),
     "password_reset_complete": Check(everyone(OK)),
+    # Staff only; a staff session that has already passed two-factor is sent on.
+    "two_factor_setup": Check(allow(*STAFF)),
+    "two_factor_verify": Check(allow(*STAFF)),
     "clinic:admin_home": Check(allow("admin")),
     "clinic:audit_trail": Check(allow("admin"), query="?patient={patient}"),
     "clinic:audit_trail_csv": Check(allow("admin"), query="?patient={patient}"),
