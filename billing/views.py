@@ -6,6 +6,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from clinic.audit.models import AuditAction
+from clinic.audit.services import audit_record
 from clinic.errors import ApplicationError
 from clinic.models import Role, User
 from clinic.permissions import role_required
@@ -55,13 +57,16 @@ def request_gfe(request: HttpRequest) -> HttpResponse:
     return redirect("billing:my_estimate")
 
 
-def _estimate_for(request: HttpRequest, pk: int):
-    return get_object_or_404(estimates_visible_to(request.user), pk=pk)
+def _estimate_for(request: HttpRequest, pk: int, *, audit: bool = False):
+    estimate = get_object_or_404(estimates_visible_to(request.user), pk=pk)
+    if audit:
+        audit_record(request=request, obj=estimate, action=AuditAction.VIEW)
+    return estimate
 
 
 @role_required(Role.PATIENT, Role.COORDINATOR, Role.ADMIN)
 def gfe_page(request: HttpRequest, pk: int) -> HttpResponse:
-    estimate = _estimate_for(request, pk)
+    estimate = _estimate_for(request, pk, audit=True)
     with translation.override(estimate.language):
         return render(request, "billing/gfe.html", {"estimate": estimate})
 
@@ -70,7 +75,7 @@ def gfe_page(request: HttpRequest, pk: int) -> HttpResponse:
 def gfe_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     from weasyprint import HTML  # imported here: loading Pango is slow and only PDFs need it
 
-    estimate = _estimate_for(request, pk)
+    estimate = _estimate_for(request, pk, audit=True)
     with translation.override(estimate.language):
         html = render_to_string("billing/gfe_pdf.html", {"estimate": estimate}, request=request)
     pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()

@@ -90,3 +90,7 @@ class InboundReplyAdmin(admin.ModelAdmin):
     list_filter = ["action", "needs_attention", "channel"]
     list_editable = ["needs_attention"]
     readonly_fields = ["channel", "from_address", "user", "message", "body", "action", "at"]
+
+
+# --- Audit trail: listed read-only (clinic/audit/admin.py).
+from clinic.audit import admin as _audit_admin  # noqa: E402, F401

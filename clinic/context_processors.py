@@ -28,6 +28,7 @@ def _nav_for(role: str) -> list[tuple[str, str]]:
     items[Role.PATIENT] += [(_("Reminders"), "messaging:preferences")]  # messaging
     items[Role.COORDINATOR] += [(_("Outbox"), "messaging:outbox")]  # messaging
     items[Role.ADMIN] += [(_("Outbox"), "messaging:outbox")]  # messaging
+    items[Role.ADMIN] += [(_("Audit trail"), "clinic:audit_trail")]  # security
     return [(label, reverse(name)) for label, name in items.get(role, [])]
 
 

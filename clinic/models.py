@@ -142,4 +142,6 @@ class PatientProfile(TimeStampedModel):
 
 
 # Messaging keeps its models in its own module; importing them here registers them with the app.
+# The audit trail of staff access to patient records (clinic/audit).
+from clinic.audit.models import *  # noqa: E402, F403
 from clinic.messaging.models import *  # noqa: E402, F403

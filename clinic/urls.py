@@ -4,11 +4,17 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import i18n, views
+from . import i18n, twofactor, views
+from .audit import views as audit_views
 from .forms import SignInForm
 
 clinic_patterns = (
-    [path("clinic-admin/", views.admin_home, name="admin_home")],
+    [
+        path("clinic-admin/", views.admin_home, name="admin_home"),
+        # Security: the audit trail of staff access, per patient, and its CSV export.
+        path("clinic-admin/audit/", audit_views.audit_trail, name="audit_trail"),
+        path("clinic-admin/audit.csv", audit_views.audit_trail_csv, name="audit_trail_csv"),
+    ],
     "clinic",
 )
 
@@ -23,6 +29,9 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Security: staff two-factor sign-in (clinic/twofactor.py).
+    path("accounts/2fa/setup/", twofactor.setup, name="two_factor_setup"),
+    path("accounts/2fa/verify/", twofactor.verify, name="two_factor_verify"),
     path("accounts/password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
     path(
         "accounts/password-reset/sent/",

@@ -9,7 +9,14 @@ from django.utils import timezone
 
 from clinic.models import STAFF_ROLES, Role, User
 
-from .models import CallAttempt, IntakeCase, Referral, ReferralAttachment, ReferringProvider
+from .models import (
+    ApiToken,
+    CallAttempt,
+    IntakeCase,
+    Referral,
+    ReferralAttachment,
+    ReferringProvider,
+)
 
 
 def provider_for_user(user: User) -> ReferringProvider:
@@ -18,6 +25,14 @@ def provider_for_user(user: User) -> ReferringProvider:
     except ReferringProvider.DoesNotExist as exc:
         # A provider user made by hand in the admin, without the provider details.
         raise PermissionDenied("This account has no provider details; call the clinic.") from exc
+
+
+def api_token_for(*, provider: ReferringProvider, pk: int) -> ApiToken:
+    """One of the provider's own API keys; 404 for another provider's (or a missing) key."""
+    token = ApiToken.objects.filter(provider=provider, pk=pk).first()
+    if token is None:
+        raise Http404("No such key")
+    return token
 
 
 def referrals_for_provider(

@@ -7,6 +7,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from clinic.audit.models import AuditAction
+from clinic.audit.services import audit_record
 from clinic.errors import ApplicationError
 from clinic.models import STAFF_ROLES, Role
 from clinic.permissions import role_required
@@ -91,12 +93,19 @@ def referral_submitted(request: HttpRequest, reference: str) -> HttpResponse:
 @role_required(Role.PROVIDER, *STAFF)
 def referral_detail(request: HttpRequest, reference: str) -> HttpResponse:
     referral = selectors.referral_detail_for(user=request.user, reference=reference)
+    audit_record(request=request, obj=referral, action=AuditAction.VIEW)
     return render(request, "intake/referral_detail.html", {"referral": referral})
 
 
 @role_required(Role.PROVIDER, *STAFF)
 def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     attachment = selectors.attachment_for(user=request.user, pk=pk)
+    audit_record(
+        request=request,
+        obj=attachment,
+        action=AuditAction.VIEW,
+        patient_id=attachment.referral.patient_id,
+    )
     response = FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,
@@ -129,8 +138,9 @@ def provider_account(request: HttpRequest) -> HttpResponse:
 @role_required(Role.PROVIDER)
 def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     provider = selectors.provider_for_user(request.user)
+    token = selectors.api_token_for(provider=provider, pk=pk)
     try:
-        services.api_token_revoke(provider=provider, token_id=pk)
+        services.api_token_revoke(provider=provider, token_id=token.pk)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -158,6 +168,7 @@ def next_call(request: HttpRequest) -> HttpResponse:
             ),
         )
         return redirect("intake:queue")
+    _audit_case(request, case, AuditAction.CHANGE)
     return redirect("intake:call_screen", pk=case.pk)
 
 
@@ -183,9 +194,14 @@ def _call_screen_context(request, case, form=None) -> dict:
     }
 
 
+def _audit_case(request, case, action) -> None:
+    audit_record(request=request, obj=case, action=action, patient_id=case.referral.patient_id)
+
+
 @role_required(Role.COORDINATOR)
 def call_screen(request: HttpRequest, pk: int) -> HttpResponse:
     case = selectors.case_for_call_screen(pk=pk)
+    _audit_case(request, case, AuditAction.VIEW)
     return render(request, "intake/call_screen.html", _call_screen_context(request, case))
 
 
@@ -197,6 +213,8 @@ def take_call(request: HttpRequest, pk: int) -> HttpResponse:
         services.case_claim(case=case, coordinator=request.user)
     except ApplicationError as exc:
         messages.error(request, exc.message)
+    else:
+        _audit_case(request, case, AuditAction.CHANGE)
     return redirect("intake:call_screen", pk=pk)
 
 
@@ -205,6 +223,7 @@ def take_call(request: HttpRequest, pk: int) -> HttpResponse:
 def release_call(request: HttpRequest, pk: int) -> HttpResponse:
     case = selectors.case_for_call_screen(pk=pk)
     services.case_release(case=case, coordinator=request.user)
+    _audit_case(request, case, AuditAction.CHANGE)
     messages.info(request, _("The case is back in the queue."))
     return redirect("intake:queue")
 
@@ -225,6 +244,7 @@ def checklist_toggle(request: HttpRequest, pk: int) -> HttpResponse:
             return HttpResponse(exc.message, status=409)
         messages.error(request, exc.message)
         return redirect("intake:call_screen", pk=pk)
+    _audit_case(request, case, AuditAction.CHANGE)
     if request.htmx:
         case = selectors.case_for_call_screen(pk=pk)
         return render(
@@ -253,6 +273,7 @@ def log_call(request: HttpRequest, pk: int) -> HttpResponse:
         except ApplicationError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
+            _audit_case(request, case, AuditAction.CHANGE)
             messages.success(
                 request,
                 _("Call logged: %(outcome)s.") % {"outcome": CallOutcome(data["outcome"]).label},

@@ -8,6 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from clinic.audit.models import AuditAction
+from clinic.audit.services import audit_record
 from clinic.errors import ApplicationError
 from clinic.models import Role
 from clinic.permissions import role_required
@@ -421,6 +423,7 @@ def clinician_review(request: HttpRequest, pk: int) -> HttpResponse:
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
+            audit_record(request=request, obj=course, action=AuditAction.CHANGE)
             messages.success(request, _("Review saved."))
     return redirect("scheduling:clinician_home")
 
@@ -448,6 +451,8 @@ def staff_session_status(request: HttpRequest, pk: int) -> HttpResponse:
         action(session=session, by=request.user)
     except ApplicationError as exc:
         messages.error(request, exc.message)
+    else:
+        audit_record(request=request, obj=session, action=AuditAction.CHANGE)
     back = request.POST.get("next", "")
     if not back.startswith("/") or back.startswith("//"):
         back = reverse("scheduling:clinician_home")
@@ -503,6 +508,7 @@ def coordinator_course(request: HttpRequest, pk: int) -> HttpResponse:
             except ApplicationError as exc:
                 messages.error(request, exc.message)
             else:
+                audit_record(request=request, obj=course, action=AuditAction.CHANGE)
                 messages.success(request, _("Booked."))
         return redirect(request.path)
     form, location, times = _day_picker(
@@ -522,6 +528,7 @@ def coordinator_course(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if request.htmx:
         return render(request, "scheduling/partials/_times.html", context)
+    audit_record(request=request, obj=course, action=AuditAction.VIEW)
     return render(request, "scheduling/coordinator_course.html", context)
 
 
@@ -535,5 +542,6 @@ def coordinator_session_change(request: HttpRequest, pk: int) -> HttpResponse:
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
+            audit_record(request=request, obj=session, action=AuditAction.CHANGE)
             messages.success(request, _("Cancelled."))
     return redirect("scheduling:coordinator_course", pk=session.course_id)

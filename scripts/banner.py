@@ -25,6 +25,8 @@ print(
     nurse@clinic.example         clinician
     patient@mail.example         patient
     admin@clinic.example         clinic admin (settings at {url}admin/)
+  Staff then type a two-factor code: `./portal code` prints it (or add the demo key
+  GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ to an authenticator app).
 """,
     flush=True,
 )

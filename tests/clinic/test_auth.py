@@ -2,7 +2,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from clinic.models import Role
+from clinic.models import STAFF_ROLES, Role
 
 HOMES = {
     Role.PATIENT: "/my/",
@@ -21,6 +21,17 @@ def test_sign_in_lands_on_the_roles_own_home(client, make_user, password, role):
     response = client.post(
         reverse("login"), {"username": user.email, "password": password}, follow=True
     )
+    if role in STAFF_ROLES:
+        # Staff pass two-factor first (set up on the first sign-in), then land on their home.
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from tests.factories.users import totp_code
+
+        assert response.redirect_chain[-1][0] == reverse("two_factor_setup") + "?next=/"
+        device = TOTPDevice.objects.get(user=user)
+        response = client.post(
+            reverse("two_factor_setup"), {"token": totp_code(device), "next": "/"}, follow=True
+        )
     assert response.redirect_chain[-1][0] == HOMES[role]
     assert response.status_code == 200
 

@@ -20,3 +20,11 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
+
+
+def totp_code(device) -> str:
+    """The code an authenticator app with this TOTP device's key shows now."""
+    from django_otp.oath import totp
+
+    value = totp(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{value:0{device.digits}d}"

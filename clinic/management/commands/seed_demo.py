@@ -3,11 +3,17 @@ a natural key and updated, never duplicated."""
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clinic.models import Role, User
+from clinic.models import STAFF_ROLES, Role, User
 from scheduling.models import Chair, Location
 
 DEMO_PASSWORD = "demo-pass-2026"
+# Staff sign in with a second factor. The demo staff share this documented authenticator key
+# (base32 GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ, RFC 6238's test key): add it to an authenticator
+# app, or print the current code with `./portal code`. Never a real account's key.
+DEMO_TOTP_KEY = "3132333435363738393031323334353637383930"
+DEMO_TOTP_BASE32 = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 
 LOCATIONS = [
     {
@@ -79,6 +85,12 @@ class Command(BaseCommand):
             )
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
+            if role in STAFF_ROLES:
+                TOTPDevice.objects.update_or_create(
+                    user=user,
+                    name="Demo authenticator",
+                    defaults={"key": DEMO_TOTP_KEY, "confirmed": True},
+                )
 
         # Each feature seeds its own demo rows, in the order the features build on each other.
         for seed in self.feature_seeders():
@@ -88,3 +100,7 @@ class Command(BaseCommand):
         width = max(len(email) for email, *_ in USERS)
         for email, role, *_ in USERS:
             self.stdout.write(f"  {Role(role).label:<20} {email:<{width}}  {DEMO_PASSWORD}")
+        self.stdout.write(
+            "Staff then type a code from an authenticator app set up with the demo key "
+            f"{DEMO_TOTP_BASE32}, or the one `./portal code` prints."
+        )

@@ -1,0 +1,54 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditAction(models.TextChoices):
+    VIEW = "view", _("Viewed")
+    CHANGE = "change", _("Changed")
+
+
+class AuditEvent(models.Model):
+    """One staff look at, or change to, a patient's record. Append-only: a PostgreSQL trigger
+    refuses UPDATE and DELETE, and neither the pages nor the admin offer to edit one.
+
+    Holds no PHI itself: who, which object (type and id), whose record, when and from where."""
+
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True, editable=False)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="audit_events_made",
+        verbose_name=_("who"),
+    )
+    actor_role = models.CharField(_("role"), max_length=20)
+    # Null while a referral has no patient account yet (before intake is complete).
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_events_about",
+        verbose_name=_("patient"),
+    )
+    object_type = models.CharField(_("object type"), max_length=40)
+    object_id = models.CharField(_("object id"), max_length=64)
+    action = models.CharField(_("action"), max_length=10, choices=AuditAction.choices)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    path = models.CharField(_("page"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["patient", "-at"]),
+            models.Index(fields=["object_type", "object_id"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(action__in=AuditAction.values), name="audit_action_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor_id} {self.action} {self.object_type} {self.object_id} at {self.at}"

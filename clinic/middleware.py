@@ -1,0 +1,90 @@
+"""Sign-in rules that apply to every page: staff must have passed two-factor, and a session
+left idle too long ends (15 minutes for staff, 30 for everyone else)."""
+
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from .models import STAFF_ROLES
+
+LAST_SEEN_KEY = "last_seen"
+
+
+class IdleTimeoutMiddleware:
+    """Ends the session of a signed-in user whose last request is older than their limit. The
+    time of the last request is kept in the session (written at most once a minute)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = int(time.time())
+            limit = (
+                settings.STAFF_IDLE_TIMEOUT
+                if user.role in STAFF_ROLES
+                else settings.PATIENT_IDLE_TIMEOUT
+            )
+            last = request.session.get(LAST_SEEN_KEY)
+            if last is not None and now - last > limit.total_seconds():
+                logout(request)
+                minutes = int(limit.total_seconds() // 60)
+                messages.info(
+                    request,
+                    _("You were signed out after %(minutes)s minutes without activity.")
+                    % {"minutes": minutes},
+                )
+                if getattr(request, "htmx", False):
+                    response = HttpResponse(status=204)
+                    response["HX-Redirect"] = reverse(settings.LOGIN_URL)
+                    return response
+                return redirect_to_login(request.get_full_path())
+            if last is None or now - last >= 60:
+                request.session[LAST_SEEN_KEY] = now
+        return self.get_response(request)
+
+
+class StaffTwoFactorMiddleware:
+    """A coordinator, clinician or admin who signed in with a password but has not typed a
+    two-factor code this session is sent to do so (or to set up their app) before any page.
+    Comes after django_otp's OTPMiddleware, which tells whether the session is verified."""
+
+    # Reachable before the code: the code pages themselves, signing out, and what the page
+    # needs to load.
+    EXEMPT_URL_NAMES = ("two_factor_setup", "two_factor_verify", "logout", "healthz")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and user.role in STAFF_ROLES
+            and not user.is_verified()
+            and not self._exempt(request.path)
+        ):
+            from .twofactor import confirmed_device
+
+            name = "two_factor_verify" if confirmed_device(user) else "two_factor_setup"
+            target = reverse(name) + "?next=" + request.get_full_path()
+            if getattr(request, "htmx", False):
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = target
+                return response
+            return redirect(target)
+        return self.get_response(request)
+
+    def _exempt(self, path: str) -> bool:
+        if path.startswith(settings.STATIC_URL):
+            return True
+        return path in {reverse(name) for name in self.EXEMPT_URL_NAMES}

@@ -1,0 +1,124 @@
+import csv
+import io
+
+import pytest
+from django.contrib import admin
+from django.db import DatabaseError, transaction
+from django.test import RequestFactory
+from django.urls import reverse
+
+from clinic.audit.models import AuditEvent
+from tests.security.world import build_world
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(settings, tmp_path):
+    settings.PRIVATE_STORAGE_ROOT = tmp_path
+    return build_world()
+
+
+def _events(**filters):
+    return list(
+        AuditEvent.objects.filter(**filters)
+        .order_by("pk")
+        .values_list("object_type", "action", "actor_role")
+    )
+
+
+def test_staff_views_and_changes_of_patient_records_are_recorded(client, world):
+    coordinator = world.staff["coordinator"]
+    referral, case = world.provider.referral, world.provider.case
+    course, session, estimate = world.patient.course, world.patient.session, world.patient.estimate
+
+    client.force_login(coordinator)
+    client.get(reverse("intake:referral_detail", args=[referral.reference]), REMOTE_ADDR="10.1.2.3")
+    client.get(reverse("intake:attachment_download", args=[world.provider.attachment.pk]))
+    client.get(reverse("intake:call_screen", args=[case.pk]))
+    client.post(reverse("intake:take_call", args=[case.pk]))
+    client.get(reverse("scheduling:coordinator_course", args=[course.pk]))
+    client.get(reverse("billing:gfe", args=[estimate.pk]))
+    client.post(
+        reverse("scheduling:coordinator_session_change", args=[session.pk]), {"action": "cancel"}
+    )
+    assert _events(actor=coordinator) == [
+        ("referral", "view", "coordinator"),
+        ("attachment", "view", "coordinator"),
+        ("intake_case", "view", "coordinator"),
+        ("intake_case", "change", "coordinator"),
+        ("course", "view", "coordinator"),
+        ("estimate", "view", "coordinator"),
+        ("session", "change", "coordinator"),
+    ]
+    first = AuditEvent.objects.filter(actor=coordinator).order_by("pk").first()
+    assert first.ip_address == "10.1.2.3"
+    assert first.object_id == str(referral.pk)
+    # Course, session and estimate events name the patient whose record it is.
+    assert set(
+        AuditEvent.objects.filter(object_type__in=["course", "session", "estimate"]).values_list(
+            "patient", flat=True
+        )
+    ) == {world.patient.user.pk}
+
+
+def test_patients_and_providers_reading_their_own_records_are_not_staff_access(client, world):
+    client.force_login(world.patient.user)
+    client.get(reverse("billing:gfe", args=[world.patient.estimate.pk]))
+    client.force_login(world.provider.user)
+    client.get(reverse("intake:referral_detail", args=[world.provider.referral.reference]))
+    assert not AuditEvent.objects.exists()
+
+
+def test_the_database_refuses_to_change_or_delete_an_event(client, world):
+    client.force_login(world.staff["admin"])
+    client.get(reverse("billing:gfe", args=[world.patient.estimate.pk]))
+    event = AuditEvent.objects.get()
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).update(action="change")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).delete()
+    assert AuditEvent.objects.get().action == "view"
+
+
+def test_the_admin_cannot_add_edit_or_delete_events(world):
+    model_admin = admin.site._registry[AuditEvent]
+    request = RequestFactory().get("/")
+    request.user = world.staff["admin"]
+    assert not model_admin.has_add_permission(request)
+    assert not model_admin.has_change_permission(request)
+    assert not model_admin.has_delete_permission(request)
+
+
+def test_admins_list_a_patients_trail_and_export_it_as_csv(client, world):
+    patient = world.patient.user
+    client.force_login(world.staff["coordinator"])
+    client.get(reverse("scheduling:coordinator_course", args=[world.patient.course.pk]))
+    client.get(reverse("billing:gfe", args=[world.other_patient.estimate.pk]))  # someone else
+
+    client.force_login(world.staff["admin"])
+    found = client.get(reverse("clinic:audit_trail"), {"q": patient.email})
+    assert f"?patient={patient.pk}" in found.content.decode()
+    page = client.get(reverse("clinic:audit_trail"), {"patient": patient.pk}).content.decode()
+    assert f"course #{world.patient.course.pk}" in page
+    assert f"estimate #{world.other_patient.estimate.pk}" not in page
+
+    response = client.get(reverse("clinic:audit_trail_csv"), {"patient": patient.pk})
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][:4] == ["when_utc", "who", "role", "action"]
+    assert [r[2:6] for r in rows[1:]] == [
+        ["coordinator", "view", "course", str(world.patient.course.pk)]
+    ]
+
+
+def test_referral_events_before_intake_join_the_patients_trail_afterwards(client, world):
+    referral = world.provider.referral
+    client.force_login(world.staff["coordinator"])
+    client.get(reverse("intake:referral_detail", args=[referral.reference]))
+    # Intake gives the referral its patient account later on.
+    type(referral).objects.filter(pk=referral.pk).update(patient=world.patient.user)
+    from clinic.audit.selectors import audit_events_for_patient
+
+    events = audit_events_for_patient(patient=world.patient.user)
+    assert [(e.object_type, e.object_id) for e in events] == [("referral", str(referral.pk))]
