@@ -186,6 +186,7 @@ def _call_screen_context(request, case, form=None) -> dict:
         "checklist": [
             (value, label, value in case.checklist) for value, label in ChecklistItem.choices
         ],
+        "checklist_remaining": len(set(ChecklistItem.values) - set(case.checklist)),
         "form": form
         or CallLogForm(
             initial={"planned_sessions": referral.recommended_infusions}, time_zone=case.time_zone
@@ -241,14 +242,17 @@ def checklist_toggle(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except ApplicationError as exc:
         if request.htmx:
-            return HttpResponse(exc.message, status=409)
+            # Swapped into the status line (htmx does not swap 4xx answers), so the coordinator
+            # reads why the tick was not saved, e.g. their claim lapsed.
+            context = _call_screen_context(request, case) | {"checklist_error": exc.message}
+            return render(request, "intake/partials/_checklist_status.html", context)
         messages.error(request, exc.message)
         return redirect("intake:call_screen", pk=pk)
     _audit_case(request, case, AuditAction.CHANGE)
     if request.htmx:
         case = selectors.case_for_call_screen(pk=pk)
         return render(
-            request, "intake/partials/_checklist.html", _call_screen_context(request, case)
+            request, "intake/partials/_checklist_status.html", _call_screen_context(request, case)
         )
     return redirect("intake:call_screen", pk=pk)
 

@@ -114,6 +114,11 @@ def referral_waiting(**overrides):
     return provider.user.email, PASSWORD, referral
 
 
+def tick(page, box):
+    with page.expect_response(lambda r: "/checklist/" in r.url and r.ok):
+        box.check()
+
+
 def coordinator_completes_intake(people, reference: str):
     coordinator = people("coordinator")
     sign_in(coordinator, "coordinator@clinic.example")
@@ -122,10 +127,9 @@ def coordinator_completes_intake(people, reference: str):
     page.get_by_role("button", name="Next call").click()
     page.wait_for_url(re.compile(r"/intake/cases/\d+/$"))
     boxes = page.locator("#checklist input[type=checkbox]")
-    # Tick the first half now: HTMX swaps the checklist after each tick.
+    # Tick the first half now, each tick saved by HTMX before the next.
     for i in range(3):
-        boxes.nth(i).check()
-        page.wait_for_load_state("networkidle")
+        tick(page, boxes.nth(i))
     coordinator.check("j2-02-call-screen-checklist")
     page.get_by_label("No answer").check()
     page.get_by_role("button", name="Save the call").click()
@@ -140,8 +144,7 @@ def coordinator_completes_intake(people, reference: str):
     boxes = page.locator("#checklist input[type=checkbox]")
     for i in range(boxes.count()):
         if not boxes.nth(i).is_checked():
-            boxes.nth(i).check()
-            page.wait_for_load_state("networkidle")
+            tick(page, boxes.nth(i))
     page.get_by_text("All points covered").wait_for()
     page.get_by_label("Reached: intake complete").check()
     page.get_by_label("Planned infusions").fill("3")

@@ -70,6 +70,49 @@ def test_the_checklist_ticks_by_htmx_and_logging_refuses_an_incomplete_intake(
     assert CallAttempt.objects.count() == 0
 
 
+def test_a_tick_sets_its_own_state_so_a_repeated_or_late_request_cannot_undo_it(
+    client, coordinator, case
+):
+    _force_calling_hours(case)
+    client.post(reverse("intake:next_call"))
+    url = reverse("intake:checklist_toggle", args=[case.pk])
+    for _ in range(2):  # a double click, or a request retried by the browser
+        fragment = client.post(
+            url, {"item": ChecklistItem.SELF_PAY, "ticked": "1"}, HTTP_HX_REQUEST="true"
+        ).content.decode()
+    case.refresh_from_db()
+    assert case.checklist == [ChecklistItem.SELF_PAY]
+    assert f"{len(ChecklistItem.values) - 1} points left" in fragment
+    # An unticked box sends no "ticked" at all.
+    client.post(url, {"item": ChecklistItem.SELF_PAY}, HTTP_HX_REQUEST="true")
+    case.refresh_from_db()
+    assert case.checklist == []
+    for item in ChecklistItem.values:
+        fragment = client.post(
+            url, {"item": item, "ticked": "1"}, HTTP_HX_REQUEST="true"
+        ).content.decode()
+    assert "All points covered" in fragment
+
+
+def test_a_tick_on_a_call_another_coordinator_took_over_says_why(client, coordinator, case):
+    _force_calling_hours(case)
+    client.post(reverse("intake:next_call"))
+    # Our claim lapsed and a colleague took the call meanwhile.
+    IntakeCase.objects.filter(pk=case.pk).update(
+        claimed_by=UserFactory(role=Role.COORDINATOR),
+        claim_expires_at=timezone.now() + dt.timedelta(minutes=10),
+    )
+    fragment = client.post(
+        reverse("intake:checklist_toggle", args=[case.pk]),
+        {"item": ChecklistItem.SELF_PAY, "ticked": "1"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert fragment.status_code == 200
+    assert 'role="alert"' in fragment.content.decode()
+    case.refresh_from_db()
+    assert case.checklist == []
+
+
 def test_a_callback_time_is_read_in_the_patients_zone(client, coordinator, case):
     _force_calling_hours(case)
     client.post(reverse("intake:next_call"))

@@ -15,7 +15,8 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001
 
 @pytest.fixture
 def provider(client):
-    provider = ProviderFactory()
+    # A fixed name: the e-mail greets the provider, and a random one could share the patient's.
+    provider = ProviderFactory(user__first_name="Ruth", user__last_name="Okafor")
     client.force_login(provider.user)
     return provider
 
