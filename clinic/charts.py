@@ -1,8 +1,9 @@
 """Geometry for the small bar charts the portal draws as server-rendered SVG (no script, no CDN).
 
 Pure functions: numbers in, shapes out; templates/includes/_chart.svg.html only draws them. The
-drawing is 360 units wide, so on a 375 px phone one unit is about one pixel and the labels stay
-readable; wider screens scale it up to the figure's max-width (static/css/app.css).
+drawing is 320 units wide, about the width a chart gets on a 375 px phone, so one unit is about
+one pixel there and the labels stay readable; wider screens scale it up to the figure's
+max-width (static/css/app.css).
 """
 
 import math
@@ -11,8 +12,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 Number = int | float | Decimal
-WIDTH = 360
-LEFT, RIGHT, TOP, BOTTOM = 52, 8, 10, 22
+WIDTH = 320
+LEFT, RIGHT, TOP, BOTTOM = 50, 6, 10, 22
 PLOT_HEIGHT = 150
 
 
@@ -70,11 +71,12 @@ def column_chart(
     fmt: Callable[[Number], str],
     *,
     ceiling: float | None = None,
+    axis_fmt: Callable[[Number], str] | None = None,
 ) -> Svg:
     """Vertical bars, one group per category (a week), one bar per series in each group. Every
-    other category is labelled when there are more than eight."""
+    category is labelled while there are six or fewer; beyond that every second or third."""
     values = [float(v) for s in series for v in s.values if v is not None]
-    top = ceiling or nice_ceiling(max(values, default=0.0))
+    top = float(ceiling or nice_ceiling(max(values, default=0.0)))
     plot_width = WIDTH - LEFT - RIGHT
     baseline = TOP + PLOT_HEIGHT
     slot = plot_width / max(len(categories), 1)
@@ -83,8 +85,8 @@ def column_chart(
     for step in (0, 0.5, 1):
         y = baseline - PLOT_HEIGHT * step
         gridlines.append(round(y, 1))
-        labels.append(Label(LEFT - 4, round(y + 4, 1), fmt(top * step), "end"))
-    every = 2 if len(categories) > 8 else 1
+        labels.append(Label(LEFT - 4, round(y + 4, 1), (axis_fmt or fmt)(top * step), "end"))
+    every = math.ceil(len(categories) / 6) or 1  # at most six labels: they must not touch
     for i, category in enumerate(categories):
         left = LEFT + slot * i + slot * 0.15
         for j, s in enumerate(series):
@@ -103,7 +105,7 @@ def column_chart(
                 )
             )
         if i % every == 0:
-            labels.append(Label(round(LEFT + slot * (i + 0.5), 1), baseline + 15, category))
+            labels.append(Label(round(LEFT + slot * (i + 0.5), 1), baseline + 16, category))
     legend = [(j, s.name) for j, s in enumerate(series)] if len(series) > 1 else []
     return Svg(
         width=WIDTH,

@@ -369,6 +369,7 @@ def dashboard_charts(ops: Operations) -> list[ChartTable]:
     received = ops.funnel[0][2]
     total = ops.totals
     money = lambda v: f"${Decimal(v):,.0f}"  # noqa: E731
+    thousands = lambda v: f"${float(v) / 1000:g}k" if v else "$0"  # noqa: E731 (axis: short)
     pct = lambda v: f"{float(v):.1f}%".replace(".0%", "%")  # noqa: E731
     hours = lambda v: f"{float(v):.1f} h"  # noqa: E731
     return [
@@ -469,7 +470,12 @@ def dashboard_charts(ops: Operations) -> list[ChartTable]:
             title="Estimated self-pay revenue",
             definition="Booked, checked-in and completed sessions at the infusion list price in "
             "effect on their day (no package discounts, consultations or optional items).",
-            svg=column_chart(labels, [Series("Revenue", [w.revenue for w in ops.weeks])], money),
+            svg=column_chart(
+                labels,
+                [Series("Revenue", [w.revenue for w in ops.weeks])],
+                money,
+                axis_fmt=thousands,
+            ),
             headers=["Week of", "Sessions", "Without a price", "Estimated revenue"],
             csv_headers=["week_starting", "sessions", "sessions_without_price", "revenue_usd"],
             rows=[(w.start, w.booked, w.unpriced, Money(w.revenue)) for w in ops.weeks],
