@@ -5,6 +5,7 @@ does not grow with the data."""
 import csv
 import datetime as dt
 import io
+import itertools
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -49,11 +50,13 @@ def at(day: str, hour: int, zone=NY, minute: int = 0) -> dt.datetime:
     return dt.datetime(d.year, d.month, d.day, hour, minute, tzinfo=zone)
 
 
-def infusion(location, chair, start, status, *, late=False, n=[0]):  # noqa: B006 (a counter)
+_patients = itertools.count(1)
+
+
+def infusion(location, chair, start, status, *, late=False):
     """One 60 + 30 minute session in its own single-session course (past sessions cannot be
     booked through the services, which rightly refuse the past)."""
-    n[0] += 1
-    patient = PatientFactory(first_name="Zelda", last_name=f"Quartermain{n[0]}")
+    patient = PatientFactory(first_name="Zelda", last_name=f"Quartermain{next(_patients)}")
     course = Course.objects.create(
         patient=patient,
         location=location,
