@@ -29,6 +29,8 @@ def _nav_for(role: str) -> list[tuple[str, str]]:
     items[Role.COORDINATOR] += [(_("Outbox"), "messaging:outbox")]  # messaging
     items[Role.ADMIN] += [(_("Outbox"), "messaging:outbox")]  # messaging
     items[Role.ADMIN] += [(_("Audit trail"), "clinic:audit_trail")]  # security
+    items[Role.COORDINATOR] += [(_("Operations"), "clinic:operations")]  # operations dashboard
+    items[Role.ADMIN].insert(1, (_("Operations"), "clinic:operations"))
     return [(label, reverse(name)) for label, name in items.get(role, [])]
 
 

@@ -11,6 +11,8 @@ from .forms import SignInForm
 clinic_patterns = (
     [
         path("clinic-admin/", views.admin_home, name="admin_home"),
+        # Admins and coordinators: referrals, chairs, attendance and revenue, last 90 days.
+        path("operations/", views.operations_dashboard, name="operations"),
         # Security: the audit trail of staff access, per patient, and its CSV export.
         path("clinic-admin/audit/", audit_views.audit_trail, name="audit_trail"),
         path("clinic-admin/audit.csv", audit_views.audit_trail_csv, name="audit_trail_csv"),

@@ -1,5 +1,8 @@
-"""Demo referrals: a verified provider with referrals waiting in the coordinators' queue."""
+"""Demo referrals: a verified provider with referrals waiting in the coordinators' queue, and a
+few months of earlier referrals at every stage so the operations dashboard has something to show.
+"""
 
+import datetime as dt
 from datetime import date
 
 from django.utils import timezone
@@ -8,7 +11,7 @@ from clinic.models import User
 from scheduling.models import Location
 
 from . import services
-from .models import ReferringProvider
+from .models import IntakeCase, Referral, ReferralStatus, ReferralStatusChange, ReferringProvider
 
 DEMO_REFERRALS = [
     {
@@ -74,4 +77,109 @@ def seed(stdout) -> None:
         spec.setdefault("notes", "")
         spec.update(contact_consent=True, preventives_other="", current_medications="")
         services.referral_submit(provider=provider, data=spec, idempotency_key=key)
-    stdout.write("  intake: 2 referrals waiting in the call queue")
+    _seed_history(provider, locations)
+    stdout.write(
+        f"  intake: 2 referrals waiting in the call queue, {len(HISTORY)} earlier ones closed"
+    )
+
+
+_S = ReferralStatus
+# Earlier referrals: (location, days ago, hours to the first conversation or None, final status).
+HISTORY = [
+    ("boston", 84, 3, _S.COURSE_COMPLETE),
+    ("boston", 71, 20, _S.COURSE_COMPLETE),
+    ("boston", 55, 6, _S.COURSE_COMPLETE),
+    ("boston", 40, 26, _S.IN_TREATMENT),
+    ("boston", 29, 4, _S.SCHEDULED),
+    ("boston", 21, 30, _S.DECLINED),
+    ("boston", 12, None, _S.UNREACHABLE),
+    ("boston", 6, 2, _S.INTAKE_COMPLETE),
+    ("pasadena", 80, 5, _S.COURSE_COMPLETE),
+    ("pasadena", 62, 47, _S.COURSE_COMPLETE),
+    ("pasadena", 45, 8, _S.NOT_ELIGIBLE),
+    ("pasadena", 33, 12, _S.SCHEDULED),
+    ("pasadena", 18, None, _S.UNREACHABLE),
+    ("pasadena", 9, 22, _S.INTAKE_COMPLETE),
+]
+_PATH = [_S.RECEIVED, _S.CONTACTING, _S.INTAKE_COMPLETE, _S.SCHEDULED, _S.IN_TREATMENT]
+_PATH += [_S.COURSE_COMPLETE]
+_REASONS = {
+    _S.DECLINED: "The patient decided not to go ahead.",
+    _S.UNREACHABLE: "No answer after 3 calls.",
+    _S.NOT_ELIGIBLE: "Pregnancy planned this year.",
+}
+_FIRST = ["Avery", "Blake", "Casey", "Devon", "Emery", "Finley", "Gray", "Harper", "Indy"]
+_LAST = ["Moreno", "Nakamura", "Osei", "Patel", "Quinn", "Rossi", "Silva", "Tran", "Usman"]
+
+
+def _status_path(final: str) -> list[str]:
+    if final in _PATH:
+        return _PATH[: _PATH.index(final) + 1]
+    return [_S.RECEIVED, _S.CONTACTING, final]  # closed from intake
+
+
+def _seed_history(provider: ReferringProvider, locations: dict) -> None:
+    """Submits each earlier referral once (through the real service, by idempotency key), then
+    dates it and its intake case back relative to today. Demo-only: no service moves a referral
+    into the past, so the dates are set here, on every run, to the same values for a given day."""
+    for n, (slug, days_ago, contact_hours, final) in enumerate(HISTORY):
+        location = locations[slug]
+        zone = location.time_zone
+        today = timezone.localdate(timezone.now(), zone)
+        day = today - dt.timedelta(days=days_ago)
+        received = dt.datetime.combine(day, dt.time(9 + n % 6, 15), tzinfo=zone)
+        referral, _ = services.referral_submit(
+            provider=provider,
+            idempotency_key=f"demo-history-{n + 1}",
+            data={
+                "patient_first_name": _FIRST[n % len(_FIRST)],
+                "patient_last_name": _LAST[(n * 4) % len(_LAST)],
+                "date_of_birth": date(1970 + n, 1 + n % 12, 3 + n),
+                "sex": "female" if n % 3 else "male",
+                "mobile_phone": f"+1617555{1200 + n:04d}",
+                "email": "",
+                "preferred_language": "en",
+                "zip_code": location.zip_code,
+                "preferred_location": location,
+                "contact_consent": True,
+                "diagnosis_code": "G43.709",
+                "headache_days_per_month": 12 + n,
+                "years_with_migraine": 5 + n,
+                "preventives_tried": ["topiramate", "propranolol"],
+                "preventives_other": "",
+                "current_medications": "",
+                "contraindications": [],
+                "recommended_infusions": 3 + n % 4,
+                "urgency": "routine",
+                "notes": "",
+            },
+        )
+        path = _status_path(final)
+        step = dt.timedelta(hours=contact_hours or 26)
+        at = {status: received + step * i for i, status in enumerate(path)}
+        reason = _REASONS.get(final, "")
+        Referral.objects.filter(pk=referral.pk).update(
+            created_at=received, status=final, status_reason=reason
+        )
+        for i, status in enumerate(path):
+            change, _ = ReferralStatusChange.objects.get_or_create(
+                referral=referral,
+                to_status=status,
+                defaults={"from_status": path[i - 1] if i else ""},
+            )
+            ReferralStatusChange.objects.filter(pk=change.pk).update(
+                changed_at=at[status], reason=reason if status == final else ""
+            )
+        contact = received + dt.timedelta(hours=contact_hours) if contact_hours else None
+        outcome = "intake_complete" if _S.INTAKE_COMPLETE in path else str(final)
+        IntakeCase.objects.filter(referral=referral).update(
+            created_at=received,
+            status=IntakeCase.Status.CLOSED,
+            closed_at=at.get(_S.INTAKE_COMPLETE, at[final]),
+            closed_outcome=outcome,
+            next_attempt_at=None,
+            attempt_count=1 if contact else 3,
+            first_attempt_at=contact or at[_S.CONTACTING],
+            first_contact_at=contact,
+            completed_at=at.get(_S.INTAKE_COMPLETE),
+        )

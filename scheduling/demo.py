@@ -8,8 +8,18 @@ from django.utils import timezone
 
 from clinic.models import PatientProfile, Role, User
 
-from .models import Course, CourseRules, Location, OpeningHours, StaffShift
-from .services import course_create, session_book
+from .models import (
+    Chair,
+    Course,
+    CourseRules,
+    CourseStatus,
+    InfusionSession,
+    Location,
+    OpeningHours,
+    SessionStatus,
+    StaffShift,
+)
+from .services import course_create, default_session_type, session_book
 
 DEMO_PASSWORD = "demo-pass-2026"
 OTHER_PATIENTS = [
@@ -113,4 +123,125 @@ def seed(stdout) -> None:
     for n, (email, first, last) in enumerate(OTHER_PATIENTS):
         patient = _patient(email, first, last, boston.time_zone)
         _course(patient, boston, 3, [_at(boston, open_day(0), 9 + 2 * n)], now)
-    stdout.write("Scheduling: hours, shifts, a half-booked course for patient@mail.example.")
+    for location in locations.values():
+        _seed_history(location)
+    stdout.write(
+        "Scheduling: hours, shifts, a half-booked course for patient@mail.example, and 90 days "
+        "of past sessions for the operations dashboard."
+    )
+
+
+# --- Past courses, for the operations dashboard -------------------------------------------------
+# Per location, patients whose course began `days ago`, one infusion every 3 or 4 days. Each
+# session is completed unless listed in its twist: a no-show, a late cancellation (cancelled, then
+# booked again 2 days later) or a late move (moved 1 day later).
+HISTORY_COURSES = {
+    "boston": [
+        (86, 4, {}),
+        (78, 3, {2: "no_show"}),
+        (70, 6, {}),
+        (61, 3, {}),
+        (52, 4, {3: "late_cancel"}),
+        (44, 3, {}),
+        (37, 5, {}),
+        (30, 3, {1: "late_move"}),
+        (24, 4, {}),
+        (17, 3, {2: "no_show"}),
+        (11, 3, {}),
+    ],
+    "pasadena": [
+        (83, 3, {}),
+        (72, 4, {}),
+        (64, 3, {1: "late_cancel"}),
+        (50, 6, {}),
+        (41, 3, {}),
+        (33, 4, {4: "no_show"}),
+        (20, 3, {}),
+        (13, 3, {}),
+    ],
+}
+
+
+def _history_plan(location: Location, hour: int, days_ago: int, planned: int, twists, today):
+    """[(slot, starts_at, status, late_change)] for one past course, the same for a given day."""
+    rows, day, slot = [], today - dt.timedelta(days=days_ago), 1
+    while slot <= planned:
+        while day.weekday() == 6:  # closed on Sundays
+            day += dt.timedelta(days=1)
+        if day >= today:
+            break
+        twist = twists.get(slot)
+        start = _at(location, day, hour)
+        if twist in ("late_cancel", "late_move"):
+            gone = SessionStatus.CANCELLED if twist == "late_cancel" else SessionStatus.RESCHEDULED
+            rows.append((slot, start, gone, True))
+            twists = {k: v for k, v in twists.items() if k != slot}
+            day += dt.timedelta(days=2 if twist == "late_cancel" else 1)
+            continue
+        done = SessionStatus.NO_SHOW if twist == "no_show" else SessionStatus.COMPLETED
+        rows.append((slot, start, done, False))
+        if twist != "no_show":
+            slot += 1
+        else:
+            twists = {k: v for k, v in twists.items() if k != slot}
+        day += dt.timedelta(days=3 + slot % 2)
+    return rows
+
+
+def _seed_history(location: Location) -> None:
+    """Past courses written directly (demo only: the services rightly refuse to book the past).
+    A course's sessions are rewritten only when today's plan differs, so a second run the same
+    day changes nothing, and a run weeks later moves the history along with the calendar."""
+    today = timezone.localdate(timezone.now(), location.time_zone)
+    chairs = list(Chair.objects.filter(location=location, is_active=True).order_by("name"))
+    if not chairs:
+        return
+    session_type = default_session_type()
+    for index, (days_ago, planned, twists) in enumerate(HISTORY_COURSES.get(location.slug, [])):
+        patient = _patient(
+            f"history.{location.slug}.{index + 1}@mail.example",
+            "Past",
+            f"Patient {location.slug.title()} {index + 1}",
+            location.time_zone,
+        )
+        course, _ = Course.objects.get_or_create(
+            patient=patient,
+            defaults={
+                "location": location,
+                "session_type": session_type,
+                "planned_sessions": planned,
+                "status": CourseStatus.COMPLETED,
+            },
+        )
+        # Each past patient has their own chair and hour, so no two of them ever overlap.
+        chair = chairs[index % len(chairs)]
+        hour = 8 + 2 * ((index // len(chairs)) % 5)
+        plan = _history_plan(location, hour, days_ago, planned, twists, today)
+        have = list(
+            course.sessions.order_by("starts_at", "id").values_list(
+                "slot", "starts_at", "status", "late_change"
+            )
+        )
+        if have == plan:
+            continue
+        course.sessions.exclude(rescheduled_from=None).delete()
+        course.sessions.all().delete()
+        length = session_type.total
+        InfusionSession.objects.bulk_create(
+            InfusionSession(
+                course=course,
+                patient=patient,
+                location=location,
+                course_planned_sessions=course.planned_sessions,
+                slot=slot,
+                chair=chair,
+                starts_at=start,
+                infusion_ends_at=start + session_type.infusion,
+                ends_at=start + length,
+                local_date=start.astimezone(location.time_zone).date(),
+                status=status,
+                late_change=late,
+                status_changed_at=start + length,
+            )
+            for slot, start, status, late in plan
+        )

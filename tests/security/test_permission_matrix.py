@@ -76,6 +76,8 @@ MATRIX: dict[str, Check] = {
     "two_factor_verify": Check(allow(*STAFF)),
     "clinic:admin_home": Check(allow("admin")),
     "clinic:audit_trail": Check(allow("admin"), query="?patient={patient}"),
+    # Aggregates only (no patient); clinicians are refused: it reports revenue, not their day.
+    "clinic:operations": Check(allow("coordinator", "admin")),
     "clinic:audit_trail_csv": Check(allow("admin"), query="?patient={patient}"),
     # --- intake: providers and referrals -----------------------------------------------------
     "intake:provider_signup": Check(everyone(OK)),  # signed-in visitors are sent home
