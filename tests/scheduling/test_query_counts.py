@@ -10,10 +10,17 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from billing.models import Estimate
+from clinic.messaging.models import Message
 from clinic.models import PatientProfile, Role
+from intake import services as intake_services
+from intake.models import CallOutcome, ChecklistItem
+from intake.services.calls import invitation_accept
 from scheduling.availability import free_start_times
 from scheduling.models import SessionStatus
 from scheduling.services import course_create, session_book, session_cancel, slot_hold
+from tests.factories.billing import FacilityBillingIdentityFactory, fee_schedule
+from tests.factories.intake import submit_referral
 from tests.factories.scheduling import (
     ChairFactory,
     ClinicianFactory,
@@ -36,8 +43,8 @@ PATIENT_HOME = 5
 DAY_PICKER = 14
 FREE_TIMES_14_DAYS = 8
 HOLD_POST = 18
-CONFIRM_POST = 78
-PLAN_POST = 183
+CONFIRM_POST = 77
+PLAN_POST = 166
 DAY_VIEW = 11
 CLINICIAN_HOME = 12
 COURSE_LIST = 4
@@ -64,6 +71,8 @@ def clinic(db):
     open_every_day(location)
     SessionTypeFactory()
     ChairFactory(location=location, name="Chair 0")
+    FacilityBillingIdentityFactory(location=location)
+    fee_schedule(location, effective_date=timezone.now().date() - dt.timedelta(days=30))
     StaffShiftFactory(
         location=location,
         starts_at=timezone.now() - dt.timedelta(days=1),
@@ -82,6 +91,32 @@ def _patient(**kwargs):
         time_zone=NY,
     )
     return patient
+
+
+def _patient_from_intake(location, planned=4):
+    """A patient made the real way (referral, intake call, invitation accepted), so that with
+    a diagnosis on file every booking also issues a new estimate, as it does for real."""
+    coordinator = UserFactory(role=Role.COORDINATOR)
+    referral = submit_referral(
+        location=location, email="booker@example.test", patient_last_name="Booker"
+    )
+    case = referral.intake_case
+    intake_services.case_claim(case=case, coordinator=coordinator)
+    for item in ChecklistItem.values:
+        intake_services.case_set_checklist_item(
+            case=case, coordinator=coordinator, item=item, ticked=True
+        )
+    intake_services.call_log(
+        case=case,
+        coordinator=coordinator,
+        outcome=CallOutcome.INTAKE_COMPLETE,
+        planned_sessions=planned,
+    )
+    referral.refresh_from_db()
+    sms = Message.objects.get(recipient=referral.patient, kind="portal_invitation", channel="sms")
+    token = sms.body.rsplit("/welcome/", 1)[1].strip().strip("/")
+    patient = invitation_accept(token=token, password="a-long-new-password")
+    return patient, referral.course
 
 
 def _course(location, patient=None, planned=4, review=False):
@@ -111,6 +146,14 @@ def _fill(location, n: int, days: list[dt.date]) -> None:
         session_book(course=_course(location), starts_at=_at(day, 8 + i % 8), by=None)
 
 
+def _history(course, n: int, first_day: int) -> None:
+    """n sessions of the course booked and then cancelled (each with its reminders planned and
+    cancelled), from `first_day` days ahead on."""
+    for i in range(n):
+        session = session_book(course=course, starts_at=_at(_day(first_day + i), 9), by=None)
+        session_cancel(session=session, by=None)
+
+
 # --- patients ----------------------------------------------------------------------------------
 
 
@@ -120,9 +163,7 @@ def test_course_page_costs_the_same_with_50_sessions_in_its_history(
 ):
     patient = _patient()
     course = _course(clinic, patient=patient)
-    for i in range(n - 1):  # booked then cancelled: the course page lists them all
-        session = session_book(course=course, starts_at=_at(_day(2 + i), 9), by=patient)
-        session_cancel(session=session, by=patient)
+    _history(course, n - 1, first_day=2)  # the course page lists them all
     session_book(course=course, starts_at=_at(_day(2 + n), 9), by=patient)
     client.force_login(patient)
     url = reverse("scheduling:patient_home")
@@ -167,13 +208,14 @@ def test_free_times_of_14_days_cost_the_same_with_50_sessions_and_holds(
 
 
 @pytest.mark.parametrize("n", SIZES)
-def test_hold_and_confirm_cost_the_same_beside_50_bookings(
+def test_hold_and_confirm_cost_the_same_beside_50_bookings_and_50_cancelled(
     n, clinic, client, django_assert_num_queries
 ):
     day = _day(3)
     _fill(clinic, n, [day])
-    patient = _patient()
-    _course(clinic, patient=patient)
+    patient, course = _patient_from_intake(clinic)
+    _history(course, n, first_day=20)
+    versions = Estimate.objects.filter(patient=patient).count()
     client.force_login(patient)
     client.get(reverse("scheduling:patient_home"))
     data = {"starts_at": _iso(_at(day, 15)), "location": clinic.pk}
@@ -183,17 +225,19 @@ def test_hold_and_confirm_cost_the_same_beside_50_bookings(
     with django_assert_num_queries(CONFIRM_POST):
         response = client.post(response["Location"])
     assert response.status_code == 302 and "/my/booked/" in response["Location"]
-    assert patient.infusion_sessions.get().status == SessionStatus.BOOKED
+    assert patient.infusion_sessions.filter(status=SessionStatus.BOOKED).count() == 1
+    assert Estimate.objects.filter(patient=patient).count() == versions + 1  # new dates
 
 
 @pytest.mark.parametrize("n", SIZES)
-def test_plan_my_course_costs_the_same_beside_50_bookings(
+def test_plan_my_course_costs_the_same_beside_50_bookings_and_50_cancelled(
     n, clinic, client, django_assert_num_queries
 ):
     days = [_day(3 + d) for d in range(14)]
     _fill(clinic, n, days)
-    patient = _patient()
-    _course(clinic, patient=patient, planned=3)
+    patient, course = _patient_from_intake(clinic, planned=3)
+    _history(course, n, first_day=20)
+    versions = Estimate.objects.filter(patient=patient).count()
     client.force_login(patient)
     client.get(reverse("scheduling:patient_home"))
     starts = [_at(days[d], 15).strftime("%Y-%m-%dT%H:%M") for d in (0, 2, 4)]
@@ -202,7 +246,8 @@ def test_plan_my_course_costs_the_same_beside_50_bookings(
             reverse("scheduling:patient_plan"), {"location": clinic.pk, "starts": starts}
         )
     assert response.status_code == 302 and "/my/booked/" in response["Location"]
-    assert patient.infusion_sessions.count() == 3
+    assert patient.infusion_sessions.filter(status=SessionStatus.BOOKED).count() == 3
+    assert Estimate.objects.filter(patient=patient).count() == versions + 1  # new dates
 
 
 # --- staff -------------------------------------------------------------------------------------
@@ -263,11 +308,8 @@ def test_coordinator_course_page_costs_the_same_with_50_sessions_beside_it(
     its availability fragment."""
     day = _day(3)
     _fill(clinic, n, [day])
-    patient = _patient()
-    course = _course(clinic, patient=patient)
-    for i in range(n):
-        session = session_book(course=course, starts_at=_at(_day(5 + i), 9), by=None)
-        session_cancel(session=session, by=None)
+    course = _course(clinic, patient=_patient())
+    _history(course, n, first_day=5)
     client.force_login(UserFactory(role=Role.COORDINATOR))
     url = reverse("scheduling:coordinator_course", args=[course.pk])
     query = {"location": clinic.pk, "date": day.isoformat()}
