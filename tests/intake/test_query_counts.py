@@ -1,0 +1,197 @@
+"""Query counts of the intake pages, pinned: each page is measured with 1 and with 50 of what
+it lists (referrals, open cases, call attempts, duplicate links, history entries) and must cost
+the same number of queries both times. A count that grows with the data is an N+1 to fix in
+the selector."""
+
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo, available_timezones
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from clinic.models import Role
+from intake import services
+from intake.models import (
+    CallOutcome,
+    IntakeCase,
+    PossibleDuplicate,
+    ReferralStatus,
+    ReferralStatusChange,
+)
+from tests.factories.intake import ProviderFactory, referral_data, submit_referral
+from tests.factories.places import LocationFactory
+from tests.factories.users import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+SIZES = [1, 50]
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+# Pinned counts, the same with 1 and with 50 of everything the page lists.
+QUEUE = 4
+NEXT_CALL = 10
+CALL_SCREEN = 9
+DASHBOARD = 9
+PROVIDER_LIST = 5
+REFERRAL_DETAIL_PROVIDER = 7
+REFERRAL_DETAIL_STAFF = 9  # plus the second factor's device and the audit row
+
+
+@pytest.fixture
+def location(db):
+    return LocationFactory(slug="boston", name="Boston")
+
+
+def _zone_at_midday() -> str:
+    """A zone where it is now midday, so every case is inside calling hours whatever the clock."""
+    now = timezone.now()
+    return next(
+        z
+        for z in sorted(available_timezones())
+        if 11 <= now.astimezone(ZoneInfo(z)).hour <= 15 and "/" in z
+    )
+
+
+def _open_cases(location, n: int) -> list[IntakeCase]:
+    """n referrals from n providers, each with an open case in calling hours: pairs share a
+    phone (linked as possible duplicates), a third are on another coordinator's call, a third
+    wait for a callback after a first attempt."""
+    referrals = [
+        submit_referral(
+            provider=ProviderFactory(),
+            location=location,
+            mobile_phone=f"+1617555{i // 2:04d}",
+            patient_last_name=f"Queue{i:03d}",
+        )
+        for i in range(n)
+    ]
+    IntakeCase.objects.update(time_zone=_zone_at_midday())
+    cases = [r.intake_case for r in referrals]
+    for i, case in enumerate(cases):
+        other = UserFactory(role=Role.COORDINATOR, first_name=f"Colleague{i}")
+        if i % 3 == 1:
+            services.case_claim(case=case, coordinator=other)
+        elif i % 3 == 2:
+            services.call_log(
+                case=case,
+                coordinator=other,
+                outcome=CallOutcome.CALLBACK,
+                callback_at=timezone.now() + dt.timedelta(days=1),
+            )
+    return cases
+
+
+def _coordinator(client):
+    user = UserFactory(role=Role.COORDINATOR)
+    client.force_login(user)
+    return user
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_queue_dashboard_and_next_call_cost_the_same_with_50_open_cases(
+    n, location, client, django_assert_num_queries
+):
+    cases = _open_cases(location, n)
+    _coordinator(client)
+    client.get(reverse("intake:queue"))
+    with django_assert_num_queries(QUEUE):
+        page = client.get(reverse("intake:queue")).content.decode()
+    assert all(case.referral.reference in page for case in cases)
+    with django_assert_num_queries(DASHBOARD):
+        response = client.get(reverse("intake:dashboard"))
+    assert response.context["metrics"]["open_cases"] == n
+    with django_assert_num_queries(NEXT_CALL):
+        response = client.post(reverse("intake:next_call"))
+    assert response["Location"] == reverse("intake:call_screen", args=[cases[0].pk])
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_call_screen_and_referral_detail_cost_the_same_with_50_attempts_links_and_entries(
+    n, location, client, django_assert_num_queries
+):
+    provider = ProviderFactory()
+    referral, _created = services.referral_submit(
+        provider=provider,
+        data=referral_data(location=location, patient_last_name="Main"),
+        attachments=[
+            SimpleUploadedFile(f"notes-{i}.pdf", PDF, content_type="application/pdf")
+            for i in range(5)  # the most a referral may carry
+        ],
+    )
+    case = referral.intake_case
+    for i in range(n):  # each by another coordinator; a callback keeps the case open
+        services.call_log(
+            case=case,
+            coordinator=UserFactory(role=Role.COORDINATOR),
+            outcome=CallOutcome.CALLBACK,
+            callback_at=timezone.now() + dt.timedelta(days=1, minutes=i),
+        )
+    _link_duplicates(referral, location, n)
+    # History entries written directly: the real transitions are few, but the page must not
+    # pay per entry however many there are.
+    ReferralStatusChange.objects.bulk_create(
+        ReferralStatusChange(
+            referral=referral,
+            from_status=ReferralStatus.CONTACTING,
+            to_status=ReferralStatus.CONTACTING,
+            reason=f"Entry {i}",
+        )
+        for i in range(n)
+    )
+
+    _coordinator(client)
+    url = reverse("intake:call_screen", args=[case.pk])
+    client.get(url)
+    with django_assert_num_queries(CALL_SCREEN):
+        page = client.get(url).content.decode()
+    assert page.count("Reached: callback requested</strong>") == n
+    assert page.count("(Same date of birth and name)") == n
+
+    detail = reverse("intake:referral_detail", args=[referral.reference])
+    with django_assert_num_queries(REFERRAL_DETAIL_STAFF):
+        page = client.get(detail).content.decode()
+    assert page.count("Entry ") == n
+    assert page.count("(Same date of birth and name)") == n
+    client.force_login(provider.user)
+    client.get(detail)
+    with django_assert_num_queries(REFERRAL_DETAIL_PROVIDER):
+        page = client.get(detail).content.decode()
+    assert page.count("Entry ") == n and "notes-4.pdf" in page
+
+
+def _link_duplicates(referral, location, n: int) -> None:
+    """n other referrals linked to this one as possible duplicates. The links are made here
+    rather than by submitting n look-alikes, which would link every pair (n² rows)."""
+    others = [
+        submit_referral(
+            location=location, mobile_phone=f"+1508555{i:04d}", patient_last_name=f"D{i}"
+        )
+        for i in range(n)
+    ]
+    PossibleDuplicate.objects.bulk_create(
+        PossibleDuplicate(referral=referral, other=o, reason=PossibleDuplicate.Reason.DOB_AND_NAME)
+        for o in others
+    )
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_provider_referral_list_costs_the_same_with_50_referrals(
+    n, location, client, django_assert_num_queries
+):
+    provider = ProviderFactory()
+    for i in range(n):
+        submit_referral(
+            provider=provider,
+            location=location,
+            mobile_phone=f"+1617555{i:04d}",
+            patient_last_name=f"List{i:03d}",
+        )
+    client.force_login(provider.user)
+    url = reverse("intake:provider_home")
+    client.get(url)
+    with django_assert_num_queries(PROVIDER_LIST):
+        page = client.get(url).content.decode()
+    assert len(re.findall(r'href="/referrals/R-', page)) == min(n, 20)  # 20 a page

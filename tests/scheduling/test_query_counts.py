@@ -1,0 +1,322 @@
+"""Query counts of the scheduling pages, pinned: each page is measured with 1 and with 50 of
+what it lists (sessions, courses, shifts, chairs, holds) and must cost the same number of
+queries both times. A count that grows with the data is an N+1 to fix in the selector."""
+
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from billing.models import Estimate
+from clinic.messaging.models import Message
+from clinic.models import PatientProfile, Role
+from intake import services as intake_services
+from intake.models import CallOutcome, ChecklistItem
+from intake.services.calls import invitation_accept
+from scheduling.availability import free_start_times
+from scheduling.models import SessionStatus
+from scheduling.services import course_create, session_book, session_cancel, slot_hold
+from tests.factories.billing import FacilityBillingIdentityFactory, fee_schedule
+from tests.factories.intake import submit_referral
+from tests.factories.scheduling import (
+    ChairFactory,
+    ClinicianFactory,
+    LocationFactory,
+    PatientFactory,
+    SessionTypeFactory,
+    StaffShiftFactory,
+    open_every_day,
+)
+from tests.factories.users import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+NY = ZoneInfo("America/New_York")
+SIZES = [1, 50]
+
+# Pinned counts, the same with 1 and with 50 of everything the page lists. The booking writes
+# cost more because each booked session plans its reminders (a few rows per message).
+PATIENT_HOME = 5
+DAY_PICKER = 14
+FREE_TIMES_14_DAYS = 8
+HOLD_POST = 18
+CONFIRM_POST = 77
+PLAN_POST = 166
+DAY_VIEW = 11
+CLINICIAN_HOME = 12
+COURSE_LIST = 4
+COORDINATOR_COURSE = 18
+COORDINATOR_COURSE_TIMES = 15
+
+
+def _day(days: int) -> dt.date:
+    return timezone.now().astimezone(NY).date() + dt.timedelta(days=days)
+
+
+def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=NY)
+
+
+def _iso(instant: dt.datetime) -> str:
+    return instant.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+@pytest.fixture
+def clinic(db):
+    """Boston, open 8:00-18:00 every day, with one chair and one clinician on duty to start."""
+    location = LocationFactory(time_zone=NY, name="Boston", slug="boston")
+    open_every_day(location)
+    SessionTypeFactory()
+    ChairFactory(location=location, name="Chair 0")
+    FacilityBillingIdentityFactory(location=location)
+    fee_schedule(location, effective_date=timezone.now().date() - dt.timedelta(days=30))
+    StaffShiftFactory(
+        location=location,
+        starts_at=timezone.now() - dt.timedelta(days=1),
+        ends_at=timezone.now() + dt.timedelta(days=90),
+    )
+    return location
+
+
+def _patient(**kwargs):
+    patient = PatientFactory(**kwargs)
+    PatientProfile.objects.create(
+        user=patient,
+        date_of_birth=dt.date(1980, 1, 1),
+        sex="female",
+        zip_code="02116",
+        time_zone=NY,
+    )
+    return patient
+
+
+def _patient_from_intake(location, planned=4):
+    """A patient made the real way (referral, intake call, invitation accepted), so that with
+    a diagnosis on file every booking also issues a new estimate, as it does for real."""
+    coordinator = UserFactory(role=Role.COORDINATOR)
+    referral = submit_referral(
+        location=location, email="booker@example.test", patient_last_name="Booker"
+    )
+    case = referral.intake_case
+    intake_services.case_claim(case=case, coordinator=coordinator)
+    for item in ChecklistItem.values:
+        intake_services.case_set_checklist_item(
+            case=case, coordinator=coordinator, item=item, ticked=True
+        )
+    intake_services.call_log(
+        case=case,
+        coordinator=coordinator,
+        outcome=CallOutcome.INTAKE_COMPLETE,
+        planned_sessions=planned,
+    )
+    referral.refresh_from_db()
+    sms = Message.objects.get(recipient=referral.patient, kind="portal_invitation", channel="sms")
+    token = sms.body.rsplit("/welcome/", 1)[1].strip().strip("/")
+    patient = invitation_accept(token=token, password="a-long-new-password")
+    return patient, referral.course
+
+
+def _course(location, patient=None, planned=4, review=False):
+    return course_create(
+        patient=patient or PatientFactory(),
+        location=location,
+        planned_sessions=planned,
+        needs_clinician_review=review,
+        created_by=None,
+    )
+
+
+def _fill(location, n: int, days: list[dt.date]) -> None:
+    """n other patients' sessions at the location, spread over `days`, each in its own chair
+    with a clinician on duty to monitor it (booked through the real service)."""
+    for i in range(n):
+        ChairFactory(location=location, name=f"Chair {i + 1:02d}")
+        StaffShiftFactory(
+            location=location,
+            clinician=ClinicianFactory(),
+            starts_at=timezone.now() - dt.timedelta(days=1),
+            ends_at=timezone.now() + dt.timedelta(days=90),
+            monitoring_capacity=1,
+        )
+    for i in range(n):
+        day = days[i % len(days)]
+        session_book(course=_course(location), starts_at=_at(day, 8 + i % 8), by=None)
+
+
+def _history(course, n: int, first_day: int) -> None:
+    """n sessions of the course booked and then cancelled (each with its reminders planned and
+    cancelled), from `first_day` days ahead on."""
+    for i in range(n):
+        session = session_book(course=course, starts_at=_at(_day(first_day + i), 9), by=None)
+        session_cancel(session=session, by=None)
+
+
+# --- patients ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_course_page_costs_the_same_with_50_sessions_in_its_history(
+    n, clinic, client, django_assert_num_queries
+):
+    patient = _patient()
+    course = _course(clinic, patient=patient)
+    _history(course, n - 1, first_day=2)  # the course page lists them all
+    session_book(course=course, starts_at=_at(_day(2 + n), 9), by=patient)
+    client.force_login(patient)
+    url = reverse("scheduling:patient_home")
+    client.get(url)
+    with django_assert_num_queries(PATIENT_HOME):
+        page = client.get(url).content.decode()
+    assert page.count("· Cancelled") == n - 1
+    assert "Your next session" in page
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_day_picker_fragment_costs_the_same_on_a_full_day(
+    n, clinic, client, django_assert_num_queries
+):
+    day = _day(3)
+    _fill(clinic, n, [day])
+    patient = _patient()
+    _course(clinic, patient=patient)
+    client.force_login(patient)
+    url = reverse("scheduling:patient_book")
+    query = {"location": clinic.pk, "date": day.isoformat()}
+    client.get(url, query, headers={"HX-Request": "true"})
+    with django_assert_num_queries(DAY_PICKER):
+        response = client.get(url, query, headers={"HX-Request": "true"})
+    assert response.status_code == 200 and 'name="starts_at"' in response.content.decode()
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_free_times_of_14_days_cost_the_same_with_50_sessions_and_holds(
+    n, clinic, django_assert_num_queries
+):
+    days = [_day(2 + d) for d in range(14)]
+    _fill(clinic, n, days)
+    for i in range(n):
+        slot_hold(course=_course(clinic), starts_at=_at(days[i % 14], 16))
+    course = _course(clinic)
+    with django_assert_num_queries(FREE_TIMES_14_DAYS):
+        free = free_start_times(
+            course=course, location=clinic, first_day=days[0], last_day=days[-1]
+        )
+    assert len(free) == 14 and all(free.values())
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_hold_and_confirm_cost_the_same_beside_50_bookings_and_50_cancelled(
+    n, clinic, client, django_assert_num_queries
+):
+    day = _day(3)
+    _fill(clinic, n, [day])
+    patient, course = _patient_from_intake(clinic)
+    _history(course, n, first_day=20)
+    versions = Estimate.objects.filter(patient=patient).count()
+    client.force_login(patient)
+    client.get(reverse("scheduling:patient_home"))
+    data = {"starts_at": _iso(_at(day, 15)), "location": clinic.pk}
+    with django_assert_num_queries(HOLD_POST):
+        response = client.post(reverse("scheduling:patient_hold"), data)
+    assert response.status_code == 302 and "/my/hold/" in response["Location"]
+    with django_assert_num_queries(CONFIRM_POST):
+        response = client.post(response["Location"])
+    assert response.status_code == 302 and "/my/booked/" in response["Location"]
+    assert patient.infusion_sessions.filter(status=SessionStatus.BOOKED).count() == 1
+    assert Estimate.objects.filter(patient=patient).count() == versions + 1  # new dates
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_plan_my_course_costs_the_same_beside_50_bookings_and_50_cancelled(
+    n, clinic, client, django_assert_num_queries
+):
+    days = [_day(3 + d) for d in range(14)]
+    _fill(clinic, n, days)
+    patient, course = _patient_from_intake(clinic, planned=3)
+    _history(course, n, first_day=20)
+    versions = Estimate.objects.filter(patient=patient).count()
+    client.force_login(patient)
+    client.get(reverse("scheduling:patient_home"))
+    starts = [_at(days[d], 15).strftime("%Y-%m-%dT%H:%M") for d in (0, 2, 4)]
+    with django_assert_num_queries(PLAN_POST):
+        response = client.post(
+            reverse("scheduling:patient_plan"), {"location": clinic.pk, "starts": starts}
+        )
+    assert response.status_code == 302 and "/my/booked/" in response["Location"]
+    assert patient.infusion_sessions.filter(status=SessionStatus.BOOKED).count() == 3
+    assert Estimate.objects.filter(patient=patient).count() == versions + 1  # new dates
+
+
+# --- staff -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_day_view_costs_the_same_with_50_chairs_shifts_and_sessions(
+    n, clinic, client, django_assert_num_queries
+):
+    day = _day(3)
+    _fill(clinic, n, [day])
+    client.force_login(UserFactory(role=Role.COORDINATOR))
+    url = reverse("scheduling:staff_day")
+    query = {"location": clinic.pk, "date": day.isoformat()}
+    client.get(url, query)
+    with django_assert_num_queries(DAY_VIEW):
+        page = client.get(url, query).content.decode()
+    assert page.count("· Booked") == n
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_clinician_home_costs_the_same_with_50_reviews_and_a_full_day(
+    n, clinic, client, django_assert_num_queries
+):
+    day = timezone.now().astimezone(NY).date()
+    _fill(clinic, n, [day + dt.timedelta(days=2)])
+    for _ in range(n):
+        _course(clinic, review=True)
+    client.force_login(ClinicianFactory())
+    url = reverse("scheduling:clinician_home")
+    query = {"location": clinic.pk, "date": (day + dt.timedelta(days=2)).isoformat()}
+    client.get(url, query)
+    with django_assert_num_queries(CLINICIAN_HOME):
+        page = client.get(url, query).content.decode()
+    assert page.count('value="approve"') == n
+    assert page.count('value="check_in"') == n
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_coordinator_course_list_costs_the_same_with_50_courses(
+    n, clinic, client, django_assert_num_queries
+):
+    for _ in range(n):
+        _course(clinic)
+    client.force_login(UserFactory(role=Role.COORDINATOR))
+    url = reverse("scheduling:coordinator_courses")
+    client.get(url)
+    with django_assert_num_queries(COURSE_LIST):
+        page = client.get(url).content.decode()
+    assert len(re.findall(r'href="/coordinator/courses/\d+/"', page)) == n
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_coordinator_course_page_costs_the_same_with_50_sessions_beside_it(
+    n, clinic, client, django_assert_num_queries
+):
+    """A course with n sessions in its history, on a day with n other bookings: the page and
+    its availability fragment."""
+    day = _day(3)
+    _fill(clinic, n, [day])
+    course = _course(clinic, patient=_patient())
+    _history(course, n, first_day=5)
+    client.force_login(UserFactory(role=Role.COORDINATOR))
+    url = reverse("scheduling:coordinator_course", args=[course.pk])
+    query = {"location": clinic.pk, "date": day.isoformat()}
+    client.get(url)
+    with django_assert_num_queries(COORDINATOR_COURSE):
+        page = client.get(url, query).content.decode()
+    assert page.count("· Cancelled") == n
+    with django_assert_num_queries(COORDINATOR_COURSE_TIMES):
+        fragment = client.get(url, query, headers={"HX-Request": "true"}).content.decode()
+    assert 'name="starts_at"' in fragment
