@@ -7,6 +7,7 @@ from datetime import date, datetime
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from clinic.errors import ApplicationError
 from clinic.models import PatientProfile, Role, User
@@ -30,6 +31,15 @@ from .selectors import location_today, price_list_for
 GFE_MIN_NOTICE = 3
 GFE_LONG_NOTICE = 10
 
+# The reasons the portal gives for a new version (stored in English, like every copied field);
+# listed here so the catalogue has them and the GFE shows them in its reader's language.
+ESTIMATE_REASONS = (
+    gettext_noop("Intake complete"),
+    gettext_noop("Sessions booked"),
+    gettext_noop("Sessions rescheduled"),
+    gettext_noop("Sessions cancelled"),
+    gettext_noop("Issued by a coordinator"),
+)
 
 logger = logging.getLogger(__name__)
 

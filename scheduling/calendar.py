@@ -7,22 +7,28 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from .models import InfusionSession
 
 
 def when(instant: dt.datetime, tz: ZoneInfo) -> str:
-    """'Tue 3 Mar 2026, 9:00 AM EST': the wall clock in a zone, with the zone's abbreviation."""
+    """'Tue 3 Mar 2026, 9:00 AM EST' ('mar 3 Mar 2026, 09:00 EST' in Spanish): the wall clock in
+    a zone, in the active language, with the zone's abbreviation."""
     local = instant.astimezone(tz)
-    hour = local.strftime("%I").lstrip("0")
-    return f"{local:%a %-d %b %Y}, {hour}:{local:%M %p %Z}"
+    # Translators: a date format (Django's date filter letters): weekday, day, month, year.
+    day = formats.date_format(local, pgettext("date format", "D j M Y"))
+    return f"{day}, {clock(instant, tz)}"
 
 
 def clock(instant: dt.datetime, tz: ZoneInfo) -> str:
-    """'9:00 AM EST'."""
+    """'9:00 AM EST' ('09:00 EST' in Spanish)."""
     local = instant.astimezone(tz)
-    return f"{local.strftime('%I').lstrip('0')}:{local:%M %p %Z}"
+    # Translators: a time format (Django's date filter letters): 'g:i A' is 9:00 AM, 'H:i' 09:00.
+    time_format = pgettext("time format", "g:i A")
+    return f"{formats.date_format(local, time_format)} {local.tzname()}"
 
 
 def patient_zone(user) -> ZoneInfo | None:

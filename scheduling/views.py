@@ -1,4 +1,5 @@
 import datetime as dt
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -138,8 +139,9 @@ def patient_hold(request: HttpRequest) -> HttpResponse:
         )
     starts_at, location = form.cleaned_data["starts_at"], form.cleaned_data["location"]
     if request.POST.get("plan"):
-        url = reverse("scheduling:patient_plan")
-        return redirect(f"{url}?starts_at={_iso(starts_at)}&location={location.pk}")
+        # Encoded: the '+' of the offset would otherwise arrive as a space and fail to parse.
+        query = urlencode({"starts_at": _iso(starts_at), "location": location.pk})
+        return redirect(f"{reverse('scheduling:patient_plan')}?{query}")
     try:
         hold = services.slot_hold(
             course=course, starts_at=starts_at, location=location, replaces=replaces
@@ -188,6 +190,10 @@ def patient_hold_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         except ApplicationError as exc:
             messages.error(request, exc.message)
             return redirect("scheduling:patient_home")
+        if hold.replaces is not None:
+            messages.success(
+                request, _("Your session is moved. Its reminders now follow the new time.")
+            )
         return redirect(
             reverse("scheduling:patient_booked") + "?s=" + ",".join(str(s.pk) for s in booked)
         )

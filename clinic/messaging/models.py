@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Channel(models.TextChoices):
@@ -27,12 +28,17 @@ LANGUAGE_CHOICES = [("en", "English"), ("es", "Español")]
 
 
 class MessageStatus(models.TextChoices):
-    SCHEDULED = "scheduled", _("Scheduled")
-    SENDING = "sending", _("Sending")
-    SENT = "sent", _("Sent")
-    FAILED = "failed", _("Failed")
-    CANCELLED = "cancelled", _("Cancelled")
-    SUPPRESSED = "suppressed", _("Not sent")
+    # A context of their own: in Spanish a message is "cancelado", a session "cancelada".
+    SCHEDULED = "scheduled", pgettext_lazy("message status", "Scheduled")
+    SENDING = "sending", pgettext_lazy("message status", "Sending")
+    SENT = "sent", pgettext_lazy("message status", "Sent")
+    FAILED = "failed", pgettext_lazy("message status", "Failed")
+    CANCELLED = "cancelled", pgettext_lazy("message status", "Cancelled")
+    SUPPRESSED = "suppressed", pgettext_lazy("message status", "Not sent")
+
+
+# The reason a message is cancelled when the event it is about moves (a retimed one replaces it).
+MOVED_REASON = "rescheduled"
 
 
 # The only moves a message may make. SENDING -> SCHEDULED is a retry (transient gateway error,
@@ -174,6 +180,11 @@ class Message(models.Model):
 
     def can_move_to(self, status: str) -> bool:
         return status in MESSAGE_TRANSITIONS[self.status]
+
+    @property
+    def replaced_by_move(self) -> bool:
+        """Cancelled because its event moved: a retimed message took its place."""
+        return self.status == MessageStatus.CANCELLED and self.status_reason == MOVED_REASON
 
 
 class MessageEvent(models.Model):

@@ -1,5 +1,11 @@
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import groupby
+from operator import attrgetter
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from clinic.models import STAFF_ROLES, Role, User
 
@@ -19,6 +25,39 @@ def outbox_list(*, user: User, status: str = "", channel: str = "") -> QuerySet[
     if channel in Channel.values:
         messages = messages.filter(channel=channel)
     return messages.order_by("-send_after", "-pk")
+
+
+# Scheduling names the messages about an infusion session "session:<id>" (their topic).
+SESSION_TOPIC_PREFIX = "session:"
+
+
+@dataclass(frozen=True)
+class SessionReminders:
+    """The messages about one session (its start, in UTC), in send order."""
+
+    event_start: datetime
+    messages: list[Message]
+
+    @property
+    def moved(self) -> bool:
+        """Every message was cancelled because the session moved (its new time has its own)."""
+        return all(m.replaced_by_move for m in self.messages)
+
+
+def reminders_for_patient(*, user: User, now: datetime | None = None) -> list[SessionReminders]:
+    """The asking patient's own messages about their sessions still ahead (confirmations,
+    reminders, change and cancellation notices, whatever their status), grouped by session in
+    time order. Never another person's rows; one query however many there are."""
+    if user.role != Role.PATIENT:
+        raise PermissionDenied
+    now = now or timezone.now()
+    messages = Message.objects.filter(
+        recipient=user, topic__startswith=SESSION_TOPIC_PREFIX, not_after__gt=now
+    ).order_by("not_after", "send_after", "pk")
+    return [
+        SessionReminders(event_start=start, messages=list(group))
+        for start, group in groupby(messages, key=attrgetter("not_after"))
+    ]
 
 
 def replies_needing_attention(*, user: User) -> QuerySet[InboundReply]:

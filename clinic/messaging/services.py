@@ -19,6 +19,7 @@ from clinic.models import PatientProfile, User
 
 from .gateways import GatewayError, get_gateway
 from .models import (
+    MOVED_REASON,
     Channel,
     ConsentSource,
     ContactConsent,
@@ -265,7 +266,7 @@ def messages_retime(
     """The event of `topic` moved to `event_start`: cancel what is still scheduled and plan
     again, with an 'appointment changed' notice instead of the booking confirmation."""
     with transaction.atomic():
-        messages_cancel(topic=topic, reason="rescheduled")
+        messages_cancel(topic=topic, reason=MOVED_REASON)
         return reminders_plan(
             recipient=recipient,
             event_start=event_start,

@@ -9,8 +9,8 @@ from clinic.models import Role
 from clinic.permissions import role_required
 
 from .forms import OutboxFilterForm, ReminderPreferencesForm
-from .selectors import outbox_list, reminder_preferences
-from .services import reminder_preferences_update
+from .selectors import outbox_list, reminder_preferences, reminders_for_patient
+from .services import recipient_zone, reminder_preferences_update
 
 
 @role_required(Role.COORDINATOR, Role.ADMIN)
@@ -30,6 +30,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.PATIENT)
 def preferences(request: HttpRequest) -> HttpResponse:
+    """The patient's reminders: what is planned for their sessions ahead, and how to reach them."""
     current = reminder_preferences(user=request.user)
     form = ReminderPreferencesForm(request.POST or None, initial=current)
     if request.method == "POST" and form.is_valid():
@@ -40,4 +41,10 @@ def preferences(request: HttpRequest) -> HttpResponse:
         else:
             flash.success(request, _("Your reminder choices are saved."))
             return redirect("messaging:preferences")
-    return render(request, "messaging/preferences.html", {"form": form, "current": current})
+    context = {
+        "form": form,
+        "current": current,
+        "reminders": reminders_for_patient(user=request.user),
+        "own_tz": recipient_zone(request.user),
+    }
+    return render(request, "messaging/preferences.html", context)

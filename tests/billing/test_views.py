@@ -92,6 +92,18 @@ def test_gfe_pdf_text_has_every_required_element(client, location, maria):
         assert element in text, element
 
 
+def test_a_spanish_gfe_shows_dates_and_the_reason_in_spanish(client, location, maria):
+    maria.preferred_language = "es"
+    maria.save(update_fields=["preferred_language"])
+    estimate = issue(maria, location, reason="Sessions booked")
+    client.force_login(maria)
+    page = squash(client.get(reverse("billing:gfe", args=[estimate.pk])).content.decode())
+    assert "9 de marzo de 2026, 09:00 EDT" in page  # day, month, year; 24 h clock; zone
+    assert "17 de mayo de 1984" in page
+    assert "Motivo de esta versión: Sesiones reservadas" in page
+    assert "AM" not in page.split("Fechas programadas")[1].split("</ul>")[0]
+
+
 def test_a_patient_sees_only_their_own_estimates(client, location, maria):
     mine = issue(maria, location)
     other = patient(user__first_name="Olga", user__last_name="Other")

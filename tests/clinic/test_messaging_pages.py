@@ -2,10 +2,12 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from clinic.messaging.models import ContactConsent, Message
-from clinic.messaging.services import message_schedule
+from clinic.messaging.services import message_schedule, messages_cancel, reminders_plan
 from clinic.models import Role
 from tests.factories.messaging import make_patient
 
@@ -85,3 +87,65 @@ def test_seed_demo_fills_the_outbox_for_the_demo_patient_and_is_idempotent():
     assert Message.objects.count() == first
     statuses = set(Message.objects.values_list("status", flat=True))
     assert {"sent", "scheduled"} <= statuses
+
+
+def _session_at(days: int, hour: int = 10):
+    from zoneinfo import ZoneInfo
+
+    boston = ZoneInfo("America/New_York")
+    day = timezone.now().astimezone(boston).date() + timedelta(days=days)
+    return timezone.datetime(day.year, day.month, day.day, hour, tzinfo=boston)
+
+
+def test_a_patient_sees_their_planned_reminders_in_spanish_with_the_zone(client, message_defaults):
+    ana = make_patient(phone="+16175550101", language="es")
+    other = make_patient(phone="+16175550102", email="other@example.test")
+    reminders_plan(recipient=ana, event_start=_session_at(5), topic="session:1")
+    reminders_plan(recipient=ana, event_start=_session_at(8), topic="session:2")
+    messages_cancel(topic="session:2", reason="rescheduled")
+    reminders_plan(recipient=ana, event_start=_session_at(9), topic="session:3", rescheduled=True)
+    reminders_plan(recipient=other, event_start=_session_at(5), topic="session:4")
+    client.force_login(ana)
+
+    page = client.get("/my/reminders/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+
+    assert "Recordatorios de sus sesiones" in page
+    assert page.count('class="reminders"') == 3
+    listing = page.split('id="planned-heading"')[1].split("</section>")[0]
+    assert listing.count("<li>") == Message.objects.filter(recipient=ana).count()
+    assert "Programado" in page and "Cancelado" in page
+    assert "Esta sesión cambió de hora" in page  # the moved session's card says so, once
+    assert page.count("Esta sesión cambió de hora") == 1
+    assert "EST" in page or "EDT" in page
+    assert "+16175550102" not in page and "other@example.test" not in page
+
+
+def test_the_reminders_page_marks_a_cancelled_sessions_reminders(client, message_defaults):
+    patient = make_patient()
+    reminders_plan(recipient=patient, event_start=_session_at(5), topic="session:1")
+    messages_cancel(topic="session:1", reason="cancelled")
+    client.force_login(patient)
+    page = client.get("/my/reminders/").content.decode()
+    assert page.count("your session was cancelled") == 4
+    assert "This session moved" not in page
+
+
+def test_the_reminders_page_says_when_nothing_is_planned(client, message_defaults):
+    client.force_login(make_patient())
+    page = client.get("/my/reminders/").content.decode()
+    assert "once you book a session, its reminders appear here" in page
+
+
+def test_the_reminders_page_query_count_does_not_grow_with_sessions(client, message_defaults):
+    patient = make_patient()
+    client.force_login(patient)
+    reminders_plan(recipient=patient, event_start=_session_at(5), topic="session:1")
+    client.get("/my/reminders/")  # the first request after sign-in also saves the session
+    with CaptureQueriesContext(connection) as one:
+        assert client.get("/my/reminders/").status_code == 200
+    for n in range(2, 6):
+        reminders_plan(recipient=patient, event_start=_session_at(4 + n), topic=f"session:{n}")
+    with CaptureQueriesContext(connection) as five:
+        page = client.get("/my/reminders/").content.decode()
+    assert page.count('class="reminders"') == 5
+    assert len(five.captured_queries) == len(one.captured_queries)

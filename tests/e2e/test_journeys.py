@@ -3,7 +3,9 @@ to var/screenshots/ and checks them with axe-core (no serious or critical violat
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from itertools import pairwise
 
 import pytest
 
@@ -114,8 +116,10 @@ def referral_waiting(**overrides):
     return provider.user.email, PASSWORD, referral
 
 
-def tick(page, box):
-    with page.expect_response(lambda r: "/checklist/" in r.url and r.ok):
+def tick(page, box) -> None:
+    """Ticks a checklist point and waits for the server's answer (waiting for 'networkidle'
+    returns at once once a page has been idle, so it never waited for HTMX)."""
+    with page.expect_response(re.compile(r"/checklist/$")):
         box.check()
 
 
@@ -167,7 +171,6 @@ def test_journey_2_coordinator_works_the_queue_to_intake_complete(people, demo_c
 
 def _weekday_ahead(days: int):
     """A Monday-to-Friday date at least `days` ahead in Boston (the demo clinic opens Mon-Sat)."""
-    import datetime as dt
     from zoneinfo import ZoneInfo
 
     from django.utils import timezone
@@ -178,16 +181,60 @@ def _weekday_ahead(days: int):
     return day
 
 
-def test_journey_3_spanish_speaking_patient_reaches_booking(people, demo_clinic):
+def outbox_rows(page, name: str) -> str:
+    """The text of `name`'s rows on every page of the outbox, from the current one on."""
+    texts = []
+    while True:
+        rows = page.locator("#outbox-table tbody tr").filter(has_text=name)
+        texts += rows.all_inner_texts()
+        older = page.get_by_role("link", name="Older")
+        if not older.count():
+            return "\n".join(texts)
+        older.click()
+        page.wait_for_load_state()
+
+
+def htmx_idle(page) -> None:
+    """Waits until no HTMX request is in flight (htmx marks its element while one is)."""
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
+
+
+def times_shown_for(page, day) -> None:
+    """Waits until the day picker lists `day`'s free times (in Spanish) and HTMX is idle."""
+    from django.utils import formats, translation
+
+    with translation.override("es"):
+        label = formats.date_format(day, "D j M Y")
+    page.locator("#times ul.times li", has_text=label).first.wait_for()
+    htmx_idle(page)
+
+
+def _open_day_after(day):
+    """The next day after `day` the demo clinic opens (Monday to Saturday, staffed)."""
+    day += dt.timedelta(days=1)
+    while day.weekday() == 6:
+        day += dt.timedelta(days=1)
+    return day
+
+
+def test_journey_3_spanish_speaking_patient_books_moves_and_sees_reminders(people, demo_clinic):
     """In Spanish, from the referral's preferred language: invitation, password, estimate, GFE
-    acknowledged, free times offered. Booking itself is still to automate."""
+    acknowledged, a course of three planned and booked, one session moved, the reminders for
+    them on the patient's page and in the coordinator's outbox; the provider sees 'Scheduled'."""
+    from zoneinfo import ZoneInfo
+
+    from django.utils import formats, translation
+
     from clinic.messaging.models import Message
+    from clinic.messaging.selectors import reminders_for_patient
+    from scheduling.models import InfusionSession
 
     email, password, referral = referral_waiting(preferred_language="es")
-    coordinator_completes_intake(people, referral.reference)
+    coordinator = coordinator_completes_intake(people, referral.reference)
     referral.refresh_from_db()
     assert referral.preferred_language == "es", referral.preferred_language
-    assert referral.patient.preferred_language == "es"
+    ana = referral.patient
+    assert ana.preferred_language == "es"
     invite = Message.objects.get(kind="portal_invitation", channel="sms")
     assert invite.language == "es"
     path = re.search(r"https?://[^/]+(/welcome/\S+/)", invite.body).group(1)
@@ -212,13 +259,94 @@ def test_journey_3_spanish_speaking_patient_reaches_booking(people, demo_clinic)
     page.get_by_text("hemos registrado que recibió su presupuesto").wait_for()
     patient.check("j3-05-estimate-acknowledged", phone=True)
 
-    page = patient.goto("/my/book/")
+    # Plan the course from the first free time of a weekday at least 3 days ahead (past the
+    # 24 h notice, inside the staffed weeks the demo seeds from today, whatever today is).
+    page.get_by_role("link", name="Mi tratamiento").first.click()
+    page.get_by_role("button", name="Reservar una sesión").click()
     first_day = _weekday_ahead(3)
     page.get_by_label("Día").fill(first_day.isoformat())
     page.get_by_role("button", name="Mostrar horas libres").click()
-    plan_button = page.get_by_role("button", name="Planificar mi tratamiento desde aquí").first
-    plan_button.wait_for()
+    times_shown_for(page, first_day)
     patient.check("j3-06-book-a-session", phone=True)
-    # Not yet automated (see the README): plan and book the course of three, move one session,
-    # reminders in the outbox, provider sees 'Scheduled'. Pressing 'Plan my course from here'
-    # after the HTMX swap does not navigate under Playwright yet.
+    page.get_by_role("button", name="Planificar mi tratamiento desde aquí").first.click()
+    page.wait_for_url(re.compile(r"/my/plan/"))
+    starts = page.locator("input[name=starts]")
+    assert starts.count() == 3, page.locator("main").inner_text()
+    assert "EST" in page.locator("main").inner_text() or "EDT" in page.locator("main").inner_text()
+    patient.check("j3-07-plan-my-course", phone=True)
+    # By keyboard: the button takes the focus and Enter books all three in one step.
+    page.get_by_role("button", name="Reservar todas").focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Ya tiene su reserva").wait_for()
+    booked = list(
+        InfusionSession.objects.filter(patient=ana, status="booked").order_by("starts_at")
+    )
+    assert len(booked) == 3
+    assert all(b.starts_at - a.starts_at >= dt.timedelta(hours=48) for a, b in pairwise(booked))
+    assert page.locator("main ul li").count() == 3
+    patient.check("j3-08-course-booked", phone=True)
+
+    # Move the last session to the next open day, by keyboard: the date, Enter, the time, Enter.
+    boston = ZoneInfo("America/New_York")
+    last = booked[-1]
+    page.get_by_role("button", name="Volver a mi tratamiento").click()
+    page.get_by_role("link", name="Cambiar").last.click()
+    page.wait_for_url(re.compile(rf"/my/book/\?session={last.pk}"))
+    new_day = _open_day_after(last.starts_at.astimezone(boston).date())
+    day_field = page.get_by_label("Día")
+    day_field.fill(new_day.isoformat())
+    day_field.press("Enter")
+    times_shown_for(page, new_day)
+    first_time = page.locator("#times ul.times button").first
+    patient.check("j3-09-move-a-session", phone=True)
+    first_time.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/my/hold/\d+/$"))
+    patient.check("j3-10-confirm-the-move", phone=True)
+    page.get_by_role("button", name="Cambiar mi sesión a esta hora").press("Enter")
+    page.get_by_text("Su sesión se ha cambiado").wait_for()
+    patient.check("j3-11-session-moved", phone=True)
+    moved = InfusionSession.objects.get(rescheduled_from=last)
+    assert moved.status == "booked"
+    assert moved.starts_at.astimezone(boston).date() == new_day
+
+    # The patient's reminders, one card per session: the moved one's retimed, the old ones
+    # cancelled and marked, every time with its zone.
+    page.get_by_role("link", name="Recordatorios").click()
+    page.get_by_role("heading", name="Recordatorios de sus sesiones").wait_for()
+    sessions = reminders_for_patient(user=ana)
+    assert [s.event_start for s in sessions] == sorted(
+        [booked[0].starts_at, booked[1].starts_at, last.starts_at, moved.starts_at]
+    )
+    planned = [m for s in sessions for m in s.messages]
+    cards = page.locator("article.reminders")
+    assert cards.count() == 4
+    assert page.locator("article.reminders li").count() == len(planned)
+    old_card = cards.filter(has_text="Cambiada")
+    assert old_card.count() == 1
+    with translation.override("es"):
+        old_time = formats.date_format(last.starts_at.astimezone(boston), "D j M Y, H:i")
+    assert old_time in old_card.inner_text()
+    assert old_card.locator("li").count() == old_card.locator("li", has_text="Cancelado").count()
+    changed = next(m for m in planned if m.kind == "appointment_changed")
+    assert changed.not_after == moved.starts_at
+    assert page.get_by_text(changed.body[:50]).count() == 1
+    assert re.search(r"\d\d:\d\d E[SD]T", cards.first.locator("li").first.inner_text())
+    patient.check("j3-12-my-reminders", phone=True)
+
+    # The coordinator's outbox holds the same messages (on whichever of its pages).
+    page = coordinator.goto("/messaging/outbox/")
+    for status in ("cancelled", "scheduled"):
+        page.get_by_label("Status").select_option(status)
+        page.wait_for_url(re.compile(f"status={status}"))
+        htmx_idle(page)
+        coordinator.check(f"j3-13-outbox-{status}")
+        shown = " ".join(outbox_rows(page, ana.get_full_name()).split())
+        for message in (m for m in planned if m.status == status):
+            assert " ".join((message.subject or message.body).split()) in shown, message.kind
+
+    provider = people("provider")
+    sign_in(provider, email, password)
+    page = provider.goto(f"/referrals/{referral.reference}/")
+    assert "Scheduled" in page.locator("main").inner_text()
+    provider.check("j3-14-provider-sees-scheduled")

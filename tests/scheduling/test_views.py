@@ -128,6 +128,27 @@ def test_plan_my_course_proposes_then_books_all(patient_client, live_clinic):
     assert InfusionSession.objects.filter(course=course).count() == 3
 
 
+def test_plan_my_course_from_a_free_time_opens_the_proposal(patient_client, live_clinic):
+    """The 'Plan my course from here' button beside a free time leads to the proposed series
+    starting at that time (the time's UTC offset survives the redirect)."""
+    client, course = patient_client
+    start = _soon(days=4)
+    response = client.post(
+        reverse("scheduling:patient_hold"),
+        {
+            "starts_at": start.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S+0000"),
+            "location": live_clinic["location"].pk,
+            "plan": "1",
+        },
+        follow=True,
+    )
+    page = response.content.decode()
+    assert response.redirect_chain[-1][0].startswith(reverse("scheduling:patient_plan"))
+    assert page.count('name="starts"') == 3
+    assert start.strftime("%Y-%m-%dT%H:%M") in page  # the first session is the time chosen
+    assert not SlotHold.objects.filter(course=course).exists()
+
+
 def test_a_patient_cannot_see_or_cancel_another_patients_session(patient_client, make_course):
     client, _course = patient_client
     other = session_book(course=make_course(), starts_at=_soon(), by=None)
