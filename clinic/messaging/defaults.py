@@ -93,33 +93,33 @@ TEMPLATES: dict[str, dict[str, dict[str, tuple[str, str]]]] = {
         "sms": {
             "en": (
                 "",
-                "{{ sender_name }}: reminder, your appointment is tomorrow, {{ date }} at {{ time }}. Reply C to confirm or call {{ clinic_phone }}.",
+                "{{ sender_name }}: reminder, your appointment is {{ day }} at {{ time }}. Reply C to confirm or call {{ clinic_phone }}.",
             ),
             "es": (
                 "",
-                "{{ sender_name }}: su cita es manana, {{ date }} a las {{ time }}. Responda C para confirmar o llame al {{ clinic_phone }}.",
+                "{{ sender_name }}: su cita es {{ day }} a las {{ time }}. Responda C para confirmar o llame al {{ clinic_phone }}.",
             ),
         },
         "voice": {
             "en": (
                 "",
-                "Hello, this is {{ sender_name }}. A reminder that your appointment is tomorrow, {{ date }} at {{ time }}."
+                "Hello, this is {{ sender_name }}. A reminder that your appointment is {{ day }} at {{ time }}."
                 + _VOICE_EN,
             ),
             "es": (
                 "",
-                "Hola, le llama {{ sender_name }}. Le recordamos que su cita es mañana, {{ date }} a las {{ time }}."
+                "Hola, le llama {{ sender_name }}. Le recordamos que su cita es {{ day }} a las {{ time }}."
                 + _VOICE_ES,
             ),
         },
         "email": {
             "en": (
-                "Reminder: your appointment tomorrow",
-                "Hello,\n\nA reminder that your appointment at {{ sender_name }} is tomorrow, {{ date }} at {{ time }}.\n\nQuestions? Call us at {{ clinic_phone }}.\n",
+                "Reminder: your appointment {{ day }}",
+                "Hello,\n\nA reminder that your appointment at {{ sender_name }} is {{ day }} at {{ time }}.\n\nQuestions? Call us at {{ clinic_phone }}.\n",
             ),
             "es": (
-                "Recordatorio: su cita de mañana",
-                "Hola:\n\nLe recordamos que su cita en {{ sender_name }} es mañana, {{ date }} a las {{ time }}.\n\n¿Preguntas? Llámenos al {{ clinic_phone }}.\n",
+                "Recordatorio: su cita es {{ day }}",
+                "Hola:\n\nLe recordamos que su cita en {{ sender_name }} es {{ day }} a las {{ time }}.\n\n¿Preguntas? Llámenos al {{ clinic_phone }}.\n",
             ),
         },
     },
@@ -127,33 +127,33 @@ TEMPLATES: dict[str, dict[str, dict[str, tuple[str, str]]]] = {
         "sms": {
             "en": (
                 "",
-                "{{ sender_name }}: see you today at {{ time }}. Remember your driver home. Questions: {{ clinic_phone }}.",
+                "{{ sender_name }}: see you {{ day }} at {{ time }}. Remember your driver home. Questions: {{ clinic_phone }}.",
             ),
             "es": (
                 "",
-                "{{ sender_name }}: le esperamos hoy a las {{ time }}. Recuerde venir con quien le lleve a casa. Dudas: {{ clinic_phone }}.",
+                "{{ sender_name }}: le esperamos {{ day }} a las {{ time }}. Recuerde venir con quien le lleve a casa. Dudas: {{ clinic_phone }}.",
             ),
         },
         "voice": {
             "en": (
                 "",
-                "Hello, this is {{ sender_name }}. We will see you today at {{ time }}. Remember your driver home."
+                "Hello, this is {{ sender_name }}. We will see you {{ day }} at {{ time }}. Remember your driver home."
                 + _VOICE_EN,
             ),
             "es": (
                 "",
-                "Hola, le llama {{ sender_name }}. Le esperamos hoy a las {{ time }}. Recuerde venir con quien le lleve a casa."
+                "Hola, le llama {{ sender_name }}. Le esperamos {{ day }} a las {{ time }}. Recuerde venir con quien le lleve a casa."
                 + _VOICE_ES,
             ),
         },
         "email": {
             "en": (
-                "See you today at {{ time }}",
-                "Hello,\n\nWe will see you today at {{ time }} at {{ sender_name }}. Remember to bring someone to drive you home.\n\nQuestions? Call us at {{ clinic_phone }}.\n",
+                "See you {{ day }} at {{ time }}",
+                "Hello,\n\nWe will see you {{ day }} at {{ time }} at {{ sender_name }}. Remember to bring someone to drive you home.\n\nQuestions? Call us at {{ clinic_phone }}.\n",
             ),
             "es": (
-                "Le esperamos hoy a las {{ time }}",
-                "Hola:\n\nLe esperamos hoy a las {{ time }} en {{ sender_name }}. Recuerde venir con alguien que le lleve a casa.\n\n¿Preguntas? Llámenos al {{ clinic_phone }}.\n",
+                "Le esperamos {{ day }} a las {{ time }}",
+                "Hola:\n\nLe esperamos {{ day }} a las {{ time }} en {{ sender_name }}. Recuerde venir con alguien que le lleve a casa.\n\n¿Preguntas? Llámenos al {{ clinic_phone }}.\n",
             ),
         },
     },

@@ -70,7 +70,15 @@ class MessageTemplate(models.Model):
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     language = models.CharField(_("language"), max_length=5, choices=LANGUAGE_CHOICES)
     subject = models.CharField(_("e-mail subject"), max_length=150, blank=True)
-    body = models.TextField(_("text"))
+    body = models.TextField(
+        _("text"),
+        help_text=_(
+            "Words you can use: {{ sender_name }}, {{ clinic_phone }}, {{ date }}, {{ time }} "
+            "(with its time zone) and {{ day }} (today, tomorrow and the date, or on the date, "
+            "as seen on the day it is sent). Name no drug, diagnosis or treatment; texts fit in "
+            "160 characters."
+        ),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

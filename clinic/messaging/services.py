@@ -85,7 +85,17 @@ def calling_time(*, when: datetime, zone: ZoneInfo, before: datetime | None) -> 
 # --- rendering ------------------------------------------------------------------------------
 
 
-def _standard_context(user: User, language: str, context: dict) -> dict:
+# How a message names the day of its event, seen from the day it is sent: "today" only when it
+# really goes out that day (a 2-hour reminder moved into calling hours leaves the evening before).
+_DAY_WORDS = {
+    "en": ("today", "tomorrow, {date}", "on {date}"),
+    "es": ("hoy", "mañana, {date}", "el {date}"),
+}
+
+
+def _standard_context(
+    user: User, language: str, context: dict, *, sent_at: datetime | None = None
+) -> dict:
     values = {
         "sender_name": settings.MESSAGING_SENDER_NAME,
         "clinic_phone": settings.CLINIC_PHONE,
@@ -93,11 +103,15 @@ def _standard_context(user: User, language: str, context: dict) -> dict:
     }
     event_start = context.get("event_start")
     if isinstance(event_start, datetime):
-        local = event_start.astimezone(recipient_zone(user))
+        zone = recipient_zone(user)
+        local = event_start.astimezone(zone)
         with translation.override(language):
             values["date"] = formats.date_format(local, "D j M" if language == "es" else "D, M j")
             clock = formats.date_format(local, "H:i" if language == "es" else "g:i A")
         values["time"] = f"{clock} {local.tzname()}"
+        days_ahead = (local.date() - (sent_at or timezone.now()).astimezone(zone).date()).days
+        words = _DAY_WORDS.get(language, _DAY_WORDS["en"])
+        values["day"] = words[min(max(days_ahead, 0), 2)].format(date=values["date"])
     return values
 
 
@@ -151,8 +165,9 @@ def message_schedule(
 ) -> Message:
     """Create the message to `recipient` (rendered now, in their language) unless one with this
     dedupe_key already exists, which is then returned unchanged. `channel` defaults to the
-    recipient's preferred one. A context `event_start` (aware datetime) becomes `date` and `time`
-    in the recipient's zone. Texts and calls move into calling hours, never past `not_after`.
+    recipient's preferred one. A context `event_start` (aware datetime) becomes `date`, `time`
+    and `day` ("today", "tomorrow, <date>" or "on <date>", from the day it is sent) in the
+    recipient's zone. Texts and calls move into calling hours, never past `not_after`.
     With no address or no allowed time, the row is stored as suppressed with the reason.
     Enqueues the dispatcher on commit when the message is already due. Raises ApplicationError
     when no template exists for the kind and channel."""
@@ -160,12 +175,6 @@ def message_schedule(
         raise ApplicationError("send_after must be an aware datetime.")
     channel = channel or recipient_channel(recipient)
     language = recipient.preferred_language or "en"
-    subject, body = template_render(
-        key=kind,
-        channel=channel,
-        language=language,
-        context=_standard_context(recipient, language, context),
-    )
     address = address_for(recipient, channel)
     reason = ""
     if not address:
@@ -176,6 +185,13 @@ def message_schedule(
             reason = "no time inside calling hours before the event"
         else:
             send_after = when
+    # Rendered once the sending time is known, so "today" or "tomorrow" is right for it.
+    subject, body = template_render(
+        key=kind,
+        channel=channel,
+        language=language,
+        context=_standard_context(recipient, language, context, sent_at=send_after),
+    )
     with transaction.atomic():
         try:
             with transaction.atomic():

@@ -117,6 +117,38 @@ def test_no_calling_hours_left_before_the_event_suppresses_the_message():
     assert message.send_after == _local(2, 20, 59)
 
 
+@pytest.mark.parametrize(
+    ("language", "today", "tomorrow"),
+    [
+        ("en", "see you today at 11:00 AM", "see you tomorrow, "),
+        ("es", "hoy a las 11:00", "mañana, "),
+    ],
+)
+def test_a_two_hour_reminder_says_today_only_when_it_goes_out_that_day(language, today, tomorrow):
+    patient = make_patient(language=language)
+    usual = message_schedule(
+        recipient=patient,
+        kind="reminder_2h",
+        send_after=_local(3, 9),
+        context={"event_start": _local(3, 11)},
+        dedupe_key="usual",
+        not_after=_local(3, 11),
+    )
+    assert today in usual.body
+    # An 8:00 session: its 2-hour text leaves at 20:59 the evening before, so not "today".
+    early = message_schedule(
+        recipient=patient,
+        kind="reminder_2h",
+        send_after=_local(3, 6),
+        context={"event_start": _local(3, 8)},
+        dedupe_key="early",
+        not_after=_local(3, 8),
+    )
+    assert early.send_after == _local(2, 20, 59)
+    assert tomorrow in early.body
+    assert ("today" if language == "en" else "hoy") not in early.body
+
+
 def test_a_message_reaching_the_dispatcher_outside_hours_waits(recording_gateway):
     patient = make_patient()
     message = message_schedule(

@@ -1,5 +1,5 @@
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,7 +17,13 @@ def _rendered_defaults():
     # A long date and time (Wednesday, September, two-digit hour) to test the length limits.
     start = datetime(2026, 9, 30, 12, 45, tzinfo=ZoneInfo("America/Los_Angeles"))
     for template in MessageTemplate.objects.all():
-        context = _standard_context(patient, template.language, {"event_start": start})
+        # Sent the day before: "tomorrow, <date>" is the longest way a reminder names the day.
+        context = _standard_context(
+            patient,
+            template.language,
+            {"event_start": start},
+            sent_at=start - timedelta(days=1),
+        )
         yield (
             template,
             *template_render(
