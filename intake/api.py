@@ -7,6 +7,7 @@ import base64
 import binascii
 import hashlib
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -22,7 +23,7 @@ from . import selectors, services
 from .clinical import DIAGNOSIS_CHOICES, Contraindication, Language, Preventive, Urgency
 from .forms import ReferralForm
 from .models import ApiToken, Referral
-from .validators import MAX_ATTACHMENT_BYTES
+from .validators import MAX_ATTACHMENT_BYTES, display_file_name
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
@@ -160,9 +161,8 @@ def _form_payload(data: dict) -> tuple[dict, dict, dict]:
         except (binascii.Error, ValueError):
             errors.append(f"Item {index}: content_base64 is not valid base64.")
             continue
-        files.append(
-            SimpleUploadedFile(str(item.get("filename") or f"file-{index}")[:200], content)
-        )
+        # Cleaned before Django sees it ("..", NUL, folders); stored under a generated name.
+        files.append(SimpleUploadedFile(display_file_name(item.get("filename") or ""), content))
     if errors:
         return {}, {}, {"attachments": errors}
     return form_data, {"attachments": files} if files else {}, {}
@@ -187,6 +187,7 @@ class ReferralCreateView(_ProviderAPIView):
             400: ErrorsOut,
             401: None,
             403: None,
+            413: ErrorsOut,
             422: ErrorsOut,
         },
         examples=[
@@ -213,6 +214,13 @@ class ReferralCreateView(_ProviderAPIView):
         ],
     )
     def post(self, request):
+        try:
+            request.data  # noqa: B018 -- parses the body here, where its size can be answered
+        except RequestDataTooBig:
+            return Response(
+                {"errors": {"non_field_errors": ["The request is too large (5 files of 10 MB)."]}},
+                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            )
         if not isinstance(request.data, dict):
             return Response({"errors": {"non_field_errors": ["Send a JSON object."]}}, status=400)
         data, files, errors = _form_payload(request.data)
