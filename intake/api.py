@@ -133,17 +133,33 @@ class _ProviderAPIView(APIView):
     permission_classes = [IsReferringProvider]
 
 
+LIST_FIELDS = ("preventives_tried", "contraindications")
+
+
 def _form_payload(data: dict) -> tuple[dict, dict, dict]:
     """Splits the JSON body into form data and files; returns (data, files, errors)."""
-    form_data = {k: v for k, v in data.items() if k != "attachments"}
+    form_data, type_errors = {}, {}
+    for key, value in data.items():
+        if key == "attachments" or value is None:
+            continue
+        if key in LIST_FIELDS:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                type_errors[key] = ["Send a list of strings."]
+                continue
+        elif key == "contact_consent":
+            # The form's checkbox reads an absent or false value as unticked.
+            if value is not True:
+                continue
+        elif isinstance(value, list | dict):
+            type_errors[key] = ["Send a single value, not a list or an object."]
+            continue
+        elif not isinstance(value, str):
+            value = str(value)  # numbers are parsed and checked by the form like typed text
+        form_data[key] = value
+    if type_errors:
+        return {}, {}, type_errors
     form_data.setdefault("preferred_language", "en")
     form_data.setdefault("urgency", "routine")
-    for key in ("preventives_tried", "contraindications"):
-        if key in form_data and not isinstance(form_data[key], list):
-            return {}, {}, {key: ["Send a list."]}
-    # The form's checkbox for consent reads an absent or false value as unticked.
-    if form_data.get("contact_consent") is not True:
-        form_data.pop("contact_consent", None)
     files, errors = [], []
     raw = data.get("attachments") or []
     if not isinstance(raw, list):
