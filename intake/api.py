@@ -15,6 +15,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schem
 from rest_framework import authentication, exceptions, permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
 
 from clinic.errors import ApplicationError
 from clinic.models import Role
@@ -125,12 +126,26 @@ class ReferralOut(serializers.ModelSerializer):
 
 
 class ErrorsOut(serializers.Serializer):
+    """Every refusal: the field's name (or non_field_errors) and what is wrong with it."""
+
     errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+def errors_exception_handler(exc, context):
+    """DRF's answer to an exception (401, 403, 404, a body that is not JSON, ...), in this
+    API's one error shape: {"errors": {"non_field_errors": [message]}}, headers kept."""
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, dict) and "detail" in response.data:
+        response.data = {"errors": {"non_field_errors": [str(response.data["detail"])]}}
+    return response
 
 
 class _ProviderAPIView(APIView):
     authentication_classes = [ApiTokenAuthentication]
     permission_classes = [IsReferringProvider]
+
+    def get_exception_handler(self):
+        return errors_exception_handler
 
 
 LIST_FIELDS = ("preventives_tried", "contraindications")
@@ -201,9 +216,10 @@ class ReferralCreateView(_ProviderAPIView):
             201: ReferralOut,
             200: ReferralOut,
             400: ErrorsOut,
-            401: None,
-            403: None,
+            401: ErrorsOut,
+            403: ErrorsOut,
             413: ErrorsOut,
+            415: ErrorsOut,
             422: ErrorsOut,
         },
         examples=[
@@ -271,7 +287,7 @@ class ReferralCreateView(_ProviderAPIView):
 class ReferralDetailView(_ProviderAPIView):
     @extend_schema(
         operation_id="referral_retrieve",
-        responses={200: ReferralOut, 401: None, 403: None, 404: None},
+        responses={200: ReferralOut, 401: ErrorsOut, 403: ErrorsOut, 404: ErrorsOut},
     )
     def get(self, request, reference: str):
         referral = selectors.referral_detail_for(user=request.user, reference=reference)
