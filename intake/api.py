@@ -19,6 +19,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from clinic.errors import ApplicationError
 from clinic.models import Role
+from clinic.params import search_text
 
 from . import selectors, services
 from .clinical import DIAGNOSIS_CHOICES, Contraindication, Language, Preventive, Urgency
@@ -265,7 +266,7 @@ class ReferralCreateView(_ProviderAPIView):
                 for field, errs in form.errors.get_json_data().items()
             }
             return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
-        key = request.headers.get("Idempotency-Key", "").strip()[:200] or None
+        key = search_text(request.headers.get("Idempotency-Key"), 200) or None
         try:
             referral, created = services.referral_submit(
                 provider=request.auth.provider,
