@@ -282,6 +282,14 @@ TARGETS: dict[str, Target] = {
         accepted=lambda r: r.status_code == 302,
         unwatched=frozenset({"otp_totp_totpdevice"}),  # failed codes are counted, by design
     ),
+    "TokenForm (staff setting up an authenticator)": Target(
+        "coordinator_without_device",
+        "post",
+        lambda w: reverse("two_factor_setup"),
+        lambda w: form_input({"token": "123456"}, {"token": ["000000", "1234567", "abcdef"]}),
+        accepted=lambda r: r.status_code == 302,
+        unwatched=frozenset({"otp_totp_totpdevice"}),  # the unconfirmed device, made on any visit
+    ),
     "OutboxFilterForm (outbox)": Target(
         "coordinator",
         "get",
@@ -540,6 +548,8 @@ def _client_for(world: World, actor: str):
         coordinator = world.staff["coordinator"]
         TOTPDevice.objects.create(user=coordinator, name="phone", confirmed=True)
         REAL_FORCE_LOGIN(client, coordinator)
+    elif actor == "coordinator_without_device":  # first sign-in: no authenticator yet
+        REAL_FORCE_LOGIN(client, world.staff["coordinator"])
     elif actor != "anonymous":
         client.force_login(world.actor(actor))
     return client
