@@ -2,3 +2,10 @@
 .PHONY: run test setup lint fmt shell migrate seed worker beat
 run test setup lint fmt shell migrate seed worker beat:
 	./portal $@
+
+# make backup [FILE=path]; make restore FILE=path [FORCE=1] (see README, Backups)
+.PHONY: backup restore
+backup:
+	./portal backup $(FILE)
+restore:
+	./portal restore $(FILE) $(if $(FORCE),--force)

@@ -7,6 +7,7 @@ import base64
 import binascii
 import hashlib
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -14,15 +15,17 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schem
 from rest_framework import authentication, exceptions, permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
 
 from clinic.errors import ApplicationError
 from clinic.models import Role
+from clinic.params import search_text
 
 from . import selectors, services
 from .clinical import DIAGNOSIS_CHOICES, Contraindication, Language, Preventive, Urgency
 from .forms import ReferralForm
 from .models import ApiToken, Referral
-from .validators import MAX_ATTACHMENT_BYTES
+from .validators import MAX_ATTACHMENT_BYTES, display_file_name
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
@@ -124,25 +127,55 @@ class ReferralOut(serializers.ModelSerializer):
 
 
 class ErrorsOut(serializers.Serializer):
+    """Every refusal: the field's name (or non_field_errors) and what is wrong with it."""
+
     errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+def errors_exception_handler(exc, context):
+    """DRF's answer to an exception (401, 403, 404, a body that is not JSON, ...), in this
+    API's one error shape: {"errors": {"non_field_errors": [message]}}, headers kept."""
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, dict) and "detail" in response.data:
+        response.data = {"errors": {"non_field_errors": [str(response.data["detail"])]}}
+    return response
 
 
 class _ProviderAPIView(APIView):
     authentication_classes = [ApiTokenAuthentication]
     permission_classes = [IsReferringProvider]
 
+    def get_exception_handler(self):
+        return errors_exception_handler
+
+
+LIST_FIELDS = ("preventives_tried", "contraindications")
+
 
 def _form_payload(data: dict) -> tuple[dict, dict, dict]:
     """Splits the JSON body into form data and files; returns (data, files, errors)."""
-    form_data = {k: v for k, v in data.items() if k != "attachments"}
+    form_data, type_errors = {}, {}
+    for key, value in data.items():
+        if key == "attachments" or value is None:
+            continue
+        if key in LIST_FIELDS:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                type_errors[key] = ["Send a list of strings."]
+                continue
+        elif key == "contact_consent":
+            # The form's checkbox reads an absent or false value as unticked.
+            if value is not True:
+                continue
+        elif isinstance(value, list | dict):
+            type_errors[key] = ["Send a single value, not a list or an object."]
+            continue
+        elif not isinstance(value, str):
+            value = str(value)  # numbers are parsed and checked by the form like typed text
+        form_data[key] = value
+    if type_errors:
+        return {}, {}, type_errors
     form_data.setdefault("preferred_language", "en")
     form_data.setdefault("urgency", "routine")
-    for key in ("preventives_tried", "contraindications"):
-        if key in form_data and not isinstance(form_data[key], list):
-            return {}, {}, {key: ["Send a list."]}
-    # The form's checkbox for consent reads an absent or false value as unticked.
-    if form_data.get("contact_consent") is not True:
-        form_data.pop("contact_consent", None)
     files, errors = [], []
     raw = data.get("attachments") or []
     if not isinstance(raw, list):
@@ -160,9 +193,8 @@ def _form_payload(data: dict) -> tuple[dict, dict, dict]:
         except (binascii.Error, ValueError):
             errors.append(f"Item {index}: content_base64 is not valid base64.")
             continue
-        files.append(
-            SimpleUploadedFile(str(item.get("filename") or f"file-{index}")[:200], content)
-        )
+        # Cleaned before Django sees it ("..", NUL, folders); stored under a generated name.
+        files.append(SimpleUploadedFile(display_file_name(item.get("filename") or ""), content))
     if errors:
         return {}, {}, {"attachments": errors}
     return form_data, {"attachments": files} if files else {}, {}
@@ -185,8 +217,10 @@ class ReferralCreateView(_ProviderAPIView):
             201: ReferralOut,
             200: ReferralOut,
             400: ErrorsOut,
-            401: None,
-            403: None,
+            401: ErrorsOut,
+            403: ErrorsOut,
+            413: ErrorsOut,
+            415: ErrorsOut,
             422: ErrorsOut,
         },
         examples=[
@@ -213,6 +247,13 @@ class ReferralCreateView(_ProviderAPIView):
         ],
     )
     def post(self, request):
+        try:
+            request.data  # noqa: B018 -- parses the body here, where its size can be answered
+        except RequestDataTooBig:
+            return Response(
+                {"errors": {"non_field_errors": ["The request is too large (5 files of 10 MB)."]}},
+                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            )
         if not isinstance(request.data, dict):
             return Response({"errors": {"non_field_errors": ["Send a JSON object."]}}, status=400)
         data, files, errors = _form_payload(request.data)
@@ -225,7 +266,7 @@ class ReferralCreateView(_ProviderAPIView):
                 for field, errs in form.errors.get_json_data().items()
             }
             return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
-        key = request.headers.get("Idempotency-Key", "").strip()[:200] or None
+        key = search_text(request.headers.get("Idempotency-Key"), 200) or None
         try:
             referral, created = services.referral_submit(
                 provider=request.auth.provider,
@@ -247,7 +288,7 @@ class ReferralCreateView(_ProviderAPIView):
 class ReferralDetailView(_ProviderAPIView):
     @extend_schema(
         operation_id="referral_retrieve",
-        responses={200: ReferralOut, 401: None, 403: None, 404: None},
+        responses={200: ReferralOut, 401: ErrorsOut, 403: ErrorsOut, 404: ErrorsOut},
     )
     def get(self, request, reference: str):
         referral = selectors.referral_detail_for(user=request.user, reference=reference)

@@ -1,11 +1,14 @@
+import os
 import re
 import unicodedata
+import uuid
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.files.storage import FileSystemStorage
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
@@ -21,7 +24,7 @@ from .clinical import (
     Preventive,
     Urgency,
 )
-from .validators import validate_date_of_birth, validate_npi
+from .validators import ALLOWED_ATTACHMENT_TYPES, validate_date_of_birth, validate_npi
 
 
 class PrivateStorage(FileSystemStorage):
@@ -31,8 +34,24 @@ class PrivateStorage(FileSystemStorage):
     def __init__(self, **kwargs):
         super().__init__(location=settings.PRIVATE_STORAGE_ROOT, base_url=None, **kwargs)
 
+    # Read at each use, not at import, so the folder always follows the setting.
+    @property
+    def base_location(self):
+        return str(settings.PRIVATE_STORAGE_ROOT)
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
     def deconstruct(self):
         return ("intake.models.PrivateStorage", (), {})
+
+
+def attachment_path(instance: "ReferralAttachment", filename: str) -> str:
+    """A generated name: the uploader's file name never reaches the disk (no path tricks, no
+    clashes). The extension comes from the type detected from the content."""
+    ext = ALLOWED_ATTACHMENT_TYPES.get(instance.content_type, "bin")
+    return f"referrals/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{ext}"
 
 
 def normalise_name(*parts: str) -> str:
@@ -311,7 +330,7 @@ class ReferralStatusChange(models.Model):
 
 class ReferralAttachment(models.Model):
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="attachments")
-    file = models.FileField(storage=PrivateStorage(), upload_to="referrals/%Y/%m/")
+    file = models.FileField(storage=PrivateStorage(), upload_to=attachment_path, max_length=200)
     original_name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=40)
     size = models.PositiveIntegerField()

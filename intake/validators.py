@@ -1,6 +1,7 @@
 """Validation shared by the referral form and the JSON API: one source of truth."""
 
 import hashlib
+import unicodedata
 from datetime import date
 
 import filetype
@@ -90,6 +91,21 @@ def validate_attachments(uploads: list) -> list[str]:
     if errors:
         raise ValidationError(errors)
     return types
+
+
+def display_file_name(name: str, mime: str = "") -> str:
+    """The name a person gave the file, made harmless to show and to offer back as a download:
+    no folders, no control characters (NUL, newlines), at most 120 characters. The file itself
+    is stored under a generated name (intake.models.attachment_path), never this one."""
+    name = str(name).replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if unicodedata.category(c)[0] != "C").strip(" .")
+    if not name or name == "document":
+        ext = ALLOWED_ATTACHMENT_TYPES.get(mime)
+        name = f"document.{ext}" if ext else "document"
+    if len(name) > 120:
+        stem, dot, ext = name.rpartition(".")
+        name = f"{stem[: 110 - len(ext)]}.{ext}" if dot and len(ext) <= 8 else name[:120]
+    return name
 
 
 def sha256_of(upload) -> str:

@@ -7,12 +7,27 @@ from clinic.forms import AccessibleFormMixin
 
 from .models import Location
 
+# Days and times outside these years are typing mistakes or probes; refusing them here keeps
+# date arithmetic further on from overflowing.
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+
+def _check_year(value):
+    if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise forms.ValidationError(
+            _("Choose a day between %(a)s and %(b)s.") % {"a": MIN_YEAR, "b": MAX_YEAR}
+        )
+    return value
+
 
 class DayPickerForm(AccessibleFormMixin, forms.Form):
     location = forms.ModelChoiceField(
         label=_("Location"), queryset=Location.objects.filter(is_active=True), empty_label=None
     )
     date = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean_date(self):
+        return _check_year(self.cleaned_data["date"])
 
 
 class StartForm(AccessibleFormMixin, forms.Form):
@@ -25,7 +40,7 @@ class StartForm(AccessibleFormMixin, forms.Form):
 
     def clean_starts_at(self):
         value = self.cleaned_data["starts_at"]
-        if value.tzinfo is None:
+        if value.tzinfo is None or not MIN_YEAR <= value.year <= MAX_YEAR:
             raise forms.ValidationError(_("Choose a time from the list."))
         return value.astimezone(dt.UTC)
 
@@ -48,3 +63,6 @@ class StaffDayForm(AccessibleFormMixin, forms.Form):
         label=_("Location"), queryset=Location.objects.all(), empty_label=None
     )
     date = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean_date(self):
+        return _check_year(self.cleaned_data["date"])

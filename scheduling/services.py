@@ -629,11 +629,8 @@ def _after_booking_changed(
                 reason=f"Sessions {change.replace('_', ' ')}",
             )
 
-    def run():
-        if booked or cancelled:
-            tasks.send_booking_email.delay(booked, cancelled, change)
-
-    transaction.on_commit(run)
+    if booked or cancelled:
+        tasks.send_booking_email.delay_on_commit(booked, cancelled, change)
 
 
 def _after_course_completed(course_id: int) -> None:

@@ -13,12 +13,21 @@ from clinic.audit.models import AuditAction
 from clinic.audit.services import audit_record
 from clinic.errors import ApplicationError
 from clinic.models import Role
+from clinic.params import pk_or_404, pk_or_none
 from clinic.permissions import role_required
 
 from . import selectors, services
 from .availability import free_start_times, local_to_utc, nearest_free_times, propose_series
 from .calendar import patient_zone, session_ics, when_both
-from .forms import CourseSearchForm, DayPickerForm, ReviewForm, StaffDayForm, StartForm
+from .forms import (
+    MAX_YEAR,
+    MIN_YEAR,
+    CourseSearchForm,
+    DayPickerForm,
+    ReviewForm,
+    StaffDayForm,
+    StartForm,
+)
 from .models import Course, InfusionSession, Location, SessionStatus, SlotHold
 
 STAFF = (Role.COORDINATOR, Role.CLINICIAN, Role.ADMIN)
@@ -104,7 +113,7 @@ def patient_book(request: HttpRequest) -> HttpResponse:
     replaces = None
     if request.GET.get("session"):
         replaces = selectors.session_for_patient(
-            patient=request.user, pk=int(request.GET["session"])
+            patient=request.user, pk=pk_or_404(request.GET["session"])
         )
     form, location, times = _day_picker(
         request, course, ignore_session_id=replaces.pk if replaces else None
@@ -135,9 +144,10 @@ def patient_hold(request: HttpRequest) -> HttpResponse:
     replaces = None
     if request.POST.get("replaces"):
         replaces = selectors.session_for_patient(
-            patient=request.user, pk=int(request.POST["replaces"])
+            patient=request.user, pk=pk_or_404(request.POST["replaces"])
         )
-    starts_at, location = form.cleaned_data["starts_at"], form.cleaned_data["location"]
+    starts_at = form.cleaned_data["starts_at"]
+    location = form.cleaned_data["location"] or course.location
     if request.POST.get("plan"):
         # Encoded: the '+' of the offset would otherwise arrive as a space and fail to parse.
         query = urlencode({"starts_at": _iso(starts_at), "location": location.pk})
@@ -219,6 +229,8 @@ def _parse_local(value: str, location: Location) -> dt.datetime | None:
         naive = dt.datetime.strptime(value, "%Y-%m-%dT%H:%M")  # noqa: DTZ007
     except (TypeError, ValueError):
         return None
+    if not MIN_YEAR <= naive.year <= MAX_YEAR:
+        return None
     return local_to_utc(naive.date(), naive.time(), location.time_zone)
 
 
@@ -228,7 +240,9 @@ def patient_plan(request: HttpRequest) -> HttpResponse:
     step (all or nothing)."""
     course = _patient_course(request)
     source = request.POST if request.method == "POST" else request.GET
-    location = get_object_or_404(Location, pk=source.get("location") or course.location_id)
+    location = get_object_or_404(
+        Location, pk=pk_or_404(source.get("location") or course.location_id)
+    )
     summary = selectors.course_summary(course=course, now=timezone.now())
     tz = location.time_zone
     error = None
@@ -288,7 +302,7 @@ def patient_plan(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.PATIENT)
 def patient_booked(request: HttpRequest) -> HttpResponse:
-    ids = [int(x) for x in request.GET.get("s", "").split(",") if x.isdigit()]
+    ids = [pk for x in request.GET.get("s", "").split(",") if (pk := pk_or_none(x))]
     sessions = selectors.sessions_for_patient(patient=request.user, pks=ids)
     return render(
         request,
@@ -480,7 +494,9 @@ def coordinator_course(request: HttpRequest, pk: int) -> HttpResponse:
     course = selectors.course_for_staff(user=request.user, pk=pk)
     replaces = None
     if request.GET.get("session"):
-        replaces = get_object_or_404(InfusionSession, pk=request.GET["session"], course=course)
+        replaces = get_object_or_404(
+            InfusionSession, pk=pk_or_404(request.GET["session"]), course=course
+        )
     if request.method == "POST":
         form = StartForm(request.POST)
         if form.is_valid():
@@ -488,7 +504,7 @@ def coordinator_course(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 if request.POST.get("replaces"):
                     old = get_object_or_404(
-                        InfusionSession, pk=request.POST["replaces"], course=course
+                        InfusionSession, pk=pk_or_404(request.POST["replaces"]), course=course
                     )
                     services.session_reschedule(
                         session=old, new_starts_at=starts_at, by=request.user

@@ -1,8 +1,24 @@
+import os
+
 import pytest
 from django.test import Client
+from hypothesis import HealthCheck, settings
 
 from clinic.models import STAFF_ROLES, Role
 from tests.factories.users import PASSWORD, UserFactory
+
+# Property-based tests (tests/security/test_fuzz_forms.py): a modest number of examples each, no
+# per-example deadline (a request takes what it takes on a shared CI machine). CI (CI=true)
+# runs the same examples every time and keeps no example database; `HYPOTHESIS_PROFILE=deep`
+# digs ten times further by hand.
+_common = {
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+}
+settings.register_profile("dev", max_examples=20, **_common)
+settings.register_profile("ci", max_examples=20, derandomize=True, database=None, **_common)
+settings.register_profile("deep", max_examples=400, **_common)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
 @pytest.fixture

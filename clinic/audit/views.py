@@ -6,22 +6,23 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from clinic.models import Role, User
+from clinic.params import pk_or_none, search_text
 from clinic.permissions import role_required
 
 from .selectors import audit_events_for_patient
 
 
 def _patient(request: HttpRequest) -> User | None:
-    raw = request.GET.get("patient", "")
-    if not raw.isdigit():
+    pk = pk_or_none(request.GET.get("patient"))
+    if pk is None:
         return None
-    return get_object_or_404(User, pk=int(raw), role=Role.PATIENT)
+    return get_object_or_404(User, pk=pk, role=Role.PATIENT)
 
 
 @role_required(Role.ADMIN)
 def audit_trail(request: HttpRequest) -> HttpResponse:
     """Clinic admins: find a patient, then read who looked at or changed their record."""
-    q = request.GET.get("q", "").strip()[:100]
+    q = search_text(request.GET.get("q"))
     matches = []
     if q:
         digits = "".join(ch for ch in q if ch.isdigit())

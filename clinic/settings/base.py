@@ -112,6 +112,10 @@ STORAGES = {
 # Uploaded referral documents are PHI: kept outside the static and media web roots and only
 # served through views that check who is asking.
 PRIVATE_STORAGE_ROOT = Path(env("PRIVATE_STORAGE_ROOT", default=str(BASE_DIR / "var" / "private")))
+# The referral API carries its documents base64-encoded in the JSON body: 5 files of 10 MB are
+# about 67 MB of JSON. (Web uploads stream to disk and do not count against this.) A larger
+# body is answered 413 by the API.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 10 * 1024 * 1024 * 4 // 3 + 1024 * 1024
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 

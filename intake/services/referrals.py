@@ -26,7 +26,7 @@ from ..models import (
     ReferringProvider,
     normalise_name,
 )
-from ..validators import sha256_of, validate_attachments
+from ..validators import display_file_name, sha256_of, validate_attachments
 
 logger = logging.getLogger(__name__)
 
@@ -189,11 +189,12 @@ def referral_submit(
                 referral=referral, to_status=ReferralStatus.RECEIVED, changed_by=provider.user
             )
             for upload in attachments:
+                content_type = validate_attachments([upload])[0]
                 ReferralAttachment.objects.create(
                     referral=referral,
                     file=upload,
-                    original_name=upload.name[:255],
-                    content_type=validate_attachments([upload])[0],
+                    original_name=display_file_name(upload.name, content_type),
+                    content_type=content_type,
                     size=upload.size,
                     sha256=sha256_of(upload),
                 )

@@ -179,3 +179,10 @@ def test_the_openapi_schema_and_docs_page_are_served(client):
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     assert "cdn" not in docs.content.decode().lower()
+
+
+def test_an_idempotency_key_with_control_characters_is_cleaned_not_a_500(api, location):
+    first = api.post("/api/v1/referrals", payload(), format="json", HTTP_IDEMPOTENCY_KEY="k\x00\n1")
+    again = api.post("/api/v1/referrals", payload(), format="json", HTTP_IDEMPOTENCY_KEY="k1")
+    assert first.status_code == 201 and again.status_code == 200
+    assert Referral.objects.get().idempotency_key == "k1"
