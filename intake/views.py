@@ -150,9 +150,9 @@ def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Role.COORDINATOR)
 def queue(request: HttpRequest) -> HttpResponse:
-    rows = selectors.queue_rows(coordinator=request.user)
+    rows = selectors.queue_rows(coordinator=request.user, limit=selectors.QUEUE_PAGE_ROWS)
     template = "intake/partials/_queue_rows.html" if request.htmx else "intake/queue.html"
-    return render(request, template, {"rows": rows})
+    return render(request, template, {"rows": rows, "open_count": selectors.open_case_count()})
 
 
 @require_POST

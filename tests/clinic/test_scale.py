@@ -60,7 +60,7 @@ def test_tiny_scale_loads_a_consistent_clinic():
         local = session.starts_at.astimezone(session.location.time_zone)
         assert dt.time(7) <= local.time() and session.ends_at.astimezone(
             session.location.time_zone
-        ).time() <= dt.time(21)
+        ).time() <= dt.time(22)
         assert StaffShift.objects.filter(
             location=session.location,
             starts_at__lte=session.starts_at,
