@@ -153,10 +153,6 @@ def queue_rows(
     return rows
 
 
-def open_case_count() -> int:
-    return IntakeCase.objects.open().count()
-
-
 def case_for_call_screen(*, pk: int) -> IntakeCase:
     case = (
         IntakeCase.objects.select_related(
