@@ -4,7 +4,7 @@ database, the environment and the static files, then calls this script.
 1. Pages: gunicorn (clinic.settings.bench) on loopback; a closed-loop load generator keeps
    CONCURRENCY requests in flight per endpoint for DURATION seconds; the floor is measured in
    the same run, first and again last.
-2. Claim-next: 20 threads, each a coordinator, call intake.services.case_claim_next over the
+2. Claim-next: 20 processes, each a coordinator, call intake.services.case_claim_next over the
    open cases; each claim is then logged as a no-answer (not timed), as a coordinator would.
 3. Reminder dispatch: 10,000 due messages, one Celery worker (solo pool) over the real Redis,
    the default OutboxGateway; wall time from the enqueue to the last one sent.
@@ -419,45 +419,54 @@ def measure_pages(runner: User) -> list[dict]:
 # --- claim-next ---------------------------------------------------------------------------------
 
 
+def _claimer(user_pk: int, barrier, results) -> None:
+    """One coordinator in a process of its own (as each would be in its own web worker)."""
+    user = User.objects.get(pk=user_pk)
+    timings, empty = [], 0
+    barrier.wait()
+    for _ in range(CLAIMS_EACH):
+        started = time.monotonic()
+        case = case_claim_next(coordinator=user)
+        timings.append((time.monotonic() - started) * 1000)
+        if case is None:
+            empty += 1
+            continue
+        call_log(case=case, coordinator=user, outcome="no_answer")
+    results.put((timings, empty))
+
+
 def measure_claim_next() -> dict:
+    import multiprocessing
+
     coordinators = list(User.objects.filter(email__regex=r"^coordinator\d\d@scale\.example$"))[
         :CLAIMERS
     ]
     for case in IntakeCase.objects.open().filter(claimed_by__in=coordinators):
         case_release(case=case, coordinator=case.claimed_by)
     open_cases = IntakeCase.objects.open().count()
-    timings: list[float] = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(len(coordinators))
-    empty = Counter()
-
-    def claimer(user: User):
-        try:
-            barrier.wait()
-            for _ in range(CLAIMS_EACH):
-                started = time.monotonic()
-                case = case_claim_next(coordinator=user)
-                elapsed = (time.monotonic() - started) * 1000
-                with lock:
-                    timings.append(elapsed)
-                if case is None:
-                    empty[user.pk] += 1
-                    continue
-                call_log(case=case, coordinator=user, outcome="no_answer")
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=claimer, args=(u,)) for u in coordinators]
+    connections.close_all()  # each forked process opens its own
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(len(coordinators))
+    results = context.Queue()
+    processes = [
+        context.Process(target=_claimer, args=(u.pk, barrier, results)) for u in coordinators
+    ]
     started = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    for p in processes:
+        p.start()
+    timings: list[float] = []
+    empty = 0
+    for _ in processes:
+        got, none = results.get(timeout=600)
+        timings += got
+        empty += none
+    for p in processes:
+        p.join()
     result = {
         "coordinators": len(coordinators),
         "open_cases": open_cases,
         "claims": len(timings),
-        "found_nothing": sum(empty.values()),
+        "found_nothing": empty,
         "median_ms": round(statistics.median(timings), 1),
         "p95_ms": round(pct(timings, 0.95), 1),
         "wall_s": round(time.monotonic() - started, 1),
@@ -626,6 +635,8 @@ def write_results(data: dict) -> None:
         "",
         "## Pages (target: median within 2× the floor's median)",
         "",
+        f"Measured {data.get('pages_date') or data['date']}.",
+        "",
         "| Endpoint | Requests | Median ms | p95 ms | Median / floor | p95 / floor median "
         "| Req/s | Other status | Target |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---|",
@@ -646,7 +657,8 @@ def write_results(data: dict) -> None:
         "",
         "## Claim-next (target: p95 under 20 ms)",
         "",
-        f"{claim['coordinators']} threads, each a coordinator, {claim['claims']} calls of "
+        f"Measured {claim.get('date', data['date'])}: "
+        f"{claim['coordinators']} processes, each a coordinator, {claim['claims']} calls of "
         f"`case_claim_next` over {claim['open_cases']:,} open cases (each claim then logged as a "
         f"no-answer, not timed): median {claim['median_ms']} ms, **p95 {claim['p95_ms']} ms** "
         f"({'met' if claim['p95_ms'] < 20 else 'missed'}); "
@@ -654,6 +666,7 @@ def write_results(data: dict) -> None:
         "",
         "## Reminder dispatch (target: 10,000 in under 60 s)",
         "",
+        f"Measured {dispatch.get('date', data['date'])}: "
         f"{dispatch['messages']:,} due messages, one Celery worker (solo pool), Redis broker, "
         f"OutboxGateway: **{dispatch['wall_s']} s** wall time from enqueue to the last sent "
         f"({dispatch['per_second']}/s; {'met' if dispatch['wall_s'] < 60 else 'missed'}); "
@@ -684,13 +697,20 @@ def main() -> None:
     last = ROOT / "bench" / "last-run.json"
     if last.exists():
         previous = json.loads(last.read_text())
-    data["pages"] = measure_pages(runner) if not only or "pages" in only else previous["pages"]
-    data["claim_next"] = (
-        measure_claim_next() if not only or "claim" in only else previous["claim_next"]
-    )
-    data["dispatch"] = (
-        measure_dispatch() if not only or "dispatch" in only else previous["dispatch"]
-    )
+    stamp = data["date"]
+    if not only or "pages" in only:
+        data["pages"] = measure_pages(runner)
+        data["pages_date"] = stamp
+    else:
+        data["pages"], data["pages_date"] = previous["pages"], previous.get("pages_date")
+    if not only or "claim" in only:
+        data["claim_next"] = {**measure_claim_next(), "date": stamp}
+    else:
+        data["claim_next"] = previous["claim_next"]
+    if not only or "dispatch" in only:
+        data["dispatch"] = {**measure_dispatch(), "date": stamp}
+    else:
+        data["dispatch"] = previous["dispatch"]
     last.write_text(json.dumps(data, indent=2, default=str))
     write_results(data)
     say(f"wrote {RESULTS.relative_to(ROOT)}")
