@@ -655,7 +655,7 @@ def write_results(data: dict) -> None:
         "",
         "## Pages (target: median within 2× the floor's median)",
         "",
-        f"Measured {data.get('pages_date') or data['date']}.",
+        f"Measured in the run of {data.get('pages_date') or data['date']}.",
         "",
         "Each endpoint is compared with the floor measured just before it (5 s), because the "
         "shared machine's load drifts during a run; the first and last rows are the floor "
@@ -682,7 +682,7 @@ def write_results(data: dict) -> None:
         "",
         "## Claim-next (target: p95 under 20 ms)",
         "",
-        f"Measured {claim.get('date', data['date'])}: "
+        f"Measured in the run of {claim.get('date', data['date'])}: "
         f"{claim['coordinators']} processes, each a coordinator, {claim['claims']} calls of "
         f"`case_claim_next` over {claim['open_cases']:,} open cases (each claim then logged as a "
         f"no-answer, not timed): median {claim['median_ms']} ms, **p95 {claim['p95_ms']} ms** "
@@ -691,7 +691,7 @@ def write_results(data: dict) -> None:
         "",
         "## Reminder dispatch (target: 10,000 in under 60 s)",
         "",
-        f"Measured {dispatch.get('date', data['date'])}: "
+        f"Measured in the run of {dispatch.get('date', data['date'])}: "
         f"{dispatch['messages']:,} due messages, one Celery worker (solo pool), Redis broker, "
         f"OutboxGateway: **{dispatch['wall_s']} s** wall time from enqueue to the last sent "
         f"({dispatch['per_second']}/s; {'met' if dispatch['wall_s'] < 60 else 'missed'}); "
