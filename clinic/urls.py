@@ -65,3 +65,6 @@ urlpatterns = [
 
 admin.site.site_header = f"{settings.CLINIC_NAME}: settings"
 admin.site.site_title = settings.CLINIC_NAME
+
+if settings.BENCH_VIEWS:  # clinic.settings.bench only (./portal bench)
+    urlpatterns += [path("bench/", include("clinic.bench_urls"))]

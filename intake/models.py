@@ -444,6 +444,17 @@ class IntakeCase(TimeStampedModel):
                 condition=models.Q(status="open"),
                 name="intake_open_queue_idx",
             ),
+            # 'Next call' walks these instead of sorting every open case (case_claim_next).
+            models.Index(
+                fields=["-urgent", "created_at", "id"],
+                condition=models.Q(status="open"),
+                name="intake_open_order_idx",
+            ),
+            models.Index(
+                fields=["callback_at"],
+                condition=models.Q(status="open", callback_at__isnull=False),
+                name="intake_open_callback_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -13,6 +13,7 @@ from .models import (
     ApiToken,
     CallAttempt,
     IntakeCase,
+    PossibleDuplicate,
     Referral,
     ReferralAttachment,
     ReferringProvider,
@@ -97,17 +98,38 @@ class QueueRow:
     claimed_by_other: bool
 
 
-def queue_rows(*, coordinator: User, now: dt.datetime | None = None) -> list[QueueRow]:
-    """Every open case in the order 'Next call' takes them, with the patient's local time."""
-    from .services.calls import queue_order, within_calling_hours
+QUEUE_PAGE_ROWS = 50
+
+
+def queue_rows(
+    *, coordinator: User, now: dt.datetime | None = None, limit: int | None = None
+) -> list[QueueRow]:
+    """Open cases in the order 'Next call' takes them, with the patient's local time: first
+    those that can be called now (due callbacks, then urgent, then the oldest; including those
+    on another coordinator's call), then those that must wait (a retry time, or outside calling
+    hours) in the same order. `limit` keeps the first so many: the callable ones come from two
+    index walks (as in case_claim_next), so the page costs the same with 50 or 50,000 open."""
+    from .services.calls import QUEUE_TIEBREAK, calling_hours_sql, queue_order, within_calling_hours
 
     now = now or timezone.now()
-    cases = (
+    cases_qs = (
         IntakeCase.objects.open()
         .select_related("referral__provider__user", "referral__preferred_location", "claimed_by")
-        .annotate(duplicates=Count("referral__duplicate_links"))
-        .order_by(*queue_order(now))
+        .annotate(
+            duplicates=Exists(PossibleDuplicate.objects.filter(referral_id=OuterRef("referral_id")))
+        )
+        .alias(in_hours=calling_hours_sql(now))
     )
+    ready = (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)) & Q(in_hours=True)
+
+    def first(queryset, taken: int):
+        return list(queryset if limit is None else queryset[: max(limit - taken, 0)])
+
+    callable_now = cases_qs.filter(ready)
+    cases = first(callable_now.filter(callback_at__lte=now).order_by(*QUEUE_TIEBREAK), 0)
+    cases += first(callable_now.exclude(callback_at__lte=now).order_by(*QUEUE_TIEBREAK), len(cases))
+    if limit is None or len(cases) < limit:
+        cases += first(cases_qs.exclude(ready).order_by(*queue_order(now)), len(cases))
     rows = []
     for case in cases:
         waiting = (
@@ -128,8 +150,6 @@ def queue_rows(*, coordinator: User, now: dt.datetime | None = None) -> list[Que
                 ),
             )
         )
-    # Callable rows first, in queue order; then the ones that must wait.
-    rows.sort(key=lambda r: r.waiting_until is not None or not r.in_calling_hours)
     return rows
 
 

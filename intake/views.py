@@ -150,9 +150,11 @@ def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Role.COORDINATOR)
 def queue(request: HttpRequest) -> HttpResponse:
-    rows = selectors.queue_rows(coordinator=request.user)
+    # One row more than shown tells whether more cases wait, without counting them all.
+    rows = selectors.queue_rows(coordinator=request.user, limit=selectors.QUEUE_PAGE_ROWS + 1)
+    more = len(rows) > selectors.QUEUE_PAGE_ROWS
     template = "intake/partials/_queue_rows.html" if request.htmx else "intake/queue.html"
-    return render(request, template, {"rows": rows})
+    return render(request, template, {"rows": rows[: selectors.QUEUE_PAGE_ROWS], "more": more})
 
 
 @require_POST

@@ -11,6 +11,7 @@ two daylight-saving change days, so durations are always added in UTC.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -81,10 +82,24 @@ class Picture:
     course_starts: list[dt.datetime]  # this course's other active sessions
     patient_sessions: list[tuple[dt.datetime, dt.datetime, dt.date]]
     reasons: dict[str, str] = field(default_factory=dict)
+    _starts: list[dt.datetime] | None = field(default=None, repr=False)
+    _longest: dt.timedelta = field(default=dt.timedelta(0), repr=False)
 
     @property
     def tz(self) -> ZoneInfo:
         return self.location.time_zone
+
+    def busy_during(self, start: dt.datetime, end: dt.datetime) -> list[Busy]:
+        """The busy rows that overlap [start, end). Found by bisection in the rows sorted by
+        start, so a 14-day picture (a thousand sessions or more) is not scanned whole for each
+        of the hundreds of candidate times."""
+        if self._starts is None:
+            self.busy.sort(key=lambda b: b.starts_at)
+            self._starts = [b.starts_at for b in self.busy]
+            self._longest = max((b.ends_at - b.starts_at for b in self.busy), default=self._longest)
+        low = bisect_left(self._starts, start - self._longest)
+        high = bisect_left(self._starts, end)
+        return [b for b in self.busy[low:high] if b.starts_at < end and b.ends_at > start]
 
 
 def load_picture(
@@ -184,7 +199,7 @@ def _within_hours(p: Picture, start: dt.datetime, end: dt.datetime) -> bool:
 
 
 def _free_chair(p: Picture, start: dt.datetime, end: dt.datetime) -> int | None:
-    taken = {b.chair_id for b in p.busy if b.starts_at < end and b.ends_at > start}
+    taken = {b.chair_id for b in p.busy_during(start, end)}
     return next((chair for chair in p.chair_ids if chair not in taken), None)
 
 
@@ -192,15 +207,17 @@ def _capacity_left(p: Picture, start: dt.datetime, end: dt.datetime) -> int:
     """The least spare monitoring capacity at any instant of [start, end). Both the infusions
     running and the staff on duty are step functions, so checking every step inside the
     interval checks every instant."""
-    infusions = [(b.starts_at, b.infusion_ends_at) for b in p.busy]
+    # Only what overlaps [start, end) can count at an instant inside it.
+    infusions = [(b.starts_at, b.infusion_ends_at) for b in p.busy_during(start, end)]
+    shifts = [(s, e, cap) for s, e, cap in p.shifts if s < end and e > start]
     points = {start}
     for s, e in infusions:
         points.update(x for x in (s, e) if start < x < end)
-    for s, e, _cap in p.shifts:
+    for s, e, _cap in shifts:
         points.update(x for x in (s, e) if start < x < end)
     least = None
     for t in points:
-        on_duty = sum(cap for s, e, cap in p.shifts if s <= t < e)
+        on_duty = sum(cap for s, e, cap in shifts if s <= t < e)
         running = sum(1 for s, e in infusions if s <= t < e)
         spare = on_duty - running
         least = spare if least is None else min(least, spare)

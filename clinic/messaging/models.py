@@ -168,7 +168,14 @@ class Message(models.Model):
                 fields=["send_after"],
                 condition=models.Q(status="scheduled"),
                 name="message_due_idx",
-            )
+            ),
+            # The dispatcher looks for abandoned claims before every batch (messages_claim_due);
+            # without this it read the whole table each time.
+            models.Index(
+                fields=["claimed_at"],
+                condition=models.Q(status="sending"),
+                name="message_sending_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -434,11 +434,16 @@ def message_send(*, message_id: int, now: datetime | None = None) -> str | None:
         return message.status
 
 
+# One dispatcher run stops after this long, so a worker is never held for long; the task then
+# enqueues the next run itself if messages are still due (clinic.messaging.tasks).
+DISPATCH_RUN_SECONDS = 50
+
+
 def messages_dispatch_due(*, now: datetime | None = None, batch: int = 50) -> int:
     """Claim and send due messages until none are left (or a run's worth is done). Safe to run
     many times at once: each message is claimed by one run only. Returns how many were sent."""
     sent = 0
-    deadline = timezone.now() + timedelta(seconds=50)
+    deadline = timezone.now() + timedelta(seconds=DISPATCH_RUN_SECONDS)
     while timezone.now() < deadline:
         ids = messages_claim_due(now=now, limit=batch)
         if not ids:

@@ -193,6 +193,10 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# The benchmark's own views (/bench/floor/, /bench/availability/): only clinic.settings.bench
+# switches them on; nowhere else do they exist.
+BENCH_VIEWS = False
+
 # --- Scheduling (infusion courses and sessions) ---
 # How long a chosen time is kept for a patient while they confirm it.
 SCHEDULING_HOLD_MINUTES = env.int("SCHEDULING_HOLD_MINUTES", default=5)

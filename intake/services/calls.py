@@ -55,6 +55,11 @@ def within_calling_hours(moment: dt.datetime, zone) -> bool:
     return settings.CALLING_HOURS_START <= local.hour < settings.CALLING_HOURS_END
 
 
+# Within "callback due" and within the rest: urgent first, then the oldest. The open-queue
+# index intake_open_order_idx has exactly this order.
+QUEUE_TIEBREAK = ("-urgent", "created_at", "pk")
+
+
 def queue_order(now: dt.datetime) -> list:
     """Due callbacks first, then urgent referrals, then the oldest."""
     return [
@@ -98,12 +103,13 @@ def case_claim_next(*, coordinator: User, now: dt.datetime | None = None) -> Int
         )
         if held is not None:
             return held
-        # Row lock with SKIP LOCKED: the queue's one contention point.
+        # Row lock with SKIP LOCKED: the queue's one contention point. Queue order in two
+        # probes that each walk an index and stop at the first free row, instead of sorting
+        # every open case: due callbacks (few), then the rest, urgent first, then the oldest.
+        candidates = callable_cases(now).select_for_update(skip_locked=True)
         case = (
-            callable_cases(now)
-            .order_by(*queue_order(now))
-            .select_for_update(skip_locked=True)
-            .first()
+            candidates.filter(callback_at__lte=now).order_by(*QUEUE_TIEBREAK).first()
+            or candidates.exclude(callback_at__lte=now).order_by(*QUEUE_TIEBREAK).first()
         )
         if case is None:
             return None

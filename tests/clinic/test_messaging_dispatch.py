@@ -137,3 +137,21 @@ def test_a_real_worker_sends_a_due_message_enqueued_on_commit(recording_gateway)
             time.sleep(0.1)
     assert message.status == MessageStatus.SENT
     assert [pk for pk, *_ in recording_gateway] == [message.pk]
+
+
+@pytest.mark.django_db
+def test_a_run_stopped_by_its_time_limit_enqueues_the_next_at_once(recording_gateway, monkeypatch):
+    from clinic.messaging import services
+
+    _due_emails(2)
+    enqueued = []
+    monkeypatch.setattr(services, "DISPATCH_RUN_SECONDS", 0)  # stops before its first batch
+    monkeypatch.setattr(dispatch_due_messages, "delay", lambda: enqueued.append(1))
+
+    dispatch_due_messages()
+    assert enqueued == [1]
+
+    monkeypatch.setattr(services, "DISPATCH_RUN_SECONDS", 50)
+    dispatch_due_messages()
+    assert len(recording_gateway) == 2
+    assert enqueued == [1]  # everything sent: nothing more to enqueue

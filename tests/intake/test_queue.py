@@ -280,3 +280,60 @@ def test_a_callback_needs_a_future_time_and_returns_at_that_time(location, coord
         services.case_claim_next(coordinator=coordinator, now=now + dt.timedelta(hours=3)).pk
         == case.pk
     )
+
+
+def test_the_queue_page_lists_the_first_cases_in_next_call_order(location, coordinator):
+    from intake.selectors import queue_rows
+
+    now = local(NY, 11)
+    oldest = submit_referral(
+        location=location, mobile_phone="+16175550011", patient_last_name="Oldest"
+    ).intake_case
+    waiting = submit_referral(
+        location=location, mobile_phone="+16175550012", patient_last_name="Waiting"
+    ).intake_case
+    services.case_claim(case=waiting, coordinator=coordinator, now=now - dt.timedelta(hours=1))
+    services.call_log(
+        case=waiting, coordinator=coordinator, outcome="no_answer", now=now - dt.timedelta(hours=1)
+    )
+    urgent = submit_referral(
+        location=location, mobile_phone="+16175550013", patient_last_name="Urgent", urgency="urgent"
+    ).intake_case
+    callback = submit_referral(
+        location=location, mobile_phone="+16175550014", patient_last_name="Callback"
+    ).intake_case
+    services.case_claim(case=callback, coordinator=coordinator, now=now - dt.timedelta(hours=2))
+    services.call_log(
+        case=callback,
+        coordinator=coordinator,
+        outcome="callback",
+        callback_at=now - dt.timedelta(minutes=5),
+        now=now - dt.timedelta(hours=2),
+    )
+
+    every = [row.case.pk for row in queue_rows(coordinator=coordinator, now=now)]
+    first_two = [row.case.pk for row in queue_rows(coordinator=coordinator, now=now, limit=2)]
+    first_four = queue_rows(coordinator=coordinator, now=now, limit=4)
+
+    assert every == [callback.pk, urgent.pk, oldest.pk, waiting.pk]
+    assert first_two == [callback.pk, urgent.pk]
+    assert [row.case.pk for row in first_four] == every
+    assert first_four[-1].waiting_until is not None
+
+
+def test_a_long_queue_page_says_how_many_cases_it_leaves_out(
+    client, location, coordinator, monkeypatch
+):
+    from django.urls import reverse
+
+    from intake import selectors
+
+    for n in range(3):
+        submit_referral(location=location, mobile_phone=f"+1617555002{n}")
+    monkeypatch.setattr(selectors, "QUEUE_PAGE_ROWS", 2)
+    client.force_login(coordinator)
+
+    page = client.get(reverse("intake:queue")).content.decode()
+
+    assert page.count("/intake/cases/") == 2
+    assert "The first 2 open cases are shown; more are waiting" in page

@@ -1,0 +1,23 @@
+"""Production settings for benchmarks on one machine (`./portal bench`, see bench/README.md).
+
+Everything is production's (DEBUG off, whitenoise, database sessions, the whole middleware
+stack) except what plain HTTP on loopback cannot do, and two clocks that would make the figures
+depend on the hour the benchmark runs:
+- no HTTPS redirect, HSTS or secure-only cookies (the load generator speaks plain HTTP);
+- calling hours for the intake queue and for texts and calls span the whole day, so that 'Next
+  call', claim-next and reminder dispatch do the same work at 3 a.m. as at noon (the calling-hours
+  test is still computed for every row and message);
+- the bench-only views (the floor and the 14-day availability) are switched on."""
+
+from .production import *  # noqa: F403
+
+SECURE_SSL_REDIRECT = False
+SECURE_HSTS_SECONDS = 0
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+
+CALLING_HOURS_START = 0
+CALLING_HOURS_END = 24
+MESSAGING_CALLING_HOURS = (0, 24)
+
+BENCH_VIEWS = True
