@@ -31,8 +31,8 @@ SIZES = [1, 50]
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 # Pinned counts, the same with 1 and with 50 of everything the page lists.
-QUEUE = 4
-NEXT_CALL = 10
+QUEUE = 6  # two capped index walks (callable, then waiting) for the first 50 rows
+NEXT_CALL = 11  # claim-next probes due callbacks, then the ordered open cases
 CALL_SCREEN = 9
 DASHBOARD = 9
 PROVIDER_LIST = 5
