@@ -1,21 +1,29 @@
-"""The booking e-mail. Mail leaves the machine through Django's e-mail back-end."""
+"""The booking e-mail. It is rendered here, in the patient's language, and stored in the messaging
+outbox inside the booking transaction; the dispatcher sends it (clinic.messaging)."""
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
+
+from clinic.messaging.models import Message
+from clinic.messaging.services import email_queue
 
 from .calendar import patient_zone, session_ics, when_both
 from .models import InfusionSession
 from .services import session_action_url
 
 
-def booking_email_send(*, booked_ids: list[int], cancelled_ids: list[int], change: str) -> int:
-    """Send one e-mail to the patient listing booked and cancelled sessions. Returns the number
-    of e-mails sent (0 when the patient has no e-mail address: texts are another feature)."""
+def booking_email_queue(
+    *, booked_ids: list[int], cancelled_ids: list[int], change: str
+) -> Message | None:
+    """Queue one e-mail to the patient listing booked and cancelled sessions, with an .ics per
+    session. Call it inside the booking transaction. Returns the message, or None when there is
+    no session to tell about."""
     rows = InfusionSession.objects.select_related(
         "location", "patient__patient_profile", "course"
     ).filter(pk__in=[*booked_ids, *cancelled_ids])
@@ -24,16 +32,22 @@ def booking_email_send(*, booked_ids: list[int], cancelled_ids: list[int], chang
     cancelled = [by_id[i] for i in cancelled_ids if i in by_id]
     sessions = booked or cancelled
     if not sessions:
-        return 0
+        return None
     patient = sessions[0].patient
-    if not patient.email:
-        return 0
-    # The task runs outside any request: speak the patient's language, not the worker's.
+    # Speak the patient's language, not the one of whoever booked for them.
     with translation.override(patient.preferred_language or "en"):
-        return _send(patient, booked, cancelled, change)
+        return _queue(patient, booked, cancelled, change)
 
 
-def _send(patient, booked, cancelled, change) -> int:
+def _dedupe_key(booked, cancelled, change) -> str:
+    # A session is booked once and cancelled once, so these ids name one booking change.
+    ids = ",".join(str(s.pk) for s in booked) + "/" + ",".join(str(s.pk) for s in cancelled)
+    if len(ids) > 150:
+        ids = hashlib.sha256(ids.encode()).hexdigest()
+    return f"booking-email:{change}:{ids}"
+
+
+def _queue(patient, booked, cancelled, change) -> Message:
     own_tz = patient_zone(patient)
     site = settings.SCHEDULING_SITE_URL.rstrip("/")
     context = {
@@ -60,14 +74,27 @@ def _send(patient, booked, cancelled, change) -> int:
         "booked": _("Your appointment is booked"),
         "rescheduled": _("Your appointment has moved"),
     }.get(change, _("Your appointment is cancelled"))
-    message = EmailMultiAlternatives(
-        subject=subject,
+    attachments = [
+        {
+            "filename": f"appointment-{n}.ics",
+            "content": session_ics(session),
+            "mimetype": "text/calendar",
+        }
+        for n, session in enumerate(booked, start=1)
+    ] + [
+        {
+            "filename": f"cancelled-{n}.ics",
+            "content": session_ics(session, cancelled=True),
+            "mimetype": "text/calendar",
+        }
+        for n, session in enumerate(cancelled, start=1)
+    ]
+    return email_queue(
+        recipient=patient,
+        kind=f"booking_{change}",
+        subject=str(subject),
         body=render_to_string("scheduling/email/booking.txt", context),
-        to=[patient.email],
+        dedupe_key=_dedupe_key(booked, cancelled, change),
+        topic=f"course:{(booked or cancelled)[0].course_id}",
+        attachments=attachments,
     )
-    for n, session in enumerate(booked, start=1):
-        message.attach(f"appointment-{n}.ics", session_ics(session), "text/calendar")
-    for n, session in enumerate(cancelled, start=1):
-        message.attach(f"cancelled-{n}.ics", session_ics(session, cancelled=True), "text/calendar")
-    message.send()
-    return 1

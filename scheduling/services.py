@@ -572,14 +572,12 @@ def _after_booking_changed(
     *, booked: list[int], cancelled: list[int], change: str, by: User | None = None
 ) -> None:
     """Every side effect of booking, moving and cancelling. Called inside the booking
-    transaction, so reminders, the referral's status and the GFE clock change with the booking
-    or not at all; e-mails go once it commits."""
+    transaction, so reminders, the e-mails, the referral's status and the GFE clock change with
+    the booking or not at all."""
     from billing.services import estimate_issue_for_course, gfe_record_scheduling
     from clinic.messaging.services import message_schedule, messages_cancel, reminders_plan
     from clinic.models import PatientProfile
     from intake.services import referral_follow_course
-
-    from . import tasks
 
     sessions = {
         s.pk: s
@@ -630,7 +628,9 @@ def _after_booking_changed(
             )
 
     if booked or cancelled:
-        tasks.send_booking_email.delay_on_commit(booked, cancelled, change)
+        from .notifications import booking_email_queue
+
+        booking_email_queue(booked_ids=booked, cancelled_ids=cancelled, change=change)
 
 
 def _after_course_completed(course_id: int) -> None:

@@ -142,6 +142,9 @@ class Message(models.Model):
     language = models.CharField(_("language"), max_length=5, choices=LANGUAGE_CHOICES)
     subject = models.CharField(_("subject"), max_length=150, blank=True)
     body = models.TextField(_("text"))
+    # E-mail only: files sent with it, [{"filename", "content" (text), "mimetype"}], such as the
+    # booking e-mail's .ics calendar entries.
+    attachments = models.JSONField(_("attachments"), default=list, blank=True)
     send_after = models.DateTimeField(_("send after"), db_index=True)
     # The event this message is about: calling-hours adjustments never push past it.
     not_after = models.DateTimeField(_("send before"), null=True, blank=True)

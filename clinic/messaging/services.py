@@ -1,5 +1,6 @@
-"""Messaging writes: schedule, cancel and retime messages, the reminder plan, dispatch, consent
-and what inbound texts and keypresses change. Nothing here logs message text or addresses."""
+"""Messaging writes: schedule, cancel and retime messages, queue e-mails rendered elsewhere, the
+reminder plan, dispatch, consent and what inbound texts and keypresses change. Nothing here logs
+message text or addresses."""
 
 from __future__ import annotations
 
@@ -216,6 +217,63 @@ def message_schedule(
         if reason:
             _move(message, MessageStatus.SUPPRESSED, note=reason)
         elif send_after <= timezone.now():
+            _enqueue_dispatch()
+    return message
+
+
+def email_queue(
+    *,
+    recipient: User,
+    kind: str,
+    subject: str,
+    body: str,
+    dedupe_key: str,
+    topic: str = "",
+    attachments: list[dict] | tuple = (),
+) -> Message:
+    """Store an e-mail its caller already rendered (from Django templates, in the recipient's
+    language) so the dispatcher sends it once, through the gateway, even if the broker is down
+    now. Call it inside the transaction that makes it true: rolled back, nothing is sent.
+    `attachments` are {"filename", "content" (text), "mimetype"} dicts. Returns the existing
+    message, unchanged, when one with this dedupe_key exists. With no e-mail address on file the
+    row is stored as suppressed with the reason."""
+    files = []
+    for attachment in attachments:
+        try:
+            files.append(
+                {
+                    "filename": str(attachment["filename"]),
+                    "content": str(attachment["content"]),
+                    "mimetype": str(attachment["mimetype"]),
+                }
+            )
+        except (KeyError, TypeError) as exc:
+            raise ApplicationError(
+                "An attachment needs a filename, a content and a mimetype."
+            ) from exc
+    address = address_for(recipient, Channel.EMAIL)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                message = Message.objects.create(
+                    recipient=recipient,
+                    channel=Channel.EMAIL,
+                    to_address=address,
+                    kind=kind,
+                    language=recipient.preferred_language or "en",
+                    subject=subject[:150],
+                    body=body,
+                    attachments=files,
+                    send_after=timezone.now(),
+                    topic=topic,
+                    dedupe_key=dedupe_key,
+                )
+        except IntegrityError:
+            return Message.objects.get(dedupe_key=dedupe_key)
+        MessageEvent.objects.create(message=message, to_status=MessageStatus.SCHEDULED)
+        if not address:
+            _move(message, MessageStatus.SUPPRESSED, note="no address on file for this channel")
+        else:
             _enqueue_dispatch()
     return message
 

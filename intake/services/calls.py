@@ -28,6 +28,7 @@ from ..models import (
     Referral,
     ReferralStatus,
 )
+from ..notifications import referral_status_email_queue
 from .referrals import referral_set_status
 
 logger = logging.getLogger(__name__)
@@ -305,9 +306,7 @@ def call_log(
             )
         locked.save()
         if locked.status == IntakeCase.Status.CLOSED:
-            from ..tasks import send_referral_status_email
-
-            send_referral_status_email.delay_on_commit(referral.pk)
+            referral_status_email_queue(referral=referral)
     logger.info("call attempt %s logged on case %s: %s", attempt.pk, locked.pk, outcome)
     return attempt
 

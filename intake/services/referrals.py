@@ -26,6 +26,7 @@ from ..models import (
     ReferringProvider,
     normalise_name,
 )
+from ..notifications import referral_received_email_queue, referral_status_email_queue
 from ..validators import display_file_name, sha256_of, validate_attachments
 
 logger = logging.getLogger(__name__)
@@ -155,7 +156,7 @@ def referral_submit(
     `data` is already validated (ReferralForm or the API serializer, which share the rules).
     Returns (referral, created). With an idempotency key already used by this provider, returns
     the first referral and created=False; raises ApplicationError if that key came with a
-    different request. Enqueues the provider's confirmation e-mail after commit.
+    different request. The provider's confirmation e-mail is queued in the same transaction.
     """
     attachments = attachments or []
     if idempotency_key:
@@ -205,6 +206,7 @@ def referral_submit(
                 next_attempt_at=referral.created_at,
             )
             _link_possible_duplicates(referral)
+            referral_received_email_queue(referral=referral)
     except IntegrityError:
         # Two retries with the same key raced each other; the first one won.
         if idempotency_key:
@@ -217,9 +219,6 @@ def referral_submit(
     except ValidationError as exc:
         raise ApplicationError("; ".join(exc.messages)) from exc
 
-    from ..tasks import send_referral_received_email
-
-    send_referral_received_email.delay_on_commit(referral.pk)
     logger.info("referral %s received from provider %s", referral.pk, provider.pk)
     return referral, True
 
@@ -281,6 +280,4 @@ def referral_follow_course(*, course, event: str, changed_by: User | None = None
         return  # already there, or further along (a second booking, say)
     referral_set_status(referral=referral, status=wanted, changed_by=changed_by)
     if wanted in (ReferralStatus.SCHEDULED, ReferralStatus.COURSE_COMPLETE):
-        from ..tasks import send_referral_status_email
-
-        send_referral_status_email.delay_on_commit(referral.pk)
+        referral_status_email_queue(referral=referral)

@@ -7,7 +7,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from clinic.messaging.models import ContactConsent, Message
-from clinic.messaging.services import message_schedule, messages_cancel, reminders_plan
+from clinic.messaging.services import (
+    email_queue,
+    message_schedule,
+    messages_cancel,
+    reminders_plan,
+)
 from clinic.models import Role
 from tests.factories.messaging import make_patient
 
@@ -149,3 +154,19 @@ def test_the_reminders_page_query_count_does_not_grow_with_sessions(client, mess
         page = client.get("/my/reminders/").content.decode()
     assert page.count('class="reminders"') == 5
     assert len(five.captured_queries) == len(one.captured_queries)
+
+
+def test_the_outbox_names_an_emails_attachments(client, make_user):
+    email_queue(
+        recipient=make_patient(email="ics@example.test"),
+        kind="booking_booked",
+        subject="Your appointment is booked",
+        body="See you soon.",
+        dedupe_key="booking-email:booked:7/",
+        attachments=[
+            {"filename": "appointment-1.ics", "content": "x", "mimetype": "text/calendar"}
+        ],
+    )
+    client.force_login(make_user(role=Role.COORDINATOR))
+    page = client.get("/messaging/outbox/?channel=email").content.decode()
+    assert "Attached: appointment-1.ics" in page

@@ -2,11 +2,14 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 
 from clinic.errors import ApplicationError
+from clinic.messaging.gateways import OutboxGateway
 from clinic.messaging.models import Message, MessageStatus
 from clinic.messaging.services import (
+    email_queue,
     message_schedule,
     messages_cancel,
     messages_dispatch_due,
@@ -15,6 +18,7 @@ from clinic.messaging.services import (
 )
 from tests.clinic import messaging_support
 from tests.factories.messaging import make_patient
+from tests.factories.users import UserFactory
 
 pytestmark = pytest.mark.django_db
 BOSTON = ZoneInfo("America/New_York")
@@ -203,3 +207,72 @@ def test_texts_without_recorded_consent_are_suppressed(recording_gateway):
     message.refresh_from_db()
     assert message.status == MessageStatus.SUPPRESSED
     assert recording_gateway == []
+
+
+ICS = {
+    "filename": "appointment-1.ics",
+    "content": "BEGIN:VCALENDAR\r\n",
+    "mimetype": "text/calendar",
+}
+
+
+def test_a_queued_email_is_stored_once_with_its_attachments_and_sent_by_the_dispatcher(
+    recording_gateway,
+):
+    patient = make_patient(channel="sms", email="pat@example.test")
+    queued = email_queue(
+        recipient=patient,
+        kind="booking_booked",
+        subject="Your appointment is booked",
+        body="See you soon.",
+        dedupe_key="booking-email:booked:1/",
+        attachments=[ICS],
+    )
+    # E-mail whatever the preferred channel; a second call with the same key changes nothing.
+    again = email_queue(
+        recipient=patient, kind="x", subject="x", body="x", dedupe_key="booking-email:booked:1/"
+    )
+    assert again.pk == queued.pk and Message.objects.count() == 1
+    queued.refresh_from_db()
+    assert (queued.channel, queued.to_address, queued.status) == (
+        "email",
+        "pat@example.test",
+        "scheduled",
+    )
+    assert queued.attachments == [ICS] and queued.send_after <= timezone.now()
+    assert messages_dispatch_due() == 1
+    assert [pk for pk, *_ in recording_gateway] == [queued.pk]
+
+
+def test_an_email_without_address_is_kept_as_not_sent_and_a_bad_attachment_stores_nothing():
+    user = UserFactory(email="")
+    message = email_queue(recipient=user, kind="k", subject="s", body="b", dedupe_key="k:1")
+    assert message.status == MessageStatus.SUPPRESSED
+    assert message.status_reason == "no address on file for this channel"
+    with pytest.raises(ApplicationError, match="filename, a content and a mimetype"):
+        email_queue(
+            recipient=make_patient(email="p@example.test"),
+            kind="k",
+            subject="s",
+            body="b",
+            dedupe_key="k:2",
+            attachments=[{"filename": "a.ics"}],
+        )
+    assert not Message.objects.filter(dedupe_key="k:2").exists()
+
+
+def test_an_emails_attachments_leave_with_it():
+    patient = make_patient(email="pat@example.test")
+    message = email_queue(
+        recipient=patient,
+        kind="booking_booked",
+        subject="Booked",
+        body="See you soon.",
+        dedupe_key="k:3",
+        attachments=[ICS],
+    )
+    # The default gateway sends no text or call, but e-mail goes through Django's back-end.
+    OutboxGateway().send(message)
+    (sent,) = mail.outbox
+    assert sent.to == ["pat@example.test"] and sent.subject == "Booked"
+    assert sent.attachments == [("appointment-1.ics", "BEGIN:VCALENDAR\r\n", "text/calendar")]

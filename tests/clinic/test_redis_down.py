@@ -1,6 +1,6 @@
 """Redis stopped: pages, sign-in and booking keep working, because what must be sent is stored
-in PostgreSQL (Message rows); /healthz says Redis is down. When Redis returns, beat's
-dispatcher and a real worker send every due message, each once.
+in PostgreSQL (Message rows: reminders and the booking e-mail); /healthz says Redis is down. When
+Redis returns, beat's dispatcher and a real worker send every due message, each once.
 
 A private redis-server on a free port plays the broker, so stopping it disturbs nobody.
 (A worker killed mid-task: tests/clinic/test_messaging_worker_death.py.)"""
@@ -179,6 +179,9 @@ def test_with_redis_stopped_the_portal_works_and_due_reminders_go_out_once_it_re
     due = sorted(planned.filter(send_after__lte=timezone.now()).values_list("pk", flat=True))
     not_due = set(planned.exclude(pk__in=due).values_list("pk", flat=True))
     assert len(due) >= 2 and not_due
+    # The booking e-mail (with its .ics) is a row too, not a task lost with the broker.
+    booking_email = Message.objects.get(recipient=patient, kind="booking_booked")
+    assert booking_email.status == "scheduled" and booking_email.attachments
 
     # Redis returns; a worker starts; beat's every-minute dispatch arrives (sent here by hand).
     private_redis.start()
@@ -191,6 +194,7 @@ def test_with_redis_stopped_the_portal_works_and_due_reminders_go_out_once_it_re
     try:
         app.send_task("clinic.messaging.tasks.dispatch_due_messages")
         assert _wait(lambda: planned.filter(pk__in=due, status="sent").count() == len(due), 60)
+        assert _wait(lambda: Message.objects.get(pk=booking_email.pk).status == "sent", 30)
         # Beat keeps ticking: more dispatches find nothing left to send.
         app.send_task("clinic.messaging.tasks.dispatch_due_messages")
         app.send_task("clinic.messaging.tasks.dispatch_due_messages")
@@ -200,5 +204,5 @@ def test_with_redis_stopped_the_portal_works_and_due_reminders_go_out_once_it_re
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait(timeout=10)
     handed_over = [int(line) for line in evidence.read_text().split()]
-    assert sorted(handed_over) == due  # each due message once
+    assert sorted(handed_over) == sorted([*due, booking_email.pk])  # each due message once
     assert set(planned.filter(status="scheduled").values_list("pk", flat=True)) == not_due

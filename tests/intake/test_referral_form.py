@@ -210,11 +210,3 @@ def test_attachment_type_comes_from_content_not_name(client, provider, location)
     renamed_png = SimpleUploadedFile("scan.pdf", PNG, content_type="application/pdf")
     client.post(reverse("intake:referral_create"), form_data(location, attachments=[renamed_png]))
     assert ReferralAttachment.objects.get().content_type == "image/png"
-
-
-def test_an_email_task_for_a_referral_that_no_longer_exists_does_nothing():
-    from intake.tasks import send_referral_received_email, send_referral_status_email
-
-    send_referral_received_email(987654)
-    send_referral_status_email(987654)
-    assert mail.outbox == []

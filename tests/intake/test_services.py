@@ -1,12 +1,16 @@
 from datetime import timedelta
 
 import pytest
+from django.core import mail
+from django.db import transaction
 from django.utils import timezone
 
 from clinic.errors import ApplicationError
+from clinic.messaging.models import Message
+from clinic.messaging.services import messages_dispatch_due
 from intake import services
 from intake.models import PossibleDuplicate, Referral, ReferringProvider
-from tests.factories.intake import ProviderFactory, submit_referral
+from tests.factories.intake import ProviderFactory, referral_data, submit_referral
 from tests.factories.places import LocationFactory
 
 pytestmark = pytest.mark.django_db
@@ -131,3 +135,25 @@ def test_coordinators_see_unverified_and_duplicate_referrals_marked(client, make
     page = client.get("/intake/queue/").content.decode()
     assert "unverified provider" in page
     assert "possible duplicate" in page
+
+
+def test_the_providers_received_email_is_a_row_of_the_referrals_transaction(location):
+    provider = ProviderFactory()
+    # Rolled back with the referral: no e-mail for a referral that does not exist.
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.referral_submit(provider=provider, data=referral_data(location))
+        assert Message.objects.filter(recipient=provider.user).count() == 1
+        raise RuntimeError("the request failed after the referral was saved")
+    assert not Message.objects.exists()
+
+    referral = submit_referral(provider=provider, location=location)
+    row = Message.objects.get(recipient=provider.user)
+    assert (row.kind, row.channel, row.status) == ("referral_received", "email", "scheduled")
+    assert referral.reference in row.subject and referral.reference in row.body
+    # Sent by the dispatcher, once, however often it runs.
+    assert messages_dispatch_due() == 1
+    assert messages_dispatch_due() == 0
+    (email,) = mail.outbox
+    assert email.to == [provider.user.email] and referral.reference in email.body
+    for clinical in ("g43", "topiramate", "1984"):
+        assert clinical not in email.body.lower()

@@ -4,8 +4,9 @@ import pytest
 from django.core import mail
 
 from clinic.errors import ApplicationError
+from clinic.messaging.models import Message
+from clinic.messaging.services import messages_dispatch_due
 from clinic.models import Role
-from scheduling import tasks
 from scheduling.models import (
     CourseStatus,
     CourseStatusChange,
@@ -208,19 +209,23 @@ def test_booking_enqueues_the_confirmation_only_after_commit(
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         session_book(course=make_course(), starts_at=at(2027, 3, 10, 9), by=None, now=NOW)
-    # The confirmation e-mail, and waking the dispatcher for the confirmation text: both wait
-    # for the commit, none ran inside the transaction.
+    # Waking the dispatcher for the confirmation text and for the booking e-mail: both wait for
+    # the commit, none ran inside the transaction.
     assert len(callbacks) == 2
 
 
 def test_confirmation_email_has_an_ics_per_session_and_names_no_drug(clinic, make_course):
     patient = PatientFactory(role=Role.PATIENT)
     course = make_course(planned=2, patient=patient)
-    sessions = course_book_sessions(
+    course_book_sessions(
         course=course, starts=[at(2027, 3, 10, 9), at(2027, 3, 12, 9)], by=None, now=NOW
     )
-    tasks.send_booking_email([s.pk for s in sessions], [], "booked")
-    (message,) = mail.outbox
+    # The booking stored the e-mail, .ics files included, as a row of the outbox.
+    row = Message.objects.get(recipient=patient, kind="booking_booked")
+    assert (row.channel, row.status, row.to_address) == ("email", "scheduled", patient.email)
+    assert [a["filename"] for a in row.attachments] == ["appointment-1.ics", "appointment-2.ics"]
+    messages_dispatch_due()
+    (message,) = [m for m in mail.outbox if m.extra_headers["X-Clinic-Message"] == str(row.pk)]
     assert message.to == [patient.email]
     assert "Wed 10 Mar 2027, 9:00 AM EST" in message.body
     icses = [a for a in message.attachments if a[0].endswith(".ics")]
