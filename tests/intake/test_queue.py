@@ -176,6 +176,26 @@ def test_three_no_answers_close_the_case_as_unreachable_and_tell_the_provider(
     assert any("unreachable" in m.subject.lower() for m in mail.outbox)
 
 
+def test_the_providers_status_e_mail_leaves_the_typed_reason_behind_the_sign_in(
+    location, coordinator
+):
+    from clinic.messaging.models import Message
+
+    case = submit_referral(location=location).intake_case
+    services.case_claim(case=case, coordinator=coordinator)
+    services.call_log(
+        case=case,
+        coordinator=coordinator,
+        outcome="not_eligible",
+        reason="Pregnant, 12 weeks",
+    )
+    referral = Referral.objects.get(pk=case.referral_id)
+    assert referral.status == "not_eligible" and "Pregnant" in referral.status_reason
+    email = Message.objects.get(kind="referral_status", recipient=referral.provider.user)
+    assert referral.reference in email.body
+    assert "pregnant" not in email.body.lower() and "pregnant" not in email.subject.lower()
+
+
 def test_attempts_are_append_only_in_the_database(location, coordinator):
     case = submit_referral(location=location).intake_case
     services.case_claim(case=case, coordinator=coordinator)

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0008_reminder_day_words'),
+        ('clinic', '0009_message_sending_index'),
     ]
 
     operations = [
