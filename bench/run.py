@@ -564,6 +564,9 @@ def measure_dispatch() -> dict:
         last_enqueue = started
         while pending.exists():
             time.sleep(0.2)
+            if time.monotonic() - started > 900:
+                say("dispatch: gave up after 15 minutes; see the statuses")
+                break
             # Beat enqueues the dispatcher every minute; a run stops itself after 50 s.
             if time.monotonic() - last_enqueue >= 60:
                 dispatch_due_messages.delay()

@@ -7,7 +7,8 @@ depend on the hour the benchmark runs:
 - calling hours for the intake queue and for texts and calls span the whole day, so that 'Next
   call', claim-next and reminder dispatch do the same work at 3 a.m. as at noon (the calling-hours
   test is still computed for every row and message);
-- the bench-only views (the floor and the 14-day availability) are switched on."""
+- the bench-only views (the floor and the 14-day availability) are switched on;
+- e-mail goes to memory instead of an SMTP server."""
 
 from .production import *  # noqa: F403
 
@@ -21,3 +22,7 @@ CALLING_HOURS_END = 24
 MESSAGING_CALLING_HOURS = (0, 24)
 
 BENCH_VIEWS = True
+
+# The outbox gateway hands e-mails to Django's back-end: keep them in memory, so that dispatch is
+# measured without an SMTP server (production has one; a refused connection would retry forever).
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
