@@ -13,3 +13,7 @@ STORAGES = {
 # Served straight from the source folders; no collectstatic in development or tests.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
+
+# The console e-mail back-end prints each e-mail the worker sends; Celery would label every
+# printed line a WARNING.
+CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
