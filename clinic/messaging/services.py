@@ -193,30 +193,38 @@ def message_schedule(
         language=language,
         context=_standard_context(recipient, language, context, sent_at=send_after),
     )
+    return _message_store(
+        suppress_reason=reason,
+        recipient=recipient,
+        channel=channel,
+        to_address=address,
+        kind=kind,
+        language=language,
+        subject=subject,
+        body=body,
+        send_after=send_after,
+        not_after=not_after,
+        topic=topic,
+        dedupe_key=dedupe_key,
+    )
+
+
+def _message_store(*, suppress_reason: str, **fields) -> Message:
+    """Insert one message (its first event too) unless its dedupe_key exists, then return that
+    one unchanged. Suppressed at once with `suppress_reason`; otherwise the dispatcher is woken
+    on commit when the message is already due."""
     with transaction.atomic():
         try:
             with transaction.atomic():
-                message = Message.objects.create(
-                    recipient=recipient,
-                    channel=channel,
-                    to_address=address,
-                    kind=kind,
-                    language=language,
-                    subject=subject,
-                    body=body,
-                    send_after=send_after,
-                    not_after=not_after,
-                    topic=topic,
-                    dedupe_key=dedupe_key,
-                )
+                message = Message.objects.create(**fields)
         except IntegrityError:
             # The dedupe key is taken: this message was already created (perhaps just now, by a
             # concurrent caller); the unique constraint decided, we return the winner.
-            return Message.objects.get(dedupe_key=dedupe_key)
+            return Message.objects.get(dedupe_key=fields["dedupe_key"])
         MessageEvent.objects.create(message=message, to_status=MessageStatus.SCHEDULED)
-        if reason:
-            _move(message, MessageStatus.SUPPRESSED, note=reason)
-        elif send_after <= timezone.now():
+        if suppress_reason:
+            _move(message, MessageStatus.SUPPRESSED, note=suppress_reason)
+        elif message.send_after <= timezone.now():
             _enqueue_dispatch()
     return message
 
@@ -252,30 +260,20 @@ def email_queue(
                 "An attachment needs a filename, a content and a mimetype."
             ) from exc
     address = address_for(recipient, Channel.EMAIL)
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                message = Message.objects.create(
-                    recipient=recipient,
-                    channel=Channel.EMAIL,
-                    to_address=address,
-                    kind=kind,
-                    language=recipient.preferred_language or "en",
-                    subject=subject[:150],
-                    body=body,
-                    attachments=files,
-                    send_after=timezone.now(),
-                    topic=topic,
-                    dedupe_key=dedupe_key,
-                )
-        except IntegrityError:
-            return Message.objects.get(dedupe_key=dedupe_key)
-        MessageEvent.objects.create(message=message, to_status=MessageStatus.SCHEDULED)
-        if not address:
-            _move(message, MessageStatus.SUPPRESSED, note="no address on file for this channel")
-        else:
-            _enqueue_dispatch()
-    return message
+    return _message_store(
+        suppress_reason="" if address else "no address on file for this channel",
+        recipient=recipient,
+        channel=Channel.EMAIL,
+        to_address=address,
+        kind=kind,
+        language=recipient.preferred_language or "en",
+        subject=subject[:150],
+        body=body,
+        attachments=files,
+        send_after=timezone.now(),
+        topic=topic,
+        dedupe_key=dedupe_key,
+    )
 
 
 def reminders_plan(
