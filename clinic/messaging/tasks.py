@@ -17,5 +17,5 @@ def dispatch_due_messages() -> int:
     sent = services.messages_dispatch_due()
     used_its_time = time.monotonic() - started >= services.DISPATCH_RUN_SECONDS
     if used_its_time and Message.objects.due(timezone.now()).exists():
-        dispatch_due_messages.delay()
+        dispatch_due_messages.delay_on_commit()
     return sent

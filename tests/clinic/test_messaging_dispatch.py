@@ -146,7 +146,7 @@ def test_a_run_stopped_by_its_time_limit_enqueues_the_next_at_once(recording_gat
     _due_emails(2)
     enqueued = []
     monkeypatch.setattr(services, "DISPATCH_RUN_SECONDS", 0)  # stops before its first batch
-    monkeypatch.setattr(dispatch_due_messages, "delay", lambda: enqueued.append(1))
+    monkeypatch.setattr(dispatch_due_messages, "delay_on_commit", lambda: enqueued.append(1))
 
     dispatch_due_messages()
     assert enqueued == [1]
