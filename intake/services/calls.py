@@ -8,7 +8,7 @@ import secrets
 
 from django.conf import settings
 from django.core import signing
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import BooleanField, Case, IntegerField, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
@@ -95,29 +95,50 @@ def case_claim_next(*, coordinator: User, now: dt.datetime | None = None) -> Int
     claim needs no job to free it: the query treats it as unclaimed. Returns None when nothing
     is callable."""
     now = now or timezone.now()
-    with transaction.atomic():
-        held = (
-            IntakeCase.objects.open()
-            .filter(claimed_by=coordinator, claim_expires_at__gt=now)
-            .select_for_update()
-            .first()
+    held = IntakeCase.objects.open().filter(claimed_by=coordinator, claim_expires_at__gt=now)
+    # Row locks with SKIP LOCKED: the queue's one contention point. Queue order in two probes
+    # that each walk an index and stop at the first free row, instead of sorting every open
+    # case: due callbacks (few), then the rest, urgent first, then the oldest.
+    candidates = callable_cases(now).select_for_update(skip_locked=True)
+    due = candidates.filter(callback_at__lte=now).order_by(*QUEUE_TIEBREAK)
+    rest = candidates.exclude(callback_at__lte=now).order_by(*QUEUE_TIEBREAK)
+    # One statement, so twenty coordinators pressing 'Next call' at once each wait for one
+    # round trip instead of five. The probes are tried in order and stop at the first row
+    # (a CTE is read only as far as its reader asks, and an Append over CTE scans is never
+    # parallel), so a held case is returned as it is and nothing else is locked.
+    sql = """
+        WITH held(id) AS ({}), due(id) AS ({}), rest(id) AS ({}),
+            pick(id, held) AS (
+                SELECT id, true FROM held
+                UNION ALL SELECT id, false FROM due
+                UNION ALL SELECT id, false FROM rest
+                LIMIT 1
+            )
+        UPDATE intake_intakecase AS c
+        SET claimed_by_id = %s,
+            claim_expires_at = CASE WHEN pick.held THEN c.claim_expires_at ELSE %s END,
+            updated_at = CASE WHEN pick.held THEN c.updated_at ELSE %s END
+        FROM pick WHERE c.id = pick.id
+        RETURNING c.*"""
+    with transaction.atomic():  # select_for_update compiles only inside a transaction
+        probes = [_first_pk_sql(q) for q in (held.select_for_update(), due, rest)]
+        params = (
+            *[p for _sql, probe_params in probes for p in probe_params],
+            coordinator.pk,
+            now + dt.timedelta(minutes=_claim_minutes()),
+            now,
         )
-        if held is not None:
-            return held
-        # Row lock with SKIP LOCKED: the queue's one contention point. Queue order in two
-        # probes that each walk an index and stop at the first free row, instead of sorting
-        # every open case: due callbacks (few), then the rest, urgent first, then the oldest.
-        candidates = callable_cases(now).select_for_update(skip_locked=True)
-        case = (
-            candidates.filter(callback_at__lte=now).order_by(*QUEUE_TIEBREAK).first()
-            or candidates.exclude(callback_at__lte=now).order_by(*QUEUE_TIEBREAK).first()
-        )
-        if case is None:
-            return None
-        case.claimed_by = coordinator
-        case.claim_expires_at = now + dt.timedelta(minutes=_claim_minutes())
-        case.save(update_fields=["claimed_by", "claim_expires_at", "updated_at"])
-    return case
+        # A claim is a soft hold that lapses by itself. Were the server to crash in the
+        # instant after this commit, losing it would only put the case back in the queue, so
+        # the commit need not wait for the disk (call logs and audit rows still do).
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        claimed = list(IntakeCase.objects.raw(sql.format(*(q for q, _p in probes)), params))
+    return claimed[0] if claimed else None
+
+
+def _first_pk_sql(queryset: QuerySet) -> tuple[str, tuple]:
+    return queryset.values("pk")[:1].query.sql_with_params()
 
 
 def case_claim(

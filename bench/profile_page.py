@@ -1,0 +1,111 @@
+"""Where one page spends its time: in-process, one request at a time, against the benchmark
+database. For finding what to fix, not for figures (those come from `./portal bench`).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/clinic_bench_scale \
+        .venv/bin/python bench/profile_page.py day [--requests 30] [--top 25]
+
+Pages: floor, course, availability, queue, provider, day. Prints the median wall time, the
+queries of one request with their time, and the functions that cost the most (cProfile)."""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings.bench")
+os.environ.setdefault("SECRET_KEY", "bench-profile-not-a-production-key")
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.db.models import Count  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from clinic.models import User  # noqa: E402
+from intake.models import ReferringProvider  # noqa: E402
+from scheduling.models import Course, CourseStatus, Location  # noqa: E402
+
+
+def _session_cookie(user: User) -> str:
+    from run import session_cookie  # the benchmark's own way of signing in
+
+    return session_cookie(user)
+
+
+def page(name: str) -> tuple[str, User]:
+    location = Location.objects.filter(slug__endswith="-scale").order_by("pk").first()
+    if name in ("floor", "course", "availability"):
+        course = (
+            Course.objects.filter(status=CourseStatus.ACTIVE, sessions__isnull=False)
+            .select_related("patient")
+            .order_by("pk")
+            .first()
+        )
+        path = {
+            "floor": f"/bench/floor/{location.pk}/",
+            "course": "/my/",
+            "availability": f"/bench/availability/{course.location_id}/",
+        }[name]
+        return path, course.patient
+    coordinator = User.objects.get(email="coordinator01@scale.example")
+    if name == "queue":
+        return "/intake/queue/", coordinator
+    if name == "day":
+        today = timezone.now().astimezone(location.time_zone).date()
+        return f"/staff/day/?location={location.pk}&date={today.isoformat()}", coordinator
+    if name == "provider":
+        busiest = ReferringProvider.objects.annotate(n=Count("referrals")).order_by("-n").first()
+        return "/provider/", busiest.user
+    raise SystemExit(f"unknown page {name}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("page")
+    parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--top", type=int, default=25)
+    args = parser.parse_args()
+    path, user = page(args.page)
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.cookies[settings.SESSION_COOKIE_NAME] = _session_cookie(user)
+    for _ in range(3):  # warm: templates compiled, connection open
+        assert client.get(path).status_code == 200, path
+    with CaptureQueriesContext(connection) as queries:
+        client.get(path)
+    print(f"{path}: {len(queries)} queries")
+    for q in queries.captured_queries:
+        print(f"  {q['time']}s  {q['sql'][:150]}")
+    times = []
+    profile = cProfile.Profile()
+    for _ in range(args.requests):
+        started = time.perf_counter()
+        profile.enable()
+        response = client.get(path)
+        profile.disable()
+        times.append((time.perf_counter() - started) * 1000)
+    print(
+        f"median {statistics.median(times):.1f} ms over {args.requests};",
+        f"{len(response.content)} bytes",
+    )
+    stats = pstats.Stats(profile)
+    stats.sort_stats("tottime").print_stats(args.top)
+    stats.sort_stats("cumulative").print_stats(args.top)
+
+
+if __name__ == "__main__":
+    main()
