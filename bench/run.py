@@ -42,7 +42,7 @@ from django.conf import settings  # noqa: E402
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
 from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.db import connection, connections  # noqa: E402
-from django.db.models import Count  # noqa: E402
+from django.db.models import Count, Q  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django_otp import DEVICE_ID_SESSION_KEY  # noqa: E402
 from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
@@ -461,7 +461,14 @@ def measure_claim_next() -> dict:
     coordinators = list(User.objects.filter(email__regex=r"^coordinator\d\d@scale\.example$"))[
         :CLAIMERS
     ]
-    for case in IntakeCase.objects.open().filter(claimed_by__in=coordinators):
+    # The 'Next call' page scenario leaves one live claim per coordinator it used (up to
+    # NEXT_CALLERS, all at the head of the queue). A real coordinator logs the call or hands it
+    # back, never holds a thousand at once: hand them back, as well as the claimers' own.
+    bench_callers = User.objects.filter(email__startswith="bench-coordinator-")
+    held = IntakeCase.objects.open().filter(
+        Q(claimed_by__in=coordinators) | Q(claimed_by__in=bench_callers)
+    )
+    for case in held.select_related("claimed_by"):
         case_release(case=case, coordinator=case.claimed_by)
     open_cases = IntakeCase.objects.open().count()
     connections.close_all()  # each forked process opens its own

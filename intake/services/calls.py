@@ -9,7 +9,7 @@ import secrets
 from django.conf import settings
 from django.core import signing
 from django.db import connection, transaction
-from django.db.models import BooleanField, Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, IntegerField, Value, When
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
@@ -75,19 +75,53 @@ def queue_order(now: dt.datetime) -> list:
     ]
 
 
-def callable_cases(now: dt.datetime) -> QuerySet[IntakeCase]:
-    """Open cases that may be called now: due, not held by a live claim, inside calling hours."""
-    return (
-        IntakeCase.objects.open()
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .filter(Q(claimed_by__isnull=True) | Q(claim_expires_at__lte=now))
-        .alias(in_hours=calling_hours_sql(now))
-        .filter(in_hours=True)
+# Claim-next is the queue's one contention point and its hottest path: one statement, written
+# out, so that twenty coordinators pressing 'Next call' at once each wait for one round trip
+# and nothing is compiled per call. Three probes, tried in order, each walking an index and
+# stopping at the first free row (FOR UPDATE SKIP LOCKED: a row another claimer has just
+# locked is skipped, never waited for): this coordinator's live claim, then due callbacks
+# (intake_open_callback_idx), then the rest, urgent first, then the oldest
+# (intake_open_order_idx). A CTE is read only as far as its reader asks, and an Append over
+# CTE scans is never parallel, so a held case comes back as it is and nothing else is locked.
+_CLAIM_NEXT_SQL = """
+    WITH held(id) AS (
+        SELECT id FROM intake_intakecase
+        WHERE status = %(open)s AND claimed_by_id = %(me)s AND claim_expires_at > %(now)s
+        LIMIT 1 FOR UPDATE
+    ), due(id) AS (
+        SELECT id FROM intake_intakecase
+        WHERE status = %(open)s AND callback_at <= %(now)s
+            AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s)
+            AND (claimed_by_id IS NULL OR claim_expires_at <= %(now)s)
+            AND EXTRACT(HOUR FROM (%(now)s::timestamptz AT TIME ZONE time_zone))
+                BETWEEN %(hours_from)s AND %(hours_to)s
+        ORDER BY urgent DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED
+    ), rest(id) AS (
+        SELECT id FROM intake_intakecase
+        WHERE status = %(open)s AND (callback_at IS NULL OR callback_at > %(now)s)
+            AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s)
+            AND (claimed_by_id IS NULL OR claim_expires_at <= %(now)s)
+            AND EXTRACT(HOUR FROM (%(now)s::timestamptz AT TIME ZONE time_zone))
+                BETWEEN %(hours_from)s AND %(hours_to)s
+        ORDER BY urgent DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED
+    ), pick(id, held) AS (
+        SELECT id, true FROM held
+        UNION ALL SELECT id, false FROM due
+        UNION ALL SELECT id, false FROM rest
+        LIMIT 1
     )
+    UPDATE intake_intakecase AS c
+    SET claimed_by_id = %(me)s,
+        claim_expires_at = CASE WHEN pick.held THEN c.claim_expires_at ELSE %(expires)s END,
+        updated_at = CASE WHEN pick.held THEN c.updated_at ELSE %(now)s END
+    FROM pick WHERE c.id = pick.id
+    RETURNING c.*"""
 
 
 def case_claim_next(*, coordinator: User, now: dt.datetime | None = None) -> IntakeCase | None:
-    """Gives the coordinator the top callable case, held for INTAKE_CLAIM_MINUTES.
+    """Gives the coordinator the top callable case (due callbacks, then urgent referrals, then
+    the oldest; not waiting for a retry, inside the patient's calling hours), held for
+    INTAKE_CLAIM_MINUTES.
 
     A coordinator who still holds a live claim gets that case back. Two coordinators pressing
     'Next call' at the same moment never get the same case: the candidate row is locked with
@@ -95,50 +129,22 @@ def case_claim_next(*, coordinator: User, now: dt.datetime | None = None) -> Int
     claim needs no job to free it: the query treats it as unclaimed. Returns None when nothing
     is callable."""
     now = now or timezone.now()
-    held = IntakeCase.objects.open().filter(claimed_by=coordinator, claim_expires_at__gt=now)
-    # Row locks with SKIP LOCKED: the queue's one contention point. Queue order in two probes
-    # that each walk an index and stop at the first free row, instead of sorting every open
-    # case: due callbacks (few), then the rest, urgent first, then the oldest.
-    candidates = callable_cases(now).select_for_update(skip_locked=True)
-    due = candidates.filter(callback_at__lte=now).order_by(*QUEUE_TIEBREAK)
-    rest = candidates.exclude(callback_at__lte=now).order_by(*QUEUE_TIEBREAK)
-    # One statement, so twenty coordinators pressing 'Next call' at once each wait for one
-    # round trip instead of five. The probes are tried in order and stop at the first row
-    # (a CTE is read only as far as its reader asks, and an Append over CTE scans is never
-    # parallel), so a held case is returned as it is and nothing else is locked.
-    sql = """
-        WITH held(id) AS ({}), due(id) AS ({}), rest(id) AS ({}),
-            pick(id, held) AS (
-                SELECT id, true FROM held
-                UNION ALL SELECT id, false FROM due
-                UNION ALL SELECT id, false FROM rest
-                LIMIT 1
-            )
-        UPDATE intake_intakecase AS c
-        SET claimed_by_id = %s,
-            claim_expires_at = CASE WHEN pick.held THEN c.claim_expires_at ELSE %s END,
-            updated_at = CASE WHEN pick.held THEN c.updated_at ELSE %s END
-        FROM pick WHERE c.id = pick.id
-        RETURNING c.*"""
-    with transaction.atomic():  # select_for_update compiles only inside a transaction
-        probes = [_first_pk_sql(q) for q in (held.select_for_update(), due, rest)]
-        params = (
-            *[p for _sql, probe_params in probes for p in probe_params],
-            coordinator.pk,
-            now + dt.timedelta(minutes=_claim_minutes()),
-            now,
-        )
+    params = {
+        "open": IntakeCase.Status.OPEN.value,
+        "me": coordinator.pk,
+        "now": now,
+        "expires": now + dt.timedelta(minutes=_claim_minutes()),
+        "hours_from": settings.CALLING_HOURS_START,
+        "hours_to": settings.CALLING_HOURS_END - 1,
+    }
+    with transaction.atomic():
         # A claim is a soft hold that lapses by itself. Were the server to crash in the
         # instant after this commit, losing it would only put the case back in the queue, so
         # the commit need not wait for the disk (call logs and audit rows still do).
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        claimed = list(IntakeCase.objects.raw(sql.format(*(q for q, _p in probes)), params))
+        claimed = list(IntakeCase.objects.raw(_CLAIM_NEXT_SQL, params))
     return claimed[0] if claimed else None
-
-
-def _first_pk_sql(queryset: QuerySet) -> tuple[str, tuple]:
-    return queryset.values("pk")[:1].query.sql_with_params()
 
 
 def case_claim(
