@@ -132,11 +132,11 @@ def load_picture(
         .exclude(course=course)
         .values_list("chair_id", "starts_at", "infusion_ends_at", "ends_at")
     )
-    shifts = StaffShift.objects.filter(
-        location=location,
-        starts_at__lt=end + margin,
-        ends_at__gt=start - margin,
-    ).values_list("starts_at", "ends_at", "monitoring_capacity")
+    shifts = (
+        StaffShift.objects.filter(location=location)
+        .overlapping(start - margin, end + margin)
+        .values_list("starts_at", "ends_at", "monitoring_capacity")
+    )
     patient_sessions = (
         InfusionSession.objects.active()
         .filter(patient_id=course.patient_id)

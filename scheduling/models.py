@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
+from psycopg2.extras import DateTimeTZRange
 from timezone_field import TimeZoneField
 
 from clinic.models import TimeStampedModel
@@ -110,6 +111,15 @@ class Closure(models.Model):
         return f"{self.location}: {self.date} {self.reason}".strip()
 
 
+class StaffShiftQuerySet(models.QuerySet):
+    def overlapping(self, start: dt.datetime, end: dt.datetime):
+        # A range test, which the GiST index of shift_no_overlap_per_clinician answers;
+        # starts_at < end alone would read every earlier shift of the location (years of them).
+        return self.alias(period=TsTzRange("starts_at", "ends_at", RangeBoundary())).filter(
+            period__overlap=DateTimeTZRange(start, end, "[)")
+        )
+
+
 class StaffShift(TimeStampedModel):
     """A clinician on duty at a location, and how many infusions they can monitor at once."""
 
@@ -125,6 +135,8 @@ class StaffShift(TimeStampedModel):
     monitoring_capacity = models.PositiveSmallIntegerField(
         _("infusions monitored at once"), default=3, validators=[MinValueValidator(1)]
     )
+
+    objects = StaffShiftQuerySet.as_manager()
 
     class Meta:
         ordering = ["starts_at"]
@@ -161,7 +173,13 @@ class SessionType(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(infusion_minutes__gte=1), name="session_type_infusion_positive"
-            )
+            ),
+            # A session must end within the day it starts (see InfusionSession's constraints).
+            models.CheckConstraint(
+                condition=Q(infusion_minutes__lt=24 * 60 - F("recovery_minutes")),
+                name="session_type_shorter_than_a_day",
+                violation_error_message=_("Infusion and recovery together must be under 24 hours."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -409,6 +427,11 @@ class InfusionSession(TimeStampedModel):
                 condition=Q(infusion_ends_at__gt=F("starts_at"))
                 & Q(ends_at__gte=F("infusion_ends_at")),
                 name="session_times_ordered",
+            ),
+            # What `overlapping` relies on to bound starts_at from below.
+            models.CheckConstraint(
+                condition=Q(ends_at__lt=F("starts_at") + dt.timedelta(days=1)),
+                name="session_shorter_than_a_day",
             ),
             models.CheckConstraint(
                 condition=Q(slot__gte=1, slot__lte=MAX_SESSIONS_PER_COURSE)

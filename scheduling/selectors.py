@@ -153,7 +153,8 @@ def day_view(*, location: Location, day: dt.date, step_minutes: int = 30) -> Day
         .order_by("starts_at")
     )
     shifts = list(
-        StaffShift.objects.filter(location=location, starts_at__lt=end, ends_at__gt=start)
+        StaffShift.objects.filter(location=location)
+        .overlapping(start, end)
         .select_related("clinician")
         .order_by("starts_at")
     )

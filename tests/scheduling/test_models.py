@@ -5,9 +5,9 @@ import datetime as dt
 import pytest
 from django.db import IntegrityError, transaction
 
-from scheduling.models import Course, InfusionSession, SessionStatus, SessionType
+from scheduling.models import Course, InfusionSession, SessionStatus, SessionType, StaffShift
 from scheduling.services import session_book
-from tests.factories.scheduling import ChairFactory, PatientFactory
+from tests.factories.scheduling import ChairFactory, PatientFactory, StaffShiftFactory
 
 from .conftest import NOW, at
 
@@ -103,3 +103,28 @@ def test_a_chair_of_another_location_does_not_clash(clinic, make_course):
     other = ChairFactory()
     _raw_session(make_course(), clinic["chairs"][0], at(2027, 3, 10, 9))
     _raw_session(make_course(), other, at(2027, 3, 10, 9))
+
+
+def test_a_session_type_must_fit_in_a_day_and_so_must_a_session(clinic, make_course):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="under 24 hours"):
+        SessionType(name="Too long", infusion_minutes=23 * 60, recovery_minutes=60).full_clean()
+    with pytest.raises(IntegrityError, match="session_shorter_than_a_day"), transaction.atomic():
+        _raw_session(
+            make_course(), clinic["chairs"][0], at(2027, 3, 10, 9)
+        ).__class__.objects.filter(starts_at=at(2027, 3, 10, 9)).update(ends_at=at(2027, 3, 11, 9))
+
+
+def test_shifts_around_a_time_include_one_that_began_the_evening_before(clinic):
+    location = clinic["location"]
+    night = StaffShiftFactory(
+        location=location, starts_at=at(2027, 3, 9, 20), ends_at=at(2027, 3, 10, 7)
+    )
+    early = StaffShiftFactory(
+        location=location, starts_at=at(2027, 3, 9, 8), ends_at=at(2027, 3, 9, 20)
+    )
+    found = set(StaffShift.objects.overlapping(at(2027, 3, 10, 6), at(2027, 3, 10, 9)))
+    assert night in found and clinic["shift"] in found
+    assert early not in found  # ended the evening before
+    assert night not in set(StaffShift.objects.overlapping(at(2027, 3, 10, 7), at(2027, 3, 10, 9)))
