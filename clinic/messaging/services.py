@@ -10,7 +10,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.template import Context, Template
 from django.utils import formats, timezone, translation
@@ -148,10 +148,21 @@ def _move(message: Message, status: str, *, note: str = "", **fields) -> None:
     MessageEvent.objects.create(message=message, from_status=previous, to_status=status, note=note)
 
 
-def _enqueue_dispatch() -> None:
+def _wake_dispatcher() -> None:
     from .tasks import dispatch_due_messages
 
-    dispatch_due_messages.delay_on_commit()
+    dispatch_due_messages.enqueue_or_log()
+
+
+def _enqueue_dispatch() -> None:
+    """Wake the dispatcher after commit, once per transaction (and savepoint) however many due
+    messages it stored: a booking stores a confirmation and an e-mail, a course several. A
+    wake-up registered inside a savepoint that is rolled back goes with it, so one is added
+    again whenever the savepoints differ."""
+    here = set(connection.savepoint_ids)
+    registered = connection.run_on_commit
+    if not any(func is _wake_dispatcher and sids == here for sids, func, _r in registered):
+        transaction.on_commit(_wake_dispatcher)
 
 
 def message_schedule(
@@ -214,7 +225,9 @@ def _message_store(*, suppress_reason: str, **fields) -> Message:
     """Insert one message (its first event too) unless its dedupe_key exists, then return that
     one unchanged. Suppressed at once with `suppress_reason`; otherwise the dispatcher is woken
     on commit when the message is already due."""
-    with transaction.atomic():
+    # No savepoint of its own inside a caller's transaction (a booking stores five messages):
+    # the inner one is what catches the duplicate key, and anything else aborts the caller.
+    with transaction.atomic(savepoint=False):
         try:
             with transaction.atomic():
                 message = Message.objects.create(**fields)

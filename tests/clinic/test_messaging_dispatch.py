@@ -155,3 +155,27 @@ def test_a_run_stopped_by_its_time_limit_enqueues_the_next_at_once(recording_gat
     dispatch_due_messages()
     assert len(recording_gateway) == 2
     assert enqueued == [1]  # everything sent: nothing more to enqueue
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_transaction_storing_many_due_messages_wakes_the_dispatcher_once(monkeypatch):
+    woken = []
+    monkeypatch.setattr(dispatch_due_messages, "enqueue_or_log", lambda: woken.append(1))
+    patient = make_patient(channel="email", email="due@example.test")
+
+    def due(key: str) -> Message:
+        return message_schedule(
+            recipient=patient,
+            kind="reminder_24h",
+            send_after=timezone.now() - timedelta(minutes=1),
+            context={"event_start": timezone.now() + timedelta(days=1)},
+            dedupe_key=key,
+        )
+
+    with transaction.atomic():
+        for n in range(5):
+            due(f"batch:{n}")
+        assert woken == []  # not before the commit
+    assert woken == [1]
+    due("alone")  # outside a transaction: at once
+    assert woken == [1, 1]
