@@ -126,6 +126,7 @@ class ReferralStatus(models.TextChoices):
 
 
 _S = ReferralStatus
+_STATUS_LABELS = dict(ReferralStatus.choices)
 _CLOSED_FROM_INTAKE = {_S.DECLINED, _S.UNREACHABLE, _S.NOT_ELIGIBLE}
 # The referral pipeline; every change writes a ReferralStatusChange row.
 REFERRAL_TRANSITIONS: dict[str, set[str]] = {
@@ -299,6 +300,12 @@ class Referral(TimeStampedModel):
     @property
     def has_contraindications(self) -> bool:
         return bool(self.contraindications)
+
+    @property
+    def status_label(self) -> str:
+        """get_status_display() for lists: Django's rebuilds and hashes (so translates) every
+        choice on each call."""
+        return str(_STATUS_LABELS.get(self.status, self.status))
 
     @cached_property
     def allowed_next_statuses(self) -> set[str]:

@@ -6,6 +6,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from clinic.models import STAFF_ROLES, Role, User
 
@@ -39,7 +40,8 @@ def api_token_for(*, provider: ReferringProvider, pk: int) -> ApiToken:
 def referrals_for_provider(
     *, provider: ReferringProvider, status: str = "", q: str = ""
 ) -> QuerySet[Referral]:
-    referrals = Referral.objects.for_provider(provider).select_related("preferred_location")
+    # The list shows no location and no phone number (each one loaded would be parsed).
+    referrals = Referral.objects.for_provider(provider).defer("mobile_phone")
     if status:
         referrals = referrals.filter(status=status)
     return referrals.search(q).order_by("-created_at", "-pk")
@@ -92,6 +94,8 @@ def open_intake_cases() -> QuerySet[IntakeCase]:
 class QueueRow:
     case: IntakeCase
     local_time: dt.datetime
+    local_clock: str  # local_time as the page shows it ('Tue 9:00 AM')
+    local_zone: str  # and its zone's abbreviation ('EST')
     in_calling_hours: bool
     callback_due: bool
     waiting_until: dt.datetime | None
@@ -114,7 +118,17 @@ def queue_rows(
     now = now or timezone.now()
     cases_qs = (
         IntakeCase.objects.open()
-        .select_related("referral__provider__user", "referral__preferred_location", "claimed_by")
+        .select_related("referral__provider", "claimed_by")
+        # Only what the queue shows and orders by: a referral is ~35 columns (its phone numbers
+        # parsed as each row loads) where the queue shows five. The query pins catch a field
+        # the page starts to use without it being listed here (one query per row).
+        .only(
+            *("urgent", "time_zone", "created_at", "next_attempt_at", "callback_at"),
+            *("claimed_by", "claim_expires_at", "attempt_count", "claimed_by__first_name"),
+            *("referral__reference", "referral__patient_first_name", "referral__patient_last_name"),
+            *("referral__contraindications", "referral__created_at"),
+            *("referral__provider__verified_at",),
+        )
         .annotate(
             duplicates=Exists(PossibleDuplicate.objects.filter(referral_id=OuterRef("referral_id")))
         )
@@ -131,14 +145,22 @@ def queue_rows(
     if limit is None or len(cases) < limit:
         cases += first(cases_qs.exclude(ready).order_by(*queue_order(now)), len(cases))
     rows = []
+    # Every row in one zone shows the same 'now': each zone's is formatted once.
+    clocks: dict[str, tuple[str, str]] = {}
     for case in cases:
         waiting = (
             case.next_attempt_at if case.next_attempt_at and case.next_attempt_at > now else None
         )
+        local_time = now.astimezone(case.time_zone)
+        zone = str(case.time_zone)
+        if zone not in clocks:
+            clocks[zone] = (date_format(local_time, "D g:i A"), date_format(local_time, "T"))
         rows.append(
             QueueRow(
                 case=case,
-                local_time=now.astimezone(case.time_zone),
+                local_time=local_time,
+                local_clock=clocks[zone][0],
+                local_zone=clocks[zone][1],
                 in_calling_hours=within_calling_hours(now, case.time_zone),
                 callback_due=bool(case.callback_at and case.callback_at <= now),
                 waiting_until=waiting,

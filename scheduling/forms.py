@@ -64,5 +64,13 @@ class StaffDayForm(AccessibleFormMixin, forms.Form):
     )
     date = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
 
+    def __init__(self, *args, locations: list[Location] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if locations is not None:
+            # The locations the view has already read become the options: otherwise rendering
+            # reads them twice more (the options, and the first option for the required
+            # attribute), each through a server-side cursor.
+            self.fields["location"].choices = [(loc.pk, str(loc)) for loc in locations]
+
     def clean_date(self):
         return _check_year(self.cleaned_data["date"])

@@ -329,6 +329,8 @@ class SessionStatus(models.TextChoices):
     RESCHEDULED = "rescheduled", _("Moved")
 
 
+_SESSION_STATUS_LABELS = dict(SessionStatus.choices)
+
 # Sessions that hold a chair, a patient's day and a place in the course.
 ACTIVE_SESSION_STATUSES = [
     SessionStatus.BOOKED,
@@ -475,6 +477,12 @@ class InfusionSession(TimeStampedModel):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_SESSION_STATUSES
+
+    @property
+    def status_label(self) -> str:
+        """get_status_display() for lists: Django's rebuilds and hashes (so translates) every
+        choice on each call."""
+        return str(_SESSION_STATUS_LABELS.get(self.status, self.status))
 
     def can_become(self, status: str) -> bool:
         return status in SESSION_TRANSITIONS[self.status]

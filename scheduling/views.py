@@ -406,11 +406,11 @@ def action_link(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _day_view_context(request):
-    first = Location.objects.order_by("name").first()
+    locations = list(Location.objects.order_by("name"))
     data = request.GET if "date" in request.GET else None
-    if data is None and first is not None:
-        data = {"location": first.pk, "date": _today(first)}
-    form = StaffDayForm(data)
+    if data is None and locations:
+        data = {"location": locations[0].pk, "date": _today(locations[0])}
+    form = StaffDayForm(data, locations=locations)
     view = None
     if form.is_valid():
         view = selectors.day_view(

@@ -8,7 +8,13 @@ from django.utils import timezone
 from clinic.models import PatientProfile, Role
 from scheduling.models import CourseStatus, InfusionSession, SessionStatus, SlotHold
 from scheduling.services import session_action_url, session_book
-from tests.factories.scheduling import ClinicianFactory, PatientFactory
+from tests.factories.scheduling import (
+    ChairFactory,
+    ClinicianFactory,
+    LocationFactory,
+    PatientFactory,
+    open_every_day,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -245,3 +251,19 @@ def test_day_view_shows_chairs_staff_and_capacity_left_to_coordinators(
     assert "Chair 1" in body and "monitors 3" in body
     assert "<td>2</td>" in body  # one of three monitored places taken at 10:00
     assert 'value="check_in"' not in body  # only clinicians mark sessions
+
+
+def test_day_view_rows_are_labelled_in_the_locations_own_zone(client, make_user):
+    # The rows were labelled in the server's zone (New York): a Pasadena day that opens at
+    # 7:00 started at "10:00 AM" beside sessions shown at 7:00 AM PST.
+    pasadena = LocationFactory(time_zone=ZoneInfo("America/Los_Angeles"))
+    ChairFactory(location=pasadena)
+    open_every_day(pasadena, opens=dt.time(7), closes=dt.time(9))
+    client.force_login(make_user(role=Role.COORDINATOR))
+    body = client.get(
+        reverse("scheduling:staff_day"),
+        {"location": pasadena.pk, "date": _soon().date().isoformat()},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    rows = [line.split("</th>")[0] for line in body.split('<th scope="row">')[1:]]
+    assert rows == ["7:00 AM", "7:30 AM", "8:00 AM", "8:30 AM"]
