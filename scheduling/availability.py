@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_left, bisect_right
+from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import accumulate
+from operator import attrgetter
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -81,7 +83,9 @@ class LocalDay:
 
 @dataclass
 class Picture:
-    """Everything that decides whether a start time is free, for one location and range."""
+    """Everything that decides whether a start time is free, for one location and range.
+    Read-only once built: check_start keeps what it works out from it (per local day, and the
+    capacity over time) for the next candidate."""
 
     location: Location
     course: Course
@@ -105,14 +109,8 @@ class Picture:
         self.total = self.session_type.total
         self.earliest = self.now + self.rules.booking_notice
         self.min_between = self.rules.min_between
-        self.max_span = self.rules.max_span
-        # The course's first and last infusions, with their wall-clock times (course_span).
         self.course_first = min(self.course_starts, default=None)
         self.course_last = max(self.course_starts, default=None)
-        self.course_first_wall = self.course_last_wall = None
-        if self.course_starts:
-            self.course_first_wall = self.course_first.astimezone(self.tz).replace(tzinfo=None)
-            self.course_last_wall = self.course_last.astimezone(self.tz).replace(tzinfo=None)
         self._days: dict[dt.date, LocalDay] = {}
         self._patient_dates = {day for _s, _e, day in self.patient_sessions}
         self._starts: list[dt.datetime] | None = None
@@ -137,7 +135,7 @@ class Picture:
         start, so a 14-day picture (a thousand sessions or more) is not scanned whole for each
         of the hundreds of candidate times."""
         if self._starts is None:
-            self.busy.sort(key=lambda b: b.starts_at)
+            self.busy.sort(key=attrgetter("starts_at"))
             self._starts = [b.starts_at for b in self.busy]
             self._longest = max((b.ends_at - b.starts_at for b in self.busy), default=self._longest)
         low = bisect_left(self._starts, start - self._longest)
@@ -152,15 +150,15 @@ class Picture:
         running sum of those changes, in time order); an interval then reads the step it
         starts in and every step that begins inside it."""
         if self._spare_at is None:
-            change: dict[dt.datetime, int] = {}
-            for b in self.busy:
-                if b.starts_at < b.infusion_ends_at:  # an empty interval runs at no instant
-                    change[b.starts_at] = change.get(b.starts_at, 0) - 1
-                    change[b.infusion_ends_at] = change.get(b.infusion_ends_at, 0) + 1
+            change: defaultdict[dt.datetime, int] = defaultdict(int)
+            for _chair, s, infusion_end, _end in self.busy:
+                if s < infusion_end:  # an empty interval runs at no instant
+                    change[s] -= 1
+                    change[infusion_end] += 1
             for s, e, cap in self.shifts:
                 if s < e:
-                    change[s] = change.get(s, 0) + cap
-                    change[e] = change.get(e, 0) - cap
+                    change[s] += cap
+                    change[e] -= cap
             self._spare_at = sorted(change)
             self._spare = list(accumulate(change[t] for t in self._spare_at))
         i = bisect_right(self._spare_at, start) - 1
@@ -271,15 +269,6 @@ def _free_chair(p: Picture, start: dt.datetime, end: dt.datetime) -> int | None:
     return next((chair for chair in p.chair_ids if chair not in taken), None)
 
 
-def _course_span_ok(p: Picture, start: dt.datetime, local_start: dt.datetime) -> bool:
-    """within_course_span from the first to the last of the course's sessions with start
-    added, the walls of the course's own ends worked out once per picture."""
-    wall = local_start.replace(tzinfo=None)
-    first_wall = wall if start < p.course_first else p.course_first_wall
-    last_wall = wall if start > p.course_last else p.course_last_wall
-    return last_wall - first_wall <= p.max_span
-
-
 def check_start(p: Picture, start: dt.datetime) -> tuple[int | None, str]:
     """(chair id, "") when a session may start then, else (None, the reason in plain words).
 
@@ -288,14 +277,15 @@ def check_start(p: Picture, start: dt.datetime) -> tuple[int | None, str]:
     end = start + p.total
     if start < p.earliest:
         return None, "notice"
-    local_start = start.astimezone(p.tz)
-    day = p.local_day(local_start.date())
+    day = p.local_day(start.astimezone(p.tz).date())
     if day.open_at is None or not (day.open_at <= start and end <= day.close_at):
         return None, "closed"
     for other in p.course_starts:
         if abs(other - start) < p.min_between:
             return None, "spacing"
-    if p.course_starts and not _course_span_ok(p, start, local_start):
+    if p.course_starts and not within_course_span(
+        min(p.course_first, start), max(p.course_last, start), p.rules, p.tz
+    ):
         return None, "course_span"
     if day.patient_booked or any(s < end and e > start for s, e, _d in p.patient_sessions):
         return None, "patient_day"
