@@ -14,6 +14,7 @@ import datetime as dt
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import accumulate
 from operator import attrgetter
 from typing import NamedTuple
@@ -307,16 +308,25 @@ def candidate_starts(p: Picture, day: dt.date) -> list[dt.datetime]:
     if day in p.closed_days or day.weekday() not in p.hours:
         return []
     opens, closes = p.hours[day.weekday()]
-    step = dt.timedelta(minutes=slot_minutes())
+    return list(_wall_clock_starts(day, opens, closes, p.tz, slot_minutes()))
+
+
+@lru_cache(maxsize=1024)
+def _wall_clock_starts(
+    day: dt.date, opens: dt.time, closes: dt.time, tz: ZoneInfo, minutes: int
+) -> tuple[dt.datetime, ...]:
+    """Kept in memory: a pure function of its arguments (zone rules do not change while the
+    process runs), and every patient looking at the coming days asks for the same ones."""
+    step = dt.timedelta(minutes=minutes)
     wall = dt.datetime.combine(day, opens)
     stop = dt.datetime.combine(day, closes)
     found = []
     while wall < stop:
-        instant = local_to_utc(day, wall.time(), p.tz)
+        instant = local_to_utc(day, wall.time(), tz)
         if instant is not None:
             found.append(instant)
         wall += step
-    return found
+    return tuple(found)
 
 
 def free_start_times(
