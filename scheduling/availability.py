@@ -11,8 +11,13 @@ two daylight-saving change days, so durations are always added in UTC.
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import accumulate
+from operator import attrgetter
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -44,10 +49,10 @@ def local_to_utc(day: dt.date, wall: dt.time, tz: ZoneInfo) -> dt.datetime | Non
     """The instant a wall-clock time happens on a local day, or None when the clocks skip it
     (spring forward). An ambiguous time (fall back) means its first occurrence."""
     naive = dt.datetime.combine(day, wall)
-    aware = naive.replace(tzinfo=tz)
-    if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
+    instant = naive.replace(tzinfo=tz).astimezone(UTC)
+    if instant.astimezone(tz).replace(tzinfo=None) != naive:
         return None
-    return aware.astimezone(UTC)
+    return instant
 
 
 def local_day_bounds(day: dt.date, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
@@ -57,17 +62,31 @@ def local_day_bounds(day: dt.date, tz: ZoneInfo) -> tuple[dt.datetime, dt.dateti
     return start, end.astimezone(UTC)
 
 
-@dataclass(frozen=True)
-class Busy:
+class Busy(NamedTuple):
+    """A chair held from starts_at to ends_at, monitored until infusion_ends_at. A tuple, as a
+    14-day picture makes a thousand of them from plain rows."""
+
     chair_id: int
     starts_at: dt.datetime
     infusion_ends_at: dt.datetime
     ends_at: dt.datetime
 
 
+@dataclass(frozen=True)
+class LocalDay:
+    """What check_start needs to know about one local day, worked out once per day rather than
+    for each of its thirty-odd candidate times."""
+
+    open_at: dt.datetime | None  # None: closed (a closure, no hours, or hours the clocks skip)
+    close_at: dt.datetime | None
+    patient_booked: bool  # the patient already has an infusion that local day
+
+
 @dataclass
 class Picture:
-    """Everything that decides whether a start time is free, for one location and range."""
+    """Everything that decides whether a start time is free, for one location and range.
+    Read-only once built: check_start keeps what it works out from it (per local day, and the
+    capacity over time) for the next candidate."""
 
     location: Location
     course: Course
@@ -82,24 +101,74 @@ class Picture:
     course_starts: list[dt.datetime]  # this course's other active sessions
     patient_sessions: list[tuple[dt.datetime, dt.datetime, dt.date]]
     reasons: dict[str, str] = field(default_factory=dict)
-    _starts: list[dt.datetime] | None = field(default=None, repr=False)
-    _longest: dt.timedelta = field(default=dt.timedelta(0), repr=False)
 
-    @property
-    def tz(self) -> ZoneInfo:
-        return self.location.time_zone
+    def __post_init__(self) -> None:
+        # The rules and durations as plain values: check_start runs hundreds of times per
+        # picture, and each model property builds a new timedelta.
+        self.tz: ZoneInfo = self.location.time_zone
+        self.infusion = self.session_type.infusion
+        self.total = self.session_type.total
+        self.earliest = self.now + self.rules.booking_notice
+        self.min_between = self.rules.min_between
+        self.course_first = min(self.course_starts, default=None)
+        self.course_last = max(self.course_starts, default=None)
+        self._days: dict[dt.date, LocalDay] = {}
+        self._patient_dates = {day for _s, _e, day in self.patient_sessions}
+        self._starts: list[dt.datetime] | None = None
+        self._longest = dt.timedelta(0)
+        self._spare_at: list[dt.datetime] | None = None
+        self._spare: list[int] = []
+
+    def local_day(self, day: dt.date) -> LocalDay:
+        if day not in self._days:
+            open_at = close_at = None
+            if day not in self.closed_days and day.weekday() in self.hours:
+                opens, closes = self.hours[day.weekday()]
+                open_at = local_to_utc(day, opens, self.tz)
+                close_at = local_to_utc(day, closes, self.tz)
+                if open_at is None or close_at is None:
+                    open_at = close_at = None
+            self._days[day] = LocalDay(open_at, close_at, day in self._patient_dates)
+        return self._days[day]
 
     def busy_during(self, start: dt.datetime, end: dt.datetime) -> list[Busy]:
         """The busy rows that overlap [start, end). Found by bisection in the rows sorted by
         start, so a 14-day picture (a thousand sessions or more) is not scanned whole for each
         of the hundreds of candidate times."""
         if self._starts is None:
-            self.busy.sort(key=lambda b: b.starts_at)
+            self.busy.sort(key=attrgetter("starts_at"))
             self._starts = [b.starts_at for b in self.busy]
             self._longest = max((b.ends_at - b.starts_at for b in self.busy), default=self._longest)
         low = bisect_left(self._starts, start - self._longest)
         high = bisect_left(self._starts, end)
         return [b for b in self.busy[low:high] if b.starts_at < end and b.ends_at > start]
+
+    def least_spare(self, start: dt.datetime, end: dt.datetime) -> int:
+        """The least spare monitoring capacity at any instant of [start, end).
+
+        Staff on duty minus infusions running is a step function of time that changes only
+        where a shift or an infusion starts or ends. It is built once for the picture (the
+        running sum of those changes, in time order); an interval then reads the step it
+        starts in and every step that begins inside it."""
+        if self._spare_at is None:
+            change: defaultdict[dt.datetime, int] = defaultdict(int)
+            for _chair, s, infusion_end, _end in self.busy:
+                if s < infusion_end:  # an empty interval runs at no instant
+                    change[s] -= 1
+                    change[infusion_end] += 1
+            for s, e, cap in self.shifts:
+                if s < e:
+                    change[s] += cap
+                    change[e] -= cap
+            self._spare_at = sorted(change)
+            self._spare = list(accumulate(change[t] for t in self._spare_at))
+        i = bisect_right(self._spare_at, start) - 1
+        least = self._spare[i] if i >= 0 else 0  # before the first change: no one, nothing
+        for j in range(i + 1, len(self._spare_at)):
+            if self._spare_at[j] >= end:
+                break
+            least = min(least, self._spare[j])
+        return least
 
 
 def load_picture(
@@ -111,7 +180,9 @@ def load_picture(
     now: dt.datetime | None = None,
     ignore_session_id: int | None = None,
 ) -> Picture:
-    """Seven small queries, each bounded by the range through an index, whatever the history."""
+    """Eight small queries, each bounded by the range through an index, whatever the history.
+    None is ordered (order_by()): what the rows become is sorted or summed here, and the
+    models' default orderings would cost a sort, and for hours and closures a join."""
     now = now or timezone.now()
     session_type = course.session_type
     margin = session_type.total
@@ -120,6 +191,7 @@ def load_picture(
         .filter(location=location)
         .overlapping(start - margin, end + margin)
         .exclude(pk=ignore_session_id)
+        .order_by()
         .values_list("chair_id", "starts_at", "infusion_ends_at", "ends_at")
     )
     holds = (
@@ -130,25 +202,28 @@ def load_picture(
             starts_at__gt=start - margin - dt.timedelta(days=1),
         )
         .exclude(course=course)
+        .order_by()
         .values_list("chair_id", "starts_at", "infusion_ends_at", "ends_at")
     )
     shifts = (
         StaffShift.objects.filter(location=location)
         .overlapping(start - margin, end + margin)
+        .order_by()
         .values_list("starts_at", "ends_at", "monitoring_capacity")
     )
     patient_sessions = (
         InfusionSession.objects.active()
         .filter(patient_id=course.patient_id)
         .exclude(pk=ignore_session_id)
+        .order_by()
         .values_list("course_id", "starts_at", "ends_at", "local_date")
     )
-    hours = {
-        weekday: (opens, closes)
-        for weekday, opens, closes in OpeningHours.objects.filter(location=location).values_list(
-            "weekday", "opens_at", "closes_at"
-        )
-    }
+    hours_rows = (
+        OpeningHours.objects.filter(location=location)
+        .order_by()
+        .values_list("weekday", "opens_at", "closes_at")
+    )
+    hours = {weekday: (opens, closes) for weekday, opens, closes in hours_rows}
     patient_rows = list(patient_sessions)
     return Picture(
         location=location,
@@ -167,9 +242,11 @@ def load_picture(
                 location=location,
                 date__gte=(start - dt.timedelta(days=1)).date(),
                 date__lte=(end + dt.timedelta(days=1)).date(),
-            ).values_list("date", flat=True)
+            )
+            .order_by()
+            .values_list("date", flat=True)
         ),
-        busy=[Busy(*row) for row in sessions] + [Busy(*row) for row in holds],
+        busy=[Busy._make(row) for row in sessions] + [Busy._make(row) for row in holds],
         shifts=list(shifts),
         course_starts=[s for course_id, s, _e, _d in patient_rows if course_id == course.pk],
         patient_sessions=[(s, e, d) for _c, s, e, d in patient_rows],
@@ -185,68 +262,35 @@ def within_course_span(
     return wall(last) - wall(first) <= rules.max_span
 
 
-def _within_hours(p: Picture, start: dt.datetime, end: dt.datetime) -> bool:
-    local_start = start.astimezone(p.tz)
-    day = local_start.date()
-    if day in p.closed_days or day.weekday() not in p.hours:
-        return False
-    opens, closes = p.hours[day.weekday()]
-    open_at = local_to_utc(day, opens, p.tz)
-    close_at = local_to_utc(day, closes, p.tz)
-    if open_at is None or close_at is None:
-        return False
-    return open_at <= start and end <= close_at
-
-
 def _free_chair(p: Picture, start: dt.datetime, end: dt.datetime) -> int | None:
     taken = {b.chair_id for b in p.busy_during(start, end)}
     return next((chair for chair in p.chair_ids if chair not in taken), None)
 
 
-def _capacity_left(p: Picture, start: dt.datetime, end: dt.datetime) -> int:
-    """The least spare monitoring capacity at any instant of [start, end). Both the infusions
-    running and the staff on duty are step functions, so checking every step inside the
-    interval checks every instant."""
-    # Only what overlaps [start, end) can count at an instant inside it.
-    infusions = [(b.starts_at, b.infusion_ends_at) for b in p.busy_during(start, end)]
-    shifts = [(s, e, cap) for s, e, cap in p.shifts if s < end and e > start]
-    points = {start}
-    for s, e in infusions:
-        points.update(x for x in (s, e) if start < x < end)
-    for s, e, _cap in shifts:
-        points.update(x for x in (s, e) if start < x < end)
-    least = None
-    for t in points:
-        on_duty = sum(cap for s, e, cap in shifts if s <= t < e)
-        running = sum(1 for s, e in infusions if s <= t < e)
-        spare = on_duty - running
-        least = spare if least is None else min(least, spare)
-    return least or 0
-
-
 def check_start(p: Picture, start: dt.datetime) -> tuple[int | None, str]:
-    """(chair id, "") when a session may start then, else (None, the reason in plain words)."""
-    infusion_end = start + p.session_type.infusion
-    end = start + p.session_type.total
-    if start < p.now + p.rules.booking_notice:
+    """(chair id, "") when a session may start then, else (None, the reason in plain words).
+
+    The one place the booking rules live: free_start_times asks it about every candidate, and
+    the booking services ask it again under the lock."""
+    end = start + p.total
+    if start < p.earliest:
         return None, "notice"
-    if not _within_hours(p, start, end):
+    day = p.local_day(start.astimezone(p.tz).date())
+    if day.open_at is None or not (day.open_at <= start and end <= day.close_at):
         return None, "closed"
     for other in p.course_starts:
-        if abs(other - start) < p.rules.min_between:
+        if abs(other - start) < p.min_between:
             return None, "spacing"
     if p.course_starts and not within_course_span(
-        min([*p.course_starts, start]), max([*p.course_starts, start]), p.rules, p.tz
+        min(p.course_first, start), max(p.course_last, start), p.rules, p.tz
     ):
         return None, "course_span"
-    local_day = start.astimezone(p.tz).date()
-    for s, e, day in p.patient_sessions:
-        if day == local_day or (s < end and e > start):
-            return None, "patient_day"
+    if day.patient_booked or any(s < end and e > start for s, e, _d in p.patient_sessions):
+        return None, "patient_day"
     chair = _free_chair(p, start, end)
     if chair is None:
         return None, "taken"
-    if _capacity_left(p, start, infusion_end) < 1:
+    if p.least_spare(start, start + p.infusion) < 1:
         return None, "capacity"
     return chair, ""
 
@@ -261,16 +305,25 @@ def candidate_starts(p: Picture, day: dt.date) -> list[dt.datetime]:
     if day in p.closed_days or day.weekday() not in p.hours:
         return []
     opens, closes = p.hours[day.weekday()]
-    step = dt.timedelta(minutes=slot_minutes())
+    return list(_wall_clock_starts(day, opens, closes, p.tz, slot_minutes()))
+
+
+@lru_cache(maxsize=1024)
+def _wall_clock_starts(
+    day: dt.date, opens: dt.time, closes: dt.time, tz: ZoneInfo, minutes: int
+) -> tuple[dt.datetime, ...]:
+    """Kept in memory: a pure function of its arguments (zone rules do not change while the
+    process runs), and every patient looking at the coming days asks for the same ones."""
+    step = dt.timedelta(minutes=minutes)
     wall = dt.datetime.combine(day, opens)
     stop = dt.datetime.combine(day, closes)
     found = []
     while wall < stop:
-        instant = local_to_utc(day, wall.time(), p.tz)
+        instant = local_to_utc(day, wall.time(), tz)
         if instant is not None:
             found.append(instant)
         wall += step
-    return found
+    return tuple(found)
 
 
 def free_start_times(

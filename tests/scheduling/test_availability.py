@@ -1,14 +1,40 @@
 import datetime as dt
+import random
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from scheduling.availability import free_start_times, propose_series
-from scheduling.models import Closure, CourseRules, OpeningHours, SlotHold, StaffShift
-from scheduling.services import session_book, slot_hold
-from tests.factories.scheduling import ChairFactory, LocationFactory, StaffShiftFactory
+from scheduling.availability import (
+    candidate_starts,
+    check_start,
+    free_start_times,
+    load_picture,
+    local_day_bounds,
+    local_to_utc,
+    propose_series,
+)
+from scheduling.models import (
+    Closure,
+    Course,
+    CourseRules,
+    CourseStatus,
+    InfusionSession,
+    OpeningHours,
+    SessionStatus,
+    SessionType,
+    SlotHold,
+    StaffShift,
+)
+from scheduling.services import course_create, session_book, slot_hold
+from tests.factories.scheduling import (
+    ChairFactory,
+    ClinicianFactory,
+    LocationFactory,
+    PatientFactory,
+    StaffShiftFactory,
+)
 
 from .conftest import NOW, NY, at
 
@@ -218,3 +244,239 @@ def test_plan_my_course_spaces_by_real_hours_across_spring_forward(clinic, make_
         "14 10:00",
         "16 10:00",
     ]
+
+
+# --- the offered times agree with the rules, on a busy random picture ---------------------------
+
+
+def _check_by_hand(p, start):
+    """check_start written the slow, obvious way from the picture's plain rows: the oracle the
+    precomputed per-day pieces and the capacity step function are held to."""
+    tz, rules, kind = p.location.time_zone, p.rules, p.session_type
+    end, infusion_end = start + kind.total, start + kind.infusion
+    wall = lambda instant: instant.astimezone(tz).replace(tzinfo=None)  # noqa: E731
+    if start < p.now + rules.booking_notice:
+        return None, "notice"
+    day = start.astimezone(tz).date()
+    hours = p.hours.get(day.weekday())
+    open_at = hours and local_to_utc(day, hours[0], tz)
+    close_at = hours and local_to_utc(day, hours[1], tz)
+    if (
+        day in p.closed_days
+        or not open_at
+        or not close_at
+        or not open_at <= start < end <= close_at
+    ):
+        return None, "closed"
+    if any(abs(other - start) < rules.min_between for other in p.course_starts):
+        return None, "spacing"
+    every = [*p.course_starts, start]
+    if p.course_starts and wall(max(every)) - wall(min(every)) > rules.max_span:
+        return None, "course_span"
+    if any(d == day or (s < end and e > start) for s, e, d in p.patient_sessions):
+        return None, "patient_day"
+    overlapping = [b for b in p.busy if b.starts_at < end and b.ends_at > start]
+    taken = {b.chair_id for b in overlapping}
+    chair = next((c for c in p.chair_ids if c not in taken), None)
+    if chair is None:
+        return None, "taken"
+    instants = {start} | {
+        x
+        for b in overlapping
+        for x in (b.starts_at, b.infusion_ends_at)
+        if start < x < infusion_end
+    }
+    instants |= {x for s, e, _c in p.shifts for x in (s, e) if start < x < infusion_end}
+    for t in instants:
+        on_duty = sum(cap for s, e, cap in p.shifts if s <= t < e)
+        running = sum(1 for b in p.busy if b.starts_at <= t < b.infusion_ends_at)
+        if on_duty - running < 1:
+            return None, "capacity"
+    return chair, ""
+
+
+def _random_clinic(rng, first_day, last_day, now):
+    """A location over [first_day, last_day] with everything that can refuse a time: odd
+    opening hours (some across the night the clocks change), a closure, an out-of-service
+    chair, sessions of three lengths and statuses, live and expired holds, shifts of differing
+    capacity, and a course with sessions already booked (and an earlier course's session)."""
+    tz = NY
+    location = LocationFactory(time_zone=tz)
+    for weekday in range(7):
+        if rng.random() < 0.15:
+            continue
+        if weekday == 6 or rng.random() < 0.2:
+            opens, closes = dt.time(rng.choice([0, 1])), dt.time(rng.choice([4, 5, 6]))
+        else:
+            opens = dt.time(rng.choice([7, 8, 9]), rng.choice([0, 30]))
+            closes = dt.time(rng.choice([15, 17, 18]), rng.choice([0, 15]))
+        OpeningHours.objects.create(
+            location=location, weekday=weekday, opens_at=opens, closes_at=closes
+        )
+    days = [first_day + dt.timedelta(days=n) for n in range((last_day - first_day).days + 1)]
+    Closure.objects.create(location=location, date=rng.choice(days[1:]))
+    CourseRules.objects.create(
+        location=location,
+        min_hours_between=rng.choice([24, 48]),
+        max_course_days=rng.choice([5, 28, 28]),
+        min_booking_notice_hours=rng.choice([0, 24, 48]),
+    )
+    chairs = [ChairFactory(location=location, name=f"Chair {n}") for n in range(4)]
+    chairs[rng.randrange(4)].is_active = False
+    for chair in chairs:
+        chair.save()
+    kinds = [
+        SessionType.objects.get_or_create(
+            name=name, defaults={"infusion_minutes": i, "recovery_minutes": r}
+        )[0]
+        for name, i, r in [("Infusion", 60, 30), ("Short", 45, 15), ("Long", 120, 30)]
+    ]
+
+    def new_course(patient=None, status=CourseStatus.ACTIVE):
+        return Course.objects.create(
+            patient=patient or PatientFactory(),
+            location=location,
+            session_type=rng.choice(kinds),
+            planned_sessions=6,
+            status=status,
+        )
+
+    ours = course_create(
+        patient=PatientFactory(),
+        location=location,
+        planned_sessions=6,
+        needs_clinician_review=False,
+        created_by=None,
+        session_type=rng.choice(kinds),
+    )
+    earlier = new_course(patient=ours.patient, status=CourseStatus.COMPLETED)
+    others = [new_course() for _ in range(30)]
+    # Chair by chair, one session after another with random gaps, at any quarter hour (not
+    # only on the half-hour grid), each given to a course whose patient is free that day.
+    courses = [ours, earlier, *others]
+    booked = {c.pk: [] for c in courses}
+    own = {ours.pk: rng.randint(1, 2), earlier.pk: 1}
+    for chair in chairs:
+        for day in days:
+            at_, day_end = local_day_bounds(day, tz)
+            at_ += dt.timedelta(minutes=15 * rng.randrange(0, 40))
+            while at_ < day_end:
+                course = rng.choice(others)
+                if rng.random() < 0.08:
+                    course = rng.choice([ours, earlier])
+                kind = course.session_type
+                status = rng.choice(
+                    [SessionStatus.BOOKED] * 5 + [SessionStatus.COMPLETED, SessionStatus.CANCELLED]
+                )
+                theirs = [
+                    s for c in courses if c.patient_id == course.patient_id for s in booked[c.pk]
+                ]
+                free = status == SessionStatus.CANCELLED or (
+                    len(booked[course.pk]) < own.get(course.pk, 6)
+                    and all(
+                        s.local_date != day
+                        and (s.ends_at <= at_ or s.starts_at >= at_ + kind.total)
+                        for s in theirs
+                    )
+                )
+                if free and at_ + kind.total <= day_end:
+                    session = InfusionSession.objects.create(
+                        course=course,
+                        patient_id=course.patient_id,
+                        location=location,
+                        course_planned_sessions=6,
+                        slot=len(booked[course.pk]) + 1 if status != SessionStatus.CANCELLED else 6,
+                        chair=chair,
+                        starts_at=at_,
+                        infusion_ends_at=at_ + kind.infusion,
+                        ends_at=at_ + kind.total,
+                        local_date=day,
+                        status=status,
+                    )
+                    if status != SessionStatus.CANCELLED:
+                        booked[course.pk].append(session)
+                    at_ = session.ends_at
+                at_ += dt.timedelta(minutes=15 * rng.randrange(0, 4))
+    for _ in range(12):
+        course, kind = rng.choice([ours, *others]), rng.choice(kinds)
+        day_start, _end = local_day_bounds(rng.choice(days), tz)
+        starts = day_start + dt.timedelta(minutes=30 * rng.randrange(0, 44))
+        SlotHold.objects.create(
+            course=course,
+            location=location,
+            chair=rng.choice(chairs),
+            starts_at=starts,
+            infusion_ends_at=starts + kind.infusion,
+            ends_at=starts + kind.total,
+            expires_at=now + dt.timedelta(minutes=rng.choice([-5, 5])),
+        )
+    clinicians = [ClinicianFactory() for _ in range(3)]
+    for day in days:
+        day_start, _end = local_day_bounds(day, tz)
+        for clinician in clinicians:
+            if rng.random() < 0.6:
+                starts = day_start + dt.timedelta(minutes=30 * rng.randrange(0, 24))
+                StaffShift.objects.create(
+                    location=location,
+                    clinician=clinician,
+                    starts_at=starts,
+                    ends_at=starts + dt.timedelta(minutes=30 * rng.randrange(2, 20)),
+                    monitoring_capacity=rng.randint(1, 3),
+                )
+    return location, ours
+
+
+@pytest.mark.parametrize(
+    "first_day",
+    [dt.date(2027, 3, 10), dt.date(2027, 11, 3)],
+    ids=["spring-forward", "fall-back"],
+)
+def test_offered_times_are_exactly_the_times_the_rules_accept(db, first_day):
+    """free_start_times against every candidate checked one by one, check_start against the
+    rules worked out by hand, and the booking services' narrower picture of one day against the
+    availability pages' 8 days, on random busy pictures around a daylight-saving change."""
+    last_day = first_day + dt.timedelta(days=7)
+    reasons = set()
+    for seed in range(6):
+        rng = random.Random(f"{first_day}-{seed}")
+        day_start, _end = local_day_bounds(first_day, NY)
+        now = day_start - dt.timedelta(minutes=15 * rng.randrange(0, 120))
+        location, course = _random_clinic(rng, first_day, last_day, now)
+        free = free_start_times(
+            course=course, location=location, first_day=first_day, last_day=last_day, now=now
+        )
+        start, _ = local_day_bounds(first_day, NY)
+        _, end = local_day_bounds(last_day, NY)
+        p = load_picture(course=course, location=location, start=start, end=end, now=now)
+        assert p.course_starts, "the course has sessions of its own"
+        for day, offered in free.items():
+            candidates = candidate_starts(p, day)
+            assert offered == [s for s in candidates if check_start(p, s)[0] is not None]
+            day_start, _end = local_day_bounds(day, NY)
+            booking = load_picture(  # as session_book loads it, under the lock
+                course=course,
+                location=location,
+                start=day_start - dt.timedelta(days=1),
+                end=day_start + dt.timedelta(days=2),
+                now=now,
+            )
+            assert [check_start(booking, s) for s in candidates] == [
+                check_start(p, s) for s in candidates
+            ]
+            # Off the grid too, as a booking may ask for any time.
+            for s in candidates + [
+                c + dt.timedelta(minutes=m) for c in candidates for m in (-7, 15)
+            ]:
+                result = check_start(p, s)
+                assert result == _check_by_hand(p, s), (seed, s)
+                reasons.add(result[1])
+    assert reasons == {
+        "",
+        "notice",
+        "closed",
+        "spacing",
+        "course_span",
+        "patient_day",
+        "taken",
+        "capacity",
+    }
