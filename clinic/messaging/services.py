@@ -451,7 +451,9 @@ def _retry_delay(attempts: int) -> timedelta:
     return settings.MESSAGING_RETRY_BASE * (2 ** max(attempts - 1, 0))
 
 
-def message_send(*, message_id: int, now: datetime | None = None) -> str | None:
+def message_send(
+    *, message_id: int, now: datetime | None = None, loaded: Message | None = None
+) -> str | None:
     """Send one claimed message through the gateway, at most once. Checks, in order: the event
     has not started, consent (texts and calls), calling hours (may put it back to wait). Then
     records sent with the provider's id, or a retry with backoff (transient error), or failed
@@ -468,15 +470,23 @@ def message_send(*, message_id: int, now: datetime | None = None) -> str | None:
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
         # The row lock is held across the gateway call on purpose: it tells the claim reaper
-        # this claim is alive, and a second sender of the same id skips it.
-        message = (
-            Message.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("recipient", "recipient__patient_profile")
-            .filter(pk=message_id, status=MessageStatus.SENDING)
-            .first()
+        # this claim is alive, and a second sender of the same id skips it. The status is read
+        # under the lock, so a message already sent by another run is never sent again.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT 1 FROM clinic_message WHERE id = %s AND status = %s FOR UPDATE SKIP LOCKED",
+                [message_id, MessageStatus.SENDING],
+            )
+            if cursor.fetchone() is None:
+                return None
+        # What a claimed message is sent with never changes once it is claimed (a moved event
+        # cancels it and plans new ones), so a copy read with its batch will do.
+        message = loaded or (
+            Message.objects.select_related("recipient", "recipient__patient_profile").get(
+                pk=message_id
+            )
         )
-        if message is None:
-            return None
+        message.status = MessageStatus.SENDING  # as the lock just read it
         if message.not_after and now >= message.not_after:
             _move(message, MessageStatus.SUPPRESSED, note="the event has already started")
             return message.status
@@ -534,8 +544,14 @@ def messages_dispatch_due(*, now: datetime | None = None, batch: int = 50) -> in
         ids = messages_claim_due(now=now, limit=batch)
         if not ids:
             break
+        # One read for the batch instead of one a message; each is still locked and checked
+        # on its own just before it is sent (message_send).
+        loaded = Message.objects.select_related("recipient", "recipient__patient_profile").in_bulk(
+            ids
+        )
         for message_id in ids:
-            sent += message_send(message_id=message_id, now=now) == MessageStatus.SENT
+            status = message_send(message_id=message_id, now=now, loaded=loaded.get(message_id))
+            sent += status == MessageStatus.SENT
     return sent
 
 

@@ -15,6 +15,7 @@ from clinic.celery import app
 from clinic.messaging.models import Message, MessageStatus
 from clinic.messaging.services import (
     message_schedule,
+    message_send,
     messages_claim_due,
     messages_dispatch_due,
 )
@@ -81,6 +82,20 @@ def test_running_the_dispatch_task_twice_sends_nothing_twice(recording_gateway):
     sent = Message.objects.get(dedupe_key="due:0")
     assert sent.gateway_id.startswith("rec-")
     assert [e.to_status for e in sent.events.all()] == ["scheduled", "sending", "sent"]
+
+
+@pytest.mark.django_db
+def test_a_copy_read_with_its_batch_is_not_sent_again_once_another_run_sent_it(
+    recording_gateway,
+):
+    # The dispatcher reads a claimed batch in one query and sends each message later: the
+    # status is read again under the row lock, so a stale copy cannot send twice.
+    [message] = _due_emails(1)
+    assert messages_claim_due() == [message.pk]
+    stale = Message.objects.get(pk=message.pk)
+    assert message_send(message_id=message.pk) == MessageStatus.SENT
+    assert message_send(message_id=message.pk, loaded=stale) is None
+    assert [pk for pk, *_ in recording_gateway] == [message.pk]
 
 
 @pytest.mark.django_db
