@@ -625,7 +625,32 @@ def machine() -> dict:
         "postgresql": pg,
         "database_size": size,
         "load_average_before": [round(x, 2) for x in load],
+        "autovacuum": autovacuum_is_on(),
     }
+
+
+# The tables a run churns: claims and call logs rewrite queue rows, bookings and dispatch rewrite
+# messages. Between two runs on a production server autovacuum would have cleaned them.
+CHURNED = ["intake_intakecase", "clinic_message", "scheduling_infusionsession", "django_session"]
+
+
+def autovacuum_is_on() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW autovacuum")
+        return cursor.fetchone()[0] == "on"
+
+
+def vacuum_if_no_autovacuum(tables: list[str]) -> None:
+    """Some servers run with autovacuum off (this machine's does). Dead rows from the previous
+    run, or from the page scenarios just before claim-next, would then pile up at the head of
+    the queue's indexes run after run, which no production server lets happen: vacuum the
+    churned tables as autovacuum would have."""
+    if autovacuum_is_on():
+        return
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"VACUUM ANALYZE {table}")
+    say(f"autovacuum is off on this server: vacuumed {', '.join(tables)}")
 
 
 def table_counts() -> dict:
@@ -656,6 +681,12 @@ def write_results(data: dict) -> None:
         f"- Load average when the run began: {data['machine']['load_average_before']} "
         "(the machine is shared; ratios to the floor, measured in the same run, are what "
         "to compare)",
+        "- Autovacuum on the server: "
+        + (
+            "on"
+            if data["machine"].get("autovacuum", True)
+            else "off, so the run vacuums the tables it churns before each part (bench/README.md)"
+        ),
         f"- Database: {data['machine']['database_size']}; "
         + ", ".join(f"{v:,} {k}" for k, v in data["counts"].items()),
         f"- Data load (`manage.py seed_scale`): {data.get('seed', 'see bench/README.md')}",
@@ -733,12 +764,14 @@ def main() -> None:
     if last.exists():
         previous = json.loads(last.read_text())
     stamp = data["date"]
+    vacuum_if_no_autovacuum(CHURNED)
     if not only or "pages" in only:
         data["pages"] = measure_pages(runner)
         data["pages_date"] = stamp
     else:
         data["pages"], data["pages_date"] = previous["pages"], previous.get("pages_date")
     if not only or "claim" in only:
+        vacuum_if_no_autovacuum(["intake_intakecase"])
         data["claim_next"] = {**measure_claim_next(), "date": stamp}
     else:
         data["claim_next"] = previous["claim_next"]
