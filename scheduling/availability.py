@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
 from operator import attrgetter
@@ -100,7 +100,6 @@ class Picture:
     shifts: list[tuple[dt.datetime, dt.datetime, int]]
     course_starts: list[dt.datetime]  # this course's other active sessions
     patient_sessions: list[tuple[dt.datetime, dt.datetime, dt.date]]
-    reasons: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # The rules and durations as plain values: check_start runs hundreds of times per

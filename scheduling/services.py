@@ -607,30 +607,29 @@ def _after_booking_changed(
             topic=f"session:{pk}",
             rescheduled=change == "rescheduled",
         )
+    if not (booked or cancelled):
+        return
+    course = sessions[(booked or cancelled)[0]].course  # one course per call
+    # Patients made at intake always have a profile; the GFE needs their date of birth.
+    has_profile = PatientProfile.objects.filter(user_id=course.patient_id).exists()
     if booked:
-        course = sessions[booked[0]].course
         referral_follow_course(course=course, event="booked")
         first = course.sessions.filter(status=SessionStatus.BOOKED).order_by("starts_at").first()
-        # Patients made at intake always have a profile; the GFE needs their date of birth.
-        has_profile = PatientProfile.objects.filter(user_id=course.patient_id).exists()
         if first is not None and has_profile:
             gfe_record_scheduling(
                 patient=course.patient, location=first.location, first_session_start=first.starts_at
             )
-    if (booked or cancelled) and change != "course_cancelled":
-        course = sessions[(booked or cancelled)[0]].course
-        if PatientProfile.objects.filter(user_id=course.patient_id).exists():
-            # The GFE lists the scheduled dates: new dates, new version (the old one stays).
-            estimate_issue_for_course(
-                course=course,
-                issued_by=by or course.patient,
-                reason=f"Sessions {change.replace('_', ' ')}",
-            )
+    if change != "course_cancelled" and has_profile:
+        # The GFE lists the scheduled dates: new dates, new version (the old one stays).
+        estimate_issue_for_course(
+            course=course,
+            issued_by=by or course.patient,
+            reason=f"Sessions {change.replace('_', ' ')}",
+        )
 
-    if booked or cancelled:
-        from .notifications import booking_email_queue
+    from .notifications import booking_email_queue
 
-        booking_email_queue(booked_ids=booked, cancelled_ids=cancelled, change=change)
+    booking_email_queue(booked_ids=booked, cancelled_ids=cancelled, change=change)
 
 
 def _after_course_completed(course_id: int) -> None:
