@@ -525,6 +525,15 @@ class SlotHold(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["location", "starts_at"], name="hold_location_start")]
+        # As for sessions; availability bounds a hold's starts_at from below by a day.
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(infusion_ends_at__gt=F("starts_at"))
+                & Q(ends_at__gte=F("infusion_ends_at"))
+                & Q(ends_at__lt=F("starts_at") + dt.timedelta(days=1)),
+                name="hold_times_ordered_within_a_day",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Hold #{self.pk} until {self.expires_at:%H:%M}"

@@ -5,7 +5,14 @@ import datetime as dt
 import pytest
 from django.db import IntegrityError, transaction
 
-from scheduling.models import Course, InfusionSession, SessionStatus, SessionType, StaffShift
+from scheduling.models import (
+    Course,
+    InfusionSession,
+    SessionStatus,
+    SessionType,
+    SlotHold,
+    StaffShift,
+)
 from scheduling.services import session_book
 from tests.factories.scheduling import ChairFactory, PatientFactory, StaffShiftFactory
 
@@ -110,10 +117,28 @@ def test_a_session_type_must_fit_in_a_day_and_so_must_a_session(clinic, make_cou
 
     with pytest.raises(ValidationError, match="under 24 hours"):
         SessionType(name="Too long", infusion_minutes=23 * 60, recovery_minutes=60).full_clean()
+    session = _raw_session(make_course(), clinic["chairs"][0], at(2027, 3, 10, 9))
     with pytest.raises(IntegrityError, match="session_shorter_than_a_day"), transaction.atomic():
-        _raw_session(
-            make_course(), clinic["chairs"][0], at(2027, 3, 10, 9)
-        ).__class__.objects.filter(starts_at=at(2027, 3, 10, 9)).update(ends_at=at(2027, 3, 11, 9))
+        InfusionSession.objects.filter(pk=session.pk).update(ends_at=at(2027, 3, 11, 9))
+
+
+def test_a_hold_must_be_ordered_and_shorter_than_a_day(clinic, make_course):
+    start = at(2027, 3, 10, 9)
+    hold = SlotHold.objects.create(
+        course=make_course(),
+        location=clinic["location"],
+        chair=clinic["chairs"][0],
+        starts_at=start,
+        infusion_ends_at=start + dt.timedelta(hours=1),
+        ends_at=start + dt.timedelta(hours=1, minutes=30),
+        expires_at=start,
+    )
+    for ends_at in (start - dt.timedelta(minutes=1), start + dt.timedelta(days=1)):
+        with (
+            pytest.raises(IntegrityError, match="hold_times_ordered_within_a_day"),
+            transaction.atomic(),
+        ):
+            SlotHold.objects.filter(pk=hold.pk).update(ends_at=ends_at)
 
 
 def test_shifts_around_a_time_include_one_that_began_the_evening_before(clinic):
