@@ -1,10 +1,14 @@
+import datetime as dt
 import os
 
 import pytest
+import time_machine
 from django.test import Client
+from django.utils import timezone
 from hypothesis import HealthCheck, settings
 
 from clinic.models import STAFF_ROLES, Role
+from tests import clock as test_clock
 from tests.factories.users import PASSWORD, UserFactory
 
 # Property-based tests (tests/security/test_fuzz_forms.py): a modest number of examples each, no
@@ -67,3 +71,42 @@ def force_login_with_otp(client: Client, user, backend=None) -> None:
 @pytest.fixture(autouse=True)
 def _staff_pass_two_factor(monkeypatch):
     monkeypatch.setattr(Client, "force_login", force_login_with_otp)
+
+
+class Clock:
+    """The test's clock (tests/clock.py): where "now" is, and how a test moves it."""
+
+    def __init__(self, traveller):
+        self._traveller = traveller
+
+    def now(self) -> dt.datetime:
+        return timezone.now()
+
+    def today(self, tz=test_clock.NY) -> dt.date:
+        return self.now().astimezone(tz).date()
+
+    def travel(self, instant: dt.datetime) -> None:
+        self._traveller.move_to(instant)
+
+    def shift(self, delta: dt.timedelta) -> None:
+        self._traveller.shift(delta)
+
+
+def pytest_generate_tests(metafunc):
+    if metafunc.definition.get_closest_marker("clock_sweep"):
+        names = list(test_clock.SWEEP)
+        metafunc.parametrize("clock_start", names, ids=[f"at-{n}" for n in names], indirect=True)
+
+
+@pytest.fixture
+def clock_start(request) -> dt.datetime:
+    """The instant a test's clock starts at: DEFAULT, or each SWEEP instant for clock_sweep."""
+    name = getattr(request, "param", None)
+    return test_clock.SWEEP[name] if name else test_clock.DEFAULT
+
+
+@pytest.fixture(autouse=True)
+def clock(clock_start):
+    """Every test runs on the test's clock, never the wall clock; it ticks from its start."""
+    with time_machine.travel(clock_start, tick=True) as traveller:
+        yield Clock(traveller)

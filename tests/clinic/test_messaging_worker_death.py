@@ -15,6 +15,7 @@ from clinic.messaging import defaults
 from clinic.messaging.models import Message, MessageTemplate, ReminderPlanEntry
 from clinic.messaging.services import message_schedule
 from clinic.models import Role
+from tests.clock import worker_env
 from tests.factories.users import UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,13 +30,14 @@ def _start_worker(gateway: str, evidence: Path, **extra_env) -> subprocess.Popen
         "TEST_REDIS_URL": settings.REDIS_URL,
         "MESSAGING_GATEWAY": gateway,
         "GATEWAY_EVIDENCE": str(evidence),
+        **worker_env(),  # the worker shares the test's clock
         **extra_env,
     }
     return subprocess.Popen(
         [
             sys.executable,
             "-m",
-            "celery",
+            "tests.support.clocked_celery",
             "-A",
             "clinic",
             "worker",

@@ -44,8 +44,8 @@ PATIENT_HOME = 5
 DAY_PICKER = 14
 FREE_TIMES_14_DAYS = 8
 HOLD_POST = 18
-CONFIRM_POST = 75
-PLAN_POST = 152
+CONFIRM_POST = 76
+PLAN_POST = 153
 DAY_VIEW = 9  # the locations are read once: the day form's options come from that read
 CLINICIAN_HOME = 10
 COURSE_LIST = 4
@@ -212,7 +212,7 @@ def test_free_times_of_14_days_cost_the_same_with_50_sessions_and_holds(
 def test_hold_and_confirm_cost_the_same_beside_50_bookings_and_50_cancelled(
     n, clinic, client, django_assert_num_queries
 ):
-    day = _day(3)
+    day = _day(7)  # far enough ahead that every reminder of the plan is still to come
     _fill(clinic, n, [day])
     patient, course = _patient_from_intake(clinic)
     _history(course, n, first_day=20)
@@ -234,7 +234,7 @@ def test_hold_and_confirm_cost_the_same_beside_50_bookings_and_50_cancelled(
 def test_plan_my_course_costs_the_same_beside_50_bookings_and_50_cancelled(
     n, clinic, client, django_assert_num_queries
 ):
-    days = [_day(3 + d) for d in range(14)]
+    days = [_day(7 + d) for d in range(14)]  # every reminder of the plan still to come
     _fill(clinic, n, days)
     patient, course = _patient_from_intake(clinic, planned=3)
     _history(course, n, first_day=20)
