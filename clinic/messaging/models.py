@@ -35,6 +35,9 @@ class MessageStatus(models.TextChoices):
     FAILED = "failed", pgettext_lazy("message status", "Failed")
     CANCELLED = "cancelled", pgettext_lazy("message status", "Cancelled")
     SUPPRESSED = "suppressed", pgettext_lazy("message status", "Not sent")
+    # A worker died while handing it over and the gateway cannot say whether it took it: never
+    # sent again automatically; a coordinator finds it in the Outbox.
+    UNKNOWN = "unknown", pgettext_lazy("message status", "Outcome unknown")
 
 
 # The reason a message is cancelled when the event it is about moves (a retimed one replaces it).
@@ -42,7 +45,9 @@ MOVED_REASON = "rescheduled"
 
 
 # The only moves a message may make. SENDING -> SCHEDULED is a retry (transient gateway error,
-# or a claim whose worker died before sending); SENT -> FAILED is a delivery report.
+# or a claim whose worker died before the gateway received it); SENDING -> UNKNOWN a claim whose
+# worker died when nobody can tell whether it went; UNKNOWN -> SENT a delivery report naming it;
+# SENT -> FAILED a failed delivery report.
 MESSAGE_TRANSITIONS: dict[str, frozenset[str]] = {
     MessageStatus.SCHEDULED: frozenset(
         {MessageStatus.SENDING, MessageStatus.CANCELLED, MessageStatus.SUPPRESSED}
@@ -53,9 +58,11 @@ MESSAGE_TRANSITIONS: dict[str, frozenset[str]] = {
             MessageStatus.FAILED,
             MessageStatus.SCHEDULED,
             MessageStatus.SUPPRESSED,
+            MessageStatus.UNKNOWN,
         }
     ),
     MessageStatus.SENT: frozenset({MessageStatus.FAILED}),
+    MessageStatus.UNKNOWN: frozenset({MessageStatus.SENT, MessageStatus.FAILED}),
     MessageStatus.FAILED: frozenset(),
     MessageStatus.CANCELLED: frozenset(),
     MessageStatus.SUPPRESSED: frozenset(),
@@ -156,6 +163,9 @@ class Message(models.Model):
     topic = models.CharField(max_length=100, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # E-mail only: when the claim of claimed_at started handing it to the e-mail server (see
+    # services._email_handover_mark).
+    handed_over_at = models.DateTimeField(null=True, blank=True)
     gateway_id = models.CharField(max_length=64, blank=True)
     provider_status = models.CharField(max_length=20, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)

@@ -19,7 +19,7 @@ from django.utils.module_loading import import_string
 from clinic.errors import ApplicationError
 from clinic.models import PatientProfile, User
 
-from .gateways import GatewayError, get_gateway
+from .gateways import GatewayError, OutcomeUnknown, get_gateway
 from .models import (
     MOVED_REASON,
     Channel,
@@ -140,7 +140,12 @@ def _move(message: Message, status: str, *, note: str = "", **fields) -> None:
         raise ApplicationError(f"A {message.status} message cannot become {status}.")
     previous = message.status
     message.status = status
-    if status in (MessageStatus.SUPPRESSED, MessageStatus.FAILED, MessageStatus.CANCELLED):
+    if status in (
+        MessageStatus.SUPPRESSED,
+        MessageStatus.FAILED,
+        MessageStatus.CANCELLED,
+        MessageStatus.UNKNOWN,
+    ):
         message.status_reason = note[:200]
     for name, value in fields.items():
         setattr(message, name, value)
@@ -408,20 +413,73 @@ def consent_record(
 # --- dispatch -------------------------------------------------------------------------------
 
 
-def messages_claim_due(*, now: datetime | None = None, limit: int = 50) -> list[int]:
-    """Claim up to `limit` due messages for sending (status sending, committed) and return
-    their ids. Also returns to 'scheduled' any claim whose worker stopped before sending:
-    a live sender keeps its row locked, so only abandoned claims are visible here."""
+# How many abandoned claims one dispatcher batch settles: each may cost a call to the gateway.
+ABANDONED_PER_BATCH = 20
+
+
+def messages_settle_abandoned(*, now: datetime | None = None) -> int:
+    """Settle claims whose worker died (still 'sending' after MESSAGING_CLAIM_TIMEOUT; a live
+    sender keeps its row locked, so only abandoned claims are visible here) by asking the gateway
+    whether it received the message since the claim: yes, it is recorded sent with the gateway's
+    id; no, it goes back to 'scheduled' and is sent again; undecidable (an e-mail), it becomes
+    'unknown', shown to coordinators and never sent again automatically. A gateway that cannot be
+    asked now leaves the claim for a later run. Returns how many were settled."""
     now = now or timezone.now()
     stale_before = now - settings.MESSAGING_CLAIM_TIMEOUT
-    with transaction.atomic():
-        # skip_locked: a row locked by a live sender is not abandoned; leave it alone.
-        for message in (
-            Message.objects.select_for_update(skip_locked=True)
-            .filter(status=MessageStatus.SENDING, claimed_at__lt=stale_before)
-            .order_by("pk")
-        ):
-            _move(message, MessageStatus.SCHEDULED, note="claim expired before sending")
+    stale = list(
+        Message.objects.filter(status=MessageStatus.SENDING, claimed_at__lt=stale_before)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:ABANDONED_PER_BATCH]
+    )
+    settled = 0
+    gateway = get_gateway() if stale else None
+    for message_id in stale:
+        with transaction.atomic():
+            # skip_locked: a row locked by a live sender (or another settler) is not abandoned.
+            # The lock is held across the gateway's answer so nobody sends it meanwhile.
+            message = (
+                Message.objects.select_for_update(skip_locked=True)
+                .filter(pk=message_id, status=MessageStatus.SENDING, claimed_at__lt=stale_before)
+                .first()
+            )
+            if message is None:
+                continue
+            try:
+                gateway_id = gateway.find_sent(message, since=message.claimed_at)
+            except OutcomeUnknown as exc:
+                logger.warning("message %s: abandoned claim, outcome unknown", message.pk)
+                _move(message, MessageStatus.UNKNOWN, note=f"worker stopped mid-send; {exc.reason}")
+            except GatewayError as exc:
+                logger.warning(
+                    "message %s: abandoned claim, gateway not answering (%s)",
+                    message.pk,
+                    exc.reason,
+                )
+                continue
+            else:
+                if gateway_id:
+                    _move(
+                        message,
+                        MessageStatus.SENT,
+                        note="worker stopped mid-send; the gateway had received it",
+                        gateway_id=gateway_id[:64],
+                        sent_at=timezone.now(),
+                    )
+                else:
+                    _move(
+                        message,
+                        MessageStatus.SCHEDULED,
+                        note="claim expired; the gateway never received it",
+                    )
+            settled += 1
+    return settled
+
+
+def messages_claim_due(*, now: datetime | None = None, limit: int = 50) -> list[int]:
+    """Claim up to `limit` due messages for sending (status sending, committed) and return
+    their ids, after settling abandoned claims (messages_settle_abandoned)."""
+    now = now or timezone.now()
+    messages_settle_abandoned(now=now)
     with transaction.atomic():
         # skip_locked: concurrent dispatchers each take different rows instead of waiting.
         ids = list(
@@ -451,6 +509,16 @@ def _retry_delay(attempts: int) -> timedelta:
     return settings.MESSAGING_RETRY_BASE * (2 ** max(attempts - 1, 0))
 
 
+def _email_handover_mark(message: Message) -> None:
+    """Record, committed before the e-mail server is called, that this claim is about to hand
+    its e-mail over. The e-mail server cannot be asked afterwards, so this mark is what tells an
+    abandoned claim that never reached it (sent again) from one that may have (outcome unknown):
+    without it, every e-mail of a dead worker's batch would be unknown."""
+    Message.objects.filter(
+        pk=message.pk, status=MessageStatus.SENDING, claimed_at=message.claimed_at
+    ).update(handed_over_at=timezone.now())
+
+
 def message_send(
     *, message_id: int, now: datetime | None = None, loaded: Message | None = None
 ) -> str | None:
@@ -460,32 +528,39 @@ def message_send(
     (permanent error or too many attempts). Returns the new status, or None when the message is
     not ours to send (another worker holds it, or it is no longer 'sending')."""
     now = now or timezone.now()
+    # What a claimed message is sent with never changes once it is claimed (a moved event
+    # cancels it and plans new ones), so a copy read with its batch will do.
+    message = loaded or (
+        Message.objects.select_related("recipient", "recipient__patient_profile")
+        .filter(pk=message_id)
+        .first()
+    )
+    if message is None:
+        return None
+    if message.channel == Channel.EMAIL:
+        _email_handover_mark(message)
     with transaction.atomic():
         # The claim that put this row in 'sending' was committed durably, so a worker that dies
-        # from here on cannot cause a second send. This commit only records the outcome, and
-        # it need not wait for the disk: a committed transaction survives any crash but the
-        # database server's own, and even then only the last fraction of a second could be
-        # lost, the same window a crash between the gateway call and the commit already has.
+        # from here on leaves a claim that messages_settle_abandoned resolves by asking the
+        # gateway, never by sending blindly. This commit only records the outcome, and it need
+        # not wait for the disk: only a crash of the database server itself could lose it, and
+        # the row is then back in 'sending', settled the same way.
         # One disk flush per message was most of a dispatcher's time (10,000 messages).
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
         # The row lock is held across the gateway call on purpose: it tells the claim reaper
         # this claim is alive, and a second sender of the same id skips it. The status is read
         # under the lock, so a message already sent by another run is never sent again.
+        # The claim must still be the one the copy saw: a claim this run held so long that it
+        # was settled and claimed again belongs to the new claimer.
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT 1 FROM clinic_message WHERE id = %s AND status = %s FOR UPDATE SKIP LOCKED",
-                [message_id, MessageStatus.SENDING],
+                "SELECT 1 FROM clinic_message WHERE id = %s AND status = %s AND claimed_at = %s"
+                " FOR UPDATE SKIP LOCKED",
+                [message_id, MessageStatus.SENDING, message.claimed_at],
             )
             if cursor.fetchone() is None:
                 return None
-        # What a claimed message is sent with never changes once it is claimed (a moved event
-        # cancels it and plans new ones), so a copy read with its batch will do.
-        message = loaded or (
-            Message.objects.select_related("recipient", "recipient__patient_profile").get(
-                pk=message_id
-            )
-        )
         message.status = MessageStatus.SENDING  # as the lock just read it
         if message.not_after and now >= message.not_after:
             _move(message, MessageStatus.SUPPRESSED, note="the event has already started")
@@ -560,11 +635,40 @@ def messages_dispatch_due(*, now: datetime | None = None, batch: int = 50) -> in
 _FAILED_PROVIDER_STATUSES = {"failed", "undelivered", "busy", "no-answer", "canceled"}
 
 
-def message_delivery_update(*, gateway_id: str, provider_status: str, error_code: str = "") -> None:
-    """A delivery report from the gateway. Failed deliveries mark the message failed (shown to
-    coordinators); a carrier-level opt-out (Twilio 21610) is recorded as a withdrawal."""
+def _reported_message(gateway_id: str, message_id: int | None) -> Message | None:
+    """The message a delivery report is about, locked. A report that names our id (the status
+    callback's address carries it) records the gateway's id on a message whose sender died
+    before it could: that message went, and is never sent again."""
+    if message_id is not None:
+        # Locked by id, not by gateway_id: a live sender may not have committed the id yet, and
+        # this waits for it.
+        message = Message.objects.select_for_update().filter(pk=message_id).first()
+        if message is not None:
+            if message.gateway_id == gateway_id:
+                return message
+            if not message.gateway_id and message.status in (
+                MessageStatus.SENDING,
+                MessageStatus.UNKNOWN,
+            ):
+                _move(
+                    message,
+                    MessageStatus.SENT,
+                    note="the gateway's delivery report names it",
+                    gateway_id=gateway_id[:64],
+                    sent_at=timezone.now(),
+                )
+                return message
+    return Message.objects.select_for_update().filter(gateway_id=gateway_id).first()
+
+
+def message_delivery_update(
+    *, gateway_id: str, provider_status: str, error_code: str = "", message_id: int | None = None
+) -> None:
+    """A delivery report from the gateway, about `gateway_id` (and our `message_id`, when the
+    report carries it). Failed deliveries mark the message failed (shown to coordinators); a
+    carrier-level opt-out (Twilio 21610) is recorded as a withdrawal."""
     with transaction.atomic():
-        message = Message.objects.select_for_update().filter(gateway_id=gateway_id).first()
+        message = _reported_message(gateway_id, message_id)
         if message is None:
             return
         message.provider_status = provider_status[:20]

@@ -190,7 +190,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The twilio library logs every request's method, address and headers at INFO (11 lines
+        # a send): noise in the worker's log, and the address names the recipient's number.
+        "twilio.http_client": {"level": "WARNING"},
+    },
 }
 
 # The benchmark's own views (/bench/floor/, /bench/availability/): only clinic.settings.bench
