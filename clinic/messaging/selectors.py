@@ -27,6 +27,14 @@ def outbox_list(*, user: User, status: str = "", channel: str = "") -> QuerySet[
     return messages.order_by("-send_after", "-pk")
 
 
+def outbox_unknown_count(*, user: User) -> int:
+    """How many messages may or may not have gone (a worker stopped mid-send and the gateway
+    could not say): a coordinator must check each before anything is sent again."""
+    if user.role not in OUTBOX_ROLES:
+        raise PermissionDenied
+    return Message.objects.filter(status=MessageStatus.UNKNOWN).count()
+
+
 # Scheduling names the messages about an infusion session "session:<id>" (their topic).
 SESSION_TOPIC_PREFIX = "session:"
 

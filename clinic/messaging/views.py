@@ -9,7 +9,12 @@ from clinic.models import Role
 from clinic.permissions import role_required
 
 from .forms import OutboxFilterForm, ReminderPreferencesForm
-from .selectors import outbox_list, reminder_preferences, reminders_for_patient
+from .selectors import (
+    outbox_list,
+    outbox_unknown_count,
+    reminder_preferences,
+    reminders_for_patient,
+)
 from .services import recipient_zone, reminder_preferences_update
 
 
@@ -23,7 +28,12 @@ def outbox(request: HttpRequest) -> HttpResponse:
     page = Paginator(rows, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode()}
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "unknown_count": outbox_unknown_count(user=request.user),
+    }
     template = "messaging/partials/_outbox_table.html" if request.htmx else "messaging/outbox.html"
     return render(request, template, context)
 
