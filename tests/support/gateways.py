@@ -54,16 +54,16 @@ class TwilioStub:
     PageSize) and Twilio's JSON shape, so the official twilio library can talk to it. Every
     request it receives is kept, with our message id read from the status callback address.
 
-    `hold_next()` makes the next create wait, after it is recorded (Twilio has the message),
-    until `release()`: a worker can be killed while its request is held open. `delay` slows
-    every create, as a real provider's latency does."""
+    `hold_next()` makes the next create (or a later one) wait, after it is recorded (Twilio has
+    the message), until `release()`: a worker can be killed while its request is held open.
+    `delay` slows every create, as a real provider's latency does."""
 
     def __init__(self, *, account_sid: str, delay: float = 0.0):
         self.account_sid = account_sid
         self.delay = delay
         self.records: list[dict] = []
         self.lock = threading.Lock()
-        self._hold = False
+        self._hold = 0  # which create to hold, counted from the next one (0: none)
         self.held = threading.Event()  # set while a create is being held
         self._release = threading.Event()
         handler = type("Handler", (_TwilioHandler,), {"stub": self})
@@ -76,11 +76,12 @@ class TwilioStub:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_port}"
 
-    def hold_next(self) -> None:
+    def hold_next(self, *, after: int = 0) -> None:
+        """Hold the create that comes after `after` more creates."""
         with self.lock:
             self.held.clear()
             self._release.clear()
-            self._hold = True
+            self._hold = after + 1
 
     def release(self) -> None:
         self._release.set()
@@ -158,7 +159,8 @@ class _TwilioHandler(BaseHTTPRequestHandler):
         }
         with self.stub.lock:
             self.stub.records.append(record)
-            hold, self.stub._hold = self.stub._hold, False
+            hold = self.stub._hold == 1
+            self.stub._hold = max(self.stub._hold - 1, 0)
         if hold:
             self.stub.held.set()
             self.stub._release.wait(120)
