@@ -192,9 +192,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # While PostgreSQL is down every request fails the same way: one line each, not a traceback.
+    "filters": {"database_down": {"()": "clinic.errors.DatabaseDownLogFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
+        "django.request": {"filters": ["database_down"]},
         "django.db.backends": {"level": "WARNING"},
         # The twilio library logs every request's method, address and headers at INFO (11 lines
         # a send): noise in the worker's log, and the address names the recipient's number.
@@ -292,6 +295,8 @@ MIDDLEWARE += [
     "clinic.middleware.StaffTwoFactorMiddleware",
 ]
 MIDDLEWARE.insert(0, "csp.middleware.CSPMiddleware")
+# Before everything that reads the database, so /healthz says which service is down.
+MIDDLEWARE.insert(0, "clinic.middleware.HealthCheckMiddleware")
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # django-axes asks to be last
 # Five wrong passwords for one account from one address pause it for 15 minutes.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
