@@ -27,8 +27,13 @@ class DatabaseDownLogFilter:
     def filter(self, record) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
         if database_unavailable(exc):
-            record.msg = "database unavailable (%s): %s"
-            record.args = (type(exc).__name__, getattr(record, "status_code", ""))
+            request = getattr(record, "request", None)
+            record.msg = "database unavailable (%s): %s %s"
+            record.args = (
+                type(exc).__name__,
+                getattr(request, "method", ""),
+                getattr(request, "path", ""),
+            )
             record.exc_info = None
             record.exc_text = None
             record.levelno, record.levelname = 30, "WARNING"

@@ -68,7 +68,7 @@ def test_a_page_while_postgres_is_down_is_a_503_and_one_warning_line(database_do
     assert len(problems) == 1, [r.getMessage() for r in problems]
     [line] = problems
     assert line.levelname == "WARNING"
-    assert "OperationalError" in line.getMessage()
+    assert line.getMessage() == "database unavailable (OperationalError): GET /my/"
     assert line.exc_info is None and not line.exc_text
 
 
