@@ -42,6 +42,10 @@ def navigation(request) -> dict:
     return {
         "nav_items": nav,
         "current_path": request.path,
-        "clinic_name": settings.CLINIC_NAME,
+        # The clinic's full name tells what it treats: only signed-in pages show it; the sign-in
+        # page, a link's landing page and the like show the neutral sender name.
+        "clinic_name": settings.CLINIC_NAME
+        if user is not None and user.is_authenticated
+        else settings.MESSAGING_SENDER_NAME,
         "clinic_phone": settings.CLINIC_PHONE,
     }
