@@ -27,6 +27,8 @@ NAV: dict[str, list[tuple[str, str]]] = {
 NAV[Role.PATIENT] += [(_("Reminders"), "messaging:preferences")]  # messaging
 NAV[Role.COORDINATOR] += [(_("Outbox"), "messaging:outbox")]  # messaging
 NAV[Role.ADMIN] += [(_("Outbox"), "messaging:outbox")]  # messaging
+NAV[Role.COORDINATOR] += [(_("Replies"), "messaging:replies")]  # consent and opt-out
+NAV[Role.ADMIN] += [(_("Replies"), "messaging:replies")]
 NAV[Role.ADMIN] += [(_("Audit trail"), "clinic:audit_trail")]  # security
 NAV[Role.COORDINATOR] += [(_("Operations"), "clinic:operations")]  # operations dashboard
 NAV[Role.ADMIN].insert(1, (_("Operations"), "clinic:operations"))

@@ -772,3 +772,48 @@ def reminder_preferences_update(
                         source=ConsentSource.PATIENT_PAGE,
                         user=user,
                     )
+
+
+# --- coordinators: revocations told to a person, replies read ------------------------------
+
+
+def consent_withdraw_by_staff(
+    *, patient: User, channels: list[str], recorded_by: User, how: str, note: str = ""
+) -> list[ContactConsent]:
+    """Record that the patient revoked consent by phone or in person (FCC 24-24: any reasonable
+    manner counts). Texts and calls to their number stop at once; e-mail, when chosen, too.
+    Raises ApplicationError when the patient has no address for a chosen channel."""
+    rows = []
+    with transaction.atomic():
+        for channel in channels:
+            address = address_for(patient, channel)
+            if not address:
+                raise ApplicationError(
+                    "This patient has no address on file for that channel.", field="channels"
+                )
+            rows += consent_record(
+                address=address,
+                channels=[channel],
+                granted=False,
+                source=ConsentSource.STAFF,
+                user=patient,
+                recorded_by=recorded_by,
+                note=f"{how}: {note}" if note else how,
+            )
+    logger.info("consent withdrawn for user %s by staff %s", patient.pk, recorded_by.pk)
+    return rows
+
+
+def reply_mark_handled(*, reply_id: int, user: User, now: datetime | None = None) -> InboundReply:
+    """Take a reply off the coordinators' list, keeping who did it and when. Marking one that
+    is already handled changes nothing. Raises ApplicationError for an unknown reply."""
+    with transaction.atomic():
+        reply = InboundReply.objects.select_for_update().filter(pk=reply_id).first()
+        if reply is None:
+            raise ApplicationError("That reply does not exist.")
+        if reply.needs_attention:
+            reply.needs_attention = False
+            reply.handled_by = user
+            reply.handled_at = now or timezone.now()
+            reply.save(update_fields=["needs_attention", "handled_by", "handled_at"])
+    return reply

@@ -40,7 +40,9 @@ def _post(client, path, params):
 
 
 def _text(client, body, sid="SM-1", number=PHONE):
-    return _post(client, "/messaging/twilio/sms/", {"From": number, "Body": body, "MessageSid": sid})
+    return _post(
+        client, "/messaging/twilio/sms/", {"From": number, "Body": body, "MessageSid": sid}
+    )
 
 
 OPT_OUT_KEYWORDS = [
@@ -60,9 +62,7 @@ OPT_OUT_FREE_TEXT = [
 
 
 @pytest.mark.parametrize("body", OPT_OUT_KEYWORDS)
-def test_opt_out_keywords_in_english_and_spanish_stop_texts_and_calls_at_once(
-    signed, client, body
-):
+def test_opt_out_keywords_in_english_and_spanish_stop_texts_and_calls_at_once(signed, client, body):
     """FCC 24-24 (Report and Order, 2024), 47 CFR 64.1200(a)(10): consent may be revoked in any
     reasonable manner; the words STOP, QUIT, END, REVOKE, OPT OUT, CANCEL and UNSUBSCRIBE, and
     their equivalents in the language the patient uses with us, must be honoured. ALTO, PARA,
