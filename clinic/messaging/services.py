@@ -5,6 +5,7 @@ message text or addresses."""
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -817,3 +818,28 @@ def reply_mark_handled(*, reply_id: int, user: User, now: datetime | None = None
             reply.handled_at = now or timezone.now()
             reply.save(update_fields=["needs_attention", "handled_by", "handled_at"])
     return reply
+
+
+def template_test_send(*, template: MessageTemplate, user: User) -> Message:
+    """Put a sample of `template` (rendered as a real message would be, in its own language)
+    in the Outbox, addressed to `user`'s own e-mail or phone. It follows every rule a real
+    message does: a text or call goes only to a number that agreed to them, in calling hours."""
+    from .wording import render_sample
+
+    subject, body = render_sample(
+        key=template.key, language=template.language, subject=template.subject, body=template.body
+    )
+    address = address_for(user, template.channel)
+    return _message_store(
+        suppress_reason="" if address else "no address on file for this channel",
+        recipient=user,
+        channel=template.channel,
+        to_address=address,
+        kind=f"test_{template.key}"[:60],
+        language=template.language,
+        subject=subject[:150],
+        body=body,
+        send_after=timezone.now(),
+        topic=f"template-test:{template.pk}",
+        dedupe_key=f"template-test:{template.pk}:{uuid.uuid4().hex}",
+    )
