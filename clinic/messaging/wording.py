@@ -96,11 +96,13 @@ def template_problems(*, key: str, channel: str, subject: str, body: str) -> dic
     and a call says who is calling, how to stop calls and the number to call back."""
     problems: dict[str, list[str]] = {}
     allowed = allowed_variables(key, channel)
+    unreadable = False
     for field, source in (("subject", subject), ("body", body)):
         try:
             names, has_tags = _variables(source)
         except TemplateSyntaxError as exc:
             problems.setdefault(field, []).append(_("This text cannot be read: %s") % exc)
+            unreadable = True
             continue
         if has_tags:
             problems.setdefault(field, []).append(
@@ -121,34 +123,35 @@ def template_problems(*, key: str, channel: str, subject: str, body: str) -> dic
                     "allowed": ", ".join(_braced(n) for n in sorted(allowed)),
                 }
             )
-    if problems:
+    if unreadable:
         return problems
-    for language in ("en", "es"):
-        rendered_subject, rendered_body = render_sample(
-            key=key, language=language, subject=subject, body=body
+    # The text is one language's, but its date, time and opt-out words come in either.
+    renders = [
+        render_sample(key=key, language=language, subject=subject, body=body)
+        for language in ("en", "es")
+    ]
+    for field, index in (("subject", 0), ("body", 1)):
+        found = sorted({word for r in renders for word in forbidden_words_in(r[index])})
+        if found:
+            problems.setdefault(field, []).append(
+                _("Messages must not name a drug, a diagnosis or the treatment: %s.")
+                % ", ".join(found)
+            )
+    longest = max((r[1] for r in renders), key=len)
+    if channel == Channel.SMS and len(longest) > SMS_MAX_CHARACTERS:
+        problems.setdefault("body", []).append(
+            _(
+                "A text must fit in %(max)s characters; with a long date this one has "
+                "%(n)s (a link is not counted)."
+            )
+            % {"max": SMS_MAX_CHARACTERS, "n": len(longest)}
         )
-        for field, text in (("subject", rendered_subject), ("body", rendered_body)):
-            found = forbidden_words_in(text)
-            if found:
-                problems.setdefault(field, []).append(
-                    _("Messages must not name a drug, a diagnosis or the treatment: %s.")
-                    % ", ".join(found)
-                )
-        if channel == Channel.SMS and len(rendered_body) > SMS_MAX_CHARACTERS:
-            problems.setdefault("body", []).append(
-                _(
-                    "A text must fit in %(max)s characters; with a long date this one has "
-                    "%(n)s (a link is not counted)."
-                )
-                % {"max": SMS_MAX_CHARACTERS, "n": len(rendered_body)}
-            )
-        if channel == Channel.VOICE and len(rendered_body.split()) > VOICE_MAX_WORDS:
-            problems.setdefault("body", []).append(
-                _("A call must last under a minute (%(max)s words); this one has %(n)s.")
-                % {"max": VOICE_MAX_WORDS, "n": len(rendered_body.split())}
-            )
-        if problems:
-            break  # the same words fail in the other language too
+    words = max(len(r[1].split()) for r in renders)
+    if channel == Channel.VOICE and words > VOICE_MAX_WORDS:
+        problems.setdefault("body", []).append(
+            _("A call must last under a minute (%(max)s words); this one has %(n)s.")
+            % {"max": VOICE_MAX_WORDS, "n": words}
+        )
     if channel == Channel.VOICE:
         names, _tags = _variables(body)
         missing = sorted({"sender_name", "opt_out", "clinic_phone"} - names)
@@ -161,6 +164,4 @@ def template_problems(*, key: str, channel: str, subject: str, body: str) -> dic
                 )
                 % ", ".join(_braced(n) for n in missing)
             )
-    for field in list(problems):
-        problems[field] = list(dict.fromkeys(problems[field]))
     return problems
