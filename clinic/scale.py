@@ -526,7 +526,7 @@ def _seed(*, scale, seed, now, log):  # noqa: C901, PLR0912, PLR0915 - one long,
                 for consent_channel in ("sms", "voice"):
                     consents.add(
                         (consents.new_id(), person["phone"], consent_channel, user_id, True,
-                         "intake", "", course_created)
+                         "intake", None, "", course_created)
                     )  # fmt: skip
             planned = rng.choices([1, 2, 3, 4, 5, 6], [2, 3, 5, 8, 12, 70])[0]
             recent = start_day >= -3

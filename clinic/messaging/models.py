@@ -244,6 +244,7 @@ class ConsentSource(models.TextChoices):
     PATIENT_PAGE = "patient_page", _("Patient's own page")
     STAFF = "staff", _("Recorded by staff")
     INBOUND_TEXT = "inbound_text", _("Text message reply")
+    VOICE_KEYPRESS = "voice_keypress", _("Key pressed on a call")
     SEED = "seed", _("Demo data")
 
 
@@ -259,6 +260,15 @@ class ContactConsent(models.Model):
     )
     granted = models.BooleanField()
     source = models.CharField(max_length=20, choices=ConsentSource.choices)
+    # The staff member who took it (at intake) or wrote down what the patient said; empty when
+    # the patient acted themselves (their page, a text, a keypress).
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="consents_recorded",
+    )
     note = models.CharField(max_length=200, blank=True)
     at = models.DateTimeField(default=timezone.now)
 
@@ -268,7 +278,10 @@ class ContactConsent(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(channel__in=Channel.values), name="consent_channel_valid"
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(source__in=ConsentSource.values), name="consent_source_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -299,6 +312,14 @@ class InboundReply(models.Model):
     needs_attention = models.BooleanField(default=False)
     provider_id = models.CharField(max_length=64, blank=True)
     at = models.DateTimeField(default=timezone.now)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replies_handled",
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-at"]
@@ -308,7 +329,13 @@ class InboundReply(models.Model):
                 fields=["provider_id"],
                 condition=~models.Q(provider_id=""),
                 name="inbound_reply_once",
-            )
+            ),
+            # A reply marked handled always says who handled it.
+            models.CheckConstraint(
+                condition=models.Q(handled_at__isnull=True, handled_by__isnull=True)
+                | models.Q(handled_at__isnull=False, handled_by__isnull=False),
+                name="inbound_reply_handled_by_someone",
+            ),
         ]
 
     def __str__(self) -> str:

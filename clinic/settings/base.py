@@ -245,23 +245,30 @@ MESSAGING_RETRY_BASE = timedelta(minutes=1)  # 1, 2, 4, 8 minutes between attemp
 MESSAGING_CONFIRM_HOOK = env(
     "MESSAGING_CONFIRM_HOOK", default="scheduling.services.session_confirm_next"
 )
+# No message, e-mail, calendar file or call may contain these (clinic.messaging.wording), matched
+# without regard to case or accents and with their plurals: migraña also catches "migranas".
 MESSAGING_FORBIDDEN_WORDS = env.list(
     "MESSAGING_FORBIDDEN_WORDS",
     default=[
         "ketamine",
         "ketamina",
         "esketamine",
+        "esketamina",
         "spravato",
         "migraine",
         "migraña",
-        "migrana",
+        "jaqueca",
         "headache",
+        "dolor de cabeza",
         "cefalea",
+        "depression",
+        "depresión",
         "infusion",
         "infusión",
         "IV",
         "intravenous",
         "intravenosa",
+        "intravenoso",
         "drug",
         "droga",
         "medication",
@@ -269,8 +276,11 @@ MESSAGING_FORBIDDEN_WORDS = env.list(
         "treatment",
         "tratamiento",
         "anesthetic",
+        "anesthesia",
         "anestésico",
+        "anestesia",
         "dissociative",
+        "disociativo",
     ],
 )
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")

@@ -22,7 +22,7 @@ def _quoted(statuses):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("clinic", "0011_message_lean_indexes"),
+        ("clinic", "0013_voice_opt_out_callback_consent"),
     ]
 
     operations = [
