@@ -88,3 +88,20 @@ class StaffTwoFactorMiddleware:
         if path.startswith(settings.STATIC_URL):
             return True
         return path in {reverse(name) for name in self.EXEMPT_URL_NAMES}
+
+
+class NoStoreMiddleware:
+    """Pages for a signed-in user (and API answers to a key) carry health information or
+    identities: neither the browser nor a proxy may keep a copy (`Cache-Control: no-store`),
+    so the back button after signing out or a shared computer shows nothing."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        signed_in = user is not None and user.is_authenticated
+        if signed_in or "HTTP_AUTHORIZATION" in request.META:
+            response["Cache-Control"] = "private, no-store"
+        return response

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
 from clinic.forms import AccessibleFormMixin
+from clinic.validators import is_ascii_digits
 from scheduling.models import Location
 
 from .clinical import Contraindication, Preventive
@@ -117,8 +118,11 @@ class ReferralForm(AccessibleFormMixin, forms.ModelForm):
 
     def clean_zip_code(self):
         value = self.cleaned_data["zip_code"].strip()
-        if not (len(value) == 5 and value.isdigit()) and not (
-            len(value) == 10 and value[5] == "-" and value[:5].isdigit() and value[6:].isdigit()
+        if not (len(value) == 5 and is_ascii_digits(value)) and not (
+            len(value) == 10
+            and value[5] == "-"
+            and is_ascii_digits(value[:5])
+            and is_ascii_digits(value[6:])
         ):
             raise ValidationError(_("Enter a US ZIP code such as 02116."))
         return value[:5]

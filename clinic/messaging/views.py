@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from clinic.audit.services import audit_record_many
 from clinic.errors import ApplicationError
 from clinic.models import Role
 from clinic.permissions import role_required
@@ -21,6 +22,9 @@ def outbox(request: HttpRequest) -> HttpResponse:
         user=request.user, status=filters.get("status", ""), channel=filters.get("channel", "")
     )
     page = Paginator(rows, 25).get_page(request.GET.get("page"))
+    audit_record_many(
+        request=request, objects=page.object_list, patient_of=lambda message: message.recipient_id
+    )
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode()}

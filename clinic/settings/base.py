@@ -167,7 +167,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["clinic.api_parsers.BoundedJSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "UNAUTHENTICATED_USER": None,
@@ -281,6 +281,7 @@ MIDDLEWARE.insert(_auth + 1, "django_otp.middleware.OTPMiddleware")
 MIDDLEWARE += [
     "clinic.middleware.IdleTimeoutMiddleware",
     "clinic.middleware.StaffTwoFactorMiddleware",
+    "clinic.middleware.NoStoreMiddleware",
 ]
 MIDDLEWARE.insert(0, "csp.middleware.CSPMiddleware")
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # django-axes asks to be last
@@ -291,8 +292,14 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"  # the sign-in form's field (an e-mail or a phone)
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-# Behind the production proxy the client's address is the first X-Forwarded-For entry.
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# Failures count against the account, however its e-mail or number is spelt.
+AXES_USERNAME_CALLABLE = "clinic.auth_backends.lockout_username"
+# The client's address (lockout and audit trail alike): X-Forwarded-For is believed only from
+# the proxies named here (addresses or networks, comma-separated), or from TRUSTED_PROXY_COUNT
+# proxies in a row. With neither, the header is ignored: see clinic/client_ip.py.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "clinic.client_ip.client_ip"
 OTP_TOTP_ISSUER = CLINIC_NAME
 STAFF_IDLE_TIMEOUT = timedelta(minutes=env.int("STAFF_IDLE_MINUTES", default=15))
 PATIENT_IDLE_TIMEOUT = timedelta(minutes=env.int("PATIENT_IDLE_MINUTES", default=30))
