@@ -4,12 +4,16 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
 from clinic.forms import AccessibleFormMixin
-from clinic.validators import is_ascii_digits
+from clinic.validators import (
+    is_ascii_digits,
+    validate_no_control_characters,
+    validate_no_control_characters_multiline,
+)
 from scheduling.models import Location
 
 from .clinical import Contraindication, Preventive
 from .models import CallOutcome, Referral
-from .validators import MAX_ATTACHMENTS, validate_attachments, validate_npi
+from .validators import MAX_ATTACHMENTS, MAX_NOTES_LENGTH, validate_attachments, validate_npi
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -149,10 +153,16 @@ class ReferralForm(AccessibleFormMixin, forms.ModelForm):
 
 
 class ProviderSignUpForm(AccessibleFormMixin, forms.Form):
-    first_name = forms.CharField(label=_("First name"), max_length=150)
-    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    first_name = forms.CharField(
+        label=_("First name"), max_length=150, validators=[validate_no_control_characters]
+    )
+    last_name = forms.CharField(
+        label=_("Last name"), max_length=150, validators=[validate_no_control_characters]
+    )
     email = forms.EmailField(label=_("Work e-mail"))
-    practice_name = forms.CharField(label=_("Practice"), max_length=200)
+    practice_name = forms.CharField(
+        label=_("Practice"), max_length=200, validators=[validate_no_control_characters]
+    )
     npi = forms.CharField(
         label=_("NPI"),
         max_length=10,
@@ -185,7 +195,7 @@ class ProviderSignUpForm(AccessibleFormMixin, forms.Form):
 
 class ReferralFilterForm(forms.Form):
     status = forms.ChoiceField(required=False, label=_("Status"))
-    q = forms.CharField(required=False, label=_("Patient name or reference"))
+    q = forms.CharField(required=False, max_length=100, label=_("Patient name or reference"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -207,7 +217,11 @@ class CallLogForm(AccessibleFormMixin, forms.Form):
         label=_("Outcome"), choices=CallOutcome.choices, widget=forms.RadioSelect
     )
     notes = forms.CharField(
-        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Notes"),
+        required=False,
+        max_length=MAX_NOTES_LENGTH,
+        validators=[validate_no_control_characters_multiline],
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     callback_at = forms.DateTimeField(
         label=_("Callback at (patient's local time)"),
@@ -216,7 +230,10 @@ class CallLogForm(AccessibleFormMixin, forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
     reason = forms.CharField(
-        label=_("Reason (declined or not eligible)"), required=False, max_length=300
+        label=_("Reason (declined or not eligible)"),
+        required=False,
+        max_length=300,
+        validators=[validate_no_control_characters],
     )
     planned_sessions = forms.IntegerField(
         label=_("Planned infusions"),

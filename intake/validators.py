@@ -14,6 +14,9 @@ from django.utils.translation import gettext as _
 from clinic.validators import npi_is_valid as npi_check_digit_ok  # noqa: F401
 from clinic.validators import validate_npi  # noqa: F401
 
+# Free text a provider or coordinator types (notes, medication lists): room for a long letter,
+# not for a pasted chart.
+MAX_NOTES_LENGTH = 5000
 MAX_ATTACHMENTS = 5
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 ALLOWED_ATTACHMENT_TYPES = {
