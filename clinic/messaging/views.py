@@ -14,6 +14,12 @@ from .selectors import outbox_list, reminder_preferences, reminders_for_patient
 from .services import recipient_zone, reminder_preferences_update
 
 
+def _patient_of(message) -> int | None:
+    """Whose record an outbox row shows: a patient's (not a provider's notices)."""
+    recipient = message.recipient
+    return recipient.pk if recipient is not None and recipient.role == Role.PATIENT else None
+
+
 @role_required(Role.COORDINATOR, Role.ADMIN)
 def outbox(request: HttpRequest) -> HttpResponse:
     form = OutboxFilterForm(request.GET or None)
@@ -22,9 +28,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
         user=request.user, status=filters.get("status", ""), channel=filters.get("channel", "")
     )
     page = Paginator(rows, 25).get_page(request.GET.get("page"))
-    audit_record_many(
-        request=request, objects=page.object_list, patient_of=lambda message: message.recipient_id
-    )
+    audit_record_many(request=request, objects=page.object_list, patient_of=_patient_of)
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode()}
