@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
-from clinic.forms import AccessibleFormMixin
+from clinic.forms import AccessibleFormMixin, AsciiIntegerField
 from clinic.validators import (
     is_ascii_digits,
     validate_no_control_characters,
@@ -101,6 +101,11 @@ class ReferralForm(AccessibleFormMixin, forms.ModelForm):
             "urgency",
             "notes",
         ]
+        field_classes = {
+            "headache_days_per_month": AsciiIntegerField,
+            "years_with_migraine": AsciiIntegerField,
+            "recommended_infusions": AsciiIntegerField,
+        }
         widgets = {
             "date_of_birth": forms.DateInput(attrs={"type": "date"}),
             "recommended_infusions": forms.NumberInput(attrs={"min": 1, "max": 6}),
@@ -235,7 +240,7 @@ class CallLogForm(AccessibleFormMixin, forms.Form):
         max_length=300,
         validators=[validate_no_control_characters],
     )
-    planned_sessions = forms.IntegerField(
+    planned_sessions = AsciiIntegerField(
         label=_("Planned infusions"),
         min_value=1,
         max_value=6,

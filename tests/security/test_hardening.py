@@ -412,3 +412,25 @@ def test_development_e_mails_are_printed_without_a_working_link(settings, tmp_pa
     saved = list(tmp_path.iterdir())
     assert len(saved) == 1 and token in saved[0].read_text()
     assert saved[0].stat().st_mode & 0o077 == 0
+
+
+def test_numbers_in_other_digits_are_refused_by_the_referral_form_and_the_api(client, world):
+    from tests.security.test_fuzz_forms import _referral_fields
+
+    client.force_login(world.provider.user)
+    before = Referral.objects.count()
+    page = client.post(
+        reverse("intake:referral_create"),
+        {**_referral_fields(world), "headache_days_per_month": "١٨", "recommended_infusions": "３"},
+    )
+    assert page.status_code == 200
+    assert page.context["form"].errors.keys() >= {
+        "headache_days_per_month",
+        "recommended_infusions",
+    }
+    api = _api(world).post(
+        "/api/v1/referrals", _api_body(world, years_with_migraine="١٢"), format="json"
+    )
+    assert api.status_code == 400
+    assert "years_with_migraine" in api.json()["errors"]
+    assert Referral.objects.count() == before
