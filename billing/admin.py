@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from clinic.audit.admin import AuditedAdminMixin
+
 from .models import (
     Estimate,
     EstimateLine,
@@ -57,7 +59,7 @@ class EstimateLineInline(admin.TabularInline):
 
 
 @admin.register(Estimate)
-class EstimateAdmin(admin.ModelAdmin):
+class EstimateAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Read only: an issued estimate is never edited or deleted (the database refuses too)."""
 
     list_display = ["__str__", "patient_name", "location_name", "total_high", "issued_at"]
@@ -76,7 +78,7 @@ class EstimateAdmin(admin.ModelAdmin):
 
 
 @admin.register(GfeObligation)
-class GfeObligationAdmin(admin.ModelAdmin):
+class GfeObligationAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["patient", "location", "trigger", "triggered_at", "due_on", "met_by"]
     list_filter = ["trigger", "location"]
     readonly_fields = [f.name for f in GfeObligation._meta.fields]

@@ -16,36 +16,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from clinic.models import TimeStampedModel
+from clinic.validators import validate_npi
 
 from . import pricing
 from .pricing import MAX_INFUSIONS
-
-
-def npi_is_valid(npi: str) -> bool:
-    """The NPI check digit: Luhn over the number prefixed with 80840 (the US health-industry
-    prefix), as CMS specifies."""
-    if not re.fullmatch(r"\d{10}", npi or ""):
-        return False
-    digits = [int(c) for c in "80840" + npi]
-    total = 0
-    # From the right, double every second digit (the check digit itself is not doubled).
-    for i, d in enumerate(reversed(digits)):
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
-
-
-def validate_npi(value: str) -> None:
-    if not npi_is_valid(value):
-        raise ValidationError(
-            _("%(value)s is not a valid NPI: it must be 10 digits with a correct check digit."),
-            params={"value": value},
-            code="invalid_npi",
-        )
-
 
 ICD10_RE = re.compile(r"^[A-TV-Z][0-9][0-9AB](\.[0-9A-TV-Z]{1,4})?$")
 
@@ -75,7 +49,7 @@ class FacilityBillingIdentity(TimeStampedModel):
     tin = models.CharField(
         _("facility TIN"),
         max_length=10,
-        validators=[RegexValidator(r"^\d{2}-\d{7}$", _("Write the TIN as 12-3456789."))],
+        validators=[RegexValidator(r"^[0-9]{2}-[0-9]{7}$", _("Write the TIN as 12-3456789."))],
         help_text=_("Employer identification number, as 12-3456789."),
     )
     provider_name = models.CharField(

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clinic.audit.models import AuditAction
-from clinic.audit.services import audit_record
+from clinic.audit.services import audit_record, audit_record_many
 from clinic.errors import ApplicationError
 from clinic.models import Role, User
 from clinic.permissions import role_required
@@ -99,14 +99,12 @@ def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Role.COORDINATOR, Role.ADMIN)
 def coordinator_list(request: HttpRequest) -> HttpResponse:
+    open_rows, met_rows = gfe_obligations_open(), gfe_obligations_recently_met()
+    audit_record_many(request=request, objects=[r.obligation for r in [*open_rows, *met_rows]])
     return render(
         request,
         "billing/coordinator_list.html",
-        {
-            "open_rows": gfe_obligations_open(),
-            "met_rows": gfe_obligations_recently_met(),
-            "quote_form": QuoteForm(),
-        },
+        {"open_rows": open_rows, "met_rows": met_rows, "quote_form": QuoteForm()},
     )
 
 

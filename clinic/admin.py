@@ -1,12 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
-from .models import User
+from .audit.admin import AuditedAdminMixin
+from .models import Role, User
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
     ordering = ["email"]
     list_display = ["email", "phone", "first_name", "last_name", "role", "is_active"]
     list_filter = ["role", "is_active", "is_staff"]
@@ -23,6 +25,9 @@ class UserAdmin(BaseUserAdmin):
             {"classes": ("wide",), "fields": ("email", "phone", "role", "password1", "password2")},
         ),
     )
+
+    def audit_patient_of(self, obj):
+        return obj.pk if obj.role == Role.PATIENT else None
 
 
 # --- Messaging: templates and the reminder plan are edited here; messages, consent and
@@ -139,23 +144,30 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(ReadOnlyAdmin):
+class MessageAdmin(AuditedAdminMixin, ReadOnlyAdmin):
     list_display = ["kind", "channel", "status", "send_after", "recipient", "attempts"]
     list_filter = ["status", "channel", "kind"]
     search_fields = ["topic", "dedupe_key", "gateway_id"]
     list_select_related = ["recipient"]
     inlines = [MessageEventInline]
 
+    def audit_patient_of(self, obj):
+        return obj.recipient_id if obj.recipient.role == Role.PATIENT else None
+
 
 @admin.register(ContactConsent)
-class ContactConsentAdmin(ReadOnlyAdmin):
+class ContactConsentAdmin(AuditedAdminMixin, ReadOnlyAdmin):
     list_display = ["address", "channel", "granted", "source", "at", "user", "recorded_by"]
     list_filter = ["channel", "granted", "source"]
     search_fields = ["address"]
+    list_select_related = ["user"]
+
+    def audit_patient_of(self, obj):
+        return obj.user_id if obj.user and obj.user.role == Role.PATIENT else None
 
 
 @admin.register(InboundReply)
-class InboundReplyAdmin(admin.ModelAdmin):
+class InboundReplyAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["at", "channel", "from_address", "action", "needs_attention", "user"]
     list_filter = ["action", "needs_attention", "channel"]
     list_editable = ["needs_attention"]
@@ -170,7 +182,47 @@ class InboundReplyAdmin(admin.ModelAdmin):
         "handled_by",
         "handled_at",
     ]
+    list_select_related = ["user"]
+
+    def audit_patient_of(self, obj):
+        return obj.user_id if obj.user and obj.user.role == Role.PATIENT else None
 
 
 # --- Audit trail: listed read-only (clinic/audit/admin.py).
+# --- Staff two-factor devices: an admin may see and remove a device, never read its secret
+# (the key would let them produce the staff member's codes).
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin  # noqa: E402
+from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
+
 from clinic.audit import admin as _audit_admin  # noqa: E402, F401
+
+
+class SecretlessTOTPDeviceAdmin(TOTPDeviceAdmin):
+    exclude = ["key"]
+
+    def get_list_display(self, request):
+        return [f for f in super().get_list_display(request) if f != "qrcode_link"]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        return [
+            (
+                name,
+                {
+                    **options,
+                    "fields": [f for f in options["fields"] if f not in ("key", "qrcode_link")],
+                },
+            )
+            for name, options in fieldsets
+        ]
+
+    def config_view(self, request, pk):
+        raise PermissionDenied
+
+    def qrcode_view(self, request, pk):
+        raise PermissionDenied
+
+
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)
+admin.site.register(TOTPDevice, SecretlessTOTPDeviceAdmin)

@@ -3,6 +3,17 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 
+class AsciiIntegerField(forms.IntegerField):
+    """A whole number typed in 0-9 only. Django's IntegerField also reads "١٢" or "１２" (int()
+    does), which the rest of the portal, and people reading the record, do not expect."""
+
+    def to_python(self, value):
+        text = str(value).strip() if value is not None else ""
+        if text and not text.isascii():
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
 class AccessibleFormMixin:
     """Ties each error to its field for screen readers (aria-invalid, aria-describedby), so the
     shared field template can show the message beside the input it is about."""

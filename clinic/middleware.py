@@ -104,3 +104,20 @@ class HealthCheckMiddleware:
 
             return healthz(request)
         return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """Pages for a signed-in user (and API answers to a key) carry health information or
+    identities: neither the browser nor a proxy may keep a copy (`Cache-Control: no-store`),
+    so the back button after signing out or a shared computer shows nothing."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        signed_in = user is not None and user.is_authenticated
+        if signed_in or "HTTP_AUTHORIZATION" in request.META:
+            response["Cache-Control"] = "private, no-store"
+        return response

@@ -40,7 +40,7 @@ class TokenForm(AccessibleFormMixin, forms.Form):
 
     def clean_token(self) -> str:
         token = "".join(self.cleaned_data["token"].split())
-        if not token.isdigit():
+        if not (token.isascii() and token.isdigit()):
             raise forms.ValidationError(_("The code is digits only."))
         return token
 

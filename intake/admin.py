@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from clinic.audit.admin import AuditedAdminMixin
+
 from . import services
 from .models import (
     ApiToken,
@@ -47,10 +49,11 @@ class HistoryInline(ReadOnlyInline):
 class AttachmentInline(ReadOnlyInline):
     model = ReferralAttachment
     fields = ["original_name", "content_type", "size", "uploaded_at"]
+    readonly_fields = fields  # uploaded_at is set by the database, never typed
 
 
 @admin.register(Referral)
-class ReferralAdmin(admin.ModelAdmin):
+class ReferralAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Referrals change through the portal's pages (which keep the history); here they are read."""
 
     list_display = [
@@ -78,5 +81,17 @@ class ApiTokenAdmin(admin.ModelAdmin):
     readonly_fields = ["provider", "name", "prefix", "key_hash", "last_used_at"]
 
 
-admin.site.register(IntakeCase)
-admin.site.register(PossibleDuplicate)
+@admin.register(IntakeCase)
+class IntakeCaseAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_select_related = ["referral"]
+
+    def audit_patient_of(self, obj):
+        return obj.referral.patient_id
+
+
+@admin.register(PossibleDuplicate)
+class PossibleDuplicateAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_select_related = ["referral"]
+
+    def audit_patient_of(self, obj):
+        return obj.referral.patient_id

@@ -3,12 +3,17 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
-from clinic.forms import AccessibleFormMixin
+from clinic.forms import AccessibleFormMixin, AsciiIntegerField
+from clinic.validators import (
+    is_ascii_digits,
+    validate_no_control_characters,
+    validate_no_control_characters_multiline,
+)
 from scheduling.models import Location
 
 from .clinical import Contraindication, Preventive
 from .models import CallOutcome, Referral
-from .validators import MAX_ATTACHMENTS, validate_attachments, validate_npi
+from .validators import MAX_ATTACHMENTS, MAX_NOTES_LENGTH, validate_attachments, validate_npi
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -96,6 +101,11 @@ class ReferralForm(AccessibleFormMixin, forms.ModelForm):
             "urgency",
             "notes",
         ]
+        field_classes = {
+            "headache_days_per_month": AsciiIntegerField,
+            "years_with_migraine": AsciiIntegerField,
+            "recommended_infusions": AsciiIntegerField,
+        }
         widgets = {
             "date_of_birth": forms.DateInput(attrs={"type": "date"}),
             "recommended_infusions": forms.NumberInput(attrs={"min": 1, "max": 6}),
@@ -117,8 +127,11 @@ class ReferralForm(AccessibleFormMixin, forms.ModelForm):
 
     def clean_zip_code(self):
         value = self.cleaned_data["zip_code"].strip()
-        if not (len(value) == 5 and value.isdigit()) and not (
-            len(value) == 10 and value[5] == "-" and value[:5].isdigit() and value[6:].isdigit()
+        if not (len(value) == 5 and is_ascii_digits(value)) and not (
+            len(value) == 10
+            and value[5] == "-"
+            and is_ascii_digits(value[:5])
+            and is_ascii_digits(value[6:])
         ):
             raise ValidationError(_("Enter a US ZIP code such as 02116."))
         return value[:5]
@@ -145,10 +158,16 @@ class ReferralForm(AccessibleFormMixin, forms.ModelForm):
 
 
 class ProviderSignUpForm(AccessibleFormMixin, forms.Form):
-    first_name = forms.CharField(label=_("First name"), max_length=150)
-    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    first_name = forms.CharField(
+        label=_("First name"), max_length=150, validators=[validate_no_control_characters]
+    )
+    last_name = forms.CharField(
+        label=_("Last name"), max_length=150, validators=[validate_no_control_characters]
+    )
     email = forms.EmailField(label=_("Work e-mail"))
-    practice_name = forms.CharField(label=_("Practice"), max_length=200)
+    practice_name = forms.CharField(
+        label=_("Practice"), max_length=200, validators=[validate_no_control_characters]
+    )
     npi = forms.CharField(
         label=_("NPI"),
         max_length=10,
@@ -181,7 +200,7 @@ class ProviderSignUpForm(AccessibleFormMixin, forms.Form):
 
 class ReferralFilterForm(forms.Form):
     status = forms.ChoiceField(required=False, label=_("Status"))
-    q = forms.CharField(required=False, label=_("Patient name or reference"))
+    q = forms.CharField(required=False, max_length=100, label=_("Patient name or reference"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -203,7 +222,11 @@ class CallLogForm(AccessibleFormMixin, forms.Form):
         label=_("Outcome"), choices=CallOutcome.choices, widget=forms.RadioSelect
     )
     notes = forms.CharField(
-        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Notes"),
+        required=False,
+        max_length=MAX_NOTES_LENGTH,
+        validators=[validate_no_control_characters_multiline],
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     callback_at = forms.DateTimeField(
         label=_("Callback at (patient's local time)"),
@@ -212,9 +235,12 @@ class CallLogForm(AccessibleFormMixin, forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
     reason = forms.CharField(
-        label=_("Reason (declined or not eligible)"), required=False, max_length=300
+        label=_("Reason (declined or not eligible)"),
+        required=False,
+        max_length=300,
+        validators=[validate_no_control_characters],
     )
-    planned_sessions = forms.IntegerField(
+    planned_sessions = AsciiIntegerField(
         label=_("Planned infusions"),
         min_value=1,
         max_value=6,

@@ -15,6 +15,10 @@ from phonenumber_field.modelfields import PhoneNumberField
 from timezone_field import TimeZoneField
 
 from clinic.models import Sex, TimeStampedModel
+from clinic.validators import (
+    validate_no_control_characters,
+    validate_no_control_characters_multiline,
+)
 
 from .clinical import (
     DIAGNOSIS_CHOICES,
@@ -24,7 +28,12 @@ from .clinical import (
     Preventive,
     Urgency,
 )
-from .validators import ALLOWED_ATTACHMENT_TYPES, validate_date_of_birth, validate_npi
+from .validators import (
+    ALLOWED_ATTACHMENT_TYPES,
+    MAX_NOTES_LENGTH,
+    validate_date_of_birth,
+    validate_npi,
+)
 
 
 class PrivateStorage(FileSystemStorage):
@@ -167,8 +176,12 @@ class Referral(TimeStampedModel):
     status_reason = models.CharField(max_length=300, blank=True)
 
     # The patient
-    patient_first_name = models.CharField(_("legal first name"), max_length=100)
-    patient_last_name = models.CharField(_("legal last name"), max_length=100)
+    patient_first_name = models.CharField(
+        _("legal first name"), max_length=100, validators=[validate_no_control_characters]
+    )
+    patient_last_name = models.CharField(
+        _("legal last name"), max_length=100, validators=[validate_no_control_characters]
+    )
     patient_name_normalised = models.CharField(max_length=210, editable=False, db_index=True)
     date_of_birth = models.DateField(_("date of birth"), validators=[validate_date_of_birth])
     sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices)
@@ -205,8 +218,18 @@ class Referral(TimeStampedModel):
         default=list,
         blank=True,
     )
-    preventives_other = models.CharField(_("other preventives"), max_length=300, blank=True)
-    current_medications = models.TextField(_("current medications"), blank=True)
+    preventives_other = models.CharField(
+        _("other preventives"),
+        max_length=300,
+        blank=True,
+        validators=[validate_no_control_characters],
+    )
+    current_medications = models.TextField(
+        _("current medications"),
+        blank=True,
+        max_length=MAX_NOTES_LENGTH,
+        validators=[validate_no_control_characters_multiline],
+    )
     contraindications = ArrayField(
         models.CharField(max_length=40, choices=Contraindication.choices),
         verbose_name=_("contraindication screen"),
@@ -220,7 +243,12 @@ class Referral(TimeStampedModel):
     urgency = models.CharField(
         _("urgency"), max_length=10, choices=Urgency.choices, default=Urgency.ROUTINE
     )
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(
+        _("notes"),
+        blank=True,
+        max_length=MAX_NOTES_LENGTH,
+        validators=[validate_no_control_characters_multiline],
+    )
 
     # Set when intake completes.
     patient = models.ForeignKey(
@@ -259,6 +287,11 @@ class Referral(TimeStampedModel):
             ),
             models.CheckConstraint(
                 condition=models.Q(urgency__in=Urgency.values), name="referral_urgency_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(notes__length__lte=MAX_NOTES_LENGTH)
+                & models.Q(current_medications__length__lte=MAX_NOTES_LENGTH),
+                name="referral_free_text_bounded",
             ),
             models.CheckConstraint(
                 condition=models.Q(headache_days_per_month__lte=31), name="referral_days_le_31"
@@ -500,7 +533,7 @@ class CallAttempt(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     outcome = models.CharField(max_length=20, choices=CallOutcome.choices)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=MAX_NOTES_LENGTH)
     callback_at = models.DateTimeField(null=True, blank=True)
     reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -514,6 +547,10 @@ class CallAttempt(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(outcome="callback") | models.Q(callback_at__isnull=False),
                 name="callback_has_time",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(notes__length__lte=MAX_NOTES_LENGTH),
+                name="call_notes_bounded",
             ),
         ]
 

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from clinic.audit.admin import AuditedAdminMixin
+
 from .models import (
     Chair,
     Closure,
@@ -73,7 +75,7 @@ class CourseStatusChangeInline(admin.TabularInline):
 
 
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
+class CourseAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Read-only: courses change through the services (and their pages), which keep the rules."""
 
     list_display = ["__str__", "location", "planned_sessions", "status", "created_at"]
@@ -88,7 +90,7 @@ class CourseAdmin(admin.ModelAdmin):
 
 
 @admin.register(InfusionSession)
-class InfusionSessionAdmin(admin.ModelAdmin):
+class InfusionSessionAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Read-only, for looking things up; booking goes through the scheduling pages."""
 
     list_display = ["__str__", "location", "chair", "starts_at", "status", "late_change"]

@@ -50,12 +50,13 @@ class ReviewForm(AccessibleFormMixin, forms.Form):
     reason = forms.CharField(
         label=_("Reason (needed to decline)"),
         required=False,
+        max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
 class CourseSearchForm(AccessibleFormMixin, forms.Form):
-    q = forms.CharField(label=_("Patient name, e-mail or phone"), required=False)
+    q = forms.CharField(label=_("Patient name, e-mail or phone"), required=False, max_length=100)
 
 
 class StaffDayForm(AccessibleFormMixin, forms.Form):

@@ -98,7 +98,7 @@ def course_search(*, query: str) -> QuerySet[Course]:
     query = query.strip()
     if not query:
         return courses.filter(status__in=[CourseStatus.ACTIVE, CourseStatus.AWAITING_REVIEW])[:50]
-    digits = "".join(ch for ch in query if ch.isdigit())
+    digits = "".join(ch for ch in query if ch in "0123456789")
     match = (
         Q(patient__first_name__icontains=query)
         | Q(patient__last_name__icontains=query)

@@ -209,6 +209,7 @@ def _place(
     """Check one start time (the lock is already held) and insert the session."""
     if starts_at.tzinfo is None:
         raise ApplicationError(_("A time without its zone cannot be booked."))
+    _check_location_accepts(location)
     tz = location.time_zone
     day_start, _end = local_day_bounds(starts_at.astimezone(tz).date(), tz)
     picture = load_picture(
@@ -256,6 +257,17 @@ def _place(
         session=session, from_status="", to_status=SessionStatus.BOOKED, changed_by=by
     )
     return session
+
+
+def _check_location_accepts(location: Location) -> None:
+    """The one rule for where a session may be placed: a location switched off ("accepting
+    patients" unticked) takes no new booking, hold or move, whichever page asks."""
+    if not location.is_active:
+        raise ApplicationError(
+            _("%(location)s is not taking bookings at the moment. Please choose another location.")
+            % {"location": location.name},
+            code="location_closed",
+        )
 
 
 def _check_can_book(course: Course) -> None:
@@ -339,6 +351,7 @@ def slot_hold(
     course = _lock_course(course)
     _check_can_book(course)
     location = location or course.location
+    _check_location_accepts(location)
     _lock_location_days(location, _span(course, starts_at))
     picture = load_picture(
         course=course,

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clinic.audit.models import AuditAction
-from clinic.audit.services import audit_record
+from clinic.audit.services import audit_record, audit_record_many
 from clinic.errors import ApplicationError
 from clinic.models import Role
 from clinic.params import pk_or_404, pk_or_none
@@ -416,6 +416,7 @@ def _day_view_context(request):
         view = selectors.day_view(
             location=form.cleaned_data["location"], day=form.cleaned_data["date"]
         )
+        audit_record_many(request=request, objects=view.sessions)
     return {"day_form": form, "day": view, "can_mark": request.user.role == Role.CLINICIAN}
 
 
@@ -483,6 +484,7 @@ def staff_session_status(request: HttpRequest, pk: int) -> HttpResponse:
 def coordinator_courses(request: HttpRequest) -> HttpResponse:
     form = CourseSearchForm(request.GET)
     courses = selectors.course_search(query=form.data.get("q", "")) if form.is_valid() else []
+    audit_record_many(request=request, objects=courses)
     return render(
         request, "scheduling/coordinator_courses.html", {"form": form, "courses": courses}
     )

@@ -32,6 +32,11 @@ class AuditEvent(models.Model):
         related_name="audit_events_about",
         verbose_name=_("patient"),
     )
+    # The referral the record belongs to, when it has one: a referral, its intake case and its
+    # documents are looked at before the patient has an account, and this joins those events
+    # to the patient's trail afterwards. An id rather than a foreign key: the audit trail sits
+    # below the intake app.
+    referral_id = models.BigIntegerField(_("referral"), null=True, blank=True, db_index=True)
     object_type = models.CharField(_("object type"), max_length=40)
     object_id = models.CharField(_("object id"), max_length=64)
     action = models.CharField(_("action"), max_length=10, choices=AuditAction.choices)

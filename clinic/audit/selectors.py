@@ -21,6 +21,7 @@ def audit_events_for_patient(*, patient: User) -> QuerySet[AuditEvent]:
 
     match = (
         Q(patient=patient)
+        | Q(referral_id__in=referrals)
         | Q(object_type="referral", object_id__in=ids(referrals))
         | Q(object_type="intake_case", object_id__in=ids(cases))
         | Q(object_type="attachment", object_id__in=ids(files))

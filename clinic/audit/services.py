@@ -1,9 +1,13 @@
-"""Writing the audit trail. Views call audit_record() explicitly, next to the selector that
-loaded the record, so a reader sees at once that the page is audited."""
+"""Writing the audit trail. Views call audit_record() (one record) or audit_record_many() (a
+list of patients on one page) explicitly, next to the selector that loaded the records, so a
+reader sees at once that the page is audited."""
+
+from collections.abc import Callable, Iterable
 
 from django.db import models
 from django.http import HttpRequest
 
+from clinic.client_ip import client_ip
 from clinic.models import STAFF_ROLES
 
 from .models import AuditAction, AuditEvent
@@ -16,15 +20,37 @@ OBJECT_TYPES = {
     "scheduling.course": "course",
     "scheduling.infusionsession": "session",
     "billing.estimate": "estimate",
+    "billing.gfeobligation": "gfe_obligation",
+    "clinic.user": "patient",
+    "clinic.message": "message",
 }
 
 
-def client_ip(request: HttpRequest) -> str | None:
-    """The address the request came from. Behind the production proxy (which sets
-    X-Forwarded-For and is the only way in) the first forwarded address is the client's."""
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    address = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
-    return address or None
+def referral_id_of(obj: models.Model) -> int | None:
+    if obj._meta.label_lower == "intake.referral":
+        return obj.pk
+    return getattr(obj, "referral_id", None)
+
+
+def _staff(request: HttpRequest):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or user.role not in STAFF_ROLES:
+        return None
+    return user
+
+
+def _event(request, user, obj, action, patient_id, referral_id) -> AuditEvent:
+    return AuditEvent(
+        actor=user,
+        actor_role=user.role,
+        patient_id=patient_id,
+        referral_id=referral_id,
+        object_type=OBJECT_TYPES.get(obj._meta.label_lower, obj._meta.label_lower),
+        object_id=str(obj.pk),
+        action=AuditAction(action),
+        ip_address=client_ip(request),
+        path=request.path[:300],
+    )
 
 
 def audit_record(
@@ -33,22 +59,46 @@ def audit_record(
     obj: models.Model,
     action: AuditAction | str,
     patient_id: int | None = None,
+    referral_id: int | None = None,
 ) -> AuditEvent | None:
     """Append one event when a clinic staff member views or changes a patient's record; does
     nothing for patients and providers (who only ever see their own). `patient_id` defaults to
-    the object's own `patient_id` when it has one."""
-    user = request.user
-    if not user.is_authenticated or user.role not in STAFF_ROLES:
+    the object's own `patient_id` when it has one; `referral_id` to its referral's, so that
+    events from before the patient has an account join their trail later."""
+    user = _staff(request)
+    if user is None:
         return None
     if patient_id is None:
         patient_id = getattr(obj, "patient_id", None)
-    return AuditEvent.objects.create(
-        actor=user,
-        actor_role=user.role,
-        patient_id=patient_id,
-        object_type=OBJECT_TYPES.get(obj._meta.label_lower, obj._meta.label_lower),
-        object_id=str(obj.pk),
-        action=AuditAction(action),
-        ip_address=client_ip(request),
-        path=request.path[:300],
-    )
+    if referral_id is None:
+        referral_id = referral_id_of(obj)
+    event = _event(request, user, obj, action, patient_id, referral_id)
+    event.save()
+    return event
+
+
+def audit_record_many(
+    *,
+    request: HttpRequest,
+    objects: Iterable[models.Model],
+    patient_of: Callable[[models.Model], int | None] = lambda obj: getattr(obj, "patient_id", None),
+    action: AuditAction | str = AuditAction.VIEW,
+) -> int:
+    """A staff page that lists patients: one VIEW event per patient shown (the first row that
+    shows them), written in one INSERT. Rows that are nobody's record (a staff member's account,
+    a message to a provider) are skipped. Returns the number of events written."""
+    user = _staff(request)
+    if user is None:
+        return 0
+    events, seen = [], set()
+    for obj in objects:
+        patient_id, referral_id = patient_of(obj), referral_id_of(obj)
+        if patient_id is None and referral_id is None:
+            continue
+        key = patient_id if patient_id is not None else ("referral", referral_id)
+        if key in seen:
+            continue
+        seen.add(key)
+        events.append(_event(request, user, obj, action, patient_id, referral_id))
+    AuditEvent.objects.bulk_create(events)
+    return len(events)

@@ -25,7 +25,7 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
     q = search_text(request.GET.get("q"))
     matches = []
     if q:
-        digits = "".join(ch for ch in q if ch.isdigit())
+        digits = "".join(ch for ch in q if ch in "0123456789")
         match = Q(email__iexact=q) | Q(last_name__iexact=q)
         if len(digits) >= 7:
             match |= Q(phone__endswith=digits[-10:])

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from clinic.audit.models import AuditAction
-from clinic.audit.services import audit_record
+from clinic.audit.services import audit_record, audit_record_many
 from clinic.errors import ApplicationError
 from clinic.models import Role
 from clinic.permissions import role_required
@@ -30,6 +30,12 @@ from .services import (
 )
 
 
+def _patient_of(message) -> int | None:
+    """Whose record an outbox row shows: a patient's (not a provider's notices)."""
+    recipient = message.recipient
+    return recipient.pk if recipient is not None and recipient.role == Role.PATIENT else None
+
+
 @role_required(Role.COORDINATOR, Role.ADMIN)
 def outbox(request: HttpRequest) -> HttpResponse:
     form = OutboxFilterForm(request.GET or None)
@@ -38,6 +44,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
         user=request.user, status=filters.get("status", ""), channel=filters.get("channel", "")
     )
     page = Paginator(rows, 25).get_page(request.GET.get("page"))
+    audit_record_many(request=request, objects=page.object_list, patient_of=_patient_of)
     query = request.GET.copy()
     query.pop("page", None)
     context = {

@@ -167,7 +167,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["clinic.api_parsers.BoundedJSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "UNAUTHENTICATED_USER": None,
@@ -191,14 +191,34 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    # While PostgreSQL is down every request fails the same way: one line each, not a traceback.
-    "filters": {"database_down": {"()": "clinic.errors.DatabaseDownLogFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "filters": {
+        # While PostgreSQL is down every request fails the same way: one line each, no traceback.
+        "database_down": {"()": "clinic.errors.DatabaseDownLogFilter"},
+        # The development server's access log without query strings (searches carry names); in
+        # production gunicorn's access log format does the same (gunicorn.conf.py).
+        "drop_query_strings": {"()": "clinic.logfilters.DropQueryStrings"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["drop_query_strings"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.request": {"filters": ["database_down"]},
         "django.db.backends": {"level": "WARNING"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         # The twilio library logs every request's method, address and headers at INFO (11 lines
         # a send): noise in the worker's log, and the address names the recipient's number.
         "twilio.http_client": {"level": "WARNING"},
@@ -303,6 +323,7 @@ MIDDLEWARE.insert(_auth + 1, "django_otp.middleware.OTPMiddleware")
 MIDDLEWARE += [
     "clinic.middleware.IdleTimeoutMiddleware",
     "clinic.middleware.StaffTwoFactorMiddleware",
+    "clinic.middleware.NoStoreMiddleware",
 ]
 MIDDLEWARE.insert(0, "csp.middleware.CSPMiddleware")
 # Before everything that reads the database, so /healthz says which service is down.
@@ -315,8 +336,14 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"  # the sign-in form's field (an e-mail or a phone)
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-# Behind the production proxy the client's address is the first X-Forwarded-For entry.
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# Failures count against the account, however its e-mail or number is spelt.
+AXES_USERNAME_CALLABLE = "clinic.auth_backends.lockout_username"
+# The client's address (lockout and audit trail alike): X-Forwarded-For is believed only from
+# the proxies named here (addresses or networks, comma-separated), or from TRUSTED_PROXY_COUNT
+# proxies in a row. With neither, the header is ignored: see clinic/client_ip.py.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "clinic.client_ip.client_ip"
 OTP_TOTP_ISSUER = CLINIC_NAME
 STAFF_IDLE_TIMEOUT = timedelta(minutes=env.int("STAFF_IDLE_MINUTES", default=15))
 PATIENT_IDLE_TIMEOUT = timedelta(minutes=env.int("PATIENT_IDLE_MINUTES", default=30))

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from clinic.errors import ApplicationError
 from clinic.models import Role, User
+from clinic.validators import is_ascii_digits
 
 from ..models import (
     REFERRAL_TRANSITIONS,
@@ -36,6 +37,9 @@ DUPLICATE_WINDOW = timedelta(days=365)
 
 def time_zone_for_zip(zip_code: str, fallback):
     """The patient's zone from their ZIP code; the preferred location's when the ZIP is unknown."""
+    # The zipcodes library panics (a BaseException no handler catches) on anything but ASCII.
+    if not is_ascii_digits(str(zip_code or "")[:5]):
+        return fallback
     try:
         matches = zipcodes.matching(zip_code[:5])
     except (TypeError, ValueError):

@@ -46,9 +46,9 @@ FREE_TIMES_14_DAYS = 8
 HOLD_POST = 18
 CONFIRM_POST = 76
 PLAN_POST = 153
-DAY_VIEW = 9  # the locations are read once: the day form's options come from that read
-CLINICIAN_HOME = 10
-COURSE_LIST = 4
+DAY_VIEW = 10  # the locations are read once (the day form's options); one audit INSERT
+CLINICIAN_HOME = 11  # with the day view's one audit INSERT
+COURSE_LIST = 5  # one audit INSERT for every patient listed
 COORDINATOR_COURSE = 18
 COORDINATOR_COURSE_TIMES = 15
 

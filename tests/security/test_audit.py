@@ -122,3 +122,56 @@ def test_referral_events_before_intake_join_the_patients_trail_afterwards(client
 
     events = audit_events_for_patient(patient=world.patient.user)
     assert [(e.object_type, e.object_id) for e in events] == [("referral", str(referral.pk))]
+
+
+def _viewed_patients(actor, object_type):
+    return sorted(
+        AuditEvent.objects.filter(actor=actor, object_type=object_type, action="view").values_list(
+            "patient_id", flat=True
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("actor", "url_name", "query", "object_type"),
+    [
+        ("coordinator", "scheduling:coordinator_courses", {"q": ""}, "course"),
+        ("clinician", "scheduling:staff_day", {}, "session"),
+        ("coordinator", "billing:coordinator_list", {}, "gfe_obligation"),
+        ("admin", "messaging:outbox", {}, "message"),
+    ],
+)
+def test_staff_lists_record_one_view_per_patient_shown(
+    client, world, actor, url_name, query, object_type
+):
+    from billing.services import gfe_record_request
+    from scheduling.models import InfusionSession
+
+    if object_type == "gfe_obligation":
+        for p in (world.patient, world.other_patient):
+            gfe_record_request(patient=p.user, location=p.course.location)
+    shown = [world.patient.user.pk, world.other_patient.user.pk]
+    if object_type == "session":  # the day of the first patient's session: only theirs
+        day = InfusionSession.objects.get(pk=world.patient.session.pk).local_date
+        query = {"location": world.patient.course.location_id, "date": str(day)}
+        shown = [world.patient.user.pk]
+    user = world.staff[actor]
+    client.force_login(user)
+    assert client.get(reverse(url_name), query).status_code == 200
+    # One event per patient shown (the outbox lists several messages to each), none for the
+    # providers' notices.
+    assert _viewed_patients(user, object_type) == sorted(shown)
+
+
+def test_intake_case_events_before_the_account_join_the_patients_trail(client, world):
+    from clinic.audit.selectors import audit_events_for_patient
+
+    referral, case = world.provider.referral, world.provider.case
+    client.force_login(world.staff["coordinator"])
+    client.get(reverse("intake:call_screen", args=[case.pk]))
+    client.post(reverse("intake:take_call", args=[case.pk]))
+    events = AuditEvent.objects.filter(object_type="intake_case")
+    assert [(e.patient_id, e.referral_id) for e in events] == [(None, referral.pk)] * 2
+    type(referral).objects.filter(pk=referral.pk).update(patient=world.patient.user)
+    trail = audit_events_for_patient(patient=world.patient.user)
+    assert {(e.object_type, e.referral_id) for e in trail} == {("intake_case", referral.pk)}

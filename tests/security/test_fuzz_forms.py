@@ -40,6 +40,8 @@ pytestmark = pytest.mark.django_db
 # sign-in try, by design, and are left out.
 WATCHED_APPS = {"auth", "billing", "clinic", "intake", "scheduling", "otp_totp"}
 DROP = object()  # a field the example leaves out
+# A staff page that shows patients writes who looked (clinic/audit), even when it only reads.
+AUDITED = frozenset({"clinic_auditevent"})
 
 # --- what goes into a field --------------------------------------------------------------------
 
@@ -67,17 +69,49 @@ NASTY = st.sampled_from(
         "\u202e\u0000\ufeff",
         "😀" * 50,
         "x" * 20000,
+        "x" * 100_000,
+        "Ana\u202eziD",
+        "０２１１６",
+        "١٢٣٤٥٦٧٨٩٣",
+        "１２３４５６",
+        "02116\u200b",
     ]
 )
-TEXT = st.one_of(NASTY, st.text(max_size=60), st.integers().map(str), st.floats().map(str))
+# Text from every Unicode category (all but lone surrogates, which UTF-8 cannot carry), and
+# numbers written in every script's digits.
+ANY_CHARACTER = st.characters(exclude_categories=["Cs"])
+CONTROL_AND_FORMAT = st.characters(categories=["Cc", "Cf", "Zl", "Zp", "Co", "Cn"])
+OTHER_DIGITS = st.text(st.characters(categories=["Nd", "No", "Nl"]), min_size=1, max_size=12)
+TEXT = st.one_of(
+    NASTY,
+    st.text(ANY_CHARACTER, max_size=60),
+    st.text(st.one_of(CONTROL_AND_FORMAT, st.sampled_from("Ana 0")), max_size=20),
+    OTHER_DIGITS,
+    st.integers().map(str),
+    st.floats().map(str),
+)
 FORM_VALUE = st.one_of(TEXT, st.lists(TEXT, max_size=3))
 JSON_LEAF = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), TEXT
 )
-JSON_ANY = st.recursive(
-    JSON_LEAF,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
-    max_leaves=6,
+
+
+def _nested(depth: int):
+    value: object = "deep"
+    for level in range(depth):
+        value = [value] if level % 2 else {"a": value}
+    return value
+
+
+JSON_ANY = st.one_of(
+    st.recursive(
+        JSON_LEAF,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
+        max_leaves=6,
+    ),
+    # Far deeper than any field needs (the parser refuses past 16 levels; tests/security/
+    # test_hardening.py sends 100,000 as raw text).
+    st.integers(min_value=10, max_value=300).map(_nested),
 )
 EXTRA_KEY = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=12)
 
@@ -272,6 +306,14 @@ TARGETS: dict[str, Target] = {
         accepted=lambda r: r.status_code == 302,
         statuses=(200, 302, 429),
     ),
+    "PasswordResetForm (forgot password)": Target(
+        "anonymous",
+        "post",
+        lambda w: reverse("password_reset"),
+        lambda w: form_input({"email": w.patient.user.email}, {"email": ["nobody@x.example"]}),
+        # Answers the same whether or not the address has an account; writes nothing.
+        accepted=None,
+    ),
     "TokenForm (staff second factor)": Target(
         "coordinator_password_only",
         "post",
@@ -296,6 +338,7 @@ TARGETS: dict[str, Target] = {
         lambda w: reverse("messaging:outbox"),
         lambda w: form_input({"status": "failed", "channel": "sms", "page": "2"}),
         accepted=None,
+        unwatched=AUDITED,
     ),
     "ReminderPreferencesForm (reminders)": Target(
         "patient",
@@ -478,6 +521,7 @@ TARGETS: dict[str, Target] = {
         lambda w: reverse("scheduling:coordinator_courses"),
         lambda w: form_input({"q": "Amelia"}),
         accepted=None,
+        unwatched=AUDITED,
     ),
     "StaffDayForm (day view)": Target(
         "clinician",
@@ -485,6 +529,7 @@ TARGETS: dict[str, Target] = {
         lambda w: reverse("scheduling:staff_day"),
         _day_form,
         accepted=None,
+        unwatched=AUDITED,
     ),
     "session status (clinician)": Target(
         "clinician",

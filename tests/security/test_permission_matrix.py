@@ -255,6 +255,13 @@ def test_permission_matrix(client, world, name):
             transaction.set_rollback(True)
         if _answer(response) != check.expected[actor]:
             wrong[actor] = f"expected {check.expected[actor]}, got {_answer(response)}"
+        # What a signed-in visitor is shown may hold health information: never cached.
+        elif (
+            user is not None
+            and response.status_code == 200
+            and "no-store" not in response.get("Cache-Control", "")
+        ):
+            wrong[actor] = f"no Cache-Control: no-store ({response.get('Cache-Control')})"
     assert not wrong, f"{name} ({url}): {wrong}"
 
 
