@@ -574,7 +574,7 @@ def _after_booking_changed(
     """Every side effect of booking, moving and cancelling. Called inside the booking
     transaction, so reminders, the e-mails, the referral's status and the GFE clock change with
     the booking or not at all."""
-    from billing.services import estimate_issue_for_course, gfe_record_scheduling
+    from billing.services import gfe_record_course_change
     from clinic.messaging.services import message_schedule, messages_cancel, reminders_plan
     from clinic.models import PatientProfile
     from intake.services import referral_follow_course
@@ -614,14 +614,10 @@ def _after_booking_changed(
     has_profile = PatientProfile.objects.filter(user_id=course.patient_id).exists()
     if booked:
         referral_follow_course(course=course, event="booked")
-        first = course.sessions.filter(status=SessionStatus.BOOKED).order_by("starts_at").first()
-        if first is not None and has_profile:
-            gfe_record_scheduling(
-                patient=course.patient, location=first.location, first_session_start=first.starts_at
-            )
     if change != "course_cancelled" and has_profile:
-        # The GFE lists the scheduled dates: new dates, new version (the old one stays).
-        estimate_issue_for_course(
+        # A GFE must match the course as scheduled: every change of dates owes a new one (and
+        # starts its clock), issued at once when the fees and codes allow it.
+        gfe_record_course_change(
             course=course,
             issued_by=by or course.patient,
             reason=f"Sessions {change.replace('_', ' ')}",

@@ -59,7 +59,9 @@ class Command(BaseCommand):
         from intake import demo as intake_demo
         from scheduling import demo as scheduling_demo
 
-        return [intake_demo.seed, scheduling_demo.seed, billing_demo.seed, messaging_demo.seed]
+        # Prices first: booking the demo patient's course (scheduling) issues her Good Faith
+        # Estimate through the real services, from her referral's diagnosis (intake).
+        return [billing_demo.seed, intake_demo.seed, scheduling_demo.seed, messaging_demo.seed]
 
     @transaction.atomic
     def handle(self, *args, **options):
