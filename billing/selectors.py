@@ -59,9 +59,9 @@ def price_list_for(*, location: Location, on_date: date) -> PriceList:
 
 def estimates_visible_to(user: User) -> QuerySet[Estimate]:
     """Patients see only their own estimates; coordinators and admins see all; others none."""
-    qs = Estimate.objects.select_related("acknowledgement", "location", "document").prefetch_related(
-        Prefetch("lines", queryset=EstimateLine.objects.order_by("position"))
-    )
+    qs = Estimate.objects.select_related(
+        "acknowledgement", "location", "document"
+    ).prefetch_related(Prefetch("lines", queryset=EstimateLine.objects.order_by("position")))
     if not user.is_authenticated:
         return qs.none()
     if user.role == Role.PATIENT:

@@ -342,7 +342,11 @@ def gfe_record_scheduling(
         owed.save()
         return owed
     return GfeObligation.objects.create(
-        patient=patient, trigger=GfeTrigger.SCHEDULED, triggered_at=scheduled_at, due_on=due, **shape
+        patient=patient,
+        trigger=GfeTrigger.SCHEDULED,
+        triggered_at=scheduled_at,
+        due_on=due,
+        **shape,
     )
 
 
@@ -433,7 +437,9 @@ def gfe_request_paper(*, estimate: Estimate, patient: User) -> GfePaperRequest:
     Asking again before it is printed returns the open request."""
     if estimate.patient_id != patient.pk:
         raise ApplicationError("Only the patient can ask for a paper copy of their estimate.")
-    open_request = GfePaperRequest.objects.filter(estimate=estimate, printed_at__isnull=True).first()
+    open_request = GfePaperRequest.objects.filter(
+        estimate=estimate, printed_at__isnull=True
+    ).first()
     if open_request is not None:
         return open_request
     return GfePaperRequest.objects.create(

@@ -129,11 +129,19 @@ def course_create(
 
 @transaction.atomic
 def course_review(*, course: Course, clinician: User, approve: bool, reason: str = "") -> Course:
-    """A clinician approves (active) or declines (with a reason) a course awaiting review."""
-    if clinician.role != Role.CLINICIAN:
-        raise ApplicationError(_("Only a clinician can review a course."))
+    """A prescribing clinician (physician, NP or PA, as the clinic admin records it) approves
+    (active) or declines a course awaiting review, with a note either way; the decision and its
+    note stay in the course's history. Raises ApplicationError for anyone else or no note."""
+    if not clinician.can_sign_off_courses:
+        raise ApplicationError(
+            _("Only a prescribing clinician (physician, NP or PA) can sign off a course.")
+        )
     course = Course.objects.select_for_update().get(pk=course.pk)
-    if not approve and not reason.strip():
+    if not reason.strip():
+        if approve:
+            raise ApplicationError(
+                _("Write a note: why the course is safe to go ahead."), field="reason"
+            )
         raise ApplicationError(_("Say why the course is declined."), field="reason")
     if not approve:
         course.decline_reason = reason.strip()

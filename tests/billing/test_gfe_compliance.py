@@ -243,7 +243,10 @@ def test_issue_gfe_now_names_the_real_cause(client, location, maria):
     from scheduling.services import course_create
 
     course_create(
-        patient=maria, location=location, planned_sessions=3, needs_clinician_review=False,
+        patient=maria,
+        location=location,
+        planned_sessions=3,
+        needs_clinician_review=False,
         created_by=None,
     )
     GfeObligation.objects.create(

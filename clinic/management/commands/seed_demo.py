@@ -44,7 +44,7 @@ USERS = [
     ("admin@clinic.example", Role.ADMIN, "Alex", "Admin", {"is_staff": True, "is_superuser": True}),
     ("coordinator@clinic.example", Role.COORDINATOR, "Casey", "Coordinator", {}),
     ("nurse@clinic.example", Role.CLINICIAN, "Nora", "Nightingale", {}),
-    ("doctor@clinic.example", Role.CLINICIAN, "Dev", "Patel", {}),
+    ("doctor@clinic.example", Role.CLINICIAN, "Dev", "Patel", {"prescriber": "physician"}),
     ("provider@neuro.example", Role.PROVIDER, "Priya", "Raman", {}),
     ("patient@mail.example", Role.PATIENT, "Maria", "Lopez", {"phone": "+16175550142"}),
 ]
