@@ -3,7 +3,6 @@ told apart from "screened, none"."""
 
 import pytest
 from django.urls import reverse
-
 from rest_framework.test import APIClient
 
 from intake import services
