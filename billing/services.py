@@ -142,14 +142,23 @@ def _notify_patient(estimate: Estimate) -> None:
     patient = estimate.patient
     if not patient.is_active or not patient.has_usable_password():
         return
-    message_schedule(
-        recipient=patient,
-        kind="estimate_ready",
-        send_after=estimate.issued_at,
-        context={"link": settings.SCHEDULING_SITE_URL.rstrip("/") + reverse("billing:my_estimate")},
-        topic=f"estimate:{estimate.number}",
-        dedupe_key=f"estimate:{estimate.pk}:ready",
-    )
+    try:
+        with transaction.atomic():
+            message_schedule(
+                recipient=patient,
+                kind="estimate_ready",
+                send_after=estimate.issued_at,
+                context={
+                    "link": settings.SCHEDULING_SITE_URL.rstrip("/")
+                    + reverse("billing:my_estimate")
+                },
+                topic=f"estimate:{estimate.number}",
+                dedupe_key=f"estimate:{estimate.pk}:ready",
+            )
+    except ApplicationError as exc:
+        # A missing message template must not hold back the estimate the law requires; the
+        # estimate is on the patient's page either way.
+        logger.warning("estimate %s issued; its notice was not queued: %s", estimate.pk, exc)
 
 
 @transaction.atomic
