@@ -188,6 +188,7 @@ MATRIX: dict[str, Check] = {
     ),
 }
 
+
 def _paper_request(w) -> int:
     from billing.services import gfe_request_paper
 
