@@ -1,22 +1,18 @@
-"""Demo billing rows: fee schedules and billing identities for both demo locations, and one issued
-Good Faith Estimate for patient@mail.example. Idempotent: rows are found by natural keys; the
-estimate is issued only when the patient has none."""
+"""Demo billing rows: fee schedules and billing identities for both demo locations. Idempotent:
+rows are found by natural keys."""
 
 import datetime as dt
 from decimal import Decimal
 
-from django.utils import timezone
-
-from clinic.models import PatientProfile, Role, User
 from scheduling.models import Location
 
-from .business_days import is_business_day
-from .models import Estimate, FacilityBillingIdentity, FeeItem, FeeItemKind, FeeSchedule
-from .services import estimate_issue
+from .models import FacilityBillingIdentity, FeeItem, FeeItemKind, FeeSchedule
 
 EFFECTIVE = dt.date(2026, 1, 1)
 
-# Realistic self-pay prices (USD) for IV ketamine infusions in each market.
+# Realistic self-pay prices (USD) for IV ketamine infusions in each market. Each item is
+# (kind, code, description, price, per infusion, description in Spanish). Packages price the
+# infusion sessions only; the drug is its own line (HCPCS J3490, unclassified drugs).
 PRICES = {
     "boston": {
         "identity": {
@@ -33,25 +29,58 @@ PRICES = {
                 "Initial consultation with a physician",
                 "450.00",
                 False,
+                "Consulta inicial con un médico",
             ),
             (
                 FeeItemKind.INFUSION,
                 "96365",
-                "IV infusion session, medication and monitoring (about 2 hours)",
-                "650.00",
+                "IV infusion session with monitoring (about 2 hours)",
+                "575.00",
                 False,
+                "Sesión de infusión intravenosa con vigilancia (unas 2 horas)",
             ),
-            (FeeItemKind.OPTIONAL, "J2405", "Anti-nausea medication, if needed", "35.00", True),
+            (
+                FeeItemKind.DRUG,
+                "J3490",
+                "Ketamine, for one infusion (unclassified drug)",
+                "75.00",
+                True,
+                "Ketamina, para una infusión (medicamento no clasificado)",
+            ),
+            (
+                FeeItemKind.OPTIONAL,
+                "J2405",
+                "Anti-nausea medication",
+                "35.00",
+                True,
+                "Medicamento contra las náuseas",
+            ),
             (
                 FeeItemKind.LATE_CANCELLATION,
                 "",
                 "Late-cancellation fee (less than 24 hours' notice)",
                 "150.00",
                 False,
+                "Cargo por cancelación tardía (menos de 24 horas de aviso)",
             ),
-            (FeeItemKind.DEPOSIT, "", "Deposit to hold the course's chair times", "250.00", False),
+            (
+                FeeItemKind.DEPOSIT,
+                "",
+                "Deposit to hold the course's chair times",
+                "250.00",
+                False,
+                "Depósito para reservar los horarios",
+            ),
+            (
+                FeeItemKind.SEPARATE,
+                "99214",
+                "Follow-up visit with the physician after the course",
+                "250.00",
+                False,
+                "Visita de seguimiento con el médico después del tratamiento",
+            ),
         ],
-        "packages": {3: "1800.00", 4: "2340.00", 6: "3300.00"},
+        "packages": {3: "1575.00", 4: "2040.00", 6: "2850.00"},
     },
     "pasadena": {
         "identity": {
@@ -68,25 +97,58 @@ PRICES = {
                 "Initial consultation with a physician",
                 "475.00",
                 False,
+                "Consulta inicial con un médico",
             ),
             (
                 FeeItemKind.INFUSION,
                 "96365",
-                "IV infusion session, medication and monitoring (about 2 hours)",
-                "700.00",
+                "IV infusion session with monitoring (about 2 hours)",
+                "620.00",
                 False,
+                "Sesión de infusión intravenosa con vigilancia (unas 2 horas)",
             ),
-            (FeeItemKind.OPTIONAL, "J2405", "Anti-nausea medication, if needed", "40.00", True),
+            (
+                FeeItemKind.DRUG,
+                "J3490",
+                "Ketamine, for one infusion (unclassified drug)",
+                "80.00",
+                True,
+                "Ketamina, para una infusión (medicamento no clasificado)",
+            ),
+            (
+                FeeItemKind.OPTIONAL,
+                "J2405",
+                "Anti-nausea medication",
+                "40.00",
+                True,
+                "Medicamento contra las náuseas",
+            ),
             (
                 FeeItemKind.LATE_CANCELLATION,
                 "",
                 "Late-cancellation fee (less than 24 hours' notice)",
                 "175.00",
                 False,
+                "Cargo por cancelación tardía (menos de 24 horas de aviso)",
             ),
-            (FeeItemKind.DEPOSIT, "", "Deposit to hold the course's chair times", "300.00", False),
+            (
+                FeeItemKind.DEPOSIT,
+                "",
+                "Deposit to hold the course's chair times",
+                "300.00",
+                False,
+                "Depósito para reservar los horarios",
+            ),
+            (
+                FeeItemKind.SEPARATE,
+                "99214",
+                "Follow-up visit with the physician after the course",
+                "275.00",
+                False,
+                "Visita de seguimiento con el médico después del tratamiento",
+            ),
         ],
-        "packages": {3: "1950.00", 4: "2520.00", 6: "3600.00"},
+        "packages": {3: "1710.00", 4: "2200.00", 6: "3120.00"},
     },
 }
 
@@ -96,14 +158,17 @@ def _seed_location(location: Location, spec: dict) -> None:
     schedule, _ = FeeSchedule.objects.update_or_create(
         location=location, effective_date=EFFECTIVE, defaults={"note": "2026 self-pay prices"}
     )
-    for position, (kind, code, description, price, per_infusion) in enumerate(spec["items"]):
+    for position, (kind, code, description, price, per_infusion, spanish) in enumerate(
+        spec["items"]
+    ):
         values = {
+            "description_es": spanish,
             "service_code": code,
             "unit_price": Decimal(price),
             "per_infusion": per_infusion,
             "position": position,
         }
-        if kind == FeeItemKind.OPTIONAL:
+        if kind in (FeeItemKind.OPTIONAL, FeeItemKind.SEPARATE):
             FeeItem.objects.update_or_create(
                 schedule=schedule, kind=kind, description=description, defaults=values
             )
@@ -116,42 +181,11 @@ def _seed_location(location: Location, spec: dict) -> None:
 
 
 def seed(stdout) -> None:
+    """Prices and identities only. The demo patient's Good Faith Estimate is issued by the real
+    services when scheduling books her course, so it matches the course (seed_demo runs billing
+    before intake and scheduling)."""
     for slug, spec in PRICES.items():
         location = Location.objects.filter(slug=slug).first()
         if location is not None:
             _seed_location(location, spec)
-
-    patient = User.objects.filter(email="patient@mail.example", role=Role.PATIENT).first()
-    boston = Location.objects.filter(slug="boston").first()
-    coordinator = User.objects.filter(email="coordinator@clinic.example").first()
-    if patient is None or boston is None or coordinator is None:
-        return
-    PatientProfile.objects.get_or_create(
-        user=patient,
-        defaults={
-            "date_of_birth": dt.date(1988, 4, 12),
-            "sex": "female",
-            "zip_code": "02118",
-            "time_zone": "America/New_York",
-        },
-    )
-    if not Estimate.objects.filter(patient=patient).exists():
-        # Six Monday, Wednesday and Friday mornings (holidays skipped), from about two weeks out.
-        today = timezone.localdate(timezone.now(), boston.time_zone)
-        day, days = today + dt.timedelta(days=14), []
-        while len(days) < 6:
-            if day.weekday() in (0, 2, 4) and is_business_day(day):
-                days.append(day)
-            day += dt.timedelta(days=1)
-        estimate = estimate_issue(
-            patient=patient,
-            location=boston,
-            infusion_count=6,
-            scheduled_starts=[
-                dt.datetime.combine(d, dt.time(9, 0), tzinfo=boston.time_zone) for d in days
-            ],
-            diagnosis_codes=["G43.709", "G43.E09"],
-            issued_by=coordinator,
-            reason="Course of six infusions booked",
-        )
-        stdout.write(f"Billing: issued Good Faith Estimate {estimate.label} for the demo patient.")
+    stdout.write("Billing: fee schedules and billing identities for both locations.")

@@ -107,10 +107,15 @@ class FeeItemKind(models.TextChoices):
     OPTIONAL = pricing.OPTIONAL, _("Optional item")
     LATE_CANCELLATION = pricing.LATE_CANCELLATION, _("Late-cancellation fee")
     DEPOSIT = pricing.DEPOSIT, _("Deposit")
+    DRUG = pricing.DRUG, _("Drug given at each infusion")
+    SEPARATE = pricing.SEPARATE, _("Scheduled separately (has its own estimate)")
 
 
-# A schedule has at most one item of each of these kinds; optional items may be many.
-SINGLE_KINDS = [k for k in FeeItemKind.values if k != FeeItemKind.OPTIONAL]
+# A schedule has at most one item of each of these kinds; optional and separately scheduled
+# items may be many.
+SINGLE_KINDS = [
+    k for k in FeeItemKind.values if k not in (FeeItemKind.OPTIONAL, FeeItemKind.SEPARATE)
+]
 
 
 class FeeItem(models.Model):
@@ -120,6 +125,12 @@ class FeeItem(models.Model):
         _("service code"), max_length=10, blank=True, help_text=_("CPT or HCPCS, where used.")
     )
     description = models.CharField(_("description"), max_length=200)
+    description_es = models.CharField(
+        _("description in Spanish"),
+        max_length=200,
+        blank=True,
+        help_text=_("Shown on a Spanish-speaking patient's estimate; English when left empty."),
+    )
     unit_price = models.DecimalField(_("unit price (USD)"), **money)
     per_infusion = models.BooleanField(
         _("charged per infusion"),
@@ -273,6 +284,16 @@ class Estimate(models.Model):
     def has_range(self) -> bool:
         return self.total_high != self.total_low
 
+    @property
+    def charge_lines(self) -> list["EstimateLine"]:
+        """The lines of the course's charges (prefetch `lines` when listing estimates)."""
+        return [line for line in self.lines.all() if line.kind != pricing.SEPARATE]
+
+    @property
+    def separate_lines(self) -> list["EstimateLine"]:
+        """Items scheduled separately, with their own GFE: listed, never added to the total."""
+        return [line for line in self.lines.all() if line.kind == pricing.SEPARATE]
+
 
 class EstimateLine(models.Model):
     estimate = models.ForeignKey(Estimate, on_delete=models.PROTECT, related_name="lines")
@@ -293,6 +314,28 @@ class EstimateLine(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+
+class EstimateDocument(models.Model):
+    """The Good Faith Estimate exactly as it was issued: the rendered document, in the patient's
+    language, with its SHA-256. Every later page and PDF shows this, never today's template; the
+    database refuses to change or delete it (migration 0004)."""
+
+    estimate = models.OneToOneField(Estimate, on_delete=models.PROTECT, related_name="document")
+    language = models.CharField(max_length=5)
+    html = models.TextField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(sha256__regex=r"^[0-9a-f]{64}$"), name="estimate_document_sha256"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.estimate} as issued"
 
 
 class EstimateAcknowledgement(models.Model):
@@ -326,7 +369,13 @@ class GfeObligation(TimeStampedModel):
     trigger = models.CharField(max_length=10, choices=GfeTrigger.choices)
     triggered_at = models.DateTimeField()
     first_session_start = models.DateTimeField(null=True, blank=True)
+    # The course as scheduled when the obligation arose: only an estimate with this count and
+    # these dates (at this location) meets a "scheduled" obligation.
+    infusion_count = models.PositiveSmallIntegerField(null=True, blank=True)
+    scheduled_starts = ArrayField(models.DateTimeField(), null=True, blank=True)
     due_on = models.DateField(help_text=_("The last business day, in the location's time zone."))
+    # Why the portal could not issue it the last time it tried (shown to coordinators).
+    issue_error = models.CharField(max_length=300, blank=True)
     met_by = models.ForeignKey(
         Estimate, on_delete=models.PROTECT, null=True, blank=True, related_name="obligations_met"
     )
@@ -352,3 +401,48 @@ class GfeObligation(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"GFE due {self.due_on:%Y-%m-%d}"
+
+    def is_met_by(self, estimate: Estimate) -> bool:
+        """A request is answered by any estimate; a scheduled course only by one that matches
+        it as scheduled (location, number of infusions and dates)."""
+        if estimate.patient_id != self.patient_id:
+            return False
+        if self.trigger != GfeTrigger.SCHEDULED or self.infusion_count is None:
+            return True
+        return (
+            estimate.location_id == self.location_id
+            and estimate.infusion_count == self.infusion_count
+            and sorted(estimate.scheduled_starts) == sorted(self.scheduled_starts or [])
+        )
+
+
+class GfePaperRequest(models.Model):
+    """The patient asked for their Good Faith Estimate on paper; staff print and post it."""
+
+    estimate = models.ForeignKey(Estimate, on_delete=models.PROTECT, related_name="paper_requests")
+    requested_at = models.DateTimeField()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    printed_at = models.DateTimeField(null=True, blank=True)
+    printed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["requested_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(printed_at__isnull=True, printed_by__isnull=True)
+                | models.Q(printed_at__isnull=False, printed_by__isnull=False),
+                name="gfe_paper_printed_by_and_at_together",
+            ),
+            models.UniqueConstraint(
+                fields=["estimate"],
+                condition=models.Q(printed_at__isnull=True),
+                name="gfe_paper_one_open_request",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Paper copy of {self.estimate}"

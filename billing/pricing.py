@@ -2,7 +2,9 @@
 
 Every amount is a Decimal quantised to the cent. A course is priced as:
   consultation x 1 + infusion x N (less the package discount when a package for N infusions is
-  cheaper) + optional items (per infusion x N, or once per course).
+  cheaper) + the drug x N + optional items (per infusion x N, or once per course).
+Items scheduled separately (a follow-up visit, say) are listed with their price but never added:
+they get their own Good Faith Estimate when they are scheduled.
 total_low leaves the optional items out; total_high includes them. The deposit is paid up front
 and credited against the total (never more than total_low). The late-cancellation fee is not part
 of the total: it is shown as a possible extra charge.
@@ -24,6 +26,8 @@ INFUSION = "infusion"
 OPTIONAL = "optional"
 LATE_CANCELLATION = "late_cancellation"
 DEPOSIT = "deposit"
+DRUG = "drug"
+SEPARATE = "separate"
 PACKAGE_DISCOUNT = "package_discount"
 
 
@@ -38,6 +42,7 @@ class PriceItem:
     description: str
     unit_price: Decimal
     per_infusion: bool = False
+    description_es: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,12 @@ class Line:
     unit_price: Decimal
     amount: Decimal
     optional: bool = False
+    description_es: str = ""
+
+    @property
+    def separate(self) -> bool:
+        """Scheduled apart from the course: listed on the GFE, never in its totals."""
+        return self.kind == SEPARATE
 
 
 @dataclass(frozen=True)
@@ -84,11 +95,15 @@ class Quote:
 
     @property
     def required_lines(self) -> tuple[Line, ...]:
-        return tuple(line for line in self.lines if not line.optional)
+        return tuple(line for line in self.lines if not line.optional and not line.separate)
 
     @property
     def optional_lines(self) -> tuple[Line, ...]:
         return tuple(line for line in self.lines if line.optional)
+
+    @property
+    def separate_lines(self) -> tuple[Line, ...]:
+        return tuple(line for line in self.lines if line.separate)
 
 
 def price_course(prices: PriceList, infusion_count: int) -> Quote:
@@ -117,6 +132,7 @@ def price_course(prices: PriceList, infusion_count: int) -> Quote:
             unit_price=unit,
             amount=cents(unit * quantity),
             optional=optional,
+            description_es=item.description_es,
         )
         lines.append(line)
         return line
@@ -140,12 +156,21 @@ def price_course(prices: PriceList, infusion_count: int) -> Quote:
             )
         )
 
+    drug = prices.single(DRUG)
+    if drug is not None:
+        # The drug is its own line (with its own code), given once per infusion; a package
+        # price replaces the infusion sessions only.
+        add(drug, infusion_count)
     for item in prices.items:
         if item.kind == OPTIONAL:
             add(item, infusion_count if item.per_infusion else 1, optional=True)
+    for item in prices.items:
+        if item.kind == SEPARATE:
+            add(item, 1)
 
-    total_low = sum((line.amount for line in lines if not line.optional), ZERO)
-    total_high = total_low + sum((line.amount for line in lines if line.optional), ZERO)
+    in_course = [line for line in lines if not line.separate]
+    total_low = sum((line.amount for line in in_course if not line.optional), ZERO)
+    total_high = total_low + sum((line.amount for line in in_course if line.optional), ZERO)
     deposit = prices.single(DEPOSIT)
     late = prices.single(LATE_CANCELLATION)
     return Quote(

@@ -4,13 +4,15 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Prefetch, QuerySet
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.safestring import SafeString, mark_safe
 
 from clinic.errors import ApplicationError
 from clinic.models import Role, User
 from scheduling.models import Location
 
-from .models import Estimate, EstimateLine, FeeSchedule, GfeObligation
+from .models import Estimate, EstimateLine, FeeSchedule, GfeObligation, GfePaperRequest
 from .pricing import PriceItem, PriceList
 
 
@@ -47,6 +49,7 @@ def price_list_for(*, location: Location, on_date: date) -> PriceList:
                 description=item.description,
                 unit_price=item.unit_price,
                 per_infusion=item.per_infusion,
+                description_es=item.description_es,
             )
             for item in schedule.items.all()
         ),
@@ -56,9 +59,9 @@ def price_list_for(*, location: Location, on_date: date) -> PriceList:
 
 def estimates_visible_to(user: User) -> QuerySet[Estimate]:
     """Patients see only their own estimates; coordinators and admins see all; others none."""
-    qs = Estimate.objects.select_related("acknowledgement", "location").prefetch_related(
-        Prefetch("lines", queryset=EstimateLine.objects.order_by("position"))
-    )
+    qs = Estimate.objects.select_related(
+        "acknowledgement", "location", "document"
+    ).prefetch_related(Prefetch("lines", queryset=EstimateLine.objects.order_by("position")))
     if not user.is_authenticated:
         return qs.none()
     if user.role == Role.PATIENT:
@@ -66,6 +69,25 @@ def estimates_visible_to(user: User) -> QuerySet[Estimate]:
     if user.role in (Role.COORDINATOR, Role.ADMIN):
         return qs
     return qs.none()
+
+
+def estimate_document_html(estimate: Estimate) -> SafeString:
+    """The GFE as it was issued (stored at issue, escaped when it was rendered). Estimates
+    issued before documents were stored are rendered from their copied values."""
+    document = getattr(estimate, "document", None)
+    if document is not None:
+        return mark_safe(document.html)  # noqa: S308 - our own template's output, kept verbatim
+    with translation.override(estimate.language):
+        return render_to_string("billing/partials/_gfe_document.html", {"estimate": estimate})
+
+
+def gfe_paper_requests_open() -> list[GfePaperRequest]:
+    """Paper copies patients asked for and nobody has printed yet, oldest first."""
+    return list(
+        GfePaperRequest.objects.filter(printed_at__isnull=True)
+        .select_related("estimate", "estimate__patient")
+        .order_by("requested_at")
+    )
 
 
 def estimates_for_patient(*, patient: User) -> list[Estimate]:

@@ -1,13 +1,17 @@
 """Writes for billing: issuing estimates (Good Faith Estimates), acknowledging them, and
 recording when the clinic comes to owe one."""
 
+import hashlib
 import logging
 from datetime import date, datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 
 from clinic.errors import ApplicationError
 from clinic.models import PatientProfile, Role, User
@@ -17,13 +21,15 @@ from .business_days import add_business_days, business_days_between
 from .models import (
     Estimate,
     EstimateAcknowledgement,
+    EstimateDocument,
     EstimateLine,
     FacilityBillingIdentity,
     GfeObligation,
+    GfePaperRequest,
     GfeTrigger,
     validate_icd10,
 )
-from .pricing import MAX_INFUSIONS, Quote, price_course
+from .pricing import INFUSION, MAX_INFUSIONS, PACKAGE_DISCOUNT, Line, Quote, price_course
 from .selectors import location_today, price_list_for
 
 # The rule's timing (45 CFR 149.610): a course scheduled at least 3 business days ahead needs a
@@ -97,6 +103,62 @@ def _lock_patient(patient: User) -> PatientProfile:
             "This patient has no profile (date of birth) yet; complete intake first."
         )
     return profile
+
+
+def _line_description(line: Line, *, language: str, quote: Quote) -> str:
+    """A line's words as the patient reads them, copied at issue like every other value."""
+    if line.kind == PACKAGE_DISCOUNT:
+        infusions = next(x.amount for x in quote.lines if x.kind == INFUSION)
+        with translation.override(language):
+            return gettext("Prepaid package discount (%(n)s infusions for %(price)s)") % {
+                "n": quote.infusion_count,
+                "price": f"${infusions - quote.package_discount:,}",
+            }
+    if language == "es" and line.description_es:
+        return line.description_es[:200]
+    return line.description[:200]
+
+
+def _document_store(estimate: Estimate, *, now: datetime) -> EstimateDocument:
+    """Renders the GFE once, in the patient's language, and keeps it with its SHA-256: what the
+    patient was given is what every later page and PDF shows."""
+    with translation.override(estimate.language):
+        html = render_to_string("billing/partials/_gfe_document.html", {"estimate": estimate})
+    return EstimateDocument.objects.create(
+        estimate=estimate,
+        language=estimate.language,
+        html=html,
+        sha256=hashlib.sha256(html.encode()).hexdigest(),
+        created_at=now,
+    )
+
+
+def _notify_patient(estimate: Estimate) -> None:
+    """Tells the patient, by their own channel, that a new estimate is in the portal: a link to
+    sign in, never an amount or a code. A patient who cannot sign in yet (intake just finished)
+    learns of it from their invitation instead."""
+    from clinic.messaging.services import message_schedule
+
+    patient = estimate.patient
+    if not patient.is_active or not patient.has_usable_password():
+        return
+    try:
+        with transaction.atomic():
+            message_schedule(
+                recipient=patient,
+                kind="estimate_ready",
+                send_after=estimate.issued_at,
+                context={
+                    "link": settings.SCHEDULING_SITE_URL.rstrip("/")
+                    + reverse("billing:my_estimate")
+                },
+                topic=f"estimate:{estimate.number}",
+                dedupe_key=f"estimate:{estimate.pk}:ready",
+            )
+    except ApplicationError as exc:
+        # A missing message template must not hold back the estimate the law requires; the
+        # estimate is on the patient's page either way.
+        logger.warning("estimate %s issued; its notice was not queued: %s", estimate.pk, exc)
 
 
 @transaction.atomic
@@ -175,7 +237,11 @@ def estimate_issue(
             provider_name=identity.provider_name,
             provider_npi=identity.provider_npi,
             fee_schedule_effective_date=quote.effective_date,
-            primary_service=quote.primary_service,
+            primary_service=_line_description(
+                next(line for line in quote.lines if line.kind == INFUSION),
+                language=patient.preferred_language,
+                quote=quote,
+            ),
             primary_service_code=quote.primary_service_code,
             infusion_count=infusion_count,
             scheduled_starts=starts,
@@ -190,13 +256,14 @@ def estimate_issue(
         raise ApplicationError(
             "Another estimate was issued at the same moment; try again."
         ) from exc
+    language = estimate.language
     EstimateLine.objects.bulk_create(
         EstimateLine(
             estimate=estimate,
             position=i,
             kind=line.kind,
             service_code=line.service_code,
-            description=line.description,
+            description=_line_description(line, language=language, quote=quote),
             quantity=line.quantity,
             unit_price=line.unit_price,
             amount=line.amount,
@@ -204,9 +271,14 @@ def estimate_issue(
         )
         for i, line in enumerate(quote.lines, start=1)
     )
-    GfeObligation.objects.filter(
+    _document_store(estimate, now=now)
+    for obligation in GfeObligation.objects.filter(
         patient=patient, met_by__isnull=True, triggered_at__lte=now
-    ).update(met_by=estimate, met_at=now, updated_at=now)
+    ):
+        if obligation.is_met_by(estimate):
+            obligation.met_by, obligation.met_at, obligation.issue_error = estimate, now, ""
+            obligation.save(update_fields=["met_by", "met_at", "issue_error", "updated_at"])
+    _notify_patient(estimate)
     return estimate
 
 
@@ -244,10 +316,14 @@ def gfe_record_scheduling(
     location: Location,
     first_session_start: datetime,
     scheduled_at: datetime | None = None,
+    infusion_count: int | None = None,
+    scheduled_starts: list[datetime] | None = None,
 ) -> GfeObligation | None:
-    """Notes that a course was scheduled, so the clinic owes the patient a GFE by a deadline
-    counted in the location's business days. Returns None (and records nothing) when the first
-    session is less than 3 business days away. Call it on booking and on a course change."""
+    """Notes that a course was scheduled (or its schedule changed), so the clinic owes the
+    patient a GFE matching it (`infusion_count` infusions on `scheduled_starts` at `location`)
+    by a deadline counted in the location's business days. A GFE still owed for an earlier shape
+    of the course now owes this one, by the earlier of the two deadlines. Returns None (and
+    records nothing) when the first session is less than 3 business days away."""
     scheduled_at = scheduled_at or timezone.now()
     if timezone.is_naive(first_session_start) or timezone.is_naive(scheduled_at):
         raise ApplicationError("Times must carry a time zone.")
@@ -259,13 +335,27 @@ def gfe_record_scheduling(
     )
     if due is None:
         return None
+    shape = {
+        "location": location,
+        "first_session_start": first_session_start,
+        "infusion_count": infusion_count,
+        "scheduled_starts": sorted(scheduled_starts) if scheduled_starts is not None else None,
+    }
+    owed = GfeObligation.objects.filter(
+        patient=patient, trigger=GfeTrigger.SCHEDULED, met_by__isnull=True
+    ).first()
+    if owed is not None:
+        for field, value in shape.items():
+            setattr(owed, field, value)
+        owed.due_on = min(owed.due_on, due)
+        owed.save()
+        return owed
     return GfeObligation.objects.create(
         patient=patient,
-        location=location,
         trigger=GfeTrigger.SCHEDULED,
         triggered_at=scheduled_at,
-        first_session_start=first_session_start,
         due_on=due,
+        **shape,
     )
 
 
@@ -293,30 +383,86 @@ def gfe_record_request(
     )
 
 
-def estimate_issue_for_course(*, course, issued_by: User, reason: str) -> Estimate | None:
-    """Issues the next estimate version from a course as it stands now: its location, planned
-    infusions and the dates booked so far. Called when the booked dates change, so the Good Faith
-    Estimate always lists the scheduled dates. A location whose fees are not set up yet gives no
-    estimate (None) rather than blocking the booking; coordinators still see the GFE as due."""
-    from intake.selectors import diagnosis_codes_for_course
+def _course_starts(course) -> list[datetime]:
     from scheduling.models import SessionStatus
 
-    starts = sorted(
+    return sorted(
         course.sessions.filter(
             status__in=[SessionStatus.BOOKED, SessionStatus.CHECKED_IN, SessionStatus.COMPLETED]
         ).values_list("starts_at", flat=True)
     )
+
+
+def estimate_issue_for_course(
+    *, course, issued_by: User, reason: str, raise_errors: bool = False
+) -> Estimate | None:
+    """Issues the next estimate version from a course as it stands now: its location, planned
+    infusions and the dates booked so far. Called when the booked dates change, so the Good Faith
+    Estimate always lists the scheduled dates. When it cannot be issued (no fee schedule, no
+    billing identity, no diagnosis code...), the booking still goes ahead: the reason is written
+    on every GFE still owed to the patient, where coordinators see it, and None is returned (or,
+    with raise_errors, the ApplicationError is raised after the reason is recorded)."""
+    from intake.selectors import diagnosis_codes_for_course
+
     try:
         with transaction.atomic():
             return estimate_issue(
                 patient=course.patient,
                 location=course.location,
                 infusion_count=course.planned_sessions,
-                scheduled_starts=starts,
+                scheduled_starts=_course_starts(course),
                 diagnosis_codes=diagnosis_codes_for_course(course),
                 issued_by=issued_by,
                 reason=reason,
             )
     except ApplicationError as exc:
         logger.warning("no estimate issued for course %s: %s", course.pk, exc.message)
+        GfeObligation.objects.filter(patient=course.patient, met_by__isnull=True).update(
+            issue_error=str(exc.message)[:300], updated_at=timezone.now()
+        )
+        if raise_errors:
+            raise
         return None
+
+
+def gfe_record_course_change(*, course, issued_by: User, reason: str) -> Estimate | None:
+    """The course's schedule changed (sessions booked, moved or cancelled): the clinic owes a GFE
+    that matches it, and issues one at once when it can. Call inside the booking transaction."""
+    starts = _course_starts(course)
+    if starts:
+        gfe_record_scheduling(
+            patient=course.patient,
+            location=course.location,
+            first_session_start=starts[0],
+            infusion_count=course.planned_sessions,
+            scheduled_starts=starts,
+        )
+    return estimate_issue_for_course(course=course, issued_by=issued_by, reason=reason)
+
+
+@transaction.atomic
+def gfe_request_paper(*, estimate: Estimate, patient: User) -> GfePaperRequest:
+    """The patient asks for their GFE on paper; staff see the request on the estimates page.
+    Asking again before it is printed returns the open request."""
+    if estimate.patient_id != patient.pk:
+        raise ApplicationError("Only the patient can ask for a paper copy of their estimate.")
+    open_request = GfePaperRequest.objects.filter(
+        estimate=estimate, printed_at__isnull=True
+    ).first()
+    if open_request is not None:
+        return open_request
+    return GfePaperRequest.objects.create(
+        estimate=estimate, requested_by=patient, requested_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def gfe_paper_mark_printed(*, request: GfePaperRequest, by: User) -> GfePaperRequest:
+    """Staff printed and posted the paper copy."""
+    if by.role not in (Role.COORDINATOR, Role.ADMIN):
+        raise ApplicationError("Only clinic staff print estimates.")
+    request = GfePaperRequest.objects.select_for_update().get(pk=request.pk)
+    if request.printed_at is None:
+        request.printed_at, request.printed_by = timezone.now(), by
+        request.save(update_fields=["printed_at", "printed_by"])
+    return request

@@ -13,4 +13,7 @@ urlpatterns = [
     path("estimates/<int:pk>/", views.gfe_page, name="gfe"),
     path("estimates/<int:pk>/pdf/", views.gfe_pdf, name="gfe_pdf"),
     path("estimates/<int:pk>/acknowledge/", views.acknowledge, name="acknowledge"),
+    path("estimates/<int:pk>/paper/", views.request_paper, name="request_paper"),
+    path("estimates/paper/<int:pk>/printed/", views.paper_printed, name="paper_printed"),
+    path("good-faith-estimate/", views.gfe_rights, name="gfe_rights"),
 ]

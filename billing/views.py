@@ -13,17 +13,22 @@ from clinic.models import Role, User
 from clinic.permissions import role_required
 
 from .forms import GfeRequestForm, QuoteForm
+from .models import GfePaperRequest
 from .selectors import (
+    estimate_document_html,
     estimates_for_patient,
     estimates_visible_to,
     gfe_obligations_open,
     gfe_obligations_recently_met,
+    gfe_paper_requests_open,
 )
 from .services import (
     estimate_acknowledge,
     estimate_issue_for_course,
     estimate_quote,
+    gfe_paper_mark_printed,
     gfe_record_request,
+    gfe_request_paper,
 )
 
 
@@ -68,7 +73,11 @@ def _estimate_for(request: HttpRequest, pk: int, *, audit: bool = False):
 def gfe_page(request: HttpRequest, pk: int) -> HttpResponse:
     estimate = _estimate_for(request, pk, audit=True)
     with translation.override(estimate.language):
-        return render(request, "billing/gfe.html", {"estimate": estimate})
+        return render(
+            request,
+            "billing/gfe.html",
+            {"estimate": estimate, "document": estimate_document_html(estimate)},
+        )
 
 
 @role_required(Role.PATIENT, Role.COORDINATOR, Role.ADMIN)
@@ -77,7 +86,11 @@ def gfe_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
     estimate = _estimate_for(request, pk, audit=True)
     with translation.override(estimate.language):
-        html = render_to_string("billing/gfe_pdf.html", {"estimate": estimate}, request=request)
+        html = render_to_string(
+            "billing/gfe_pdf.html",
+            {"estimate": estimate, "document": estimate_document_html(estimate)},
+            request=request,
+        )
     pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
     response = HttpResponse(pdf, content_type="application/pdf")
     filename = f"good-faith-estimate-{estimate.number}-v{estimate.version}.pdf"
@@ -97,6 +110,28 @@ def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("billing:my_estimate")
 
 
+@require_POST
+@role_required(Role.PATIENT)
+def request_paper(request: HttpRequest, pk: int) -> HttpResponse:
+    estimate = _estimate_for(request, pk)
+    try:
+        gfe_request_paper(estimate=estimate, patient=request.user)
+    except ApplicationError as exc:
+        raise Http404 from exc
+    messages.success(request, _("We will post a paper copy of your estimate to you."))
+    return redirect("billing:my_estimate")
+
+
+@require_POST
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def paper_printed(request: HttpRequest, pk: int) -> HttpResponse:
+    paper = get_object_or_404(GfePaperRequest.objects.select_related("estimate"), pk=pk)
+    gfe_paper_mark_printed(request=paper, by=request.user)
+    audit_record(request=request, obj=paper.estimate, action=AuditAction.CHANGE)
+    messages.success(request, _("Marked as printed."))
+    return redirect("billing:coordinator_list")
+
+
 @role_required(Role.COORDINATOR, Role.ADMIN)
 def coordinator_list(request: HttpRequest) -> HttpResponse:
     open_rows, met_rows = gfe_obligations_open(), gfe_obligations_recently_met()
@@ -104,7 +139,12 @@ def coordinator_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "billing/coordinator_list.html",
-        {"open_rows": open_rows, "met_rows": met_rows, "quote_form": QuoteForm()},
+        {
+            "paper_requests": gfe_paper_requests_open(),
+            "open_rows": open_rows,
+            "met_rows": met_rows,
+            "quote_form": QuoteForm(),
+        },
     )
 
 
@@ -137,17 +177,22 @@ def issue_for_patient(request: HttpRequest, patient_id: int) -> HttpResponse:
     if course is None:
         messages.error(request, _("This patient has no course to estimate."))
         return redirect("billing:coordinator_list")
-    estimate = estimate_issue_for_course(
-        course=course, issued_by=request.user, reason="Issued by a coordinator"
-    )
-    if estimate is None:
-        messages.error(
-            request,
-            _(
-                "No estimate could be issued: check the location's fee schedule "
-                "and billing identity in the settings."
-            ),
+    try:
+        estimate = estimate_issue_for_course(
+            course=course,
+            issued_by=request.user,
+            reason="Issued by a coordinator",
+            raise_errors=True,
         )
+    except ApplicationError as exc:
+        # The real cause (a missing diagnosis code is not a fee schedule problem).
+        messages.error(request, _("No estimate could be issued: %(why)s") % {"why": exc.message})
         return redirect("billing:coordinator_list")
     messages.success(request, _("Estimate %(number)s issued.") % {"number": estimate})
     return redirect("billing:gfe", pk=estimate.pk)
+
+
+def gfe_rights(request: HttpRequest) -> HttpResponse:
+    """The public notice of the right to a Good Faith Estimate (45 CFR 149.610(b)(1)(iii)):
+    for anyone, signed in or not."""
+    return render(request, "billing/gfe_rights.html")

@@ -10,12 +10,15 @@ from .models import Role, User
 @admin.register(User)
 class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
     ordering = ["email"]
-    list_display = ["email", "phone", "first_name", "last_name", "role", "is_active"]
-    list_filter = ["role", "is_active", "is_staff"]
+    list_display = ["email", "phone", "first_name", "last_name", "role", "prescriber", "is_active"]
+    list_filter = ["role", "prescriber", "is_active", "is_staff"]
     search_fields = ["email", "first_name", "last_name", "phone"]
     fieldsets = (
         (None, {"fields": ("email", "phone", "password")}),
-        (_("Person"), {"fields": ("first_name", "last_name", "role", "preferred_language")}),
+        (
+            _("Person"),
+            {"fields": ("first_name", "last_name", "role", "prescriber", "preferred_language")},
+        ),
         (_("Access"), {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )

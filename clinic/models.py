@@ -26,6 +26,16 @@ class Role(models.TextChoices):
 STAFF_ROLES = frozenset({Role.COORDINATOR, Role.CLINICIAN, Role.ADMIN})
 
 
+class PrescriberCredential(models.TextChoices):
+    """Who may sign off an infusion course: a clinician licensed to prescribe, as the clinic
+    admin records it (Settings → Users). A nurse has none."""
+
+    NONE = "", _("Not a prescriber")
+    PHYSICIAN = "physician", _("Physician (MD/DO)")
+    NURSE_PRACTITIONER = "np", _("Nurse practitioner")
+    PHYSICIAN_ASSISTANT = "pa", _("Physician assistant")
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -63,6 +73,14 @@ class User(AbstractUser):
         choices=[("en", "English"), ("es", "Español")],
         default="en",
     )
+    prescriber = models.CharField(
+        _("prescribing clinician"),
+        max_length=10,
+        choices=PrescriberCredential.choices,
+        blank=True,
+        default="",
+        help_text=_("Only a prescribing clinician may sign off a course held for review."),
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -79,6 +97,14 @@ class User(AbstractUser):
                 name="user_has_email_or_phone",
             ),
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+            models.CheckConstraint(
+                condition=models.Q(prescriber__in=PrescriberCredential.values),
+                name="user_prescriber_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(prescriber="") | models.Q(role="clinician"),
+                name="user_prescriber_is_a_clinician",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -87,6 +113,10 @@ class User(AbstractUser):
     @property
     def is_clinic_staff(self) -> bool:
         return self.role in STAFF_ROLES
+
+    @property
+    def can_sign_off_courses(self) -> bool:
+        return self.role == Role.CLINICIAN and bool(self.prescriber)
 
 
 class WorkerHeartbeat(models.Model):

@@ -113,8 +113,17 @@ class ReferralIn(serializers.Serializer):
     )
     preventives_other = serializers.CharField(required=False)
     current_medications = serializers.CharField(required=False)
+    blood_pressure = serializers.CharField(required=False, help_text="Latest, as 128/82 (mmHg).")
     contraindications = serializers.ListField(
-        child=serializers.ChoiceField(choices=Contraindication.choices), required=False
+        child=serializers.ChoiceField(choices=Contraindication.choices),
+        required=False,
+        help_text="Every contraindication that applies. Empty or absent needs "
+        "no_contraindications: true.",
+    )
+    no_contraindications = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="true when the patient was screened and none applies.",
     )
     recommended_infusions = serializers.IntegerField(min_value=1, max_value=6)
     urgency = serializers.ChoiceField(choices=Urgency.choices, default="routine")
@@ -219,7 +228,7 @@ def _form_payload(data: dict) -> tuple[dict, dict, dict]:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 type_errors[key] = ["Send a list of strings."]
                 continue
-        elif key == "contact_consent":
+        elif key in ("contact_consent", "no_contraindications"):
             # The form's checkbox reads an absent or false value as unticked.
             if value is not True:
                 continue

@@ -62,11 +62,23 @@ class Contraindication(models.TextChoices):
     HYPERTENSION = "uncontrolled_hypertension", _("Uncontrolled hypertension")
     PREGNANCY = "pregnancy", _("Pregnancy or possible pregnancy")
     PSYCHOSIS = "psychosis", _("History of psychosis")
-    SUBSTANCE_USE = "substance_use", _("Active substance use disorder")
+    SUBSTANCE_USE = (
+        "substance_use",
+        _("Ketamine or other substance misuse, now or in the past"),
+    )
     CARDIAC = "cardiac", _("Significant cardiac disease")
     PRESSURE = "raised_pressure", _("Raised intracranial or intraocular pressure")
     LIVER = "liver", _("Significant liver disease")
     KETAMINE_REACTION = "ketamine_reaction", _("Prior reaction to ketamine")
+    BREASTFEEDING = "breastfeeding", _("Breastfeeding")
+    SEIZURES = "seizure_disorder", _("Seizure disorder")
+    INTERACTING_MEDICATIONS = (
+        "interacting_medications",
+        _(
+            "Takes medication that interacts with ketamine (for example benzodiazepines, "
+            "opioids, lamotrigine, MAO inhibitors, theophylline)"
+        ),
+    )
 
 
 class Urgency(models.TextChoices):

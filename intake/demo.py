@@ -7,7 +7,7 @@ from datetime import date
 
 from django.utils import timezone
 
-from clinic.models import User
+from clinic.models import PatientProfile, User
 from scheduling.models import Location
 
 from . import services
@@ -30,6 +30,7 @@ DEMO_REFERRALS = [
         "years_with_migraine": 14,
         "preventives_tried": ["topiramate", "propranolol", "erenumab"],
         "contraindications": [],
+        "no_contraindications": True,
         "recommended_infusions": 3,
         "urgency": "routine",
     },
@@ -78,9 +79,76 @@ def seed(stdout) -> None:
         spec.update(contact_consent=True, preventives_other="", current_medications="")
         services.referral_submit(provider=provider, data=spec, idempotency_key=key)
     _seed_history(provider, locations)
+    _seed_demo_patient(provider, locations["boston"])
     stdout.write(
         f"  intake: 2 referrals waiting in the call queue, {len(HISTORY)} earlier ones closed"
     )
+
+
+def _seed_demo_patient(provider: ReferringProvider, boston: Location) -> None:
+    """patient@mail.example came through a referral and intake like anyone: her referral (with
+    its diagnosis, which her Good Faith Estimate needs) is linked to her course of 4, which
+    scheduling's demo then books. Demo-only: intake is marked complete here rather than by a
+    call, and her account already exists."""
+    from scheduling.models import Course
+    from scheduling.services import course_create
+
+    maria = User.objects.filter(email="patient@mail.example").first()
+    if maria is None:
+        return
+    PatientProfile.objects.get_or_create(
+        user=maria,
+        defaults={
+            "date_of_birth": date(1988, 3, 14),
+            "sex": "female",
+            "zip_code": "02116",
+            "time_zone": boston.time_zone,
+        },
+    )
+    referral, _ = services.referral_submit(
+        provider=provider,
+        idempotency_key="demo-patient-maria",
+        data={
+            "patient_first_name": "Maria",
+            "patient_last_name": "Lopez",
+            "date_of_birth": date(1988, 3, 14),
+            "sex": "female",
+            "mobile_phone": "+16175550142",
+            "email": "patient@mail.example",
+            "preferred_language": "en",
+            "zip_code": "02116",
+            "preferred_location": boston,
+            "contact_consent": True,
+            "diagnosis_code": "G43.709",
+            "headache_days_per_month": 16,
+            "years_with_migraine": 11,
+            "preventives_tried": ["topiramate", "erenumab"],
+            "preventives_other": "",
+            "current_medications": "",
+            "contraindications": [],
+            "no_contraindications": True,
+            "recommended_infusions": 4,
+            "urgency": "routine",
+            "notes": "",
+        },
+    )
+    course = Course.objects.filter(patient=maria).first() or course_create(
+        patient=maria,
+        location=boston,
+        planned_sessions=4,
+        needs_clinician_review=False,
+        created_by=None,
+    )
+    if referral.course_id is None:
+        Referral.objects.filter(pk=referral.pk).update(
+            patient=maria, course=course, status=ReferralStatus.INTAKE_COMPLETE
+        )
+        IntakeCase.objects.filter(referral=referral).update(
+            status=IntakeCase.Status.CLOSED,
+            closed_at=timezone.now(),
+            closed_outcome="intake_complete",
+            next_attempt_at=None,
+        )
 
 
 _S = ReferralStatus
@@ -149,6 +217,7 @@ def _seed_history(provider: ReferringProvider, locations: dict) -> None:
                 "preventives_other": "",
                 "current_medications": "",
                 "contraindications": [],
+                "no_contraindications": True,
                 "recommended_infusions": 3 + n % 4,
                 "urgency": "routine",
                 "notes": "",

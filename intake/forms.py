@@ -60,6 +60,9 @@ class ReferralForm(AccessibleFormMixin, forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         label=_("Contraindication screen: tick every one that applies"),
     )
+    no_contraindications = forms.BooleanField(
+        required=False, label=_("None of these apply (the patient was screened for each)")
+    )
     contact_consent = forms.BooleanField(
         required=True,
         label=_(
@@ -96,7 +99,9 @@ class ReferralForm(AccessibleFormMixin, forms.ModelForm):
             "preventives_tried",
             "preventives_other",
             "current_medications",
+            "blood_pressure",
             "contraindications",
+            "no_contraindications",
             "recommended_infusions",
             "urgency",
             "notes",
@@ -150,7 +155,24 @@ class ReferralForm(AccessibleFormMixin, forms.ModelForm):
             and not cleaned.get("preventives_other", "").strip()
         ):
             self.add_error("preventives_other", _("Name the other preventive treatments tried."))
+        self._clean_contraindication_screen(cleaned)
         return cleaned
+
+    def _clean_contraindication_screen(self, cleaned):
+        # "Not screened" and "screened, none" must differ: an empty screen needs the box.
+        flagged, none = cleaned.get("contraindications"), cleaned.get("no_contraindications")
+        if "contraindications" not in cleaned:
+            return
+        if not flagged and not none:
+            self.add_error(
+                "contraindications",
+                _("Tick every contraindication that applies, or “None of these apply”."),
+            )
+        elif flagged and none:
+            self.add_error(
+                "no_contraindications",
+                _("A contraindication is ticked: untick “None of these apply”, or the flag."),
+            )
 
     def referral_data(self) -> dict:
         """The validated fields for referral_submit (attachments travel separately)."""

@@ -6,7 +6,7 @@ import uuid
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.files.storage import FileSystemStorage
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -230,12 +230,24 @@ class Referral(TimeStampedModel):
         max_length=MAX_NOTES_LENGTH,
         validators=[validate_no_control_characters_multiline],
     )
+    blood_pressure = models.CharField(
+        _("latest blood pressure (mmHg)"),
+        max_length=7,
+        blank=True,
+        validators=[
+            RegexValidator(r"^[0-9]{2,3}/[0-9]{2,3}$", _("Write the blood pressure as 128/82."))
+        ],
+        help_text=_("Optional, as 128/82."),
+    )
     contraindications = ArrayField(
         models.CharField(max_length=40, choices=Contraindication.choices),
         verbose_name=_("contraindication screen"),
         default=list,
         blank=True,
     )
+    # Ticked by the provider when no contraindication applies: an empty screen then means
+    # "screened, none" rather than "not screened" (referrals from before the box are the latter).
+    no_contraindications = models.BooleanField(_("none of these apply"), default=False)
     recommended_infusions = models.PositiveSmallIntegerField(
         _("recommended number of infusions"),
         validators=[MinValueValidator(1), MaxValueValidator(6)],
@@ -299,6 +311,10 @@ class Referral(TimeStampedModel):
             models.CheckConstraint(
                 condition=models.Q(contact_consent=True), name="referral_has_contact_consent"
             ),
+            models.CheckConstraint(
+                condition=models.Q(no_contraindications=False) | models.Q(contraindications=[]),
+                name="referral_none_means_no_contraindications",
+            ),
             models.UniqueConstraint(
                 fields=["provider", "idempotency_key"],
                 condition=models.Q(idempotency_key__isnull=False),
@@ -333,6 +349,11 @@ class Referral(TimeStampedModel):
     @property
     def has_contraindications(self) -> bool:
         return bool(self.contraindications)
+
+    @property
+    def contraindications_screened(self) -> bool:
+        """False for a referral whose screen was left empty without "none of these apply"."""
+        return bool(self.contraindications) or self.no_contraindications
 
     @property
     def status_label(self) -> str:
@@ -411,11 +432,17 @@ class PossibleDuplicate(models.Model):
 class ChecklistItem(models.TextChoices):
     """What the coordinator must go over with the patient before intake can be completed."""
 
-    OFF_LABEL = "off_label", _("Ketamine for migraine is an off-label use")
+    OFF_LABEL = (
+        "off_label",
+        _("Ketamine is not FDA-approved for migraine: this is an off-label use"),
+    )
     SELF_PAY = "self_pay", _("Treatment is self-pay; insurers usually refuse to pay")
     COURSE_LENGTH = (
         "course_length",
-        _("The recommended number of infusions (1 to 6), and that it can change"),
+        _(
+            "The recommended number of infusions (1 to 6): it depends on the patient's "
+            "migraine profile and can change"
+        ),
     )
     MONITORED_IV = (
         "monitored_iv",
@@ -427,6 +454,13 @@ class ChecklistItem(models.TextChoices):
     DRIVER = "driver", _("A driver is needed; no driving for the rest of the day")
     FASTING = "fasting", _("Fasting before each infusion")
     REMINDER_CONSENT = "reminder_consent", _("Consent to reminder calls and text messages")
+    GFE_NOTICE = (
+        "gfe_notice",
+        _(
+            "The right to a Good Faith Estimate of the costs (paying for care themselves): it "
+            "comes in writing when the course is scheduled, or on request"
+        ),
+    )
 
 
 class IntakeCaseQuerySet(models.QuerySet):

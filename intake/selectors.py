@@ -224,3 +224,25 @@ def intake_metrics(*, now: dt.datetime | None = None) -> dict:
 def diagnosis_codes_for_course(course) -> list[str]:
     """The referral's diagnosis for a course's estimate (empty for a course made by hand)."""
     return list(Referral.objects.filter(course=course).values_list("diagnosis_code", flat=True))
+
+
+def referrals_for_review(*, course_ids: list[int]) -> dict[int, Referral]:
+    """What a clinician needs to decide on held courses, by course id: each course's referral
+    with its provider, documents and the coordinators' call notes (as `noted_attempts`)."""
+    from .models import CallAttempt
+
+    referrals = (
+        Referral.objects.filter(course_id__in=course_ids)
+        .select_related("provider__user", "intake_case")
+        .prefetch_related(
+            "attachments",
+            Prefetch(
+                "intake_case__attempts",
+                queryset=CallAttempt.objects.exclude(notes="")
+                .select_related("coordinator")
+                .order_by("created_at"),
+                to_attr="noted_attempts",
+            ),
+        )
+    )
+    return {referral.course_id: referral for referral in referrals}

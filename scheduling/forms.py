@@ -48,7 +48,7 @@ class StartForm(AccessibleFormMixin, forms.Form):
 class ReviewForm(AccessibleFormMixin, forms.Form):
     decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("decline", _("Decline"))])
     reason = forms.CharField(
-        label=_("Reason (needed to decline)"),
+        label=_("Your note (needed to approve or decline)"),
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),

@@ -319,6 +319,10 @@ class CourseStatusChange(models.Model):
     def __str__(self) -> str:
         return f"{self.from_status or '-'} -> {self.to_status}"
 
+    @property
+    def to_status_label(self) -> str:
+        return str(CourseStatus(self.to_status).label) if self.to_status else ""
+
 
 class SessionStatus(models.TextChoices):
     BOOKED = "booked", _("Booked")
@@ -504,6 +508,10 @@ class SessionStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '-'} -> {self.to_status}"
+
+    @property
+    def to_status_label(self) -> str:
+        return str(CourseStatus(self.to_status).label) if self.to_status else ""
 
 
 class SlotHold(models.Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from clinic.models import Role, User
@@ -17,6 +17,7 @@ from .models import (
     Chair,
     Course,
     CourseStatus,
+    CourseStatusChange,
     InfusionSession,
     Location,
     SessionStatus,
@@ -116,7 +117,16 @@ def course_search(*, query: str) -> QuerySet[Course]:
 def course_for_staff(*, user: User, pk: int) -> Course:
     if user.role not in (Role.COORDINATOR, Role.CLINICIAN, Role.ADMIN):
         raise Http404
-    course = Course.objects.select_related("patient", "location", "session_type").filter(pk=pk)
+    course = (
+        Course.objects.select_related("patient", "location", "session_type")
+        .prefetch_related(
+            Prefetch(
+                "status_changes",
+                queryset=CourseStatusChange.objects.select_related("changed_by"),
+            )
+        )
+        .filter(pk=pk)
+    )
     found = course.first()
     if found is None:
         raise Http404

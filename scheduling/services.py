@@ -129,11 +129,19 @@ def course_create(
 
 @transaction.atomic
 def course_review(*, course: Course, clinician: User, approve: bool, reason: str = "") -> Course:
-    """A clinician approves (active) or declines (with a reason) a course awaiting review."""
-    if clinician.role != Role.CLINICIAN:
-        raise ApplicationError(_("Only a clinician can review a course."))
+    """A prescribing clinician (physician, NP or PA, as the clinic admin records it) approves
+    (active) or declines a course awaiting review, with a note either way; the decision and its
+    note stay in the course's history. Raises ApplicationError for anyone else or no note."""
+    if not clinician.can_sign_off_courses:
+        raise ApplicationError(
+            _("Only a prescribing clinician (physician, NP or PA) can sign off a course.")
+        )
     course = Course.objects.select_for_update().get(pk=course.pk)
-    if not approve and not reason.strip():
+    if not reason.strip():
+        if approve:
+            raise ApplicationError(
+                _("Write a note: why the course is safe to go ahead."), field="reason"
+            )
         raise ApplicationError(_("Say why the course is declined."), field="reason")
     if not approve:
         course.decline_reason = reason.strip()
@@ -587,7 +595,7 @@ def _after_booking_changed(
     """Every side effect of booking, moving and cancelling. Called inside the booking
     transaction, so reminders, the e-mails, the referral's status and the GFE clock change with
     the booking or not at all."""
-    from billing.services import estimate_issue_for_course, gfe_record_scheduling
+    from billing.services import gfe_record_course_change
     from clinic.messaging.services import message_schedule, messages_cancel, reminders_plan
     from clinic.models import PatientProfile
     from intake.services import referral_follow_course
@@ -627,14 +635,10 @@ def _after_booking_changed(
     has_profile = PatientProfile.objects.filter(user_id=course.patient_id).exists()
     if booked:
         referral_follow_course(course=course, event="booked")
-        first = course.sessions.filter(status=SessionStatus.BOOKED).order_by("starts_at").first()
-        if first is not None and has_profile:
-            gfe_record_scheduling(
-                patient=course.patient, location=first.location, first_session_start=first.starts_at
-            )
     if change != "course_cancelled" and has_profile:
-        # The GFE lists the scheduled dates: new dates, new version (the old one stays).
-        estimate_issue_for_course(
+        # A GFE must match the course as scheduled: every change of dates owes a new one (and
+        # starts its clock), issued at once when the fees and codes allow it.
+        gfe_record_course_change(
             course=course,
             issued_by=by or course.patient,
             reason=f"Sessions {change.replace('_', ' ')}",

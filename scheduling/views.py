@@ -422,9 +422,18 @@ def _day_view_context(request):
 
 @role_required(Role.CLINICIAN)
 def clinician_home(request: HttpRequest) -> HttpResponse:
+    # Intake sits above scheduling; reading its referral here follows _after_booking_changed.
+    from intake.selectors import referrals_for_review
+
     context = _day_view_context(request)
-    context["reviews"] = selectors.courses_awaiting_review()
+    reviews = list(selectors.courses_awaiting_review())
+    referrals = referrals_for_review(course_ids=[course.pk for course in reviews])
+    context["reviews"] = [(course, referrals.get(course.pk)) for course in reviews]
     context["review_form"] = ReviewForm()
+    context["can_sign_off"] = request.user.can_sign_off_courses
+    # The cards show the patients' courses and referrals: both views are audited, each in bulk.
+    audit_record_many(request=request, objects=reviews)
+    audit_record_many(request=request, objects=[r for _, r in context["reviews"] if r is not None])
     return render(request, "scheduling/clinician_home.html", context)
 
 
@@ -445,7 +454,7 @@ def clinician_review(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, exc.message)
         else:
             audit_record(request=request, obj=course, action=AuditAction.CHANGE)
-            messages.success(request, _("Review saved."))
+            messages.success(request, _("Decision saved with your note."))
     return redirect("scheduling:clinician_home")
 
 

@@ -257,6 +257,39 @@ TEMPLATES: dict[str, dict[str, dict[str, tuple[str, str]]]] = {
             ),
         },
     },
+    # A Good Faith Estimate was issued (billing): a link to sign in, never an amount or a code.
+    "estimate_ready": {
+        "sms": {
+            "en": (
+                "",
+                "{{ sender_name }}: a new cost estimate is ready for you. Sign in to read it: {{ link }}",
+            ),
+            "es": (
+                "",
+                "{{ sender_name }}: tiene un nuevo presupuesto de costos. Inicie sesión para leerlo: {{ link }}",
+            ),
+        },
+        "voice": {
+            "en": (
+                "",
+                "Hello, this is {{ sender_name }}. {{ opt_out }} A new cost estimate is ready for you in the patient portal. Please sign in to read it. Questions? Call us at {{ clinic_phone }}.",
+            ),
+            "es": (
+                "",
+                "Hola, le llama {{ sender_name }}. {{ opt_out }} Tiene un nuevo presupuesto de costos en el portal de pacientes. Inicie sesión para leerlo. ¿Preguntas? Llámenos al {{ clinic_phone }}.",
+            ),
+        },
+        "email": {
+            "en": (
+                "Your cost estimate is ready",
+                "Hello,\n\nA new Good Faith Estimate of your costs is ready in your patient portal at {{ sender_name }}. Sign in to read it, print it or ask for a paper copy:\n\n{{ link }}\n\nQuestions? Call us at {{ clinic_phone }}.\n",
+            ),
+            "es": (
+                "Su presupuesto de costos está listo",
+                "Hola:\n\nTiene un nuevo presupuesto de buena fe de sus costos en su portal de pacientes de {{ sender_name }}. Inicie sesión para leerlo, imprimirlo o pedir una copia en papel:\n\n{{ link }}\n\n¿Preguntas? Llámenos al {{ clinic_phone }}.\n",
+            ),
+        },
+    },
     # Answers to inbound texts (sent as the webhook's reply, not scheduled).
     "opt_out_confirmation": {
         "sms": {

@@ -385,7 +385,8 @@ def _complete_intake(
         patient=patient,
         location=referral.preferred_location,
         planned_sessions=planned_sessions,
-        needs_clinician_review=referral.has_contraindications,
+        # Flagged, or never screened (referrals from before the "none" box): a clinician decides.
+        needs_clinician_review=not referral.no_contraindications,
         created_by=coordinator,
     )
     referral.patient = patient

@@ -20,7 +20,7 @@ NY = ZoneInfo("America/New_York")
 SIZES = [1, 50]
 
 # Pinned counts, the same with 1 and with 50 of everything the page lists.
-ESTIMATES_LIST = 8  # one audit INSERT for the patients listed
+ESTIMATES_LIST = 9  # one audit INSERT for the patients listed; the paper copies asked for
 MY_ESTIMATE = 6
 GFE_PAGE_PATIENT = 5
 GFE_PAGE_STAFF = 7  # plus the second factor's device and the audit row

@@ -75,6 +75,7 @@ def provider_refers(provider) -> str:
     page.get_by_label("Years with migraine").fill("12")
     page.get_by_label("Topiramate").check()
     page.get_by_label("Propranolol").check()
+    page.get_by_label(re.compile("None of these apply")).check()
     page.get_by_label("Recommended number of infusions", exact=False).fill("3")
     page.get_by_label("Attachments", exact=False).set_input_files(
         files=[{"name": "clinic-note.pdf", "mimeType": "application/pdf", "buffer": PDF}]

@@ -53,11 +53,14 @@ def referral_data(location=None, **overrides) -> dict:
         "preventives_other": "",
         "current_medications": "",
         "contraindications": [],
+        "no_contraindications": True,
         "recommended_infusions": 3,
         "urgency": "routine",
         "notes": "",
     }
     data.update(overrides)
+    if data["contraindications"] and "no_contraindications" not in overrides:
+        data["no_contraindications"] = False
     return data
 
 

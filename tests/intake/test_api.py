@@ -45,6 +45,7 @@ def payload(**overrides):
         "headache_days_per_month": 18,
         "years_with_migraine": 12,
         "preventives_tried": ["topiramate"],
+        "no_contraindications": True,
         "recommended_infusions": 3,
         "urgency": "routine",
     }

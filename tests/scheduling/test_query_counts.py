@@ -44,13 +44,15 @@ PATIENT_HOME = 5
 DAY_PICKER = 14
 FREE_TIMES_14_DAYS = 8
 HOLD_POST = 18
-CONFIRM_POST = 76
-PLAN_POST = 153
+CONFIRM_POST = 87  # the GFE reissued: its stored document, its notice to the patient
+PLAN_POST = 164
 DAY_VIEW = 10  # the locations are read once (the day form's options); one audit INSERT
-CLINICIAN_HOME = 11  # with the day view's one audit INSERT
+CLINICIAN_HOME = (
+    13  # the review cards' referrals and notes; the courses' audit INSERT (none for referrals here)
+)
 COURSE_LIST = 5  # one audit INSERT for every patient listed
-COORDINATOR_COURSE = 18
-COORDINATOR_COURSE_TIMES = 15
+COORDINATOR_COURSE = 19  # with the course history
+COORDINATOR_COURSE_TIMES = 16
 
 
 def _day(days: int) -> dt.date:

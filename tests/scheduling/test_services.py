@@ -41,7 +41,12 @@ def test_a_course_needing_review_cannot_be_booked_until_a_clinician_approves(cli
     assert course.status == CourseStatus.AWAITING_REVIEW
     with pytest.raises(ApplicationError, match="cannot be booked yet"):
         session_book(course=course, starts_at=at(2027, 3, 10, 9), by=None, now=NOW)
-    course_review(course=course, clinician=ClinicianFactory(), approve=True)
+    course_review(
+        course=course,
+        clinician=ClinicianFactory(prescriber="physician"),
+        approve=True,
+        reason="BP controlled on amlodipine",
+    )
     session_book(course=course, starts_at=at(2027, 3, 10, 9), by=None, now=NOW)
     assert list(
         CourseStatusChange.objects.filter(course=course).values_list("from_status", "to_status")
@@ -50,13 +55,13 @@ def test_a_course_needing_review_cannot_be_booked_until_a_clinician_approves(cli
 
 def test_declining_needs_a_reason_and_is_final(clinic, make_course):
     course = make_course(needs_clinician_review=True)
-    clinician = ClinicianFactory()
+    clinician = ClinicianFactory(prescriber="np")
     with pytest.raises(ApplicationError, match="Say why"):
         course_review(course=course, clinician=clinician, approve=False)
     course = course_review(course=course, clinician=clinician, approve=False, reason="Not fit")
     assert course.status == CourseStatus.DECLINED
     with pytest.raises(ApplicationError):
-        course_review(course=course, clinician=clinician, approve=True)
+        course_review(course=course, clinician=clinician, approve=True, reason="Changed my mind")
 
 
 def test_only_patients_get_courses_and_only_one_open_at_a_time(clinic):

@@ -198,10 +198,13 @@ def test_clinician_marks_checked_in_and_completed_from_the_day_view(
 
 def test_clinician_reviews_a_course(client, make_course):
     course = make_course(needs_clinician_review=True)
-    client.force_login(ClinicianFactory())
+    client.force_login(ClinicianFactory(prescriber="physician"))
     page = client.get(reverse("scheduling:clinician_home")).content.decode()
     assert "waiting for your review" in page
-    client.post(reverse("scheduling:clinician_review", args=[course.pk]), {"decision": "approve"})
+    client.post(
+        reverse("scheduling:clinician_review", args=[course.pk]),
+        {"decision": "approve", "reason": "Screen reviewed; fit to start"},
+    )
     course.refresh_from_db()
     assert course.status == CourseStatus.ACTIVE
 

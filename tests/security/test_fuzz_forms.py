@@ -221,6 +221,7 @@ def _referral_fields(w: World) -> dict:
         "preventives_other": "propranolol",
         "current_medications": "",
         "contraindications": [],
+        "no_contraindications": True,
         "recommended_infusions": "3",
         "urgency": "urgent",
         "notes": "",

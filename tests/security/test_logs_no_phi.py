@@ -77,6 +77,7 @@ def test_a_full_journey_logs_no_patient_details(client, caplog, settings, tmp_pa
         "years_with_migraine": 12,
         "current_medications": "propranolol",
         "notes": "hemiplegic aura",
+        "no_contraindications": True,
         "recommended_infusions": 3,
     }
     auth = {"HTTP_AUTHORIZATION": f"Bearer {key}", "content_type": "application/json"}

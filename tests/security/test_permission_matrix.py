@@ -170,6 +170,13 @@ MATRIX: dict[str, Check] = {
     "billing:acknowledge": Check(
         allow("patient"), lambda w: {"pk": P(w).estimate.pk}, method="post"
     ),
+    "billing:request_paper": Check(
+        allow("patient"), lambda w: {"pk": P(w).estimate.pk}, method="post"
+    ),
+    "billing:paper_printed": Check(
+        allow("coordinator", "admin"), lambda w: {"pk": _paper_request(w)}, method="post"
+    ),
+    "billing:gfe_rights": Check(everyone(OK)),
     # --- messaging ---------------------------------------------------------------------------
     "messaging:outbox": Check(allow("coordinator", "admin")),
     "messaging:preferences": Check(allow("patient", others=OK)),
@@ -184,6 +191,14 @@ MATRIX: dict[str, Check] = {
         everyone(403), lambda w: {"message_id": w.message.pk if w.message else 1}, method="post"
     ),
 }
+
+
+def _paper_request(w) -> int:
+    from billing.services import gfe_request_paper
+
+    estimate = P(w).estimate
+    return gfe_request_paper(estimate=estimate, patient=estimate.patient).pk
+
 
 # Not in the matrix, declared here with the reason; test_declared_exceptions checks them.
 PUBLIC_PREFIXES = {

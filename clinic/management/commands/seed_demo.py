@@ -44,7 +44,7 @@ USERS = [
     ("admin@clinic.example", Role.ADMIN, "Alex", "Admin", {"is_staff": True, "is_superuser": True}),
     ("coordinator@clinic.example", Role.COORDINATOR, "Casey", "Coordinator", {}),
     ("nurse@clinic.example", Role.CLINICIAN, "Nora", "Nightingale", {}),
-    ("doctor@clinic.example", Role.CLINICIAN, "Dev", "Patel", {}),
+    ("doctor@clinic.example", Role.CLINICIAN, "Dev", "Patel", {"prescriber": "physician"}),
     ("provider@neuro.example", Role.PROVIDER, "Priya", "Raman", {}),
     ("patient@mail.example", Role.PATIENT, "Maria", "Lopez", {"phone": "+16175550142"}),
 ]
@@ -59,7 +59,9 @@ class Command(BaseCommand):
         from intake import demo as intake_demo
         from scheduling import demo as scheduling_demo
 
-        return [intake_demo.seed, scheduling_demo.seed, billing_demo.seed, messaging_demo.seed]
+        # Prices first: booking the demo patient's course (scheduling) issues her Good Faith
+        # Estimate through the real services, from her referral's diagnosis (intake).
+        return [billing_demo.seed, intake_demo.seed, scheduling_demo.seed, messaging_demo.seed]
 
     @transaction.atomic
     def handle(self, *args, **options):

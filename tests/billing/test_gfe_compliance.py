@@ -1,0 +1,271 @@
+"""The Good Faith Estimate against the rule's own text, 45 CFR 149.610 (86 FR 56136-56137,
+October 7, 2021): its content (paragraph (c)(1)), the document kept as issued, delivery, and the
+Spanish version."""
+
+import datetime as dt
+import hashlib
+import io
+import re
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import DatabaseError, transaction
+from django.test import override_settings
+from django.urls import reverse
+from pypdf import PdfReader
+
+from billing.models import EstimateDocument, FeeItemKind, GfeObligation, GfePaperRequest
+from billing.services import estimate_issue, gfe_record_scheduling
+from clinic.messaging.models import Message
+from clinic.models import Role
+from tests.factories.billing import (
+    STANDARD_ITEMS,
+    FacilityBillingIdentityFactory,
+    LocationFactory,
+    fee_schedule,
+    patient,
+)
+from tests.factories.users import UserFactory
+
+pytestmark = pytest.mark.django_db
+NY = ZoneInfo("America/New_York")
+
+ITEMS = [
+    *STANDARD_ITEMS,
+    (FeeItemKind.DRUG, "J3490", "Ketamine, for one infusion", "75.00", True),
+    (FeeItemKind.SEPARATE, "99214", "Follow-up visit after the course", "250.00", False),
+]
+STARTS = [dt.datetime(2027, 3, d, 9, 0, tzinfo=NY) for d in (9, 16, 23, 30)]
+
+# Every element paragraph (c)(1) of 45 CFR 149.610 requires, with the words or values that show
+# it on the patient's GFE.
+REQUIRED_BY_149_610_C_1 = [
+    ("(c)(1)(i) patient name", "Maria Lopez"),
+    ("(c)(1)(i) date of birth", "May 17, 1984"),
+    ("(c)(1)(ii) primary service, in clear language", "A course of 4 infusions"),
+    ("(c)(1)(ii) the date it is scheduled", "Tuesday, March 9, 2027, 9:00 AM EST"),
+    ("(c)(1)(iii) itemised list: consultation", "Initial consultation"),
+    ("(c)(1)(iii) itemised list: infusion sessions", "IV infusion with monitoring"),
+    ("(c)(1)(iii) itemised list: the drug on its own line", "Ketamine, for one infusion"),
+    ("(c)(1)(iv) diagnosis codes", "G43.709"),
+    ("(c)(1)(iv) service code of the sessions", "96365"),
+    ("(c)(1)(iv) service code of the drug", "J3490"),
+    ("(c)(1)(iv) expected charges, per item", "$300.00"),
+    ("(c)(1)(v) provider name", "Dev Patel, MD"),
+    ("(c)(1)(v) provider NPI", "1245319599"),
+    ("(c)(1)(v) facility name", "Harbor Headache & Infusion Clinic, P.C."),
+    ("(c)(1)(v) facility NPI", "1234567893"),
+    ("(c)(1)(v) facility TIN", "04-3456789"),
+    ("(c)(1)(vi) state and office location", "200 Clarendon Street, Boston, MA 02116"),
+    ("(c)(1)(vii) items scheduled separately", "Follow-up visit after the course"),
+    ("(c)(1)(vii) disclaimer above that list", "You will get a separate Good Faith Estimate"),
+    ("(c)(1)(vii) how to obtain those estimates", "To ask for one, call the clinic"),
+    ("(c)(1)(viii) other items may be recommended", "must be scheduled or requested separately"),
+    ("(c)(1)(ix) only an estimate", "is only an estimate"),
+    ("(c)(1)(ix) actual charges may differ", "Actual items, services or charges may differ"),
+    ("(c)(1)(x) right to dispute", "at least $400 more than this Good Faith Estimate"),
+    ("(c)(1)(x) where to find how to dispute", "www.cms.gov/nosurprises"),
+    ("(c)(1)(x) dispute will not affect care", "will not adversely affect the quality"),
+    ("(c)(1)(xi) not a contract", "is not a contract"),
+    ("(c)(1)(xi) no obligation", "You are not required to obtain the items or services"),
+]
+
+
+@pytest.fixture
+def location():
+    location = LocationFactory(name="Boston · Back Bay")
+    FacilityBillingIdentityFactory(location=location)
+    fee_schedule(location, items=ITEMS)
+    return location
+
+
+@pytest.fixture
+def maria():
+    return patient(user__first_name="Maria", user__last_name="Lopez")
+
+
+def issue(who, location, n=4, starts=STARTS):
+    return estimate_issue(
+        patient=who,
+        location=location,
+        infusion_count=n,
+        scheduled_starts=starts[:n],
+        diagnosis_codes=["G43.709"],
+        issued_by=UserFactory(role=Role.COORDINATOR),
+        reason="Sessions booked",
+    )
+
+
+def squash(text: str) -> str:
+    text = re.sub(r"\s+", " ", text).replace("&amp;", "&").replace("&#x27;", "'")
+    return text.replace("www.cms.gov/ nosurprises", "www.cms.gov/nosurprises")  # a PDF line end
+
+
+def test_the_gfe_page_has_every_element_149_610_c_1_requires(client, location, maria):
+    estimate = issue(maria, location)
+    client.force_login(maria)
+    page = squash(client.get(reverse("billing:gfe", args=[estimate.pk])).content.decode())
+    missing = [why for why, shown in REQUIRED_BY_149_610_C_1 if shown not in page]
+    assert not missing, missing
+    # The drug is a line of its own, with its own code, per infusion; the follow-up visit is
+    # listed but not added: 450 + 4 x 650 - 300 package + 4 x 75 = 3,050 (+ 139.80 if needed).
+    assert "(if needed) (if needed)" not in page and ", if needed" not in page
+    assert "$3,050.00" in page and "$3,189.80" in page
+
+
+def test_the_gfe_pdf_has_every_element_149_610_c_1_requires(client, location, maria):
+    estimate = issue(maria, location)
+    client.force_login(maria)
+    response = client.get(reverse("billing:gfe_pdf", args=[estimate.pk]))
+    text = squash(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages))
+    missing = [why for why, shown in REQUIRED_BY_149_610_C_1 if shown not in text]
+    assert not missing, missing
+
+
+CHANGED_TEMPLATE = {
+    "billing/partials/_gfe_document.html": "<p>TODAY'S TEMPLATE {{ estimate.number }}</p>"
+}
+
+
+def test_an_issued_gfe_is_kept_as_issued_and_served_unchanged(client, location, maria, settings):
+    estimate = issue(maria, location)
+    document = EstimateDocument.objects.get(estimate=estimate)
+    assert document.sha256 == hashlib.sha256(document.html.encode()).hexdigest()
+    assert "Ketamine, for one infusion" in document.html
+    templates = [dict(settings.TEMPLATES[0])]
+    templates[0]["APP_DIRS"] = False
+    templates[0]["OPTIONS"] = {
+        **templates[0].get("OPTIONS", {}),
+        "loaders": [
+            ("django.template.loaders.locmem.Loader", CHANGED_TEMPLATE),
+            "django.template.loaders.filesystem.Loader",
+            "django.template.loaders.app_directories.Loader",
+        ],
+    }
+    client.force_login(maria)
+    with override_settings(TEMPLATES=templates):
+        page = client.get(reverse("billing:gfe", args=[estimate.pk])).content.decode()
+        pdf = client.get(reverse("billing:gfe_pdf", args=[estimate.pk])).content
+    assert document.html in page and "TODAY'S TEMPLATE" not in page
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert "TODAY'S TEMPLATE" not in text and "Ketamine" in text
+    with pytest.raises(DatabaseError), transaction.atomic():
+        EstimateDocument.objects.filter(pk=document.pk).update(html="<p>forged</p>")
+
+
+def test_the_patient_is_told_by_their_channel_without_amounts_or_codes(location, maria):
+    from clinic.messaging import defaults
+    from clinic.messaging.models import MessageTemplate, ReminderPlanEntry
+
+    defaults.install(MessageTemplate, ReminderPlanEntry)  # transactional tests flush them
+    maria.set_password("a-long-password-1")
+    maria.save()
+    estimate = issue(maria, location)
+    message = Message.objects.get(kind="estimate_ready", recipient=maria)
+    assert message.topic == f"estimate:{estimate.number}"
+    assert "/my/estimate/" in message.body
+    for secret in ("$", "96365", "J3490", "G43", "3,050", "ketamine"):
+        assert secret.lower() not in (message.subject + message.body).lower(), secret
+
+
+def test_the_patient_asks_for_paper_and_staff_see_it_and_print_it(client, location, maria):
+    estimate = issue(maria, location)
+    client.force_login(maria)
+    client.post(reverse("billing:request_paper", args=[estimate.pk]))
+    client.post(reverse("billing:request_paper", args=[estimate.pk]))  # asking twice: one
+    request = GfePaperRequest.objects.get(estimate=estimate, printed_at__isnull=True)
+    coordinator = UserFactory(role=Role.COORDINATOR)
+    client.force_login(coordinator)
+    page = squash(client.get(reverse("billing:coordinator_list")).content.decode())
+    assert "Paper copies asked for" in page and "Maria Lopez" in page.split("Recently issued")[0]
+    gfe = client.get(reverse("billing:gfe", args=[estimate.pk])).content.decode()
+    assert "data-print" in gfe
+    client.post(reverse("billing:paper_printed", args=[request.pk]))
+    request.refresh_from_db()
+    assert request.printed_by == coordinator and request.printed_at is not None
+
+
+def test_the_right_to_a_gfe_is_on_a_public_page_linked_from_sign_in(client):
+    page = client.get(reverse("billing:gfe_rights"))
+    assert page.status_code == 200
+    assert "right to receive a “Good Faith Estimate”" in page.content.decode()
+    sign_in = client.get(reverse("login")).content.decode()
+    assert reverse("billing:gfe_rights") in sign_in
+
+
+def test_a_scheduled_obligation_is_met_only_by_an_estimate_matching_the_course(location, maria):
+    obligation = gfe_record_scheduling(
+        patient=maria,
+        location=location,
+        first_session_start=STARTS[0],
+        scheduled_at=dt.datetime(2026, 12, 1, 9, tzinfo=NY),
+        infusion_count=4,
+        scheduled_starts=STARTS,
+    )
+    issue(maria, location, n=3)  # three infusions: not the course as scheduled
+    obligation.refresh_from_db()
+    assert obligation.met_by is None
+    other_dates = [s + dt.timedelta(days=1) for s in STARTS]
+    issue(maria, location, n=4, starts=other_dates)
+    obligation.refresh_from_db()
+    assert obligation.met_by is None
+    matching = issue(maria, location, n=4)
+    obligation.refresh_from_db()
+    assert obligation.met_by == matching
+
+
+def test_a_spanish_speaking_patient_gets_the_whole_gfe_in_spanish(client, location, maria):
+    from billing.models import FeeItem
+
+    FeeItem.objects.filter(kind=FeeItemKind.DRUG).update(description_es="Ketamina, por infusión")
+    maria.preferred_language = "es"
+    maria.save(update_fields=["preferred_language"])
+    estimate = issue(maria, location)
+    client.force_login(maria)
+    page = squash(client.get(reverse("billing:gfe", args=[estimate.pk])).content.decode())
+    for spanish in [
+        "Estimación de Buena Fe",
+        "Ketamina, por infusión",  # the line item, from the fee schedule's Spanish words
+        "martes 9 de marzo de 2027",  # dates, lower-case
+        "Descuento por paquete prepagado",
+        "no afectará",  # the dispute statement
+        "Artículos o servicios programados por separado",
+    ]:
+        assert spanish in page, spanish
+    for english in ["Expected charges", "Disclaimer", "Scheduled dates", "Tuesday"]:
+        assert english not in page, english
+    pdf = client.get(reverse("billing:gfe_pdf", args=[estimate.pk])).content
+    text = squash(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages))
+    assert "Ketamina, por infusión" in text and "Cargos previstos" in text
+    assert "Expected charges" not in text
+    issue(maria, location)  # so that the first is listed among the earlier versions
+    mine = squash(client.get(reverse("billing:my_estimate")).content.decode())
+    assert "Envíenme una copia en papel" in mine
+    assert "dic 2026" in mine and "Dic" not in mine  # Spanish dates are lower-case
+
+
+def test_issue_gfe_now_names_the_real_cause(client, location, maria):
+    from scheduling.services import course_create
+
+    course_create(
+        patient=maria,
+        location=location,
+        planned_sessions=3,
+        needs_clinician_review=False,
+        created_by=None,
+    )
+    GfeObligation.objects.create(
+        patient=maria,
+        location=location,
+        trigger="requested",
+        triggered_at=dt.datetime(2026, 11, 30, 9, tzinfo=NY),
+        due_on=dt.date(2026, 12, 3),
+    )
+    client.force_login(UserFactory(role=Role.COORDINATOR))
+    response = client.post(reverse("billing:issue_for_patient", args=[maria.pk]), follow=True)
+    page = response.content.decode()
+    assert "needs at least one diagnosis code" in page
+    assert "fee schedule" not in page.split("Good Faith Estimates due")[0]
+    assert "Could not be issued: A Good Faith Estimate needs at least one diagnosis code" in squash(
+        page
+    )
