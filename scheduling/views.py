@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clinic.audit.models import AuditAction
-from clinic.audit.services import audit_record
+from clinic.audit.services import audit_record, audit_record_many
 from clinic.errors import ApplicationError
 from clinic.models import Role
 from clinic.params import pk_or_404, pk_or_none
@@ -430,11 +430,12 @@ def clinician_home(request: HttpRequest) -> HttpResponse:
     context["reviews"] = [(course, referrals.get(course.pk)) for course in reviews]
     context["review_form"] = ReviewForm()
     context["can_sign_off"] = request.user.can_sign_off_courses
-    for course, referral in context["reviews"]:
-        # The card shows the patient's clinical details: every view of it is audited.
-        audit_record(request=request, obj=course, action=AuditAction.VIEW)
-        if referral is not None:
-            audit_record(request=request, obj=referral, action=AuditAction.VIEW)
+    # The cards show patients' clinical details: every view of one is audited.
+    audit_record_many(
+        request=request,
+        objs=[*reviews, *referrals.values()],
+        action=AuditAction.VIEW,
+    )
     return render(request, "scheduling/clinician_home.html", context)
 
 

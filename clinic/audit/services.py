@@ -52,3 +52,25 @@ def audit_record(
         ip_address=client_ip(request),
         path=request.path[:300],
     )
+
+
+def audit_record_many(
+    *, request: HttpRequest, objs: list[models.Model], action: AuditAction | str
+) -> list[AuditEvent]:
+    """audit_record for a page that shows several patients' records at once, in one insert."""
+    user = request.user
+    if not objs or not user.is_authenticated or user.role not in STAFF_ROLES:
+        return []
+    return AuditEvent.objects.bulk_create(
+        AuditEvent(
+            actor=user,
+            actor_role=user.role,
+            patient_id=getattr(obj, "patient_id", None),
+            object_type=OBJECT_TYPES.get(obj._meta.label_lower, obj._meta.label_lower),
+            object_id=str(obj.pk),
+            action=AuditAction(action),
+            ip_address=client_ip(request),
+            path=request.path[:300],
+        )
+        for obj in objs
+    )

@@ -44,13 +44,13 @@ PATIENT_HOME = 5
 DAY_PICKER = 14
 FREE_TIMES_14_DAYS = 8
 HOLD_POST = 18
-CONFIRM_POST = 85  # the GFE reissued: its stored document, its notice to the patient
-PLAN_POST = 162
+CONFIRM_POST = 87  # the GFE reissued: its stored document, its notice to the patient
+PLAN_POST = 164
 DAY_VIEW = 9  # the locations are read once: the day form's options come from that read
-CLINICIAN_HOME = 10
+CLINICIAN_HOME = 12  # the held courses' referrals with their notes and documents; one audit insert
 COURSE_LIST = 4
-COORDINATOR_COURSE = 18
-COORDINATOR_COURSE_TIMES = 15
+COORDINATOR_COURSE = 19  # with the course's history (decisions and their notes)
+COORDINATOR_COURSE_TIMES = 16
 
 
 def _day(days: int) -> dt.date:
@@ -277,7 +277,7 @@ def test_clinician_home_costs_the_same_with_50_reviews_and_a_full_day(
     _fill(clinic, n, [day + dt.timedelta(days=2)])
     for _ in range(n):
         _course(clinic, review=True)
-    client.force_login(ClinicianFactory())
+    client.force_login(ClinicianFactory(prescriber="physician"))
     url = reverse("scheduling:clinician_home")
     query = {"location": clinic.pk, "date": (day + dt.timedelta(days=2)).isoformat()}
     client.get(url, query)
