@@ -332,6 +332,7 @@ def _seed(*, scale, seed, now, log):  # noqa: C901, PLR0912, PLR0915 - one long,
                 phone,
                 role,
                 language,
+                "",  # prescriber
             )
         )
         return pk
@@ -441,9 +442,9 @@ def _seed(*, scale, seed, now, log):  # noqa: C901, PLR0912, PLR0915 - one long,
                 person["dob"], person["sex"], person["phone"], person["email"], person["language"],
                 place.location.zip_code, place.location.pk, str(place.tz), True,
                 rng.choice(diagnoses), rng.randint(8, 28), rng.randint(1, 30),
-                rng.sample(preventives, rng.randint(1, 3)), "", "",
-                [rng.choice(contraindications)] if rng.random() < 0.03 else [],
-                rng.randint(3, 6), "urgent" if rng.random() < 0.1 else "routine", "",
+                rng.sample(preventives, rng.randint(1, 3)), "", "", "",
+                flagged := ([rng.choice(contraindications)] if rng.random() < 0.03 else []),
+                not flagged, rng.randint(3, 6), "urgent" if rng.random() < 0.1 else "routine", "",
                 patient_id, course_id, None, "",
             )
         )  # fmt: skip

@@ -205,7 +205,7 @@ def times_shown_for(page, day) -> None:
     from django.utils import formats, translation
 
     with translation.override("es"):
-        label = formats.date_format(day, "D j M Y")
+        label = formats.date_format(day, "D j b Y")  # Spanish month names are lower-case
     page.locator("#times ul.times li", has_text=label).first.wait_for()
     htmx_idle(page)
 
@@ -326,7 +326,7 @@ def test_journey_3_spanish_speaking_patient_books_moves_and_sees_reminders(peopl
     old_card = cards.filter(has_text="Cambiada")
     assert old_card.count() == 1
     with translation.override("es"):
-        old_time = formats.date_format(last.starts_at.astimezone(boston), "D j M Y, H:i")
+        old_time = formats.date_format(last.starts_at.astimezone(boston), "D j b Y, H:i")
     assert old_time in old_card.inner_text()
     assert old_card.locator("li").count() == old_card.locator("li", has_text="Cancelado").count()
     changed = next(m for m in planned if m.kind == "appointment_changed")
