@@ -32,6 +32,9 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
 
 # --- Messaging: templates and the reminder plan are edited here; messages, consent and
 # replies are records, shown read-only.
+from django import forms  # noqa: E402
+from django.utils.html import format_html, format_html_join  # noqa: E402
+
 from clinic.messaging.models import (  # noqa: E402
     ContactConsent,
     InboundReply,
@@ -40,13 +43,80 @@ from clinic.messaging.models import (  # noqa: E402
     MessageTemplate,
     ReminderPlanEntry,
 )
+from clinic.messaging.services import template_test_send  # noqa: E402
+from clinic.messaging.wording import render_sample, template_problems  # noqa: E402
+
+
+class MessageTemplateForm(forms.ModelForm):
+    """Refuses, before saving, words a message must not have (clinic.messaging.wording): a
+    drug, diagnosis or treatment, a {{ word }} the message does not get, a text over 160
+    characters, a call over a minute or without the opt-out key and callback number."""
+
+    class Meta:
+        model = MessageTemplate
+        fields = ["key", "channel", "language", "subject", "body"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        problems = template_problems(
+            key=cleaned["key"],
+            channel=cleaned["channel"],
+            subject=cleaned.get("subject", ""),
+            body=cleaned.get("body", ""),
+        )
+        for field, messages in problems.items():
+            for message in messages:
+                self.add_error(field, message)
+        return cleaned
 
 
 @admin.register(MessageTemplate)
 class MessageTemplateAdmin(admin.ModelAdmin):
+    form = MessageTemplateForm
     list_display = ["key", "channel", "language", "subject", "updated_at"]
     list_filter = ["channel", "language", "key"]
     search_fields = ["key", "body"]
+    readonly_fields = ["preview"]
+    actions = ["send_test"]
+
+    @admin.display(description=_("Preview (a sample, as saved)"))
+    def preview(self, obj):
+        """This kind of message in English and Spanish, rendered with a sample date."""
+        if obj is None or obj.pk is None:
+            return _("Save to see a preview.")
+        versions = MessageTemplate.objects.filter(key=obj.key, channel=obj.channel)
+        parts = []
+        for version in versions.order_by("language"):
+            subject, body = render_sample(
+                key=version.key,
+                language=version.language,
+                subject=version.subject,
+                body=version.body,
+            )
+            parts.append(
+                format_html(
+                    '<p><strong>{}</strong>{}</p><p style="white-space: pre-line">{}</p>',
+                    version.get_language_display(),
+                    format_html(" · {}", subject) if subject else "",
+                    body,
+                )
+            )
+        return format_html_join("", "{}", ((p,) for p in parts))
+
+    @admin.action(description=_("Send a test to me (it shows in the Outbox)"))
+    def send_test(self, request, queryset):
+        for template in queryset:
+            template_test_send(template=template, user=request.user)
+        self.message_user(
+            request,
+            _(
+                "%(n)s test message(s) are in the Outbox, to your own e-mail or phone. Texts "
+                "and calls go only to a number that agreed to them, in calling hours."
+            )
+            % {"n": queryset.count()},
+        )
 
 
 @admin.register(ReminderPlanEntry)
@@ -87,7 +157,7 @@ class MessageAdmin(AuditedAdminMixin, ReadOnlyAdmin):
 
 @admin.register(ContactConsent)
 class ContactConsentAdmin(AuditedAdminMixin, ReadOnlyAdmin):
-    list_display = ["address", "channel", "granted", "source", "at", "user"]
+    list_display = ["address", "channel", "granted", "source", "at", "user", "recorded_by"]
     list_filter = ["channel", "granted", "source"]
     search_fields = ["address"]
     list_select_related = ["user"]
@@ -101,7 +171,17 @@ class InboundReplyAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["at", "channel", "from_address", "action", "needs_attention", "user"]
     list_filter = ["action", "needs_attention", "channel"]
     list_editable = ["needs_attention"]
-    readonly_fields = ["channel", "from_address", "user", "message", "body", "action", "at"]
+    readonly_fields = [
+        "channel",
+        "from_address",
+        "user",
+        "message",
+        "body",
+        "action",
+        "at",
+        "handled_by",
+        "handled_at",
+    ]
     list_select_related = ["user"]
 
     def audit_patient_of(self, obj):

@@ -27,6 +27,8 @@ NAV: dict[str, list[tuple[str, str]]] = {
 NAV[Role.PATIENT] += [(_("Reminders"), "messaging:preferences")]  # messaging
 NAV[Role.COORDINATOR] += [(_("Outbox"), "messaging:outbox")]  # messaging
 NAV[Role.ADMIN] += [(_("Outbox"), "messaging:outbox")]  # messaging
+NAV[Role.COORDINATOR] += [(_("Replies"), "messaging:replies")]  # consent and opt-out
+NAV[Role.ADMIN] += [(_("Replies"), "messaging:replies")]
 NAV[Role.ADMIN] += [(_("Audit trail"), "clinic:audit_trail")]  # security
 NAV[Role.COORDINATOR] += [(_("Operations"), "clinic:operations")]  # operations dashboard
 NAV[Role.ADMIN].insert(1, (_("Operations"), "clinic:operations"))
@@ -42,6 +44,10 @@ def navigation(request) -> dict:
     return {
         "nav_items": nav,
         "current_path": request.path,
-        "clinic_name": settings.CLINIC_NAME,
+        # The clinic's full name tells what it treats: only signed-in pages show it; the sign-in
+        # page, a link's landing page and the like show the neutral sender name.
+        "clinic_name": settings.CLINIC_NAME
+        if user is not None and user.is_authenticated
+        else settings.MESSAGING_SENDER_NAME,
         "clinic_phone": settings.CLINIC_PHONE,
     }

@@ -56,7 +56,22 @@ LOCATIONS = [
     ("pasadena-scale", "Pasadena · Scale", "America/Los_Angeles", "Pasadena", "CA", "91101", 1),
     ("chicago-scale", "Chicago · Scale", "America/Chicago", "Chicago", "IL", "60611", 1),
 ]
-AREA_CODES = ["617", "857", "781", "626", "213", "818", "312", "773", "872", "508", "323", "630"]
+AREA_CODES = [
+    "617", "857", "781", "626", "213", "818", "312", "773", "872", "508", "323", "630",
+    "415", "646", "702", "919",
+]  # fmt: skip
+# The demo (seed_demo) keeps 555-0100 to 555-0199 and 555-1200 to 555-1299; the generator takes
+# 555-2000 to 555-9999 in each area code (128,000 numbers), so both load into one database.
+SCALE_LINES = range(2000, 10_000)
+
+
+def scale_phone(n: int) -> str:
+    """The n-th generated person's mobile number (E.164), distinct for n < 128,000."""
+    area = AREA_CODES[n % len(AREA_CODES)]
+    line = SCALE_LINES[n // len(AREA_CODES) % len(SCALE_LINES)]
+    return f"+1{area}555{line:04d}"
+
+
 FIRST = [
     "Ana",
     "Ben",
@@ -347,7 +362,7 @@ def _seed(*, scale, seed, now, log):  # noqa: C901, PLR0912, PLR0915 - one long,
         pk = providers.new_id()
         provider_ids.append(pk)
         providers.add(
-            (pk, joined, joined, user_id, f"Practice {n:04d}", _npi(n), f"+1617555{n % 10000:04d}",
+            (pk, joined, joined, user_id, f"Practice {n:04d}", _npi(n), scale_phone(n),
              "", joined, admin_id)
         )  # fmt: skip
     providers.finish()
@@ -411,8 +426,7 @@ def _seed(*, scale, seed, now, log):  # noqa: C901, PLR0912, PLR0915 - one long,
             person = {
                 "first": first,
                 "last": last,
-                "phone": f"+1{AREA_CODES[phone_number % len(AREA_CODES)]}555"
-                f"{phone_number // len(AREA_CODES) % 10000:04d}",
+                "phone": scale_phone(phone_number),
                 "email": f"person{phone_number:06d}@scale.example",
                 "dob": dt.date(1950, 1, 1) + dt.timedelta(days=rng.randrange(18_000)),
                 "sex": rng.choice(["female", "female", "male", "other"]),
@@ -467,7 +481,7 @@ def _seed(*, scale, seed, now, log):  # noqa: C901, PLR0912, PLR0915 - one long,
                     f"Harbor Clinic: your appointment is on {start:%a %b %d} at {start:%H:%M} UTC.",
                     "[]", send_after, start, status, reason,
                     f"{topic}:{entry.name}:{start.isoformat()}", topic,
-                    1 if status == "sent" else 0, sent_at, gateway_id, "", sent_at,
+                    1 if status == "sent" else 0, sent_at, None, gateway_id, "", sent_at,
                     booked_at, sent_at or cancelled_at or booked_at,
                 )
             )  # fmt: skip
@@ -512,7 +526,7 @@ def _seed(*, scale, seed, now, log):  # noqa: C901, PLR0912, PLR0915 - one long,
                 for consent_channel in ("sms", "voice"):
                     consents.add(
                         (consents.new_id(), person["phone"], consent_channel, user_id, True,
-                         "intake", "", course_created)
+                         "intake", None, "", course_created)
                     )  # fmt: skip
             planned = rng.choices([1, 2, 3, 4, 5, 6], [2, 3, 5, 8, 12, 70])[0]
             recent = start_day >= -3

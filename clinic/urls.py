@@ -68,3 +68,6 @@ admin.site.site_title = settings.CLINIC_NAME
 
 if settings.BENCH_VIEWS:  # clinic.settings.bench only (./portal bench)
     urlpatterns += [path("bench/", include("clinic.bench_urls"))]
+
+# A database that is down answers 503 with a short page (clinic.views.server_error).
+handler500 = "clinic.views.server_error"

@@ -1,4 +1,5 @@
 import csv
+import sys
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -7,6 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from . import operations
+from .errors import database_unavailable
 from .forms import OperationsFilterForm
 from .health import service_checks
 from .models import Role, WorkerHeartbeat
@@ -78,3 +80,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
     elif (beat := WorkerHeartbeat.objects.order_by("-beat_at").first()) is not None:
         body["last_worker_heartbeat"] = beat.beat_at.isoformat()
     return JsonResponse(body, status=503 if failing else 200)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500. A database that is down is a 503 (try again shortly), not a fault of the
+    page; rendered without the request's context, which would read the database again."""
+    from django.template import loader
+
+    if database_unavailable(sys.exc_info()[1]):
+        page = loader.get_template("503.html").render({})
+        return HttpResponse(page, status=503, headers={"Retry-After": "30"})
+    return HttpResponse(loader.get_template("500.html").render({}), status=500)

@@ -6,12 +6,18 @@ OpenAPI schema and shape the answers."""
 import base64
 import binascii
 import hashlib
+import re
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import authentication, exceptions, permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -67,19 +73,38 @@ class AttachmentIn(serializers.Serializer):
     content_base64 = serializers.CharField(help_text="The file's bytes, base64-encoded.")
 
 
+# What the API enforces on top of the referral form (which reads typed text more loosely),
+# and what the schema says: a phone in a US format or E.164, a five or nine digit ZIP.
+PHONE_PATTERN = (
+    r"^(\+[1-9][0-9]{6,14}"
+    r"|(\+?1[ .-]?)?(\([2-9][0-9]{2}\)|[2-9][0-9]{2})[ .-]?[2-9][0-9]{2}[ .-]?[0-9]{4})$"
+)
+ZIP_PATTERN = r"^[0-9]{5}(-[0-9]{4})?$"
+
+
+@extend_schema_field({"type": "boolean", "enum": [True], "description": "Must be true."})
+class ConsentField(serializers.BooleanField):
+    pass
+
+
 class ReferralIn(serializers.Serializer):
-    """The request body. Dates are YYYY-MM-DD; phones in any US format or E.164."""
+    """The request body. Dates are YYYY-MM-DD; phones in a US format or E.164. A field the API
+    does not know is refused (400), never dropped."""
 
     patient_first_name = serializers.CharField()
     patient_last_name = serializers.CharField()
     date_of_birth = serializers.DateField()
     sex = serializers.ChoiceField(choices=["female", "male", "other", "unknown"])
-    mobile_phone = serializers.CharField()
+    mobile_phone = serializers.RegexField(
+        PHONE_PATTERN, help_text="A US number (617-555-0123, (617) 555-0123) or E.164."
+    )
     email = serializers.EmailField(required=False)
     preferred_language = serializers.ChoiceField(choices=Language.choices, default="en")
-    zip_code = serializers.CharField()
-    preferred_location = serializers.CharField(help_text="Location slug, e.g. 'boston'.")
-    contact_consent = serializers.BooleanField(help_text="Must be true.")
+    zip_code = serializers.RegexField(ZIP_PATTERN, help_text="02116 or 02116-1234.")
+    preferred_location = serializers.CharField(
+        help_text="The slug of an active clinic location (the schema lists them)."
+    )
+    contact_consent = ConsentField()
     diagnosis_code = serializers.ChoiceField(choices=DIAGNOSIS_CHOICES)
     headache_days_per_month = serializers.IntegerField(min_value=0, max_value=31)
     years_with_migraine = serializers.IntegerField(min_value=0, max_value=100)
@@ -150,6 +175,38 @@ class _ProviderAPIView(APIView):
 
 
 LIST_FIELDS = ("preventives_tried", "contraindications")
+_PATTERNS = {"mobile_phone": re.compile(PHONE_PATTERN), "zip_code": re.compile(ZIP_PATTERN)}
+
+
+def _contract_errors(data: dict) -> dict:
+    """What the schema promises to refuse before the form reads the body: fields it does not
+    know (a misspelt "urgancy" would otherwise be dropped and the referral stored as routine),
+    and a phone or ZIP outside the documented patterns."""
+    known = ReferralIn().fields
+    errors = {key: ["Unknown field."] for key in data if key not in known}
+    for key, pattern in _PATTERNS.items():
+        value = data.get(key)
+        if isinstance(value, str) and value and not (value.isascii() and pattern.fullmatch(value)):
+            errors[key] = [f"Does not match the documented format ({pattern.pattern})."]
+    return errors
+
+
+def schema_postprocess(result, generator, request, public):
+    """drf-spectacular hook: the request body refuses unknown properties, as the view does, and
+    names the active locations (read when the schema is asked for)."""
+    from scheduling.models import Location
+
+    schemas = result.get("components", {}).get("schemas", {})
+    for name in ("ReferralInRequest", "AttachmentInRequest"):
+        if name in schemas:
+            schemas[name]["additionalProperties"] = False
+    body = schemas.get("ReferralInRequest", {}).get("properties", {})
+    if "preferred_location" in body:
+        slugs = list(
+            Location.objects.filter(is_active=True).order_by("slug").values_list("slug", flat=True)
+        )
+        body["preferred_location"]["enum"] = slugs
+    return result
 
 
 def _form_payload(data: dict) -> tuple[dict, dict, dict]:
@@ -256,6 +313,9 @@ class ReferralCreateView(_ProviderAPIView):
             )
         if not isinstance(request.data, dict):
             return Response({"errors": {"non_field_errors": ["Send a JSON object."]}}, status=400)
+        errors = _contract_errors(request.data)
+        if errors:
+            return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
         data, files, errors = _form_payload(request.data)
         if errors:
             return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)

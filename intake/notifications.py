@@ -22,7 +22,12 @@ def _provider_email_queue(
 ) -> Message:
     """`subject` is called inside the provider's language, so a status reads in it."""
     user = referral.provider.user
-    context = {"referral": referral, "provider": user, "clinic_name": settings.CLINIC_NAME}
+    # The neutral sender name: e-mails are read by others than their addressee.
+    context = {
+        "referral": referral,
+        "provider": user,
+        "sender_name": settings.MESSAGING_SENDER_NAME,
+    }
     with translation.override(user.preferred_language or "en"):
         return email_queue(
             recipient=user,

@@ -67,7 +67,8 @@ def _queue(patient, booked, cancelled, change) -> Message:
             for s in cancelled
             if change != "rescheduled"
         ],
-        "clinic_name": settings.CLINIC_NAME,
+        # Minimum necessary: the neutral sender name, never the clinic's full name.
+        "sender_name": settings.MESSAGING_SENDER_NAME,
         "clinic_phone": settings.CLINIC_PHONE,
     }
     subject = {

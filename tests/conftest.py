@@ -100,8 +100,9 @@ def pytest_generate_tests(metafunc):
 
 @pytest.fixture
 def clock_start(request) -> dt.datetime:
-    """The instant a test's clock starts at: DEFAULT, or each SWEEP instant for clock_sweep."""
-    name = getattr(request, "param", None)
+    """The instant a test's clock starts at: DEFAULT, or each SWEEP instant for clock_sweep.
+    TEST_CLOCK=<a SWEEP name> starts every other test there too (e.g. TEST_CLOCK=ny-23:30)."""
+    name = getattr(request, "param", None) or os.environ.get("TEST_CLOCK")
     return test_clock.SWEEP[name] if name else test_clock.DEFAULT
 
 

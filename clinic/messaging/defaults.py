@@ -4,7 +4,8 @@ migration and by the demo seeder; both only add what is missing, so admin edits 
 
 Minimum necessary: no text, voicemail or subject names a drug, a diagnosis or the treatment
 (tests/clinic/test_messaging_templates.py renders each one and checks MESSAGING_FORBIDDEN_WORDS).
-Texts stay within 160 characters; voice messages well under a minute."""
+Texts stay within 160 characters; voice messages well under a minute, each saying how to stop
+calls and the number to call back."""
 
 from datetime import timedelta
 
@@ -16,8 +17,10 @@ PLAN = [
     ("reminder-2h", timedelta(hours=2), "sms", "reminder_2h"),
 ]
 
-_VOICE_EN = " Press 1 to confirm. Press 2 if you would like us to call you back."
-_VOICE_ES = " Oprima 1 para confirmar. Oprima 2 si desea que le llamemos."
+# Every call says who is calling, then at once how to stop calls ({{ opt_out }}: a key), and ends
+# with the number to call back (47 CFR 64.1200(b)).
+_VOICE_EN = " Press 1 to confirm. Press 2 if you would like us to call you back. To reach us, call {{ clinic_phone }}."
+_VOICE_ES = " Oprima 1 para confirmar. Oprima 2 si desea que le llamemos. Para hablar con nosotros, llame al {{ clinic_phone }}."
 
 # {key: {channel: {language: (subject, body)}}}
 TEMPLATES: dict[str, dict[str, dict[str, tuple[str, str]]]] = {
@@ -35,12 +38,12 @@ TEMPLATES: dict[str, dict[str, dict[str, tuple[str, str]]]] = {
         "voice": {
             "en": (
                 "",
-                "Hello, this is {{ sender_name }}. Your appointment is booked for {{ date }} at {{ time }}."
+                "Hello, this is {{ sender_name }}. {{ opt_out }} Your appointment is booked for {{ date }} at {{ time }}."
                 + _VOICE_EN,
             ),
             "es": (
                 "",
-                "Hola, le llama {{ sender_name }}. Su cita es el {{ date }} a las {{ time }}."
+                "Hola, le llama {{ sender_name }}. {{ opt_out }} Su cita es el {{ date }} a las {{ time }}."
                 + _VOICE_ES,
             ),
         },
@@ -69,12 +72,12 @@ TEMPLATES: dict[str, dict[str, dict[str, tuple[str, str]]]] = {
         "voice": {
             "en": (
                 "",
-                "Hello, this is {{ sender_name }}, reminding you of your appointment on {{ date }} at {{ time }}. Please arrange for someone to drive you home, do not drive for the rest of that day, and follow the fasting instructions you were given."
+                "Hello, this is {{ sender_name }}. {{ opt_out }} A reminder of your appointment on {{ date }} at {{ time }}. Please arrange for someone to drive you home, do not drive for the rest of that day, and follow the fasting instructions you were given."
                 + _VOICE_EN,
             ),
             "es": (
                 "",
-                "Hola, le llama {{ sender_name }} para recordarle su cita el {{ date }} a las {{ time }}. Venga con alguien que le lleve a casa, no conduzca el resto del día y siga las instrucciones de ayuno."
+                "Hola, le llama {{ sender_name }}. {{ opt_out }} Le recordamos su cita el {{ date }} a las {{ time }}. Venga con alguien que le lleve a casa, no conduzca el resto del día y siga las instrucciones de ayuno."
                 + _VOICE_ES,
             ),
         },
@@ -103,12 +106,12 @@ TEMPLATES: dict[str, dict[str, dict[str, tuple[str, str]]]] = {
         "voice": {
             "en": (
                 "",
-                "Hello, this is {{ sender_name }}. A reminder that your appointment is {{ day }} at {{ time }}."
+                "Hello, this is {{ sender_name }}. {{ opt_out }} A reminder that your appointment is {{ day }} at {{ time }}."
                 + _VOICE_EN,
             ),
             "es": (
                 "",
-                "Hola, le llama {{ sender_name }}. Le recordamos que su cita es {{ day }} a las {{ time }}."
+                "Hola, le llama {{ sender_name }}. {{ opt_out }} Le recordamos que su cita es {{ day }} a las {{ time }}."
                 + _VOICE_ES,
             ),
         },
@@ -137,12 +140,12 @@ TEMPLATES: dict[str, dict[str, dict[str, tuple[str, str]]]] = {
         "voice": {
             "en": (
                 "",
-                "Hello, this is {{ sender_name }}. We will see you {{ day }} at {{ time }}. Remember your driver home."
+                "Hello, this is {{ sender_name }}. {{ opt_out }} We will see you {{ day }} at {{ time }}. Remember your driver home."
                 + _VOICE_EN,
             ),
             "es": (
                 "",
-                "Hola, le llama {{ sender_name }}. Le esperamos {{ day }} a las {{ time }}. Recuerde venir con quien le lleve a casa."
+                "Hola, le llama {{ sender_name }}. {{ opt_out }} Le esperamos {{ day }} a las {{ time }}. Recuerde venir con quien le lleve a casa."
                 + _VOICE_ES,
             ),
         },
@@ -171,12 +174,12 @@ TEMPLATES: dict[str, dict[str, dict[str, tuple[str, str]]]] = {
         "voice": {
             "en": (
                 "",
-                "Hello, this is {{ sender_name }}. Your appointment has moved to {{ date }} at {{ time }}."
+                "Hello, this is {{ sender_name }}. {{ opt_out }} Your appointment has moved to {{ date }} at {{ time }}."
                 + _VOICE_EN,
             ),
             "es": (
                 "",
-                "Hola, le llama {{ sender_name }}. Su cita ha cambiado al {{ date }} a las {{ time }}."
+                "Hola, le llama {{ sender_name }}. {{ opt_out }} Su cita ha cambiado al {{ date }} a las {{ time }}."
                 + _VOICE_ES,
             ),
         },
@@ -236,11 +239,11 @@ TEMPLATES: dict[str, dict[str, dict[str, tuple[str, str]]]] = {
         "voice": {
             "en": (
                 "",
-                "Hello, this is {{ sender_name }}. Your appointment on {{ date }} at {{ time }} is cancelled. To book again, call {{ clinic_phone }}.",
+                "Hello, this is {{ sender_name }}. {{ opt_out }} Your appointment on {{ date }} at {{ time }} is cancelled. To book again, call {{ clinic_phone }}.",
             ),
             "es": (
                 "",
-                "Hola, le llama {{ sender_name }}. Su cita del {{ date }} a las {{ time }} fue cancelada. Para otra cita llame al {{ clinic_phone }}.",
+                "Hola, le llama {{ sender_name }}. {{ opt_out }} Su cita del {{ date }} a las {{ time }} fue cancelada. Para otra cita llame al {{ clinic_phone }}.",
             ),
         },
         "email": {

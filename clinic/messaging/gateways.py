@@ -6,11 +6,16 @@ MESSAGING_GATEWAY setting:
   development), as with every gateway.
 - TwilioGateway (production): texts and calls through the official twilio library; e-mail through
   Django's configured e-mail back-end.
+
+Besides `send`, each gateway answers `find_sent`: after a worker died in the middle of a send, did
+the provider receive that message? The dispatcher asks before it sends again (exactly once at the
+provider's edge, clinic.messaging.services.messages_claim_due).
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from django.conf import settings
@@ -32,9 +37,23 @@ class GatewayError(Exception):
         self.permanent = permanent
 
 
+class OutcomeUnknown(Exception):
+    """Whether the provider received a message cannot be known: it must not be sent again
+    automatically, and a person has to look."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
 class Gateway(Protocol):
     def send(self, message: Message) -> str:
         """Hand the message over; return the provider's id for it. Raise GatewayError."""
+
+    def find_sent(self, message: Message, *, since: datetime) -> str | None:
+        """Whether the provider received `message` at or after `since` (when it was claimed):
+        the provider's id for it, or None when it certainly did not. Raise OutcomeUnknown when
+        that cannot be known, GatewayError when the provider cannot be asked right now."""
 
 
 def get_gateway() -> Gateway:
@@ -47,6 +66,27 @@ class OutboxGateway:
             return send_email(message)
         return f"outbox-{uuid.uuid4().hex[:20]}"
 
+    def find_sent(self, message: Message, *, since: datetime) -> str | None:
+        if message.channel == "email":
+            return find_sent_email(message)
+        return None  # texts and calls never leave: an abandoned one was not sent
+
+
+def email_message_id(message: Message) -> str:
+    """The Message-ID header, derived from our id: the same message always carries the same one,
+    so a mail server's log (or a receiver that de-duplicates) can tell whether it went."""
+    domain = settings.MESSAGING_EMAIL_FROM.rpartition("@")[2].strip("> ") or "localhost"
+    return f"<clinic-message-{message.pk}@{domain}>"
+
+
+def find_sent_email(message: Message) -> str | None:
+    """Django's e-mail back-ends (SMTP included) cannot be asked what they accepted. A claim that
+    never started the hand-over (no handed_over_at for this claim) certainly sent nothing; one
+    that did may have been taken just before the worker died, and nobody here can tell."""
+    if message.handed_over_at is None or message.handed_over_at < message.claimed_at:
+        return None
+    raise OutcomeUnknown("the e-mail server cannot be asked; look for " + email_message_id(message))
+
 
 def send_email(message: Message) -> str:
     email = EmailMessage(
@@ -54,7 +94,7 @@ def send_email(message: Message) -> str:
         body=message.body,
         from_email=settings.MESSAGING_EMAIL_FROM,
         to=[message.to_address],
-        headers={"X-Clinic-Message": str(message.pk)},
+        headers={"X-Clinic-Message": str(message.pk), "Message-ID": email_message_id(message)},
     )
     for attachment in message.attachments:
         email.attach(attachment["filename"], attachment["content"], attachment["mimetype"])
@@ -86,6 +126,12 @@ def voice_twiml(message: Message) -> str:
     return str(response)
 
 
+def status_callback_url(message: Message) -> str:
+    """Twilio's delivery reports for this message come here: our id in the address lets a report
+    name the message even when the worker that sent it died before recording Twilio's id."""
+    return _absolute(reverse("messaging:twilio_status")) + f"?message={message.pk}"
+
+
 # Twilio REST error codes that no retry will fix.
 _PERMANENT_TWILIO_CODES = {21211, 21214, 21217, 21407, 21408, 21421, 21610, 21612, 21614}
 
@@ -103,7 +149,7 @@ class TwilioGateway:
 
         if message.channel == "email":
             return send_email(message)
-        status_callback = _absolute(reverse("messaging:twilio_status"))
+        status_callback = status_callback_url(message)
         try:
             if message.channel == "sms":
                 created = self.client.messages.create(
@@ -127,3 +173,49 @@ class TwilioGateway:
         except (TwilioException, OSError) as exc:
             raise GatewayError(f"twilio: {exc.__class__.__name__}", permanent=False) from exc
         return created.sid
+
+    # How far before the claim a provider's record may be dated and still be ours (the two clocks
+    # disagree a little), and how many of the recipient's latest records are read.
+    LOOKUP_SLACK = timedelta(minutes=2)
+    LOOKUP_PAGE = 50
+
+    def find_sent(self, message: Message, *, since: datetime) -> str | None:
+        """Asks Twilio's list of messages (or calls) to this number from our number. Filtered
+        by creation time here, not with DateSent/StartTime there: a text still queued at Twilio
+        has no date_sent yet, and would be missed. A text is ours when its body is ours; a call
+        (no body) when no other message of ours already names it."""
+        from twilio.base.exceptions import TwilioException
+
+        from .models import Message
+
+        if message.channel == "email":
+            return find_sent_email(message)
+        listing = self.client.messages if message.channel == "sms" else self.client.calls
+        try:
+            records = listing.list(
+                to=message.to_address,
+                from_=settings.TWILIO_FROM_NUMBER,
+                page_size=self.LOOKUP_PAGE,
+                limit=self.LOOKUP_PAGE,
+            )
+        except (TwilioException, OSError) as exc:
+            raise GatewayError(f"twilio lookup: {exc.__class__.__name__}", permanent=False) from exc
+        earliest = since - self.LOOKUP_SLACK
+        recent = [r for r in records if r.date_created and r.date_created >= earliest]
+        if message.channel == "sms":
+            candidates = [r.sid for r in recent if r.body == message.body]
+        else:
+            candidates = [r.sid for r in recent]
+        if candidates:
+            taken = set(
+                Message.objects.filter(gateway_id__in=candidates)
+                .exclude(pk=message.pk)
+                .values_list("gateway_id", flat=True)
+            )
+            # Oldest first: Twilio lists newest first.
+            for sid in reversed(candidates):
+                if sid not in taken:
+                    return sid
+        if len(records) >= self.LOOKUP_PAGE and len(recent) == len(records):
+            raise OutcomeUnknown("twilio lists more records since the claim than were read")
+        return None

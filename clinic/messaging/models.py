@@ -35,6 +35,9 @@ class MessageStatus(models.TextChoices):
     FAILED = "failed", pgettext_lazy("message status", "Failed")
     CANCELLED = "cancelled", pgettext_lazy("message status", "Cancelled")
     SUPPRESSED = "suppressed", pgettext_lazy("message status", "Not sent")
+    # A worker died while handing it over and the gateway cannot say whether it took it: never
+    # sent again automatically; a coordinator finds it in the Outbox.
+    UNKNOWN = "unknown", pgettext_lazy("message status", "Outcome unknown")
 
 
 # The reason a message is cancelled when the event it is about moves (a retimed one replaces it).
@@ -42,7 +45,9 @@ MOVED_REASON = "rescheduled"
 
 
 # The only moves a message may make. SENDING -> SCHEDULED is a retry (transient gateway error,
-# or a claim whose worker died before sending); SENT -> FAILED is a delivery report.
+# or a claim whose worker died before the gateway received it); SENDING -> UNKNOWN a claim whose
+# worker died when nobody can tell whether it went; UNKNOWN -> SENT a delivery report naming it;
+# SENT -> FAILED a failed delivery report.
 MESSAGE_TRANSITIONS: dict[str, frozenset[str]] = {
     MessageStatus.SCHEDULED: frozenset(
         {MessageStatus.SENDING, MessageStatus.CANCELLED, MessageStatus.SUPPRESSED}
@@ -53,9 +58,11 @@ MESSAGE_TRANSITIONS: dict[str, frozenset[str]] = {
             MessageStatus.FAILED,
             MessageStatus.SCHEDULED,
             MessageStatus.SUPPRESSED,
+            MessageStatus.UNKNOWN,
         }
     ),
     MessageStatus.SENT: frozenset({MessageStatus.FAILED}),
+    MessageStatus.UNKNOWN: frozenset({MessageStatus.SENT, MessageStatus.FAILED}),
     MessageStatus.FAILED: frozenset(),
     MessageStatus.CANCELLED: frozenset(),
     MessageStatus.SUPPRESSED: frozenset(),
@@ -156,6 +163,9 @@ class Message(models.Model):
     topic = models.CharField(max_length=100, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # E-mail only: when the claim of claimed_at started handing it to the e-mail server (see
+    # services._email_handover_mark).
+    handed_over_at = models.DateTimeField(null=True, blank=True)
     gateway_id = models.CharField(max_length=64, blank=True)
     provider_status = models.CharField(max_length=20, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -234,6 +244,7 @@ class ConsentSource(models.TextChoices):
     PATIENT_PAGE = "patient_page", _("Patient's own page")
     STAFF = "staff", _("Recorded by staff")
     INBOUND_TEXT = "inbound_text", _("Text message reply")
+    VOICE_KEYPRESS = "voice_keypress", _("Key pressed on a call")
     SEED = "seed", _("Demo data")
 
 
@@ -249,6 +260,15 @@ class ContactConsent(models.Model):
     )
     granted = models.BooleanField()
     source = models.CharField(max_length=20, choices=ConsentSource.choices)
+    # The staff member who took it (at intake) or wrote down what the patient said; empty when
+    # the patient acted themselves (their page, a text, a keypress).
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="consents_recorded",
+    )
     note = models.CharField(max_length=200, blank=True)
     at = models.DateTimeField(default=timezone.now)
 
@@ -258,7 +278,10 @@ class ContactConsent(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(channel__in=Channel.values), name="consent_channel_valid"
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(source__in=ConsentSource.values), name="consent_source_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -289,6 +312,14 @@ class InboundReply(models.Model):
     needs_attention = models.BooleanField(default=False)
     provider_id = models.CharField(max_length=64, blank=True)
     at = models.DateTimeField(default=timezone.now)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replies_handled",
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-at"]
@@ -298,7 +329,13 @@ class InboundReply(models.Model):
                 fields=["provider_id"],
                 condition=~models.Q(provider_id=""),
                 name="inbound_reply_once",
-            )
+            ),
+            # A reply marked handled always says who handled it.
+            models.CheckConstraint(
+                condition=models.Q(handled_at__isnull=True, handled_by__isnull=True)
+                | models.Q(handled_at__isnull=False, handled_by__isnull=False),
+                name="inbound_reply_handled_by_someone",
+            ),
         ]
 
     def __str__(self) -> str:

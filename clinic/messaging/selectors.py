@@ -5,11 +5,12 @@ from operator import attrgetter
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.http import Http404
 from django.utils import timezone
 
 from clinic.models import STAFF_ROLES, Role, User
 
-from .models import Channel, InboundReply, Message, MessageStatus
+from .models import Channel, ContactConsent, InboundReply, Message, MessageStatus
 from .services import consent_allows
 
 OUTBOX_ROLES = frozenset({Role.COORDINATOR, Role.ADMIN})
@@ -25,6 +26,14 @@ def outbox_list(*, user: User, status: str = "", channel: str = "") -> QuerySet[
     if channel in Channel.values:
         messages = messages.filter(channel=channel)
     return messages.order_by("-send_after", "-pk")
+
+
+def outbox_unknown_count(*, user: User) -> int:
+    """How many messages may or may not have gone (a worker stopped mid-send and the gateway
+    could not say): a coordinator must check each before anything is sent again."""
+    if user.role not in OUTBOX_ROLES:
+        raise PermissionDenied
+    return Message.objects.filter(status=MessageStatus.UNKNOWN).count()
 
 
 # Scheduling names the messages about an infusion session "session:<id>" (their topic).
@@ -61,9 +70,56 @@ def reminders_for_patient(*, user: User, now: datetime | None = None) -> list[Se
 
 
 def replies_needing_attention(*, user: User) -> QuerySet[InboundReply]:
+    """Replies a person must read (free text, possible opt-outs, callback requests), oldest
+    first: the longest waiting is answered first."""
     if user.role not in STAFF_ROLES:
         raise PermissionDenied
-    return InboundReply.objects.filter(needs_attention=True).select_related("user")
+    return (
+        InboundReply.objects.filter(needs_attention=True)
+        .select_related("user__patient_profile", "message")
+        .order_by("at", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class ContactState:
+    """What a coordinator sees of one patient's consent: may we text, call, e-mail, and the
+    latest history rows (with who recorded them)."""
+
+    patient: User
+    phone: str
+    texts: bool
+    calls: bool
+    email: bool
+    history: list[ContactConsent]
+
+
+def patient_for_staff(*, user: User, patient_id: int) -> User:
+    """A patient, for coordinators and admins; anyone else's id (or a missing one) is 404."""
+    if user.role not in OUTBOX_ROLES:
+        raise PermissionDenied
+    patient = User.objects.filter(pk=patient_id, role=Role.PATIENT).first()
+    if patient is None:
+        raise Http404
+    return patient
+
+
+def contact_state(*, user: User, patient: User) -> ContactState:
+    if user.role not in OUTBOX_ROLES:
+        raise PermissionDenied
+    phone = patient.phone.as_e164 if patient.phone else ""
+    addresses = [a for a in (phone, patient.email or "") if a]
+    history = list(
+        ContactConsent.objects.filter(address__in=addresses).select_related("recorded_by")[:10]
+    )
+    return ContactState(
+        patient=patient,
+        phone=phone,
+        texts=bool(phone) and consent_allows(address=phone, channel=Channel.SMS),
+        calls=bool(phone) and consent_allows(address=phone, channel=Channel.VOICE),
+        email=bool(patient.email) and consent_allows(address=patient.email, channel=Channel.EMAIL),
+        history=history,
+    )
 
 
 def reminder_preferences(*, user: User) -> dict:

@@ -5,7 +5,7 @@ message text or addresses."""
 from __future__ import annotations
 
 import logging
-import re
+import uuid
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,7 +19,7 @@ from django.utils.module_loading import import_string
 from clinic.errors import ApplicationError
 from clinic.models import PatientProfile, User
 
-from .gateways import GatewayError, get_gateway
+from .gateways import GatewayError, OutcomeUnknown, get_gateway
 from .models import (
     MOVED_REASON,
     Channel,
@@ -34,6 +34,7 @@ from .models import (
     ReminderPlanEntry,
     ReplyAction,
 )
+from .replies import classify_reply
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,9 @@ CALLED_CHANNELS = frozenset({Channel.SMS, Channel.VOICE})
 # --- who, where, when ---------------------------------------------------------------------
 
 
-def recipient_zone(user: User) -> ZoneInfo:
+def recipient_zone(user: User | None) -> ZoneInfo:
+    if user is None:
+        return ZoneInfo(settings.TIME_ZONE)
     try:
         return ZoneInfo(str(user.patient_profile.time_zone))
     except PatientProfile.DoesNotExist:
@@ -95,17 +98,34 @@ _DAY_WORDS = {
 }
 
 
+# Every prerecorded call offers a key that stops calls, right after saying who is calling, and
+# gives a number to call back (47 CFR 64.1200(b)); voice templates say it with {{ opt_out }}.
+VOICE_OPT_OUT_DIGIT = "9"
+_VOICE_OPT_OUT = {
+    "en": "To stop these calls, press {digit} at any time.",
+    "es": "Para no recibir más llamadas, oprima {digit} en cualquier momento.",
+}
+
+
 def _standard_context(
-    user: User, language: str, context: dict, *, sent_at: datetime | None = None
+    user: User | None,
+    language: str,
+    context: dict,
+    *,
+    sent_at: datetime | None = None,
+    zone: ZoneInfo | None = None,
 ) -> dict:
     values = {
         "sender_name": settings.MESSAGING_SENDER_NAME,
         "clinic_phone": settings.CLINIC_PHONE,
+        "opt_out": _VOICE_OPT_OUT.get(language, _VOICE_OPT_OUT["en"]).format(
+            digit=VOICE_OPT_OUT_DIGIT
+        ),
         **context,
     }
     event_start = context.get("event_start")
     if isinstance(event_start, datetime):
-        zone = recipient_zone(user)
+        zone = zone or recipient_zone(user)
         local = event_start.astimezone(zone)
         with translation.override(language):
             values["date"] = formats.date_format(local, "D j M" if language == "es" else "D, M j")
@@ -140,7 +160,12 @@ def _move(message: Message, status: str, *, note: str = "", **fields) -> None:
         raise ApplicationError(f"A {message.status} message cannot become {status}.")
     previous = message.status
     message.status = status
-    if status in (MessageStatus.SUPPRESSED, MessageStatus.FAILED, MessageStatus.CANCELLED):
+    if status in (
+        MessageStatus.SUPPRESSED,
+        MessageStatus.FAILED,
+        MessageStatus.CANCELLED,
+        MessageStatus.UNKNOWN,
+    ):
         message.status_reason = note[:200]
     for name, value in fields.items():
         setattr(message, name, value)
@@ -385,12 +410,17 @@ def consent_record(
     granted: bool,
     source: str,
     user: User | None = None,
+    recorded_by: User | None = None,
     note: str = "",
 ) -> list[ContactConsent]:
     """Append a consent grant or withdrawal for `address` on each channel (history is never
-    edited). Returns the rows written."""
+    edited); `recorded_by` is the staff member who took it or wrote it down. Returns the rows
+    written. Raises ApplicationError for a missing address or a source that is not one of
+    ConsentSource (the database refuses one too)."""
     if not address:
         raise ApplicationError("There is no address to record consent for.")
+    if source not in ConsentSource.values:
+        raise ApplicationError(f"'{source}' is not a consent source.")
     with transaction.atomic():
         return [
             ContactConsent.objects.create(
@@ -399,6 +429,7 @@ def consent_record(
                 granted=granted,
                 source=source,
                 user=user,
+                recorded_by=recorded_by,
                 note=note[:200],
             )
             for channel in channels
@@ -408,20 +439,73 @@ def consent_record(
 # --- dispatch -------------------------------------------------------------------------------
 
 
-def messages_claim_due(*, now: datetime | None = None, limit: int = 50) -> list[int]:
-    """Claim up to `limit` due messages for sending (status sending, committed) and return
-    their ids. Also returns to 'scheduled' any claim whose worker stopped before sending:
-    a live sender keeps its row locked, so only abandoned claims are visible here."""
+# How many abandoned claims one dispatcher batch settles: each may cost a call to the gateway.
+ABANDONED_PER_BATCH = 20
+
+
+def messages_settle_abandoned(*, now: datetime | None = None) -> int:
+    """Settle claims whose worker died (still 'sending' after MESSAGING_CLAIM_TIMEOUT; a live
+    sender keeps its row locked, so only abandoned claims are visible here) by asking the gateway
+    whether it received the message since the claim: yes, it is recorded sent with the gateway's
+    id; no, it goes back to 'scheduled' and is sent again; undecidable (an e-mail), it becomes
+    'unknown', shown to coordinators and never sent again automatically. A gateway that cannot be
+    asked now leaves the claim for a later run. Returns how many were settled."""
     now = now or timezone.now()
     stale_before = now - settings.MESSAGING_CLAIM_TIMEOUT
-    with transaction.atomic():
-        # skip_locked: a row locked by a live sender is not abandoned; leave it alone.
-        for message in (
-            Message.objects.select_for_update(skip_locked=True)
-            .filter(status=MessageStatus.SENDING, claimed_at__lt=stale_before)
-            .order_by("pk")
-        ):
-            _move(message, MessageStatus.SCHEDULED, note="claim expired before sending")
+    stale = list(
+        Message.objects.filter(status=MessageStatus.SENDING, claimed_at__lt=stale_before)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:ABANDONED_PER_BATCH]
+    )
+    settled = 0
+    gateway = get_gateway() if stale else None
+    for message_id in stale:
+        with transaction.atomic():
+            # skip_locked: a row locked by a live sender (or another settler) is not abandoned.
+            # The lock is held across the gateway's answer so nobody sends it meanwhile.
+            message = (
+                Message.objects.select_for_update(skip_locked=True)
+                .filter(pk=message_id, status=MessageStatus.SENDING, claimed_at__lt=stale_before)
+                .first()
+            )
+            if message is None:
+                continue
+            try:
+                gateway_id = gateway.find_sent(message, since=message.claimed_at)
+            except OutcomeUnknown as exc:
+                logger.warning("message %s: abandoned claim, outcome unknown", message.pk)
+                _move(message, MessageStatus.UNKNOWN, note=f"worker stopped mid-send; {exc.reason}")
+            except GatewayError as exc:
+                logger.warning(
+                    "message %s: abandoned claim, gateway not answering (%s)",
+                    message.pk,
+                    exc.reason,
+                )
+                continue
+            else:
+                if gateway_id:
+                    _move(
+                        message,
+                        MessageStatus.SENT,
+                        note="worker stopped mid-send; the gateway had received it",
+                        gateway_id=gateway_id[:64],
+                        sent_at=timezone.now(),
+                    )
+                else:
+                    _move(
+                        message,
+                        MessageStatus.SCHEDULED,
+                        note="claim expired; the gateway never received it",
+                    )
+            settled += 1
+    return settled
+
+
+def messages_claim_due(*, now: datetime | None = None, limit: int = 50) -> list[int]:
+    """Claim up to `limit` due messages for sending (status sending, committed) and return
+    their ids, after settling abandoned claims (messages_settle_abandoned)."""
+    now = now or timezone.now()
+    messages_settle_abandoned(now=now)
     with transaction.atomic():
         # skip_locked: concurrent dispatchers each take different rows instead of waiting.
         ids = list(
@@ -451,6 +535,16 @@ def _retry_delay(attempts: int) -> timedelta:
     return settings.MESSAGING_RETRY_BASE * (2 ** max(attempts - 1, 0))
 
 
+def _email_handover_mark(message: Message) -> None:
+    """Record, committed before the e-mail server is called, that this claim is about to hand
+    its e-mail over. The e-mail server cannot be asked afterwards, so this mark is what tells an
+    abandoned claim that never reached it (sent again) from one that may have (outcome unknown):
+    without it, every e-mail of a dead worker's batch would be unknown."""
+    Message.objects.filter(
+        pk=message.pk, status=MessageStatus.SENDING, claimed_at=message.claimed_at
+    ).update(handed_over_at=timezone.now())
+
+
 def message_send(
     *, message_id: int, now: datetime | None = None, loaded: Message | None = None
 ) -> str | None:
@@ -460,32 +554,39 @@ def message_send(
     (permanent error or too many attempts). Returns the new status, or None when the message is
     not ours to send (another worker holds it, or it is no longer 'sending')."""
     now = now or timezone.now()
+    # What a claimed message is sent with never changes once it is claimed (a moved event
+    # cancels it and plans new ones), so a copy read with its batch will do.
+    message = loaded or (
+        Message.objects.select_related("recipient", "recipient__patient_profile")
+        .filter(pk=message_id)
+        .first()
+    )
+    if message is None:
+        return None
+    if message.channel == Channel.EMAIL:
+        _email_handover_mark(message)
     with transaction.atomic():
         # The claim that put this row in 'sending' was committed durably, so a worker that dies
-        # from here on cannot cause a second send. This commit only records the outcome, and
-        # it need not wait for the disk: a committed transaction survives any crash but the
-        # database server's own, and even then only the last fraction of a second could be
-        # lost, the same window a crash between the gateway call and the commit already has.
+        # from here on leaves a claim that messages_settle_abandoned resolves by asking the
+        # gateway, never by sending blindly. This commit only records the outcome, and it need
+        # not wait for the disk: only a crash of the database server itself could lose it, and
+        # the row is then back in 'sending', settled the same way.
         # One disk flush per message was most of a dispatcher's time (10,000 messages).
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
         # The row lock is held across the gateway call on purpose: it tells the claim reaper
         # this claim is alive, and a second sender of the same id skips it. The status is read
         # under the lock, so a message already sent by another run is never sent again.
+        # The claim must still be the one the copy saw: a claim this run held so long that it
+        # was settled and claimed again belongs to the new claimer.
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT 1 FROM clinic_message WHERE id = %s AND status = %s FOR UPDATE SKIP LOCKED",
-                [message_id, MessageStatus.SENDING],
+                "SELECT 1 FROM clinic_message WHERE id = %s AND status = %s AND claimed_at = %s"
+                " FOR UPDATE SKIP LOCKED",
+                [message_id, MessageStatus.SENDING, message.claimed_at],
             )
             if cursor.fetchone() is None:
                 return None
-        # What a claimed message is sent with never changes once it is claimed (a moved event
-        # cancels it and plans new ones), so a copy read with its batch will do.
-        message = loaded or (
-            Message.objects.select_related("recipient", "recipient__patient_profile").get(
-                pk=message_id
-            )
-        )
         message.status = MessageStatus.SENDING  # as the lock just read it
         if message.not_after and now >= message.not_after:
             _move(message, MessageStatus.SUPPRESSED, note="the event has already started")
@@ -560,11 +661,40 @@ def messages_dispatch_due(*, now: datetime | None = None, batch: int = 50) -> in
 _FAILED_PROVIDER_STATUSES = {"failed", "undelivered", "busy", "no-answer", "canceled"}
 
 
-def message_delivery_update(*, gateway_id: str, provider_status: str, error_code: str = "") -> None:
-    """A delivery report from the gateway. Failed deliveries mark the message failed (shown to
-    coordinators); a carrier-level opt-out (Twilio 21610) is recorded as a withdrawal."""
+def _reported_message(gateway_id: str, message_id: int | None) -> Message | None:
+    """The message a delivery report is about, locked. A report that names our id (the status
+    callback's address carries it) records the gateway's id on a message whose sender died
+    before it could: that message went, and is never sent again."""
+    if message_id is not None:
+        # Locked by id, not by gateway_id: a live sender may not have committed the id yet, and
+        # this waits for it.
+        message = Message.objects.select_for_update().filter(pk=message_id).first()
+        if message is not None:
+            if message.gateway_id == gateway_id:
+                return message
+            if not message.gateway_id and message.status in (
+                MessageStatus.SENDING,
+                MessageStatus.UNKNOWN,
+            ):
+                _move(
+                    message,
+                    MessageStatus.SENT,
+                    note="the gateway's delivery report names it",
+                    gateway_id=gateway_id[:64],
+                    sent_at=timezone.now(),
+                )
+                return message
+    return Message.objects.select_for_update().filter(gateway_id=gateway_id).first()
+
+
+def message_delivery_update(
+    *, gateway_id: str, provider_status: str, error_code: str = "", message_id: int | None = None
+) -> None:
+    """A delivery report from the gateway, about `gateway_id` (and our `message_id`, when the
+    report carries it). Failed deliveries mark the message failed (shown to coordinators); a
+    carrier-level opt-out (Twilio 21610) is recorded as a withdrawal."""
     with transaction.atomic():
-        message = Message.objects.select_for_update().filter(gateway_id=gateway_id).first()
+        message = _reported_message(gateway_id, message_id)
         if message is None:
             return
         message.provider_status = provider_status[:20]
@@ -585,55 +715,33 @@ def message_delivery_update(*, gateway_id: str, provider_status: str, error_code
             )
 
 
-OPT_OUT_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
-OPT_IN_WORDS = {"START", "UNSTOP", "YES"}
-HELP_WORDS = {"HELP", "INFO"}
-CONFIRM_WORDS = {"C", "CONFIRM", "CONFIRMAR"}
-# Free text that reads like "leave me alone": treated as an opt-out and flagged for a person.
-_OPT_OUT_PHRASES = re.compile(
-    r"\b(stop|unsubscribe|opt\s*-?\s*out|remove me|take me off|no more (texts|messages|calls)"
-    r"|(don'?t|do not) (text|call|message|contact)|leave me alone|no (me )?(escriban|llamen)"
-    r"|dejen de|baja)\b",
-    re.IGNORECASE,
-)
-
-
-def classify_reply(body: str) -> tuple[str, bool]:
-    """(action, needs_attention) for an inbound text."""
-    word = re.sub(r"[^A-Z]", "", body.strip().upper())
-    if word in OPT_OUT_WORDS:
-        return ReplyAction.OPT_OUT, False
-    if word in OPT_IN_WORDS:
-        return ReplyAction.OPT_IN, False
-    if word in HELP_WORDS:
-        return ReplyAction.HELP, False
-    if word in CONFIRM_WORDS:
-        return ReplyAction.CONFIRM, False
-    if _OPT_OUT_PHRASES.search(body):
-        return ReplyAction.OPT_OUT, True
-    return ReplyAction.OTHER, True
-
-
 def confirmation_record_only(*, user: User | None, reply: InboundReply) -> bool:
     """Default MESSAGING_CONFIRM_HOOK: the reply row is the record; scheduling will point the
     setting at its confirm service. Returns whether something was confirmed."""
     return False
 
 
-def _sms_reply(key: str, user: User | None) -> str:
-    language = (user.preferred_language if user else None) or "en"
-    context = _standard_context(user, language, {})
+def _sms_reply(key: str, language: str) -> str:
+    context = _standard_context(None, language, {})
     return template_render(key=key, channel=Channel.SMS, language=language, context=context)[1]
 
 
 def inbound_text_receive(*, from_number: str, body: str, provider_id: str = "") -> str | None:
-    """An inbound text. Opt-out words stop texts and calls to that number at once (one
-    confirmation, none for a repeat); START opts back in; HELP answers with the clinic's phone;
-    C confirms through MESSAGING_CONFIRM_HOOK. Everything is kept as an InboundReply. Returns the
-    text to answer with, or None."""
-    action, needs_attention = classify_reply(body)
+    """An inbound text (read by clinic.messaging.replies.classify_reply). An opt-out, in English
+    or Spanish, by keyword or in free text, stops texts and calls to that number at once and is
+    answered with one confirmation in the patient's language (none for a repeat); what may not
+    be an opt-out is treated as one and flagged for coordinators. START opts back in; HELP
+    answers with the clinic's phone; C confirms through MESSAGING_CONFIRM_HOOK. Everything is
+    kept as an InboundReply. Returns the text to answer with, or None."""
+    reading = classify_reply(body)
+    action = reading.action
     with transaction.atomic():
+        # Two texts from one number at once (a double tap on STOP) must not both see "not yet
+        # opted out" and both be confirmed: one transaction at a time per number.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"inbound:{from_number}"])
         user = User.objects.filter(phone=from_number).first() if from_number else None
+        language = (user.preferred_language if user else "") or reading.language or "en"
         try:
             with transaction.atomic():
                 reply = InboundReply.objects.create(
@@ -642,7 +750,8 @@ def inbound_text_receive(*, from_number: str, body: str, provider_id: str = "") 
                     user=user,
                     body=body[:1600],
                     action=action,
-                    needs_attention=needs_attention or (user is None and action == "confirm"),
+                    needs_attention=reading.needs_attention
+                    or (user is None and action == ReplyAction.CONFIRM),
                     provider_id=provider_id[:64],
                 )
         except IntegrityError:
@@ -658,11 +767,11 @@ def inbound_text_receive(*, from_number: str, body: str, provider_id: str = "") 
                 granted=False,
                 source=ConsentSource.INBOUND_TEXT,
                 user=user,
-                note="free text" if needs_attention else "keyword",
+                note="free text or unclear: flagged" if reading.needs_attention else "keyword",
             )
             if already_out and had_history:
                 return None  # one confirmation only
-            return _sms_reply("opt_out_confirmation", user)
+            return _sms_reply("opt_out_confirmation", language)
         if action == ReplyAction.OPT_IN:
             consent_record(
                 address=from_number,
@@ -672,12 +781,12 @@ def inbound_text_receive(*, from_number: str, body: str, provider_id: str = "") 
                 user=user,
                 note="keyword",
             )
-            return _sms_reply("opt_in_confirmation", user)
+            return _sms_reply("opt_in_confirmation", language)
         if action == ReplyAction.HELP:
-            return _sms_reply("help_reply", user)
+            return _sms_reply("help_reply", language)
         if action == ReplyAction.CONFIRM and user is not None:
             import_string(settings.MESSAGING_CONFIRM_HOOK)(user=user, reply=reply)
-            return _sms_reply("confirmation_received", user)
+            return _sms_reply("confirmation_received", language)
         return None
 
 
@@ -685,29 +794,50 @@ def inbound_text_receive(*, from_number: str, body: str, provider_id: str = "") 
 _VOICE_ANSWERS = {
     "confirm": ("Thank you, you are confirmed.", "Gracias, su cita está confirmada."),
     "callback": ("Thank you, we will call you back soon.", "Gracias, le llamaremos pronto."),
+    "opt_out": (
+        "You will get no more calls from us. To change this, call {phone}. Goodbye.",
+        "No recibirá más llamadas nuestras. Para cambiarlo, llame al {phone}. Adiós.",
+    ),
     "other": ("Thank you. Goodbye.", "Gracias. Adiós."),
 }
 
 
 def voice_keypress_receive(*, message_id: int, digits: str, call_id: str = "") -> str:
     """A keypress during a reminder call: 1 confirms (MESSAGING_CONFIRM_HOOK), 2 asks for a
-    callback (flagged for a coordinator). Returns the words to say back."""
+    callback (flagged for a coordinator), VOICE_OPT_OUT_DIGIT withdraws consent to calls to
+    that number at once (texts are not changed). Returns the words to say back."""
     message = Message.objects.select_related("recipient").filter(pk=message_id).first()
     user = message.recipient if message else None
     digit = (digits or "").strip()[:1]
-    action = {"1": ReplyAction.CONFIRM, "2": ReplyAction.CALLBACK}.get(digit, ReplyAction.OTHER)
+    action = {
+        "1": ReplyAction.CONFIRM,
+        "2": ReplyAction.CALLBACK,
+        VOICE_OPT_OUT_DIGIT: ReplyAction.OPT_OUT,
+    }.get(digit, ReplyAction.OTHER)
     spanish = bool(user and user.preferred_language == "es")
+    address = message.to_address if message else ""
     with transaction.atomic():
         reply = InboundReply.objects.create(
             channel=Channel.VOICE,
-            from_address=message.to_address if message else "",
+            from_address=address,
             user=user,
             message=message,
             body=digit,
             action=action,
-            needs_attention=action != ReplyAction.CONFIRM or user is None,
+            needs_attention=action not in (ReplyAction.CONFIRM, ReplyAction.OPT_OUT)
+            or user is None,
             provider_id="",
         )
+        if action == ReplyAction.OPT_OUT and address:
+            consent_record(
+                address=address,
+                channels=[Channel.VOICE],
+                granted=False,
+                source=ConsentSource.VOICE_KEYPRESS,
+                user=user,
+                note="opt-out key on a reminder call",
+            )
+            return _VOICE_ANSWERS["opt_out"][spanish].format(phone=settings.CLINIC_PHONE)
         if action == ReplyAction.CONFIRM and user is not None:
             import_string(settings.MESSAGING_CONFIRM_HOOK)(user=user, reply=reply)
             return _VOICE_ANSWERS["confirm"][spanish]
@@ -747,3 +877,73 @@ def reminder_preferences_update(
                         source=ConsentSource.PATIENT_PAGE,
                         user=user,
                     )
+
+
+# --- coordinators: revocations told to a person, replies read ------------------------------
+
+
+def consent_withdraw_by_staff(
+    *, patient: User, channels: list[str], recorded_by: User, how: str, note: str = ""
+) -> list[ContactConsent]:
+    """Record that the patient revoked consent by phone or in person (FCC 24-24: any reasonable
+    manner counts). Texts and calls to their number stop at once; e-mail, when chosen, too.
+    Raises ApplicationError when the patient has no address for a chosen channel."""
+    rows = []
+    with transaction.atomic():
+        for channel in channels:
+            address = address_for(patient, channel)
+            if not address:
+                raise ApplicationError(
+                    "This patient has no address on file for that channel.", field="channels"
+                )
+            rows += consent_record(
+                address=address,
+                channels=[channel],
+                granted=False,
+                source=ConsentSource.STAFF,
+                user=patient,
+                recorded_by=recorded_by,
+                note=f"{how}: {note}" if note else how,
+            )
+    logger.info("consent withdrawn for user %s by staff %s", patient.pk, recorded_by.pk)
+    return rows
+
+
+def reply_mark_handled(*, reply_id: int, user: User, now: datetime | None = None) -> InboundReply:
+    """Take a reply off the coordinators' list, keeping who did it and when. Marking one that
+    is already handled changes nothing. Raises ApplicationError for an unknown reply."""
+    with transaction.atomic():
+        reply = InboundReply.objects.select_for_update().filter(pk=reply_id).first()
+        if reply is None:
+            raise ApplicationError("That reply does not exist.")
+        if reply.needs_attention:
+            reply.needs_attention = False
+            reply.handled_by = user
+            reply.handled_at = now or timezone.now()
+            reply.save(update_fields=["needs_attention", "handled_by", "handled_at"])
+    return reply
+
+
+def template_test_send(*, template: MessageTemplate, user: User) -> Message:
+    """Put a sample of `template` (rendered as a real message would be, in its own language)
+    in the Outbox, addressed to `user`'s own e-mail or phone. It follows every rule a real
+    message does: a text or call goes only to a number that agreed to them, in calling hours."""
+    from .wording import render_sample
+
+    subject, body = render_sample(
+        key=template.key, language=template.language, subject=template.subject, body=template.body
+    )
+    address = address_for(user, template.channel)
+    return _message_store(
+        suppress_reason="" if address else "no address on file for this channel",
+        recipient=user,
+        channel=template.channel,
+        to_address=address,
+        kind=f"test_{template.key}"[:60],
+        language=template.language,
+        subject=subject[:150],
+        body=body,
+        send_after=timezone.now(),
+        topic=f"template-test:{template.pk}",
+        dedupe_key=f"template-test:{template.pk}:{uuid.uuid4().hex}",
+    )

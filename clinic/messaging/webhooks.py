@@ -59,9 +59,16 @@ def twilio_inbound_sms(request: HttpRequest) -> HttpResponse:
 def twilio_status(request: HttpRequest) -> HttpResponse:
     sid = request.POST.get("MessageSid") or request.POST.get("CallSid") or ""
     status = request.POST.get("MessageStatus") or request.POST.get("CallStatus") or ""
+    # Our id is in the callback address the gateway set (gateways.status_callback_url).
+    message_id = request.GET.get("message", "")
     if sid and status:
         message_delivery_update(
-            gateway_id=sid, provider_status=status, error_code=request.POST.get("ErrorCode", "")
+            gateway_id=sid,
+            provider_status=status,
+            error_code=request.POST.get("ErrorCode", ""),
+            message_id=int(message_id)
+            if message_id.isascii() and message_id.isdigit() and len(message_id) < 12
+            else None,
         )
     return HttpResponse(status=204)
 

@@ -181,6 +181,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "intake.api.schema_postprocess",  # unknown fields refused, active locations listed
+    ],
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
@@ -195,9 +199,14 @@ LOGGING = {
             "style": "{",
         },
     },
-    # The development server's access log without query strings (searches carry names); in
-    # production gunicorn's access log format does the same (gunicorn.conf.py).
-    "filters": {"drop_query_strings": {"()": "clinic.logfilters.DropQueryStrings"}},
+    "filters": {
+        # While PostgreSQL is down every request fails the same way: one line each, not a
+        # traceback.
+        "database_down": {"()": "clinic.errors.DatabaseDownLogFilter"},
+        # The development server's access log without query strings (searches carry names);
+        # in production gunicorn's access log format does the same (gunicorn.conf.py).
+        "drop_query_strings": {"()": "clinic.logfilters.DropQueryStrings"},
+    },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain"},
         "django.server": {
@@ -208,7 +217,11 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
+        "django.request": {"filters": ["database_down"]},
         "django.db.backends": {"level": "WARNING"},
+        # The twilio library logs every request's method, address and headers at INFO (11 lines
+        # a send): noise in the worker's log, and the address names the recipient's number.
+        "twilio.http_client": {"level": "WARNING"},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
 }
@@ -253,23 +266,30 @@ MESSAGING_RETRY_BASE = timedelta(minutes=1)  # 1, 2, 4, 8 minutes between attemp
 MESSAGING_CONFIRM_HOOK = env(
     "MESSAGING_CONFIRM_HOOK", default="scheduling.services.session_confirm_next"
 )
+# No message, e-mail, calendar file or call may contain these (clinic.messaging.wording), matched
+# without regard to case or accents and with their plurals: migraña also catches "migranas".
 MESSAGING_FORBIDDEN_WORDS = env.list(
     "MESSAGING_FORBIDDEN_WORDS",
     default=[
         "ketamine",
         "ketamina",
         "esketamine",
+        "esketamina",
         "spravato",
         "migraine",
         "migraña",
-        "migrana",
+        "jaqueca",
         "headache",
+        "dolor de cabeza",
         "cefalea",
+        "depression",
+        "depresión",
         "infusion",
         "infusión",
         "IV",
         "intravenous",
         "intravenosa",
+        "intravenoso",
         "drug",
         "droga",
         "medication",
@@ -277,8 +297,11 @@ MESSAGING_FORBIDDEN_WORDS = env.list(
         "treatment",
         "tratamiento",
         "anesthetic",
+        "anesthesia",
         "anestésico",
+        "anestesia",
         "dissociative",
+        "disociativo",
     ],
 )
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
@@ -304,6 +327,8 @@ MIDDLEWARE += [
     "clinic.middleware.NoStoreMiddleware",
 ]
 MIDDLEWARE.insert(0, "csp.middleware.CSPMiddleware")
+# Before everything that reads the database, so /healthz says which service is down.
+MIDDLEWARE.insert(0, "clinic.middleware.HealthCheckMiddleware")
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # django-axes asks to be last
 # Five wrong passwords for one account from one address pause it for 15 minutes.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

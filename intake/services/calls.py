@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.errors import ApplicationError
+from clinic.messaging.models import ConsentSource
 from clinic.messaging.services import consent_record, message_schedule
 from clinic.models import PatientProfile, Role, User
 
@@ -395,8 +396,10 @@ def _complete_intake(
         address=patient.phone.as_e164,
         channels=["sms", "voice"],
         granted=True,
-        source="intake call",
+        source=ConsentSource.INTAKE,
         user=patient,
+        recorded_by=coordinator,
+        note="agreed on the intake call",
     )
     invitation_send(patient=patient, created_by=coordinator, now=now)
     _issue_first_estimate(referral=referral, course=course, coordinator=coordinator)

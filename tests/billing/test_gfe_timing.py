@@ -101,6 +101,7 @@ def test_short_notice_scheduling_records_no_obligation():
 
 
 @pytest.mark.django_db
+@pytest.mark.clock_sweep
 def test_open_obligations_are_due_then_overdue_then_met_when_an_estimate_is_issued():
     location = billable_location()
     who = patient()

@@ -36,6 +36,7 @@ def _local(days: int, hour: int, minute: int = 0, zone=BOSTON) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
 
 
+@pytest.mark.clock_sweep
 def test_booking_creates_the_default_plan_in_the_patients_language_and_zone():
     patient = make_patient(language="es", zone="America/Los_Angeles")
     start = _local(5, 10, zone=ZoneInfo("America/Los_Angeles"))
@@ -58,6 +59,7 @@ def test_planning_the_same_event_twice_creates_nothing_new():
     assert Message.objects.count() == 4
 
 
+@pytest.mark.clock_sweep
 def test_a_late_booking_skips_reminders_already_past():
     patient = make_patient()
     start = timezone.now() + timedelta(hours=30)
@@ -65,6 +67,7 @@ def test_a_late_booking_skips_reminders_already_past():
     assert kinds == {"booking_confirmation", "reminder_24h", "reminder_2h"}
 
 
+@pytest.mark.clock_sweep
 def test_reschedule_retimes_the_plan_and_cancel_cancels_it():
     patient = make_patient()
     reminders_plan(recipient=patient, event_start=_local(5, 10), topic="session:7")
@@ -79,6 +82,7 @@ def test_reschedule_retimes_the_plan_and_cancel_cancels_it():
     assert not Message.objects.filter(status=MessageStatus.SCHEDULED).exists()
 
 
+@pytest.mark.clock_sweep
 def test_each_planned_reminder_is_sent_once(recording_gateway):
     patient = make_patient(channel="email", email="maria@example.test")
     start = _local(5, 12)

@@ -3,6 +3,7 @@ webhooks Twilio calls, signed as Twilio signs them."""
 
 import base64
 import json
+import logging
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -87,9 +88,17 @@ def test_a_text_goes_to_twilios_messages_endpoint_with_basic_auth(twilio):
     assert request["form"]["To"] == "+16175550142"
     assert request["form"]["From"] == "+16175550100"
     assert request["form"]["Body"] == message.body
+    # Our id is in the callback address, so a report names the message even if its sender died.
     assert request["form"]["StatusCallback"] == (
-        "https://portal.clinic.example/messaging/twilio/status/"
+        f"https://portal.clinic.example/messaging/twilio/status/?message={message.pk}"
     )
+
+
+def test_the_twilio_library_writes_nothing_below_warning_into_the_log(twilio, caplog):
+    message = _message("sms")
+    with caplog.at_level(logging.DEBUG):
+        TwilioGateway().send(message)
+    assert [r for r in caplog.records if r.name.startswith("twilio")] == []
 
 
 def test_a_call_speaks_the_message_and_gathers_one_keypress(twilio):

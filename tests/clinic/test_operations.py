@@ -253,7 +253,7 @@ def staff(client):
 
 @pytest.fixture
 def recent():
-    """Data around the real clock (the page uses it): Boston, one referral reached after 5 h,
+    """Data around the test clock (the page reads it): Boston, one referral reached after 5 h,
     two sessions priced $650 two days ago."""
     boston = LocationFactory(name="Boston", slug="boston", time_zone=NY)
     chair = ChairFactory(location=boston)
@@ -297,6 +297,7 @@ def test_the_operations_link_is_in_the_menu_of_admins_and_coordinators(client, s
     assert f'href="{reverse("clinic:operations")}"' in client.get(home).content.decode()
 
 
+@pytest.mark.clock_sweep
 def test_csv_per_chart_for_one_location_without_patient_details(client, staff, recent):
     staff(Role.COORDINATOR)
     url = reverse("clinic:operations")

@@ -24,3 +24,9 @@ def test_ci_runs_the_readmes_test_command_and_nothing_else():
     assert lines[-1] == f"exec {_first_screen_commands()[1]}"
     # Only shell set-up before it: strict mode and moving to the repository root.
     assert lines[:-1] == ["set -euo pipefail", 'cd "$(dirname "$0")/.."']
+
+
+def test_the_test_command_checks_formatting_as_well_as_lint():
+    body = re.search(r"cmd_test\(\) \{\n(.*?)\n\}", (ROOT / "portal").read_text(), re.S).group(1)
+    assert '"$VENV/bin/ruff" check .' in body
+    assert '"$VENV/bin/ruff" format --check .' in body

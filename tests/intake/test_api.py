@@ -186,3 +186,36 @@ def test_an_idempotency_key_with_control_characters_is_cleaned_not_a_500(api, lo
     again = api.post("/api/v1/referrals", payload(), format="json", HTTP_IDEMPOTENCY_KEY="k1")
     assert first.status_code == 201 and again.status_code == 200
     assert Referral.objects.get().idempotency_key == "k1"
+
+
+def test_unknown_fields_are_refused_by_name_and_nothing_is_stored(api, location):
+    # Misspelt, they used to be dropped: the referral was stored as routine, with no flag.
+    body = payload(contraindication="uncontrolled hypertension", urgancy="urgent")
+    response = api.post("/api/v1/referrals", body, format="json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "errors": {"contraindication": ["Unknown field."], "urgancy": ["Unknown field."]}
+    }
+    assert not Referral.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("mobile_phone", "1-800-FLOWERS"),  # letters a phone library would read as digits
+        ("mobile_phone", "617 555 0123 ext. 5"),
+        ("zip_code", "02116\n"),
+        ("zip_code", "٠٢١١٦"),  # Arabic-Indic digits
+    ],
+)
+def test_a_phone_or_zip_outside_the_documented_pattern_is_refused(api, location, field, value):
+    response = api.post("/api/v1/referrals", payload(**{field: value}), format="json")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == [field]
+    assert not Referral.objects.exists()
+
+
+@pytest.mark.parametrize("phone", ["617-555-0123", "(617) 555-0123", "+1 617 555 0123"])
+def test_the_documented_phone_formats_are_accepted(api, location, phone):
+    response = api.post("/api/v1/referrals", payload(mobile_phone=phone), format="json")
+    assert response.status_code == 201, response.json()

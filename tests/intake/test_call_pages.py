@@ -113,6 +113,7 @@ def test_a_tick_on_a_call_another_coordinator_took_over_says_why(client, coordin
     assert case.checklist == []
 
 
+@pytest.mark.clock_sweep
 def test_a_callback_time_is_read_in_the_patients_zone(client, coordinator, case):
     _force_calling_hours(case)
     client.post(reverse("intake:next_call"))
@@ -152,6 +153,7 @@ def test_a_bad_invitation_link_is_refused_politely(client):
     assert "not valid" in response.content.decode()
 
 
+@pytest.mark.clock_sweep
 def test_the_queue_shows_each_patients_own_local_time(client, coordinator):
     referral = submit_referral(
         location=LocationFactory(slug="boston", name="Boston"), zip_code="90012"

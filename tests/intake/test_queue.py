@@ -96,6 +96,7 @@ def test_a_coordinator_pressing_again_keeps_their_current_call(location, coordin
     assert services.case_claim_next(coordinator=coordinator, now=now).pk == first.pk
 
 
+@pytest.mark.clock_sweep
 def test_calling_hours_follow_the_patients_zone(location, coordinator):
     la_case = submit_referral(location=location, zip_code="90012").intake_case
     assert str(la_case.time_zone) == "America/Los_Angeles"
@@ -143,6 +144,7 @@ def test_queue_order_is_due_callbacks_then_urgent_then_oldest(location, coordina
     assert order == [callback.pk, urgent.pk, oldest.pk]
 
 
+@pytest.mark.clock_sweep
 def test_three_no_answers_close_the_case_as_unreachable_and_tell_the_provider(
     location, coordinator, django_capture_on_commit_callbacks
 ):
@@ -276,6 +278,7 @@ def test_flagged_contraindications_hold_booking_for_a_clinician(location, coordi
         session_book(course=course, starts_at=local(NY, 10, days_ahead=3), by=coordinator)
 
 
+@pytest.mark.clock_sweep
 def test_a_callback_needs_a_future_time_and_returns_at_that_time(location, coordinator):
     case = submit_referral(location=location).intake_case
     now = local(NY, 11)

@@ -13,7 +13,8 @@ from tests.factories.scheduling import (
     open_every_day,
 )
 
-# Every test books in 2027 and passes this as "now", so notice rules are deterministic.
+# The tests that book in March 2027 pass this as "now" and run with the test clock there too
+# (the at_now fixture), so notice rules and the reminders planned are deterministic.
 NOW = dt.datetime(2027, 3, 1, 12, 0, tzinfo=dt.UTC)
 NY = ZoneInfo("America/New_York")
 
@@ -21,6 +22,12 @@ NY = ZoneInfo("America/New_York")
 def at(year, month, day, hour, minute=0, tz=NY):
     """An aware instant from a wall-clock time in a zone."""
     return dt.datetime(year, month, day, hour, minute, tzinfo=tz)
+
+
+@pytest.fixture
+def at_now(clock):
+    """The test clock at NOW: the services told now=NOW and the ones reading the clock agree."""
+    clock.travel(NOW)
 
 
 @pytest.fixture

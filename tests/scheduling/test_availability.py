@@ -38,7 +38,7 @@ from tests.factories.scheduling import (
 
 from .conftest import NOW, NY, at
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("at_now")]
 
 
 def _walls(starts, tz=NY):

@@ -12,7 +12,11 @@ from tests.factories.scheduling import ChairFactory
 
 from .conftest import NOW, at
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.slow,
+    pytest.mark.usefixtures("at_now"),
+]
 
 
 def _race(courses, start):

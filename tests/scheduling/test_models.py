@@ -18,7 +18,7 @@ from tests.factories.scheduling import ChairFactory, PatientFactory, StaffShiftF
 
 from .conftest import NOW, at
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("at_now")]
 
 
 def _raw_session(course, chair, start, slot=1, patient=None, **extra):

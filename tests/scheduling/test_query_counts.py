@@ -175,10 +175,7 @@ def test_course_page_costs_the_same_with_50_sessions_in_its_history(
     assert "Your next session" in page
 
 
-@pytest.mark.parametrize("n", SIZES)
-def test_day_picker_fragment_costs_the_same_on_a_full_day(
-    n, clinic, client, django_assert_num_queries
-):
+def _pin_day_picker(n, clinic, client, django_assert_num_queries):
     day = _day(3)
     _fill(clinic, n, [day])
     patient = _patient()
@@ -193,9 +190,15 @@ def test_day_picker_fragment_costs_the_same_on_a_full_day(
 
 
 @pytest.mark.parametrize("n", SIZES)
-def test_free_times_of_14_days_cost_the_same_with_50_sessions_and_holds(
-    n, clinic, django_assert_num_queries
+def test_day_picker_fragment_costs_the_same_on_a_full_day(
+    n, clinic, client, django_assert_num_queries
 ):
+    _pin_day_picker(
+        n=n, clinic=clinic, client=client, django_assert_num_queries=django_assert_num_queries
+    )
+
+
+def _pin_free_times(n, clinic, django_assert_num_queries):
     days = [_day(2 + d) for d in range(14)]
     _fill(clinic, n, days)
     for i in range(n):
@@ -209,9 +212,13 @@ def test_free_times_of_14_days_cost_the_same_with_50_sessions_and_holds(
 
 
 @pytest.mark.parametrize("n", SIZES)
-def test_hold_and_confirm_cost_the_same_beside_50_bookings_and_50_cancelled(
-    n, clinic, client, django_assert_num_queries
+def test_free_times_of_14_days_cost_the_same_with_50_sessions_and_holds(
+    n, clinic, django_assert_num_queries
 ):
+    _pin_free_times(n=n, clinic=clinic, django_assert_num_queries=django_assert_num_queries)
+
+
+def _pin_hold_and_confirm(n, clinic, client, django_assert_num_queries):
     day = _day(7)  # far enough ahead that every reminder of the plan is still to come
     _fill(clinic, n, [day])
     patient, course = _patient_from_intake(clinic)
@@ -231,9 +238,15 @@ def test_hold_and_confirm_cost_the_same_beside_50_bookings_and_50_cancelled(
 
 
 @pytest.mark.parametrize("n", SIZES)
-def test_plan_my_course_costs_the_same_beside_50_bookings_and_50_cancelled(
+def test_hold_and_confirm_cost_the_same_beside_50_bookings_and_50_cancelled(
     n, clinic, client, django_assert_num_queries
 ):
+    _pin_hold_and_confirm(
+        n=n, clinic=clinic, client=client, django_assert_num_queries=django_assert_num_queries
+    )
+
+
+def _pin_plan(n, clinic, client, django_assert_num_queries):
     days = [_day(7 + d) for d in range(14)]  # every reminder of the plan still to come
     _fill(clinic, n, days)
     patient, course = _patient_from_intake(clinic, planned=3)
@@ -249,6 +262,45 @@ def test_plan_my_course_costs_the_same_beside_50_bookings_and_50_cancelled(
     assert response.status_code == 302 and "/my/booked/" in response["Location"]
     assert patient.infusion_sessions.filter(status=SessionStatus.BOOKED).count() == 3
     assert Estimate.objects.filter(patient=patient).count() == versions + 1  # new dates
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_plan_my_course_costs_the_same_beside_50_bookings_and_50_cancelled(
+    n, clinic, client, django_assert_num_queries
+):
+    _pin_plan(
+        n=n, clinic=clinic, client=client, django_assert_num_queries=django_assert_num_queries
+    )
+
+
+# The counts do not depend on the hour, the weekday or a DST change: the same pins at every
+# instant of tests/clock.py's SWEEP (with one row each, to keep the sweep quick).
+
+
+@pytest.mark.clock_sweep
+def test_the_day_picker_pin_holds_at_every_instant(clinic, client, django_assert_num_queries):
+    _pin_day_picker(
+        n=1, clinic=clinic, client=client, django_assert_num_queries=django_assert_num_queries
+    )
+
+
+@pytest.mark.clock_sweep
+def test_the_free_times_pin_holds_at_every_instant(clinic, django_assert_num_queries):
+    _pin_free_times(n=1, clinic=clinic, django_assert_num_queries=django_assert_num_queries)
+
+
+@pytest.mark.clock_sweep
+def test_the_hold_and_confirm_pin_holds_at_every_instant(clinic, client, django_assert_num_queries):
+    _pin_hold_and_confirm(
+        n=1, clinic=clinic, client=client, django_assert_num_queries=django_assert_num_queries
+    )
+
+
+@pytest.mark.clock_sweep
+def test_the_plan_my_course_pin_holds_at_every_instant(clinic, client, django_assert_num_queries):
+    _pin_plan(
+        n=1, clinic=clinic, client=client, django_assert_num_queries=django_assert_num_queries
+    )
 
 
 # --- staff -------------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ from tests.factories.users import UserFactory
 
 from .conftest import NOW, at
 
+pytestmark = pytest.mark.usefixtures("at_now")
+
 
 @pytest.fixture
 def course_from_referral(clinic):

@@ -33,7 +33,7 @@ from tests.factories.scheduling import ChairFactory, ClinicianFactory, PatientFa
 
 from .conftest import NOW, NY, at
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("at_now")]
 
 
 def test_a_course_needing_review_cannot_be_booked_until_a_clinician_approves(clinic, make_course):

@@ -350,6 +350,23 @@ TARGETS: dict[str, Target] = {
         ),
         accepted=lambda r: r.status_code == 302,
     ),
+    "StaffRevocationForm (coordinator records a revocation)": Target(
+        "coordinator",
+        "post",
+        lambda w: reverse("messaging:consent_withdraw", args=[w.patient.user.pk]),
+        lambda w: form_input(
+            {"channels": ["sms", "voice"], "how": "by phone", "note": "asked on the phone"},
+            {"channels": [["email"], ["fax"], []], "how": ["in person", "by pigeon"]},
+        ),
+        accepted=lambda r: r.status_code == 302,
+    ),
+    "ReplyHandledForm (replies needing attention)": Target(
+        "coordinator",
+        "post",
+        lambda w: reverse("messaging:replies"),
+        lambda w: form_input({"reply": "1"}, {"reply": ["0", "-1", "2147483648", "x"]}),
+        accepted=lambda r: flashed(r, messages.SUCCESS),
+    ),
     # intake
     "ReferralForm (web)": Target(
         "provider",

@@ -173,6 +173,10 @@ MATRIX: dict[str, Check] = {
     # --- messaging ---------------------------------------------------------------------------
     "messaging:outbox": Check(allow("coordinator", "admin")),
     "messaging:preferences": Check(allow("patient", others=OK)),
+    "messaging:replies": Check(allow("coordinator", "admin")),
+    "messaging:consent_withdraw": Check(
+        allow("coordinator", "admin"), lambda w: {"patient_id": P(w).user.pk}
+    ),
     # Twilio's webhooks answer only requests signed with the auth token: 403 to everyone else.
     "messaging:twilio_inbound_sms": Check(everyone(403), method="post"),
     "messaging:twilio_status": Check(everyone(403), method="post"),

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0011_message_lean_indexes'),
+        ('clinic', '0014_message_unknown_status_reliability'),
     ]
 
     operations = [
