@@ -200,11 +200,10 @@ LOGGING = {
         },
     },
     "filters": {
-        # While PostgreSQL is down every request fails the same way: one line each, not a
-        # traceback.
+        # While PostgreSQL is down every request fails the same way: one line each, no traceback.
         "database_down": {"()": "clinic.errors.DatabaseDownLogFilter"},
-        # The development server's access log without query strings (searches carry names);
-        # in production gunicorn's access log format does the same (gunicorn.conf.py).
+        # The development server's access log without query strings (searches carry names); in
+        # production gunicorn's access log format does the same (gunicorn.conf.py).
         "drop_query_strings": {"()": "clinic.logfilters.DropQueryStrings"},
     },
     "handlers": {
@@ -219,10 +218,10 @@ LOGGING = {
     "loggers": {
         "django.request": {"filters": ["database_down"]},
         "django.db.backends": {"level": "WARNING"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         # The twilio library logs every request's method, address and headers at INFO (11 lines
         # a send): noise in the worker's log, and the address names the recipient's number.
         "twilio.http_client": {"level": "WARNING"},
-        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
 }
 

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 SIZES = [1, 50]
 
 # Pinned counts, the same with 1 and with 50 of everything the page lists.
-OUTBOX = 7  # the count of messages whose outcome is unknown, and one audit INSERT
+OUTBOX = 7  # the count of messages whose outcome is unknown; one audit INSERT for the patients
 AUDIT_SEARCH = 4
 AUDIT_TRAIL = 6
 AUDIT_CSV = 6
