@@ -102,11 +102,9 @@ def replies(request: HttpRequest) -> HttpResponse:
     page = Paginator(replies_needing_attention(user=request.user), 25).get_page(
         request.GET.get("page")
     )
-    for reply in page:
-        if reply.user_id:
-            audit_record(
-                request=request, obj=reply, action=AuditAction.VIEW, patient_id=reply.user_id
-            )
+    audit_record_many(
+        request=request, objects=page.object_list, patient_of=lambda reply: reply.user_id
+    )
     return render(request, "messaging/replies.html", {"page": page})
 
 
