@@ -331,7 +331,7 @@ def test_clinician_home_costs_the_same_with_50_reviews_and_a_full_day(
     _fill(clinic, n, [day + dt.timedelta(days=2)])
     for _ in range(n):
         _course(clinic, review=True)
-    client.force_login(ClinicianFactory())
+    client.force_login(ClinicianFactory(prescriber="physician"))
     url = reverse("scheduling:clinician_home")
     query = {"location": clinic.pk, "date": (day + dt.timedelta(days=2)).isoformat()}
     client.get(url, query)
