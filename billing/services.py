@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
 from clinic.errors import ApplicationError
+from clinic.messaging.services import message_schedule
 from clinic.models import PatientProfile, Role, User
 from scheduling.models import Location
 
@@ -137,8 +138,6 @@ def _notify_patient(estimate: Estimate) -> None:
     """Tells the patient, by their own channel, that a new estimate is in the portal: a link to
     sign in, never an amount or a code. A patient who cannot sign in yet (intake just finished)
     learns of it from their invitation instead."""
-    from clinic.messaging.services import message_schedule
-
     patient = estimate.patient
     if not patient.is_active or not patient.has_usable_password():
         return
