@@ -28,7 +28,7 @@ from django.template.loaders import app_directories
 from django.urls import reverse
 from django.utils import translation
 from django.utils.text import Truncator
-from jinja2 import Environment, select_autoescape
+from jinja2 import Environment, Undefined, select_autoescape
 
 from . import formatting
 
@@ -46,6 +46,9 @@ def zone_of(user, default: dt.tzinfo = dt.UTC) -> dt.tzinfo:
 
 def environment(**options) -> Environment:
     options.pop("autoescape", None)
+    # The same page in development as in production (Django's back-end would print a missing
+    # variable as "{{ name }}" when DEBUG is on): nothing, as Django's templates did.
+    options["undefined"] = Undefined
     # Django's templates keep the newline that ends a file; so do these (plain-text e-mails).
     options.setdefault("keep_trailing_newline", True)
     extensions = list(options.pop("extensions", []))
