@@ -13,7 +13,8 @@ call, autoescape on.
   Django's filters: linebreaksbr, filesizeformat, timesince, truncatechars.
 
 A plain-text template (e-mail bodies: *.txt) is never escaped. Template files live where they
-always did (templates/ and <app>/templates/); settings.TEMPLATES says which engine reads which.
+always did (templates/ and <app>/templates/); settings.TEMPLATES says which engine reads which,
+and OtherAppsLoader (below) keeps Django's template language out of the portal's folders.
 """
 
 from __future__ import annotations
