@@ -2,9 +2,9 @@
 Zulip renders its pages: Django's own Jinja2 back-end, this one module for what templates may
 call, autoescape on.
 
-- `url('app:name', arg, key=value)`, `static('css/app.css')`; `csrf_input` (the hidden field) and
-  `csrf_token` come from the back-end, the context processors' names (`user`, `messages`,
-  `nav_items`, `clinic_name`...) from settings.TEMPLATES.
+- `url('app:name', arg, key=value)`, `static('css/app.css')`; `csrf_input` (the hidden field)
+  and `csrf_token`, one token per page (`csrf` below); the other context processors' names
+  (`user`, `messages`, `nav_items`, `clinic_name`...) come from settings.TEMPLATES.
 - Translations: `_("...")`, `pgettext("context", "...")`, `{% trans name=value %}...{% endtrans %}`
   and `{% pluralize %}`, bound to Django's gettext, so locale/*/django.po keeps working (the
   msgids are the ones the Django templates had); `get_language()` for `<html lang>`.
@@ -24,10 +24,14 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
+from django.middleware.csrf import get_token
 from django.template import defaultfilters
 from django.template.loaders import app_directories
 from django.urls import reverse
 from django.utils import translation
+from django.utils.functional import SimpleLazyObject, lazy
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 from jinja2 import Environment, Undefined, select_autoescape
 
@@ -43,6 +47,20 @@ def zone_of(user, default: dt.tzinfo = dt.UTC) -> dt.tzinfo:
     """A patient's own zone (UTC for anyone without a patient profile)."""
     profile = getattr(user, "patient_profile", None)
     return (profile.time_zone if profile is not None else None) or default
+
+
+_csrf_field = lazy(
+    lambda token: format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token),
+    SafeString,
+)
+
+
+def csrf(request) -> dict:
+    """A context processor: one CSRF token per page, as Django's template language has it. The
+    back-end's own `csrf_input` masks a new token each time a form shows it (the day view has a
+    form in every booked chair)."""
+    token = SimpleLazyObject(lambda: get_token(request))
+    return {"csrf_token": token, "csrf_input": _csrf_field(token)}
 
 
 def environment(**options) -> Environment:

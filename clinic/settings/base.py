@@ -80,8 +80,8 @@ TEMPLATES = [
         "OPTIONS": {
             "environment": "clinic.jinja2.environment",
             "extensions": ["jinja2.ext.i18n"],
-            # request, csrf_input and csrf_token come from the back-end itself.
-            "context_processors": _CONTEXT_PROCESSORS[1:],
+            # request comes from the back-end itself; csrf_input and csrf_token from clinic.jinja2.
+            "context_processors": [*_CONTEXT_PROCESSORS[1:], "clinic.jinja2.csrf"],
         },
     },
     {

@@ -123,3 +123,12 @@ def test_the_password_reset_mail_is_plain_text(client, make_user):
     lines = message.body.splitlines()
     assert lines[0] == "Someone asked to reset the password of your clinic portal account."
     assert lines[3].startswith("http://testserver/accounts/reset/") and "&amp;" not in message.body
+
+
+@pytest.mark.django_db
+def test_a_page_of_forms_carries_one_csrf_token(rf):
+    request = rf.get("/")
+    page = engines["jinja2"].from_string("{{ csrf_input }}|{{ csrf_input }}|{{ csrf_token }}")
+    first, second, token = page.render(request=request).split("|")
+    assert first == second == f'<input type="hidden" name="csrfmiddlewaretoken" value="{token}">'
+    assert len(token) == 64
