@@ -45,6 +45,7 @@ ESTIMATE_REASONS = (
     gettext_noop("Sessions booked"),
     gettext_noop("Sessions rescheduled"),
     gettext_noop("Sessions cancelled"),
+    gettext_noop("Planned infusions changed"),
     gettext_noop("Issued by a coordinator"),
 )
 
@@ -271,9 +272,7 @@ def estimate_issue(
         for i, line in enumerate(quote.lines, start=1)
     )
     _document_store(estimate, now=now)
-    for obligation in GfeObligation.objects.filter(
-        patient=patient, met_by__isnull=True, triggered_at__lte=now
-    ):
+    for obligation in GfeObligation.objects.owed().filter(patient=patient, triggered_at__lte=now):
         if obligation.is_met_by(estimate):
             obligation.met_by, obligation.met_at, obligation.issue_error = estimate, now, ""
             obligation.save(update_fields=["met_by", "met_at", "issue_error", "updated_at"])
@@ -317,12 +316,15 @@ def gfe_record_scheduling(
     scheduled_at: datetime | None = None,
     infusion_count: int | None = None,
     scheduled_starts: list[datetime] | None = None,
+    course=None,
 ) -> GfeObligation | None:
     """Notes that a course was scheduled (or its schedule changed), so the clinic owes the
     patient a GFE matching it (`infusion_count` infusions on `scheduled_starts` at `location`)
     by a deadline counted in the location's business days. A GFE still owed for an earlier shape
-    of the course now owes this one, by the earlier of the two deadlines. Returns None (and
-    records nothing) when the first session is less than 3 business days away."""
+    of the course now owes this one, by the earlier of the two deadlines; when the change comes
+    less than 3 business days before the first session it keeps its deadline, and still takes
+    the new shape (an estimate for the old one would no longer be right). Otherwise returns None
+    (and records nothing) when the first session is less than 3 business days away."""
     scheduled_at = scheduled_at or timezone.now()
     if timezone.is_naive(first_session_start) or timezone.is_naive(scheduled_at):
         raise ApplicationError("Times must carry a time zone.")
@@ -332,23 +334,26 @@ def gfe_record_scheduling(
         scheduled_on=timezone.localdate(scheduled_at, tz),
         first_session_on=timezone.localdate(first_session_start, tz),
     )
-    if due is None:
-        return None
     shape = {
         "location": location,
         "first_session_start": first_session_start,
         "infusion_count": infusion_count,
         "scheduled_starts": sorted(scheduled_starts) if scheduled_starts is not None else None,
     }
-    owed = GfeObligation.objects.filter(
-        patient=patient, trigger=GfeTrigger.SCHEDULED, met_by__isnull=True
-    ).first()
+    if course is not None:
+        shape["course"] = course
+    owed = (
+        GfeObligation.objects.owed().filter(patient=patient, trigger=GfeTrigger.SCHEDULED).first()
+    )
     if owed is not None:
         for field, value in shape.items():
             setattr(owed, field, value)
-        owed.due_on = min(owed.due_on, due)
+        if due is not None:
+            owed.due_on = min(owed.due_on, due)
         owed.save()
         return owed
+    if due is None:
+        return None
     return GfeObligation.objects.create(
         patient=patient,
         trigger=GfeTrigger.SCHEDULED,
@@ -366,9 +371,9 @@ def gfe_record_request(
     again while one is still owed returns the open request instead of adding another."""
     requested_at = requested_at or timezone.now()
     _lock_patient(patient)
-    open_request = GfeObligation.objects.filter(
-        patient=patient, trigger=GfeTrigger.REQUESTED, met_by__isnull=True
-    ).first()
+    open_request = (
+        GfeObligation.objects.owed().filter(patient=patient, trigger=GfeTrigger.REQUESTED).first()
+    )
     if open_request is not None:
         return open_request
     return GfeObligation.objects.create(
@@ -416,7 +421,7 @@ def estimate_issue_for_course(
             )
     except ApplicationError as exc:
         logger.warning("no estimate issued for course %s: %s", course.pk, exc.message)
-        GfeObligation.objects.filter(patient=course.patient, met_by__isnull=True).update(
+        GfeObligation.objects.owed().filter(patient=course.patient).update(
             issue_error=str(exc.message)[:300], updated_at=timezone.now()
         )
         if raise_errors:
@@ -425,8 +430,9 @@ def estimate_issue_for_course(
 
 
 def gfe_record_course_change(*, course, issued_by: User, reason: str) -> Estimate | None:
-    """The course's schedule changed (sessions booked, moved or cancelled): the clinic owes a GFE
-    that matches it, and issues one at once when it can. Call inside the booking transaction."""
+    """The course changed (sessions booked, moved or cancelled, or a different number of
+    infusions planned): the clinic owes a GFE that matches it, and issues one at once when it
+    can. Call inside the transaction that changes the course."""
     starts = _course_starts(course)
     if starts:
         gfe_record_scheduling(
@@ -435,8 +441,33 @@ def gfe_record_course_change(*, course, issued_by: User, reason: str) -> Estimat
             first_session_start=starts[0],
             infusion_count=course.planned_sessions,
             scheduled_starts=starts,
+            course=course,
         )
     return estimate_issue_for_course(course=course, issued_by=issued_by, reason=reason)
+
+
+@transaction.atomic
+def gfe_close_for_cancelled_course(*, course, closed_by: User, reason: str) -> list[GfeObligation]:
+    """The course was cancelled: the GFE still owed for it (as scheduled) is no longer required.
+    It is closed, not deleted, with who closed it and why, and stays on the Estimates page and in
+    the course history. A GFE the patient asked for stays owed: the right to one does not depend
+    on a course. Call inside the cancelling transaction. Returns the obligations closed."""
+    # The same row lock as every other billing write for this patient (none without a profile).
+    PatientProfile.objects.select_for_update().filter(user_id=course.patient_id).first()
+    owed = list(
+        GfeObligation.objects.owed().filter(
+            patient_id=course.patient_id, trigger=GfeTrigger.SCHEDULED
+        )
+    )
+    now = timezone.now()
+    text = f"Course cancelled: {reason.strip()}" if reason.strip() else "Course cancelled"
+    for obligation in owed:
+        obligation.closed_at, obligation.closed_by = now, closed_by
+        obligation.closed_reason, obligation.course = text[:300], course
+        obligation.save(
+            update_fields=["closed_at", "closed_by", "closed_reason", "course", "updated_at"]
+        )
+    return owed
 
 
 @transaction.atomic
