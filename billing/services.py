@@ -18,7 +18,7 @@ from clinic.messaging.services import message_schedule
 from clinic.models import PatientProfile, Role, User
 from scheduling.models import Location
 
-from .business_days import add_business_days, business_days_between
+from .business_days import add_business_days, business_day_before, business_days_between
 from .models import (
     Estimate,
     EstimateAcknowledgement,
@@ -48,6 +48,9 @@ ESTIMATE_REASONS = (
     gettext_noop("Planned infusions changed"),
     gettext_noop("Issued by a coordinator"),
 )
+
+# Why a course's GFE is closed when its last booked session goes (stored in English).
+NO_SESSION_LEFT = "No session booked any more"
 
 logger = logging.getLogger(__name__)
 
@@ -321,19 +324,24 @@ def gfe_record_scheduling(
     """Notes that a course was scheduled (or its schedule changed), so the clinic owes the
     patient a GFE matching it (`infusion_count` infusions on `scheduled_starts` at `location`)
     by a deadline counted in the location's business days. A GFE still owed for an earlier shape
-    of the course now owes this one, by the earlier of the two deadlines; when the change comes
-    less than 3 business days before the first session it keeps its deadline, and still takes
-    the new shape (an estimate for the old one would no longer be right). Otherwise returns None
-    (and records nothing) when the first session is less than 3 business days away."""
+    of the course now owes this one, by the earlier of the two deadlines. A change to a `course`
+    that already owed a GFE, less than 3 business days before its first session, owes a new one
+    by the business day before that session (149.610(b)(1)(vii)). Otherwise returns None (and
+    records nothing) when the first session is less than 3 business days away."""
     scheduled_at = scheduled_at or timezone.now()
     if timezone.is_naive(first_session_start) or timezone.is_naive(scheduled_at):
         raise ApplicationError("Times must carry a time zone.")
     _lock_patient(patient)
     tz = location.time_zone
-    due = gfe_due_after_scheduling(
-        scheduled_on=timezone.localdate(scheduled_at, tz),
-        first_session_on=timezone.localdate(first_session_start, tz),
-    )
+    scheduled_on = timezone.localdate(scheduled_at, tz)
+    first_session_on = timezone.localdate(first_session_start, tz)
+    due = gfe_due_after_scheduling(scheduled_on=scheduled_on, first_session_on=first_session_on)
+    if (
+        due is None
+        and course is not None
+        and GfeObligation.objects.filter(course=course, trigger=GfeTrigger.SCHEDULED).exists()
+    ):
+        due = max(scheduled_on, business_day_before(first_session_on))
     shape = {
         "location": location,
         "first_session_start": first_session_start,
@@ -432,9 +440,12 @@ def estimate_issue_for_course(
 def gfe_record_course_change(*, course, issued_by: User, reason: str) -> Estimate | None:
     """The course changed (sessions booked, moved or cancelled, or a different number of
     infusions planned): the clinic owes a GFE that matches it, and issues one at once when it
-    can. Call inside the transaction that changes the course."""
+    can. When no session is booked any more, the GFE owed for the dates there were is no longer
+    required. Call inside the transaction that changes the course."""
     starts = _course_starts(course)
-    if starts:
+    if not starts:
+        _close_owed_for_course(course=course, closed_by=issued_by, reason=NO_SESSION_LEFT)
+    else:
         gfe_record_scheduling(
             patient=course.patient,
             location=course.location,
@@ -452,6 +463,11 @@ def gfe_close_for_cancelled_course(*, course, closed_by: User, reason: str) -> l
     It is closed, not deleted, with who closed it and why, and stays on the Estimates page and in
     the course history. A GFE the patient asked for stays owed: the right to one does not depend
     on a course. Call inside the cancelling transaction. Returns the obligations closed."""
+    text = f"Course cancelled: {reason.strip()}" if reason.strip() else "Course cancelled"
+    return _close_owed_for_course(course=course, closed_by=closed_by, reason=text)
+
+
+def _close_owed_for_course(*, course, closed_by: User, reason: str) -> list[GfeObligation]:
     # The same row lock as every other billing write for this patient (none without a profile).
     PatientProfile.objects.select_for_update().filter(user_id=course.patient_id).first()
     owed = list(
@@ -460,10 +476,9 @@ def gfe_close_for_cancelled_course(*, course, closed_by: User, reason: str) -> l
         )
     )
     now = timezone.now()
-    text = f"Course cancelled: {reason.strip()}" if reason.strip() else "Course cancelled"
     for obligation in owed:
         obligation.closed_at, obligation.closed_by = now, closed_by
-        obligation.closed_reason, obligation.course = text[:300], course
+        obligation.closed_reason, obligation.course = reason[:300], course
         obligation.save(
             update_fields=["closed_at", "closed_by", "closed_reason", "course", "updated_at"]
         )

@@ -43,12 +43,13 @@ STARTS = [dt.datetime(2027, 3, d, 9, 0, tzinfo=NY) for d in (9, 16, 23, 30)]
 FR_56136 = "https://www.dateas.com/es/docs/federal-register/2021/10/07?page=458"
 FR_56137 = "https://www.dateas.com/es/docs/federal-register/2021/10/07?page=459"  # the next page
 # The stored excerpts show the end of (c)(1)(vii) and (viii) to (x), quoted below as stored (the
-# transcription drops the parentheses around paragraph numbers and its apostrophes; the
-# parentheses are put back); they stop inside (x). The words of (i) to (vi), the start of (vii) and (xi) were not in them, so those
-# paragraph numbers are counted, not read: (vii) is the separately scheduled list (its last words
-# run straight into (viii)), so (v) and (vi) are the provider and location paragraphs between the
-# codes of (iv) and it. In that transcription "; and" closes (ix), not (x), which would make (x)
-# the last paragraph; "not a contract" is cited as (xi) without the text to confirm it.
+# transcription drops the parentheses around paragraph numbers, put back here, and apostrophes);
+# they stop inside (x). The words of (i) to (vi), the start of (vii) and (xi) were not in them,
+# so those paragraph numbers are counted, not read: (vii) is the separately scheduled list (its
+# last words run straight into (viii)), so (v) and (vi) are the provider and location paragraphs
+# between the codes of (iv) and it. In that transcription "; and" closes (ix), not (x), which
+# would make (x) the last paragraph; "not a contract" is cited as (xi) without the text to
+# confirm it.
 NOT_QUOTED = None
 
 # Every element paragraph (c)(1) of 45 CFR 149.610 requires: the paragraph, the words or values

@@ -155,3 +155,17 @@ def test_a_change_with_short_notice_keeps_the_deadline_but_owes_the_new_shape():
     owed.refresh_from_db()
     assert (owed.infusion_count, owed.scheduled_starts) == (3, [friday])
     assert owed.due_on == D(2026, 3, 3)
+
+
+@pytest.mark.parametrize(
+    ("day", "before"),
+    [
+        (D(2027, 3, 3), D(2027, 3, 2)),  # Wednesday -> Tuesday
+        (D(2027, 3, 8), D(2027, 3, 5)),  # Monday -> the Friday before
+        (D(2027, 1, 19), D(2027, 1, 15)),  # Tuesday after Martin Luther King Jr. Day -> Friday
+    ],
+)
+def test_the_business_day_before_a_session(day, before):
+    from billing.business_days import business_day_before
+
+    assert business_day_before(day) == before

@@ -265,3 +265,41 @@ def test_a_course_is_not_cancelled_without_a_reason(client, course_from_referral
     assert response.status_code == 302
     course.refresh_from_db()
     assert course.status == "active"
+
+
+def test_a_change_at_short_notice_owes_a_new_gfe_a_business_day_before_the_session(
+    billed_course,
+):
+    """45 CFR 149.610(b)(1)(vii): a course already scheduled that changes owes a new GFE no later
+    than 1 business day before it is furnished, however close the change comes."""
+    from billing.models import FacilityBillingIdentity
+
+    course, coordinator = billed_course
+    session = services.session_book(
+        course=course, starts_at=at(2027, 3, 8, 9), by=coordinator, now=NOW
+    )
+    assert not GfeObligation.objects.owed().filter(patient=course.patient).exists()  # issued
+    FacilityBillingIdentity.objects.filter(location=course.location).delete()  # now it cannot be
+    services.session_reschedule(
+        session=session, new_starts_at=at(2027, 3, 3, 9), by=coordinator, now=NOW
+    )  # Monday 1 March to Wednesday 3 March: 2 business days' notice
+    owed = GfeObligation.objects.owed().get(patient=course.patient)
+    assert owed.due_on == at(2027, 3, 2, 9).date()  # Tuesday, the business day before
+    assert owed.scheduled_starts == [at(2027, 3, 3, 9)]
+    assert "billing identity" in owed.issue_error
+
+
+def test_when_no_session_is_booked_any_more_the_gfe_owed_is_no_longer_required(
+    course_from_referral,
+):
+    referral, course, coordinator = course_from_referral  # no fee schedule: nothing is issued
+    session = services.session_book(
+        course=course, starts_at=at(2027, 3, 8, 9), by=coordinator, now=NOW
+    )
+    owed = GfeObligation.objects.owed().get(patient=course.patient)
+    services.session_cancel(session=session, by=coordinator, now=NOW)
+    owed.refresh_from_db()
+    assert owed.closed_at is not None and owed.closed_reason == "No session booked any more"
+    services.session_book(course=course, starts_at=at(2027, 3, 9, 9), by=coordinator, now=NOW)
+    again = GfeObligation.objects.owed().get(patient=course.patient)  # booking again owes one
+    assert again.scheduled_starts == [at(2027, 3, 9, 9)]
