@@ -324,7 +324,8 @@ def gfe_record_scheduling(
     """Notes that a course was scheduled (or its schedule changed), so the clinic owes the
     patient a GFE matching it (`infusion_count` infusions on `scheduled_starts` at `location`)
     by a deadline counted in the location's business days. A GFE still owed for an earlier shape
-    of the course now owes this one, by the earlier of the two deadlines. A change to a `course`
+    of the course now owes this one, by the earlier of the two deadlines (keeping its own when
+    the change sets none: an estimate of the old shape would be wrong now). A change to a `course`
     that already owed a GFE, less than 3 business days before its first session, owes a new one
     by the business day before that session (149.610(b)(1)(vii)). Otherwise returns None (and
     records nothing) when the first session is less than 3 business days away."""
