@@ -1,7 +1,8 @@
 """JSON API for EHRs: POST /api/v1/referrals and GET /api/v1/referrals/{reference}.
 
-Validation is the referral form's (ReferralForm); the serializers here describe the JSON for the
-OpenAPI schema and shape the answers."""
+A request body is checked first against the published contract (intake/api_contract.py, the
+JSON Schema the OpenAPI schema shows), then by the referral form (ReferralForm), which the web
+form shares, for what no schema can state. The serializers here shape the answers."""
 
 import base64
 import binascii
