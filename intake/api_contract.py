@@ -41,16 +41,18 @@ BLOOD_PRESSURE_PATTERN = r"^([0-9]{2,3}/[0-9]{2,3})?$"
 BASE64_PATTERN = r"^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 
 
+# What clinic.validators refuses in typed text: control (Cc) and format (Cf) characters, read
+# from the same Unicode table as it reads (one pass at import, about a third of a second).
+_CONTROL_OR_FORMAT = [
+    c for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) in ("Cc", "Cf")
+]
+
+
 def _class_of_invisible(*, keep: str = "") -> str:
-    """The regex class body of what clinic.validators refuses in typed text: control (Cc) and
-    format (Cf) characters, from the same Unicode table, less `keep`. BMP characters as \\uXXXX
-    escapes (read alike by Python and ECMA-262); the few beyond it as themselves."""
+    """The regex class body of the control and format characters, less `keep`. BMP characters
+    as \\uXXXX escapes (read alike by Python and ECMA-262); the few beyond it as themselves."""
     parts, start = [], None
-    codes = [
-        c
-        for c in range(sys.maxunicode + 1)
-        if unicodedata.category(chr(c)) in ("Cc", "Cf") and chr(c) not in keep
-    ]
+    codes = [c for c in _CONTROL_OR_FORMAT if chr(c) not in keep]
     for i, code in enumerate(codes):
         start = code if start is None else start
         if i + 1 == len(codes) or codes[i + 1] != code + 1:
