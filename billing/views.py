@@ -19,6 +19,7 @@ from .selectors import (
     estimates_for_patient,
     estimates_visible_to,
     gfe_obligations_open,
+    gfe_obligations_recently_closed,
     gfe_obligations_recently_met,
     gfe_paper_requests_open,
 )
@@ -135,7 +136,10 @@ def paper_printed(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.COORDINATOR, Role.ADMIN)
 def coordinator_list(request: HttpRequest) -> HttpResponse:
     open_rows, met_rows = gfe_obligations_open(), gfe_obligations_recently_met()
-    audit_record_many(request=request, objects=[r.obligation for r in [*open_rows, *met_rows]])
+    closed_rows = gfe_obligations_recently_closed()
+    audit_record_many(
+        request=request, objects=[r.obligation for r in [*open_rows, *met_rows, *closed_rows]]
+    )
     return render(
         request,
         "billing/coordinator_list.html",
@@ -143,6 +147,7 @@ def coordinator_list(request: HttpRequest) -> HttpResponse:
             "paper_requests": gfe_paper_requests_open(),
             "open_rows": open_rows,
             "met_rows": met_rows,
+            "closed_rows": closed_rows,
             "quote_form": QuoteForm(),
         },
     )

@@ -156,7 +156,9 @@ def course_review(*, course: Course, clinician: User, approve: bool, reason: str
 
 @transaction.atomic
 def course_cancel(*, course: Course, by: User, reason: str = "") -> Course:
-    """Cancel an active course and every session of it still to come."""
+    """Cancel an active course and every session of it still to come; the patient is told of
+    each. The Good Faith Estimate still owed for the course is closed as no longer required,
+    with the reason. Raises ApplicationError when the course is not active."""
     course = Course.objects.select_for_update().get(pk=course.pk)
     _course_set_status(course=course, status=CourseStatus.CANCELLED, by=by, reason=reason)
     cancelled = []
@@ -164,6 +166,71 @@ def course_cancel(*, course: Course, by: User, reason: str = "") -> Course:
         _session_set_status(session, SessionStatus.CANCELLED, by)
         cancelled.append(session.pk)
     _after_booking_changed(booked=[], cancelled=cancelled, change="course_cancelled", by=by)
+    _after_course_cancelled(course=course, by=by, reason=reason)
+    return course
+
+
+def _compact_slots(course: Course) -> None:
+    """Number the course's active sessions 1, 2, 3... in their present order, so a lower count
+    still holds them all (a cancelled session leaves a gap). Each moves to a place at or below
+    its own, taken in ascending order, so the one-active-session-per-place rule never clashes."""
+    active = course.sessions.active().order_by("slot")
+    for place, session in enumerate(active, start=1):
+        if session.slot != place:
+            session.slot = place
+            session.save(update_fields=["slot", "updated_at"])
+
+
+@transaction.atomic
+def course_change_planned_count(*, course: Course, count: int, by: User, reason: str) -> Course:
+    """Plan a different number of infusions (1 to 6) for an open course, never fewer than the
+    sessions already booked or given. Writes a line of the course history with the note; the
+    sessions follow the new count, and the Good Faith Estimate is owed and issued again for the
+    new count, exactly as after a booking. Raises ApplicationError for a closed course, a count
+    out of range or unchanged, a count below the sessions booked or done, or no note."""
+    # FOR UPDATE: the count bounds every booking of the course (the same lock they take).
+    course = _lock_course(course)
+    if course.status not in (CourseStatus.AWAITING_REVIEW, CourseStatus.ACTIVE):
+        raise ApplicationError(
+            _("This course is %(status)s; its number of infusions can no longer change.")
+            % {"status": course.get_status_display().lower()}
+        )
+    if not 1 <= count <= MAX_SESSIONS_PER_COURSE:
+        raise ApplicationError(_("A course has between 1 and 6 sessions."), field="count")
+    if count == course.planned_sessions:
+        raise ApplicationError(
+            _("The course already has %(n)s planned.") % {"n": count}, field="count"
+        )
+    active = list(course.sessions.active().values_list("status", flat=True))
+    done = active.count(SessionStatus.COMPLETED)
+    if count < len(active):
+        raise ApplicationError(
+            _("%(n)s sessions are booked or done: cancel one first, or choose %(n)s or more.")
+            % {"n": len(active)},
+            field="count",
+        )
+    if count <= done:
+        raise ApplicationError(
+            _("%(n)s infusions are already done. To end the course now, cancel it.") % {"n": done},
+            field="count",
+        )
+    if not reason.strip():
+        raise ApplicationError(_("Say why the number of infusions changes."), field="reason")
+    if count < course.planned_sessions:
+        _compact_slots(course)
+    CourseStatusChange.objects.create(
+        course=course,
+        from_status=course.status,
+        to_status=course.status,
+        planned_from=course.planned_sessions,
+        planned_to=count,
+        changed_by=by,
+        reason=reason.strip(),
+    )
+    # The sessions' copy of the count follows through their ON UPDATE CASCADE foreign key.
+    course.planned_sessions = count
+    course.save(update_fields=["planned_sessions", "updated_at"])
+    _after_course_changed(course=course, by=by, reason="Planned infusions changed")
     return course
 
 
@@ -595,9 +662,7 @@ def _after_booking_changed(
     """Every side effect of booking, moving and cancelling. Called inside the booking
     transaction, so reminders, the e-mails, the referral's status and the GFE clock change with
     the booking or not at all."""
-    from billing.services import gfe_record_course_change
     from clinic.messaging.services import message_schedule, messages_cancel, reminders_plan
-    from clinic.models import PatientProfile
     from intake.services import referral_follow_course
 
     sessions = {
@@ -631,22 +696,33 @@ def _after_booking_changed(
     if not (booked or cancelled):
         return
     course = sessions[(booked or cancelled)[0]].course  # one course per call
-    # Patients made at intake always have a profile; the GFE needs their date of birth.
-    has_profile = PatientProfile.objects.filter(user_id=course.patient_id).exists()
     if booked:
         referral_follow_course(course=course, event="booked")
-    if change != "course_cancelled" and has_profile:
-        # A GFE must match the course as scheduled: every change of dates owes a new one (and
-        # starts its clock), issued at once when the fees and codes allow it.
-        gfe_record_course_change(
-            course=course,
-            issued_by=by or course.patient,
-            reason=f"Sessions {change.replace('_', ' ')}",
-        )
+    if change != "course_cancelled":
+        _after_course_changed(course=course, by=by, reason=f"Sessions {change.replace('_', ' ')}")
 
     from .notifications import booking_email_queue
 
     booking_email_queue(booked_ids=booked, cancelled_ids=cancelled, change=change)
+
+
+def _after_course_changed(*, course: Course, by: User | None, reason: str) -> None:
+    """A GFE must match the course as scheduled (its dates and its number of infusions): every
+    change owes a new one, by the rule's deadline, issued at once when the fees and codes allow
+    it. Inside the changing transaction."""
+    from billing.services import gfe_record_course_change
+    from clinic.models import PatientProfile
+
+    # Patients made at intake always have a profile; the GFE needs their date of birth.
+    if PatientProfile.objects.filter(user_id=course.patient_id).exists():
+        gfe_record_course_change(course=course, issued_by=by or course.patient, reason=reason)
+
+
+def _after_course_cancelled(*, course: Course, by: User, reason: str) -> None:
+    """The GFE owed for a cancelled course is no longer required (inside the transaction)."""
+    from billing.services import gfe_close_for_cancelled_course
+
+    gfe_close_for_cancelled_course(course=course, closed_by=by, reason=reason)
 
 
 def _after_course_completed(course_id: int) -> None:

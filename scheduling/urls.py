@@ -29,6 +29,16 @@ urlpatterns = [
     path("coordinator/courses/", views.coordinator_courses, name="coordinator_courses"),
     path("coordinator/courses/<int:pk>/", views.coordinator_course, name="coordinator_course"),
     path(
+        "coordinator/courses/<int:pk>/plan/",
+        views.coordinator_course_plan,
+        name="coordinator_course_plan",
+    ),
+    path(
+        "coordinator/courses/<int:pk>/cancel/",
+        views.coordinator_course_cancel,
+        name="coordinator_course_cancel",
+    ),
+    path(
         "coordinator/sessions/<int:pk>/",
         views.coordinator_session_change,
         name="coordinator_session_change",
