@@ -31,8 +31,7 @@ pytestmark = pytest.mark.django_db
 NY = ZoneInfo("America/New_York")
 
 
-@pytest.fixture
-def clinic(db):
+def make_clinic():
     """Boston, open 8:00-18:00 every day, with one chair and a clinician on duty."""
     location = LocationFactory(time_zone=NY, name="Boston", slug="boston")
     open_every_day(location)
@@ -46,6 +45,11 @@ def clinic(db):
         ends_at=timezone.now() + dt.timedelta(days=90),
     )
     return location
+
+
+@pytest.fixture
+def clinic(db):
+    return make_clinic()
 
 
 def at(days: int, hour: int = 9) -> dt.datetime:
