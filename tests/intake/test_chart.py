@@ -195,3 +195,14 @@ def test_the_chart_shows_cancelled_sessions_opt_outs_and_duplicates(clinic, clie
     page = client.get(reverse("intake:patient_chart", args=[patient.pk])).content.decode()
     assert "Cancelled" in page and "opted out" in page and "Told us on the phone" in page
     assert twin.reference in page and "possible duplicate" in page
+
+
+def test_queue_rows_and_the_call_screen_show_the_language_and_link_the_chart(clinic, client):
+    referral = submit_referral(location=clinic, preferred_language="es", patient_last_name="Ruiz")
+    staff(client, Role.COORDINATOR)
+    chart = reverse("intake:referral_chart", args=[referral.reference])
+    queue = client.get(reverse("intake:queue")).content.decode()
+    assert "Español" in queue and chart in queue
+    screen = reverse("intake:call_screen", args=[referral.intake_case.pk])
+    page = client.get(screen).content.decode()
+    assert "Speaks Español" in page and chart in page

@@ -188,7 +188,7 @@ def test_clinician_marks_checked_in_and_completed_from_the_day_view(
         reverse("scheduling:clinician_home"),
         {"location": live_clinic["location"].pk, "date": _soon().date().isoformat()},
     ).content.decode()
-    assert "Checked in" in page and "Capacity left" in page
+    assert "Check in" in page and "Capacity left" in page
     url = reverse("scheduling:staff_session_status", args=[session.pk])
     client.post(url, {"action": "check_in"})
     client.post(url, {"action": "complete"})
