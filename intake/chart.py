@@ -13,7 +13,7 @@ from django.http import Http404
 from billing.models import Estimate, GfeObligation
 from clinic.messaging.models import ContactConsent, InboundReply, Message
 from clinic.models import PatientProfile, Role, User
-from scheduling.models import Course, CourseStatusChange, InfusionSession
+from scheduling.models import Course, CourseStatusChange, InfusionSession, SessionStatusChange
 
 from .models import CallAttempt, PatientInvitation, Referral
 
@@ -97,9 +97,14 @@ def chart_for_patient(*, pk: int) -> Chart:
         .prefetch_related(
             Prefetch(
                 "sessions",
-                queryset=InfusionSession.objects.select_related("chair").order_by(
-                    "starts_at", "pk"
-                ),
+                queryset=InfusionSession.objects.select_related("chair")
+                .prefetch_related(
+                    Prefetch(
+                        "status_changes",
+                        queryset=SessionStatusChange.objects.select_related("changed_by"),
+                    )
+                )
+                .order_by("starts_at", "pk"),
             ),
             Prefetch(
                 "status_changes",

@@ -492,8 +492,7 @@ def staff_session_status(request: HttpRequest, pk: int) -> HttpResponse:
     action = {
         "check_in": services.session_check_in,
         "complete": services.session_complete,
-        "no_show": services.session_mark_no_show,
-    }.get(request.POST.get("action"))
+    }.get(request.POST.get("action"))  # a no-show asks first, with a reason (confirm_views)
     if action is None:
         raise Http404
     try:
@@ -648,11 +647,6 @@ def _first_error(form) -> str:
 def coordinator_session_change(request: HttpRequest, pk: int) -> HttpResponse:
     session = get_object_or_404(InfusionSession, pk=pk)
     if request.POST.get("action") == "cancel":
-        try:
-            services.session_cancel(session=session, by=request.user)
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-        else:
-            audit_record(request=request, obj=session, action=AuditAction.CHANGE)
-            messages.success(request, _("Cancelled."))
+        # Cancelling cannot be undone: it asks first, with a reason (confirm_views).
+        return redirect("scheduling:session_confirm", pk=session.pk, kind="cancel")
     return redirect("scheduling:coordinator_course", pk=session.course_id)

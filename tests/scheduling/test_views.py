@@ -226,8 +226,10 @@ def test_coordinator_finds_a_course_and_books_for_the_patient(
         },
     )
     session = InfusionSession.objects.get(course=course)
+    # Cancelling asks first, with a reason (tests/scheduling/test_session_confirm.py).
     client.post(
-        reverse("scheduling:coordinator_session_change", args=[session.pk]), {"action": "cancel"}
+        reverse("scheduling:session_confirm", args=[session.pk, "cancel"]),
+        {"reason": "The patient called to cancel"},
     )
     session.refresh_from_db()
     assert session.status == SessionStatus.CANCELLED

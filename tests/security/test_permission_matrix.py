@@ -141,6 +141,10 @@ MATRIX: dict[str, Check] = {
         allow("clinician"), lambda w: {"pk": P(w).course.pk}, method="post"
     ),
     "scheduling:staff_day": Check(allow(*STAFF)),
+    "scheduling:session_confirm": Check(
+        allow("coordinator", "admin"),
+        lambda w: {"pk": w.patient.session.pk, "kind": "cancel"},
+    ),
     "scheduling:staff_session_status": Check(
         allow("clinician"),
         lambda w: {"pk": P(w).session.pk},
