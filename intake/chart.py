@@ -161,3 +161,41 @@ def chart_for_referral(*, reference: str) -> Chart:
 def referral_patient_id(*, reference: str) -> int | None:
     """Whose chart a referral belongs to, if intake made the patient an account."""
     return Referral.objects.filter(reference=reference).values_list("patient_id", flat=True).first()
+
+
+@dataclass
+class IntakeOutcome:
+    """What completing intake did, for the coordinator to read at once."""
+
+    patient: User
+    invitation_channels: list[tuple[str, str]]  # (channel label, address)
+    course: Course | None
+    awaits_review: bool
+
+
+def intake_outcome(*, referral_pk: int) -> IntakeOutcome | None:
+    referral = (
+        Referral.objects.select_related("patient", "course__location")
+        .filter(pk=referral_pk, patient__isnull=False)
+        .first()
+    )
+    if referral is None:
+        return None
+    invitation = (
+        PatientInvitation.objects.filter(patient=referral.patient).order_by("-created_at").first()
+    )
+    sent = []
+    if invitation is not None:
+        sent = [
+            (m.get_channel_display(), m.to_address)
+            for m in Message.objects.filter(
+                recipient=referral.patient, topic=f"invitation:{invitation.pk}"
+            ).order_by("channel")
+        ]
+    course = referral.course
+    return IntakeOutcome(
+        patient=referral.patient,
+        invitation_channels=sent,
+        course=course,
+        awaits_review=bool(course and course.status == "awaiting_review"),
+    )

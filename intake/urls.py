@@ -29,6 +29,11 @@ urlpatterns = [
     path("patients/", chart_views.people_search, name="people_search"),
     path("patients/<int:pk>/", chart_views.patient_chart, name="patient_chart"),
     path(
+        "patients/<int:pk>/invitation/",
+        chart_views.invitation_resend_view,
+        name="invitation_resend",
+    ),
+    path(
         "patients/referral/<str:reference>/",
         chart_views.referral_chart,
         name="referral_chart",

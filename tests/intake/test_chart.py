@@ -206,3 +206,67 @@ def test_queue_rows_and_the_call_screen_show_the_language_and_link_the_chart(cli
     screen = reverse("intake:call_screen", args=[referral.intake_case.pk])
     page = client.get(screen).content.decode()
     assert "Speaks Español" in page and chart in page
+
+
+def test_after_intake_complete_the_chart_says_what_happened(clinic, client):
+    from intake.services.calls import case_claim, case_set_checklist_item
+
+    referral = submit_referral(
+        location=clinic,
+        email="ana@example.test",
+        no_contraindications=False,
+        contraindications=["seizure_disorder"],
+    )
+    case = referral.intake_case
+    coordinator = staff(client, Role.COORDINATOR)
+    case_claim(case=case, coordinator=coordinator)
+    for item in ChecklistItem.values:
+        case_set_checklist_item(case=case, coordinator=coordinator, item=item, ticked=True)
+    response = client.post(
+        reverse("intake:log_call", args=[case.pk]),
+        {"outcome": "intake_complete", "planned_sessions": "3"},
+        follow=True,
+    )
+    referral.refresh_from_db()
+    assert response.redirect_chain[-1][0] == reverse(
+        "intake:patient_chart", args=[referral.patient_id]
+    )
+    page = response.content.decode()
+    assert "Call logged: Reached: intake complete." in page
+    assert "Account created for Ana Diaz; invitation link sent (E-mail ana@example.test" in page
+    assert "Text message +16175550123" in page
+    assert "Course of 3 infusions at Boston created: it waits for a clinician" in page
+
+
+def test_an_invitation_can_be_resent_until_the_patient_signs_in(clinic, client):
+    referral = submit_referral(location=clinic, patient_last_name="Slow")
+    coordinator = staff(client, Role.COORDINATOR)
+    from intake.services.calls import call_log, case_claim, case_set_checklist_item
+
+    case_claim(case=referral.intake_case, coordinator=coordinator)
+    for item in ChecklistItem.values:
+        case_set_checklist_item(
+            case=referral.intake_case, coordinator=coordinator, item=item, ticked=True
+        )
+    call_log(
+        case=referral.intake_case,
+        coordinator=coordinator,
+        outcome=CallOutcome.INTAKE_COMPLETE,
+        planned_sessions=2,
+    )
+    referral.refresh_from_db()
+    patient = referral.patient
+    chart = reverse("intake:patient_chart", args=[patient.pk])
+    assert "Send a new invitation link" in client.get(chart).content.decode()
+    resend = reverse("intake:invitation_resend", args=[patient.pk])
+    page = client.post(resend, follow=True).content.decode()
+    assert "A new invitation link is on its way" in page
+    invitations = list(patient.invitations.order_by("created_at"))
+    assert len(invitations) == 2 and invitations[0].revoked_at and not invitations[1].revoked_at
+    assert Message.objects.filter(recipient=patient, kind="portal_invitation").count() == 2
+
+    patient.is_active = True
+    patient.save()
+    page = client.post(resend, follow=True).content.decode()
+    assert "already set a password" in page
+    assert patient.invitations.count() == 2

@@ -99,6 +99,9 @@ MATRIX: dict[str, Check] = {
     # --- intake: the patient chart and the people search (clinic staff) ----------------------
     "intake:people_search": Check(allow(*STAFF), query="?q=lopez"),
     "intake:patient_chart": Check(allow(*STAFF), lambda w: {"pk": w.patient.user.pk}),
+    "intake:invitation_resend": Check(
+        allow("coordinator", "admin"), lambda w: {"pk": w.patient.user.pk}, method="post"
+    ),
     "intake:referral_chart": Check(allow(*STAFF), lambda w: {"reference": V(w).referral.reference}),
     # --- intake: the call queue (coordinators work on every case) ----------------------------
     "intake:queue": Check(allow("coordinator")),
