@@ -270,3 +270,15 @@ def test_an_invitation_can_be_resent_until_the_patient_signs_in(clinic, client):
     page = client.post(resend, follow=True).content.decode()
     assert "already set a password" in page
     assert patient.invitations.count() == 2
+
+
+def test_the_chart_and_the_search_speak_spanish(clinic, client):
+    from django.conf import settings
+
+    patient, _referral = patient_from_intake(clinic)
+    staff(client, Role.COORDINATOR)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"
+    page = client.get(reverse("intake:patient_chart", args=[patient.pk])).content.decode()
+    assert "Datos de contacto" in page and "Intentos de llamada" in page
+    search = client.get(reverse("intake:people_search"), {"q": "hernandez"}).content.decode()
+    assert "Buscar un paciente" in search and "1 persona encontrada" in search
