@@ -2,7 +2,8 @@
 
 unaccent() is only STABLE (its dictionary could change), so an index cannot use it directly;
 portal_unaccent pins the dictionary and is declared IMMUTABLE, which is what PostgreSQL's own
-documentation suggests for indexing unaccented text. The GIN trigram indexes answer LIKE '%…%'."""
+documentation suggests for indexing unaccented text. Names inside the functions are schema-qualified:
+pg_restore runs them with an empty search_path. The GIN trigram indexes answer LIKE '%…%'."""
 
 from django.contrib.postgres.operations import TrigramExtension, UnaccentExtension
 from django.db import migrations
@@ -13,7 +14,7 @@ CREATE OR REPLACE FUNCTION portal_unaccent(text) RETURNS text
     AS $$ SELECT public.unaccent('public.unaccent'::regdictionary, $1) $$;
 CREATE OR REPLACE FUNCTION portal_search_name(text, text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$ SELECT portal_unaccent(lower(coalesce($1, '') || ' ' || coalesce($2, ''))) $$;
+    AS $$ SELECT public.portal_unaccent(lower(coalesce($1, '') || ' ' || coalesce($2, ''))) $$;
 """
 DROP_FUNCTIONS = """
 DROP FUNCTION IF EXISTS portal_search_name(text, text);
