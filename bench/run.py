@@ -47,16 +47,24 @@ from django.utils import timezone  # noqa: E402
 from django_otp import DEVICE_ID_SESSION_KEY  # noqa: E402
 from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 
+from bench.scale import DEMO_TOTP_KEY  # noqa: E402
+from clinic.celery import app  # noqa: E402
 from clinic.errors import ApplicationError  # noqa: E402
 from clinic.messaging.models import Message, MessageEvent, MessageStatus  # noqa: E402
 from clinic.messaging.services import messages_dispatch_due  # noqa: E402
+from clinic.messaging.tasks import dispatch_due_messages  # noqa: E402
 from clinic.models import PatientProfile, Role, User  # noqa: E402
-from clinic.scale import DEMO_TOTP_KEY  # noqa: E402
-from intake.models import IntakeCase, ReferringProvider  # noqa: E402
+from intake.models import CallAttempt, IntakeCase, Referral, ReferringProvider  # noqa: E402
 from intake.services import call_log, case_claim_next, case_release  # noqa: E402
 from scheduling import services as scheduling  # noqa: E402
 from scheduling.availability import free_start_times  # noqa: E402
-from scheduling.models import Course, CourseStatus, Location  # noqa: E402
+from scheduling.models import (  # noqa: E402
+    Course,
+    CourseStatus,
+    InfusionSession,
+    Location,
+    StaffShift,
+)
 
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
 DURATION = float(os.environ.get("BENCH_DURATION", "15"))
@@ -506,8 +514,6 @@ def measure_claim_next() -> dict:
 
 
 def measure_dispatch() -> dict:
-    from clinic.celery import app
-
     drained = 0
     while Message.objects.due(timezone.now()).exists():
         drained += messages_dispatch_due()
@@ -560,8 +566,6 @@ def measure_dispatch() -> dict:
         for _ in range(120):
             if app.control.ping(timeout=0.5):
                 break
-        from clinic.messaging.tasks import dispatch_due_messages
-
         pending = Message.objects.filter(
             topic=f"bench:{run}", status__in=[MessageStatus.SCHEDULED, MessageStatus.SENDING]
         )
@@ -654,9 +658,6 @@ def vacuum_if_no_autovacuum(tables: list[str]) -> None:
 
 
 def table_counts() -> dict:
-    from intake.models import CallAttempt, Referral
-    from scheduling.models import InfusionSession, StaffShift
-
     return {
         "referrals": Referral.objects.count(),
         "call attempts": CallAttempt.objects.count(),

@@ -11,6 +11,7 @@ from clinic.audit.services import audit_record, audit_record_many
 from clinic.errors import ApplicationError
 from clinic.models import Role, User
 from clinic.permissions import role_required
+from scheduling.selectors import course_for_patient
 
 from .forms import GfeRequestForm, QuoteForm
 from .models import GfePaperRequest
@@ -170,8 +171,6 @@ def estimate_card(request: HttpRequest) -> HttpResponse:
 @role_required(Role.COORDINATOR)
 def issue_for_patient(request: HttpRequest, patient_id: int) -> HttpResponse:
     """Issues the GFE now from the patient's course as it stands (infusions, booked dates)."""
-    from scheduling.selectors import course_for_patient
-
     patient = get_object_or_404(User, pk=patient_id, role=Role.PATIENT)
     course = course_for_patient(patient=patient)
     if course is None:

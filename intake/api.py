@@ -27,6 +27,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from clinic.errors import ApplicationError
 from clinic.models import Role
 from clinic.params import search_text
+from scheduling.models import Location
 
 from . import selectors, services
 from .clinical import DIAGNOSIS_CHOICES, Contraindication, Language, Preventive, Urgency
@@ -204,8 +205,6 @@ def _contract_errors(data: dict) -> dict:
 def schema_postprocess(result, generator, request, public):
     """drf-spectacular hook: the request body refuses unknown properties, as the view does, and
     names the active locations (read when the schema is asked for)."""
-    from scheduling.models import Location
-
     schemas = result.get("components", {}).get("schemas", {})
     for name in ("ReferralInRequest", "AttachmentInRequest"):
         if name in schemas:

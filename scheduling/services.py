@@ -15,17 +15,27 @@ import logging
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core import signing
 from django.db import IntegrityError, connection, transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from clinic.errors import ApplicationError
+from clinic.events import publish
+from clinic.messaging.services import message_schedule, messages_cancel, reminders_plan
 from clinic.models import Role, User
 
-from .availability import check_start, load_picture, local_day_bounds, rules_for
+from .availability import check_start, load_snapshot, local_day_bounds, rules_for
+from .events import (
+    BookingChange,
+    CourseCancelled,
+    CourseCompleted,
+    SessionBooked,
+    SessionCancelled,
+    SessionCheckedIn,
+    SessionMoved,
+)
+from .links import action_link_resolve, session_action_url  # noqa: F401 (views, tests use these)
 from .models import (
     MAX_SESSIONS_PER_COURSE,
     Course,
@@ -33,17 +43,14 @@ from .models import (
     CourseStatusChange,
     InfusionSession,
     Location,
-    SessionActionLink,
     SessionStatus,
     SessionStatusChange,
     SessionType,
     SlotHold,
 )
+from .notifications import booking_email_queue
 
 logger = logging.getLogger(__name__)
-
-ACTION_LINK_SALT = "scheduling.session-action"
-ACTION_LINK_MAX_AGE = dt.timedelta(days=60)
 
 REFUSALS = {
     "notice": gettext_lazy("That time is too soon to book; the clinic needs more notice."),
@@ -97,9 +104,11 @@ def course_create(
     needs_clinician_review: bool,
     created_by: User | None,
     session_type: SessionType | None = None,
+    diagnosis_codes: list[str] | None = None,
 ) -> Course:
     """Open a course of 1 to 6 infusions for a patient. It waits for a clinician's review when
     needs_clinician_review, else it is active at once; a patient books only an active course.
+    diagnosis_codes (the referral's) go on the course's Good Faith Estimates.
     Raises ApplicationError for a non-patient, a bad count or a second open course."""
     if patient.role != Role.PATIENT:
         raise ApplicationError(_("Only a patient can have an infusion course."), field="patient")
@@ -118,6 +127,7 @@ def course_create(
                 needs_clinician_review=needs_clinician_review,
                 status=status,
                 created_by=created_by,
+                diagnosis_codes=list(diagnosis_codes or []),
             )
     except IntegrityError as exc:
         raise ApplicationError(_("This patient already has an open course.")) from exc
@@ -156,14 +166,20 @@ def course_review(*, course: Course, clinician: User, approve: bool, reason: str
 
 @transaction.atomic
 def course_cancel(*, course: Course, by: User, reason: str = "") -> Course:
-    """Cancel an active course and every session of it still to come."""
-    course = Course.objects.select_for_update().get(pk=course.pk)
+    """Cancel an active course and every session of it still to come; their reminders stop and
+    the patient is told. Publishes CourseCancelled."""
+    course = (
+        Course.objects.select_related("patient").select_for_update(of=("self",)).get(pk=course.pk)
+    )
     _course_set_status(course=course, status=CourseStatus.CANCELLED, by=by, reason=reason)
     cancelled = []
     for session in course.sessions.filter(status=SessionStatus.BOOKED):
         _session_set_status(session, SessionStatus.CANCELLED, by)
         cancelled.append(session.pk)
-    _after_booking_changed(booked=[], cancelled=cancelled, change="course_cancelled", by=by)
+    _after_booking_changed(
+        course=course, booked=[], cancelled=cancelled, change=BookingChange.COURSE_CANCELLED
+    )
+    publish(CourseCancelled(course=course, session_ids=tuple(cancelled), by=by, reason=reason))
     return course
 
 
@@ -220,14 +236,14 @@ def _place(
     _check_location_accepts(location)
     tz = location.time_zone
     day_start, _end = local_day_bounds(starts_at.astimezone(tz).date(), tz)
-    picture = load_picture(
+    snapshot = load_snapshot(
         course=course,
         location=location,
         start=day_start - dt.timedelta(days=1),
         end=day_start + dt.timedelta(days=2),
         now=now,
     )
-    chair_id, reason = check_start(picture, starts_at)
+    chair_id, reason = check_start(snapshot, starts_at)
     if chair_id is None:
         if reason in ("taken", "capacity"):
             raise SlotTaken(starts_at)
@@ -297,8 +313,9 @@ def session_book(
     now: dt.datetime | None = None,
 ) -> InfusionSession:
     """Book one infusion of the course at starts_at (any chair that is free) at the location
-    (the course's own by default). Frees the course's holds; after commit, sends the
-    confirmation. Raises SlotTaken when the time has gone, ApplicationError for the rules."""
+    (the course's own by default). Frees the course's holds, plans the reminders, queues the
+    confirmation and publishes SessionBooked (the referral becomes 'scheduled', a GFE is owed).
+    Raises SlotTaken when the time has gone, ApplicationError for the rules."""
     now = now or timezone.now()
     course = _lock_course(course)
     _check_can_book(course)
@@ -306,7 +323,13 @@ def session_book(
     _lock_location_days(location, _span(course, starts_at))
     session = _place(course=course, location=location, starts_at=starts_at, by=by, now=now)
     SlotHold.objects.filter(course=course).delete()
-    _after_booking_changed(booked=[session.pk], cancelled=[], change="booked", by=by)
+    _after_booking_changed(
+        course=course,
+        booked=[session.pk],
+        cancelled=[],
+        change=BookingChange.BOOKED,
+        event=SessionBooked(course=course, session_ids=(session.pk,), by=by),
+    )
     return session
 
 
@@ -319,8 +342,9 @@ def course_book_sessions(
     location: Location | None = None,
     now: dt.datetime | None = None,
 ) -> list[InfusionSession]:
-    """'Plan my course': book every start time, or none of them. Raises SlotTaken (naming the
-    first time that has gone) or ApplicationError; nothing is booked then."""
+    """'Plan my course': book every start time, or none of them, with the consequences of
+    session_book (one SessionBooked for them all). Raises SlotTaken (naming the first time that
+    has gone) or ApplicationError; nothing is booked then."""
     now = now or timezone.now()
     course = _lock_course(course)
     _check_can_book(course)
@@ -335,7 +359,14 @@ def course_book_sessions(
         for s in sorted(starts)
     ]
     SlotHold.objects.filter(course=course).delete()
-    _after_booking_changed(booked=[s.pk for s in sessions], cancelled=[], change="booked", by=by)
+    booked = [s.pk for s in sessions]
+    _after_booking_changed(
+        course=course,
+        booked=booked,
+        cancelled=[],
+        change=BookingChange.BOOKED,
+        event=SessionBooked(course=course, session_ids=tuple(booked), by=by),
+    )
     return sessions
 
 
@@ -361,7 +392,7 @@ def slot_hold(
     location = location or course.location
     _check_location_accepts(location)
     _lock_location_days(location, _span(course, starts_at))
-    picture = load_picture(
+    snapshot = load_snapshot(
         course=course,
         location=location,
         start=starts_at - dt.timedelta(days=1),
@@ -369,7 +400,7 @@ def slot_hold(
         now=now,
         ignore_session_id=replaces.pk if replaces else None,
     )
-    chair_id, reason = check_start(picture, starts_at)
+    chair_id, reason = check_start(snapshot, starts_at)
     if chair_id is None:
         if reason in ("taken", "capacity"):
             raise SlotTaken(starts_at)
@@ -425,14 +456,21 @@ def session_cancel(
     *, session: InfusionSession, by: User | None, now: dt.datetime | None = None
 ) -> InfusionSession:
     """Cancel a booked session. With less notice than the location's rules ask, the session is
-    marked late_change (a late cancellation, for billing). After commit, the patient is told."""
+    marked late_change (a late cancellation, for billing). Its reminders stop, the patient is
+    told, and SessionCancelled is published (the GFE must match the new schedule)."""
     now = now or timezone.now()
-    session, _course = _lock_session(session)
+    session, course = _lock_session(session)
     if session.status != SessionStatus.BOOKED:
         raise ApplicationError(_("Only a booked session can be cancelled."), code="session_state")
     session.late_change = is_late_change(session, now)
     _session_set_status(session, SessionStatus.CANCELLED, by)
-    _after_booking_changed(booked=[], cancelled=[session.pk], change="cancelled", by=by)
+    _after_booking_changed(
+        course=course,
+        booked=[],
+        cancelled=[session.pk],
+        change=BookingChange.CANCELLED,
+        event=SessionCancelled(course=course, session_id=session.pk, by=by),
+    )
     return session
 
 
@@ -446,7 +484,8 @@ def session_reschedule(
 ) -> InfusionSession:
     """Move a booked session: the old row becomes 'moved' (late_change when inside the notice
     period) and a new session takes its place in the course. Links for the old one stop
-    working. Raises SlotTaken or ApplicationError and changes nothing then."""
+    working; reminders are retimed and SessionMoved is published (the GFE must match).
+    Raises SlotTaken or ApplicationError and changes nothing then."""
     now = now or timezone.now()
     session, course = _lock_session(session)
     if session.status != SessionStatus.BOOKED:
@@ -465,18 +504,23 @@ def session_reschedule(
         rescheduled_from=session,
     )
     SlotHold.objects.filter(course=course).delete()
-    _after_booking_changed(booked=[new.pk], cancelled=[session.pk], change="rescheduled", by=by)
+    _after_booking_changed(
+        course=course,
+        booked=[new.pk],
+        cancelled=[session.pk],
+        change=BookingChange.RESCHEDULED,
+        event=SessionMoved(course=course, from_session_id=session.pk, to_session_id=new.pk, by=by),
+    )
     return new
 
 
 @transaction.atomic
 def session_check_in(*, session: InfusionSession, by: User) -> InfusionSession:
-    """A clinician records that the patient has arrived."""
+    """A clinician records that the patient has arrived. Publishes SessionCheckedIn (the
+    referral shows 'in treatment')."""
     session, course = _lock_session(session)
     _session_set_status(session, SessionStatus.CHECKED_IN, by)
-    from intake.services import referral_follow_course
-
-    referral_follow_course(course=course, event="started", changed_by=by)
+    publish(SessionCheckedIn(course=course, session_id=session.pk, by=by))
     return session
 
 
@@ -491,52 +535,17 @@ def session_mark_no_show(*, session: InfusionSession, by: User) -> InfusionSessi
 @transaction.atomic
 def session_complete(*, session: InfusionSession, by: User) -> InfusionSession:
     """A clinician records the infusion as done. Completing the last planned session
-    completes the course."""
+    completes the course and publishes CourseCompleted (the referral shows 'course complete')."""
     session, course = _lock_session(session)
     _session_set_status(session, SessionStatus.COMPLETED, by)
     done = course.sessions.filter(status=SessionStatus.COMPLETED).count()
     if done >= course.planned_sessions and course.can_become(CourseStatus.COMPLETED):
         _course_set_status(course=course, status=CourseStatus.COMPLETED, by=by)
-        _after_course_completed(course.pk)
+        publish(CourseCompleted(course=course, by=by))
     return session
 
 
-# --- signed single-use links -------------------------------------------------------------------
-
-
-def session_action_url(*, session: InfusionSession, kind: str) -> str:
-    """A signed, single-use path (no host) for e-mails and texts: opening it only shows a page
-    whose button does the action. kind is 'cancel' or 'reschedule'."""
-    link = SessionActionLink.objects.create(session=session, kind=kind)
-    token = signing.dumps({"n": str(link.nonce)}, salt=ACTION_LINK_SALT, compress=True)
-    return reverse("scheduling:action_link", args=[token])
-
-
-def action_link_resolve(token: str, *, for_update: bool = False) -> SessionActionLink:
-    """The link behind a token, if it still works. Raises ApplicationError when the signature
-    is bad or old, the link was used, or its session is no longer booked (cancelled, moved)."""
-    gone = ApplicationError(
-        _("This link no longer works. Sign in to see your sessions, or call the clinic."),
-        code="link_gone",
-    )
-    try:
-        data = signing.loads(
-            token, salt=ACTION_LINK_SALT, max_age=ACTION_LINK_MAX_AGE.total_seconds()
-        )
-    except signing.BadSignature as exc:
-        raise gone from exc
-    links = SessionActionLink.objects.select_related(
-        "session__course__session_type", "session__location", "session__patient"
-    )
-    if for_update:
-        # FOR UPDATE: two clicks on one link must not both act (single use).
-        links = links.select_for_update(of=("self",))
-    link = links.filter(nonce=data.get("n")).first()
-    if link is None or link.used_at is not None:
-        raise gone
-    if link.session.status != SessionStatus.BOOKED:
-        raise gone
-    return link
+# --- signed single-use links (made and read in scheduling.links) -------------------------------
 
 
 @transaction.atomic
@@ -590,29 +599,28 @@ def session_confirm_next(*, user: User | None, reply=None, now: dt.datetime | No
 
 
 def _after_booking_changed(
-    *, booked: list[int], cancelled: list[int], change: str, by: User | None = None
+    *,
+    course: Course,
+    booked: list[int],
+    cancelled: list[int],
+    change: BookingChange,
+    event: SessionBooked | SessionMoved | SessionCancelled | None = None,
 ) -> None:
-    """Every side effect of booking, moving and cancelling. Called inside the booking
-    transaction, so reminders, the e-mails, the referral's status and the GFE clock change with
-    the booking or not at all."""
-    from billing.services import gfe_record_course_change
-    from clinic.messaging.services import message_schedule, messages_cancel, reminders_plan
-    from clinic.models import PatientProfile
-    from intake.services import referral_follow_course
-
-    sessions = {
-        s.pk: s
-        for s in InfusionSession.objects.select_related("course__patient", "location").filter(
-            pk__in=[*booked, *cancelled]
-        )
-    }
+    """Scheduling's own consequences of booking, moving and cancelling (reminders, the
+    cancellation notice, the booking e-mail), then the event for the layers above. Called
+    inside the booking transaction, so all of it happens with the booking or not at all.
+    `course` is the locked course the sessions belong to (its patient loaded)."""
+    patient = course.patient
+    sessions = {s.pk: s for s in InfusionSession.objects.filter(pk__in=[*booked, *cancelled])}
     now = timezone.now()
     for pk in cancelled:
         session = sessions[pk]
         messages_cancel(topic=f"session:{pk}", reason=change)
-        if change in ("cancelled", "course_cancelled") and session.starts_at > now:
+        if change in (BookingChange.CANCELLED, BookingChange.COURSE_CANCELLED) and (
+            session.starts_at > now
+        ):
             message_schedule(
-                recipient=session.course.patient,
+                recipient=patient,
                 kind="appointment_cancelled",
                 send_after=now,
                 context={"event_start": session.starts_at},
@@ -623,34 +631,13 @@ def _after_booking_changed(
     for pk in booked:
         session = sessions[pk]
         reminders_plan(
-            recipient=session.course.patient,
+            recipient=patient,
             event_start=session.starts_at,
             topic=f"session:{pk}",
-            rescheduled=change == "rescheduled",
+            rescheduled=change == BookingChange.RESCHEDULED,
         )
     if not (booked or cancelled):
         return
-    course = sessions[(booked or cancelled)[0]].course  # one course per call
-    # Patients made at intake always have a profile; the GFE needs their date of birth.
-    has_profile = PatientProfile.objects.filter(user_id=course.patient_id).exists()
-    if booked:
-        referral_follow_course(course=course, event="booked")
-    if change != "course_cancelled" and has_profile:
-        # A GFE must match the course as scheduled: every change of dates owes a new one (and
-        # starts its clock), issued at once when the fees and codes allow it.
-        gfe_record_course_change(
-            course=course,
-            issued_by=by or course.patient,
-            reason=f"Sessions {change.replace('_', ' ')}",
-        )
-
-    from .notifications import booking_email_queue
-
+    if event is not None:
+        publish(event)
     booking_email_queue(booked_ids=booked, cancelled_ids=cancelled, change=change)
-
-
-def _after_course_completed(course_id: int) -> None:
-    """The referring provider sees 'course complete' (inside the completing transaction)."""
-    from intake.services import referral_follow_course
-
-    referral_follow_course(course=Course.objects.get(pk=course_id), event="completed")

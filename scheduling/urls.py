@@ -17,8 +17,7 @@ urlpatterns = [
     path("my/sessions/<int:pk>/calendar.ics", views.patient_ics, name="patient_ics"),
     # Links in e-mails and texts: signed, single-use, GET only shows a button.
     path("s/<str:token>/", views.action_link, name="action_link"),
-    # Staff
-    path("clinician/", views.clinician_home, name="clinician_home"),
+    # Staff (the clinician's Today page, clinician_home, is intake's: see wiring/urls.py)
     path("clinician/reviews/<int:pk>/", views.clinician_review, name="clinician_review"),
     path("staff/day/", views.staff_day, name="staff_day"),
     path(

@@ -405,7 +405,9 @@ def action_link(request: HttpRequest, token: str) -> HttpResponse:
 # --- staff -------------------------------------------------------------------------------------
 
 
-def _day_view_context(request):
+def day_view_context(request):
+    """The day-view form and the chosen day's sessions (audited), for the staff day page and
+    the clinician's Today page (intake.views.clinician_home)."""
     locations = list(Location.objects.order_by("name"))
     data = request.GET if "date" in request.GET else None
     if data is None and locations:
@@ -418,23 +420,6 @@ def _day_view_context(request):
         )
         audit_record_many(request=request, objects=view.sessions)
     return {"day_form": form, "day": view, "can_mark": request.user.role == Role.CLINICIAN}
-
-
-@role_required(Role.CLINICIAN)
-def clinician_home(request: HttpRequest) -> HttpResponse:
-    # Intake sits above scheduling; reading its referral here follows _after_booking_changed.
-    from intake.selectors import referrals_for_review
-
-    context = _day_view_context(request)
-    reviews = list(selectors.courses_awaiting_review())
-    referrals = referrals_for_review(course_ids=[course.pk for course in reviews])
-    context["reviews"] = [(course, referrals.get(course.pk)) for course in reviews]
-    context["review_form"] = ReviewForm()
-    context["can_sign_off"] = request.user.can_sign_off_courses
-    # The cards show the patients' courses and referrals: both views are audited, each in bulk.
-    audit_record_many(request=request, objects=reviews)
-    audit_record_many(request=request, objects=[r for _, r in context["reviews"] if r is not None])
-    return render(request, "scheduling/clinician_home.html", context)
 
 
 @role_required(Role.CLINICIAN)
@@ -460,7 +445,7 @@ def clinician_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(*STAFF)
 def staff_day(request: HttpRequest) -> HttpResponse:
-    context = _day_view_context(request)
+    context = day_view_context(request)
     if request.htmx:
         return render(request, "scheduling/partials/_day.html", context)
     return render(request, "scheduling/staff_day.html", context)

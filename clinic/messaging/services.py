@@ -16,6 +16,7 @@ from django.template import Context, Template
 from django.utils import formats, timezone, translation
 from django.utils.module_loading import import_string
 
+from clinic.calling_hours import calling_hours
 from clinic.errors import ApplicationError
 from clinic.models import PatientProfile, User
 
@@ -70,7 +71,7 @@ def calling_time(*, when: datetime, zone: ZoneInfo, before: datetime | None) -> 
     """When a text or call due at `when` may go: `when` itself inside calling hours; else the next
     opening if that is still before `before` (the event); else the last minute of the previous
     evening if that has not passed yet; else None (no allowed time is left)."""
-    start_hour, end_hour = settings.MESSAGING_CALLING_HOURS
+    start_hour, end_hour = calling_hours()
     local = when.astimezone(zone)
     if start_hour <= local.hour < end_hour:
         return when

@@ -1,15 +1,15 @@
+"""Reads for the reports: the audit trail of one patient, across the apps that record it."""
+
 from django.db.models import Q, QuerySet
 
+from clinic.audit.models import AuditEvent
 from clinic.models import User
-
-from .models import AuditEvent
+from intake.models import IntakeCase, Referral, ReferralAttachment
 
 
 def audit_events_for_patient(*, patient: User) -> QuerySet[AuditEvent]:
     """Every event about the patient, including those recorded on their referral, intake case
     and documents before intake gave them an account."""
-    from intake.models import IntakeCase, Referral, ReferralAttachment
-
     referrals = list(Referral.objects.filter(patient=patient).values_list("pk", flat=True))
     cases = IntakeCase.objects.filter(referral_id__in=referrals).values_list("pk", flat=True)
     files = ReferralAttachment.objects.filter(referral_id__in=referrals).values_list(

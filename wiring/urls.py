@@ -1,23 +1,38 @@
+"""The root URLconf (settings.ROOT_URLCONF): every app's pages under one site. It sits on the top
+floor because it names every app; the benchmark's own URLconf (bench/urls.py) adds to it."""
+
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import i18n, twofactor, views
-from .audit import views as audit_views
-from .forms import SignInForm
+import scheduling.urls
+from clinic import i18n, twofactor, views
+from clinic.forms import SignInForm
+from intake import views as intake_views
+from reporting import views as reporting_views
 
 clinic_patterns = (
     [
         path("clinic-admin/", views.admin_home, name="admin_home"),
         # Admins and coordinators: referrals, chairs, attendance and revenue, last 90 days.
-        path("operations/", views.operations_dashboard, name="operations"),
+        path("operations/", reporting_views.operations_dashboard, name="operations"),
         # Security: the audit trail of staff access, per patient, and its CSV export.
-        path("clinic-admin/audit/", audit_views.audit_trail, name="audit_trail"),
-        path("clinic-admin/audit.csv", audit_views.audit_trail_csv, name="audit_trail_csv"),
+        path("clinic-admin/audit/", reporting_views.audit_trail, name="audit_trail"),
+        path("clinic-admin/audit.csv", reporting_views.audit_trail_csv, name="audit_trail_csv"),
     ],
     "clinic",
+)
+
+# The clinician's Today page shows scheduling's day and the held courses with their referrals,
+# so intake (above scheduling) serves it; it keeps its name, scheduling:clinician_home.
+scheduling_patterns = (
+    [
+        *scheduling.urls.urlpatterns,
+        path("clinician/", intake_views.clinician_home, name="clinician_home"),
+    ],
+    "scheduling",
 )
 
 urlpatterns = [
@@ -58,16 +73,13 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include(clinic_patterns)),
     path("", include("intake.urls")),
-    path("", include("scheduling.urls")),
+    path("", include(scheduling_patterns)),
     path("", include("billing.urls")),
     path("", include("clinic.messaging.urls")),
 ]
 
 admin.site.site_header = f"{settings.CLINIC_NAME}: settings"
 admin.site.site_title = settings.CLINIC_NAME
-
-if settings.BENCH_VIEWS:  # clinic.settings.bench only (./portal bench)
-    urlpatterns += [path("bench/", include("clinic.bench_urls"))]
 
 # A database that is down answers 503 with a short page (clinic.views.server_error).
 handler500 = "clinic.views.server_error"

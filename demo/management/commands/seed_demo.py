@@ -5,7 +5,11 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from billing import demo as billing_demo
+from clinic.messaging import demo as messaging_demo
 from clinic.models import STAFF_ROLES, Role, User
+from intake import demo as intake_demo
+from scheduling import demo as scheduling_demo
 from scheduling.models import Chair, Location
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -54,11 +58,6 @@ class Command(BaseCommand):
     help = "Create or refresh the demo clinic: locations, chairs and one user of each role."
 
     def feature_seeders(self):
-        from billing import demo as billing_demo
-        from clinic.messaging import demo as messaging_demo
-        from intake import demo as intake_demo
-        from scheduling import demo as scheduling_demo
-
         # Prices first: booking the demo patient's course (scheduling) issues her Good Faith
         # Estimate through the real services, from her referral's diagnosis (intake).
         return [billing_demo.seed, intake_demo.seed, scheduling_demo.seed, messaging_demo.seed]

@@ -1,15 +1,57 @@
+"""Reports for clinic staff: the operations dashboard (aggregates only) and the per-patient audit
+trail. They read every app, so they sit above them all."""
+
 import csv
 import datetime as dt
 
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
 
 from clinic.models import Role, User
 from clinic.params import pk_or_none, search_text
 from clinic.permissions import role_required
 
+from . import operations
+from .forms import OperationsFilterForm
 from .selectors import audit_events_for_patient
+
+# --- operations dashboard ----------------------------------------------------------------------
+
+
+@role_required(Role.ADMIN, Role.COORDINATOR)
+@require_GET
+def operations_dashboard(request: HttpRequest) -> HttpResponse:
+    """Admins and coordinators: the last 90 days per location, as charts with their tables;
+    ?format=csv&chart=<name> downloads one chart's numbers. Aggregates only: no patient appears,
+    so nothing is audited. Clinicians are refused (it reports revenue, not their day)."""
+    form = OperationsFilterForm(request.GET)  # every field optional: bare /operations/ is valid
+    if not form.is_valid():
+        return render(request, "clinic/operations.html", {"form": form}, status=400)
+    location = form.cleaned_data["location"]
+    summary = operations.operations_summary(location=location)
+    charts = operations.dashboard_charts(summary)
+    if form.cleaned_data["format"] == "csv":
+        chart = next(c for c in charts if c.slug == form.cleaned_data["chart"])
+        scope = location.slug if location else "all-locations"
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="operations-{chart.slug}-{scope}-{summary.last_day}.csv"'
+        )
+        writer = csv.writer(response)
+        writer.writerow(chart.csv_headers)
+        writer.writerows(chart.csv_rows())
+        return response
+    query = f"location={location.pk}&" if location else ""
+    return render(
+        request,
+        "clinic/operations.html",
+        {"form": form, "summary": summary, "charts": charts, "csv_query": query},
+    )
+
+
+# --- audit trail -------------------------------------------------------------------------------
 
 
 def _patient(request: HttpRequest) -> User | None:

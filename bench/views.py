@@ -1,4 +1,4 @@
-"""Two views for the benchmark (bench/README.md), routed only when settings.BENCH_VIEWS is on
+"""Two views for the benchmark (bench/README.md), routed only by bench/urls.py
 (clinic.settings.bench). They pass through the same middleware as every page."""
 
 import datetime as dt

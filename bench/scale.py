@@ -27,9 +27,31 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clinic.messaging.models import ReminderPlanEntry
-from clinic.models import Role, User
+from billing.demo import PRICES, seed_location
+from clinic.messaging.models import ContactConsent, Message, ReminderPlanEntry
+from clinic.models import PatientProfile, Role, User
+from intake.clinical import MIGRAINE_DIAGNOSES, Contraindication, Preventive
+from intake.models import (
+    CallAttempt,
+    IntakeCase,
+    Referral,
+    ReferralStatusChange,
+    ReferringProvider,
+    normalise_name,
+)
+from scheduling.models import (
+    Chair,
+    Course,
+    CourseRules,
+    CourseStatusChange,
+    InfusionSession,
+    Location,
+    OpeningHours,
+    StaffShift,
+)
+from scheduling.services import default_session_type
 
 SCALE_ADMIN_EMAIL = "admin@scale.example"
 SCALE_PASSWORD = "scale-pass-2026"
@@ -247,32 +269,6 @@ def seed_scale(*, scale: float = 1.0, seed: int = 2026, now: dt.datetime | None 
 
 
 def _seed(*, scale, seed, now, log):  # noqa: C901, PLR0912, PLR0915 - one long, linear recipe
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from billing.demo import PRICES, _seed_location
-    from clinic.messaging.models import ContactConsent, Message
-    from clinic.models import PatientProfile
-    from intake.clinical import MIGRAINE_DIAGNOSES, Contraindication, Preventive
-    from intake.models import (
-        CallAttempt,
-        IntakeCase,
-        Referral,
-        ReferralStatusChange,
-        ReferringProvider,
-        normalise_name,
-    )
-    from scheduling.models import (
-        Chair,
-        Course,
-        CourseRules,
-        CourseStatusChange,
-        InfusionSession,
-        Location,
-        OpeningHours,
-        StaffShift,
-    )
-    from scheduling.services import default_session_type
-
     rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
     counts = _counts(scale)
     today = now.date()
@@ -306,7 +302,7 @@ def _seed(*, scale, seed, now, log):  # noqa: C901, PLR0912, PLR0915 - one long,
     for place, spec in zip(places[:2], (PRICES["boston"], PRICES["pasadena"]), strict=True):
         identity = dict(spec["identity"])
         identity["npi"] = _npi(900_000_000 + place.location.pk)
-        _seed_location(place.location, {**spec, "identity": identity})
+        seed_location(place.location, {**spec, "identity": identity})
     session_type = default_session_type()
     plan = list(ReminderPlanEntry.objects.filter(is_active=True))
 
@@ -606,7 +602,7 @@ def _seed(*, scale, seed, now, log):  # noqa: C901, PLR0912, PLR0915 - one long,
                 course_status = "completed"  # only a patient's last course may still be open
             courses.add(
                 (course_id, course_created, course_created, patient["user_id"], place.location.pk,
-                 session_type.pk, planned, course_status, awaiting, "", coordinators[0])
+                 session_type.pk, planned, course_status, awaiting, "", coordinators[0], [])
             )  # fmt: skip
             for row in pending:
                 sessions.add(row)
@@ -730,6 +726,11 @@ def _seed(*, scale, seed, now, log):  # noqa: C901, PLR0912, PLR0915 - one long,
     cursor.execute(
         "UPDATE intake_referral r SET patient_id = l.patient_id, course_id = l.course_id, "
         "status = l.status FROM scale_links l WHERE r.id = l.referral_id"
+    )
+    # Each first course keeps its referral's diagnosis, as intake copies it (course_create).
+    cursor.execute(
+        "UPDATE scheduling_course c SET diagnosis_codes = ARRAY[r.diagnosis_code] "
+        "FROM intake_referral r WHERE r.course_id = c.id AND c.diagnosis_codes = '{}'"
     )
     cursor.execute(
         "SELECT setval('intake_referral_reference_seq', GREATEST(%s, "

@@ -1,4 +1,4 @@
-"""The operations dashboard (clinic/operations.py, /operations/): its figures on a small data set
+"""The operations dashboard (reporting/operations.py, /operations/): its figures on a small data set
 whose answers are worked out by hand, its CSV downloads, who may open it, and a query count that
 does not grow with the data."""
 
@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from billing.models import FeeSchedule
 from clinic.models import Role
-from clinic.operations import dashboard_charts, operations_summary
 from intake.models import IntakeCase, Referral, ReferralStatus
 from intake.services import referral_set_status
+from reporting.operations import dashboard_charts, operations_summary
 from scheduling.models import (
     Closure,
     Course,

@@ -1,11 +1,11 @@
-"""The SVG chart geometry (clinic/charts.py): bars in proportion, an axis that reads well, and
+"""The SVG chart geometry (reporting/charts.py): bars in proportion, an axis that reads well, and
 labels that do not run into each other on a phone."""
 
 from decimal import Decimal
 
 import pytest
 
-from clinic.charts import PLOT_HEIGHT, Series, column_chart, funnel_chart, nice_ceiling
+from reporting.charts import PLOT_HEIGHT, Series, column_chart, funnel_chart, nice_ceiling
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ import datetime as dt
 import pytest
 from django.core.management import call_command
 
+from bench.scale import scale_phone, seed_scale
 from clinic.models import Role, User
-from clinic.scale import scale_phone, seed_scale
 from intake.models import Referral, ReferringProvider
 
 NOW = dt.datetime(2026, 11, 25, 15, 0, tzinfo=dt.UTC)

@@ -1,4 +1,4 @@
-"""Load about five clinic-years of generated data for benchmarks (see clinic/scale.py and
+"""Load about five clinic-years of generated data for benchmarks (see bench/scale.py and
 bench/README.md). Meant for a database of its own: `./portal bench` creates clinic_bench_scale."""
 
 import datetime as dt
@@ -7,7 +7,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from clinic.scale import seed_scale
+from bench.scale import seed_scale
 
 
 class Command(BaseCommand):

@@ -9,9 +9,9 @@ from django.db import transaction
 from django.db.models import Count, F, Q
 from django.urls import Resolver404, resolve
 
+from bench.scale import seed_scale
 from clinic.messaging.models import Message
 from clinic.models import Role, User
-from clinic.scale import seed_scale
 from intake.models import IntakeCase, Referral
 from scheduling.models import ACTIVE_SESSION_STATUSES, Course, InfusionSession, StaffShift
 
