@@ -610,12 +610,13 @@ def _seed(*, scale, seed, now, log):  # noqa: C901, PLR0912, PLR0915 - one long,
                 message_rows(*args)
             course_changes.add(
                 (course_changes.new_id(), course_id, "",
-                 "awaiting_review" if awaiting else "active", None, "", course_created)
+                 "awaiting_review" if awaiting else "active", None, None, None, "",
+                 course_created)
             )  # fmt: skip
             if course_status in ("completed", "cancelled"):
                 course_changes.add(
-                    (course_changes.new_id(), course_id, "active", course_status, None, "",
-                     (last_end or course_created) + dt.timedelta(hours=2))
+                    (course_changes.new_id(), course_id, "active", course_status, None, None,
+                     None, "", (last_end or course_created) + dt.timedelta(hours=2))
                 )  # fmt: skip
         # The patient's referral, its closed intake case and the referral's status today.
         referral_id, referral_created, first_course = first_referral

@@ -79,7 +79,15 @@ class EstimateAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 @admin.register(GfeObligation)
 class GfeObligationAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ["patient", "location", "trigger", "triggered_at", "due_on", "met_by"]
+    list_display = [
+        "patient",
+        "location",
+        "trigger",
+        "triggered_at",
+        "due_on",
+        "met_by",
+        "closed_at",
+    ]
     list_filter = ["trigger", "location"]
     readonly_fields = [f.name for f in GfeObligation._meta.fields]
     verbose_name = _("Good Faith Estimate due")

@@ -26,6 +26,14 @@ def add_business_days(start: date, count: int) -> date:
     return day
 
 
+def business_day_before(day: date) -> date:
+    """The last business day before `day`."""
+    day -= timedelta(days=1)
+    while not is_business_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
 def business_days_between(start: date, end: date) -> int:
     """Business days after `start` up to and including `end` (0 when end <= start)."""
     count, day = 0, start

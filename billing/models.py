@@ -358,9 +358,16 @@ class GfeTrigger(models.TextChoices):
     REQUESTED = "requested", _("Patient asked")
 
 
+class GfeObligationQuerySet(models.QuerySet):
+    def owed(self):
+        """Still owed: neither met by an estimate nor closed as no longer required."""
+        return self.filter(met_by__isnull=True, closed_at__isnull=True)
+
+
 class GfeObligation(TimeStampedModel):
     """A Good Faith Estimate the clinic owes a patient by a date: after a course is scheduled at
-    least 3 business days ahead, or after the patient asks. Met by the next estimate issued."""
+    least 3 business days ahead, or after the patient asks. Met by the next estimate issued; a
+    course's GFE is closed as no longer required when the course is cancelled (the reason kept)."""
 
     patient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="gfe_obligations"
@@ -380,6 +387,18 @@ class GfeObligation(TimeStampedModel):
         Estimate, on_delete=models.PROTECT, null=True, blank=True, related_name="obligations_met"
     )
     met_at = models.DateTimeField(null=True, blank=True)
+    # The course it is for, when a course's scheduling started it (shown in the course history).
+    course = models.ForeignKey(
+        "scheduling.Course", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Closed as no longer required (the course was cancelled): when, by whom and why.
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    closed_reason = models.CharField(max_length=300, blank=True)
+
+    objects = GfeObligationQuerySet.as_manager()
 
     class Meta:
         ordering = ["due_on", "triggered_at"]
@@ -391,6 +410,13 @@ class GfeObligation(TimeStampedModel):
                 condition=models.Q(met_by__isnull=True, met_at__isnull=True)
                 | models.Q(met_by__isnull=False, met_at__isnull=False),
                 name="gfe_met_by_and_at_together",
+            ),
+            # Closed means closed with a reason, and never also met.
+            models.CheckConstraint(
+                condition=models.Q(closed_at__isnull=True, closed_reason="")
+                | models.Q(closed_at__isnull=False, met_by__isnull=True)
+                & ~models.Q(closed_reason=""),
+                name="gfe_closed_with_reason_never_met",
             ),
             models.CheckConstraint(
                 condition=~models.Q(trigger=GfeTrigger.SCHEDULED)

@@ -102,15 +102,26 @@ def estimate_current(*, patient: User) -> Estimate | None:
 @dataclass(frozen=True)
 class ObligationRow:
     obligation: GfeObligation
-    status: str  # "due", "overdue", "met", "met_late"
+    status: str  # "due", "overdue", "met", "met_late", "closed"
     today: date
 
     @property
     def is_overdue(self) -> bool:
         return self.status == "overdue"
 
+    @property
+    def closed_after_due(self) -> bool:
+        """Closed as no longer required, but only once its deadline had passed: the miss stays
+        visible."""
+        o = self.obligation
+        if o.closed_at is None:
+            return False
+        return timezone.localdate(o.closed_at, o.location.time_zone) > o.due_on
+
 
 def _status(obligation: GfeObligation, today: date) -> str:
+    if obligation.closed_at is not None:
+        return "closed"
     if obligation.met_at is None:
         return "overdue" if today > obligation.due_on else "due"
     met_day = timezone.localdate(obligation.met_at, obligation.location.time_zone)
@@ -124,7 +135,7 @@ def gfe_obligation_status(obligation: GfeObligation) -> str:
 def gfe_obligations_open() -> list[ObligationRow]:
     """Good Faith Estimates still owed, overdue first, then by due date. For coordinators."""
     rows = []
-    qs = GfeObligation.objects.filter(met_by__isnull=True).select_related("patient", "location")
+    qs = GfeObligation.objects.owed().select_related("patient", "location")
     for obligation in qs.order_by("due_on", "triggered_at"):
         today = location_today(obligation.location)
         rows.append(ObligationRow(obligation, _status(obligation, today), today))
@@ -142,3 +153,22 @@ def gfe_obligations_recently_met(*, limit: int = 20) -> list[ObligationRow]:
         ObligationRow(o, _status(o, location_today(o.location)), location_today(o.location))
         for o in qs
     ]
+
+
+def gfe_obligations_recently_closed(*, limit: int = 20) -> list[ObligationRow]:
+    """GFEs closed as no longer required (their course was cancelled), newest first."""
+    qs = (
+        GfeObligation.objects.filter(closed_at__isnull=False)
+        .select_related("patient", "location", "closed_by")
+        .order_by("-closed_at")[:limit]
+    )
+    return [ObligationRow(o, "closed", location_today(o.location)) for o in qs]
+
+
+def gfe_obligations_closed_for_course(*, course_id: int) -> list[GfeObligation]:
+    """The course's GFEs closed as no longer required, for its history."""
+    return list(
+        GfeObligation.objects.filter(course_id=course_id, closed_at__isnull=False)
+        .select_related("closed_by")
+        .order_by("closed_at")
+    )

@@ -18,7 +18,7 @@ from clinic.messaging.services import message_schedule
 from clinic.models import PatientProfile, Role, User
 from scheduling.models import Location, SessionStatus
 
-from .business_days import add_business_days, business_days_between
+from .business_days import add_business_days, business_day_before, business_days_between
 from .models import (
     Estimate,
     EstimateAcknowledgement,
@@ -45,8 +45,12 @@ ESTIMATE_REASONS = (
     gettext_noop("Sessions booked"),
     gettext_noop("Sessions rescheduled"),
     gettext_noop("Sessions cancelled"),
+    gettext_noop("Planned infusions changed"),
     gettext_noop("Issued by a coordinator"),
 )
+
+# Why a course's GFE is closed when its last booked session goes (stored in English).
+NO_SESSION_LEFT = "No session booked any more"
 
 logger = logging.getLogger(__name__)
 
@@ -284,8 +288,8 @@ def _billing_identity(location: Location) -> FacilityBillingIdentity:
 
 def _obligations_meet(estimate: Estimate, *, now: datetime) -> None:
     """Every GFE still owed to the patient that this version satisfies is met by it."""
-    for obligation in GfeObligation.objects.filter(
-        patient=estimate.patient, met_by__isnull=True, triggered_at__lte=now
+    for obligation in GfeObligation.objects.owed().filter(
+        patient=estimate.patient, triggered_at__lte=now
     ):
         if obligation.is_met_by(estimate):
             obligation.met_by, obligation.met_at, obligation.issue_error = estimate, now, ""
@@ -328,38 +332,50 @@ def gfe_record_scheduling(
     scheduled_at: datetime | None = None,
     infusion_count: int | None = None,
     scheduled_starts: list[datetime] | None = None,
+    course=None,
 ) -> GfeObligation | None:
     """Notes that a course was scheduled (or its schedule changed), so the clinic owes the
     patient a GFE matching it (`infusion_count` infusions on `scheduled_starts` at `location`)
     by a deadline counted in the location's business days. A GFE still owed for an earlier shape
-    of the course now owes this one, by the earlier of the two deadlines. Returns None (and
+    of the course now owes this one, by the earlier of the two deadlines (keeping its own when
+    the change sets none: an estimate of the old shape would be wrong now). A change to a `course`
+    that already owed a GFE, less than 3 business days before its first session, owes a new one
+    by the business day before that session (149.610(b)(1)(vii)). Otherwise returns None (and
     records nothing) when the first session is less than 3 business days away."""
     scheduled_at = scheduled_at or timezone.now()
     if timezone.is_naive(first_session_start) or timezone.is_naive(scheduled_at):
         raise ApplicationError("Times must carry a time zone.")
     _lock_patient(patient)
     tz = location.time_zone
-    due = gfe_due_after_scheduling(
-        scheduled_on=timezone.localdate(scheduled_at, tz),
-        first_session_on=timezone.localdate(first_session_start, tz),
-    )
-    if due is None:
-        return None
+    scheduled_on = timezone.localdate(scheduled_at, tz)
+    first_session_on = timezone.localdate(first_session_start, tz)
+    due = gfe_due_after_scheduling(scheduled_on=scheduled_on, first_session_on=first_session_on)
+    if (
+        due is None
+        and course is not None
+        and GfeObligation.objects.filter(course=course, trigger=GfeTrigger.SCHEDULED).exists()
+    ):
+        due = max(scheduled_on, business_day_before(first_session_on))
     shape = {
         "location": location,
         "first_session_start": first_session_start,
         "infusion_count": infusion_count,
         "scheduled_starts": sorted(scheduled_starts) if scheduled_starts is not None else None,
     }
-    owed = GfeObligation.objects.filter(
-        patient=patient, trigger=GfeTrigger.SCHEDULED, met_by__isnull=True
-    ).first()
+    if course is not None:
+        shape["course"] = course
+    owed = (
+        GfeObligation.objects.owed().filter(patient=patient, trigger=GfeTrigger.SCHEDULED).first()
+    )
     if owed is not None:
         for field, value in shape.items():
             setattr(owed, field, value)
-        owed.due_on = min(owed.due_on, due)
+        if due is not None:
+            owed.due_on = min(owed.due_on, due)
         owed.save()
         return owed
+    if due is None:
+        return None
     return GfeObligation.objects.create(
         patient=patient,
         trigger=GfeTrigger.SCHEDULED,
@@ -377,9 +393,9 @@ def gfe_record_request(
     again while one is still owed returns the open request instead of adding another."""
     requested_at = requested_at or timezone.now()
     _lock_patient(patient)
-    open_request = GfeObligation.objects.filter(
-        patient=patient, trigger=GfeTrigger.REQUESTED, met_by__isnull=True
-    ).first()
+    open_request = (
+        GfeObligation.objects.owed().filter(patient=patient, trigger=GfeTrigger.REQUESTED).first()
+    )
     if open_request is not None:
         return open_request
     return GfeObligation.objects.create(
@@ -424,7 +440,7 @@ def estimate_issue_for_course(
             )
     except ApplicationError as exc:
         logger.warning("no estimate issued for course %s: %s", course.pk, exc.message)
-        GfeObligation.objects.filter(patient=course.patient, met_by__isnull=True).update(
+        GfeObligation.objects.owed().filter(patient=course.patient).update(
             issue_error=str(exc.message)[:300], updated_at=timezone.now()
         )
         if raise_errors:
@@ -433,18 +449,51 @@ def estimate_issue_for_course(
 
 
 def gfe_record_course_change(*, course, issued_by: User, reason: str) -> Estimate | None:
-    """The course's schedule changed (sessions booked, moved or cancelled): the clinic owes a GFE
-    that matches it, and issues one at once when it can. Call inside the booking transaction."""
+    """The course changed (sessions booked, moved or cancelled, or a different number of
+    infusions planned): the clinic owes a GFE that matches it, and issues one at once when it
+    can. When no session is booked any more, the GFE owed for the dates there were is no longer
+    required. Call inside the transaction that changes the course."""
     starts = _course_starts(course)
-    if starts:
+    if not starts:
+        _close_owed_for_course(course=course, closed_by=issued_by, reason=NO_SESSION_LEFT)
+    else:
         gfe_record_scheduling(
             patient=course.patient,
             location=course.location,
             first_session_start=starts[0],
             infusion_count=course.planned_sessions,
             scheduled_starts=starts,
+            course=course,
         )
     return estimate_issue_for_course(course=course, issued_by=issued_by, reason=reason)
+
+
+@transaction.atomic
+def gfe_close_for_cancelled_course(*, course, closed_by: User, reason: str) -> list[GfeObligation]:
+    """The course was cancelled: the GFE still owed for it (as scheduled) is no longer required.
+    It is closed, not deleted, with who closed it and why, and stays on the Estimates page and in
+    the course history. A GFE the patient asked for stays owed: the right to one does not depend
+    on a course. Call inside the cancelling transaction. Returns the obligations closed."""
+    text = f"Course cancelled: {reason.strip()}" if reason.strip() else "Course cancelled"
+    return _close_owed_for_course(course=course, closed_by=closed_by, reason=text)
+
+
+def _close_owed_for_course(*, course, closed_by: User, reason: str) -> list[GfeObligation]:
+    # The same row lock as every other billing write for this patient (none without a profile).
+    PatientProfile.objects.select_for_update().filter(user_id=course.patient_id).first()
+    owed = list(
+        GfeObligation.objects.owed().filter(
+            patient_id=course.patient_id, trigger=GfeTrigger.SCHEDULED
+        )
+    )
+    now = timezone.now()
+    for obligation in owed:
+        obligation.closed_at, obligation.closed_by = now, closed_by
+        obligation.closed_reason, obligation.course = reason[:300], course
+        obligation.save(
+            update_fields=["closed_at", "closed_by", "closed_reason", "course", "updated_at"]
+        )
+    return owed
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ from clinic.audit.services import audit_record, audit_record_many
 from clinic.errors import ApplicationError
 from clinic.models import Role, User
 from clinic.permissions import role_required
+from scheduling import views as scheduling_views
 from scheduling.selectors import course_for_patient
 
 from .forms import GfeRequestForm, QuoteForm
@@ -19,7 +20,9 @@ from .selectors import (
     estimate_document_html,
     estimates_for_patient,
     estimates_visible_to,
+    gfe_obligations_closed_for_course,
     gfe_obligations_open,
+    gfe_obligations_recently_closed,
     gfe_obligations_recently_met,
     gfe_paper_requests_open,
 )
@@ -136,7 +139,10 @@ def paper_printed(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.COORDINATOR, Role.ADMIN)
 def coordinator_list(request: HttpRequest) -> HttpResponse:
     open_rows, met_rows = gfe_obligations_open(), gfe_obligations_recently_met()
-    audit_record_many(request=request, objects=[r.obligation for r in [*open_rows, *met_rows]])
+    closed_rows = gfe_obligations_recently_closed()
+    audit_record_many(
+        request=request, objects=[r.obligation for r in [*open_rows, *met_rows, *closed_rows]]
+    )
     return render(
         request,
         "billing/coordinator_list.html",
@@ -144,6 +150,7 @@ def coordinator_list(request: HttpRequest) -> HttpResponse:
             "paper_requests": gfe_paper_requests_open(),
             "open_rows": open_rows,
             "met_rows": met_rows,
+            "closed_rows": closed_rows,
             "quote_form": QuoteForm(),
         },
     )
@@ -195,3 +202,13 @@ def gfe_rights(request: HttpRequest) -> HttpResponse:
     """The public notice of the right to a Good Faith Estimate (45 CFR 149.610(b)(1)(iii)):
     for anyone, signed in or not."""
     return render(request, "billing/gfe_rights.html")
+
+
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def coordinator_course(request: HttpRequest, pk: int) -> HttpResponse:
+    """Scheduling's course page for coordinators, whose history also lists the course's Good
+    Faith Estimates closed as no longer required: billing sits above scheduling, so it serves
+    the page (under its old name, scheduling:coordinator_course; wiring/urls.py)."""
+    return scheduling_views.coordinator_course(
+        request, pk, gfe_closed=lambda: gfe_obligations_closed_for_course(course_id=pk)
+    )

@@ -68,7 +68,15 @@ class CourseStatusChangeInline(admin.TabularInline):
     model = CourseStatusChange
     extra = 0
     can_delete = False
-    readonly_fields = ["from_status", "to_status", "changed_by", "reason", "changed_at"]
+    readonly_fields = [
+        "from_status",
+        "to_status",
+        "planned_from",
+        "planned_to",
+        "changed_by",
+        "reason",
+        "changed_at",
+    ]
 
     def has_add_permission(self, request, obj=None):
         return False

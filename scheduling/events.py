@@ -69,6 +69,16 @@ class CourseCompleted(Event):
 
 
 @dataclass(frozen=True)
+class CoursePlannedCountChanged(Event):
+    """A coordinator planned a different number of infusions for an open course."""
+
+    course: Course
+    planned_from: int
+    planned_to: int
+    by: User
+
+
+@dataclass(frozen=True)
 class CourseCancelled(Event):
     """The whole course was cancelled (`reason`, the canceller's note), with `session_ids`, the
     sessions still to come."""

@@ -3,9 +3,10 @@ import datetime as dt
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from clinic.forms import AccessibleFormMixin
+from clinic.forms import AccessibleFormMixin, AsciiIntegerField
+from clinic.validators import validate_no_control_characters_multiline
 
-from .models import Location
+from .models import MAX_SESSIONS_PER_COURSE, Location
 
 # Days and times outside these years are typing mistakes or probes; refusing them here keeps
 # date arithmetic further on from overflowing.
@@ -51,6 +52,35 @@ class ReviewForm(AccessibleFormMixin, forms.Form):
         label=_("Your note (needed to approve or decline)"),
         required=False,
         max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class PlannedCountForm(AccessibleFormMixin, forms.Form):
+    """A coordinator plans a different number of infusions for a course, with a note."""
+
+    count = AsciiIntegerField(
+        label=_("Planned infusions"),
+        min_value=1,
+        max_value=MAX_SESSIONS_PER_COURSE,
+        error_messages={
+            "min_value": _("A course is 1 to 6 infusions."),
+            "max_value": _("A course is 1 to 6 infusions."),
+        },
+    )
+    reason = forms.CharField(
+        label=_("Why (kept in the course history)"),
+        max_length=1000,
+        validators=[validate_no_control_characters_multiline],
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class CourseCancelForm(AccessibleFormMixin, forms.Form):
+    reason = forms.CharField(
+        label=_("Why the course is cancelled (kept in the course history)"),
+        max_length=1000,
+        validators=[validate_no_control_characters_multiline],
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 

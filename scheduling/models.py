@@ -314,9 +314,14 @@ class Course(TimeStampedModel):
 
 
 class CourseStatusChange(models.Model):
+    """A line of the course's history: a change of status, or a change of the planned number of
+    infusions (planned_from -> planned_to, the status staying as it was)."""
+
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="status_changes")
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20)
+    planned_from = models.PositiveSmallIntegerField(null=True, blank=True)
+    planned_to = models.PositiveSmallIntegerField(null=True, blank=True)
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
@@ -325,6 +330,18 @@ class CourseStatusChange(models.Model):
 
     class Meta:
         ordering = ["changed_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(planned_from__isnull=True, planned_to__isnull=True)
+                | Q(
+                    planned_from__gte=1,
+                    planned_from__lte=MAX_SESSIONS_PER_COURSE,
+                    planned_to__gte=1,
+                    planned_to__lte=MAX_SESSIONS_PER_COURSE,
+                ),
+                name="course_change_planned_1_to_6",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.from_status or '-'} -> {self.to_status}"

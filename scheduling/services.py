@@ -30,6 +30,7 @@ from .events import (
     BookingChange,
     CourseCancelled,
     CourseCompleted,
+    CoursePlannedCountChanged,
     SessionBooked,
     SessionCancelled,
     SessionCheckedIn,
@@ -166,8 +167,10 @@ def course_review(*, course: Course, clinician: User, approve: bool, reason: str
 
 @transaction.atomic
 def course_cancel(*, course: Course, by: User, reason: str = "") -> Course:
-    """Cancel an active course and every session of it still to come; their reminders stop and
-    the patient is told. Publishes CourseCancelled."""
+    """Cancel an active course and every session of it still to come: their reminders stop and
+    the patient is told of each. Publishes CourseCancelled (the Good Faith Estimate still owed
+    for the course is closed as no longer required, with the reason). Raises ApplicationError
+    when the course is not active."""
     course = (
         Course.objects.select_related("patient").select_for_update(of=("self",)).get(pk=course.pk)
     )
@@ -180,6 +183,74 @@ def course_cancel(*, course: Course, by: User, reason: str = "") -> Course:
         course=course, booked=[], cancelled=cancelled, change=BookingChange.COURSE_CANCELLED
     )
     publish(CourseCancelled(course=course, session_ids=tuple(cancelled), by=by, reason=reason))
+    return course
+
+
+def _compact_slots(course: Course) -> None:
+    """Number the course's active sessions 1, 2, 3... in their present order, so a lower count
+    still holds them all (a cancelled session leaves a gap). Each moves to a place at or below
+    its own, taken in ascending order, so the one-active-session-per-place rule never clashes."""
+    active = course.sessions.active().order_by("slot")
+    for place, session in enumerate(active, start=1):
+        if session.slot != place:
+            session.slot = place
+            session.save(update_fields=["slot", "updated_at"])
+
+
+@transaction.atomic
+def course_change_planned_count(*, course: Course, count: int, by: User, reason: str) -> Course:
+    """Plan a different number of infusions (1 to 6) for an open course, never fewer than the
+    sessions already booked or given. Writes a line of the course history with the note; the
+    sessions follow the new count. Publishes CoursePlannedCountChanged (the Good Faith Estimate
+    is owed and issued again for the new count, exactly as after a booking). Raises
+    ApplicationError for a closed course, a count out of range or unchanged, a count below the
+    sessions booked or done, or no note."""
+    # FOR UPDATE: the count bounds every booking of the course (the same lock they take).
+    course = _lock_course(course)
+    if course.status not in (CourseStatus.AWAITING_REVIEW, CourseStatus.ACTIVE):
+        raise ApplicationError(
+            _("This course is %(status)s; its number of infusions can no longer change.")
+            % {"status": course.get_status_display().lower()}
+        )
+    if not 1 <= count <= MAX_SESSIONS_PER_COURSE:
+        raise ApplicationError(_("A course has between 1 and 6 sessions."), field="count")
+    if count == course.planned_sessions:
+        raise ApplicationError(
+            _("The course already has %(n)s planned.") % {"n": count}, field="count"
+        )
+    active = list(course.sessions.active().values_list("status", flat=True))
+    done = active.count(SessionStatus.COMPLETED)
+    if count < len(active):
+        raise ApplicationError(
+            _("%(n)s sessions are booked or done: cancel one first, or choose %(n)s or more.")
+            % {"n": len(active)},
+            field="count",
+        )
+    if count <= done:
+        raise ApplicationError(
+            _("%(n)s infusions are already done. To end the course now, cancel it.") % {"n": done},
+            field="count",
+        )
+    if not reason.strip():
+        raise ApplicationError(_("Say why the number of infusions changes."), field="reason")
+    if count < course.planned_sessions:
+        _compact_slots(course)
+    CourseStatusChange.objects.create(
+        course=course,
+        from_status=course.status,
+        to_status=course.status,
+        planned_from=course.planned_sessions,
+        planned_to=count,
+        changed_by=by,
+        reason=reason.strip(),
+    )
+    planned_from = course.planned_sessions
+    # The sessions' copy of the count follows through their ON UPDATE CASCADE foreign key.
+    course.planned_sessions = count
+    course.save(update_fields=["planned_sessions", "updated_at"])
+    publish(
+        CoursePlannedCountChanged(course=course, planned_from=planned_from, planned_to=count, by=by)
+    )
     return course
 
 

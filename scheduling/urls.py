@@ -26,7 +26,17 @@ urlpatterns = [
         name="staff_session_status",
     ),
     path("coordinator/courses/", views.coordinator_courses, name="coordinator_courses"),
-    path("coordinator/courses/<int:pk>/", views.coordinator_course, name="coordinator_course"),
+    # coordinator/courses/<pk>/ (coordinator_course) is served by billing: see wiring/urls.py.
+    path(
+        "coordinator/courses/<int:pk>/plan/",
+        views.coordinator_course_plan,
+        name="coordinator_course_plan",
+    ),
+    path(
+        "coordinator/courses/<int:pk>/cancel/",
+        views.coordinator_course_cancel,
+        name="coordinator_course_cancel",
+    ),
     path(
         "coordinator/sessions/<int:pk>/",
         views.coordinator_session_change,

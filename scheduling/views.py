@@ -1,4 +1,5 @@
 import datetime as dt
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -22,13 +23,23 @@ from .calendar import patient_zone, session_ics, when_both
 from .forms import (
     MAX_YEAR,
     MIN_YEAR,
+    CourseCancelForm,
     CourseSearchForm,
     DayPickerForm,
+    PlannedCountForm,
     ReviewForm,
     StaffDayForm,
     StartForm,
 )
-from .models import Course, InfusionSession, Location, SessionStatus, SlotHold
+from .models import (
+    OPEN_COURSE_STATUSES,
+    Course,
+    CourseStatus,
+    InfusionSession,
+    Location,
+    SessionStatus,
+    SlotHold,
+)
 
 STAFF = (Role.COORDINATOR, Role.CLINICIAN, Role.ADMIN)
 
@@ -485,8 +496,13 @@ def coordinator_courses(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(Role.COORDINATOR, Role.ADMIN)
-def coordinator_course(request: HttpRequest, pk: int) -> HttpResponse:
-    """A patient's course for a coordinator: book, move and cancel on their behalf."""
+def coordinator_course(
+    request: HttpRequest, pk: int, *, gfe_closed: Callable[[], list] = list
+) -> HttpResponse:
+    """A patient's course for a coordinator: book, move and cancel on their behalf. Its history
+    lists the course's Good Faith Estimates closed as no longer required, which billing reads:
+    billing serves this page (billing.views.coordinator_course) and passes `gfe_closed`, called
+    only for the full page."""
     course = selectors.course_for_staff(user=request.user, pk=pk)
     replaces = None
     if request.GET.get("session"):
@@ -534,6 +550,10 @@ def coordinator_course(request: HttpRequest, pk: int) -> HttpResponse:
     )
     context = {
         "course": course,
+        "plan_form": PlannedCountForm(initial={"count": course.planned_sessions}),
+        "can_change_plan": course.status in OPEN_COURSE_STATUSES,
+        "cancel_form": CourseCancelForm(),
+        "can_cancel": course.can_become(CourseStatus.CANCELLED),
         "summary": selectors.course_summary(course=course, now=timezone.now()),
         "own_tz": patient_zone(course.patient),
         "form": form,
@@ -546,8 +566,60 @@ def coordinator_course(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if request.htmx:
         return render(request, "scheduling/partials/_times.html", context)
+    context["gfe_closed"] = gfe_closed()
     audit_record(request=request, obj=course, action=AuditAction.VIEW)
     return render(request, "scheduling/coordinator_course.html", context)
+
+
+@role_required(Role.COORDINATOR, Role.ADMIN)
+@require_POST
+def coordinator_course_plan(request: HttpRequest, pk: int) -> HttpResponse:
+    """A different number of infusions for the course, with a note for its history."""
+    course = selectors.course_for_staff(user=request.user, pk=pk)
+    form = PlannedCountForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Not changed: %(why)s") % {"why": _first_error(form)})
+    else:
+        try:
+            services.course_change_planned_count(
+                course=course,
+                count=form.cleaned_data["count"],
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            audit_record(request=request, obj=course, action=AuditAction.CHANGE)
+            messages.success(request, _("Planned infusions changed."))
+    return redirect("scheduling:coordinator_course", pk=course.pk)
+
+
+@role_required(Role.COORDINATOR, Role.ADMIN)
+@require_POST
+def coordinator_course_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Cancel the whole course (every session still to come), with the reason."""
+    course = selectors.course_for_staff(user=request.user, pk=pk)
+    form = CourseCancelForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Not cancelled: %(why)s") % {"why": _first_error(form)})
+    else:
+        try:
+            services.course_cancel(
+                course=course, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            audit_record(request=request, obj=course, action=AuditAction.CHANGE)
+            messages.success(request, _("The course is cancelled."))
+    return redirect("scheduling:coordinator_course", pk=course.pk)
+
+
+def _first_error(form) -> str:
+    field, errors = next(iter(form.errors.items()))
+    label = form.fields[field].label if field in form.fields else ""
+    return f"{label}: {errors[0]}" if label else errors[0]
 
 
 @role_required(Role.COORDINATOR, Role.ADMIN)

@@ -12,6 +12,7 @@ from intake import handlers as intake
 from scheduling.events import (
     CourseCancelled,
     CourseCompleted,
+    CoursePlannedCountChanged,
     SessionBooked,
     SessionCancelled,
     SessionCheckedIn,
@@ -20,15 +21,17 @@ from scheduling.events import (
 
 SUBSCRIBERS = {
     # The first booking: the referral becomes 'scheduled'; the GFE is reissued, its clock starts.
-    SessionBooked: [intake.referral_on_session_booked, billing.gfe_on_schedule_changed],
-    # A move or a cancellation changes the dates the GFE must list: it is owed again.
-    SessionMoved: [billing.gfe_on_schedule_changed],
-    SessionCancelled: [billing.gfe_on_schedule_changed],
+    SessionBooked: [intake.referral_on_session_booked, billing.gfe_on_course_changed],
+    # A move, a cancellation or a new count changes what the GFE must list: it is owed again
+    # (with no session left, the one owed for the old dates is closed).
+    SessionMoved: [billing.gfe_on_course_changed],
+    SessionCancelled: [billing.gfe_on_course_changed],
+    CoursePlannedCountChanged: [billing.gfe_on_course_changed],
     # The referral follows the treatment: 'in treatment', then 'course complete'.
     SessionCheckedIn: [intake.referral_on_session_checked_in],
     CourseCompleted: [intake.referral_on_course_completed],
-    # Its sessions' reminders and notices are scheduling's own work; nobody above reacts yet.
-    CourseCancelled: [],
+    # The GFE still owed is no longer required (the sessions' notices are scheduling's work).
+    CourseCancelled: [billing.gfe_on_course_cancelled],
 }
 
 

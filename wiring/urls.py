@@ -8,6 +8,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 import scheduling.urls
+from billing import views as billing_views
 from clinic import i18n, twofactor, views
 from clinic.forms import SignInForm
 from intake import views as intake_views
@@ -25,12 +26,18 @@ clinic_patterns = (
     "clinic",
 )
 
-# The clinician's Today page shows scheduling's day and the held courses with their referrals,
-# so intake (above scheduling) serves it; it keeps its name, scheduling:clinician_home.
+# Two scheduling pages show what a floor above knows, so that floor serves them under their
+# scheduling names: the clinician's Today page (the held courses' referrals: intake) and the
+# coordinator's course page (the GFEs closed for the course: billing).
 scheduling_patterns = (
     [
         *scheduling.urls.urlpatterns,
         path("clinician/", intake_views.clinician_home, name="clinician_home"),
+        path(
+            "coordinator/courses/<int:pk>/",
+            billing_views.coordinator_course,
+            name="coordinator_course",
+        ),
     ],
     "scheduling",
 )

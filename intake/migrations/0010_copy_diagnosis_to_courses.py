@@ -17,7 +17,7 @@ def copy_codes(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("intake", "0009_contraindication_screen_gfe"),
-        ("scheduling", "0006_course_diagnosis_codes"),
+        ("scheduling", "0007_course_diagnosis_codes"),
     ]
 
     operations = [migrations.RunPython(copy_codes, migrations.RunPython.noop)]

@@ -1,6 +1,6 @@
-"""The Good Faith Estimate against the rule's own text, 45 CFR 149.610 (86 FR 56136-56137,
-October 7, 2021): its content (paragraph (c)(1)), the document kept as issued, delivery, and the
-Spanish version."""
+"""The Good Faith Estimate against the rule's own text, 45 CFR 149.610 as the interim final rule
+set it (86 FR 56136-56137, October 7, 2021; no later amendment of paragraph (c)(1) was found):
+its content (paragraph (c)(1)), the document kept as issued, delivery, and the Spanish version."""
 
 import datetime as dt
 import hashlib
@@ -37,38 +37,116 @@ ITEMS = [
 ]
 STARTS = [dt.datetime(2027, 3, d, 9, 0, tzinfo=NY) for d in (9, 16, 23, 30)]
 
-# Every element paragraph (c)(1) of 45 CFR 149.610 requires, with the words or values that show
-# it on the patient's GFE.
+# Where the rule's words below come from. The eCFR page of 149.610 is not among the stored pages
+# this was checked against (no internet); the Federal Register text is, as an unofficial
+# transcription of 86 FR, October 7, 2021 (dateas.com, one page of the issue per URL):
+FR_56136 = "https://www.dateas.com/es/docs/federal-register/2021/10/07?page=458"
+FR_56137 = "https://www.dateas.com/es/docs/federal-register/2021/10/07?page=459"  # the next page
+# The stored excerpts show the end of (c)(1)(vii) and (viii) to (x), quoted below as stored (the
+# transcription drops the parentheses around paragraph numbers, put back here, and apostrophes);
+# they stop inside (x). The words of (i) to (vi), the start of (vii) and (xi) were not in them,
+# so those paragraph numbers are counted, not read: (vii) is the separately scheduled list (its
+# last words run straight into (viii)), so (v) and (vi) are the provider and location paragraphs
+# between the codes of (iv) and it. In that transcription "; and" closes (ix), not (x), which
+# would make (x) the last paragraph; "not a contract" is cited as (xi) without the text to
+# confirm it.
+NOT_QUOTED = None
+
+# Every element paragraph (c)(1) of 45 CFR 149.610 requires: the paragraph, the words or values
+# that show it on the patient's GFE, and the rule's own words where the stored text has them.
 REQUIRED_BY_149_610_C_1 = [
-    ("(c)(1)(i) patient name", "Maria Lopez"),
-    ("(c)(1)(i) date of birth", "May 17, 1984"),
-    ("(c)(1)(ii) primary service, in clear language", "A course of 4 infusions"),
-    ("(c)(1)(ii) the date it is scheduled", "Tuesday, March 9, 2027, 9:00 AM EST"),
-    ("(c)(1)(iii) itemised list: consultation", "Initial consultation"),
-    ("(c)(1)(iii) itemised list: infusion sessions", "IV infusion with monitoring"),
-    ("(c)(1)(iii) itemised list: the drug on its own line", "Ketamine, for one infusion"),
-    ("(c)(1)(iv) diagnosis codes", "G43.709"),
-    ("(c)(1)(iv) service code of the sessions", "96365"),
-    ("(c)(1)(iv) service code of the drug", "J3490"),
-    ("(c)(1)(iv) expected charges, per item", "$300.00"),
-    ("(c)(1)(v) provider name", "Dev Patel, MD"),
-    ("(c)(1)(v) provider NPI", "1245319599"),
-    ("(c)(1)(v) facility name", "Harbor Headache & Infusion Clinic, P.C."),
-    ("(c)(1)(v) facility NPI", "1234567893"),
-    ("(c)(1)(v) facility TIN", "04-3456789"),
-    ("(c)(1)(vi) state and office location", "200 Clarendon Street, Boston, MA 02116"),
-    ("(c)(1)(vii) items scheduled separately", "Follow-up visit after the course"),
-    ("(c)(1)(vii) disclaimer above that list", "You will get a separate Good Faith Estimate"),
-    ("(c)(1)(vii) how to obtain those estimates", "To ask for one, call the clinic"),
-    ("(c)(1)(viii) other items may be recommended", "must be scheduled or requested separately"),
-    ("(c)(1)(ix) only an estimate", "is only an estimate"),
-    ("(c)(1)(ix) actual charges may differ", "Actual items, services or charges may differ"),
-    ("(c)(1)(x) right to dispute", "at least $400 more than this Good Faith Estimate"),
-    ("(c)(1)(x) where to find how to dispute", "www.cms.gov/nosurprises"),
-    ("(c)(1)(x) dispute will not affect care", "will not adversely affect the quality"),
-    ("(c)(1)(xi) not a contract", "is not a contract"),
-    ("(c)(1)(xi) no obligation", "You are not required to obtain the items or services"),
+    ("(c)(1)(i) patient name", "Maria Lopez", NOT_QUOTED),
+    ("(c)(1)(i) date of birth", "May 17, 1984", NOT_QUOTED),
+    ("(c)(1)(ii) primary service, in clear language", "A course of 4 infusions", NOT_QUOTED),
+    ("(c)(1)(ii) the date it is scheduled", "Tuesday, March 9, 2027, 9:00 AM EST", NOT_QUOTED),
+    ("(c)(1)(iii) itemised list: consultation", "Initial consultation", NOT_QUOTED),
+    ("(c)(1)(iii) itemised list: infusion sessions", "IV infusion with monitoring", NOT_QUOTED),
+    (
+        "(c)(1)(iii) itemised list: the drug on its own line",
+        "Ketamine, for one infusion",
+        NOT_QUOTED,
+    ),
+    ("(c)(1)(iv) diagnosis codes", "G43.709", NOT_QUOTED),
+    ("(c)(1)(iv) service code of the sessions", "96365", NOT_QUOTED),
+    ("(c)(1)(iv) service code of the drug", "J3490", NOT_QUOTED),
+    ("(c)(1)(iv) expected charges, per item", "$300.00", NOT_QUOTED),
+    ("(c)(1)(v) provider name", "Dev Patel, MD", NOT_QUOTED),
+    ("(c)(1)(v) provider NPI", "1245319599", NOT_QUOTED),
+    ("(c)(1)(v) facility name", "Harbor Headache & Infusion Clinic, P.C.", NOT_QUOTED),
+    ("(c)(1)(v) facility NPI", "1234567893", NOT_QUOTED),
+    ("(c)(1)(v) facility TIN", "04-3456789", NOT_QUOTED),
+    ("(c)(1)(vi) state and office location", "200 Clarendon Street, Boston, MA 02116", NOT_QUOTED),
+    ("(c)(1)(vii) items scheduled separately", "Follow-up visit after the course", NOT_QUOTED),
+    (
+        "(c)(1)(vii) disclaimer above that list",
+        "You will get a separate Good Faith Estimate",
+        NOT_QUOTED,
+    ),
+    (
+        "(c)(1)(vii) how to obtain those estimates",
+        "To ask for one, call the clinic",
+        f"{FR_56137}: '[...] request of such items or services; and include instructions for how "
+        "an uninsured or self-pay individual can obtain good faith estimates for such items or "
+        "services;'",
+    ),
+    (
+        "(c)(1)(viii) other items may be recommended",
+        "must be scheduled or requested separately",
+        f"{FR_56137}: '(viii) A disclaimer that informs the uninsured or self-pay individual that "
+        "there may be additional items or services the convening provider or convening facility "
+        "recommends as part of the course of care that must be scheduled or requested separately "
+        "and are not reflected in the good faith estimate;'",
+    ),
+    (
+        "(c)(1)(ix) only an estimate",
+        "is only an estimate",
+        f"{FR_56137}: '(ix) A disclaimer that informs the uninsured or self-pay individual that "
+        "the information provided in the good faith estimate is only an estimate regarding items "
+        "or services reasonably expected to be furnished at the time the good faith estimate is "
+        "issued to the uninsured or self-pay individual and that actual items, services, or "
+        "charges may differ from the good faith estimate; and'",
+    ),
+    (
+        "(c)(1)(ix) actual charges may differ",
+        "Actual items, services or charges may differ",
+        "the same words of (ix), above",
+    ),
+    (
+        "(c)(1)(x) right to dispute",
+        "at least $400 more than this Good Faith Estimate",
+        f"{FR_56137}: '(x) A disclaimer that informs the uninsured or self-pay individual of the "
+        "uninsured or self-pay individuals right to initiate the patient-provider dispute "
+        "resolution process if the actual billed charges are substantially in excess of the "
+        "expected charges included in the good faith estimate, as specified in 149.620;'",
+    ),
+    (
+        "(c)(1)(x) where to find how to dispute",
+        "www.cms.gov/nosurprises",
+        f"{FR_56137}: '(x) [...] this disclaimer must include instructions for where an uninsured "
+        "or self-pay individual can find information about how to initiate the patient-provider "
+        "dispute resolution process'",
+    ),
+    (
+        "(c)(1)(x) dispute will not affect care",
+        "will not adversely affect the quality",
+        f"{FR_56137}: '(x) [...] and state that the initiation of the patient-provider dispute "
+        "resolution process will no[t ...]' (the stored excerpt ends here)",
+    ),
+    ("(c)(1)(xi) not a contract", "is not a contract", NOT_QUOTED),
+    (
+        "(c)(1)(xi) no obligation",
+        "You are not required to obtain the items or services",
+        NOT_QUOTED,
+    ),
 ]
+# And the rule a changed course follows (see tests/scheduling/test_referral_journey.py), (b)(1)(vii)
+# at FR_56136: "A convening provider or convening facility must provide an uninsured or self-pay
+# individual who has scheduled an item or service with a new good faith estimate if [it]
+# anticipates or is notified of any changes to the scope of a good faith estimate such as
+# anticipated changes to the expected charges, items, services, frequency, recurrences, duration,
+# providers, or facilities [...]; a new good faith estimate must be issued to the uninsured or
+# self-pay individual no later than 1 business day before the items or services are scheduled to
+# be furnished."
 
 
 @pytest.fixture
@@ -101,11 +179,18 @@ def squash(text: str) -> str:
     return text.replace("www.cms.gov/ nosurprises", "www.cms.gov/nosurprises")  # a PDF line end
 
 
+def test_each_quoted_rule_is_the_paragraph_it_is_cited_as():
+    for why, _shown, rule in REQUIRED_BY_149_610_C_1:
+        paragraph = re.match(r"\(c\)\(1\)\((\w+)\)", why).group(1)
+        if rule and rule.startswith("https://") and paragraph != "vii":  # (vii): only its end
+            assert f": '({paragraph})" in rule, why
+
+
 def test_the_gfe_page_has_every_element_149_610_c_1_requires(client, location, maria):
     estimate = issue(maria, location)
     client.force_login(maria)
     page = squash(client.get(reverse("billing:gfe", args=[estimate.pk])).content.decode())
-    missing = [why for why, shown in REQUIRED_BY_149_610_C_1 if shown not in page]
+    missing = [why for why, shown, _rule in REQUIRED_BY_149_610_C_1 if shown not in page]
     assert not missing, missing
     # The drug is a line of its own, with its own code, per infusion; the follow-up visit is
     # listed but not added: 450 + 4 x 650 - 300 package + 4 x 75 = 3,050 (+ 139.80 if needed).
@@ -118,7 +203,7 @@ def test_the_gfe_pdf_has_every_element_149_610_c_1_requires(client, location, ma
     client.force_login(maria)
     response = client.get(reverse("billing:gfe_pdf", args=[estimate.pk]))
     text = squash(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages))
-    missing = [why for why, shown in REQUIRED_BY_149_610_C_1 if shown not in text]
+    missing = [why for why, shown, _rule in REQUIRED_BY_149_610_C_1 if shown not in text]
     assert not missing, missing
 
 

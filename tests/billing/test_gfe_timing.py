@@ -124,3 +124,48 @@ def test_open_obligations_are_due_then_overdue_then_met_when_an_estimate_is_issu
     overdue.refresh_from_db()
     assert gfe_obligation_status(overdue) == "met_late"
     assert [r.obligation for r in gfe_obligations_open()] == [fresh]
+
+
+@pytest.mark.django_db
+def test_a_change_with_short_notice_keeps_the_deadline_but_owes_the_new_shape():
+    """A GFE still owed must match the course as it now is, even when the change itself came too
+    close to the first session to start a clock of its own; otherwise no estimate could ever
+    meet it."""
+    location = billable_location()
+    ny = ZoneInfo("America/New_York")
+    who = patient()
+    owed = gfe_record_scheduling(
+        patient=who,
+        location=location,
+        scheduled_at=dt.datetime(2026, 3, 2, 9, tzinfo=ny),  # Monday
+        first_session_start=dt.datetime(2026, 3, 12, 9, tzinfo=ny),
+        infusion_count=2,
+        scheduled_starts=[dt.datetime(2026, 3, 12, 9, tzinfo=ny)],
+    )
+    friday = dt.datetime(2026, 3, 6, 9, tzinfo=ny)
+    again = gfe_record_scheduling(
+        patient=who,
+        location=location,
+        scheduled_at=dt.datetime(2026, 3, 4, 9, tzinfo=ny),  # Wednesday, moved to Friday
+        first_session_start=friday,
+        infusion_count=3,
+        scheduled_starts=[friday],
+    )
+    assert again == owed
+    owed.refresh_from_db()
+    assert (owed.infusion_count, owed.scheduled_starts) == (3, [friday])
+    assert owed.due_on == D(2026, 3, 3)
+
+
+@pytest.mark.parametrize(
+    ("day", "before"),
+    [
+        (D(2027, 3, 3), D(2027, 3, 2)),  # Wednesday -> Tuesday
+        (D(2027, 3, 8), D(2027, 3, 5)),  # Monday -> the Friday before
+        (D(2027, 1, 19), D(2027, 1, 15)),  # Tuesday after Martin Luther King Jr. Day -> Friday
+    ],
+)
+def test_the_business_day_before_a_session(day, before):
+    from billing.business_days import business_day_before
+
+    assert business_day_before(day) == before

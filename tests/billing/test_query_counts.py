@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import reverse
 
-from billing.services import estimate_issue, gfe_record_request
+from billing.services import estimate_issue, gfe_record_request, gfe_record_scheduling
 from clinic.models import Role
 from tests.factories.billing import billable_location, patient
 from tests.factories.users import UserFactory
@@ -20,7 +20,7 @@ NY = ZoneInfo("America/New_York")
 SIZES = [1, 50]
 
 # Pinned counts, the same with 1 and with 50 of everything the page lists.
-ESTIMATES_LIST = 9  # one audit INSERT for the patients listed; the paper copies asked for
+ESTIMATES_LIST = 10  # one audit INSERT for the patients listed; paper copies; closed GFEs
 MY_ESTIMATE = 6
 GFE_PAGE_PATIENT = 5
 GFE_PAGE_STAFF = 7  # plus the second factor's device and the audit row
@@ -53,6 +53,7 @@ def test_estimates_list_costs_the_same_with_50_owed_and_50_issued(
         met = patient(user__last_name=f"Met{i:02d}")
         gfe_record_request(patient=met, location=location)
         _issue(met, location, coordinator)
+        _closed(patient(user__last_name=f"Closed{i:02d}"), location, coordinator)
     client.force_login(coordinator)
     url = reverse("billing:coordinator_list")
     client.get(url)
@@ -60,6 +61,27 @@ def test_estimates_list_costs_the_same_with_50_owed_and_50_issued(
         page = client.get(url).content.decode()
     assert page.count("Issue GFE now") == n
     assert page.count(" v1</a>") == min(n, 20)  # the 20 most recent
+    assert page.count("Course cancelled: Moved away") == min(n, 20)
+
+
+def _closed(who, location, by):
+    """A GFE owed for a course, closed as no longer required when the course was cancelled."""
+    from scheduling.services import course_cancel, course_create
+
+    course = course_create(
+        patient=who,
+        location=location,
+        planned_sessions=2,
+        needs_clinician_review=False,
+        created_by=by,
+    )
+    gfe_record_scheduling(
+        patient=who,
+        location=location,
+        first_session_start=dt.datetime(2027, 3, 9, 9, tzinfo=NY),
+        course=course,
+    )
+    course_cancel(course=course, by=by, reason="Moved away")
 
 
 @pytest.mark.parametrize("n", SIZES)

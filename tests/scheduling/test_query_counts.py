@@ -54,7 +54,7 @@ CLINICIAN_HOME = (
     13  # the review cards' referrals and notes; the courses' audit INSERT (none for referrals here)
 )
 COURSE_LIST = 5  # one audit INSERT for every patient listed
-COORDINATOR_COURSE = 19  # with the course history
+COORDINATOR_COURSE = 20  # with the course history and its GFEs no longer required
 COORDINATOR_COURSE_TIMES = 16
 
 

@@ -2,6 +2,7 @@
 referral, plan the reminders and start the Good Faith Estimate clock."""
 
 import pytest
+from django.urls import reverse
 
 from billing.models import GfeObligation
 from clinic.messaging.models import Message
@@ -157,3 +158,148 @@ def test_a_coordinator_issues_a_due_gfe_from_the_list(client, course_from_referr
     course.patient.save()
     client.force_login(course.patient)
     assert client.post(f"/estimates/issue/{course.patient.pk}/").status_code == 403
+
+
+# --- a change of the planned count, and a cancelled course: the GFE follows ------------------
+
+
+@pytest.fixture
+def billed_course(clinic):
+    """A course made by intake at a location whose fees and billing identity are set up, so every
+    change of the course issues its GFE at once."""
+    from tests.factories.billing import FacilityBillingIdentityFactory, fee_schedule
+
+    FacilityBillingIdentityFactory(location=clinic["location"])
+    fee_schedule(clinic["location"])
+    coordinator = UserFactory(role=Role.COORDINATOR)
+    referral = submit_referral(location=clinic["location"], recommended_infusions=2)
+    case = referral.intake_case
+    intake.case_claim(case=case, coordinator=coordinator)
+    for item in ChecklistItem.values:
+        intake.case_set_checklist_item(case=case, coordinator=coordinator, item=item, ticked=True)
+    intake.call_log(case=case, coordinator=coordinator, outcome="intake_complete")
+    return Referral.objects.get(pk=referral.pk).course, coordinator
+
+
+def test_changing_the_planned_count_issues_a_gfe_for_the_new_count(billed_course):
+    from billing.models import Estimate
+
+    course, coordinator = billed_course
+    services.course_book_sessions(
+        course=course, starts=[at(2027, 3, 8, 9), at(2027, 3, 11, 9)], by=coordinator, now=NOW
+    )
+    services.course_change_planned_count(
+        course=course, count=3, by=coordinator, reason="Clinician advised a third infusion"
+    )
+    current = Estimate.objects.filter(patient=course.patient).order_by("-version").first()
+    assert current.infusion_count == 3
+    assert current.scheduled_starts == [at(2027, 3, 8, 9), at(2027, 3, 11, 9)]
+    assert current.reason == "Planned infusions changed"
+    assert not GfeObligation.objects.filter(patient=course.patient, met_by__isnull=True).exists()
+
+
+def test_a_gfe_that_cannot_be_issued_after_a_count_change_is_owed_by_the_booking_deadline(
+    course_from_referral,
+):
+    from billing.services import gfe_due_after_scheduling
+
+    referral, course, coordinator = course_from_referral  # no fee schedule: nothing is issued
+    services.session_book(course=course, starts_at=at(2027, 3, 8, 9), by=coordinator, now=NOW)
+    owed = GfeObligation.objects.get(patient=course.patient, met_by__isnull=True)
+    assert owed.infusion_count == 2
+    services.course_change_planned_count(
+        course=course, count=3, by=coordinator, reason="Clinician advised a third infusion"
+    )
+    owed.refresh_from_db()
+    assert owed.infusion_count == 3  # only a GFE for three infusions meets it now
+    assert owed.due_on == gfe_due_after_scheduling(
+        scheduled_on=NOW.astimezone(course.location.time_zone).date(),
+        first_session_on=at(2027, 3, 8, 9).date(),
+    )
+    assert "billing identity" in owed.issue_error
+
+
+def test_cancelling_a_course_closes_the_gfe_it_owed_as_no_longer_required(
+    client, course_from_referral
+):
+    from billing.selectors import gfe_obligation_status, gfe_obligations_open
+    from billing.services import gfe_record_request
+
+    referral, course, coordinator = course_from_referral
+    services.session_book(course=course, starts_at=at(2027, 3, 8, 9), by=coordinator, now=NOW)
+    owed = GfeObligation.objects.get(patient=course.patient, met_by__isnull=True)
+    asked = gfe_record_request(patient=course.patient, location=course.location)
+    client.force_login(coordinator)
+    client.post(
+        reverse("scheduling:coordinator_course_cancel", args=[course.pk]),
+        {"reason": "Patient moved to Ohio"},
+    )
+    course.refresh_from_db()
+    assert course.status == "cancelled"
+    owed.refresh_from_db()
+    assert owed.met_by is None and owed.closed_at is not None
+    assert owed.closed_by == coordinator
+    assert owed.closed_reason == "Course cancelled: Patient moved to Ohio"
+    assert gfe_obligation_status(owed) == "closed"
+    # The patient's own request for a GFE is not about the course: it is still owed.
+    assert [row.obligation for row in gfe_obligations_open()] == [asked]
+
+    estimates = " ".join(client.get(reverse("billing:coordinator_list")).content.decode().split())
+    closed_part = estimates.split("No longer required")[1]
+    assert "Course cancelled: Patient moved to Ohio" in closed_part
+    page = " ".join(
+        client.get(reverse("scheduling:coordinator_course", args=[course.pk]))
+        .content.decode()
+        .split()
+    )
+    assert "Good Faith Estimate no longer required" in page
+    assert "Course cancelled: Patient moved to Ohio" in page
+
+
+def test_a_course_is_not_cancelled_without_a_reason(client, course_from_referral):
+    referral, course, coordinator = course_from_referral
+    client.force_login(coordinator)
+    response = client.post(
+        reverse("scheduling:coordinator_course_cancel", args=[course.pk]), {"reason": " "}
+    )
+    assert response.status_code == 302
+    course.refresh_from_db()
+    assert course.status == "active"
+
+
+def test_a_change_at_short_notice_owes_a_new_gfe_a_business_day_before_the_session(
+    billed_course,
+):
+    """45 CFR 149.610(b)(1)(vii): a course already scheduled that changes owes a new GFE no later
+    than 1 business day before it is furnished, however close the change comes."""
+    from billing.models import FacilityBillingIdentity
+
+    course, coordinator = billed_course
+    session = services.session_book(
+        course=course, starts_at=at(2027, 3, 8, 9), by=coordinator, now=NOW
+    )
+    assert not GfeObligation.objects.owed().filter(patient=course.patient).exists()  # issued
+    FacilityBillingIdentity.objects.filter(location=course.location).delete()  # now it cannot be
+    services.session_reschedule(
+        session=session, new_starts_at=at(2027, 3, 3, 9), by=coordinator, now=NOW
+    )  # Monday 1 March to Wednesday 3 March: 2 business days' notice
+    owed = GfeObligation.objects.owed().get(patient=course.patient)
+    assert owed.due_on == at(2027, 3, 2, 9).date()  # Tuesday, the business day before
+    assert owed.scheduled_starts == [at(2027, 3, 3, 9)]
+    assert "billing identity" in owed.issue_error
+
+
+def test_when_no_session_is_booked_any_more_the_gfe_owed_is_no_longer_required(
+    course_from_referral,
+):
+    referral, course, coordinator = course_from_referral  # no fee schedule: nothing is issued
+    session = services.session_book(
+        course=course, starts_at=at(2027, 3, 8, 9), by=coordinator, now=NOW
+    )
+    owed = GfeObligation.objects.owed().get(patient=course.patient)
+    services.session_cancel(session=session, by=coordinator, now=NOW)
+    owed.refresh_from_db()
+    assert owed.closed_at is not None and owed.closed_reason == "No session booked any more"
+    services.session_book(course=course, starts_at=at(2027, 3, 9, 9), by=coordinator, now=NOW)
+    again = GfeObligation.objects.owed().get(patient=course.patient)  # booking again owes one
+    assert again.scheduled_starts == [at(2027, 3, 9, 9)]

@@ -30,6 +30,7 @@ from scheduling.services import (
     slot_hold,
 )
 from tests.factories.scheduling import ChairFactory, ClinicianFactory, PatientFactory
+from tests.factories.users import UserFactory
 
 from .conftest import NOW, NY, at
 
@@ -243,3 +244,86 @@ def test_confirmation_email_has_an_ics_per_session_and_names_no_drug(clinic, mak
         assert word not in calendar_and_subject
     for word in ("ketamine", "migraine"):
         assert word not in message.body.lower()
+
+
+# --- a change of the planned count -------------------------------------------------------------
+
+
+def test_changing_the_planned_count_is_kept_in_the_course_history(clinic, make_course):
+    from scheduling.services import course_change_planned_count
+
+    course = make_course(planned=4)
+    coordinator = UserFactory(role=Role.COORDINATOR)
+    session_book(course=course, starts_at=at(2027, 3, 10, 9), by=None, now=NOW)
+    course = course_change_planned_count(
+        course=course, count=3, by=coordinator, reason="Clinician advised three"
+    )
+    course.refresh_from_db()
+    assert course.planned_sessions == 3
+    # The sessions' copy follows the course (the composite foreign key cascades the update).
+    assert set(course.sessions.values_list("course_planned_sessions", flat=True)) == {3}
+    change = CourseStatusChange.objects.filter(course=course).last()
+    assert (change.planned_from, change.planned_to) == (4, 3)
+    assert (change.from_status, change.to_status) == ("active", "active")
+    assert change.changed_by == coordinator and change.reason == "Clinician advised three"
+
+
+@pytest.mark.parametrize(
+    ("count", "reason", "message"),
+    [
+        (0, "note", "between 1 and 6"),
+        (7, "note", "between 1 and 6"),
+        (4, "note", "already has 4"),
+        (1, "note", "2 sessions are booked or done"),
+        (3, "  ", "Say why"),
+    ],
+)
+def test_a_bad_planned_count_change_is_refused_and_changes_nothing(
+    clinic, make_course, count, reason, message
+):
+    from scheduling.services import course_change_planned_count
+
+    course = make_course(planned=4)
+    course_book_sessions(
+        course=course, starts=[at(2027, 3, 10, 9), at(2027, 3, 13, 9)], by=None, now=NOW
+    )
+    with pytest.raises(ApplicationError, match=message):
+        course_change_planned_count(
+            course=course, count=count, by=UserFactory(role=Role.COORDINATOR), reason=reason
+        )
+    course.refresh_from_db()
+    assert course.planned_sessions == 4
+    assert not CourseStatusChange.objects.filter(course=course, planned_to__isnull=False).exists()
+
+
+def test_a_closed_course_keeps_its_count(clinic, make_course):
+    from scheduling.services import course_cancel, course_change_planned_count
+
+    coordinator = UserFactory(role=Role.COORDINATOR)
+    course = course_cancel(course=make_course(planned=4), by=coordinator, reason="Moved away")
+    with pytest.raises(ApplicationError, match="cancelled"):
+        course_change_planned_count(course=course, count=3, by=coordinator, reason="note")
+
+
+def test_lowering_the_count_closes_the_gaps_between_places_and_raising_it_frees_places(
+    clinic, make_course
+):
+    from scheduling.services import course_change_planned_count
+
+    course = make_course(planned=3)
+    coordinator = UserFactory(role=Role.COORDINATOR)
+    _, second, _ = course_book_sessions(
+        course=course,
+        starts=[at(2027, 3, 10, 9), at(2027, 3, 13, 9), at(2027, 3, 16, 9)],
+        by=None,
+        now=NOW,
+    )
+    session_cancel(session=second, by=None, now=NOW)
+    # Places 1 and 3 are in use: two infusions still fit a course of two.
+    course_change_planned_count(course=course, count=2, by=coordinator, reason="Two are enough")
+    assert sorted(course.sessions.active().values_list("slot", flat=True)) == [1, 2]
+    with pytest.raises(ApplicationError, match="already booked"):
+        session_book(course=course, starts_at=at(2027, 3, 19, 9), by=None, now=NOW)
+    course_change_planned_count(course=course, count=4, by=coordinator, reason="Two more")
+    session_book(course=course, starts_at=at(2027, 3, 19, 9), by=None, now=NOW)
+    assert course.sessions.active().count() == 3

@@ -270,3 +270,51 @@ def test_day_view_rows_are_labelled_in_the_locations_own_zone(client, make_user)
     ).content.decode()
     rows = [line.split("</th>")[0] for line in body.split('<th scope="row">')[1:]]
     assert rows == ["7:00 AM", "7:30 AM", "8:00 AM", "8:30 AM"]
+
+
+def test_coordinator_changes_the_planned_count_on_the_course_page(client, make_user, make_course):
+    course = make_course(planned=4)
+    client.force_login(make_user(role=Role.COORDINATOR))
+    url = reverse("scheduling:coordinator_course", args=[course.pk])
+    page = client.get(url).content.decode()
+    assert reverse("scheduling:coordinator_course_plan", args=[course.pk]) in page
+    response = client.post(
+        reverse("scheduling:coordinator_course_plan", args=[course.pk]),
+        {"count": "3", "reason": "Clinician advised three"},
+        follow=True,
+    )
+    course.refresh_from_db()
+    assert course.planned_sessions == 3
+    history = " ".join(response.content.decode().split())
+    assert "Planned infusions: 4 → 3" in history and "Clinician advised three" in history
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"count": "٣", "reason": "x"},
+        {"count": "9", "reason": "x"},
+        {"count": "abc", "reason": "x"},
+        {"count": "3", "reason": ""},
+        {"count": "3", "reason": "a\x00b"},
+        {},
+    ],
+)
+def test_a_bad_planned_count_form_changes_nothing(client, make_user, make_course, data):
+    course = make_course(planned=4)
+    client.force_login(make_user(role=Role.COORDINATOR))
+    response = client.post(reverse("scheduling:coordinator_course_plan", args=[course.pk]), data)
+    assert response.status_code == 302
+    course.refresh_from_db()
+    assert course.planned_sessions == 4
+    assert course.status_changes.count() == 1
+
+
+def test_only_staff_change_a_course(client, make_course):
+    course = make_course(planned=4)
+    client.force_login(course.patient)
+    for name in ("scheduling:coordinator_course_plan", "scheduling:coordinator_course_cancel"):
+        response = client.post(reverse(name, args=[course.pk]), {"count": "3", "reason": "x"})
+        assert response.status_code == 403
+    course.refresh_from_db()
+    assert (course.planned_sessions, course.status) == (4, CourseStatus.ACTIVE)

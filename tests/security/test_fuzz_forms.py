@@ -507,6 +507,22 @@ TARGETS: dict[str, Target] = {
         lambda w: _start_form(w),
         accepted=lambda r: template_used(r, "scheduling/link_done.html"),
     ),
+    "PlannedCountForm (coordinator)": Target(
+        "coordinator",
+        "post",
+        lambda w: reverse("scheduling:coordinator_course_plan", args=[w.patient.course.pk]),
+        lambda w: form_input(
+            {"count": "5", "reason": "Clinician advised five"}, {"count": ["0", "7", "1", "6"]}
+        ),
+        accepted=lambda r: flashed(r, messages.SUCCESS),
+    ),
+    "CourseCancelForm (coordinator)": Target(
+        "coordinator",
+        "post",
+        lambda w: reverse("scheduling:coordinator_course_cancel", args=[w.patient.course.pk]),
+        lambda w: form_input({"reason": "Moved away"}),
+        accepted=lambda r: flashed(r, messages.SUCCESS),
+    ),
     "ReviewForm (clinician)": Target(
         "clinician",
         "post",

@@ -147,6 +147,18 @@ MATRIX: dict[str, Check] = {
     "scheduling:coordinator_course": Check(
         allow("coordinator", "admin"), lambda w: {"pk": P(w).course.pk}
     ),
+    "scheduling:coordinator_course_plan": Check(
+        allow("coordinator", "admin"),
+        lambda w: {"pk": P(w).course.pk},
+        method="post",
+        data={"count": "5", "reason": "Clinician advised five"},
+    ),
+    "scheduling:coordinator_course_cancel": Check(
+        allow("coordinator", "admin"),
+        lambda w: {"pk": P(w).course.pk},
+        method="post",
+        data={"reason": "Moved away"},
+    ),
     "scheduling:coordinator_session_change": Check(
         allow("coordinator", "admin"),
         lambda w: {"pk": P(w).session.pk},

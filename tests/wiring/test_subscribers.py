@@ -7,6 +7,7 @@ from intake import handlers as intake
 from scheduling.events import (
     CourseCancelled,
     CourseCompleted,
+    CoursePlannedCountChanged,
     SessionBooked,
     SessionCancelled,
     SessionCheckedIn,
@@ -23,10 +24,11 @@ def test_the_table_is_subscribed_at_start_up():
 def test_who_reacts_to_a_booking():
     assert handlers_for(SessionBooked) == (
         intake.referral_on_session_booked,
-        billing.gfe_on_schedule_changed,
+        billing.gfe_on_course_changed,
     )
-    assert handlers_for(SessionMoved) == (billing.gfe_on_schedule_changed,)
-    assert handlers_for(SessionCancelled) == (billing.gfe_on_schedule_changed,)
+    assert handlers_for(SessionMoved) == (billing.gfe_on_course_changed,)
+    assert handlers_for(SessionCancelled) == (billing.gfe_on_course_changed,)
+    assert handlers_for(CoursePlannedCountChanged) == (billing.gfe_on_course_changed,)
     assert handlers_for(SessionCheckedIn) == (intake.referral_on_session_checked_in,)
     assert handlers_for(CourseCompleted) == (intake.referral_on_course_completed,)
-    assert handlers_for(CourseCancelled) == ()
+    assert handlers_for(CourseCancelled) == (billing.gfe_on_course_cancelled,)

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scheduling', '0005_hold_times'),
+        ('scheduling', '0006_course_history_planned_count'),
     ]
 
     operations = [
