@@ -18,7 +18,13 @@ from clinic.params import pk_or_404, pk_or_none
 from clinic.permissions import role_required
 
 from . import selectors, services
-from .availability import free_start_times, local_to_utc, nearest_free_times, propose_series
+from .availability import (
+    free_start_times,
+    local_to_utc,
+    nearest_free_times,
+    propose_series,
+    rules_for,
+)
 from .calendar import patient_zone, session_ics, when_both
 from .forms import (
     MAX_YEAR,
@@ -228,7 +234,7 @@ def patient_hold_confirm(request: HttpRequest, pk: int) -> HttpResponse:
             "own_tz": patient_zone(request.user),
             "late": late,
             "expired": hold.expires_at <= timezone.now(),
-            "rules": services.rules_for(hold.location),
+            "rules": rules_for(hold.location),
         },
     )
 
@@ -306,7 +312,7 @@ def patient_plan(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "error": error,
             "short": len(rows) < summary.remaining,
-            "rules": services.rules_for(location),
+            "rules": rules_for(location),
         },
     )
 
@@ -340,7 +346,7 @@ def patient_cancel(request: HttpRequest, pk: int) -> HttpResponse:
             "session": session,
             "own_tz": patient_zone(request.user),
             "late": services.is_late_change(session),
-            "rules": services.rules_for(session.location),
+            "rules": rules_for(session.location),
             "action": request.path,
         },
     )
@@ -399,7 +405,7 @@ def action_link(request: HttpRequest, token: str) -> HttpResponse:
         "session": session,
         "own_tz": own_tz,
         "late": services.is_late_change(session),
-        "rules": services.rules_for(session.location),
+        "rules": rules_for(session.location),
         "action": request.path,
     }
     if link.kind == "cancel":

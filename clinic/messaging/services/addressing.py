@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,8 +15,6 @@ from clinic.models import PatientProfile, User
 from ..models import (
     Channel,
 )
-
-logger = logging.getLogger("clinic.messaging.services")  # one name for the whole package
 
 CALLED_CHANNELS = frozenset({Channel.SMS, Channel.VOICE})
 

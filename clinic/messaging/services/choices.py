@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from django.db import transaction
 
 from clinic.errors import ApplicationError
@@ -15,9 +13,6 @@ from ..models import (
 )
 from .addressing import CALLED_CHANNELS
 from .consent import consent_allows, consent_record
-
-logger = logging.getLogger("clinic.messaging.services")  # one name for the whole package
-
 
 # --- the patient's own choices ---------------------------------------------------------------
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from django.db import transaction
 
 from clinic.errors import ApplicationError
@@ -14,9 +12,6 @@ from ..models import (
     ConsentSource,
     ContactConsent,
 )
-
-logger = logging.getLogger("clinic.messaging.services")  # one name for the whole package
-
 
 # --- consent --------------------------------------------------------------------------------
 

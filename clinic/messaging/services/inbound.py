@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -24,9 +22,6 @@ from ..replies import classify_reply
 from .consent import consent_allows, consent_record
 from .outbox import _move
 from .rendering import VOICE_OPT_OUT_DIGIT, _standard_context, template_render
-
-logger = logging.getLogger("clinic.messaging.services")  # one name for the whole package
-
 
 # --- delivery reports and inbound -----------------------------------------------------------
 

@@ -3,7 +3,6 @@ starts as, and the reminder plan."""
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
@@ -29,9 +28,6 @@ from .addressing import (
     recipient_zone,
 )
 from .rendering import _standard_context, template_render
-
-logger = logging.getLogger("clinic.messaging.services")  # one name for the whole package
-
 
 # --- state changes --------------------------------------------------------------------------
 

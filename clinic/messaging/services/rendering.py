@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -17,9 +16,6 @@ from ..models import (
     MessageTemplate,
 )
 from .addressing import recipient_zone
-
-logger = logging.getLogger("clinic.messaging.services")  # one name for the whole package
-
 
 # --- rendering ------------------------------------------------------------------------------
 
