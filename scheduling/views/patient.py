@@ -1,5 +1,7 @@
+"""The patient's pages: their course, booking (one time or the whole plan), holds, cancelling,
+moving, calendar files, and the signed links from e-mails and texts."""
+
 import datetime as dt
-from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -10,99 +12,30 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from clinic.audit.models import AuditAction
-from clinic.audit.services import audit_record, audit_record_many
 from clinic.errors import ApplicationError
 from clinic.models import Role
 from clinic.params import pk_or_404, pk_or_none
 from clinic.permissions import role_required
 
-from . import selectors, services
-from .availability import (
-    free_start_times,
+from .. import selectors, services
+from ..availability import (
     local_to_utc,
-    nearest_free_times,
     propose_series,
     rules_for,
 )
-from .calendar import patient_zone, session_ics, when_both
-from .forms import (
+from ..calendar import patient_zone, session_ics, when_both
+from ..forms import (
     MAX_YEAR,
     MIN_YEAR,
-    CourseCancelForm,
-    CourseSearchForm,
-    DayPickerForm,
-    PlannedCountForm,
-    ReviewForm,
-    StaffDayForm,
     StartForm,
 )
-from .models import (
-    OPEN_COURSE_STATUSES,
+from ..models import (
     Course,
-    CourseStatus,
-    InfusionSession,
     Location,
     SessionStatus,
     SlotHold,
 )
-
-STAFF = (Role.COORDINATOR, Role.CLINICIAN, Role.ADMIN)
-
-
-def _iso(instant: dt.datetime) -> str:
-    return instant.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
-
-
-def _time_choices(starts, location, own_tz):
-    return [{"value": _iso(s), "label": when_both(s, location.time_zone, own_tz)} for s in starts]
-
-
-def _today(location: Location) -> dt.date:
-    return timezone.now().astimezone(location.time_zone).date()
-
-
-def _day_picker(request, course, *, ignore_session_id=None):
-    """The day picker's form and the free times of the chosen day (for the HTMX fragment)."""
-    location = course.location
-    data = {"location": location.pk, "date": _today(location) + dt.timedelta(days=2)}
-    if "date" in request.GET:
-        data = request.GET
-    form = DayPickerForm(data)
-    times = []
-    if form.is_valid():
-        location = form.cleaned_data["location"]
-        day = form.cleaned_data["date"]
-        starts = free_start_times(
-            course=course,
-            location=location,
-            first_day=day,
-            last_day=day,
-            ignore_session_id=ignore_session_id,
-        )[day]
-        times = _time_choices(starts, location, patient_zone(course.patient))
-    return form, location, times
-
-
-def _taken(request, course, starts_at, location, *, post_url, extra=None, status=409):
-    """Not an error page: the time went while the patient looked; offer the nearest ones."""
-    location = location or course.location
-    nearest = nearest_free_times(course=course, location=location, around=starts_at)
-    return render(
-        request,
-        "scheduling/taken.html",
-        {
-            "course": course,
-            "location": location,
-            "times": _time_choices(nearest, location, patient_zone(course.patient)),
-            "post_url": post_url,
-            "extra": extra or {},
-        },
-        status=status,
-    )
-
-
-# --- patients ----------------------------------------------------------------------------------
+from .common import _day_picker, _iso, _taken
 
 
 def _patient_course(request) -> Course:
@@ -417,227 +350,3 @@ def action_link(request: HttpRequest, token: str) -> HttpResponse:
     if request.htmx:
         return render(request, "scheduling/partials/_times.html", context)
     return render(request, "scheduling/link_reschedule.html", context)
-
-
-# --- staff -------------------------------------------------------------------------------------
-
-
-def day_view_context(request):
-    """The day-view form and the chosen day's sessions (audited), for the staff day page and
-    the clinician's Today page (intake.views.clinician_home)."""
-    locations = list(Location.objects.order_by("name"))
-    data = request.GET if "date" in request.GET else None
-    if data is None and locations:
-        data = {"location": locations[0].pk, "date": _today(locations[0])}
-    form = StaffDayForm(data, locations=locations)
-    view = None
-    if form.is_valid():
-        view = selectors.day_view(
-            location=form.cleaned_data["location"], day=form.cleaned_data["date"]
-        )
-        audit_record_many(request=request, objects=view.sessions)
-    return {"day_form": form, "day": view, "can_mark": request.user.role == Role.CLINICIAN}
-
-
-@role_required(Role.CLINICIAN)
-@require_POST
-def clinician_review(request: HttpRequest, pk: int) -> HttpResponse:
-    course = get_object_or_404(Course, pk=pk)
-    form = ReviewForm(request.POST)
-    if form.is_valid():
-        try:
-            services.course_review(
-                course=course,
-                clinician=request.user,
-                approve=form.cleaned_data["decision"] == "approve",
-                reason=form.cleaned_data["reason"],
-            )
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-        else:
-            audit_record(request=request, obj=course, action=AuditAction.CHANGE)
-            messages.success(request, _("Decision saved with your note."))
-    return redirect("scheduling:clinician_home")
-
-
-@role_required(*STAFF)
-def staff_day(request: HttpRequest) -> HttpResponse:
-    context = day_view_context(request)
-    if request.htmx:
-        return render(request, "scheduling/partials/_day.html", context)
-    return render(request, "scheduling/staff_day.html", context)
-
-
-@role_required(Role.CLINICIAN)
-@require_POST
-def staff_session_status(request: HttpRequest, pk: int) -> HttpResponse:
-    session = get_object_or_404(InfusionSession, pk=pk)
-    action = {
-        "check_in": services.session_check_in,
-        "complete": services.session_complete,
-        "no_show": services.session_mark_no_show,
-    }.get(request.POST.get("action"))
-    if action is None:
-        raise Http404
-    try:
-        action(session=session, by=request.user)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        audit_record(request=request, obj=session, action=AuditAction.CHANGE)
-    back = request.POST.get("next", "")
-    if not back.startswith("/") or back.startswith("//"):
-        back = reverse("scheduling:clinician_home")
-    return redirect(back)
-
-
-@role_required(Role.COORDINATOR, Role.ADMIN)
-def coordinator_courses(request: HttpRequest) -> HttpResponse:
-    form = CourseSearchForm(request.GET)
-    courses = selectors.course_search(query=form.data.get("q", "")) if form.is_valid() else []
-    audit_record_many(request=request, objects=courses)
-    return render(
-        request, "scheduling/coordinator_courses.html", {"form": form, "courses": courses}
-    )
-
-
-@role_required(Role.COORDINATOR, Role.ADMIN)
-def coordinator_course(
-    request: HttpRequest, pk: int, *, gfe_closed: Callable[[], list] = list
-) -> HttpResponse:
-    """A patient's course for a coordinator: book, move and cancel on their behalf. Its history
-    lists the course's Good Faith Estimates closed as no longer required, which billing reads:
-    billing serves this page (billing.views.coordinator_course) and passes `gfe_closed`, called
-    only for the full page."""
-    course = selectors.course_for_staff(user=request.user, pk=pk)
-    replaces = None
-    if request.GET.get("session"):
-        replaces = get_object_or_404(
-            InfusionSession, pk=pk_or_404(request.GET["session"]), course=course
-        )
-    if request.method == "POST":
-        form = StartForm(request.POST)
-        if form.is_valid():
-            starts_at = form.cleaned_data["starts_at"]
-            try:
-                if request.POST.get("replaces"):
-                    old = get_object_or_404(
-                        InfusionSession, pk=pk_or_404(request.POST["replaces"]), course=course
-                    )
-                    services.session_reschedule(
-                        session=old, new_starts_at=starts_at, by=request.user
-                    )
-                else:
-                    services.session_book(
-                        course=course,
-                        starts_at=starts_at,
-                        location=form.cleaned_data["location"],
-                        by=request.user,
-                    )
-            except services.SlotTaken:
-                return _taken(
-                    request,
-                    course,
-                    starts_at,
-                    form.cleaned_data["location"],
-                    post_url=request.path,
-                    extra={"replaces": request.POST["replaces"]}
-                    if request.POST.get("replaces")
-                    else {},
-                )
-            except ApplicationError as exc:
-                messages.error(request, exc.message)
-            else:
-                audit_record(request=request, obj=course, action=AuditAction.CHANGE)
-                messages.success(request, _("Booked."))
-        return redirect(request.path)
-    form, location, times = _day_picker(
-        request, course, ignore_session_id=replaces.pk if replaces else None
-    )
-    context = {
-        "course": course,
-        "plan_form": PlannedCountForm(initial={"count": course.planned_sessions}),
-        "can_change_plan": course.status in OPEN_COURSE_STATUSES,
-        "cancel_form": CourseCancelForm(),
-        "can_cancel": course.can_become(CourseStatus.CANCELLED),
-        "summary": selectors.course_summary(course=course, now=timezone.now()),
-        "own_tz": patient_zone(course.patient),
-        "form": form,
-        "location": location,
-        "times": times,
-        "post_url": request.path,
-        "extra": {"replaces": replaces.pk} if replaces else {},
-        "replaces": replaces,
-        "plan": False,
-    }
-    if request.htmx:
-        return render(request, "scheduling/partials/_times.html", context)
-    context["gfe_closed"] = gfe_closed()
-    audit_record(request=request, obj=course, action=AuditAction.VIEW)
-    return render(request, "scheduling/coordinator_course.html", context)
-
-
-@role_required(Role.COORDINATOR, Role.ADMIN)
-@require_POST
-def coordinator_course_plan(request: HttpRequest, pk: int) -> HttpResponse:
-    """A different number of infusions for the course, with a note for its history."""
-    course = selectors.course_for_staff(user=request.user, pk=pk)
-    form = PlannedCountForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Not changed: %(why)s") % {"why": _first_error(form)})
-    else:
-        try:
-            services.course_change_planned_count(
-                course=course,
-                count=form.cleaned_data["count"],
-                by=request.user,
-                reason=form.cleaned_data["reason"],
-            )
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-        else:
-            audit_record(request=request, obj=course, action=AuditAction.CHANGE)
-            messages.success(request, _("Planned infusions changed."))
-    return redirect("scheduling:coordinator_course", pk=course.pk)
-
-
-@role_required(Role.COORDINATOR, Role.ADMIN)
-@require_POST
-def coordinator_course_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    """Cancel the whole course (every session still to come), with the reason."""
-    course = selectors.course_for_staff(user=request.user, pk=pk)
-    form = CourseCancelForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Not cancelled: %(why)s") % {"why": _first_error(form)})
-    else:
-        try:
-            services.course_cancel(
-                course=course, by=request.user, reason=form.cleaned_data["reason"]
-            )
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-        else:
-            audit_record(request=request, obj=course, action=AuditAction.CHANGE)
-            messages.success(request, _("The course is cancelled."))
-    return redirect("scheduling:coordinator_course", pk=course.pk)
-
-
-def _first_error(form) -> str:
-    field, errors = next(iter(form.errors.items()))
-    label = form.fields[field].label if field in form.fields else ""
-    return f"{label}: {errors[0]}" if label else errors[0]
-
-
-@role_required(Role.COORDINATOR, Role.ADMIN)
-@require_POST
-def coordinator_session_change(request: HttpRequest, pk: int) -> HttpResponse:
-    session = get_object_or_404(InfusionSession, pk=pk)
-    if request.POST.get("action") == "cancel":
-        try:
-            services.session_cancel(session=session, by=request.user)
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-        else:
-            audit_record(request=request, obj=session, action=AuditAction.CHANGE)
-            messages.success(request, _("Cancelled."))
-    return redirect("scheduling:coordinator_course", pk=session.course_id)
