@@ -1,12 +1,12 @@
 """JSON API for EHRs: POST /api/v1/referrals and GET /api/v1/referrals/{reference}.
 
-Validation is the referral form's (ReferralForm); the serializers here describe the JSON for the
-OpenAPI schema and shape the answers."""
+A request body is checked first against the published contract (intake/api_contract.py, the
+JSON Schema the OpenAPI schema shows), then by the referral form (ReferralForm), which the web
+form shares, for what no schema can state. The serializers here shape the answers."""
 
 import base64
 import binascii
 import hashlib
-import re
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -17,7 +17,6 @@ from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
     extend_schema,
-    extend_schema_field,
 )
 from rest_framework import authentication, exceptions, permissions, serializers, status
 from rest_framework.response import Response
@@ -29,8 +28,8 @@ from clinic.models import Role
 from clinic.params import search_text
 from scheduling.models import Location
 
-from . import selectors, services
-from .clinical import DIAGNOSIS_CHOICES, Contraindication, Language, Preventive, Urgency
+from . import api_contract, selectors, services
+from .api_contract import PHONE_PATTERN, ZIP_PATTERN  # noqa: F401 -- named by the tests
 from .forms import ReferralForm
 from .models import ApiToken, Referral
 from .validators import MAX_ATTACHMENT_BYTES, display_file_name
@@ -68,69 +67,6 @@ class IsReferringProvider(permissions.BasePermission):
     def has_permission(self, request, view):
         user = request.user
         return bool(user and user.is_authenticated and user.role == Role.PROVIDER)
-
-
-class AttachmentIn(serializers.Serializer):
-    filename = serializers.CharField()
-    content_base64 = serializers.CharField(help_text="The file's bytes, base64-encoded.")
-
-
-# What the API enforces on top of the referral form (which reads typed text more loosely),
-# and what the schema says: a phone in a US format or E.164, a five or nine digit ZIP.
-PHONE_PATTERN = (
-    r"^(\+[1-9][0-9]{6,14}"
-    r"|(\+?1[ .-]?)?(\([2-9][0-9]{2}\)|[2-9][0-9]{2})[ .-]?[2-9][0-9]{2}[ .-]?[0-9]{4})$"
-)
-ZIP_PATTERN = r"^[0-9]{5}(-[0-9]{4})?$"
-
-
-@extend_schema_field({"type": "boolean", "enum": [True], "description": "Must be true."})
-class ConsentField(serializers.BooleanField):
-    pass
-
-
-class ReferralIn(serializers.Serializer):
-    """The request body. Dates are YYYY-MM-DD; phones in a US format or E.164. A field the API
-    does not know is refused (400), never dropped."""
-
-    patient_first_name = serializers.CharField()
-    patient_last_name = serializers.CharField()
-    date_of_birth = serializers.DateField()
-    sex = serializers.ChoiceField(choices=["female", "male", "other", "unknown"])
-    mobile_phone = serializers.RegexField(
-        PHONE_PATTERN, help_text="A US number (617-555-0123, (617) 555-0123) or E.164."
-    )
-    email = serializers.EmailField(required=False)
-    preferred_language = serializers.ChoiceField(choices=Language.choices, default="en")
-    zip_code = serializers.RegexField(ZIP_PATTERN, help_text="02116 or 02116-1234.")
-    preferred_location = serializers.CharField(
-        help_text="The slug of an active clinic location (the schema lists them)."
-    )
-    contact_consent = ConsentField()
-    diagnosis_code = serializers.ChoiceField(choices=DIAGNOSIS_CHOICES)
-    headache_days_per_month = serializers.IntegerField(min_value=0, max_value=31)
-    years_with_migraine = serializers.IntegerField(min_value=0, max_value=100)
-    preventives_tried = serializers.ListField(
-        child=serializers.ChoiceField(choices=Preventive.choices), required=False
-    )
-    preventives_other = serializers.CharField(required=False)
-    current_medications = serializers.CharField(required=False)
-    blood_pressure = serializers.CharField(required=False, help_text="Latest, as 128/82 (mmHg).")
-    contraindications = serializers.ListField(
-        child=serializers.ChoiceField(choices=Contraindication.choices),
-        required=False,
-        help_text="Every contraindication that applies. Empty or absent needs "
-        "no_contraindications: true.",
-    )
-    no_contraindications = serializers.BooleanField(
-        required=False,
-        default=False,
-        help_text="true when the patient was screened and none applies.",
-    )
-    recommended_infusions = serializers.IntegerField(min_value=1, max_value=6)
-    urgency = serializers.ChoiceField(choices=Urgency.choices, default="routine")
-    notes = serializers.CharField(required=False)
-    attachments = AttachmentIn(many=True, required=False, help_text="Up to 5 PDF/PNG/JPEG files.")
 
 
 class StatusChangeOut(serializers.Serializer):
@@ -186,42 +122,34 @@ class _ProviderAPIView(APIView):
 
 
 LIST_FIELDS = ("preventives_tried", "contraindications")
-_PATTERNS = {"mobile_phone": re.compile(PHONE_PATTERN), "zip_code": re.compile(ZIP_PATTERN)}
-
-
-def _contract_errors(data: dict) -> dict:
-    """What the schema promises to refuse before the form reads the body: fields it does not
-    know (a misspelt "urgancy" would otherwise be dropped and the referral stored as routine),
-    and a phone or ZIP outside the documented patterns."""
-    known = ReferralIn().fields
-    errors = {key: ["Unknown field."] for key in data if key not in known}
-    for key, pattern in _PATTERNS.items():
-        value = data.get(key)
-        if isinstance(value, str) and value and not (value.isascii() and pattern.fullmatch(value)):
-            errors[key] = [f"Does not match the documented format ({pattern.pattern})."]
-    return errors
 
 
 def schema_postprocess(result, generator, request, public):
-    """drf-spectacular hook: the request body refuses unknown properties, as the view does, and
-    names the active locations (read when the schema is asked for)."""
-    schemas = result.get("components", {}).get("schemas", {})
-    for name in ("ReferralInRequest", "AttachmentInRequest"):
-        if name in schemas:
-            schemas[name]["additionalProperties"] = False
-    body = schemas.get("ReferralInRequest", {}).get("properties", {})
-    if "preferred_location" in body:
-        try:
-            slugs = list(
-                Location.objects.filter(is_active=True)
-                .order_by("slug")
-                .values_list("slug", flat=True)
-            )
-        except DatabaseError:
-            # `check --deploy` builds the schema too, possibly before any migration has run:
-            # the schema then leaves the slugs open rather than failing the check.
-            return result
-        body["preferred_location"]["enum"] = slugs
+    """drf-spectacular hook: the request body is the contract the view enforces
+    (intake.api_contract), with the active locations listed (read when the schema is asked for);
+    and links from a created referral to reading it, for clients and stateful testing."""
+    try:
+        slugs = list(
+            Location.objects.filter(is_active=True).order_by("slug").values_list("slug", flat=True)
+        )
+    except DatabaseError:
+        # `check --deploy` builds the schema too, possibly before any migration has run:
+        # the schema then leaves the slugs open rather than failing the check.
+        slugs = None
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas["ReferralInRequest"] = api_contract.referral_request_schema(slugs)
+    create = result.get("paths", {}).get("/api/v1/referrals", {}).get("post")
+    if create:
+        create["requestBody"]["required"] = True
+        for code in ("200", "201"):
+            create["responses"][code]["links"] = {
+                "GetReferral": {
+                    "operationId": "referral_retrieve",
+                    "parameters": {"reference": "$response.body#/reference"},
+                    "description": "The referral just created (or found again by its "
+                    "Idempotency-Key), by its reference.",
+                }
+            }
     return result
 
 
@@ -276,14 +204,16 @@ def _form_payload(data: dict) -> tuple[dict, dict, dict]:
 class ReferralCreateView(_ProviderAPIView):
     @extend_schema(
         operation_id="referral_create",
-        request=ReferralIn,
+        request={"application/json": {"$ref": "#/components/schemas/ReferralInRequest"}},
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
-                str,
+                api_contract.IDEMPOTENCY_KEY_SCHEMA,
                 OpenApiParameter.HEADER,
-                description="Any unique string per referral. Retrying with the same key returns "
-                "the first referral instead of creating another.",
+                description="Any unique string per referral, at most 200 characters (control "
+                "characters are dropped). Retrying with the same key and body returns the first "
+                "referral (200) instead of creating another; the same key with another body "
+                "answers 422.",
             )
         ],
         responses={
@@ -330,7 +260,8 @@ class ReferralCreateView(_ProviderAPIView):
             )
         if not isinstance(request.data, dict):
             return Response({"errors": {"non_field_errors": ["Send a JSON object."]}}, status=400)
-        errors = _contract_errors(request.data)
+        errors = api_contract.contract_errors(request.data)
+        errors |= api_contract.idempotency_key_errors(request.headers.get("Idempotency-Key"))
         if errors:
             return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
         data, files, errors = _form_payload(request.data)

@@ -6,8 +6,8 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
-from django.utils.formats import date_format
 
+from clinic.formatting import format_date
 from clinic.models import STAFF_ROLES, Role, User
 
 from .models import (
@@ -159,7 +159,10 @@ def queue_rows(
         local_time = now.astimezone(case.time_zone)
         zone = str(case.time_zone)
         if zone not in clocks:
-            clocks[zone] = (date_format(local_time, "D g:i A"), date_format(local_time, "T"))
+            clocks[zone] = (
+                format_date(now, "D g:i A", case.time_zone),
+                format_date(now, "T", case.time_zone),
+            )
         rows.append(
             QueueRow(
                 case=case,

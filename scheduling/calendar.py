@@ -7,43 +7,17 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.utils import formats
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+
+# Times with their zone are formatted by clinic.formatting (cheap, shared with the pages).
+from clinic.formatting import clock, when, when_both  # noqa: F401
 
 from .models import InfusionSession
-
-
-def when(instant: dt.datetime, tz: ZoneInfo) -> str:
-    """'Tue 3 Mar 2026, 9:00 AM EST' ('mar 3 Mar 2026, 09:00 EST' in Spanish): the wall clock in
-    a zone, in the active language, with the zone's abbreviation."""
-    local = instant.astimezone(tz)
-    # Translators: a date format (Django's date filter letters): weekday, day, month, year.
-    day = formats.date_format(local, pgettext("date format", "D j M Y"))
-    return f"{day}, {clock(instant, tz)}"
-
-
-def clock(instant: dt.datetime, tz: ZoneInfo) -> str:
-    """'9:00 AM EST' ('09:00 EST' in Spanish)."""
-    local = instant.astimezone(tz)
-    # Translators: a time format (Django's date filter letters): 'g:i A' is 9:00 AM, 'H:i' 09:00.
-    time_format = pgettext("time format", "g:i A")
-    return f"{formats.date_format(local, time_format)} {local.tzname()}"
 
 
 def patient_zone(user) -> ZoneInfo | None:
     profile = getattr(user, "patient_profile", None)
     return profile.time_zone if profile is not None else None
-
-
-def when_both(instant: dt.datetime, location_tz: ZoneInfo, own_tz: ZoneInfo | None) -> str:
-    """The location's time, and the patient's own when their zone differs."""
-    text = when(instant, location_tz)
-    if own_tz is not None and str(own_tz) != str(location_tz):
-        mine = instant.astimezone(own_tz)
-        if mine.utcoffset() != instant.astimezone(location_tz).utcoffset():
-            text += " " + _("(%(time)s your time)") % {"time": clock(instant, own_tz)}
-    return text
 
 
 def _ics_escape(text: str) -> str:

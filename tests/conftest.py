@@ -68,6 +68,26 @@ def force_login_with_otp(client: Client, user, backend=None) -> None:
         session.save()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _jinja2_templates_tell_the_test_client():
+    """The test client learns which templates a response used, and their context
+    (response.templates, response.context), from the template_rendered signal, which only
+    Django's template language sends. Pages render with Jinja2 (clinic/jinja2.py), so its
+    back-end sends the signal too while tests run."""
+    from django.template.backends import jinja2 as jinja2_backend
+    from django.test.signals import template_rendered
+
+    original = jinja2_backend.Template.render
+
+    def render(self, context=None, request=None):
+        template_rendered.send(sender=self, template=self.template, context=dict(context or {}))
+        return original(self, context, request)
+
+    jinja2_backend.Template.render = render
+    yield
+    jinja2_backend.Template.render = original
+
+
 @pytest.fixture(autouse=True)
 def _staff_pass_two_factor(monkeypatch):
     monkeypatch.setattr(Client, "force_login", force_login_with_otp)

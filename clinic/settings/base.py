@@ -61,18 +61,40 @@ MIDDLEWARE = [
 ROOT_URLCONF = "wiring.urls"
 WSGI_APPLICATION = "clinic.wsgi.application"
 
+# Two engines, and every template folder belongs to exactly one of them:
+# - Jinja2 (first, so it is asked first) reads the portal's own folders, templates/ and each
+#   portal app's templates/, under the names they always had ("intake/queue.html"): every page,
+#   fragment and e-mail of the portal. Its environment is clinic/jinja2.py.
+# - Django's template language reads every other app's templates/ (the admin, the API docs,
+#   Django's form widgets), and the message wording admins edit (clinic/messaging, stored as
+#   Django-template strings). Its loader skips the portal's folders, so no name is served by both.
+PORTAL_TEMPLATE_DIRS = [BASE_DIR / "templates"] + [
+    BASE_DIR / app / "templates" for app in ("intake", "scheduling", "billing")
+]
+_CONTEXT_PROCESSORS = [
+    "django.template.context_processors.request",
+    "django.contrib.auth.context_processors.auth",
+    "django.contrib.messages.context_processors.messages",
+    "clinic.context_processors.navigation",
+]
 TEMPLATES = [
     {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
-        "APP_DIRS": True,
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": PORTAL_TEMPLATE_DIRS,
+        "APP_DIRS": False,
         "OPTIONS": {
-            "context_processors": [
-                "django.template.context_processors.request",
-                "django.contrib.auth.context_processors.auth",
-                "django.contrib.messages.context_processors.messages",
-                "clinic.context_processors.navigation",
-            ],
+            "environment": "clinic.jinja2.environment",
+            "extensions": ["jinja2.ext.i18n"],
+            # request comes from the back-end itself; csrf_input and csrf_token from clinic.jinja2.
+            "context_processors": [*_CONTEXT_PROCESSORS[1:], "clinic.jinja2.csrf"],
+        },
+    },
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "OPTIONS": {
+            "context_processors": _CONTEXT_PROCESSORS,
+            "loaders": ["clinic.jinja2.OtherAppsLoader"],
         },
     },
 ]

@@ -8,8 +8,10 @@ import io
 import re
 from zoneinfo import ZoneInfo
 
+import jinja2
 import pytest
 from django.db import DatabaseError, transaction
+from django.template.loader import render_to_string
 from django.test import override_settings
 from django.urls import reverse
 from pypdf import PdfReader
@@ -217,18 +219,20 @@ def test_an_issued_gfe_is_kept_as_issued_and_served_unchanged(client, location, 
     document = EstimateDocument.objects.get(estimate=estimate)
     assert document.sha256 == hashlib.sha256(document.html.encode()).hexdigest()
     assert "Ketamine, for one infusion" in document.html
-    templates = [dict(settings.TEMPLATES[0])]
-    templates[0]["APP_DIRS"] = False
-    templates[0]["OPTIONS"] = {
-        **templates[0].get("OPTIONS", {}),
-        "loaders": [
-            ("django.template.loaders.locmem.Loader", CHANGED_TEMPLATE),
-            "django.template.loaders.filesystem.Loader",
-            "django.template.loaders.app_directories.Loader",
-        ],
+    # Today's template differs from the one the estimate was issued with (pages are Jinja2).
+    pages = dict(settings.TEMPLATES[0])
+    pages["OPTIONS"] = {
+        **pages["OPTIONS"],
+        "loader": jinja2.ChoiceLoader(
+            [jinja2.DictLoader(CHANGED_TEMPLATE), jinja2.FileSystemLoader(pages["DIRS"])]
+        ),
     }
+    templates = [pages, *settings.TEMPLATES[1:]]
     client.force_login(maria)
     with override_settings(TEMPLATES=templates):
+        assert "TODAY'S TEMPLATE" in render_to_string(
+            "billing/partials/_gfe_document.html", {"estimate": estimate}
+        )
         page = client.get(reverse("billing:gfe", args=[estimate.pk])).content.decode()
         pdf = client.get(reverse("billing:gfe_pdf", args=[estimate.pk])).content
     assert document.html in page and "TODAY'S TEMPLATE" not in page

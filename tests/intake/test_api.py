@@ -220,3 +220,45 @@ def test_a_phone_or_zip_outside_the_documented_pattern_is_refused(api, location,
 def test_the_documented_phone_formats_are_accepted(api, location, phone):
     response = api.post("/api/v1/referrals", payload(mobile_phone=phone), format="json")
     assert response.status_code == 201, response.json()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"patient_first_name": "A" * 101}, "patient_first_name"),
+        ({"patient_first_name": " \u00a0 "}, "patient_first_name"),
+        ({"patient_last_name": "Di\u202eaz"}, "patient_last_name"),  # right-to-left override
+        ({"notes": "a\x0bb"}, "notes"),
+        ({"headache_days_per_month": "18"}, "headache_days_per_month"),
+        ({"no_contraindications": "yes"}, "no_contraindications"),
+        ({"email": ""}, "email"),
+        ({"email": None}, "email"),
+        ({"attachments": [{"content_base64": "JVBERi0xLjQKJSVFT0YK"}]}, "attachments"),
+        ({"attachments": [{"filename": "a.pdf", "content_base64": "JVBERi0"}]}, "attachments"),
+    ],
+)
+def test_what_the_published_contract_refuses_is_a_400_naming_the_field(
+    api, location, overrides, field
+):
+    response = api.post("/api/v1/referrals", payload(**overrides), format="json")
+    assert response.status_code == 400
+    assert field in response.json()["errors"], response.json()
+    assert not Referral.objects.exists()
+
+
+def test_a_lone_surrogate_is_a_400_not_a_500(api, location):
+    # "\ud800" is valid JSON but not text: PostgreSQL cannot store it.
+    body = '{"patient_first_name": "A\\ud800", "patient_last_name": "Diaz"}'
+    response = api.generic("POST", "/api/v1/referrals", body, content_type="application/json")
+    assert response.status_code == 400
+    assert "surrogate" in response.json()["errors"]["non_field_errors"][0]
+
+
+def test_an_idempotency_key_longer_than_the_schema_allows_is_refused_not_cut(api, location):
+    # Cut to 200 characters, two different keys sharing their start would collide.
+    response = api.post(
+        "/api/v1/referrals", payload(), format="json", HTTP_IDEMPOTENCY_KEY="k" * 201
+    )
+    assert response.status_code == 400
+    assert "Idempotency-Key" in response.json()["errors"]
+    assert not Referral.objects.exists()

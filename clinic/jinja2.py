@@ -1,0 +1,118 @@
+"""The Jinja2 environment every portal page renders with (settings.TEMPLATES, first engine), as
+Zulip renders its pages: Django's own Jinja2 back-end, this one module for what templates may
+call, autoescape on.
+
+- `url('app:name', arg, key=value)`, `static('css/app.css')`; `csrf_input` (the hidden field)
+  and `csrf_token`, one token per page (`csrf` below); the other context processors' names
+  (`user`, `messages`, `nav_items`, `clinic_name`...) come from settings.TEMPLATES.
+- Translations: `_("...")`, `pgettext("context", "...")`, `{% trans name=value %}...{% endtrans %}`
+  and `{% pluralize %}`, bound to Django's gettext, so locale/*/django.po keeps working (the
+  msgids are the ones the Django templates had); `get_language()` for `<html lang>`.
+- Formatting (clinic.formatting, cheap): `x|date("D j M Y", zone)` (Django's letters; add `T` for
+  the zone's abbreviation), `when(instant, location_zone, own_zone)`, `amount|usd`; and a few of
+  Django's filters: linebreaksbr, filesizeformat, timesince, truncatechars.
+
+A plain-text template (e-mail bodies: *.txt) is never escaped. Template files live where they
+always did (templates/ and <app>/templates/); settings.TEMPLATES says which engine reads which,
+and OtherAppsLoader (below) keeps Django's template language out of the portal's folders.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.middleware.csrf import get_token
+from django.template import defaultfilters
+from django.template.loaders import app_directories
+from django.urls import reverse
+from django.utils import translation
+from django.utils.functional import SimpleLazyObject, lazy
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.text import Truncator
+from jinja2 import Environment, Undefined, select_autoescape
+
+from . import formatting
+
+
+def url(viewname: str, *args, **kwargs) -> str:
+    """{% url %}: url('intake:referral_detail', referral.reference)."""
+    return reverse(viewname, args=args or None, kwargs=kwargs or None)
+
+
+def zone_of(user, default: dt.tzinfo = dt.UTC) -> dt.tzinfo:
+    """A patient's own zone (UTC for anyone without a patient profile)."""
+    profile = getattr(user, "patient_profile", None)
+    return (profile.time_zone if profile is not None else None) or default
+
+
+_csrf_field = lazy(
+    lambda token: format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token),
+    SafeString,
+)
+
+
+def csrf(request) -> dict:
+    """A context processor: one CSRF token per page, as Django's template language has it. The
+    back-end's own `csrf_input` masks a new token each time a form shows it (the day view has a
+    form in every booked chair)."""
+    token = SimpleLazyObject(lambda: get_token(request))
+    return {"csrf_token": token, "csrf_input": _csrf_field(token)}
+
+
+def environment(**options) -> Environment:
+    options.pop("autoescape", None)
+    # The same page in development as in production (Django's back-end would print a missing
+    # variable as "{{ name }}" when DEBUG is on): nothing, as Django's templates did.
+    options["undefined"] = Undefined
+    # Django's templates keep the newline that ends a file; so do these (plain-text e-mails).
+    options.setdefault("keep_trailing_newline", True)
+    extensions = list(options.pop("extensions", []))
+    if "jinja2.ext.i18n" not in extensions:
+        extensions.append("jinja2.ext.i18n")
+    # Escape everything but plain-text e-mail bodies (*.txt), where "&amp;" would reach the reader.
+    env = Environment(
+        autoescape=select_autoescape(disabled_extensions=("txt",), default=True),
+        extensions=extensions,
+        **options,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=translation.gettext,
+        ngettext=translation.ngettext,
+        pgettext=translation.pgettext,
+        npgettext=translation.npgettext,
+        newstyle=True,
+    )
+    env.globals.update(
+        {
+            "url": url,
+            "static": staticfiles_storage.url,
+            "get_language": translation.get_language,
+            "when": formatting.when_both,
+            "zone_of": zone_of,
+            "UTC": dt.UTC,
+        }
+    )
+    env.filters.update(
+        {
+            "date": formatting.format_date,
+            "usd": formatting.usd,
+            "linebreaksbr": defaultfilters.linebreaksbr,
+            "filesizeformat": defaultfilters.filesizeformat,
+            "timesince": defaultfilters.timesince_filter,
+            "truncatechars": lambda value, length: Truncator(value).chars(length),
+        }
+    )
+    return env
+
+
+class OtherAppsLoader(app_directories.Loader):
+    """Django's template language reads the templates of Django's and third-party apps (admin,
+    API docs), never the portal's own folders: those are Jinja2 (settings.PORTAL_TEMPLATE_DIRS)."""
+
+    def get_dirs(self):
+        portal = {Path(d).resolve() for d in settings.PORTAL_TEMPLATE_DIRS}
+        return [d for d in super().get_dirs() if Path(d).resolve() not in portal]

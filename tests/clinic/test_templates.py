@@ -1,0 +1,134 @@
+"""The template engines (settings.TEMPLATES, clinic/jinja2.py): every portal template is Jinja2 and
+only Jinja2; its words are in the Spanish catalogue; pages escape, plain-text e-mails do not."""
+
+import ast
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.template import TemplateDoesNotExist, engines
+from django.template.loader import get_template, render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+ROOT = Path(settings.BASE_DIR)
+
+
+def portal_templates() -> list[str]:
+    return sorted(
+        str(path.relative_to(folder))
+        for folder in settings.PORTAL_TEMPLATE_DIRS
+        for path in Path(folder).rglob("*")
+        if path.is_file()
+    )
+
+
+def test_every_portal_template_is_jinja2_and_only_jinja2():
+    names = portal_templates()
+    assert "base.html" in names and "intake/partials/_queue_rows.html" in names
+    portal = [Path(folder).resolve() for folder in settings.PORTAL_TEMPLATE_DIRS]
+    for name in names:
+        assert get_template(name).backend.name == "jinja2", name  # compiles, and Jinja2 first
+        try:  # Django's engine never reads the portal's folders (the admin has its own
+            # registration/password_reset_*.html, never asked for while the portal's exist).
+            origin = Path(engines["django"].get_template(name).origin.name).resolve()
+        except TemplateDoesNotExist:
+            continue
+        assert not any(origin.is_relative_to(folder) for folder in portal), name
+    # Django's own apps keep Django's template language.
+    assert get_template("admin/index.html").backend.name == "django"
+
+
+def _catalogue() -> list[tuple[str | None, str, list[str]]]:
+    """(msgctxt, msgid, the files it was found in) of every entry of the Spanish catalogue."""
+    entries, fields, key, files = [], {}, None, []
+    lines = (ROOT / "locale/es/LC_MESSAGES/django.po").read_text().splitlines() + [""]
+    for line in lines:
+        if line.startswith("#: "):
+            files += [ref.rsplit(":", 1)[0] for ref in line[3:].split()]
+        elif line.startswith(('msgctxt "', 'msgid "', 'msgid_plural "', "msgstr")):
+            if line.startswith(("msgctxt", 'msgid "')) and "msgid" in fields:  # no blank line
+                entries.append((fields.get("msgctxt"), fields["msgid"], files))
+                fields, files = {}, []
+            key, _, literal = line.partition(" ")
+            fields[key] = "" if key.startswith("msgstr") else ast.literal_eval(literal)
+        elif line.startswith('"') and key and not key.startswith("msgstr"):
+            fields[key] += ast.literal_eval(line)
+        elif not line.strip():
+            if "msgid" in fields:
+                entries.append((fields.get("msgctxt"), fields["msgid"], files))
+            fields, key, files = {}, None, []
+    return entries
+
+
+def test_the_templates_ask_for_the_words_the_catalogue_translates():
+    """The Jinja2 templates ask gettext for the very msgids the Django templates did (the same
+    `%(name)s` placeholders, the same contexts), so the Spanish catalogue keeps translating the
+    pages: every entry the catalogue found only in templates is still asked for by one."""
+    env = engines["jinja2"].env
+    asked = set()
+    for name in portal_templates():
+        source = env.loader.get_source(env, name)[0]
+        for _line, function, message in env.extract_translations(source):
+            parts = message if isinstance(message, tuple) else (message,)
+            if function in ("pgettext", "npgettext"):
+                asked.add((parts[0], parts[1]))
+            else:
+                asked.add((None, parts[0]))
+    only_in_templates = [
+        (context, msgid)
+        for context, msgid, files in _catalogue()
+        if files and all(f.endswith((".html", ".txt")) for f in files)
+    ]
+    assert len(only_in_templates) > 300
+    missing = [entry for entry in only_in_templates if entry not in asked]
+    assert not missing, missing
+
+
+def test_pages_escape_and_plain_text_mails_do_not():
+    provider = SimpleNamespace(get_full_name=lambda: "Smith & <Jones>")
+    context = {
+        "provider": provider,
+        "referral": SimpleNamespace(reference="R-1"),
+        "sender_name": "A&B",
+    }
+    text = render_to_string("intake/email/referral_received.txt", context)
+    assert text.startswith("Dear Smith & <Jones>,\n") and "A&B has received" in text
+    page = engines["jinja2"].from_string("<p>{{ name }}</p>").render({"name": "<b>&"})
+    assert page == "<p>&lt;b&gt;&amp;</p>"
+
+
+def test_translations_and_plurals_follow_the_active_language():
+    template = engines["jinja2"].from_string(
+        '{{ _("Sign in") }}|{% trans service="IV", n=n %}A course of {{ n }} '
+        "infusion: {{ service }}{% pluralize n %}A course of {{ n }} infusions: {{ service }}"
+        "{% endtrans %}|"
+        '{{ pgettext("course counts", "Booked") }}'
+    )
+    with translation.override("en"):
+        assert template.render({"n": 2}) == "Sign in|A course of 2 infusions: IV|Booked"
+    with translation.override("es"):
+        expected = "Iniciar sesión|Un tratamiento de 1 infusión: IV|Reservadas"
+        assert template.render({"n": 1}) == expected
+
+
+@pytest.mark.django_db
+def test_the_password_reset_mail_is_plain_text(client, make_user):
+    user = make_user(email="reset.me@example.com")
+    client.post(reverse("password_reset"), {"email": user.email})
+    (message,) = mail.outbox
+    assert message.subject == "Reset your password"
+    lines = message.body.splitlines()
+    assert lines[0] == "Someone asked to reset the password of your clinic portal account."
+    assert lines[3].startswith("http://testserver/accounts/reset/") and "&amp;" not in message.body
+
+
+@pytest.mark.django_db
+def test_a_page_of_forms_carries_one_csrf_token(rf):
+    request = rf.get("/")
+    page = engines["jinja2"].from_string("{{ csrf_input }}|{{ csrf_input }}|{{ csrf_token }}")
+    first, second, token = page.render(request=request).split("|")
+    assert first == second == f'<input type="hidden" name="csrfmiddlewaretoken" value="{token}">'
+    assert len(token) == 64
