@@ -41,6 +41,10 @@ def test_tiny_scale_loads_a_consistent_clinic():
     patients = User.objects.filter(role=Role.PATIENT)
     assert patients.count() == Referral.objects.filter(patient__isnull=False).count()
     assert not Referral.objects.filter(patient__isnull=False, course__isnull=True).exists()
+    # Each first course keeps its referral's diagnosis, as intake copies it; the rest have none.
+    for referral in Referral.objects.filter(course__isnull=False).select_related("course")[:50]:
+        assert referral.course.diagnosis_codes == [referral.diagnosis_code]
+    assert not Course.objects.filter(referral__isnull=True).exclude(diagnosis_codes=[]).exists()
     # At most one open course per patient; active places never above the plan.
     open_per_patient = Counter(
         Course.objects.filter(status__in=["active", "awaiting_review"]).values_list(
