@@ -1,27 +1,10 @@
-"""Clinic-scale data for benchmarks (`manage.py seed_scale`): about five clinic-years at three
-locations, generated reproducibly from a seed and loaded with COPY.
-
-At scale 1: 3 locations, 30 chairs, 147 staff shifts a week, 100,000 referrals (about 40,000 became
-patients, 50,000 wait in the call queue, 10,000 were closed) with their call attempts, about
-60,000 courses, 400,000 sessions and 1.5 million reminder messages. Smaller scales shrink the
-span of days and every count together, so the density (and so the shape of the queries) stays.
-
-Every row satisfies the database's own rules, which stay in force while loading: a chair or a
-patient never has two overlapping active sessions (each session takes one cell of a 90-minute
-grid per chair and day, and a patient's courses never overlap), one infusion per patient per
-day, active sessions number their places 1..planned, the sessions' copy of the plan equals the
-course's, message dedupe keys are those the services would write. Deferred constraints are
-checked before the transaction ends (SET CONSTRAINTS ALL IMMEDIATE).
-
-What is simplified: message bodies are a fixed sentence per kind (not rendered templates), and
-sessions and messages carry no status-history rows (courses and referrals do)."""
+"""The recipe: one linear pass that lays out five clinic-years and loads them in one transaction."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
 import random
-from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.hashers import make_password
@@ -53,209 +36,27 @@ from scheduling.models import (
 )
 from scheduling.services import default_session_type
 
-SCALE_ADMIN_EMAIL = "admin@scale.example"
-SCALE_PASSWORD = "scale-pass-2026"
-# The demo staff's documented authenticator key (see seed_demo): never a real account's key.
-DEMO_TOTP_KEY = "3132333435363738393031323334353637383930"
-
-FULL = {
-    "days": 1826,  # five years of history, plus four weeks booked ahead
-    "courses": 60_000,
-    "open_referrals": 50_000,
-    "closed_referrals": 10_000,
-    "providers": 500,
-}
-COORDINATORS = 20
-CLINICIANS_PER_LOCATION = 10
-CHAIRS_PER_LOCATION = 10
-OPENS, CLOSES = dt.time(7, 0), dt.time(22, 0)
-SLOT_MINUTES, INFUSION_MINUTES = 90, 60
-SLOTS_PER_DAY = 10  # 07:00, 08:30, ... 20:30 (the last one ends at 22:00)
-AHEAD_DAYS = 28
-
-LOCATIONS = [
-    ("boston-scale", "Boston · Scale", "America/New_York", "Boston", "MA", "02116", 1),
-    ("pasadena-scale", "Pasadena · Scale", "America/Los_Angeles", "Pasadena", "CA", "91101", 1),
-    ("chicago-scale", "Chicago · Scale", "America/Chicago", "Chicago", "IL", "60611", 1),
-]
-AREA_CODES = [
-    "617", "857", "781", "626", "213", "818", "312", "773", "872", "508", "323", "630",
-    "415", "646", "702", "919",
-]  # fmt: skip
-# The demo (seed_demo) keeps 555-0100 to 555-0199 and 555-1200 to 555-1299; the generator takes
-# 555-2000 to 555-9999 in each area code (128,000 numbers), so both load into one database.
-SCALE_LINES = range(2000, 10_000)
-
-
-def scale_phone(n: int) -> str:
-    """The n-th generated person's mobile number (E.164), distinct for n < 128,000."""
-    area = AREA_CODES[n % len(AREA_CODES)]
-    line = SCALE_LINES[n // len(AREA_CODES) % len(SCALE_LINES)]
-    return f"+1{area}555{line:04d}"
-
-
-FIRST = [
-    "Ana",
-    "Ben",
-    "Carla",
-    "Dev",
-    "Elena",
-    "Farid",
-    "Grace",
-    "Hugo",
-    "Iris",
-    "Jon",
-    "Kira",
-    "Luis",
-    "Maya",
-    "Noor",
-    "Omar",
-    "Pia",
-    "Raj",
-    "Sara",
-    "Tom",
-    "Una",
-    "Vic",
-    "Wen",
-    "Yara",
-    "Zoe",
-]
-LAST = [
-    "Alvarez", "Brown", "Chen", "Diaz", "Evans", "Fischer", "Garcia", "Haddad", "Ito", "Jones",
-    "Kim", "Lopez", "Martin", "Nguyen", "Okafor", "Patel", "Quinn", "Rossi", "Singh", "Tanaka",
-    "Udeh", "Vega", "Walsh", "Young", "Zhou",
-]  # fmt: skip
-
-
-def _npi(body9: int) -> str:
-    """A ten-digit NPI with a valid Luhn check digit (prefix 80840, as the standard says)."""
-    digits = f"80840{body9:09d}"
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 0:
-            d *= 2
-            d = d - 9 if d > 9 else d
-        total += d
-    return f"{body9:09d}{(10 - total % 10) % 10}"
-
-
-# --- COPY ---------------------------------------------------------------------------------------
-
-
-def _text(value) -> str:
-    if value is None:
-        return r"\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, list):
-        return "{" + ",".join(value) + "}"
-    text = str(value)
-    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
-        text = (
-            text.replace("\\", "\\\\")
-            .replace("\t", "\\t")
-            .replace("\n", "\\n")
-            .replace("\r", "\\r")
-        )
-    return text
-
-
-class Copier:
-    """Streams rows into one table with COPY, in chunks, and hands out ids."""
-
-    CHUNK = 100_000
-
-    def __init__(
-        self, cursor, model, columns: list[str], after: tuple[Copier, ...] = (), sort_by=None
-    ):
-        self.cursor = cursor
-        self.sort_by = sort_by  # column index to order by; rows are then held until finish()
-        self.held: list[tuple] = []
-        # Tables whose rows must be in first (a foreign key that is checked at once).
-        self.after = after
-        self.table = model._meta.db_table
-        self.columns = columns
-        self.buffer: list[str] = []
-        self.count = 0
-        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {self.table}")  # noqa: S608
-        self.next_id = cursor.fetchone()[0] + 1
-
-    def new_id(self) -> int:
-        value = self.next_id
-        self.next_id += 1
-        return value
-
-    def add(self, row: tuple) -> None:
-        line = "\t".join(map(_text, row))
-        if self.sort_by is not None:
-            self.held.append((row[self.sort_by], line))
-            return
-        self.buffer.append(line)
-        if len(self.buffer) >= self.CHUNK:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.buffer:
-            return
-        for other in self.after:
-            other.flush()
-        data = io.StringIO("\n".join(self.buffer) + "\n")
-        self.cursor.copy_expert(f"COPY {self.table} ({', '.join(self.columns)}) FROM STDIN", data)
-        self.count += len(self.buffer)
-        self.buffer = []
-
-    def finish(self) -> None:
-        if self.sort_by is not None:
-            # Held back and written in time order: the exclusion constraints' GiST indexes
-            # take rows far faster in order than scattered over five years.
-            self.held.sort(key=lambda item: item[0])
-            for other in self.after:
-                other.flush()
-            for _key, line in self.held:
-                self.buffer.append(line)
-                if len(self.buffer) >= self.CHUNK:
-                    self.flush()
-            self.held = []
-        self.flush()
-        self.cursor.execute(
-            f"SELECT setval(pg_get_serial_sequence('{self.table}', 'id'), "  # noqa: S608
-            f"GREATEST((SELECT MAX(id) FROM {self.table}), 1))"
-        )
-
-
-def _cols(model) -> list[str]:
-    return [f.column for f in model._meta.concrete_fields]
-
-
-# --- the plan -----------------------------------------------------------------------------------
-
-
-@dataclass
-class Place:
-    location: object
-    tz: ZoneInfo
-    chairs: list[int]
-    free: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
-
-    def take(self, day: int, rng: random.Random) -> tuple[int, int] | None:
-        cells = self.free.get(day)
-        if cells is None:
-            cells = [(c, s) for c in range(len(self.chairs)) for s in range(SLOTS_PER_DAY)]
-            rng.shuffle(cells)
-            self.free[day] = cells
-        return cells.pop() if cells else None
-
-
-def _counts(scale: float) -> dict:
-    counts = {k: max(1, round(v * scale)) for k, v in FULL.items()}
-    counts["days"] = max(42, counts["days"])
-    counts["providers"] = max(3, counts["providers"])
-    return counts
+from .copier import Copier, _cols
+from .plan import (
+    AHEAD_DAYS,
+    CHAIRS_PER_LOCATION,
+    CLINICIANS_PER_LOCATION,
+    CLOSES,
+    COORDINATORS,
+    DEMO_TOTP_KEY,
+    FIRST,
+    INFUSION_MINUTES,
+    LAST,
+    LOCATIONS,
+    OPENS,
+    SCALE_ADMIN_EMAIL,
+    SCALE_PASSWORD,
+    SLOT_MINUTES,
+    Place,
+    _counts,
+    _npi,
+    scale_phone,
+)
 
 
 def seed_scale(*, scale: float = 1.0, seed: int = 2026, now: dt.datetime | None = None, log=print):
