@@ -240,14 +240,22 @@ def estimate_issue(
         raise ApplicationError(
             "Another estimate was issued at the same moment; try again."
         ) from exc
-    language = estimate.language
+    _lines_store(estimate, quote=quote)
+    _document_store(estimate, now=now)
+    _obligations_meet(estimate, now=now)
+    _notify_patient(estimate)
+    return estimate
+
+
+def _lines_store(estimate: Estimate, *, quote: Quote) -> None:
+    """The estimate's priced lines, each described in the patient's language."""
     EstimateLine.objects.bulk_create(
         EstimateLine(
             estimate=estimate,
             position=i,
             kind=line.kind,
             service_code=line.service_code,
-            description=_line_description(line, language=language, quote=quote),
+            description=_line_description(line, language=estimate.language, quote=quote),
             quantity=line.quantity,
             unit_price=line.unit_price,
             amount=line.amount,
@@ -255,10 +263,6 @@ def estimate_issue(
         )
         for i, line in enumerate(quote.lines, start=1)
     )
-    _document_store(estimate, now=now)
-    _obligations_meet(estimate, now=now)
-    _notify_patient(estimate)
-    return estimate
 
 
 def _check_issue(*, infusion_count: int, scheduled_starts: list[datetime], reason: str) -> None:

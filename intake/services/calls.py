@@ -206,15 +206,7 @@ def call_log(
     Each outcome's handler is listed in OUTCOME_HANDLERS. The claim is released. Raises
     ApplicationError for a refused step."""
     now = now or timezone.now()
-    if outcome not in CallOutcome.values:
-        raise ApplicationError("Choose an outcome.", field="outcome")
-    if outcome == CallOutcome.CALLBACK:
-        if callback_at is None:
-            raise ApplicationError("Give the date and time the patient chose.", field="callback_at")
-        if callback_at <= now:
-            raise ApplicationError("The callback time must be in the future.", field="callback_at")
-    if outcome == CallOutcome.NOT_ELIGIBLE and not reason.strip():
-        raise ApplicationError("Say why the patient is not eligible.", field="reason")
+    _check_outcome(outcome=outcome, callback_at=callback_at, reason=reason, now=now)
     with transaction.atomic():
         locked = _lock_for(case, coordinator, now)
         referral = locked.referral
@@ -259,6 +251,21 @@ def call_log(
             referral_status_email_queue(referral=referral)
     logger.info("call attempt %s logged on case %s: %s", attempt.pk, locked.pk, outcome)
     return attempt
+
+
+def _check_outcome(
+    *, outcome: str, callback_at: dt.datetime | None, reason: str, now: dt.datetime
+) -> None:
+    """What the form must give for the outcome, checked before anything is locked."""
+    if outcome not in CallOutcome.values:
+        raise ApplicationError("Choose an outcome.", field="outcome")
+    if outcome == CallOutcome.CALLBACK:
+        if callback_at is None:
+            raise ApplicationError("Give the date and time the patient chose.", field="callback_at")
+        if callback_at <= now:
+            raise ApplicationError("The callback time must be in the future.", field="callback_at")
+    if outcome == CallOutcome.NOT_ELIGIBLE and not reason.strip():
+        raise ApplicationError("Say why the patient is not eligible.", field="reason")
 
 
 # --- what each outcome does to the case and the referral --------------------------------------
