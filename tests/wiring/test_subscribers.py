@@ -32,3 +32,18 @@ def test_who_reacts_to_a_booking():
     assert handlers_for(SessionCheckedIn) == (intake.referral_on_session_checked_in,)
     assert handlers_for(CourseCompleted) == (intake.referral_on_course_completed,)
     assert handlers_for(CourseCancelled) == (billing.gfe_on_course_cancelled,)
+
+
+def test_every_event_scheduling_publishes_has_a_row_in_the_table():
+    """A new event type gets a row, even an empty one, so the table stays the one place to read."""
+    import inspect
+
+    from clinic.events import Event
+    from scheduling import events
+
+    published = {
+        cls
+        for _name, cls in inspect.getmembers(events, inspect.isclass)
+        if issubclass(cls, Event) and cls is not Event
+    }
+    assert published == set(SUBSCRIBERS)
