@@ -8,7 +8,8 @@ from datetime import date
 from django.utils import timezone
 
 from clinic.models import PatientProfile, User
-from scheduling.models import Location
+from scheduling.models import Course, Location
+from scheduling.services import course_create
 
 from . import services
 from .models import IntakeCase, Referral, ReferralStatus, ReferralStatusChange, ReferringProvider
@@ -90,9 +91,6 @@ def _seed_demo_patient(provider: ReferringProvider, boston: Location) -> None:
     its diagnosis, which her Good Faith Estimate needs) is linked to her course of 4, which
     scheduling's demo then books. Demo-only: intake is marked complete here rather than by a
     call, and her account already exists."""
-    from scheduling.models import Course
-    from scheduling.services import course_create
-
     maria = User.objects.filter(email="patient@mail.example").first()
     if maria is None:
         return
@@ -138,6 +136,7 @@ def _seed_demo_patient(provider: ReferringProvider, boston: Location) -> None:
         planned_sessions=4,
         needs_clinician_review=False,
         created_by=None,
+        diagnosis_codes=[referral.diagnosis_code],
     )
     if referral.course_id is None:
         Referral.objects.filter(pk=referral.pk).update(

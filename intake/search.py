@@ -1,7 +1,7 @@
 """Finding a person as the coordinator types: by name without accents ("Hernandez" finds
 Hernández), by phone in any format, by date of birth, by reference.
 
-PostgreSQL does the matching: `portal_search_name(first, last)` (intake/0010) is an immutable
+PostgreSQL does the matching: `portal_search_name(first, last)` (intake/0011) is an immutable
 wrapper of unaccent(lower(...)), and GIN trigram indexes on it and on the phone answer the
 LIKE '%…%' the words become, so a search reads the index, not the table."""
 

@@ -12,7 +12,7 @@ from clinic.audit.models import AuditEvent
 from clinic.models import Role
 from intake.search import clean_query, read_query, search_referrals
 from tests.factories.intake import submit_referral
-from tests.factories.places import LocationFactory
+from tests.factories.scheduling import LocationFactory
 from tests.factories.users import UserFactory
 
 pytestmark = pytest.mark.django_db
