@@ -135,6 +135,7 @@ def test_staff_read_the_whole_chart_and_each_view_is_audited(role, clinic, clien
     # Only coordinators and admins book: a clinician is not offered the course page.
     course_link = reverse("scheduling:coordinator_course", args=[referral.course.pk])
     assert (course_link in page) == (role != Role.CLINICIAN)
+    assert ('href="/estimates/' in page) == (role != Role.CLINICIAN)  # GFE pages: not clinicians
 
 
 @pytest.mark.parametrize("role", [Role.PROVIDER, Role.PATIENT])
