@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from clinic.audit.models import AuditEvent
 from clinic.messaging.models import Message
@@ -279,7 +279,10 @@ def test_the_chart_and_the_search_speak_spanish(clinic, client):
     patient, _referral = patient_from_intake(clinic)
     staff(client, Role.COORDINATOR)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"
-    page = client.get(reverse("intake:patient_chart", args=[patient.pk])).content.decode()
+    # The test client runs the view in this thread: the language the page activates must not
+    # outlive the test (override restores the one before).
+    with translation.override(translation.get_language()):
+        page = client.get(reverse("intake:patient_chart", args=[patient.pk])).content.decode()
+        search = client.get(reverse("intake:people_search"), {"q": "hernandez"}).content.decode()
     assert "Datos de contacto" in page and "Intentos de llamada" in page
-    search = client.get(reverse("intake:people_search"), {"q": "hernandez"}).content.decode()
     assert "Buscar un paciente" in search and "1 persona encontrada" in search
