@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -318,3 +319,88 @@ def test_only_staff_change_a_course(client, make_course):
         assert response.status_code == 403
     course.refresh_from_db()
     assert (course.planned_sessions, course.status) == (4, CourseStatus.ACTIVE)
+
+
+# --- choosing a time (issue 21) ----------------------------------------------------------------
+
+
+def _book_page(client, live_clinic, day=None, htmx=False):
+    query = {"location": live_clinic["location"].pk}
+    if day is not None:
+        query["date"] = day.isoformat()
+    headers = {"HX-Request": "true"} if htmx else {}
+    response = client.get(reverse("scheduling:patient_book"), query, headers=headers)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_booking_page_offers_the_earliest_time_and_a_strip_of_days(patient_client, live_clinic):
+    """Opened with no day: the earliest free time first (past the 24 hours' notice), the two
+    weeks ahead with how many times each day has, and the first free day's times as chips
+    grouped by part of the day, each with its zone."""
+    client, _course = patient_client
+    body = client.get(reverse("scheduling:patient_book")).content.decode()
+    first = timezone.now() + dt.timedelta(hours=24)
+    assert "Earliest:" in body
+    assert body.count('aria-current="date"') == 1
+    assert body.count("day-strip") == 1 and re.search(r"<small>\d+ times</small>", body)
+    assert "Plan my 3 sessions from it" in body and "Book just this one" in body
+    assert "Morning" in body and "Afternoon" in body
+    assert 'name="starts_at" value="' in body and "M EST</button>" in body
+    earliest = body.split('name="starts_at" value="')[1].split('"')[0]
+    assert dt.datetime.strptime(earliest, "%Y-%m-%dT%H:%M:%S%z") >= first
+
+
+def test_switching_days_is_a_fragment_and_a_plain_link_without_javascript(
+    patient_client, live_clinic
+):
+    client, _course = patient_client
+    day = _soon(days=5).date()
+    fragment = _book_page(client, live_clinic, day, htmx=True)
+    assert "<html" not in fragment and fragment.startswith('<div id="times"')
+    assert f"date={day.isoformat()}" in fragment and 'hx-push-url="true"' in fragment
+    page = _book_page(client, live_clinic, day)
+    assert "<html" in page and 'id="times"' in page
+    heading = page.split('id="day-heading">')[1].split("<")[0]
+    assert str(day.day) in heading
+
+
+def test_a_day_inside_the_booking_notice_says_so(patient_client, live_clinic):
+    client, _course = patient_client
+    today = timezone.now().astimezone(ZoneInfo("America/New_York")).date()
+    body = _book_page(client, live_clinic, today)
+    assert "Too soon: bookings need 24 hours' notice" in body
+    assert 'name="starts_at"' not in body.split('class="day"')[1]
+
+
+def test_a_closed_day_and_a_full_day_say_so(patient_client, live_clinic, make_course):
+    from scheduling.models import Closure
+
+    client, _course = patient_client
+    closed = _soon(days=4).date()
+    Closure.objects.create(location=live_clinic["location"], date=closed, reason="Holiday")
+    assert "The clinic is closed that day." in _book_page(client, live_clinic, closed)
+    full = _soon(days=6).date()
+    # The one clinician monitors three infusions at once: fill every start of the day.
+    for hour in range(8, 18):
+        for minute in (0, 30):
+            start = dt.datetime.combine(
+                full, dt.time(hour, minute), tzinfo=ZoneInfo("America/New_York")
+            )
+            for _ in range(2):
+                try:
+                    session_book(course=make_course(), starts_at=start, by=None)
+                except Exception:  # noqa: BLE001 - a time the chairs already cover
+                    break
+    body = _book_page(client, live_clinic, full)
+    assert "That day is full." in body
+
+
+def test_a_spanish_patient_sees_the_booking_page_in_spanish(patient_client, live_clinic):
+    client, course = patient_client
+    course.patient.preferred_language = "es"
+    course.patient.save(update_fields=["preferred_language"])
+    client.cookies["django_language"] = "es"
+    body = client.get(reverse("scheduling:patient_book")).content.decode()
+    assert "Primera hora libre:" in body and "Mañana" in body and "horas</small>" in body
+    assert " dic" in body or " ene" in body or " nov" in body
