@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from clinic.errors import ApplicationError
@@ -263,6 +264,20 @@ def patient_hold_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _gap(before: dt.datetime, after: dt.datetime) -> str:
+    """'2 days 4 hours after the one before': the spacing the rules ask for, made visible."""
+    if after <= before:  # times the patient typed out of order: the service will say so
+        return ""
+    hours = round((after - before).total_seconds() / 3600)
+    days, hours = divmod(hours, 24)
+    parts = []
+    if days:
+        parts.append(ngettext("%(n)s day", "%(n)s days", days) % {"n": days})
+    if hours or not days:
+        parts.append(ngettext("%(n)s hour", "%(n)s hours", hours) % {"n": hours})
+    return _("%(gap)s after the one before") % {"gap": " ".join(parts)}
+
+
 def _parse_local(value: str, location: Location) -> dt.datetime | None:
     try:
         # A wall-clock time at the location, from <input type=datetime-local>; given its zone
@@ -323,9 +338,16 @@ def patient_plan(request: HttpRequest) -> HttpResponse:
             first_start=form.cleaned_data["starts_at"],
             count=max(summary.remaining, 1),
         )
+    # Numbered as the patient's own sessions: the 3rd and 4th of 4 after two already booked.
+    already = course.planned_sessions - summary.remaining
     rows = [
-        {"value": s.astimezone(tz).strftime("%Y-%m-%dT%H:%M"), "label": when_both(s, tz, None)}
-        for s in proposal
+        {
+            "value": s.astimezone(tz).strftime("%Y-%m-%dT%H:%M"),
+            "label": when_both(s, tz, None),
+            "number": already + i,
+            "gap": _gap(proposal[i - 2], s) if i > 1 else "",
+        }
+        for i, s in enumerate(proposal, start=1)
     ]
     return render(
         request,
@@ -336,6 +358,7 @@ def patient_plan(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "error": error,
             "short": len(rows) < summary.remaining,
+            "total": course.planned_sessions,
             "rules": rules_for(location),
         },
     )

@@ -404,3 +404,25 @@ def test_a_spanish_patient_sees_the_booking_page_in_spanish(patient_client, live
     body = client.get(reverse("scheduling:patient_book")).content.decode()
     assert "Primera hora libre:" in body and "Mañana" in body and "horas</small>" in body
     assert " dic" in body or " ene" in body or " nov" in body
+
+
+def test_the_plan_numbers_the_patients_real_sessions_and_shows_the_spacing(
+    client, make_course, live_clinic
+):
+    """Two of four already booked: the plan proposes the 3rd and 4th, not 'Session 1/2'."""
+    patient = PatientFactory()
+    course = make_course(planned=4, patient=patient)
+    for days in (3, 6):
+        session_book(course=course, starts_at=_soon(days=days), by=None)
+    client.force_login(patient)
+    start = _soon(days=9)
+    page = client.get(
+        reverse("scheduling:patient_plan"),
+        {
+            "starts_at": start.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S+0000"),
+            "location": live_clinic["location"].pk,
+        },
+    ).content.decode()
+    assert "Session 3 of 4" in page and "Session 4 of 4" in page
+    assert "Session 1 of" not in page
+    assert "2 days after the one before" in page
