@@ -14,6 +14,7 @@ from clinic.permissions import role_required
 from scheduling import views as scheduling_views
 from scheduling.selectors import course_for_patient
 
+from . import pricing
 from .forms import GfeRequestForm, QuoteForm
 from .models import GfePaperRequest
 from .selectors import (
@@ -25,6 +26,8 @@ from .selectors import (
     gfe_obligations_recently_closed,
     gfe_obligations_recently_met,
     gfe_paper_requests_open,
+    location_today,
+    price_list_for,
 )
 from .services import (
     estimate_acknowledge,
@@ -212,3 +215,26 @@ def coordinator_course(request: HttpRequest, pk: int) -> HttpResponse:
     return scheduling_views.coordinator_course(
         request, pk, gfe_closed=lambda: gfe_obligations_closed_for_course(course_id=pk)
     )
+
+
+def _late_cancellation_fee(location) -> dict:
+    """The fee the location's schedule in effect today charges for a late cancellation, for
+    the patient to see before committing (nothing when the location has no schedule)."""
+    try:
+        prices = price_list_for(location=location, on_date=location_today(location))
+    except ApplicationError:
+        return {}
+    item = prices.single(pricing.LATE_CANCELLATION)
+    return {"late_fee": pricing.cents(item.unit_price)} if item else {}
+
+
+@role_required(Role.PATIENT)
+def patient_hold_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """Scheduling's hold page, with the late-cancellation fee billing knows (wiring/urls.py)."""
+    return scheduling_views.patient_hold_confirm(request, pk, policy=_late_cancellation_fee)
+
+
+@role_required(Role.PATIENT)
+def patient_booked(request: HttpRequest) -> HttpResponse:
+    """Scheduling's confirmation page, with the late-cancellation fee (wiring/urls.py)."""
+    return scheduling_views.patient_booked(request, policy=_late_cancellation_fee)

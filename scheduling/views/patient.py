@@ -4,6 +4,7 @@ moving, calendar files, and the signed links from e-mails and texts."""
 import datetime as dt
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -207,8 +208,24 @@ def patient_hold(request: HttpRequest) -> HttpResponse:
     return redirect("scheduling:patient_hold_confirm", pk=hold.pk)
 
 
+def _visit(location: Location, policy) -> dict:
+    """What the hold and confirmation pages tell before and after the patient commits: the
+    change notice, the late-cancellation fee (billing knows it, and passes `policy`), the
+    address with a map link and the clinic's number to tap."""
+    address = f"{location.address_line}, {location.city}, {location.state} {location.zip_code}"
+    return {
+        "address": address,
+        "map_url": "https://www.google.com/maps/search/?"
+        + urlencode({"api": 1, "query": f"{location.name}, {address}"}),
+        "tel": "tel:" + "".join(c for c in settings.CLINIC_PHONE if c.isdigit() or c == "+"),
+        "rules": rules_for(location),
+        **(policy(location) if policy else {}),
+    }
+
+
 @role_required(Role.PATIENT)
-def patient_hold_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+def patient_hold_confirm(request: HttpRequest, pk: int, *, policy=None) -> HttpResponse:
+    """policy(location) -> {"late_fee": Decimal}: given by billing, which serves this page."""
     course = _patient_course(request)
     hold = get_object_or_404(
         SlotHold.objects.select_related("location", "replaces"), pk=pk, course=course
@@ -259,7 +276,7 @@ def patient_hold_confirm(request: HttpRequest, pk: int) -> HttpResponse:
             "own_tz": patient_zone(request.user),
             "late": late,
             "expired": hold.expires_at <= timezone.now(),
-            "rules": rules_for(hold.location),
+            **_visit(hold.location, policy),
         },
     )
 
@@ -365,14 +382,13 @@ def patient_plan(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(Role.PATIENT)
-def patient_booked(request: HttpRequest) -> HttpResponse:
+def patient_booked(request: HttpRequest, *, policy=None) -> HttpResponse:
     ids = [pk for x in request.GET.get("s", "").split(",") if (pk := pk_or_none(x))]
     sessions = selectors.sessions_for_patient(patient=request.user, pks=ids)
-    return render(
-        request,
-        "scheduling/booked.html",
-        {"sessions": sessions, "own_tz": patient_zone(request.user)},
-    )
+    context = {"sessions": sessions, "own_tz": patient_zone(request.user)}
+    if sessions:
+        context.update(_visit(sessions[0].location, policy))
+    return render(request, "scheduling/booked.html", context)
 
 
 @role_required(Role.PATIENT)

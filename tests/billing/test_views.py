@@ -192,3 +192,49 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, location, maria):
     estimate = issue(maria, location)
     for url in [reverse("billing:my_estimate"), reverse("billing:gfe", args=[estimate.pk])]:
         assert client.get(url).status_code == 302
+
+
+def test_the_hold_and_confirmation_pages_show_the_late_fee_before_and_after_booking(client):
+    """Billing serves scheduling's hold page with the fee its schedule charges for a late
+    cancellation; the page also gives the preparation, the address with a map and the number."""
+    from django.utils import timezone
+
+    from scheduling.services import course_create, slot_hold
+    from tests.factories.scheduling import (
+        ChairFactory,
+        SessionTypeFactory,
+        StaffShiftFactory,
+        open_every_day,
+    )
+
+    location = billable_location(name="Boston · Back Bay", time_zone=NY)
+    open_every_day(location)
+    ChairFactory(location=location)
+    now = timezone.now()
+    StaffShiftFactory(location=location, starts_at=now, ends_at=now + dt.timedelta(days=30))
+    SessionTypeFactory()
+    who = patient()
+    course = course_create(
+        patient=who,
+        location=location,
+        planned_sessions=1,
+        needs_clinician_review=False,
+        created_by=None,
+    )
+    day = now.astimezone(NY).date() + dt.timedelta(days=4)
+    hold = slot_hold(
+        course=course,
+        starts_at=dt.datetime.combine(day, dt.time(10), tzinfo=NY),
+        location=location,
+    )
+    client.force_login(who)
+    url = reverse("scheduling:patient_hold_confirm", args=[hold.pk])
+    page = squash(client.get(url).content.decode())
+    assert "a late-cancellation fee of $150.00 applies" in page
+    assert "Free up to 24 hours before the session." in page
+    assert "fasting" in page and "drive you home" in page and "Do not drive" in page
+    assert 'href="tel:+15550100100"' in page and "google.com/maps/search/?api=1" in page
+    assert "10:00 AM EST" in page
+    booked = client.post(url)
+    page = squash(client.get(booked["Location"]).content.decode())
+    assert "You're booked" in page and "$150.00" in page and "tel:+15550100100" in page
