@@ -213,11 +213,13 @@ def _visit(location: Location, policy) -> dict:
     change notice, the late-cancellation fee (billing knows it, and passes `policy`), the
     address with a map link and the clinic's number to tap."""
     address = f"{location.address_line}, {location.city}, {location.state} {location.zip_code}"
+    phone = str(location.phone) if location.phone else settings.CLINIC_PHONE
     return {
         "address": address,
         "map_url": "https://www.google.com/maps/search/?"
         + urlencode({"api": 1, "query": f"{location.name}, {address}"}),
-        "tel": "tel:" + "".join(c for c in settings.CLINIC_PHONE if c.isdigit() or c == "+"),
+        "phone": phone,
+        "tel": "tel:" + "".join(c for c in phone if c.isdigit() or c == "+"),
         "rules": rules_for(location),
         **(policy(location) if policy else {}),
     }

@@ -232,7 +232,7 @@ def test_the_hold_and_confirmation_pages_show_the_late_fee_before_and_after_book
     page = squash(client.get(url).content.decode())
     assert "a late-cancellation fee of $150.00 applies" in page
     assert "Free up to 24 hours before the session." in page
-    assert "fasting" in page and "drive you home" in page and "Do not drive" in page
+    assert "No food for 6 hours" in page and "drive you home" in page
     assert 'href="tel:+15550100100"' in page and "google.com/maps/search/?api=1" in page
     assert "10:00 AM EST" in page
     booked = client.post(url)
