@@ -121,7 +121,8 @@ def _booking_choice(request, course, *, replaces=None) -> dict:
         {
             "day": o.day,
             "weekday": format_date(o.day, "D"),
-            "date": format_date(o.day, "j M"),
+            "number": o.day.day,
+            "date": format_date(o.day, "j F"),
             "count": len(o.times),
             "url": day_url(o.day),
             "selected": o.day == offer.day,
@@ -134,6 +135,10 @@ def _booking_choice(request, course, *, replaces=None) -> dict:
         "form": form,
         "location": location,
         "strip": strip,
+        # 'December 2026', or 'December 2026 – January 2027' when the two weeks cross a month.
+        "strip_label": " – ".join(
+            dict.fromkeys(format_date(o.day, "F Y") for o in (offers[0], offers[-1]))
+        ),
         "earlier_url": day_url(first - dt.timedelta(days=STRIP_DAYS)) if page else None,
         "later_url": day_url(first + dt.timedelta(days=STRIP_DAYS)),
         "earliest": (
