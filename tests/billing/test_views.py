@@ -238,3 +238,22 @@ def test_the_hold_and_confirmation_pages_show_the_late_fee_before_and_after_book
     booked = client.post(url)
     page = squash(client.get(booked["Location"]).content.decode())
     assert "You're booked" in page and "$150.00" in page and "tel:+15550100100" in page
+
+
+def test_a_patient_who_reads_spanish_gets_the_gfe_page_and_pdf_in_spanish(client, location, maria):
+    """An estimate issued in English, read after the patient switched to Spanish: the page and
+    the PDF are in Spanish (a reading copy, Spanish date forms), the issued English document
+    kept beside it as the one that counts."""
+    estimate = issue(maria, location)
+    maria.preferred_language = "es"
+    maria.save(update_fields=["preferred_language"])
+    client.force_login(maria)
+    page = squash(client.get(reverse("billing:gfe", args=[estimate.pk])).content.decode())
+    assert '<html lang="es"' in page
+    assert "Su presupuesto se emitió en inglés" in page
+    assert "Estimación de Buena Fe" in page and "de marzo de 2026" in page and "Marzo" not in page
+    assert "El presupuesto tal como se emitió (inglés)" in page
+    assert "Good Faith Estimate" in page  # the issued document, in <details>
+    pdf = client.get(reverse("billing:gfe_pdf", args=[estimate.pk]))
+    text = squash(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages))
+    assert "Su presupuesto se emitió en inglés" in text and "Estimación de Buena Fe" in text
