@@ -88,7 +88,8 @@ def estimate_reading_copy_html(estimate: Estimate, language: str) -> SafeString 
     if (language or "en")[:2] == (estimate.language or "en")[:2]:
         return None
     with translation.override(language):
-        return render_to_string("billing/partials/_gfe_document.html", {"estimate": estimate})
+        html = render_to_string("billing/partials/_gfe_document.html", {"estimate": estimate})
+    return mark_safe(html)  # noqa: S308 - our own template's output, escaped as it rendered
 
 
 def gfe_paper_requests_open() -> list[GfePaperRequest]:
