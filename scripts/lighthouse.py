@@ -124,7 +124,15 @@ def run_lighthouse(url: str, cookie: str, out: Path) -> dict[str, int]:
         "--extra-headers=" + json.dumps({"Cookie": cookie}),
     ]
     env = {**os.environ, "CHROME_PATH": os.environ.get("CHROME_PATH", "/usr/bin/chromium")}
-    subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
+    # On a busy machine Lighthouse now and then loses the page load's trace (NO_NAVSTART) and
+    # asks to be run again: it is, up to three times.
+    for attempt in range(3):
+        done = subprocess.run(command, check=False, env=env, stdout=subprocess.DEVNULL)
+        if done.returncode == 0:
+            break
+        print(f"  Lighthouse failed on {url} (attempt {attempt + 1}); again", flush=True)
+    else:
+        raise SystemExit(f"Lighthouse failed three times on {url}")
     report = json.loads(out.read_text())
     return {c: round(report["categories"][c]["score"] * 100) for c in CATEGORIES}
 
