@@ -227,8 +227,6 @@ def intake_metrics(*, now: dt.datetime | None = None) -> dict:
 def referrals_for_review(*, course_ids: list[int]) -> dict[int, Referral]:
     """What a clinician needs to decide on held courses, by course id: each course's referral
     with its provider, documents and the coordinators' call notes (as `noted_attempts`)."""
-    from .models import CallAttempt
-
     referrals = (
         Referral.objects.filter(course_id__in=course_ids)
         .select_related("provider__user", "intake_case")
