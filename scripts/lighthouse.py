@@ -184,6 +184,23 @@ def main() -> None:
     write(Path(args.out), rows, note=args.note)
 
 
+def _command_shown() -> list[str]:
+    """The command as typed, with the note's text (printed below it anyway) left out."""
+    args, shown = sys.argv[1:], [".venv/bin/python", "scripts/lighthouse.py"]
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg == "--note":
+            shown.append("--note '…'")
+            skip = True
+        elif arg.startswith("--note="):
+            shown.append("--note='…'")
+        else:
+            shown.append(arg)
+    return shown
+
+
 def write(out: Path, rows, *, note: str) -> None:
     version = subprocess.run(
         [str(LIGHTHOUSE), "--version"], capture_output=True, text=True, check=False
@@ -196,7 +213,7 @@ def write(out: Path, rows, *, note: str) -> None:
         "phone profile (the default), Debian's chromium headless, signed in as the demo patient "
         "(`patient@mail.example`), the portal under `manage.py runserver` (development settings).",
         "",
-        "Command: `" + shlex.join([sys.argv[0].replace(str(ROOT) + "/", ""), *sys.argv[1:]]) + "`",
+        "Command: `" + shlex.join(_command_shown()) + "`",
         "",
         "Targets: " + ", ".join(f"{short(c)} ≥ {t}" for c, t in TARGETS.items()) + ".",
         "",
