@@ -184,21 +184,19 @@ def main() -> None:
     write(Path(args.out), rows, note=args.note)
 
 
-def _command_shown() -> list[str]:
+def _command_shown() -> str:
     """The command as typed, with the note's text (printed below it anyway) left out."""
     args, shown = sys.argv[1:], [".venv/bin/python", "scripts/lighthouse.py"]
     skip = False
     for arg in args:
         if skip:
             skip = False
-        elif arg == "--note":
+        elif arg == "--note" or arg.startswith("--note="):
             shown.append("--note '…'")
-            skip = True
-        elif arg.startswith("--note="):
-            shown.append("--note='…'")
+            skip = arg == "--note"
         else:
-            shown.append(arg)
-    return shown
+            shown.append(shlex.quote(arg))
+    return " ".join(shown)
 
 
 def write(out: Path, rows, *, note: str) -> None:
@@ -213,7 +211,7 @@ def write(out: Path, rows, *, note: str) -> None:
         "phone profile (the default), Debian's chromium headless, signed in as the demo patient "
         "(`patient@mail.example`), the portal under `manage.py runserver` (development settings).",
         "",
-        "Command: `" + shlex.join(_command_shown()) + "`",
+        "Command: `" + _command_shown() + "`",
         "",
         "Targets: " + ", ".join(f"{short(c)} ≥ {t}" for c, t in TARGETS.items()) + ".",
         "",
