@@ -218,7 +218,7 @@ def _visit(location: Location, policy) -> dict:
     change notice, the late-cancellation fee (billing knows it, and passes `policy`), the
     address with a map link and the clinic's number to tap."""
     address = f"{location.address_line}, {location.city}, {location.state} {location.zip_code}"
-    phone = str(location.phone) if location.phone else settings.CLINIC_PHONE
+    phone = location.phone.as_international if location.phone else settings.CLINIC_PHONE
     return {
         "address": address,
         "map_url": "https://www.google.com/maps/search/?"
