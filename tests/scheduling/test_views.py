@@ -426,3 +426,21 @@ def test_the_plan_numbers_the_patients_real_sessions_and_shows_the_spacing(
     assert "Session 3 of 4" in page and "Session 4 of 4" in page
     assert "Session 1 of" not in page
     assert "2 days after the one before" in page
+
+
+def test_my_course_numbers_the_sessions_and_folds_moved_and_cancelled_ones(
+    patient_client, live_clinic
+):
+    from scheduling.services import session_cancel
+
+    client, course = patient_client
+    kept = session_book(course=course, starts_at=_soon(days=3), by=None)
+    gone = session_book(course=course, starts_at=_soon(days=6), by=None)
+    session_cancel(session=gone, by=None)
+    page = client.get(reverse("scheduling:patient_home")).content.decode()
+    sessions = page.split('<ol class="sessions">')[1].split("</ol>")[0]
+    assert "Session 1 of 3" in sessions and "Session 2 of 3" not in sessions
+    assert f"/my/sessions/{kept.pk}/cancel/" in sessions
+    history = page.split('<details class="history">')[1].split("</details>")[0]
+    assert "History (1 moved or cancelled)" in history and "Cancelled" in history
+    assert f"/my/sessions/{gone.pk}/" not in history
