@@ -81,6 +81,17 @@ def estimate_document_html(estimate: Estimate) -> SafeString:
         return render_to_string("billing/partials/_gfe_document.html", {"estimate": estimate})
 
 
+def estimate_reading_copy_html(estimate: Estimate, language: str) -> SafeString | None:
+    """The GFE rendered again from its copied values in the reader's language, for reading
+    beside the document as issued (which stays the one that counts); None when the document
+    is already in that language."""
+    if (language or "en")[:2] == (estimate.language or "en")[:2]:
+        return None
+    with translation.override(language):
+        html = render_to_string("billing/partials/_gfe_document.html", {"estimate": estimate})
+    return mark_safe(html)  # noqa: S308 - our own template's output, escaped as it rendered
+
+
 def gfe_paper_requests_open() -> list[GfePaperRequest]:
     """Paper copies patients asked for and nobody has printed yet, oldest first."""
     return list(

@@ -3,6 +3,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -14,10 +15,12 @@ from clinic.permissions import role_required
 from scheduling import views as scheduling_views
 from scheduling.selectors import course_for_patient
 
+from . import pricing
 from .forms import GfeRequestForm, QuoteForm
 from .models import GfePaperRequest
 from .selectors import (
     estimate_document_html,
+    estimate_reading_copy_html,
     estimates_for_patient,
     estimates_visible_to,
     gfe_obligations_closed_for_course,
@@ -25,6 +28,8 @@ from .selectors import (
     gfe_obligations_recently_closed,
     gfe_obligations_recently_met,
     gfe_paper_requests_open,
+    location_today,
+    price_list_for,
 )
 from .services import (
     estimate_acknowledge,
@@ -73,15 +78,35 @@ def _estimate_for(request: HttpRequest, pk: int, *, audit: bool = False):
     return estimate
 
 
+def _gfe_context(request: HttpRequest, estimate) -> dict:
+    """The document as issued, and when the patient reads another language (they switched to
+    Spanish after an English estimate was issued), a reading copy in theirs around it. Staff
+    see the document alone, as before."""
+    language = translation.get_language() or "en"
+    name = get_language_info(estimate.language or "en")["name_translated"]
+    return {
+        "estimate": estimate,
+        "document": estimate_document_html(estimate),
+        "reading_copy": estimate_reading_copy_html(estimate, language)
+        if request.user == estimate.patient
+        else None,
+        # Spanish writes the names of languages in lower case ("inglés").
+        "issued_in": name.lower() if language.startswith("es") else name,
+    }
+
+
+def _gfe_language(request: HttpRequest, estimate) -> str:
+    """The patient's pages speak the patient's language; staff see the estimate's own."""
+    if request.user == estimate.patient:
+        return translation.get_language() or "en"
+    return estimate.language
+
+
 @role_required(Role.PATIENT, Role.COORDINATOR, Role.ADMIN)
 def gfe_page(request: HttpRequest, pk: int) -> HttpResponse:
     estimate = _estimate_for(request, pk, audit=True)
-    with translation.override(estimate.language):
-        return render(
-            request,
-            "billing/gfe.html",
-            {"estimate": estimate, "document": estimate_document_html(estimate)},
-        )
+    with translation.override(_gfe_language(request, estimate)):
+        return render(request, "billing/gfe.html", _gfe_context(request, estimate))
 
 
 @role_required(Role.PATIENT, Role.COORDINATOR, Role.ADMIN)
@@ -89,11 +114,9 @@ def gfe_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     from weasyprint import HTML  # imported here: loading Pango is slow and only PDFs need it
 
     estimate = _estimate_for(request, pk, audit=True)
-    with translation.override(estimate.language):
+    with translation.override(_gfe_language(request, estimate)):
         html = render_to_string(
-            "billing/gfe_pdf.html",
-            {"estimate": estimate, "document": estimate_document_html(estimate)},
-            request=request,
+            "billing/gfe_pdf.html", _gfe_context(request, estimate), request=request
         )
     pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
     response = HttpResponse(pdf, content_type="application/pdf")
@@ -212,3 +235,26 @@ def coordinator_course(request: HttpRequest, pk: int) -> HttpResponse:
     return scheduling_views.coordinator_course(
         request, pk, gfe_closed=lambda: gfe_obligations_closed_for_course(course_id=pk)
     )
+
+
+def _late_cancellation_fee(location) -> dict:
+    """The fee the location's schedule in effect today charges for a late cancellation, for
+    the patient to see before committing (nothing when the location has no schedule)."""
+    try:
+        prices = price_list_for(location=location, on_date=location_today(location))
+    except ApplicationError:
+        return {}
+    item = prices.single(pricing.LATE_CANCELLATION)
+    return {"late_fee": pricing.cents(item.unit_price)} if item else {}
+
+
+@role_required(Role.PATIENT)
+def patient_hold_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """Scheduling's hold page, with the late-cancellation fee billing knows (wiring/urls.py)."""
+    return scheduling_views.patient_hold_confirm(request, pk, policy=_late_cancellation_fee)
+
+
+@role_required(Role.PATIENT)
+def patient_booked(request: HttpRequest) -> HttpResponse:
+    """Scheduling's confirmation page, with the late-cancellation fee (wiring/urls.py)."""
+    return scheduling_views.patient_booked(request, policy=_late_cancellation_fee)

@@ -358,6 +358,65 @@ def free_start_times(
     return result
 
 
+@dataclass(frozen=True)
+class DayOffer:
+    """A local day's free start times, and when it has none, why: "closed" (a closure or no
+    opening hours), "notice" (every time is inside the booking notice), "yours" (the patient
+    already has a session that day or the course's spacing rules rule it out) or "full"."""
+
+    day: dt.date
+    times: list[dt.datetime]
+    reason: str = ""
+
+
+def _why_none(reasons: list[str]) -> str:
+    if not reasons:
+        return "closed"
+    if all(r == "notice" for r in reasons):
+        return "notice"
+    if all(r in {"notice", "spacing", "course_span", "patient_day"} for r in reasons):
+        return "yours"
+    return "full"
+
+
+def day_offers(
+    *,
+    course: Course,
+    location: Location,
+    first_day: dt.date,
+    last_day: dt.date,
+    now: dt.datetime | None = None,
+    ignore_session_id: int | None = None,
+) -> tuple[list[DayOffer], CourseRules]:
+    """free_start_times with a reason for each empty day, from the same one snapshot (so the
+    day strip, the earliest offer and the chosen day's times cost one fixed set of queries),
+    and the rules it used (their notice explains a day that is too soon)."""
+    tz = location.time_zone
+    start, _ = local_day_bounds(first_day, tz)
+    _, end = local_day_bounds(last_day, tz)
+    p = load_snapshot(
+        course=course,
+        location=location,
+        start=start,
+        end=end,
+        now=now,
+        ignore_session_id=ignore_session_id,
+    )
+    offers = []
+    day = first_day
+    while day <= last_day:
+        times, reasons = [], []
+        for s in candidate_starts(p, day):
+            chair, reason = check_start(p, s)
+            if chair is None:
+                reasons.append(reason)
+            else:
+                times.append(s)
+        offers.append(DayOffer(day, times, "" if times else _why_none(reasons)))
+        day += dt.timedelta(days=1)
+    return offers, p.rules
+
+
 def nearest_free_times(
     *,
     course: Course,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
@@ -44,6 +44,10 @@ class CourseSummary:
     remaining: int
     next_session: InfusionSession | None
     can_book: bool
+    # The course's places in order, numbered as the patient counts them (1 of 4, 2 of 4), and
+    # what was moved, cancelled or missed, for the page's "History".
+    numbered: list[tuple[int, InfusionSession]] = field(default_factory=list)
+    history: list[InfusionSession] = field(default_factory=list)
 
 
 def course_summary(*, course: Course, now: dt.datetime) -> CourseSummary:
@@ -65,6 +69,8 @@ def course_summary(*, course: Course, now: dt.datetime) -> CourseSummary:
         remaining=remaining,
         next_session=upcoming[0] if upcoming else None,
         can_book=course.status == CourseStatus.ACTIVE and remaining > 0,
+        numbered=list(enumerate(active, start=1)),
+        history=[s for s in sessions if s.status not in ACTIVE_SESSION_STATUSES],
     )
 
 

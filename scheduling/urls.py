@@ -9,9 +9,9 @@ urlpatterns = [
     path("my/", views.patient_home, name="patient_home"),
     path("my/book/", views.patient_book, name="patient_book"),
     path("my/hold/", views.patient_hold, name="patient_hold"),
-    path("my/hold/<int:pk>/", views.patient_hold_confirm, name="patient_hold_confirm"),
+    # my/hold/<pk>/ (patient_hold_confirm) and my/booked/ (patient_booked) are served by
+    # billing, which adds the late-cancellation fee: see wiring/urls.py.
     path("my/plan/", views.patient_plan, name="patient_plan"),
-    path("my/booked/", views.patient_booked, name="patient_booked"),
     path("my/sessions/<int:pk>/cancel/", views.patient_cancel, name="patient_cancel"),
     path("my/sessions/<int:pk>/reschedule/", views.patient_reschedule, name="patient_reschedule"),
     path("my/sessions/<int:pk>/calendar.ics", views.patient_ics, name="patient_ics"),

@@ -26,9 +26,10 @@ clinic_patterns = (
     "clinic",
 )
 
-# Two scheduling pages show what a floor above knows, so that floor serves them under their
-# scheduling names: the clinician's Today page (the held courses' referrals: intake) and the
-# coordinator's course page (the GFEs closed for the course: billing).
+# Some scheduling pages show what a floor above knows, so that floor serves them under their
+# scheduling names: the clinician's Today page (the held courses' referrals: intake), the
+# coordinator's course page (the GFEs closed for the course: billing), and the patient's hold
+# and confirmation pages (the late-cancellation fee: billing).
 scheduling_patterns = (
     [
         *scheduling.urls.urlpatterns,
@@ -38,6 +39,12 @@ scheduling_patterns = (
             billing_views.coordinator_course,
             name="coordinator_course",
         ),
+        path(
+            "my/hold/<int:pk>/",
+            billing_views.patient_hold_confirm,
+            name="patient_hold_confirm",
+        ),
+        path("my/booked/", billing_views.patient_booked, name="patient_booked"),
     ],
     "scheduling",
 )

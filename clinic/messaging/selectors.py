@@ -52,6 +52,12 @@ class SessionReminders:
         """Every message was cancelled because the session moved (its new time has its own)."""
         return all(m.replaced_by_move for m in self.messages)
 
+    @property
+    def cancelled(self) -> bool:
+        """Nothing about this session will be sent any more (it was cancelled or moved): the
+        page folds it away and leaves the upcoming sessions open."""
+        return all(m.status == MessageStatus.CANCELLED for m in self.messages)
+
 
 def reminders_for_patient(*, user: User, now: datetime | None = None) -> list[SessionReminders]:
     """The asking patient's own messages about their sessions still ahead (confirmations,

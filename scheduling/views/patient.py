@@ -4,29 +4,34 @@ moving, calendar files, and the signed links from e-mails and texts."""
 import datetime as dt
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from clinic.errors import ApplicationError
+from clinic.formatting import format_date
 from clinic.models import Role
 from clinic.params import pk_or_404, pk_or_none
 from clinic.permissions import role_required
 
 from .. import selectors, services
 from ..availability import (
+    day_offers,
     local_to_utc,
     propose_series,
     rules_for,
 )
-from ..calendar import patient_zone, session_ics, when_both
+from ..calendar import clock, patient_zone, session_ics, when_both
 from ..forms import (
     MAX_YEAR,
     MIN_YEAR,
+    DayPickerForm,
     StartForm,
 )
 from ..models import (
@@ -35,7 +40,11 @@ from ..models import (
     SessionStatus,
     SlotHold,
 )
-from .common import _day_picker, _iso, _taken
+from .common import _day_picker, _iso, _taken, _today
+
+STRIP_DAYS = 14  # the day strip shows two weeks at a time: one snapshot, whatever the history
+# Where a day's chips are split: morning before noon, evening from 5 PM (the clinic's clock).
+AFTERNOON, EVENING = dt.time(12), dt.time(17)
 
 
 def _patient_course(request) -> Course:
@@ -56,30 +65,119 @@ def patient_home(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _short_when(instant: dt.datetime, tz) -> str:
+    """'Thu 10 Dec, 9:30 AM EST': the year goes without saying two weeks ahead."""
+    return format_date(instant, "D j M", tz) + ", " + clock(instant, tz)
+
+
+def _chip_groups(times: list[dt.datetime], tz) -> list[dict]:
+    groups = {
+        "morning": {"key": "morning", "name": _("Morning"), "chips": []},
+        "afternoon": {"key": "afternoon", "name": _("Afternoon"), "chips": []},
+        "evening": {"key": "evening", "name": _("Evening"), "chips": []},
+    }
+    for s in times:
+        wall = s.astimezone(tz).time()
+        key = "morning" if wall < AFTERNOON else "afternoon" if wall < EVENING else "evening"
+        groups[key]["chips"].append({"value": _iso(s), "label": clock(s, tz)})
+    return [g for g in groups.values() if g["chips"]]
+
+
+def _booking_choice(request, course, *, replaces=None) -> dict:
+    """The booking page's moving part: a strip of two weeks of days with how many free times
+    each has, the earliest free time, and the chosen day's times in groups (or why it has none).
+    One snapshot serves all three."""
+    location = course.location
+    # Unbound until the patient picks a day: the page then opens on the first day with times.
+    form = DayPickerForm(request.GET if "date" in request.GET else None)
+    chosen = None
+    if form.is_valid():
+        location, chosen = form.cleaned_data["location"], form.cleaned_data["date"]
+    today = _today(location)
+    # Pages of two weeks from today; a chosen day in the past shows the first page.
+    page = max((chosen - today).days // STRIP_DAYS, 0) if chosen else 0
+    first = today + dt.timedelta(days=page * STRIP_DAYS)
+    offers, rules = day_offers(
+        course=course,
+        location=location,
+        first_day=first,
+        last_day=first + dt.timedelta(days=STRIP_DAYS - 1),
+        ignore_session_id=replaces.pk if replaces else None,
+    )
+    tz = location.time_zone
+    first_free = next((o for o in offers if o.times), None)
+    by_day = {o.day: o for o in offers}
+    offer = by_day.get(chosen) if chosen else first_free or offers[0]
+    if chosen is not None and offer is None:  # a day before today
+        offer = offers[0]
+    query = {"location": location.pk}
+    if replaces:
+        query["session"] = replaces.pk
+
+    def day_url(day: dt.date) -> str:
+        return "?" + urlencode({**query, "date": day.isoformat()})
+
+    strip = [
+        {
+            "day": o.day,
+            "weekday": format_date(o.day, "D"),
+            "number": o.day.day,
+            "date": format_date(o.day, "j F"),
+            "count": len(o.times),
+            "url": day_url(o.day),
+            "selected": o.day == offer.day,
+        }
+        for o in offers
+    ]
+    if not form.is_bound:
+        form = DayPickerForm(initial={"location": location.pk, "date": offer.day})
+    return {
+        "form": form,
+        "location": location,
+        "strip": strip,
+        # 'December 2026', or 'December 2026 – January 2027' when the two weeks cross a month.
+        "strip_label": " – ".join(
+            dict.fromkeys(format_date(o.day, "F Y") for o in (offers[0], offers[-1]))
+        ),
+        "earlier_url": day_url(first - dt.timedelta(days=STRIP_DAYS)) if page else None,
+        "later_url": day_url(first + dt.timedelta(days=STRIP_DAYS)),
+        "earliest": (
+            {"value": _iso(first_free.times[0]), "label": _short_when(first_free.times[0], tz)}
+            if first_free and page == 0
+            else None
+        ),
+        "offer": offer,
+        "day_label": format_date(offer.day, "l j F"),
+        "groups": _chip_groups(offer.times, tz),
+        "zone": format_date(offer.times[0] if offer.times else timezone.now(), "T", tz),
+        "notice_hours": rules.min_booking_notice_hours,
+        "own_tz": patient_zone(request.user),
+    }
+
+
 @role_required(Role.PATIENT)
 def patient_book(request: HttpRequest) -> HttpResponse:
-    """Pick a location and a day, see its free times (the HTMX fragment), hold one."""
+    """Choose a time: the day strip, the earliest free time, a day's times as chips (the day is
+    swapped in as an HTMX fragment; without JavaScript the same links load the page)."""
     course = _patient_course(request)
     replaces = None
     if request.GET.get("session"):
         replaces = selectors.session_for_patient(
             patient=request.user, pk=pk_or_404(request.GET["session"])
         )
-    form, location, times = _day_picker(
-        request, course, ignore_session_id=replaces.pk if replaces else None
-    )
+    summary = selectors.course_summary(course=course, now=timezone.now())
     context = {
         "course": course,
-        "form": form,
-        "location": location,
-        "times": times,
         "post_url": reverse("scheduling:patient_hold"),
         "extra": {"replaces": replaces.pk} if replaces else {},
         "replaces": replaces,
-        "plan": replaces is None and course.planned_sessions > 1,
+        # The whole course in one step when more than one session is still to book.
+        "plan": replaces is None and summary.remaining > 1,
+        "remaining": summary.remaining,
+        **_booking_choice(request, course, replaces=replaces),
     }
     if request.htmx:
-        return render(request, "scheduling/partials/_times.html", context)
+        return render(request, "scheduling/partials/_booking.html", context)
     return render(request, "scheduling/book.html", context)
 
 
@@ -115,8 +213,26 @@ def patient_hold(request: HttpRequest) -> HttpResponse:
     return redirect("scheduling:patient_hold_confirm", pk=hold.pk)
 
 
+def _visit(location: Location, policy) -> dict:
+    """What the hold and confirmation pages tell before and after the patient commits: the
+    change notice, the late-cancellation fee (billing knows it, and passes `policy`), the
+    address with a map link and the clinic's number to tap."""
+    address = f"{location.address_line}, {location.city}, {location.state} {location.zip_code}"
+    phone = location.phone.as_international if location.phone else settings.CLINIC_PHONE
+    return {
+        "address": address,
+        "map_url": "https://www.google.com/maps/search/?"
+        + urlencode({"api": 1, "query": f"{location.name}, {address}"}),
+        "phone": phone,
+        "tel": "tel:" + "".join(c for c in phone if c.isdigit() or c == "+"),
+        "rules": rules_for(location),
+        **(policy(location) if policy else {}),
+    }
+
+
 @role_required(Role.PATIENT)
-def patient_hold_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+def patient_hold_confirm(request: HttpRequest, pk: int, *, policy=None) -> HttpResponse:
+    """policy(location) -> {"late_fee": Decimal}: given by billing, which serves this page."""
     course = _patient_course(request)
     hold = get_object_or_404(
         SlotHold.objects.select_related("location", "replaces"), pk=pk, course=course
@@ -167,9 +283,23 @@ def patient_hold_confirm(request: HttpRequest, pk: int) -> HttpResponse:
             "own_tz": patient_zone(request.user),
             "late": late,
             "expired": hold.expires_at <= timezone.now(),
-            "rules": rules_for(hold.location),
+            **_visit(hold.location, policy),
         },
     )
+
+
+def _gap(before: dt.datetime, after: dt.datetime) -> str:
+    """'2 days 4 hours after the one before': the spacing the rules ask for, made visible."""
+    if after <= before:  # times the patient typed out of order: the service will say so
+        return ""
+    hours = round((after - before).total_seconds() / 3600)
+    days, hours = divmod(hours, 24)
+    parts = []
+    if days:
+        parts.append(ngettext("%(n)s day", "%(n)s days", days) % {"n": days})
+    if hours or not days:
+        parts.append(ngettext("%(n)s hour", "%(n)s hours", hours) % {"n": hours})
+    return _("%(gap)s after the one before") % {"gap": " ".join(parts)}
 
 
 def _parse_local(value: str, location: Location) -> dt.datetime | None:
@@ -232,9 +362,16 @@ def patient_plan(request: HttpRequest) -> HttpResponse:
             first_start=form.cleaned_data["starts_at"],
             count=max(summary.remaining, 1),
         )
+    # Numbered as the patient's own sessions: the 3rd and 4th of 4 after two already booked.
+    already = course.planned_sessions - summary.remaining
     rows = [
-        {"value": s.astimezone(tz).strftime("%Y-%m-%dT%H:%M"), "label": when_both(s, tz, None)}
-        for s in proposal
+        {
+            "value": s.astimezone(tz).strftime("%Y-%m-%dT%H:%M"),
+            "label": when_both(s, tz, None),
+            "number": already + i,
+            "gap": _gap(proposal[i - 2], s) if i > 1 else "",
+        }
+        for i, s in enumerate(proposal, start=1)
     ]
     return render(
         request,
@@ -245,20 +382,20 @@ def patient_plan(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "error": error,
             "short": len(rows) < summary.remaining,
+            "total": course.planned_sessions,
             "rules": rules_for(location),
         },
     )
 
 
 @role_required(Role.PATIENT)
-def patient_booked(request: HttpRequest) -> HttpResponse:
+def patient_booked(request: HttpRequest, *, policy=None) -> HttpResponse:
     ids = [pk for x in request.GET.get("s", "").split(",") if (pk := pk_or_none(x))]
     sessions = selectors.sessions_for_patient(patient=request.user, pks=ids)
-    return render(
-        request,
-        "scheduling/booked.html",
-        {"sessions": sessions, "own_tz": patient_zone(request.user)},
-    )
+    context = {"sessions": sessions, "own_tz": patient_zone(request.user)}
+    if sessions:
+        context.update(_visit(sessions[0].location, policy))
+    return render(request, "scheduling/booked.html", context)
 
 
 @role_required(Role.PATIENT)

@@ -192,3 +192,68 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, location, maria):
     estimate = issue(maria, location)
     for url in [reverse("billing:my_estimate"), reverse("billing:gfe", args=[estimate.pk])]:
         assert client.get(url).status_code == 302
+
+
+def test_the_hold_and_confirmation_pages_show_the_late_fee_before_and_after_booking(client):
+    """Billing serves scheduling's hold page with the fee its schedule charges for a late
+    cancellation; the page also gives the preparation, the address with a map and the number."""
+    from django.utils import timezone
+
+    from scheduling.services import course_create, slot_hold
+    from tests.factories.scheduling import (
+        ChairFactory,
+        SessionTypeFactory,
+        StaffShiftFactory,
+        open_every_day,
+    )
+
+    location = billable_location(name="Boston · Back Bay", time_zone=NY)
+    open_every_day(location)
+    ChairFactory(location=location)
+    now = timezone.now()
+    StaffShiftFactory(location=location, starts_at=now, ends_at=now + dt.timedelta(days=30))
+    SessionTypeFactory()
+    who = patient()
+    course = course_create(
+        patient=who,
+        location=location,
+        planned_sessions=1,
+        needs_clinician_review=False,
+        created_by=None,
+    )
+    day = now.astimezone(NY).date() + dt.timedelta(days=4)
+    hold = slot_hold(
+        course=course,
+        starts_at=dt.datetime.combine(day, dt.time(10), tzinfo=NY),
+        location=location,
+    )
+    client.force_login(who)
+    url = reverse("scheduling:patient_hold_confirm", args=[hold.pk])
+    page = squash(client.get(url).content.decode())
+    assert "a late-cancellation fee of $150.00 applies" in page
+    assert "Free up to 24 hours before the session." in page
+    assert "No food for 6 hours" in page and "drive you home" in page
+    assert 'href="tel:+15550100100"' in page and "google.com/maps/search/?api=1" in page
+    assert "10:00 AM EST" in page
+    booked = client.post(url)
+    page = squash(client.get(booked["Location"]).content.decode())
+    assert "You're booked" in page and "$150.00" in page and "tel:+15550100100" in page
+
+
+def test_a_patient_who_reads_spanish_gets_the_gfe_page_and_pdf_in_spanish(client, location, maria):
+    """An estimate issued in English, read after the patient switched to Spanish: the page and
+    the PDF are in Spanish (a reading copy, Spanish date forms), the issued English document
+    kept beside it as the one that counts."""
+    estimate = issue(maria, location)
+    maria.preferred_language = "es"
+    maria.save(update_fields=["preferred_language"])
+    client.force_login(maria)
+    page = squash(client.get(reverse("billing:gfe", args=[estimate.pk])).content.decode())
+    assert '<html lang="es"' in page
+    assert "Su presupuesto se emitió en inglés" in page and "&lt;article" not in page
+    assert "Estimación de Buena Fe" in page and "de marzo de 2026" in page and "Marzo" not in page
+    assert "El presupuesto tal como se emitió (inglés)" in page
+    assert "Good Faith Estimate" in page  # the issued document, in <details>
+    pdf = client.get(reverse("billing:gfe_pdf", args=[estimate.pk]))
+    text = squash(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages))
+    assert "Su presupuesto se emitió en inglés" in text and "Estimación de Buena Fe" in text

@@ -135,6 +135,22 @@ def test_the_reminders_page_marks_a_cancelled_sessions_reminders(client, message
     assert "This session moved" not in page
 
 
+def test_the_reminders_page_folds_cancelled_and_moved_sessions_and_opens_upcoming_ones(
+    client, message_defaults
+):
+    patient = make_patient()
+    reminders_plan(recipient=patient, event_start=_session_at(5), topic="session:1")
+    reminders_plan(recipient=patient, event_start=_session_at(7), topic="session:2")
+    messages_cancel(topic="session:2", reason="cancelled")
+    reminders_plan(recipient=patient, event_start=_session_at(9), topic="session:3")
+    messages_cancel(topic="session:3", reason="rescheduled")
+    client.force_login(patient)
+    page = client.get("/my/reminders/").content.decode()
+    cards = page.split('<article class="reminders">')[1:]
+    assert len(cards) == 3
+    assert ["<details open>" in card for card in cards] == [True, False, False]
+
+
 def test_the_reminders_page_says_when_nothing_is_planned(client, message_defaults):
     client.force_login(make_patient())
     page = client.get("/my/reminders/").content.decode()

@@ -201,13 +201,21 @@ def htmx_idle(page) -> None:
 
 
 def times_shown_for(page, day) -> None:
-    """Waits until the day picker lists `day`'s free times (in Spanish) and HTMX is idle."""
-    from django.utils import formats, translation
+    """Waits until the booking page shows `day` (its heading, in Spanish) and HTMX is idle."""
+    from django.utils import translation
+
+    from clinic.formatting import format_date
 
     with translation.override("es"):
-        label = formats.date_format(day, "D j b Y")  # Spanish month names are lower-case
-    page.locator("#times ul.times li", has_text=label).first.wait_for()
+        label = format_date(day, "l j F")  # Spanish day and month names are lower-case
+    page.locator("#day-heading", has_text=label).wait_for()
     htmx_idle(page)
+
+
+def pick_day(page, day) -> None:
+    """Taps `day` in the booking page's strip of days (an HTMX swap) and waits for it."""
+    page.locator(f'.day-strip a[href*="date={day.isoformat()}"]').click()
+    times_shown_for(page, day)
 
 
 def _open_day_after(day):
@@ -224,7 +232,7 @@ def test_journey_3_spanish_speaking_patient_books_moves_and_sees_reminders(peopl
     them on the patient's page and in the coordinator's outbox; the provider sees 'Scheduled'."""
     from zoneinfo import ZoneInfo
 
-    from django.utils import formats, translation
+    from django.utils import formats, timezone, translation
 
     from clinic.messaging.models import Message
     from clinic.messaging.selectors import reminders_for_patient
@@ -264,16 +272,29 @@ def test_journey_3_spanish_speaking_patient_books_moves_and_sees_reminders(peopl
     # 24 h notice, inside the staffed weeks the demo seeds from today, whatever today is).
     page.get_by_role("link", name="Mi tratamiento").first.click()
     page.get_by_role("button", name="Reservar una sesión").click()
+    assert "Primera hora libre:" in page.locator("main").inner_text()
+    # A day inside the booking notice says why it has no times.
+    today = timezone.now().astimezone(ZoneInfo("America/New_York")).date()
+    pick_day(page, today)
+    page.get_by_text("Demasiado pronto: las reservas necesitan").wait_for()
+    patient.check("j3-06a-no-times-too-soon", phone=True)
     first_day = _weekday_ahead(3)
-    page.get_by_label("Día").fill(first_day.isoformat())
-    page.get_by_role("button", name="Mostrar horas libres").click()
-    times_shown_for(page, first_day)
+    pick_day(page, first_day)
     patient.check("j3-06-book-a-session", phone=True)
-    page.get_by_role("button", name="Planificar mi tratamiento desde aquí").first.click()
+    # "My 3 sessions" is chosen already: the first time's chip opens the proposed plan.
+    page.locator("#times ul.times button").first.click()
     page.wait_for_url(re.compile(r"/my/plan/"))
     starts = page.locator("input[name=starts]")
     assert starts.count() == 3, page.locator("main").inner_text()
-    assert "EST" in page.locator("main").inner_text() or "EDT" in page.locator("main").inner_text()
+    main_text = page.locator("main").inner_text()
+    assert "EST" in main_text or "EDT" in main_text
+    assert "Sesión 1 de 3" in main_text and "Sesión 3 de 3" in main_text
+    # One time changed: the last session a day later than proposed, at the same hour.
+    proposed = dt.datetime.strptime(starts.nth(2).input_value(), "%Y-%m-%dT%H:%M")
+    later = proposed + dt.timedelta(days=1)
+    while later.weekday() == 6:  # the demo clinic is closed on Sundays
+        later += dt.timedelta(days=1)
+    starts.nth(2).fill(later.strftime("%Y-%m-%dT%H:%M"))
     patient.check("j3-07-plan-my-course", phone=True)
     # By keyboard: the button takes the focus and Enter books all three in one step.
     page.get_by_role("button", name="Reservar todas").focus()
@@ -284,23 +305,19 @@ def test_journey_3_spanish_speaking_patient_books_moves_and_sees_reminders(peopl
     )
     assert len(booked) == 3
     assert all(b.starts_at - a.starts_at >= dt.timedelta(hours=48) for a, b in pairwise(booked))
-    assert page.locator("main ul li").count() == 3
+    boston = ZoneInfo("America/New_York")
+    assert booked[-1].starts_at.astimezone(boston).replace(tzinfo=None) == later
+    assert page.locator("main ul.booked li").count() == 3
     patient.check("j3-08-course-booked", phone=True)
 
-    # Move the last session to the next open day, by keyboard: the date, Enter, the time, Enter.
-    boston = ZoneInfo("America/New_York")
+    # Move the last session to the earliest time it can have, by keyboard: the offer, Enter.
     last = booked[-1]
     page.get_by_role("button", name="Volver a mi tratamiento").click()
     page.get_by_role("link", name="Cambiar").last.click()
     page.wait_for_url(re.compile(rf"/my/book/\?session={last.pk}"))
-    new_day = _open_day_after(last.starts_at.astimezone(boston).date())
-    day_field = page.get_by_label("Día")
-    day_field.fill(new_day.isoformat())
-    day_field.press("Enter")
-    times_shown_for(page, new_day)
-    first_time = page.locator("#times ul.times button").first
+    htmx_idle(page)
     patient.check("j3-09-move-a-session", phone=True)
-    first_time.focus()
+    page.locator("form.earliest").get_by_role("button", name="Reservar esta hora").focus()
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/my/hold/\d+/$"))
     patient.check("j3-10-confirm-the-move", phone=True)
@@ -308,8 +325,7 @@ def test_journey_3_spanish_speaking_patient_books_moves_and_sees_reminders(peopl
     page.get_by_text("Su sesión se ha cambiado").wait_for()
     patient.check("j3-11-session-moved", phone=True)
     moved = InfusionSession.objects.get(rescheduled_from=last)
-    assert moved.status == "booked"
-    assert moved.starts_at.astimezone(boston).date() == new_day
+    assert moved.status == "booked" and moved.starts_at != last.starts_at
 
     # The patient's reminders, one card per session: the moved one's retimed, the old ones
     # cancelled and marked, every time with its zone.

@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -320,3 +321,128 @@ def test_only_staff_change_a_course(client, make_course):
         assert response.status_code == 403
     course.refresh_from_db()
     assert (course.planned_sessions, course.status) == (4, CourseStatus.ACTIVE)
+
+
+# --- choosing a time (issue 21) ----------------------------------------------------------------
+
+
+def _book_page(client, live_clinic, day=None, htmx=False):
+    query = {"location": live_clinic["location"].pk}
+    if day is not None:
+        query["date"] = day.isoformat()
+    headers = {"HX-Request": "true"} if htmx else {}
+    response = client.get(reverse("scheduling:patient_book"), query, headers=headers)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_booking_page_offers_the_earliest_time_and_a_strip_of_days(patient_client, live_clinic):
+    """Opened with no day: the earliest free time first (past the 24 hours' notice), the two
+    weeks ahead with how many times each day has, and the first free day's times as chips
+    grouped by part of the day, each with its zone."""
+    client, _course = patient_client
+    body = client.get(reverse("scheduling:patient_book")).content.decode()
+    first = timezone.now() + dt.timedelta(hours=24)
+    assert "Earliest:" in body
+    assert body.count('aria-current="date"') == 1
+    assert body.count("day-strip") == 1 and re.search(r"<small>\d+ times</small>", body)
+    assert "Plan my 3 sessions from it" in body and "Book just this one" in body
+    assert "Morning" in body and "Afternoon" in body
+    assert 'name="starts_at" value="' in body and "M EST</button>" in body
+    earliest = body.split('name="starts_at" value="')[1].split('"')[0]
+    assert dt.datetime.strptime(earliest, "%Y-%m-%dT%H:%M:%S%z") >= first
+
+
+def test_switching_days_is_a_fragment_and_a_plain_link_without_javascript(
+    patient_client, live_clinic
+):
+    client, _course = patient_client
+    day = _soon(days=5).date()
+    fragment = _book_page(client, live_clinic, day, htmx=True)
+    assert "<html" not in fragment and fragment.startswith('<div id="times"')
+    assert f"date={day.isoformat()}" in fragment and 'hx-push-url="true"' in fragment
+    page = _book_page(client, live_clinic, day)
+    assert "<html" in page and 'id="times"' in page
+    heading = page.split('id="day-heading">')[1].split("<")[0]
+    assert str(day.day) in heading
+
+
+def test_a_day_inside_the_booking_notice_says_so(patient_client, live_clinic):
+    client, _course = patient_client
+    today = timezone.now().astimezone(ZoneInfo("America/New_York")).date()
+    body = _book_page(client, live_clinic, today)
+    assert "Too soon: bookings need 24 hours' notice" in body
+    assert 'name="starts_at"' not in body.split('class="day"')[1]
+
+
+def test_a_closed_day_and_a_full_day_say_so(patient_client, live_clinic, make_course):
+    from scheduling.models import Closure
+
+    client, _course = patient_client
+    closed = _soon(days=4).date()
+    Closure.objects.create(location=live_clinic["location"], date=closed, reason="Holiday")
+    assert "The clinic is closed that day." in _book_page(client, live_clinic, closed)
+    full = _soon(days=6).date()
+    # The one clinician monitors three infusions at once: fill every start of the day.
+    for hour in range(8, 18):
+        for minute in (0, 30):
+            start = dt.datetime.combine(
+                full, dt.time(hour, minute), tzinfo=ZoneInfo("America/New_York")
+            )
+            for _ in range(2):
+                try:
+                    session_book(course=make_course(), starts_at=start, by=None)
+                except Exception:  # noqa: BLE001 - a time the chairs already cover
+                    break
+    body = _book_page(client, live_clinic, full)
+    assert "That day is full." in body
+
+
+def test_a_spanish_patient_sees_the_booking_page_in_spanish(patient_client, live_clinic):
+    client, course = patient_client
+    course.patient.preferred_language = "es"
+    course.patient.save(update_fields=["preferred_language"])
+    client.cookies["django_language"] = "es"
+    body = client.get(reverse("scheduling:patient_book")).content.decode()
+    assert "Primera hora libre:" in body and "Mañana" in body and "horas</small>" in body
+    assert " dic" in body or " ene" in body or " nov" in body
+
+
+def test_the_plan_numbers_the_patients_real_sessions_and_shows_the_spacing(
+    client, make_course, live_clinic
+):
+    """Two of four already booked: the plan proposes the 3rd and 4th, not 'Session 1/2'."""
+    patient = PatientFactory()
+    course = make_course(planned=4, patient=patient)
+    for days in (3, 6):
+        session_book(course=course, starts_at=_soon(days=days), by=None)
+    client.force_login(patient)
+    start = _soon(days=9)
+    page = client.get(
+        reverse("scheduling:patient_plan"),
+        {
+            "starts_at": start.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S+0000"),
+            "location": live_clinic["location"].pk,
+        },
+    ).content.decode()
+    assert "Session 3 of 4" in page and "Session 4 of 4" in page
+    assert "Session 1 of" not in page
+    assert "2 days after the one before" in page
+
+
+def test_my_course_numbers_the_sessions_and_folds_moved_and_cancelled_ones(
+    patient_client, live_clinic
+):
+    from scheduling.services import session_cancel
+
+    client, course = patient_client
+    kept = session_book(course=course, starts_at=_soon(days=3), by=None)
+    gone = session_book(course=course, starts_at=_soon(days=6), by=None)
+    session_cancel(session=gone, by=None)
+    page = client.get(reverse("scheduling:patient_home")).content.decode()
+    sessions = page.split('<ol class="sessions">')[1].split("</ol>")[0]
+    assert "Session 1 of 3" in sessions and "Session 2 of 3" not in sessions
+    assert f"/my/sessions/{kept.pk}/cancel/" in sessions
+    history = page.split('<details class="history">')[1].split("</details>")[0]
+    assert "History (1 moved or cancelled)" in history and "Cancelled" in history
+    assert f"/my/sessions/{gone.pk}/" not in history
