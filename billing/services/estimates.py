@@ -181,17 +181,63 @@ def estimate_issue(
     prices = price_list_for(location=location, on_date=pricing_day)
     quote = price_course(prices, infusion_count)
 
+    number, version = _next_number(patient, year=timezone.localdate(now, tz).year)
+    estimate = _estimate_create(
+        patient=patient,
+        profile=profile,
+        location=location,
+        identity=identity,
+        fee_schedule_id=prices.schedule_id,
+        quote=quote,
+        number=number,
+        version=version,
+        now=now,
+        issued_by=issued_by,
+        reason=reason,
+        infusion_count=infusion_count,
+        starts=starts,
+        codes=codes,
+    )
+    _lines_store(estimate, quote=quote)
+    _document_store(estimate, now=now)
+    _obligations_meet(estimate, now=now)
+    _notify_patient(estimate)
+    return estimate
+
+
+def _next_number(patient: User, *, year: int) -> tuple[str, int]:
+    """The patient's next (number, version): a new number the first time, then the same number
+    one version up. The caller holds the patient's lock."""
     previous = Estimate.objects.filter(patient=patient).order_by("-version").first()
     if previous is None:
-        number, version = _allocate_number(timezone.localdate(now, tz).year), 1
-    else:
-        number, version = previous.number, previous.version + 1
+        return _allocate_number(year), 1
+    return previous.number, previous.version + 1
 
+
+def _estimate_create(
+    *,
+    patient: User,
+    profile: PatientProfile,
+    location: Location,
+    identity: FacilityBillingIdentity,
+    fee_schedule_id: int,
+    quote: Quote,
+    number: str,
+    version: int,
+    now: datetime,
+    issued_by: User,
+    reason: str,
+    infusion_count: int,
+    starts: list[datetime],
+    codes: list[str],
+) -> Estimate:
+    """The estimate row, with a copy of every name, address, identifier and price it shows."""
+    tz = location.time_zone
     try:
-        estimate = Estimate.objects.create(
+        return Estimate.objects.create(
             patient=patient,
             location=location,
-            fee_schedule_id=prices.schedule_id,
+            fee_schedule_id=fee_schedule_id,
             number=number,
             version=version,
             issued_at=now,
@@ -229,11 +275,6 @@ def estimate_issue(
         raise ApplicationError(
             "Another estimate was issued at the same moment; try again."
         ) from exc
-    _lines_store(estimate, quote=quote)
-    _document_store(estimate, now=now)
-    _obligations_meet(estimate, now=now)
-    _notify_patient(estimate)
-    return estimate
 
 
 def _lines_store(estimate: Estimate, *, quote: Quote) -> None:
