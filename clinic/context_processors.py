@@ -32,6 +32,10 @@ NAV[Role.ADMIN] += [(_("Replies"), "messaging:replies")]
 NAV[Role.ADMIN] += [(_("Audit trail"), "clinic:audit_trail")]  # security
 NAV[Role.COORDINATOR] += [(_("Operations"), "clinic:operations")]  # operations dashboard
 NAV[Role.ADMIN].insert(1, (_("Operations"), "clinic:operations"))
+# The people search (every chart is reached from it): second for coordinators, first for the rest.
+NAV[Role.COORDINATOR].insert(1, (_("Find a patient"), "intake:people_search"))
+NAV[Role.CLINICIAN].append((_("Find a patient"), "intake:people_search"))
+NAV[Role.ADMIN].insert(2, (_("Find a patient"), "intake:people_search"))
 
 
 def _nav_for(role: str) -> list[tuple[str, str]]:

@@ -132,7 +132,7 @@ def queue_rows(
             *("claimed_by", "claim_expires_at", "attempt_count", "claimed_by__first_name"),
             *("referral__reference", "referral__patient_first_name", "referral__patient_last_name"),
             *("referral__contraindications", "referral__created_at"),
-            *("referral__provider__verified_at",),
+            *("referral__provider__verified_at", "referral__preferred_language"),
         )
         .annotate(
             duplicates=Exists(PossibleDuplicate.objects.filter(referral_id=OuterRef("referral_id")))

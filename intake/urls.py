@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, views
+from . import api, chart_views, views
 
 app_name = "intake"
 
@@ -25,6 +25,19 @@ urlpatterns = [
     path("intake/cases/<int:pk>/release/", views.release_call, name="release_call"),
     path("intake/cases/<int:pk>/checklist/", views.checklist_toggle, name="checklist_toggle"),
     path("intake/cases/<int:pk>/log/", views.log_call, name="log_call"),
+    # The patient chart and the people search (clinic staff).
+    path("patients/", chart_views.people_search, name="people_search"),
+    path("patients/<int:pk>/", chart_views.patient_chart, name="patient_chart"),
+    path(
+        "patients/<int:pk>/invitation/",
+        chart_views.invitation_resend_view,
+        name="invitation_resend",
+    ),
+    path(
+        "patients/referral/<str:reference>/",
+        chart_views.referral_chart,
+        name="referral_chart",
+    ),
     path("welcome/<str:token>/", views.invitation, name="invitation"),
     path("api/v1/referrals", api.ReferralCreateView.as_view(), name="api_referral_create"),
     path(

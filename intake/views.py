@@ -16,7 +16,7 @@ from scheduling import selectors as scheduling_selectors
 from scheduling.forms import ReviewForm
 from scheduling.views import day_view_context
 
-from . import selectors, services
+from . import chart_views, selectors, services
 from .forms import (
     ApiTokenForm,
     CallLogForm,
@@ -287,6 +287,9 @@ def log_call(request: HttpRequest, pk: int) -> HttpResponse:
                 request,
                 _("Call logged: %(outcome)s.") % {"outcome": CallOutcome(data["outcome"]).label},
             )
+            if data["outcome"] == CallOutcome.INTAKE_COMPLETE:
+                # The chart says what intake did: the account, the invitation, the course.
+                return chart_views.after_intake(request, referral_pk=case.referral_id)
             return redirect("intake:queue")
     case = selectors.case_for_call_screen(pk=pk)
     return render(

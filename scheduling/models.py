@@ -381,7 +381,8 @@ SESSION_TRANSITIONS: dict[str, frozenset[str]] = {
         {SessionStatus.COMPLETED, SessionStatus.CANCELLED, SessionStatus.NO_SHOW}
     ),
     SessionStatus.COMPLETED: frozenset(),
-    SessionStatus.NO_SHOW: frozenset(),
+    # Only to correct a mistaken no-show, on the session's own day (session_correct_no_show).
+    SessionStatus.NO_SHOW: frozenset({SessionStatus.CHECKED_IN}),
     SessionStatus.CANCELLED: frozenset(),
     SessionStatus.RESCHEDULED: frozenset(),
 }
@@ -528,6 +529,8 @@ class SessionStatusChange(models.Model):
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
+    # Why, for what cannot be undone (a cancellation, a no-show, its correction).
+    reason = models.TextField(_("reason"), blank=True, max_length=500)
     changed_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -538,7 +541,7 @@ class SessionStatusChange(models.Model):
 
     @property
     def to_status_label(self) -> str:
-        return str(CourseStatus(self.to_status).label) if self.to_status else ""
+        return str(_SESSION_STATUS_LABELS.get(self.to_status, self.to_status))
 
 
 class SlotHold(models.Model):

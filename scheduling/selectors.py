@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from clinic.models import Role, User
 
@@ -243,3 +244,18 @@ def day_view(*, location: Location, day: dt.date, step_minutes: int = 30) -> Day
     return DayView(
         location=location, day=day, chairs=chairs, rows=rows, shifts=shifts, sessions=sessions
     )
+
+
+def home_location_id(*, user: User, now: dt.datetime | None = None) -> int | None:
+    """Where a clinician works: the location of their shift running now or starting next, else
+    of their latest past one. None for anyone without shifts (the day view then starts on the
+    first location). Two indexed queries at most."""
+    if user.role != Role.CLINICIAN:
+        return None
+    now = now or timezone.now()
+    shifts = StaffShift.objects.filter(clinician=user)
+    upcoming = (
+        shifts.filter(ends_at__gt=now).order_by("starts_at").values_list("location_id", flat=True)
+    )
+    latest = shifts.order_by("-starts_at").values_list("location_id", flat=True)
+    return upcoming.first() or latest.first()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import confirm_views, views
 
 app_name = "scheduling"
 
@@ -24,6 +24,12 @@ urlpatterns = [
         "staff/sessions/<int:pk>/status/",
         views.staff_session_status,
         name="staff_session_status",
+    ),
+    # Actions that cannot be undone ask first, with a reason (cancel, no-show, its correction).
+    path(
+        "staff/sessions/<int:pk>/<slug:kind>/",
+        confirm_views.session_confirm,
+        name="session_confirm",
     ),
     path("coordinator/courses/", views.coordinator_courses, name="coordinator_courses"),
     # coordinator/courses/<pk>/ (coordinator_course) is served by billing: see wiring/urls.py.

@@ -27,6 +27,7 @@ from .sessions import (
     session_check_in,
     session_complete,
     session_confirm_next,
+    session_correct_no_show,
     session_mark_no_show,
     session_reschedule,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "session_check_in",
     "session_complete",
     "session_confirm_next",
+    "session_correct_no_show",
     "session_mark_no_show",
     "session_reschedule",
     "slot_hold",

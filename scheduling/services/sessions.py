@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,17 +35,18 @@ from .statuses import _course_set_status, _session_set_status, is_late_change
 
 @transaction.atomic
 def session_cancel(
-    *, session: InfusionSession, by: User | None, now: dt.datetime | None = None
+    *, session: InfusionSession, by: User | None, now: dt.datetime | None = None, reason: str = ""
 ) -> InfusionSession:
     """Cancel a booked session. With less notice than the location's rules ask, the session is
     marked late_change (a late cancellation, for billing). Its reminders stop, the patient is
-    told, and SessionCancelled is published (the GFE must match the new schedule)."""
+    told, and SessionCancelled is published (the GFE must match the new schedule). The reason,
+    when staff give one, is kept in the session's history."""
     now = now or timezone.now()
     session, course = _lock_session(session)
     if session.status != SessionStatus.BOOKED:
         raise ApplicationError(_("Only a booked session can be cancelled."), code="session_state")
     session.late_change = is_late_change(session, now)
-    _session_set_status(session, SessionStatus.CANCELLED, by)
+    _session_set_status(session, SessionStatus.CANCELLED, by, reason)
     _after_booking_changed(
         course=course,
         booked=[],
@@ -107,10 +108,44 @@ def session_check_in(*, session: InfusionSession, by: User) -> InfusionSession:
 
 
 @transaction.atomic
-def session_mark_no_show(*, session: InfusionSession, by: User) -> InfusionSession:
-    """A clinician records that the patient did not come; the course's place is freed."""
+def session_mark_no_show(
+    *, session: InfusionSession, by: User, reason: str = ""
+) -> InfusionSession:
+    """A clinician records that the patient did not come (why, in the history); the course's
+    place is freed. A mistake can be corrected the same day (session_correct_no_show)."""
     session, _course = _lock_session(session)
-    _session_set_status(session, SessionStatus.NO_SHOW, by)
+    _session_set_status(session, SessionStatus.NO_SHOW, by, reason)
+    return session
+
+
+@transaction.atomic
+def session_correct_no_show(
+    *, session: InfusionSession, by: User, reason: str, now: dt.datetime | None = None
+) -> InfusionSession:
+    """Undo a mistaken no-show: the patient did come. Only on the session's own day in the
+    location's zone, and with a reason; the session becomes checked in (SessionCheckedIn is
+    published, as for any check-in), and both changes stay in its history. Raises
+    ApplicationError otherwise, or when the place has been given to another booking since
+    (the database refuses two active sessions in one place)."""
+    now = now or timezone.now()
+    session, course = _lock_session(session)
+    if session.status != SessionStatus.NO_SHOW:
+        raise ApplicationError(_("Only a no-show can be corrected."), code="session_state")
+    if now.astimezone(session.location.time_zone).date() != session.local_date:
+        raise ApplicationError(
+            _("A no-show can only be corrected on the day of the session."), code="too_late"
+        )
+    if not reason.strip():
+        raise ApplicationError(_("Say why the no-show was wrong."), field="reason")
+    try:
+        with transaction.atomic():
+            _session_set_status(session, SessionStatus.CHECKED_IN, by, reason)
+    except IntegrityError as exc:
+        raise ApplicationError(
+            _("Its place in the course or its chair has been booked since: it cannot come back."),
+            code="taken",
+        ) from exc
+    publish(SessionCheckedIn(course=course, session_id=session.pk, by=by))
     return session
 
 

@@ -32,7 +32,9 @@ def _course_set_status(*, course: Course, status: str, by: User | None, reason: 
     course.save(update_fields=["status", "decline_reason", "updated_at"])
 
 
-def _session_set_status(session: InfusionSession, status: str, by: User | None) -> None:
+def _session_set_status(
+    session: InfusionSession, status: str, by: User | None, reason: str = ""
+) -> None:
     if not session.can_become(status):
         raise ApplicationError(
             _("This session is %(status)s and cannot change that way.")
@@ -40,7 +42,7 @@ def _session_set_status(session: InfusionSession, status: str, by: User | None) 
             code="session_state",
         )
     SessionStatusChange.objects.create(
-        session=session, from_status=session.status, to_status=status, changed_by=by
+        session=session, from_status=session.status, to_status=status, changed_by=by, reason=reason
     )
     session.status = status
     session.changed_by = by

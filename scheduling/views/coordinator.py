@@ -174,11 +174,6 @@ def _first_error(form) -> str:
 def coordinator_session_change(request: HttpRequest, pk: int) -> HttpResponse:
     session = get_object_or_404(InfusionSession, pk=pk)
     if request.POST.get("action") == "cancel":
-        try:
-            services.session_cancel(session=session, by=request.user)
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-        else:
-            audit_record(request=request, obj=session, action=AuditAction.CHANGE)
-            messages.success(request, _("Cancelled."))
+        # Cancelling cannot be undone: it asks first, with a reason (confirm_views).
+        return redirect("scheduling:session_confirm", pk=session.pk, kind="cancel")
     return redirect("scheduling:coordinator_course", pk=session.course_id)

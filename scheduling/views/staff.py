@@ -32,7 +32,11 @@ def day_view_context(request):
     locations = list(Location.objects.order_by("name"))
     data = request.GET if "date" in request.GET else None
     if data is None and locations:
-        data = {"location": locations[0].pk, "date": _today(locations[0])}
+        # A clinician starts on the location of their shift (today's, else the nearest one);
+        # anyone else, or a clinician without shifts, on the first location.
+        home_pk = selectors.home_location_id(user=request.user)
+        home = next((loc for loc in locations if loc.pk == home_pk), locations[0])
+        data = {"location": home.pk, "date": _today(home)}
     form = StaffDayForm(data, locations=locations)
     view = None
     if form.is_valid():
@@ -60,7 +64,12 @@ def clinician_review(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, exc.message)
         else:
             audit_record(request=request, obj=course, action=AuditAction.CHANGE)
-            messages.success(request, _("Decision saved with your note."))
+            name = course.patient.get_full_name() or str(course.patient)
+            if form.cleaned_data["decision"] == "approve":
+                text = _("Approved: %(name)s's course is active and can be booked.")
+            else:
+                text = _("Declined: %(name)s's course will not go ahead. Your note is kept.")
+            messages.success(request, text % {"name": name})
     return redirect("scheduling:clinician_home")
 
 
@@ -79,8 +88,7 @@ def staff_session_status(request: HttpRequest, pk: int) -> HttpResponse:
     action = {
         "check_in": services.session_check_in,
         "complete": services.session_complete,
-        "no_show": services.session_mark_no_show,
-    }.get(request.POST.get("action"))
+    }.get(request.POST.get("action"))  # a no-show asks first, with a reason (confirm_views)
     if action is None:
         raise Http404
     try:

@@ -38,6 +38,11 @@ DASHBOARD = 9
 PROVIDER_LIST = 5
 REFERRAL_DETAIL_PROVIDER = 7
 REFERRAL_DETAIL_STAFF = 9  # plus the second factor's device and the audit row
+# The chart: sign-in (session, user, device), the patient, referrals with their documents,
+# history, duplicates and calls, courses with sessions and history, estimates, GFEs owed,
+# consents, messages, replies, invitations, and the audit row.
+PATIENT_CHART = 21
+PEOPLE_SEARCH = 5  # the referrals found (20 people at most) and one audit INSERT for them all
 
 
 @pytest.fixture
@@ -195,3 +200,44 @@ def test_provider_referral_list_costs_the_same_with_50_referrals(
     with django_assert_num_queries(PROVIDER_LIST):
         page = client.get(url).content.decode()
     assert len(re.findall(r'href="/referrals/R-', page)) == min(n, 20)  # 20 a page
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_patient_chart_costs_the_same_with_50_calls_sessions_messages_and_links(
+    n, client, django_assert_num_queries
+):
+    from scheduling.services import session_book, session_cancel
+    from tests.intake.test_chart import at, make_clinic, patient_from_intake
+
+    location = make_clinic()
+    patient, referral = patient_from_intake(location, attempts=n)
+    for i in range(n):  # each booked then cancelled: reminders, estimates and history lines
+        session = session_book(course=referral.course, starts_at=at(2 + i), by=None)
+        session_cancel(session=session, by=None)
+    session_book(course=referral.course, starts_at=at(2 + n), by=None)
+    _link_duplicates(referral, location, n)
+
+    _coordinator(client)
+    url = reverse("intake:patient_chart", args=[patient.pk])
+    client.get(url)
+    with django_assert_num_queries(PATIENT_CHART):
+        page = client.get(url).content.decode()
+    assert page.count("Reached: callback requested") == n - 1
+    assert page.count("(Same date of birth and name)") == n
+    assert page.count(">Cancelled<") == n
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_people_search_costs_the_same_with_50_matches(
+    n, location, client, django_assert_num_queries
+):
+    for i in range(n):
+        submit_referral(
+            location=location, mobile_phone=f"+1617555{i:04d}", patient_last_name=f"Núñez{i:03d}"
+        )
+    _coordinator(client)
+    url = reverse("intake:people_search")
+    client.get(url, {"q": "nunez"})
+    with django_assert_num_queries(PEOPLE_SEARCH):
+        page = client.get(url, {"q": "nunez"}, headers={"HX-Request": "true"}).content.decode()
+    assert page.count("Núñez") == min(n, 20)

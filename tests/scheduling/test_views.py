@@ -188,7 +188,7 @@ def test_clinician_marks_checked_in_and_completed_from_the_day_view(
         reverse("scheduling:clinician_home"),
         {"location": live_clinic["location"].pk, "date": _soon().date().isoformat()},
     ).content.decode()
-    assert "Checked in" in page and "Capacity left" in page
+    assert "Check in" in page and "Capacity left" in page
     url = reverse("scheduling:staff_session_status", args=[session.pk])
     client.post(url, {"action": "check_in"})
     client.post(url, {"action": "complete"})
@@ -226,8 +226,10 @@ def test_coordinator_finds_a_course_and_books_for_the_patient(
         },
     )
     session = InfusionSession.objects.get(course=course)
+    # Cancelling asks first, with a reason (tests/scheduling/test_session_confirm.py).
     client.post(
-        reverse("scheduling:coordinator_session_change", args=[session.pk]), {"action": "cancel"}
+        reverse("scheduling:session_confirm", args=[session.pk, "cancel"]),
+        {"reason": "The patient called to cancel"},
     )
     session.refresh_from_db()
     assert session.status == SessionStatus.CANCELLED

@@ -40,7 +40,8 @@ def test_staff_views_and_changes_of_patient_records_are_recorded(client, world):
     client.get(reverse("scheduling:coordinator_course", args=[course.pk]))
     client.get(reverse("billing:gfe", args=[estimate.pk]))
     client.post(
-        reverse("scheduling:coordinator_session_change", args=[session.pk]), {"action": "cancel"}
+        reverse("scheduling:session_confirm", args=[session.pk, "cancel"]),
+        {"reason": "The patient called"},
     )
     assert _events(actor=coordinator) == [
         ("referral", "view", "coordinator"),

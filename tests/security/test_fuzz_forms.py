@@ -558,6 +558,21 @@ TARGETS: dict[str, Target] = {
         ),
         accepted=lambda r: r.status_code == 302 and not flashed(r, messages.ERROR),
     ),
+    "people search (coordinator)": Target(
+        "coordinator",
+        "get",
+        lambda w: reverse("intake:people_search"),
+        lambda w: form_input({"q": "Amelia"}, {"q": ["617-555-0142", "1984-05-17", "R-2026-"]}),
+        accepted=None,
+        unwatched=AUDITED,
+    ),
+    "ReasonForm (cancel a session, coordinator)": Target(
+        "coordinator",
+        "post",
+        lambda w: reverse("scheduling:session_confirm", args=[w.patient.session.pk, "cancel"]),
+        lambda w: form_input({"reason": "The patient called to cancel", "next": "/"}),
+        accepted=lambda r: r.status_code == 302 and not flashed(r, messages.ERROR),
+    ),
     "audit trail search (admin)": Target(
         "admin",
         "get",

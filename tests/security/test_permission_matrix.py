@@ -96,6 +96,13 @@ MATRIX: dict[str, Check] = {
     "intake:attachment_download": Check(
         allow("provider", *STAFF), lambda w: {"pk": V(w).attachment.pk}
     ),
+    # --- intake: the patient chart and the people search (clinic staff) ----------------------
+    "intake:people_search": Check(allow(*STAFF), query="?q=lopez"),
+    "intake:patient_chart": Check(allow(*STAFF), lambda w: {"pk": w.patient.user.pk}),
+    "intake:invitation_resend": Check(
+        allow("coordinator", "admin"), lambda w: {"pk": w.patient.user.pk}, method="post"
+    ),
+    "intake:referral_chart": Check(allow(*STAFF), lambda w: {"reference": V(w).referral.reference}),
     # --- intake: the call queue (coordinators work on every case) ----------------------------
     "intake:queue": Check(allow("coordinator")),
     "intake:next_call": Check(allow("coordinator"), method="post"),
@@ -137,6 +144,10 @@ MATRIX: dict[str, Check] = {
         allow("clinician"), lambda w: {"pk": P(w).course.pk}, method="post"
     ),
     "scheduling:staff_day": Check(allow(*STAFF)),
+    "scheduling:session_confirm": Check(
+        allow("coordinator", "admin"),
+        lambda w: {"pk": w.patient.session.pk, "kind": "cancel"},
+    ),
     "scheduling:staff_session_status": Check(
         allow("clinician"),
         lambda w: {"pk": P(w).session.pk},
