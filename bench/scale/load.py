@@ -240,142 +240,177 @@ class _Loader:
         """One patient: their referral, account, courses, sessions and reminders. Returns how many
         courses they had."""
         place = self.rng.choices(self.places, self.weights)[0]
-        start_day = self.rng.randint(self.first_day + 30, 7)
-        person = None
-        patient = None
-        first_referral = None
-        course_days = []
-        wanted = self.rng.choices([1, 2, 3], [55, 30, 15])[0]
-        while start_day <= 7 and len(course_days) < wanted:
-            course_days.append(start_day)
-            start_day += self.rng.randint(90, 420)
+        course_days = self._course_days()
+        patient = first_referral = course_status = None
         for index, start_day in enumerate(course_days):
             course_id = self.courses.new_id()
             course_created = dt.datetime.combine(
                 self.today + dt.timedelta(days=start_day - 21), dt.time(15), tzinfo=self.utc
             )
             if index == 0:
-                referral_created = course_created - dt.timedelta(days=self.rng.randint(2, 14))
-                referral_id, person = self.new_referral(
-                    created=referral_created, place=place, status="intake_complete"
-                )
-                user_id = self.add_user(
-                    person["email"], person["phone"], Role.PATIENT, person["first"],
-                    person["last"], language=person["language"],
-                )  # fmt: skip
-                channel = self.rng.choices(["sms", "email", "voice"], [75, 20, 5])[0]
-                patient = {**person, "user_id": user_id, "channel": channel}
-                first_referral = (referral_id, referral_created, course_id)
-                self.profiles.add(
-                    (self.profiles.new_id(), course_created, course_created, user_id,
-                     person["dob"],
-                     person["sex"], place.location.zip_code, str(place.tz), channel)
-                )  # fmt: skip
-                for consent_channel in ("sms", "voice"):
-                    self.consents.add(
-                        (self.consents.new_id(), person["phone"], consent_channel, user_id,
-                         True,
-                         "intake", None, "", course_created)
-                    )  # fmt: skip
-            planned = self.rng.choices([1, 2, 3, 4, 5, 6], [2, 3, 5, 8, 12, 70])[0]
-            recent = start_day >= -3
-            awaiting = start_day > 0 and self.rng.random() < 0.1
-            # A recent course has only its first places booked: the rest are free to book.
-            to_book = 0 if awaiting else (self.rng.randint(1, planned) if recent else planned)
-            slot = 1
-            day = start_day
-            first_start = None
-            first_day_of_course = day
-            pending: list[tuple] = []
-            pending_messages: list[tuple] = []
-            last_end = None
-            booked_any_future = False
-            previous_rescheduled = None
-            guard = 0
-            while slot <= to_book and guard < 20:
-                guard += 1
-                cell = place.take(day, self.rng)
-                while cell is None and day - first_day_of_course <= 27:
-                    day += 1
-                    cell = place.take(day, self.rng)
-                if cell is None or day - first_day_of_course > 27:
-                    break  # the course ends short: the rules keep it within 28 days
-                date = self.today + dt.timedelta(days=day)
-                chair_index, grid = cell
-                local = dt.datetime.combine(date, OPENS, tzinfo=place.tz) + dt.timedelta(
-                    minutes=SLOT_MINUTES * grid
-                )
-                start = local.astimezone(self.utc)
-                if first_start is None:
-                    first_start, first_day_of_course = start, day
-                booked_at = max(course_created, start - dt.timedelta(days=self.rng.randint(2, 20)))
-                if start > self.now:
-                    status = "booked"
-                else:
-                    status = self.rng.choices(
-                        ["completed", "no_show", "cancelled", "rescheduled"], [82, 4, 7, 7]
-                    )[0]
-                cancelled_at = None
-                changed_at = None
-                if status in ("cancelled", "rescheduled"):
-                    cancelled_at = max(booked_at, start - dt.timedelta(days=self.rng.randint(1, 4)))
-                    changed_at = cancelled_at
-                elif status in ("completed", "no_show"):
-                    changed_at = start + dt.timedelta(minutes=SLOT_MINUTES)
-                active = status in ("booked", "completed")
-                session_id = self.sessions.new_id()
-                pending.append(
-                    (
-                        session_id, booked_at, changed_at or booked_at, course_id,
-                        patient["user_id"],
-                        place.location.pk, planned, slot, place.chairs[chair_index], start,
-                        start + dt.timedelta(minutes=INFUSION_MINUTES),
-                        start + dt.timedelta(minutes=SLOT_MINUTES), date, status,
-                        None, False, previous_rescheduled, patient["user_id"], None, changed_at,
-                    )
-                )  # fmt: skip
-                pending_messages.append((session_id, patient, start, booked_at, cancelled_at))
-                previous_rescheduled = session_id if status == "rescheduled" else None
-                if active:
-                    slot += 1
-                    last_end = start
-                    booked_any_future |= status == "booked"
-                # The next infusion two to five days later (the rules ask for 48 hours).
-                day += self.rng.randint(2, 5) if active or status == "no_show" else 2
-            if awaiting:
-                course_status = "awaiting_review"
-            elif (
-                booked_any_future
-                or recent
-                or (last_end and last_end > self.now - dt.timedelta(days=7))
-            ):
-                course_status = "active"
-            else:
-                course_status = "cancelled" if self.rng.random() < 0.04 else "completed"
-            if index < len(course_days) - 1 and course_status in ("active", "awaiting_review"):
-                course_status = "completed"  # only a patient's last course may still be open
-            self.courses.add(
-                (course_id, course_created, course_created, patient["user_id"],
-                 place.location.pk,
-                 self.session_type.pk, planned, course_status, awaiting, "",
-                 self.coordinators[0], [])
+                patient, first_referral = self._account(place, course_id, course_created)
+            course_status = self._course(
+                place,
+                patient,
+                course_id,
+                course_created,
+                start_day,
+                last=index == len(course_days) - 1,
+            )
+        self._referral_history(place, patient, first_referral, course_status)
+        return len(course_days)
+
+    def _course_days(self) -> list[int]:
+        """The days (counted from today) the patient's one to three courses start, months apart."""
+        start_day = self.rng.randint(self.first_day + 30, 7)
+        course_days = []
+        wanted = self.rng.choices([1, 2, 3], [55, 30, 15])[0]
+        while start_day <= 7 and len(course_days) < wanted:
+            course_days.append(start_day)
+            start_day += self.rng.randint(90, 420)
+        return course_days
+
+    def _account(self, place, course_id, course_created) -> tuple[dict, tuple]:
+        """The patient's first referral, their account, profile and contact consents. Returns the
+        patient (the person, their user id and channel) and (referral id, created, course id)."""
+        referral_created = course_created - dt.timedelta(days=self.rng.randint(2, 14))
+        referral_id, person = self.new_referral(
+            created=referral_created, place=place, status="intake_complete"
+        )
+        user_id = self.add_user(
+            person["email"], person["phone"], Role.PATIENT, person["first"],
+            person["last"], language=person["language"],
+        )  # fmt: skip
+        channel = self.rng.choices(["sms", "email", "voice"], [75, 20, 5])[0]
+        patient = {**person, "user_id": user_id, "channel": channel}
+        first_referral = (referral_id, referral_created, course_id)
+        self.profiles.add(
+            (self.profiles.new_id(), course_created, course_created, user_id,
+             person["dob"],
+             person["sex"], place.location.zip_code, str(place.tz), channel)
+        )  # fmt: skip
+        for consent_channel in ("sms", "voice"):
+            self.consents.add(
+                (self.consents.new_id(), person["phone"], consent_channel, user_id,
+                 True,
+                 "intake", None, "", course_created)
             )  # fmt: skip
-            for row in pending:
-                self.sessions.add(row)
-            for args in pending_messages:
-                self.message_rows(*args)
+        return patient, first_referral
+
+    def _course(self, place, patient, course_id, course_created, start_day, *, last) -> str:
+        """One course: how many infusions are planned, the sessions booked and their reminders,
+        and its status history. Only a patient's last course may still be open. Returns its
+        status today."""
+        planned = self.rng.choices([1, 2, 3, 4, 5, 6], [2, 3, 5, 8, 12, 70])[0]
+        recent = start_day >= -3
+        awaiting = start_day > 0 and self.rng.random() < 0.1
+        # A recent course has only its first places booked: the rest are free to book.
+        to_book = 0 if awaiting else (self.rng.randint(1, planned) if recent else planned)
+        pending, pending_messages, last_end, booked_any_future = self._sessions(
+            place, patient, course_id, course_created, start_day, planned, to_book
+        )
+        if awaiting:
+            course_status = "awaiting_review"
+        elif (
+            booked_any_future or recent or (last_end and last_end > self.now - dt.timedelta(days=7))
+        ):
+            course_status = "active"
+        else:
+            course_status = "cancelled" if self.rng.random() < 0.04 else "completed"
+        if not last and course_status in ("active", "awaiting_review"):
+            course_status = "completed"  # only a patient's last course may still be open
+        self.courses.add(
+            (course_id, course_created, course_created, patient["user_id"],
+             place.location.pk,
+             self.session_type.pk, planned, course_status, awaiting, "",
+             self.coordinators[0], [])
+        )  # fmt: skip
+        for row in pending:
+            self.sessions.add(row)
+        for args in pending_messages:
+            self.message_rows(*args)
+        self.course_changes.add(
+            (self.course_changes.new_id(), course_id, "",
+             "awaiting_review" if awaiting else "active", None, None, None, "",
+             course_created)
+        )  # fmt: skip
+        if course_status in ("completed", "cancelled"):
             self.course_changes.add(
-                (self.course_changes.new_id(), course_id, "",
-                 "awaiting_review" if awaiting else "active", None, None, None, "",
-                 course_created)
+                (self.course_changes.new_id(), course_id, "active", course_status, None,
+                 None,
+                 None, "", (last_end or course_created) + dt.timedelta(hours=2))
             )  # fmt: skip
-            if course_status in ("completed", "cancelled"):
-                self.course_changes.add(
-                    (self.course_changes.new_id(), course_id, "active", course_status, None,
-                     None,
-                     None, "", (last_end or course_created) + dt.timedelta(hours=2))
-                )  # fmt: skip
-        # The patient's referral, its closed intake case and the referral's status today.
+        return course_status
+
+    def _sessions(self, place, patient, course_id, course_created, start_day, planned, to_book):
+        """The course's sessions, two to five days apart within 28 days: in the past completed,
+        no-show, cancelled or rescheduled; in the future booked. Returns the session rows and
+        their reminders' arguments (added after the course row: the foreign key is not
+        deferrable), the last active start and whether any is still ahead."""
+        slot = 1
+        day = start_day
+        first_start = None
+        first_day_of_course = day
+        pending: list[tuple] = []
+        pending_messages: list[tuple] = []
+        last_end = None
+        booked_any_future = False
+        previous_rescheduled = None
+        guard = 0
+        while slot <= to_book and guard < 20:
+            guard += 1
+            cell = place.take(day, self.rng)
+            while cell is None and day - first_day_of_course <= 27:
+                day += 1
+                cell = place.take(day, self.rng)
+            if cell is None or day - first_day_of_course > 27:
+                break  # the course ends short: the rules keep it within 28 days
+            date = self.today + dt.timedelta(days=day)
+            chair_index, grid = cell
+            local = dt.datetime.combine(date, OPENS, tzinfo=place.tz) + dt.timedelta(
+                minutes=SLOT_MINUTES * grid
+            )
+            start = local.astimezone(self.utc)
+            if first_start is None:
+                first_start, first_day_of_course = start, day
+            booked_at = max(course_created, start - dt.timedelta(days=self.rng.randint(2, 20)))
+            if start > self.now:
+                status = "booked"
+            else:
+                status = self.rng.choices(
+                    ["completed", "no_show", "cancelled", "rescheduled"], [82, 4, 7, 7]
+                )[0]
+            cancelled_at = None
+            changed_at = None
+            if status in ("cancelled", "rescheduled"):
+                cancelled_at = max(booked_at, start - dt.timedelta(days=self.rng.randint(1, 4)))
+                changed_at = cancelled_at
+            elif status in ("completed", "no_show"):
+                changed_at = start + dt.timedelta(minutes=SLOT_MINUTES)
+            active = status in ("booked", "completed")
+            session_id = self.sessions.new_id()
+            pending.append(
+                (
+                    session_id, booked_at, changed_at or booked_at, course_id,
+                    patient["user_id"],
+                    place.location.pk, planned, slot, place.chairs[chair_index], start,
+                    start + dt.timedelta(minutes=INFUSION_MINUTES),
+                    start + dt.timedelta(minutes=SLOT_MINUTES), date, status,
+                    None, False, previous_rescheduled, patient["user_id"], None, changed_at,
+                )
+            )  # fmt: skip
+            pending_messages.append((session_id, patient, start, booked_at, cancelled_at))
+            previous_rescheduled = session_id if status == "rescheduled" else None
+            if active:
+                slot += 1
+                last_end = start
+                booked_any_future |= status == "booked"
+            # The next infusion two to five days later (the rules ask for 48 hours).
+            day += self.rng.randint(2, 5) if active or status == "no_show" else 2
+        return pending, pending_messages, last_end, booked_any_future
+
+    def _referral_history(self, place, patient, first_referral, course_status) -> None:
+        """The patient's referral, its closed intake case and the referral's status today."""
         referral_id, referral_created, first_course = first_referral
         final = {
             "active": "in_treatment",
@@ -410,7 +445,6 @@ class _Loader:
              "intake_complete", "", None, "",
              intake_done)
         )  # fmt: skip
-        return len(course_days)
 
     def _queue_referrals(self) -> None:
         """Referrals that are still in the call queue, or were closed without a course."""

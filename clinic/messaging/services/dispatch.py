@@ -163,61 +163,81 @@ def message_send(
         # One disk flush per message was most of a dispatcher's time (10,000 messages).
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        # The row lock is held across the gateway call on purpose: it tells the claim reaper
-        # this claim is alive, and a second sender of the same id skips it. The status is read
-        # under the lock, so a message already sent by another run is never sent again.
-        # The claim must still be the one the copy saw: a claim this run held so long that it
-        # was settled and claimed again belongs to the new claimer.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT 1 FROM clinic_message WHERE id = %s AND status = %s AND claimed_at = %s"
-                " FOR UPDATE SKIP LOCKED",
-                [message_id, MessageStatus.SENDING, message.claimed_at],
-            )
-            if cursor.fetchone() is None:
-                return None
+        if not _claim_still_ours(message_id, message):
+            return None
         message.status = MessageStatus.SENDING  # as the lock just read it
-        if message.not_after and now >= message.not_after:
-            _move(message, MessageStatus.SUPPRESSED, note="the event has already started")
+        if not _may_send_now(message, now):
             return message.status
-        if message.channel in CALLED_CHANNELS:
-            if not consent_allows(address=message.to_address, channel=message.channel):
-                _move(message, MessageStatus.SUPPRESSED, note="no consent for this channel")
-                return message.status
-            when = calling_time(
-                when=now, zone=recipient_zone(message.recipient), before=message.not_after
-            )
-            if when is None:
-                _move(message, MessageStatus.SUPPRESSED, note="outside calling hours")
-                return message.status
-            if when > now:
-                _move(
-                    message,
-                    MessageStatus.SCHEDULED,
-                    note="waiting for calling hours",
-                    send_after=when,
-                    attempts=message.attempts - 1,
-                )
-                return message.status
-        elif not consent_allows(address=message.to_address, channel=message.channel):
-            _move(message, MessageStatus.SUPPRESSED, note="opted out of e-mail")
-            return message.status
-        try:
-            gateway_id = get_gateway().send(message)
-        except GatewayError as exc:
-            logger.warning("message %s: gateway refused (%s)", message.pk, exc.reason)
-            if exc.permanent or message.attempts >= settings.MESSAGING_MAX_ATTEMPTS:
-                _move(message, MessageStatus.FAILED, note=exc.reason)
-            else:
-                _move(
-                    message,
-                    MessageStatus.SCHEDULED,
-                    note=f"retry: {exc.reason}",
-                    send_after=now + _retry_delay(message.attempts),
-                )
-            return message.status
-        _move(message, MessageStatus.SENT, gateway_id=gateway_id[:64], sent_at=timezone.now())
+        _gateway_send(message, now)
         return message.status
+
+
+def _claim_still_ours(message_id: int, message: Message) -> bool:
+    """Locks the message row, inside the sender's transaction, if it is still ours to send."""
+    # The row lock is held across the gateway call on purpose: it tells the claim reaper
+    # this claim is alive, and a second sender of the same id skips it. The status is read
+    # under the lock, so a message already sent by another run is never sent again.
+    # The claim must still be the one the copy saw: a claim this run held so long that it
+    # was settled and claimed again belongs to the new claimer.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM clinic_message WHERE id = %s AND status = %s AND claimed_at = %s"
+            " FOR UPDATE SKIP LOCKED",
+            [message_id, MessageStatus.SENDING, message.claimed_at],
+        )
+        return cursor.fetchone() is not None
+
+
+def _may_send_now(message: Message, now: datetime) -> bool:
+    """The checks before the gateway, in order: the event has not started, consent, calling
+    hours. A message that may not go now is moved (suppressed, or back to wait for calling
+    hours) and False is returned."""
+    if message.not_after and now >= message.not_after:
+        _move(message, MessageStatus.SUPPRESSED, note="the event has already started")
+        return False
+    if message.channel in CALLED_CHANNELS:
+        if not consent_allows(address=message.to_address, channel=message.channel):
+            _move(message, MessageStatus.SUPPRESSED, note="no consent for this channel")
+            return False
+        when = calling_time(
+            when=now, zone=recipient_zone(message.recipient), before=message.not_after
+        )
+        if when is None:
+            _move(message, MessageStatus.SUPPRESSED, note="outside calling hours")
+            return False
+        if when > now:
+            _move(
+                message,
+                MessageStatus.SCHEDULED,
+                note="waiting for calling hours",
+                send_after=when,
+                attempts=message.attempts - 1,
+            )
+            return False
+    elif not consent_allows(address=message.to_address, channel=message.channel):
+        _move(message, MessageStatus.SUPPRESSED, note="opted out of e-mail")
+        return False
+    return True
+
+
+def _gateway_send(message: Message, now: datetime) -> None:
+    """Hands the message to the gateway and records the outcome: sent with the provider's id,
+    a retry with backoff (transient error), or failed (permanent error or too many attempts)."""
+    try:
+        gateway_id = get_gateway().send(message)
+    except GatewayError as exc:
+        logger.warning("message %s: gateway refused (%s)", message.pk, exc.reason)
+        if exc.permanent or message.attempts >= settings.MESSAGING_MAX_ATTEMPTS:
+            _move(message, MessageStatus.FAILED, note=exc.reason)
+        else:
+            _move(
+                message,
+                MessageStatus.SCHEDULED,
+                note=f"retry: {exc.reason}",
+                send_after=now + _retry_delay(message.attempts),
+            )
+        return
+    _move(message, MessageStatus.SENT, gateway_id=gateway_id[:64], sent_at=timezone.now())
 
 
 # One dispatcher run stops after this long, so a worker is never held for long; the task then

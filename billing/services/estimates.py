@@ -1,5 +1,5 @@
-"""Writes for billing: issuing estimates (Good Faith Estimates), acknowledging them, and
-recording when the clinic comes to owe one."""
+"""Issuing estimates (Good Faith Estimates) and acknowledging them: the priced, copied document
+the patient reads."""
 
 import hashlib
 import logging
@@ -16,27 +16,19 @@ from django.utils.translation import gettext, gettext_noop
 from clinic.errors import ApplicationError
 from clinic.messaging.services import message_schedule
 from clinic.models import PatientProfile, Role, User
-from scheduling.models import Location, SessionStatus
+from scheduling.models import Location
 
-from .business_days import add_business_days, business_day_before, business_days_between
-from .models import (
+from ..models import (
     Estimate,
     EstimateAcknowledgement,
     EstimateDocument,
     EstimateLine,
     FacilityBillingIdentity,
     GfeObligation,
-    GfePaperRequest,
-    GfeTrigger,
     validate_icd10,
 )
-from .pricing import INFUSION, MAX_INFUSIONS, PACKAGE_DISCOUNT, Line, Quote, price_course
-from .selectors import location_today, price_list_for
-
-# The rule's timing (45 CFR 149.610): a course scheduled at least 3 business days ahead needs a
-# GFE within 1 business day; at least 10 ahead, within 3; a patient's request, within 3.
-GFE_MIN_NOTICE = 3
-GFE_LONG_NOTICE = 10
+from ..pricing import INFUSION, MAX_INFUSIONS, PACKAGE_DISCOUNT, Line, Quote, price_course
+from ..selectors import location_today, price_list_for
 
 # The reasons the portal gives for a new version (stored in English, like every copied field);
 # listed here so the catalogue has them and the GFE shows them in its reader's language.
@@ -48,9 +40,6 @@ ESTIMATE_REASONS = (
     gettext_noop("Planned infusions changed"),
     gettext_noop("Issued by a coordinator"),
 )
-
-# Why a course's GFE is closed when its last booked session goes (stored in English).
-NO_SESSION_LEFT = "No session booked any more"
 
 logger = logging.getLogger(__name__)
 
@@ -192,17 +181,63 @@ def estimate_issue(
     prices = price_list_for(location=location, on_date=pricing_day)
     quote = price_course(prices, infusion_count)
 
+    number, version = _next_number(patient, year=timezone.localdate(now, tz).year)
+    estimate = _estimate_create(
+        patient=patient,
+        profile=profile,
+        location=location,
+        identity=identity,
+        fee_schedule_id=prices.schedule_id,
+        quote=quote,
+        number=number,
+        version=version,
+        now=now,
+        issued_by=issued_by,
+        reason=reason,
+        infusion_count=infusion_count,
+        starts=starts,
+        codes=codes,
+    )
+    _lines_store(estimate, quote=quote)
+    _document_store(estimate, now=now)
+    _obligations_meet(estimate, now=now)
+    _notify_patient(estimate)
+    return estimate
+
+
+def _next_number(patient: User, *, year: int) -> tuple[str, int]:
+    """The patient's next (number, version): a new number the first time, then the same number
+    one version up. The caller holds the patient's lock."""
     previous = Estimate.objects.filter(patient=patient).order_by("-version").first()
     if previous is None:
-        number, version = _allocate_number(timezone.localdate(now, tz).year), 1
-    else:
-        number, version = previous.number, previous.version + 1
+        return _allocate_number(year), 1
+    return previous.number, previous.version + 1
 
+
+def _estimate_create(
+    *,
+    patient: User,
+    profile: PatientProfile,
+    location: Location,
+    identity: FacilityBillingIdentity,
+    fee_schedule_id: int,
+    quote: Quote,
+    number: str,
+    version: int,
+    now: datetime,
+    issued_by: User,
+    reason: str,
+    infusion_count: int,
+    starts: list[datetime],
+    codes: list[str],
+) -> Estimate:
+    """The estimate row, with a copy of every name, address, identifier and price it shows."""
+    tz = location.time_zone
     try:
-        estimate = Estimate.objects.create(
+        return Estimate.objects.create(
             patient=patient,
             location=location,
-            fee_schedule_id=prices.schedule_id,
+            fee_schedule_id=fee_schedule_id,
             number=number,
             version=version,
             issued_at=now,
@@ -240,11 +275,6 @@ def estimate_issue(
         raise ApplicationError(
             "Another estimate was issued at the same moment; try again."
         ) from exc
-    _lines_store(estimate, quote=quote)
-    _document_store(estimate, now=now)
-    _obligations_meet(estimate, now=now)
-    _notify_patient(estimate)
-    return estimate
 
 
 def _lines_store(estimate: Estimate, *, quote: Quote) -> None:
@@ -311,218 +341,3 @@ def estimate_acknowledge(*, estimate: Estimate, patient: User) -> EstimateAcknow
         defaults={"acknowledged_at": timezone.now(), "acknowledged_by": patient},
     )
     return ack
-
-
-def gfe_due_after_scheduling(*, scheduled_on: date, first_session_on: date) -> date | None:
-    """The last day to issue a GFE for a course scheduled on `scheduled_on` whose first session is
-    on `first_session_on`, or None when less than 3 business days' notice (the rule sets no
-    deadline then)."""
-    notice = business_days_between(scheduled_on, first_session_on)
-    if notice < GFE_MIN_NOTICE:
-        return None
-    return add_business_days(scheduled_on, 1 if notice < GFE_LONG_NOTICE else 3)
-
-
-def gfe_due_after_request(*, requested_on: date) -> date:
-    return add_business_days(requested_on, 3)
-
-
-@transaction.atomic
-def gfe_record_scheduling(
-    *,
-    patient: User,
-    location: Location,
-    first_session_start: datetime,
-    scheduled_at: datetime | None = None,
-    infusion_count: int | None = None,
-    scheduled_starts: list[datetime] | None = None,
-    course=None,
-) -> GfeObligation | None:
-    """Notes that a course was scheduled (or its schedule changed), so the clinic owes the
-    patient a GFE matching it (`infusion_count` infusions on `scheduled_starts` at `location`)
-    by a deadline counted in the location's business days. A GFE still owed for an earlier shape
-    of the course now owes this one, by the earlier of the two deadlines (keeping its own when
-    the change sets none: an estimate of the old shape would be wrong now). A change to a `course`
-    that already owed a GFE, less than 3 business days before its first session, owes a new one
-    by the business day before that session (149.610(b)(1)(vii)). Otherwise returns None (and
-    records nothing) when the first session is less than 3 business days away."""
-    scheduled_at = scheduled_at or timezone.now()
-    if timezone.is_naive(first_session_start) or timezone.is_naive(scheduled_at):
-        raise ApplicationError("Times must carry a time zone.")
-    _lock_patient(patient)
-    tz = location.time_zone
-    scheduled_on = timezone.localdate(scheduled_at, tz)
-    first_session_on = timezone.localdate(first_session_start, tz)
-    due = gfe_due_after_scheduling(scheduled_on=scheduled_on, first_session_on=first_session_on)
-    if (
-        due is None
-        and course is not None
-        and GfeObligation.objects.filter(course=course, trigger=GfeTrigger.SCHEDULED).exists()
-    ):
-        due = max(scheduled_on, business_day_before(first_session_on))
-    shape = {
-        "location": location,
-        "first_session_start": first_session_start,
-        "infusion_count": infusion_count,
-        "scheduled_starts": sorted(scheduled_starts) if scheduled_starts is not None else None,
-    }
-    if course is not None:
-        shape["course"] = course
-    owed = (
-        GfeObligation.objects.owed().filter(patient=patient, trigger=GfeTrigger.SCHEDULED).first()
-    )
-    if owed is not None:
-        for field, value in shape.items():
-            setattr(owed, field, value)
-        if due is not None:
-            owed.due_on = min(owed.due_on, due)
-        owed.save()
-        return owed
-    if due is None:
-        return None
-    return GfeObligation.objects.create(
-        patient=patient,
-        trigger=GfeTrigger.SCHEDULED,
-        triggered_at=scheduled_at,
-        due_on=due,
-        **shape,
-    )
-
-
-@transaction.atomic
-def gfe_record_request(
-    *, patient: User, location: Location, requested_at: datetime | None = None
-) -> GfeObligation:
-    """Notes that the patient asked for a Good Faith Estimate: due within 3 business days. Asking
-    again while one is still owed returns the open request instead of adding another."""
-    requested_at = requested_at or timezone.now()
-    _lock_patient(patient)
-    open_request = (
-        GfeObligation.objects.owed().filter(patient=patient, trigger=GfeTrigger.REQUESTED).first()
-    )
-    if open_request is not None:
-        return open_request
-    return GfeObligation.objects.create(
-        patient=patient,
-        location=location,
-        trigger=GfeTrigger.REQUESTED,
-        triggered_at=requested_at,
-        due_on=gfe_due_after_request(
-            requested_on=timezone.localdate(requested_at, location.time_zone)
-        ),
-    )
-
-
-def _course_starts(course) -> list[datetime]:
-    return sorted(
-        course.sessions.filter(
-            status__in=[SessionStatus.BOOKED, SessionStatus.CHECKED_IN, SessionStatus.COMPLETED]
-        ).values_list("starts_at", flat=True)
-    )
-
-
-def estimate_issue_for_course(
-    *, course, issued_by: User, reason: str, raise_errors: bool = False
-) -> Estimate | None:
-    """Issues the next estimate version from a course as it stands now: its location, planned
-    infusions and the dates booked so far. Called when the booked dates change, so the Good Faith
-    Estimate always lists the scheduled dates. When it cannot be issued (no fee schedule, no
-    billing identity, no diagnosis code...), the booking still goes ahead: the reason is written
-    on every GFE still owed to the patient, where coordinators see it, and None is returned (or,
-    with raise_errors, the ApplicationError is raised after the reason is recorded). The
-    diagnosis codes are the course's own, copied from its referral when intake opened it."""
-    try:
-        with transaction.atomic():
-            return estimate_issue(
-                patient=course.patient,
-                location=course.location,
-                infusion_count=course.planned_sessions,
-                scheduled_starts=_course_starts(course),
-                diagnosis_codes=list(course.diagnosis_codes),
-                issued_by=issued_by,
-                reason=reason,
-            )
-    except ApplicationError as exc:
-        logger.warning("no estimate issued for course %s: %s", course.pk, exc.message)
-        GfeObligation.objects.owed().filter(patient=course.patient).update(
-            issue_error=str(exc.message)[:300], updated_at=timezone.now()
-        )
-        if raise_errors:
-            raise
-        return None
-
-
-def gfe_record_course_change(*, course, issued_by: User, reason: str) -> Estimate | None:
-    """The course changed (sessions booked, moved or cancelled, or a different number of
-    infusions planned): the clinic owes a GFE that matches it, and issues one at once when it
-    can. When no session is booked any more, the GFE owed for the dates there were is no longer
-    required. Call inside the transaction that changes the course."""
-    starts = _course_starts(course)
-    if not starts:
-        _close_owed_for_course(course=course, closed_by=issued_by, reason=NO_SESSION_LEFT)
-    else:
-        gfe_record_scheduling(
-            patient=course.patient,
-            location=course.location,
-            first_session_start=starts[0],
-            infusion_count=course.planned_sessions,
-            scheduled_starts=starts,
-            course=course,
-        )
-    return estimate_issue_for_course(course=course, issued_by=issued_by, reason=reason)
-
-
-@transaction.atomic
-def gfe_close_for_cancelled_course(*, course, closed_by: User, reason: str) -> list[GfeObligation]:
-    """The course was cancelled: the GFE still owed for it (as scheduled) is no longer required.
-    It is closed, not deleted, with who closed it and why, and stays on the Estimates page and in
-    the course history. A GFE the patient asked for stays owed: the right to one does not depend
-    on a course. Call inside the cancelling transaction. Returns the obligations closed."""
-    text = f"Course cancelled: {reason.strip()}" if reason.strip() else "Course cancelled"
-    return _close_owed_for_course(course=course, closed_by=closed_by, reason=text)
-
-
-def _close_owed_for_course(*, course, closed_by: User, reason: str) -> list[GfeObligation]:
-    # The same row lock as every other billing write for this patient (none without a profile).
-    PatientProfile.objects.select_for_update().filter(user_id=course.patient_id).first()
-    owed = list(
-        GfeObligation.objects.owed().filter(
-            patient_id=course.patient_id, trigger=GfeTrigger.SCHEDULED
-        )
-    )
-    now = timezone.now()
-    for obligation in owed:
-        obligation.closed_at, obligation.closed_by = now, closed_by
-        obligation.closed_reason, obligation.course = reason[:300], course
-        obligation.save(
-            update_fields=["closed_at", "closed_by", "closed_reason", "course", "updated_at"]
-        )
-    return owed
-
-
-@transaction.atomic
-def gfe_request_paper(*, estimate: Estimate, patient: User) -> GfePaperRequest:
-    """The patient asks for their GFE on paper; staff see the request on the estimates page.
-    Asking again before it is printed returns the open request."""
-    if estimate.patient_id != patient.pk:
-        raise ApplicationError("Only the patient can ask for a paper copy of their estimate.")
-    open_request = GfePaperRequest.objects.filter(
-        estimate=estimate, printed_at__isnull=True
-    ).first()
-    if open_request is not None:
-        return open_request
-    return GfePaperRequest.objects.create(
-        estimate=estimate, requested_by=patient, requested_at=timezone.now()
-    )
-
-
-@transaction.atomic
-def gfe_paper_mark_printed(*, request: GfePaperRequest, by: User) -> GfePaperRequest:
-    """Staff printed and posted the paper copy."""
-    if by.role not in (Role.COORDINATOR, Role.ADMIN):
-        raise ApplicationError("Only clinic staff print estimates.")
-    request = GfePaperRequest.objects.select_for_update().get(pk=request.pk)
-    if request.printed_at is None:
-        request.printed_at, request.printed_by = timezone.now(), by
-        request.save(update_fields=["printed_at", "printed_by"])
-    return request

@@ -1,0 +1,18 @@
+"""Reads for the operations dashboard (/operations/). figures.py aggregates the last 90 days in
+PostgreSQL (its docstring defines every figure); chart_tables.py turns them into the page's
+charts, tables and CSV downloads. Import from here."""
+
+from .chart_tables import CHART_BUILDERS, ChartTable, dashboard_charts
+from .figures import FUNNEL_STAGES, WINDOW_DAYS, Operations, Week, operations_summary, percent
+
+__all__ = [
+    "CHART_BUILDERS",
+    "FUNNEL_STAGES",
+    "WINDOW_DAYS",
+    "ChartTable",
+    "Operations",
+    "Week",
+    "dashboard_charts",
+    "operations_summary",
+    "percent",
+]
