@@ -4,13 +4,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from reporting import overview
+
 from . import i18n, twofactor, views
 from .audit import views as audit_views
 from .forms import SignInForm
 
 clinic_patterns = (
     [
-        path("clinic-admin/", views.admin_home, name="admin_home"),
+        path("clinic-admin/", overview.admin_home, name="admin_home"),
         # Admins and coordinators: referrals, chairs, attendance and revenue, last 90 days.
         path("operations/", views.operations_dashboard, name="operations"),
         # Security: the audit trail of staff access, per patient, and its CSV export.

@@ -28,12 +28,6 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect(ROLE_HOMES[request.user.role])
 
 
-@role_required(Role.ADMIN)
-def admin_home(request: HttpRequest) -> HttpResponse:
-    last_beat = WorkerHeartbeat.objects.order_by("-beat_at").first()
-    return render(request, "clinic/admin_home.html", {"last_beat": last_beat})
-
-
 @role_required(Role.ADMIN, Role.COORDINATOR)
 @require_GET
 def operations_dashboard(request: HttpRequest) -> HttpResponse:
