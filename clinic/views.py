@@ -1,6 +1,7 @@
 import csv
 import sys
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -84,4 +85,5 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if database_unavailable(sys.exc_info()[1]):
         page = loader.get_template("503.html").render({})
         return HttpResponse(page, status=503, headers={"Retry-After": "30"})
-    return HttpResponse(loader.get_template("500.html").render({}), status=500)
+    context = {"sender_name": settings.MESSAGING_SENDER_NAME, "clinic_phone": settings.CLINIC_PHONE}
+    return HttpResponse(loader.get_template("500.html").render(context), status=500)
