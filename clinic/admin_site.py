@@ -85,6 +85,13 @@ SECTIONS = [
 
 # Everything a clinic admin (role admin, staff, not superuser) is allowed to open.
 CLINIC_ADMIN_MODELS = frozenset(label for _slug, _name, models in SECTIONS for label, _ in models)
+# Records change through the portal's pages (which keep their history and rules); here a clinic
+# admin only looks them up. Replies are marked handled on the Replies page.
+VIEW_ONLY_MODELS = frozenset(label for label, _ in SECTIONS[-1][2]) | {
+    "clinic.message",
+    "clinic.inboundreply",
+    "clinic.contactconsent",
+}
 
 
 class ClinicAdminSite(admin.AdminSite):

@@ -2,7 +2,7 @@ import phonenumbers
 from django.contrib.auth.backends import BaseBackend, ModelBackend
 from django.db.models import Q
 
-from .admin_site import CLINIC_ADMIN_MODELS
+from .admin_site import CLINIC_ADMIN_MODELS, VIEW_ONLY_MODELS
 from .models import Role, User
 
 
@@ -63,9 +63,10 @@ class EmailOrPhoneBackend(ModelBackend):
 
 class ClinicAdminBackend(BaseBackend):
     """A clinic admin (role admin, staff, active) may view, add, change and delete what the
-    settings area lists for them (clinic.admin_site.CLINIC_ADMIN_MODELS); each ModelAdmin may
-    still refuse more (records are read-only). Nothing else: the libraries' tables, groups and
-    permissions stay with superusers, whom Django's own checks let through."""
+    settings area lists for them (clinic.admin_site.CLINIC_ADMIN_MODELS), and only view the
+    records (VIEW_ONLY_MODELS); each ModelAdmin may still refuse more. Nothing else: the
+    libraries' tables, groups and permissions stay with superusers, whom Django's own checks
+    let through."""
 
     def authenticate(self, request, **credentials):
         return None  # grants permissions only; EmailOrPhoneBackend signs people in
@@ -78,9 +79,10 @@ class ClinicAdminBackend(BaseBackend):
             return False
         app_label, _, codename = perm.partition(".")
         action, _, model = codename.partition("_")
-        return action in ("view", "add", "change", "delete") and (
-            f"{app_label}.{model}" in CLINIC_ADMIN_MODELS
-        )
+        label = f"{app_label}.{model}"
+        if label in VIEW_ONLY_MODELS:
+            return action == "view"
+        return action in ("view", "add", "change", "delete") and label in CLINIC_ADMIN_MODELS
 
     def has_module_perms(self, user_obj, app_label):
         return self._is_clinic_admin(user_obj) and any(

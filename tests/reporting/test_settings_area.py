@@ -144,3 +144,13 @@ def test_overview_lists_what_waits_with_links(clinic_admin):
         "Courses waiting for a clinician",
     ):
         assert label in page
+
+
+def test_records_are_for_looking_up_only(clinic_admin):
+    from scheduling.models import Location
+
+    assert clinic_admin.get(reverse("admin:clinic_inboundreply_changelist")).status_code == 200
+    assert clinic_admin.get(reverse("admin:clinic_inboundreply_add")).status_code == 403
+    assert clinic_admin.get(reverse("admin:intake_intakecase_add")).status_code == 403
+    assert clinic_admin.get(reverse("admin:scheduling_location_add")).status_code == 200
+    assert Location.objects.count() == 0
