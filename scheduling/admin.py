@@ -179,7 +179,10 @@ class StaffShiftAdmin(admin.ModelAdmin):
         if shift is None:
             return super().changeform_view(request, object_id, form_url, extra_context)
         with timezone.override(shift.location.time_zone):
-            return super().changeform_view(request, object_id, form_url, extra_context)
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            if hasattr(response, "render"):  # a TemplateResponse renders later: do it here
+                response.render()
+            return response
 
 
 @admin.register(SessionType)
@@ -224,9 +227,14 @@ class CourseAdmin(AuditedAdminMixin, admin.ModelAdmin):
 class InfusionSessionAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Read-only, for looking things up; booking goes through the scheduling pages."""
 
-    list_display = ["__str__", "location", "chair", "starts_at", "status", "late_change"]
+    list_display = ["__str__", "location", "chair", "starts", "status", "late_change"]
     list_filter = ["status", "location", "late_change"]
+    list_select_related = ["location", "chair"]
     date_hierarchy = "starts_at"
+
+    @admin.display(description=_("starts at"), ordering="starts_at")
+    def starts(self, obj):
+        return format_date(obj.starts_at, "D j M Y, g:i A T", obj.location.time_zone)
 
     def has_change_permission(self, request, obj=None):
         return False

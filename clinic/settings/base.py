@@ -260,8 +260,14 @@ BENCH_VIEWS = False
 SCHEDULING_HOLD_MINUTES = env.int("SCHEDULING_HOLD_MINUTES", default=5)
 # Start times are offered every this many minutes from opening.
 SCHEDULING_SLOT_MINUTES = env.int("SCHEDULING_SLOT_MINUTES", default=30)
-# Links in e-mails are absolute: the address patients reach the portal at.
-SCHEDULING_SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# Links in e-mails are absolute: the address patients reach the portal at. One setting, SITE_URL;
+# in development it follows the address `./portal run` serves (HOST, and PORT, which the script
+# hands on as PORTAL_PORT), so an invitation never points at port 8000 when the portal is on 8765.
+_dev_host = env("HOST", default="127.0.0.1")
+_dev_host = "127.0.0.1" if _dev_host in ("", "0.0.0.0", "::") else _dev_host  # noqa: S104
+_dev_port = env("PORTAL_PORT", default=env("PORT", default="8000"))
+SITE_URL = env("SITE_URL", default=f"http://{_dev_host}:{_dev_port}").rstrip("/")
+SCHEDULING_SITE_URL = SITE_URL
 SCHEDULING_ICS_DOMAIN = env("SCHEDULING_ICS_DOMAIN", default="clinic.example")
 
 # --- Intake call queue ---
@@ -281,7 +287,7 @@ MESSAGING_GATEWAY = env("MESSAGING_GATEWAY", default="clinic.messaging.gateways.
 MESSAGING_SENDER_NAME = env("MESSAGING_SENDER_NAME", default="Harbor Clinic")
 MESSAGING_EMAIL_FROM = env("MESSAGING_EMAIL_FROM", default=DEFAULT_FROM_EMAIL)
 # Where Twilio reaches the portal (status callbacks, call keypresses); no trailing slash.
-MESSAGING_PUBLIC_BASE_URL = env("MESSAGING_PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+MESSAGING_PUBLIC_BASE_URL = env("MESSAGING_PUBLIC_BASE_URL", default=SITE_URL)
 MESSAGING_CALLING_HOURS = (8, 21)  # texts and calls only from 8:00 to 21:00, patient's zone
 # A claim left unsent this long was abandoned by a dead worker and goes back to the queue.
 MESSAGING_CLAIM_TIMEOUT = timedelta(seconds=env.int("MESSAGING_CLAIM_TIMEOUT_SECONDS", default=120))

@@ -154,3 +154,20 @@ def test_records_are_for_looking_up_only(clinic_admin):
     assert clinic_admin.get(reverse("admin:intake_intakecase_add")).status_code == 403
     assert clinic_admin.get(reverse("admin:scheduling_location_add")).status_code == 200
     assert Location.objects.count() == 0
+
+
+def test_shift_times_show_and_are_typed_in_the_locations_zone(clinic_admin):
+    from zoneinfo import ZoneInfo
+
+    from tests.factories.scheduling import StaffShiftFactory
+
+    pasadena = LocationFactory(time_zone=ZoneInfo("America/Los_Angeles"))
+    shift = StaffShiftFactory(
+        location=pasadena,
+        starts_at=dt.datetime(2026, 12, 7, 16, tzinfo=dt.UTC),  # 8:00 AM in Pasadena
+        ends_at=dt.datetime(2026, 12, 8, 0, tzinfo=dt.UTC),
+    )
+    listing = clinic_admin.get(reverse("admin:scheduling_staffshift_changelist")).content.decode()
+    assert "8:00 AM PST" in listing and "4:00 PM PST" in listing
+    form = clinic_admin.get(reverse("admin:scheduling_staffshift_change", args=[shift.pk]))
+    assert 'value="08:00:00"' in form.content.decode()
