@@ -8,7 +8,9 @@ from datetime import date
 from django.utils import timezone
 
 from clinic.models import PatientProfile, Role, User
-from scheduling.models import Location
+from scheduling.demo import DEMO_PASSWORD, OTHER_PATIENTS
+from scheduling.models import Course, Location
+from scheduling.services import course_create
 
 from . import services
 from .models import IntakeCase, Referral, ReferralStatus, ReferralStatusChange, ReferringProvider
@@ -90,8 +92,6 @@ def _seed_demo_patient(provider: ReferringProvider, boston: Location) -> None:
     and intake like anyone: each referral (with its diagnosis, which a Good Faith Estimate needs)
     is linked to the patient's course, which scheduling's demo then books. Demo-only: intake is
     marked complete here rather than by a call."""
-    from scheduling.demo import DEMO_PASSWORD, OTHER_PATIENTS
-
     maria = User.objects.filter(email="patient@mail.example").first()
     if maria is not None:
         _referred_patient(
@@ -110,9 +110,6 @@ def _seed_demo_patient(provider: ReferringProvider, boston: Location) -> None:
 
 
 def _referred_patient(provider, location, patient, born, phone, infusions, key) -> None:
-    from scheduling.models import Course
-    from scheduling.services import course_create
-
     PatientProfile.objects.get_or_create(
         user=patient,
         defaults={
