@@ -19,8 +19,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path[0] = str(ROOT)  # the project's root, not this folder: bench/ is a package
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings.bench")
 os.environ.setdefault("SECRET_KEY", "bench-profile-not-a-production-key")
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
@@ -36,14 +35,13 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench.accounts import session_cookie  # noqa: E402 - the benchmark's way of signing in
 from clinic.models import User  # noqa: E402
 from intake.models import ReferringProvider  # noqa: E402
 from scheduling.models import Course, CourseStatus, Location  # noqa: E402
 
 
 def _session_cookie(user: User) -> str:
-    from run import session_cookie  # the benchmark's own way of signing in
-
     return session_cookie(user)
 
 

@@ -153,7 +153,7 @@ PRICES = {
 }
 
 
-def _seed_location(location: Location, spec: dict) -> None:
+def seed_location(location: Location, spec: dict) -> None:
     FacilityBillingIdentity.objects.update_or_create(location=location, defaults=spec["identity"])
     schedule, _ = FeeSchedule.objects.update_or_create(
         location=location, effective_date=EFFECTIVE, defaults={"note": "2026 self-pay prices"}
@@ -187,5 +187,5 @@ def seed(stdout) -> None:
     for slug, spec in PRICES.items():
         location = Location.objects.filter(slug=slug).first()
         if location is not None:
-            _seed_location(location, spec)
+            seed_location(location, spec)
     stdout.write("Billing: fee schedules and billing identities for both locations.")

@@ -16,7 +16,7 @@ from django.utils.translation import gettext, gettext_noop
 from clinic.errors import ApplicationError
 from clinic.messaging.services import message_schedule
 from clinic.models import PatientProfile, Role, User
-from scheduling.models import Location
+from scheduling.models import Location, SessionStatus
 
 from .business_days import add_business_days, business_day_before, business_days_between
 from .models import (
@@ -151,10 +151,7 @@ def _notify_patient(estimate: Estimate) -> None:
                 recipient=patient,
                 kind="estimate_ready",
                 send_after=estimate.issued_at,
-                context={
-                    "link": settings.SCHEDULING_SITE_URL.rstrip("/")
-                    + reverse("billing:my_estimate")
-                },
+                context={"link": settings.SITE_URL.rstrip("/") + reverse("billing:my_estimate")},
                 topic=f"estimate:{estimate.number}",
                 dedupe_key=f"estimate:{estimate.pk}:ready",
             )
@@ -183,28 +180,12 @@ def estimate_issue(
     Raises ApplicationError when the patient has no profile, the location has no billing identity
     or fee schedule, the count is not 1 to 6, there are more dates than infusions, a date is
     naive, or a diagnosis code is not ICD-10-CM."""
-    if not 1 <= infusion_count <= MAX_INFUSIONS:
-        raise ApplicationError(
-            f"A course has 1 to {MAX_INFUSIONS} infusions.", field="infusion_count"
-        )
-    if any(timezone.is_naive(start) for start in scheduled_starts):
-        raise ApplicationError("Scheduled times must carry a time zone.", field="scheduled_starts")
-    if len(scheduled_starts) > infusion_count:
-        raise ApplicationError(
-            "There are more scheduled dates than infusions.", field="scheduled_starts"
-        )
-    if not reason.strip():
-        raise ApplicationError("Say why this estimate is issued.", field="reason")
+    _check_issue(infusion_count=infusion_count, scheduled_starts=scheduled_starts, reason=reason)
     codes = _clean_diagnosis_codes(diagnosis_codes)
     starts = sorted(scheduled_starts)
 
     profile = _lock_patient(patient)
-    identity = FacilityBillingIdentity.objects.filter(location=location).first()
-    if identity is None:
-        raise ApplicationError(
-            f"{location} has no billing identity (legal name, NPI, TIN) yet. "
-            "An admin adds it under Settings → Facility billing identities."
-        )
+    identity = _billing_identity(location)
     now = timezone.now()
     tz = location.time_zone
     pricing_day = timezone.localdate(starts[0], tz) if starts else timezone.localdate(now, tz)
@@ -259,14 +240,22 @@ def estimate_issue(
         raise ApplicationError(
             "Another estimate was issued at the same moment; try again."
         ) from exc
-    language = estimate.language
+    _lines_store(estimate, quote=quote)
+    _document_store(estimate, now=now)
+    _obligations_meet(estimate, now=now)
+    _notify_patient(estimate)
+    return estimate
+
+
+def _lines_store(estimate: Estimate, *, quote: Quote) -> None:
+    """The estimate's priced lines, each described in the patient's language."""
     EstimateLine.objects.bulk_create(
         EstimateLine(
             estimate=estimate,
             position=i,
             kind=line.kind,
             service_code=line.service_code,
-            description=_line_description(line, language=language, quote=quote),
+            description=_line_description(line, language=estimate.language, quote=quote),
             quantity=line.quantity,
             unit_price=line.unit_price,
             amount=line.amount,
@@ -274,13 +263,41 @@ def estimate_issue(
         )
         for i, line in enumerate(quote.lines, start=1)
     )
-    _document_store(estimate, now=now)
-    for obligation in GfeObligation.objects.owed().filter(patient=patient, triggered_at__lte=now):
+
+
+def _check_issue(*, infusion_count: int, scheduled_starts: list[datetime], reason: str) -> None:
+    if not 1 <= infusion_count <= MAX_INFUSIONS:
+        raise ApplicationError(
+            f"A course has 1 to {MAX_INFUSIONS} infusions.", field="infusion_count"
+        )
+    if any(timezone.is_naive(start) for start in scheduled_starts):
+        raise ApplicationError("Scheduled times must carry a time zone.", field="scheduled_starts")
+    if len(scheduled_starts) > infusion_count:
+        raise ApplicationError(
+            "There are more scheduled dates than infusions.", field="scheduled_starts"
+        )
+    if not reason.strip():
+        raise ApplicationError("Say why this estimate is issued.", field="reason")
+
+
+def _billing_identity(location: Location) -> FacilityBillingIdentity:
+    identity = FacilityBillingIdentity.objects.filter(location=location).first()
+    if identity is None:
+        raise ApplicationError(
+            f"{location} has no billing identity (legal name, NPI, TIN) yet. "
+            "An admin adds it under Settings → Facility billing identities."
+        )
+    return identity
+
+
+def _obligations_meet(estimate: Estimate, *, now: datetime) -> None:
+    """Every GFE still owed to the patient that this version satisfies is met by it."""
+    for obligation in GfeObligation.objects.owed().filter(
+        patient=estimate.patient, triggered_at__lte=now
+    ):
         if obligation.is_met_by(estimate):
             obligation.met_by, obligation.met_at, obligation.issue_error = estimate, now, ""
             obligation.save(update_fields=["met_by", "met_at", "issue_error", "updated_at"])
-    _notify_patient(estimate)
-    return estimate
 
 
 @transaction.atomic
@@ -397,8 +414,6 @@ def gfe_record_request(
 
 
 def _course_starts(course) -> list[datetime]:
-    from scheduling.models import SessionStatus
-
     return sorted(
         course.sessions.filter(
             status__in=[SessionStatus.BOOKED, SessionStatus.CHECKED_IN, SessionStatus.COMPLETED]
@@ -414,9 +429,8 @@ def estimate_issue_for_course(
     Estimate always lists the scheduled dates. When it cannot be issued (no fee schedule, no
     billing identity, no diagnosis code...), the booking still goes ahead: the reason is written
     on every GFE still owed to the patient, where coordinators see it, and None is returned (or,
-    with raise_errors, the ApplicationError is raised after the reason is recorded)."""
-    from intake.selectors import diagnosis_codes_for_course
-
+    with raise_errors, the ApplicationError is raised after the reason is recorded). The
+    diagnosis codes are the course's own, copied from its referral when intake opened it."""
     try:
         with transaction.atomic():
             return estimate_issue(
@@ -424,7 +438,7 @@ def estimate_issue_for_course(
                 location=course.location,
                 infusion_count=course.planned_sessions,
                 scheduled_starts=_course_starts(course),
-                diagnosis_codes=diagnosis_codes_for_course(course),
+                diagnosis_codes=list(course.diagnosis_codes),
                 issued_by=issued_by,
                 reason=reason,
             )

@@ -11,6 +11,8 @@ from clinic.audit.services import audit_record, audit_record_many
 from clinic.errors import ApplicationError
 from clinic.models import Role, User
 from clinic.permissions import role_required
+from scheduling import views as scheduling_views
+from scheduling.selectors import course_for_patient
 
 from .forms import GfeRequestForm, QuoteForm
 from .models import GfePaperRequest
@@ -18,6 +20,7 @@ from .selectors import (
     estimate_document_html,
     estimates_for_patient,
     estimates_visible_to,
+    gfe_obligations_closed_for_course,
     gfe_obligations_open,
     gfe_obligations_recently_closed,
     gfe_obligations_recently_met,
@@ -175,8 +178,6 @@ def estimate_card(request: HttpRequest) -> HttpResponse:
 @role_required(Role.COORDINATOR)
 def issue_for_patient(request: HttpRequest, patient_id: int) -> HttpResponse:
     """Issues the GFE now from the patient's course as it stands (infusions, booked dates)."""
-    from scheduling.selectors import course_for_patient
-
     patient = get_object_or_404(User, pk=patient_id, role=Role.PATIENT)
     course = course_for_patient(patient=patient)
     if course is None:
@@ -201,3 +202,13 @@ def gfe_rights(request: HttpRequest) -> HttpResponse:
     """The public notice of the right to a Good Faith Estimate (45 CFR 149.610(b)(1)(iii)):
     for anyone, signed in or not."""
     return render(request, "billing/gfe_rights.html")
+
+
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def coordinator_course(request: HttpRequest, pk: int) -> HttpResponse:
+    """Scheduling's course page for coordinators, whose history also lists the course's Good
+    Faith Estimates closed as no longer required: billing sits above scheduling, so it serves
+    the page (under its old name, scheduling:coordinator_course; wiring/urls.py)."""
+    return scheduling_views.coordinator_course(
+        request, pk, gfe_closed=lambda: gfe_obligations_closed_for_course(course_id=pk)
+    )

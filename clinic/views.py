@@ -1,19 +1,15 @@
-import csv
 import sys
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from . import operations
 from .errors import database_unavailable
-from .forms import OperationsFilterForm
 from .health import service_checks
 from .models import Role, WorkerHeartbeat
-from .permissions import role_required
 
 ROLE_HOMES = {
     Role.PATIENT: "scheduling:patient_home",
@@ -27,37 +23,6 @@ ROLE_HOMES = {
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     return redirect(ROLE_HOMES[request.user.role])
-
-
-@role_required(Role.ADMIN, Role.COORDINATOR)
-@require_GET
-def operations_dashboard(request: HttpRequest) -> HttpResponse:
-    """Admins and coordinators: the last 90 days per location, as charts with their tables;
-    ?format=csv&chart=<name> downloads one chart's numbers. Aggregates only: no patient appears,
-    so nothing is audited. Clinicians are refused (it reports revenue, not their day)."""
-    form = OperationsFilterForm(request.GET)  # every field optional: bare /operations/ is valid
-    if not form.is_valid():
-        return render(request, "clinic/operations.html", {"form": form}, status=400)
-    location = form.cleaned_data["location"]
-    summary = operations.operations_summary(location=location)
-    charts = operations.dashboard_charts(summary)
-    if form.cleaned_data["format"] == "csv":
-        chart = next(c for c in charts if c.slug == form.cleaned_data["chart"])
-        scope = location.slug if location else "all-locations"
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = (
-            f'attachment; filename="operations-{chart.slug}-{scope}-{summary.last_day}.csv"'
-        )
-        writer = csv.writer(response)
-        writer.writerow(chart.csv_headers)
-        writer.writerows(chart.csv_rows())
-        return response
-    query = f"location={location.pk}&" if location else ""
-    return render(
-        request,
-        "clinic/operations.html",
-        {"form": form, "summary": summary, "charts": charts, "csv_query": query},
-    )
 
 
 @never_cache

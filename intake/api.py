@@ -26,6 +26,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from clinic.errors import ApplicationError
 from clinic.models import Role
 from clinic.params import search_text
+from scheduling.models import Location
 
 from . import api_contract, selectors, services
 from .api_contract import PHONE_PATTERN, ZIP_PATTERN  # noqa: F401 -- named by the tests
@@ -127,8 +128,6 @@ def schema_postprocess(result, generator, request, public):
     """drf-spectacular hook: the request body is the contract the view enforces
     (intake.api_contract), with the active locations listed (read when the schema is asked for);
     and links from a created referral to reading it, for clients and stateful testing."""
-    from scheduling.models import Location
-
     try:
         slugs = list(
             Location.objects.filter(is_active=True).order_by("slug").values_list("slug", flat=True)

@@ -152,6 +152,7 @@ def _referred_patient(provider, location, patient, born, phone, infusions, key) 
         planned_sessions=infusions,
         needs_clinician_review=False,
         created_by=None,
+        diagnosis_codes=[referral.diagnosis_code],
     )
     if referral.course_id is None:
         Referral.objects.filter(pk=referral.pk).update(

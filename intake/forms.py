@@ -12,7 +12,7 @@ from clinic.validators import (
 from scheduling.models import Location
 
 from .clinical import Contraindication, Preventive
-from .models import CallOutcome, Referral
+from .models import CallOutcome, Referral, ReferralStatus
 from .validators import MAX_ATTACHMENTS, MAX_NOTES_LENGTH, validate_attachments, validate_npi
 
 
@@ -226,8 +226,6 @@ class ReferralFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from .models import ReferralStatus
-
         self.fields["status"].choices = [("", _("Any status")), *ReferralStatus.choices]
 
 

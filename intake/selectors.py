@@ -19,6 +19,13 @@ from .models import (
     ReferralAttachment,
     ReferringProvider,
 )
+from .queue import (
+    QUEUE_TIEBREAK,
+    held_by_other,
+    queue_order,
+    ready_expression,
+    within_calling_hours,
+)
 
 
 def provider_for_user(user: User) -> ReferringProvider:
@@ -113,8 +120,6 @@ def queue_rows(
     on another coordinator's call), then those that must wait (a retry time, or outside calling
     hours) in the same order. `limit` keeps the first so many: the callable ones come from two
     index walks (as in case_claim_next), so the page costs the same with 50 or 50,000 open."""
-    from .services.calls import QUEUE_TIEBREAK, calling_hours_sql, queue_order, within_calling_hours
-
     now = now or timezone.now()
     cases_qs = (
         IntakeCase.objects.open()
@@ -132,9 +137,9 @@ def queue_rows(
         .annotate(
             duplicates=Exists(PossibleDuplicate.objects.filter(referral_id=OuterRef("referral_id")))
         )
-        .alias(in_hours=calling_hours_sql(now))
+        .alias(ready=ready_expression(now))
     )
-    ready = (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)) & Q(in_hours=True)
+    ready = Q(ready=True)  # the rule Next call applies too (intake.queue)
 
     def first(queryset, taken: int):
         return list(queryset if limit is None else queryset[: max(limit - taken, 0)])
@@ -167,12 +172,7 @@ def queue_rows(
                 in_calling_hours=within_calling_hours(now, case.time_zone),
                 callback_due=bool(case.callback_at and case.callback_at <= now),
                 waiting_until=waiting,
-                claimed_by_other=bool(
-                    case.claimed_by_id
-                    and case.claimed_by_id != coordinator.pk
-                    and case.claim_expires_at
-                    and case.claim_expires_at > now
-                ),
+                claimed_by_other=held_by_other(case, coordinator_id=coordinator.pk, now=now),
             )
         )
     return rows
@@ -224,16 +224,9 @@ def intake_metrics(*, now: dt.datetime | None = None) -> dict:
     }
 
 
-def diagnosis_codes_for_course(course) -> list[str]:
-    """The referral's diagnosis for a course's estimate (empty for a course made by hand)."""
-    return list(Referral.objects.filter(course=course).values_list("diagnosis_code", flat=True))
-
-
 def referrals_for_review(*, course_ids: list[int]) -> dict[int, Referral]:
     """What a clinician needs to decide on held courses, by course id: each course's referral
     with its provider, documents and the coordinators' call notes (as `noted_attempts`)."""
-    from .models import CallAttempt
-
     referrals = (
         Referral.objects.filter(course_id__in=course_ids)
         .select_related("provider__user", "intake_case")

@@ -8,10 +8,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clinic.audit.models import AuditAction
-from clinic.audit.services import audit_record
+from clinic.audit.services import audit_record, audit_record_many
 from clinic.errors import ApplicationError
 from clinic.models import STAFF_ROLES, Role
 from clinic.permissions import role_required
+from scheduling import selectors as scheduling_selectors
+from scheduling.forms import ReviewForm
+from scheduling.views import day_view_context
 
 from . import selectors, services
 from .forms import (
@@ -321,3 +324,21 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
         messages.success(request, _("Your password is set. Welcome!"))
         return redirect("home")
     return render(request, "intake/invitation.html", {"form": form, "patient": invite.patient})
+
+
+@role_required(Role.CLINICIAN)
+def clinician_home(request: HttpRequest) -> HttpResponse:
+    """The clinician's Today page: the day at a location (scheduling's day view) and the courses
+    waiting for a prescriber's review, each with its referral. Intake serves it because it sits
+    above scheduling and owns the referral; its URL keeps the name scheduling:clinician_home
+    (wiring/urls.py)."""
+    context = day_view_context(request)
+    reviews = list(scheduling_selectors.courses_awaiting_review())
+    referrals = selectors.referrals_for_review(course_ids=[course.pk for course in reviews])
+    context["reviews"] = [(course, referrals.get(course.pk)) for course in reviews]
+    context["review_form"] = ReviewForm()
+    context["can_sign_off"] = request.user.can_sign_off_courses
+    # The cards show the patients' courses and referrals: both views are audited, each in bulk.
+    audit_record_many(request=request, objects=reviews)
+    audit_record_many(request=request, objects=[r for _, r in context["reviews"] if r is not None])
+    return render(request, "scheduling/clinician_home.html", context)

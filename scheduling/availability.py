@@ -64,7 +64,7 @@ def local_day_bounds(day: dt.date, tz: ZoneInfo) -> tuple[dt.datetime, dt.dateti
 
 class Busy(NamedTuple):
     """A chair held from starts_at to ends_at, monitored until infusion_ends_at. A tuple, as a
-    14-day picture makes a thousand of them from plain rows."""
+    14-day snapshot makes a thousand of them from plain rows."""
 
     chair_id: int
     starts_at: dt.datetime
@@ -83,10 +83,12 @@ class LocalDay:
 
 
 @dataclass
-class Picture:
-    """Everything that decides whether a start time is free, for one location and range.
-    Read-only once built: check_start keeps what it works out from it (per local day, and the
-    capacity over time) for the next candidate."""
+class BookingSnapshot:
+    """A snapshot of what decides whether a start time is free at one location over a range:
+    its chairs, hours, closures, shifts and rules, the sessions and live holds there, and the
+    booking course's and patient's own sessions (load_snapshot reads them). Read-only once
+    built: check_start keeps what it works out from it (per local day, and the capacity over
+    time) for the next candidate."""
 
     location: Location
     course: Course
@@ -103,7 +105,7 @@ class Picture:
 
     def __post_init__(self) -> None:
         # The rules and durations as plain values: check_start runs hundreds of times per
-        # picture, and each model property builds a new timedelta.
+        # snapshot, and each model property builds a new timedelta.
         self.tz: ZoneInfo = self.location.time_zone
         self.infusion = self.session_type.infusion
         self.total = self.session_type.total
@@ -132,7 +134,7 @@ class Picture:
 
     def busy_during(self, start: dt.datetime, end: dt.datetime) -> list[Busy]:
         """The busy rows that overlap [start, end). Found by bisection in the rows sorted by
-        start, so a 14-day picture (a thousand sessions or more) is not scanned whole for each
+        start, so a 14-day snapshot (a thousand sessions or more) is not scanned whole for each
         of the hundreds of candidate times."""
         if self._starts is None:
             self.busy.sort(key=attrgetter("starts_at"))
@@ -146,7 +148,7 @@ class Picture:
         """The least spare monitoring capacity at any instant of [start, end).
 
         Staff on duty minus infusions running is a step function of time that changes only
-        where a shift or an infusion starts or ends. It is built once for the picture (the
+        where a shift or an infusion starts or ends. It is built once for the snapshot (the
         running sum of those changes, in time order); an interval then reads the step it
         starts in and every step that begins inside it."""
         if self._spare_at is None:
@@ -170,7 +172,7 @@ class Picture:
         return least
 
 
-def load_picture(
+def load_snapshot(
     *,
     course: Course,
     location: Location,
@@ -178,7 +180,7 @@ def load_picture(
     end: dt.datetime,
     now: dt.datetime | None = None,
     ignore_session_id: int | None = None,
-) -> Picture:
+) -> BookingSnapshot:
     """Eight small queries, each bounded by the range through an index, whatever the history.
     None is ordered (order_by()): what the rows become is sorted or summed here, and the
     models' default orderings would cost a sort, and for hours and closures a join."""
@@ -224,7 +226,7 @@ def load_picture(
     )
     hours = {weekday: (opens, closes) for weekday, opens, closes in hours_rows}
     patient_rows = list(patient_sessions)
-    return Picture(
+    return BookingSnapshot(
         location=location,
         course=course,
         session_type=session_type,
@@ -261,12 +263,12 @@ def within_course_span(
     return wall(last) - wall(first) <= rules.max_span
 
 
-def _free_chair(p: Picture, start: dt.datetime, end: dt.datetime) -> int | None:
+def _free_chair(p: BookingSnapshot, start: dt.datetime, end: dt.datetime) -> int | None:
     taken = {b.chair_id for b in p.busy_during(start, end)}
     return next((chair for chair in p.chair_ids if chair not in taken), None)
 
 
-def check_start(p: Picture, start: dt.datetime) -> tuple[int | None, str]:
+def check_start(p: BookingSnapshot, start: dt.datetime) -> tuple[int | None, str]:
     """(chair id, "") when a session may start then, else (None, the reason in plain words).
 
     The one place the booking rules live: free_start_times asks it about every candidate, and
@@ -298,7 +300,7 @@ def slot_minutes() -> int:
     return getattr(settings, "SCHEDULING_SLOT_MINUTES", 30)
 
 
-def candidate_starts(p: Picture, day: dt.date) -> list[dt.datetime]:
+def candidate_starts(p: BookingSnapshot, day: dt.date) -> list[dt.datetime]:
     """Wall-clock starts every slot_minutes from opening, as UTC instants; times the clocks
     skip are left out, and the session must end (in real elapsed time) by closing."""
     if day in p.closed_days or day.weekday() not in p.hours:
@@ -340,7 +342,7 @@ def free_start_times(
     tz = location.time_zone
     start, _ = local_day_bounds(first_day, tz)
     _, end = local_day_bounds(last_day, tz)
-    p = load_picture(
+    p = load_snapshot(
         course=course,
         location=location,
         start=start,

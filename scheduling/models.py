@@ -3,7 +3,12 @@ import uuid
 
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
-from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
+from django.contrib.postgres.fields import (
+    ArrayField,
+    DateTimeRangeField,
+    RangeBoundary,
+    RangeOperators,
+)
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -297,6 +302,11 @@ class Course(TimeStampedModel):
     decline_reason = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    # Copied from the referral when intake opens the course, so billing can put them on the
+    # course's Good Faith Estimates without reading intake. Empty for a course made by hand.
+    diagnosis_codes = ArrayField(
+        models.CharField(max_length=10), default=list, blank=True, editable=False
     )
 
     class Meta:

@@ -14,8 +14,8 @@ from clinic.messaging.models import Message
 from clinic.messaging.services import email_queue
 
 from .calendar import patient_zone, session_ics, when_both
+from .links import session_action_url
 from .models import InfusionSession
-from .services import session_action_url
 
 
 def booking_email_queue(
@@ -49,7 +49,7 @@ def _dedupe_key(booked, cancelled, change) -> str:
 
 def _queue(patient, booked, cancelled, change) -> Message:
     own_tz = patient_zone(patient)
-    site = settings.SCHEDULING_SITE_URL.rstrip("/")
+    site = settings.SITE_URL.rstrip("/")
     context = {
         "patient": patient,
         "change": change,

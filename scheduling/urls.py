@@ -17,8 +17,7 @@ urlpatterns = [
     path("my/sessions/<int:pk>/calendar.ics", views.patient_ics, name="patient_ics"),
     # Links in e-mails and texts: signed, single-use, GET only shows a button.
     path("s/<str:token>/", views.action_link, name="action_link"),
-    # Staff
-    path("clinician/", views.clinician_home, name="clinician_home"),
+    # Staff (the clinician's Today page, clinician_home, is intake's: see wiring/urls.py)
     path("clinician/reviews/<int:pk>/", views.clinician_review, name="clinician_review"),
     path("staff/day/", views.staff_day, name="staff_day"),
     path(
@@ -27,7 +26,7 @@ urlpatterns = [
         name="staff_session_status",
     ),
     path("coordinator/courses/", views.coordinator_courses, name="coordinator_courses"),
-    path("coordinator/courses/<int:pk>/", views.coordinator_course, name="coordinator_course"),
+    # coordinator/courses/<pk>/ (coordinator_course) is served by billing: see wiring/urls.py.
     path(
         "coordinator/courses/<int:pk>/plan/",
         views.coordinator_course_plan,

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('billing', '0005_gfe_closed_when_course_cancelled'),
-        ('scheduling', '0007_constraint_messages'),
+        ('scheduling', '0008_constraint_messages'),
     ]
 
     operations = [

@@ -106,7 +106,7 @@ def send_email(message: Message) -> str:
 
 
 def _absolute(path: str) -> str:
-    return settings.MESSAGING_PUBLIC_BASE_URL.rstrip("/") + path
+    return settings.SITE_URL.rstrip("/") + path
 
 
 def voice_twiml(message: Message) -> str:

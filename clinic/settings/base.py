@@ -33,10 +33,15 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # The floors (docs/DEVELOPING.md): clinic <- scheduling <- billing <- intake <- reporting,
+    # demo <- wiring (the root URLconf and the event subscriber table).
     "clinic",
     "intake",
     "scheduling",
     "billing",
+    "reporting",
+    "demo",
+    "wiring",
 ]
 
 MIDDLEWARE = [
@@ -53,7 +58,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
-ROOT_URLCONF = "clinic.urls"
+ROOT_URLCONF = "wiring.urls"
 WSGI_APPLICATION = "clinic.wsgi.application"
 
 # Two engines, and every template folder belongs to exactly one of them:
@@ -251,28 +256,34 @@ LOGGING = {
     },
 }
 
-# The benchmark's own views (/bench/floor/, /bench/availability/): only clinic.settings.bench
-# switches them on; nowhere else do they exist.
-BENCH_VIEWS = False
+# --- The portal's public address ---
+# Absolute links (e-mails, texts) and the address Twilio calls back (status callbacks, call
+# keypresses): where patients reach the portal, no trailing slash. MESSAGING_PUBLIC_BASE_URL is
+# its former name for Twilio, still read when SITE_URL is not set. In development it follows the
+# address `./portal run` serves (HOST, and PORT, which the script hands on as PORTAL_PORT), so an
+# invitation never points at port 8000 when the portal runs on 8765.
+_dev_host = env("HOST", default="127.0.0.1")
+_dev_host = "127.0.0.1" if _dev_host in ("", "0.0.0.0", "::") else _dev_host  # noqa: S104
+_dev_port = env("PORTAL_PORT", default=env("PORT", default="8000"))
+SITE_URL = env(
+    "SITE_URL", default=env("MESSAGING_PUBLIC_BASE_URL", default=f"http://{_dev_host}:{_dev_port}")
+).rstrip("/")
 
 # --- Scheduling (infusion courses and sessions) ---
 # How long a chosen time is kept for a patient while they confirm it.
 SCHEDULING_HOLD_MINUTES = env.int("SCHEDULING_HOLD_MINUTES", default=5)
 # Start times are offered every this many minutes from opening.
 SCHEDULING_SLOT_MINUTES = env.int("SCHEDULING_SLOT_MINUTES", default=30)
-# Links in e-mails are absolute: the address patients reach the portal at. One setting, SITE_URL;
-# in development it follows the address `./portal run` serves (HOST, and PORT, which the script
-# hands on as PORTAL_PORT), so an invitation never points at port 8000 when the portal is on 8765.
-_dev_host = env("HOST", default="127.0.0.1")
-_dev_host = "127.0.0.1" if _dev_host in ("", "0.0.0.0", "::") else _dev_host  # noqa: S104
-_dev_port = env("PORTAL_PORT", default=env("PORT", default="8000"))
-SITE_URL = env("SITE_URL", default=f"http://{_dev_host}:{_dev_port}").rstrip("/")
-SCHEDULING_SITE_URL = SITE_URL
 SCHEDULING_ICS_DOMAIN = env("SCHEDULING_ICS_DOMAIN", default="clinic.example")
 
-# --- Intake call queue ---
-CALLING_HOURS_START = env.int("CALLING_HOURS_START", default=8)  # patient's local time
+# --- Calling hours (clinic/calling_hours.py) ---
+# The patient's local hours in which the clinic may call or text them: the intake queue offers a
+# case only then, and reminder texts and calls go out only then. START is the first hour, END
+# the first hour outside (8 and 21: 8:00 to 20:59).
+CALLING_HOURS_START = env.int("CALLING_HOURS_START", default=8)
 CALLING_HOURS_END = env.int("CALLING_HOURS_END", default=21)
+
+# --- Intake call queue ---
 INTAKE_CLAIM_MINUTES = env.int("INTAKE_CLAIM_MINUTES", default=15)
 # None: retry the next business day at 09:00 in the patient's zone; a number: that many hours.
 INTAKE_RETRY_DELAY_HOURS = env.int("INTAKE_RETRY_DELAY_HOURS", default=None)
@@ -286,9 +297,6 @@ MESSAGING_GATEWAY = env("MESSAGING_GATEWAY", default="clinic.messaging.gateways.
 # The neutral name texts and calls use: it must not name a drug, a diagnosis or the treatment.
 MESSAGING_SENDER_NAME = env("MESSAGING_SENDER_NAME", default="Harbor Clinic")
 MESSAGING_EMAIL_FROM = env("MESSAGING_EMAIL_FROM", default=DEFAULT_FROM_EMAIL)
-# Where Twilio reaches the portal (status callbacks, call keypresses); no trailing slash.
-MESSAGING_PUBLIC_BASE_URL = env("MESSAGING_PUBLIC_BASE_URL", default=SITE_URL)
-MESSAGING_CALLING_HOURS = (8, 21)  # texts and calls only from 8:00 to 21:00, patient's zone
 # A claim left unsent this long was abandoned by a dead worker and goes back to the queue.
 MESSAGING_CLAIM_TIMEOUT = timedelta(seconds=env.int("MESSAGING_CLAIM_TIMEOUT_SECONDS", default=120))
 MESSAGING_MAX_ATTEMPTS = 5

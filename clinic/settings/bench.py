@@ -19,9 +19,10 @@ CSRF_COOKIE_SECURE = False
 
 CALLING_HOURS_START = 0
 CALLING_HOURS_END = 24
-MESSAGING_CALLING_HOURS = (0, 24)
 
-BENCH_VIEWS = True
+# The bench-only views (bench/views.py) are routed by the benchmark's own URLconf.
+ROOT_URLCONF = "bench.urls"
+INSTALLED_APPS = [*INSTALLED_APPS, "bench"]  # noqa: F405
 
 # The outbox gateway hands e-mails to Django's back-end: keep them in memory, so that dispatch is
 # measured without an SMTP server (production has one; a refused connection would retry forever).

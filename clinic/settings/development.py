@@ -18,3 +18,7 @@ WHITENOISE_USE_FINDERS = True
 # The console e-mail back-end prints each e-mail the worker sends; Celery would label every
 # printed line a WARNING.
 CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
+
+# The benchmark's data generator (manage.py seed_scale); its views are routed only by
+# clinic.settings.bench.
+INSTALLED_APPS = [*INSTALLED_APPS, "bench"]  # noqa: F405

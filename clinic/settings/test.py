@@ -27,3 +27,7 @@ PRIVATE_STORAGE_ROOT = BASE_DIR / "var" / "test-private"  # noqa: F405
 # Served straight from the source folders; no collectstatic in development or tests.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
+
+# The benchmark's data generator (manage.py seed_scale); its views are routed only by
+# clinic.settings.bench.
+INSTALLED_APPS = [*INSTALLED_APPS, "bench"]  # noqa: F405

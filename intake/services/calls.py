@@ -5,19 +5,21 @@ import datetime as dt
 import hashlib
 import logging
 import secrets
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
 from django.db import connection, transaction
-from django.db.models import BooleanField, Case, IntegerField, Value, When
-from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 
+from billing.services import estimate_issue
+from clinic.calling_hours import calling_hours
 from clinic.errors import ApplicationError
 from clinic.messaging.models import ConsentSource
 from clinic.messaging.services import consent_record, message_schedule
 from clinic.models import PatientProfile, Role, User
+from scheduling.services import course_create
 
 from ..models import (
     UNANSWERED_OUTCOMES,
@@ -30,6 +32,7 @@ from ..models import (
     ReferralStatus,
 )
 from ..notifications import referral_status_email_queue
+from ..queue import callable_sql, free_sql, held_by_other, within_calling_hours
 from .referrals import referral_set_status
 
 logger = logging.getLogger(__name__)
@@ -41,41 +44,6 @@ def _claim_minutes() -> int:
     return settings.INTAKE_CLAIM_MINUTES
 
 
-def calling_hours_sql(now: dt.datetime) -> RawSQL:
-    """True when `now` falls inside calling hours in the case's own time zone, computed by
-    PostgreSQL so that the claim query can filter and lock in one statement."""
-    return RawSQL(
-        "EXTRACT(HOUR FROM (%s::timestamptz AT TIME ZONE intake_intakecase.time_zone)) "
-        "BETWEEN %s AND %s",
-        (now, settings.CALLING_HOURS_START, settings.CALLING_HOURS_END - 1),
-        output_field=BooleanField(),
-    )
-
-
-def within_calling_hours(moment: dt.datetime, zone) -> bool:
-    local = moment.astimezone(zone)
-    return settings.CALLING_HOURS_START <= local.hour < settings.CALLING_HOURS_END
-
-
-# Within "callback due" and within the rest: urgent first, then the oldest. The open-queue
-# index intake_open_order_idx has exactly this order.
-QUEUE_TIEBREAK = ("-urgent", "created_at", "pk")
-
-
-def queue_order(now: dt.datetime) -> list:
-    """Due callbacks first, then urgent referrals, then the oldest."""
-    return [
-        Case(
-            When(callback_at__isnull=False, callback_at__lte=now, then=Value(0)),
-            default=Value(1),
-            output_field=IntegerField(),
-        ).asc(),
-        Case(When(urgent=True, then=Value(0)), default=Value(1), output_field=IntegerField()).asc(),
-        "created_at",
-        "pk",
-    ]
-
-
 # Claim-next is the queue's one contention point and its hottest path: one statement, written
 # out, so that twenty coordinators pressing 'Next call' at once each wait for one round trip
 # and nothing is compiled per call. Three probes, tried in order, each walking an index and
@@ -84,26 +52,23 @@ def queue_order(now: dt.datetime) -> list:
 # (intake_open_callback_idx), then the rest, urgent first, then the oldest
 # (intake_open_order_idx). A CTE is read only as far as its reader asks, and an Append over
 # CTE scans is never parallel, so a held case comes back as it is and nothing else is locked.
-_CLAIM_NEXT_SQL = """
+def _claim_next_sql(*, me: int, now: dt.datetime, expires: dt.datetime) -> tuple[str, list]:
+    callable_now, callable_params = callable_sql(now)
+    free, free_params = free_sql(now)
+    open_ = IntakeCase.Status.OPEN.value
+    sql = f"""
     WITH held(id) AS (
         SELECT id FROM intake_intakecase
-        WHERE status = %(open)s AND claimed_by_id = %(me)s AND claim_expires_at > %(now)s
+        WHERE status = %s AND claimed_by_id = %s AND claim_expires_at > %s
         LIMIT 1 FOR UPDATE
     ), due(id) AS (
         SELECT id FROM intake_intakecase
-        WHERE status = %(open)s AND callback_at <= %(now)s
-            AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s)
-            AND (claimed_by_id IS NULL OR claim_expires_at <= %(now)s)
-            AND EXTRACT(HOUR FROM (%(now)s::timestamptz AT TIME ZONE time_zone))
-                BETWEEN %(hours_from)s AND %(hours_to)s
+        WHERE status = %s AND callback_at <= %s AND {callable_now} AND {free}
         ORDER BY urgent DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED
     ), rest(id) AS (
         SELECT id FROM intake_intakecase
-        WHERE status = %(open)s AND (callback_at IS NULL OR callback_at > %(now)s)
-            AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s)
-            AND (claimed_by_id IS NULL OR claim_expires_at <= %(now)s)
-            AND EXTRACT(HOUR FROM (%(now)s::timestamptz AT TIME ZONE time_zone))
-                BETWEEN %(hours_from)s AND %(hours_to)s
+        WHERE status = %s AND (callback_at IS NULL OR callback_at > %s) AND {callable_now}
+            AND {free}
         ORDER BY urgent DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED
     ), pick(id, held) AS (
         SELECT id, true FROM held
@@ -112,11 +77,18 @@ _CLAIM_NEXT_SQL = """
         LIMIT 1
     )
     UPDATE intake_intakecase AS c
-    SET claimed_by_id = %(me)s,
-        claim_expires_at = CASE WHEN pick.held THEN c.claim_expires_at ELSE %(expires)s END,
-        updated_at = CASE WHEN pick.held THEN c.updated_at ELSE %(now)s END
+    SET claimed_by_id = %s,
+        claim_expires_at = CASE WHEN pick.held THEN c.claim_expires_at ELSE %s END,
+        updated_at = CASE WHEN pick.held THEN c.updated_at ELSE %s END
     FROM pick WHERE c.id = pick.id
-    RETURNING c.*"""
+    RETURNING c.*"""  # noqa: S608 - the fragments are intake.queue's, every value a parameter
+    params = [
+        *(open_, me, now),
+        *(open_, now, *callable_params, *free_params),
+        *(open_, now, *callable_params, *free_params),
+        *(me, expires, now),
+    ]
+    return sql, params
 
 
 def case_claim_next(*, coordinator: User, now: dt.datetime | None = None) -> IntakeCase | None:
@@ -130,21 +102,16 @@ def case_claim_next(*, coordinator: User, now: dt.datetime | None = None) -> Int
     claim needs no job to free it: the query treats it as unclaimed. Returns None when nothing
     is callable."""
     now = now or timezone.now()
-    params = {
-        "open": IntakeCase.Status.OPEN.value,
-        "me": coordinator.pk,
-        "now": now,
-        "expires": now + dt.timedelta(minutes=_claim_minutes()),
-        "hours_from": settings.CALLING_HOURS_START,
-        "hours_to": settings.CALLING_HOURS_END - 1,
-    }
+    sql, params = _claim_next_sql(
+        me=coordinator.pk, now=now, expires=now + dt.timedelta(minutes=_claim_minutes())
+    )
     with transaction.atomic():
         # A claim is a soft hold that lapses by itself. Were the server to crash in the
         # instant after this commit, losing it would only put the case back in the queue, so
         # the commit need not wait for the disk (call logs and audit rows still do).
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        claimed = list(IntakeCase.objects.raw(_CLAIM_NEXT_SQL, params))
+        claimed = list(IntakeCase.objects.raw(sql, params))
     return claimed[0] if claimed else None
 
 
@@ -169,12 +136,7 @@ def _lock_for(case: IntakeCase, coordinator: User, now: dt.datetime) -> IntakeCa
     locked = IntakeCase.objects.select_for_update().select_related("referral").get(pk=case.pk)
     if locked.status != IntakeCase.Status.OPEN:
         raise ApplicationError("This case is already closed.")
-    held_by_other = (
-        locked.claimed_by_id not in (None, coordinator.pk)
-        and locked.claim_expires_at
-        and locked.claim_expires_at > now
-    )
-    if held_by_other:
+    if held_by_other(locked, coordinator_id=coordinator.pk, now=now):
         raise ApplicationError("Another coordinator is on this call right now.")
     return locked
 
@@ -218,7 +180,7 @@ def _retry_at(now: dt.datetime, zone) -> dt.datetime:
     if within_calling_hours(moment, zone):
         return moment
     local = moment.astimezone(zone)
-    start = dt.datetime.combine(local.date(), dt.time(settings.CALLING_HOURS_START), tzinfo=zone)
+    start = dt.datetime.combine(local.date(), dt.time(calling_hours()[0]), tzinfo=zone)
     return start if local < start else start + dt.timedelta(days=1)
 
 
@@ -241,17 +203,10 @@ def call_log(
     - callback: back to the queue at the patient's chosen time, first in line once due;
     - wrong number, declined, not eligible: the case closes and the referral says why;
     - intake complete (checklist fully ticked): patient account, invitation, course.
-    The claim is released. Raises ApplicationError for a refused step."""
+    Each outcome's handler is listed in OUTCOME_HANDLERS. The claim is released. Raises
+    ApplicationError for a refused step."""
     now = now or timezone.now()
-    if outcome not in CallOutcome.values:
-        raise ApplicationError("Choose an outcome.", field="outcome")
-    if outcome == CallOutcome.CALLBACK:
-        if callback_at is None:
-            raise ApplicationError("Give the date and time the patient chose.", field="callback_at")
-        if callback_at <= now:
-            raise ApplicationError("The callback time must be in the future.", field="callback_at")
-    if outcome == CallOutcome.NOT_ELIGIBLE and not reason.strip():
-        raise ApplicationError("Say why the patient is not eligible.", field="reason")
+    _check_outcome(outcome=outcome, callback_at=callback_at, reason=reason, now=now)
     with transaction.atomic():
         locked = _lock_for(case, coordinator, now)
         referral = locked.referral
@@ -279,64 +234,125 @@ def call_log(
             referral_set_status(
                 referral=referral, status=ReferralStatus.CONTACTING, changed_by=coordinator
             )
-        zone = locked.time_zone
-
-        if outcome in UNANSWERED_OUTCOMES:
-            window_start = now - dt.timedelta(days=settings.INTAKE_ATTEMPT_WINDOW_DAYS)
-            unanswered = locked.attempts.filter(
-                outcome__in=UNANSWERED_OUTCOMES, created_at__gte=window_start
-            ).count()
-            if unanswered >= settings.INTAKE_MAX_ATTEMPTS:
-                _close(locked, now, outcome="unreachable")
-                referral_set_status(
-                    referral=referral,
-                    status=ReferralStatus.UNREACHABLE,
-                    changed_by=coordinator,
-                    reason=f"No answer after {unanswered} calls.",
-                )
-            else:
-                locked.next_attempt_at = _retry_at(now, zone)
-                locked.callback_at = None
-        elif outcome == CallOutcome.CALLBACK:
-            locked.callback_at = callback_at
-            locked.next_attempt_at = callback_at
-        elif outcome == CallOutcome.WRONG_NUMBER:
-            _close(locked, now, outcome=outcome)
-            referral_set_status(
-                referral=referral,
-                status=ReferralStatus.UNREACHABLE,
-                changed_by=coordinator,
-                reason="The phone number on the referral is wrong. Please send a new referral "
-                "with a working number.",
-            )
-        elif outcome == CallOutcome.DECLINED:
-            _close(locked, now, outcome=outcome)
-            referral_set_status(
-                referral=referral,
-                status=ReferralStatus.DECLINED,
-                changed_by=coordinator,
-                reason=reason.strip() or "The patient decided not to go ahead.",
-            )
-        elif outcome == CallOutcome.NOT_ELIGIBLE:
-            _close(locked, now, outcome=outcome)
-            referral_set_status(
-                referral=referral,
-                status=ReferralStatus.NOT_ELIGIBLE,
-                changed_by=coordinator,
-                reason=reason.strip(),
-            )
-        elif outcome == CallOutcome.INTAKE_COMPLETE:
-            _complete_intake(
+        OUTCOME_HANDLERS[outcome](
+            _Call(
                 case=locked,
+                referral=referral,
                 coordinator=coordinator,
+                outcome=outcome,
                 now=now,
-                planned_sessions=planned_sessions or referral.recommended_infusions,
+                callback_at=callback_at,
+                reason=reason.strip(),
+                planned_sessions=planned_sessions,
             )
+        )
         locked.save()
         if locked.status == IntakeCase.Status.CLOSED:
             referral_status_email_queue(referral=referral)
     logger.info("call attempt %s logged on case %s: %s", attempt.pk, locked.pk, outcome)
     return attempt
+
+
+def _check_outcome(
+    *, outcome: str, callback_at: dt.datetime | None, reason: str, now: dt.datetime
+) -> None:
+    """What the form must give for the outcome, checked before anything is locked."""
+    if outcome not in CallOutcome.values:
+        raise ApplicationError("Choose an outcome.", field="outcome")
+    if outcome == CallOutcome.CALLBACK:
+        if callback_at is None:
+            raise ApplicationError("Give the date and time the patient chose.", field="callback_at")
+        if callback_at <= now:
+            raise ApplicationError("The callback time must be in the future.", field="callback_at")
+    if outcome == CallOutcome.NOT_ELIGIBLE and not reason.strip():
+        raise ApplicationError("Say why the patient is not eligible.", field="reason")
+
+
+# --- what each outcome does to the case and the referral --------------------------------------
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One logged call, as its outcome handler needs it (inside call_log's transaction; the
+    case is locked and saved by call_log afterwards)."""
+
+    case: IntakeCase
+    referral: Referral
+    coordinator: User
+    outcome: str
+    now: dt.datetime
+    callback_at: dt.datetime | None
+    reason: str
+    planned_sessions: int | None
+
+
+def _after_unanswered(call: _Call) -> None:
+    """Back to the queue after the retry delay; unreachable after too many unanswered calls."""
+    case = call.case
+    window_start = call.now - dt.timedelta(days=settings.INTAKE_ATTEMPT_WINDOW_DAYS)
+    unanswered = case.attempts.filter(
+        outcome__in=UNANSWERED_OUTCOMES, created_at__gte=window_start
+    ).count()
+    if unanswered >= settings.INTAKE_MAX_ATTEMPTS:
+        _close(case, call.now, outcome="unreachable")
+        referral_set_status(
+            referral=call.referral,
+            status=ReferralStatus.UNREACHABLE,
+            changed_by=call.coordinator,
+            reason=f"No answer after {unanswered} calls.",
+        )
+    else:
+        case.next_attempt_at = _retry_at(call.now, case.time_zone)
+        case.callback_at = None
+
+
+def _after_callback(call: _Call) -> None:
+    """Back to the queue at the time the patient chose, first in line once it is due."""
+    call.case.callback_at = call.callback_at
+    call.case.next_attempt_at = call.callback_at
+
+
+def _closing(status: str, *, reason: str = "", default_reason: str = ""):
+    """The case closes with the outcome, and the referral takes `status` and says why: `reason`
+    when given, else the coordinator's words, else `default_reason`."""
+
+    def close(call: _Call) -> None:
+        _close(call.case, call.now, outcome=call.outcome)
+        referral_set_status(
+            referral=call.referral,
+            status=status,
+            changed_by=call.coordinator,
+            reason=reason or call.reason or default_reason,
+        )
+
+    return close
+
+
+def _after_intake_complete(call: _Call) -> None:
+    """The patient's account, invitation, course and first estimate (_complete_intake)."""
+    _complete_intake(
+        case=call.case,
+        coordinator=call.coordinator,
+        now=call.now,
+        planned_sessions=call.planned_sessions or call.referral.recommended_infusions,
+    )
+
+
+OUTCOME_HANDLERS = {
+    CallOutcome.NO_ANSWER: _after_unanswered,
+    CallOutcome.VOICEMAIL: _after_unanswered,
+    CallOutcome.CALLBACK: _after_callback,
+    CallOutcome.WRONG_NUMBER: _closing(
+        ReferralStatus.UNREACHABLE,
+        reason="The phone number on the referral is wrong. Please send a new referral with a "
+        "working number.",
+    ),
+    CallOutcome.DECLINED: _closing(
+        ReferralStatus.DECLINED, default_reason="The patient decided not to go ahead."
+    ),
+    CallOutcome.NOT_ELIGIBLE: _closing(ReferralStatus.NOT_ELIGIBLE),
+    CallOutcome.INTAKE_COMPLETE: _after_intake_complete,
+}
 
 
 def _close(case: IntakeCase, now: dt.datetime, *, outcome: str) -> None:
@@ -350,8 +366,6 @@ def _close(case: IntakeCase, now: dt.datetime, *, outcome: str) -> None:
 def _complete_intake(
     *, case: IntakeCase, coordinator: User, now: dt.datetime, planned_sessions: int
 ) -> None:
-    from scheduling.services import course_create
-
     referral: Referral = case.referral
     if not 1 <= planned_sessions <= 6:
         raise ApplicationError("A course is 1 to 6 infusions.", field="planned_sessions")
@@ -388,6 +402,7 @@ def _complete_intake(
         # Flagged, or never screened (referrals from before the "none" box): a clinician decides.
         needs_clinician_review=not referral.no_contraindications,
         created_by=coordinator,
+        diagnosis_codes=[referral.diagnosis_code],
     )
     referral.patient = patient
     referral.course = course
@@ -414,8 +429,6 @@ def _complete_intake(
 def _issue_first_estimate(*, referral: Referral, course, coordinator: User) -> None:
     """The patient's self-pay estimate, so it is on their course page from the start. A location
     whose fees are not set up yet must not block intake: coordinators see GFEs due instead."""
-    from billing.services import estimate_issue
-
     try:
         with transaction.atomic():
             estimate_issue(
@@ -444,7 +457,7 @@ def invitation_send(*, patient: User, created_by: User | None, now=None) -> Pati
         created_by=created_by,
     )
     token = signing.dumps({"i": invitation.pk, "n": nonce}, salt=INVITATION_SALT)
-    link = settings.SCHEDULING_SITE_URL.rstrip("/") + reverse("intake:invitation", args=[token])
+    link = settings.SITE_URL.rstrip("/") + reverse("intake:invitation", args=[token])
     # The messages are rows in this transaction: the database, not the broker, holds what must
     # be sent, and the dispatcher sends them within calling hours.
     channels = ["sms"] + (["email"] if patient.email else [])

@@ -268,20 +268,19 @@ def referral_set_status(
     return locked
 
 
-def referral_follow_course(*, course, event: str, changed_by: User | None = None) -> None:
-    """Scheduling tells intake how the referral's course is going, so the referring provider can
-    follow it: 'booked' (first booking) -> scheduled, 'started' -> in treatment, 'completed' ->
-    course complete. A course without a referral (made by hand) is ignored."""
+def referral_follow_course(
+    *, course, status: ReferralStatus, changed_by: User | None = None
+) -> None:
+    """The referral of a course moves along with it (scheduled, in treatment, course complete),
+    so the referring provider can follow it; they are e-mailed when it is scheduled and when it
+    is complete. Nothing changes when the referral is already there or further along (a second
+    booking, say), or when the course has no referral (made by hand). Called by intake's
+    handlers of scheduling's events (intake/handlers.py)."""
     referral = Referral.objects.filter(course=course).first()
     if referral is None:
         return
-    wanted = {
-        "booked": ReferralStatus.SCHEDULED,
-        "started": ReferralStatus.IN_TREATMENT,
-        "completed": ReferralStatus.COURSE_COMPLETE,
-    }[event]
-    if wanted == referral.status or wanted not in REFERRAL_TRANSITIONS[referral.status]:
-        return  # already there, or further along (a second booking, say)
-    referral_set_status(referral=referral, status=wanted, changed_by=changed_by)
-    if wanted in (ReferralStatus.SCHEDULED, ReferralStatus.COURSE_COMPLETE):
+    if status == referral.status or status not in REFERRAL_TRANSITIONS[referral.status]:
+        return
+    referral_set_status(referral=referral, status=status, changed_by=changed_by)
+    if status in (ReferralStatus.SCHEDULED, ReferralStatus.COURSE_COMPLETE):
         referral_status_email_queue(referral=referral)

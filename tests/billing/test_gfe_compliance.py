@@ -153,7 +153,7 @@ REQUIRED_BY_149_610_C_1 = [
 
 @pytest.fixture
 def location():
-    location = LocationFactory(name="Boston · Back Bay")
+    location = LocationFactory(name="Boston · Back Bay", address_line="200 Clarendon Street")
     FacilityBillingIdentityFactory(location=location)
     fee_schedule(location, items=ITEMS)
     return location

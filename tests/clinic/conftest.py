@@ -27,6 +27,6 @@ def twilio_stub(settings, message_defaults):
     settings.TWILIO_AUTH_TOKEN = TWILIO_TOKEN
     settings.TWILIO_FROM_NUMBER = "+16175550100"
     settings.TWILIO_API_BASE_URL = stub.url
-    settings.MESSAGING_PUBLIC_BASE_URL = "https://portal.clinic.example"
+    settings.SITE_URL = "https://portal.clinic.example"
     yield stub
     stub.close()

@@ -21,7 +21,7 @@ from intake import services as intake
 from intake.models import ChecklistItem
 from tests.factories.intake import submit_referral
 from tests.factories.messaging import make_patient
-from tests.factories.places import LocationFactory
+from tests.factories.scheduling import LocationFactory
 from tests.factories.users import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,7 @@ PHONE = "+16175550142"
 @pytest.fixture
 def signed(settings, message_defaults):
     settings.TWILIO_AUTH_TOKEN = TOKEN
-    settings.MESSAGING_CALLING_HOURS = (0, 24)
+    settings.CALLING_HOURS_START, settings.CALLING_HOURS_END = 0, 24
 
 
 def _post(client, path, params):

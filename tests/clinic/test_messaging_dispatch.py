@@ -160,13 +160,14 @@ def test_a_run_stopped_by_its_time_limit_enqueues_the_next_at_once(recording_gat
 
     _due_emails(2)
     enqueued = []
-    monkeypatch.setattr(services, "DISPATCH_RUN_SECONDS", 0)  # stops before its first batch
+    # Stops before its first batch.
+    monkeypatch.setattr(services.dispatch, "DISPATCH_RUN_SECONDS", 0)
     monkeypatch.setattr(dispatch_due_messages, "delay_on_commit", lambda: enqueued.append(1))
 
     dispatch_due_messages()
     assert enqueued == [1]
 
-    monkeypatch.setattr(services, "DISPATCH_RUN_SECONDS", 50)
+    monkeypatch.setattr(services.dispatch, "DISPATCH_RUN_SECONDS", 50)
     dispatch_due_messages()
     assert len(recording_gateway) == 2
     assert enqueued == [1]  # everything sent: nothing more to enqueue

@@ -79,7 +79,7 @@ def test_a_bad_mark_handled_request_changes_nothing(client, coordinator, message
 def test_a_revocation_told_by_phone_is_recorded_with_who_wrote_it_and_stops_texts(
     client, coordinator, message_defaults, settings
 ):
-    settings.MESSAGING_CALLING_HOURS = (0, 24)
+    settings.CALLING_HOURS_START, settings.CALLING_HOURS_END = 0, 24
     patient = make_patient()
     due = message_schedule(
         recipient=patient,

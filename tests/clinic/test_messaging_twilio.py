@@ -60,7 +60,7 @@ def twilio(settings, message_defaults):
     settings.TWILIO_AUTH_TOKEN = TOKEN
     settings.TWILIO_FROM_NUMBER = "+16175550100"
     settings.TWILIO_API_BASE_URL = f"http://127.0.0.1:{server.server_port}"
-    settings.MESSAGING_PUBLIC_BASE_URL = "https://portal.clinic.example"
+    settings.SITE_URL = "https://portal.clinic.example"
     yield FakeTwilio
     server.shutdown()
     server.server_close()
@@ -128,7 +128,8 @@ def test_an_invalid_number_is_a_permanent_failure_and_a_server_error_is_retried(
 def test_dispatch_through_twilio_records_the_sid_and_a_status_callback_updates_it(
     twilio, client, settings
 ):
-    settings.MESSAGING_CALLING_HOURS = (0, 24)  # this test is about the gateway, not the clock
+    # This test is about the gateway, not the clock.
+    settings.CALLING_HOURS_START, settings.CALLING_HOURS_END = 0, 24
     message = _message("sms")
     messages_dispatch_due()
     message.refresh_from_db()
@@ -164,7 +165,7 @@ def test_webhooks_refuse_a_missing_or_wrong_signature(twilio, client):
 
 
 def test_stop_then_a_due_reminder_is_suppressed_and_start_re_enables(twilio, client, settings):
-    settings.MESSAGING_CALLING_HOURS = (0, 24)
+    settings.CALLING_HOURS_START, settings.CALLING_HOURS_END = 0, 24
     message = _message("sms")
     stop = {"From": "(617) 555-0142", "Body": "Stop", "MessageSid": "SM-in-1"}
     answer = _post_signed(client, "/messaging/twilio/sms/", stop).content.decode()

@@ -142,7 +142,7 @@ def test_workers_killed_five_times_while_twilio_holds_a_request_send_every_messa
         "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
         "TWILIO_FROM_NUMBER": "+16175550100",
         "TWILIO_API_BASE_URL": stub.url,
-        "MESSAGING_PUBLIC_BASE_URL": "https://portal.clinic.example",
+        "SITE_URL": "https://portal.clinic.example",
         "MESSAGING_CLAIM_TIMEOUT_SECONDS": "1",
     }
     messages = [

@@ -30,3 +30,9 @@ def test_the_test_command_checks_formatting_as_well_as_lint():
     body = re.search(r"cmd_test\(\) \{\n(.*?)\n\}", (ROOT / "portal").read_text(), re.S).group(1)
     assert '"$VENV/bin/ruff" check .' in body
     assert '"$VENV/bin/ruff" format --check .' in body
+
+
+def test_the_test_command_checks_the_layers():
+    """A new upward import (scheduling importing intake, say) fails CI."""
+    body = re.search(r"cmd_test\(\) \{\n(.*?)\n\}", (ROOT / "portal").read_text(), re.S).group(1)
+    assert '"$VENV/bin/lint-imports"' in body

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from clinic.management.commands.seed_demo import DEMO_PASSWORD
-from clinic.management.commands.seed_demo import Command as SeedDemo
+from demo.management.commands.seed_demo import DEMO_PASSWORD
+from demo.management.commands.seed_demo import Command as SeedDemo
 
 BASE = Path(__file__).resolve().parents[2]
 SCREENSHOTS = BASE / "var" / "screenshots"

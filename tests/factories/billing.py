@@ -5,21 +5,8 @@ import factory
 
 from billing.models import FacilityBillingIdentity, FeeItem, FeeItemKind, FeeSchedule, PackagePrice
 from clinic.models import PatientProfile, Role, Sex
-from scheduling.models import Location
+from tests.factories.scheduling import LocationFactory
 from tests.factories.users import UserFactory
-
-
-class LocationFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Location
-
-    name = factory.Sequence(lambda n: f"Billing test site {n}")
-    slug = factory.Sequence(lambda n: f"billing-site-{n}")
-    time_zone = "America/New_York"
-    address_line = "200 Clarendon Street"
-    city = "Boston"
-    state = "MA"
-    zip_code = "02116"
 
 
 class PatientProfileFactory(factory.django.DjangoModelFactory):
@@ -80,7 +67,7 @@ def fee_schedule(location, effective_date=dt.date(2026, 1, 1), items=None, packa
 
 def billable_location(**kwargs):
     """A location with a billing identity and the standard fee schedule from 2026-01-01."""
-    location = LocationFactory(**kwargs)
+    location = LocationFactory(**{"address_line": "200 Clarendon Street", **kwargs})
     FacilityBillingIdentityFactory(location=location)
     fee_schedule(location)
     return location

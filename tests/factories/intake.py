@@ -6,7 +6,7 @@ import factory
 from clinic.models import Role
 from intake import services
 from intake.models import ReferringProvider
-from tests.factories.places import LocationFactory
+from tests.factories.scheduling import LocationFactory
 from tests.factories.users import UserFactory
 
 # Valid NPIs (Luhn over 80840 + first nine digits), generated so factories never collide.

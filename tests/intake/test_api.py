@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 from intake import services
 from intake.models import IntakeCase, Referral, ReferralStatusChange
 from tests.factories.intake import ProviderFactory
-from tests.factories.places import LocationFactory
+from tests.factories.scheduling import LocationFactory
 
 pytestmark = pytest.mark.django_db
 

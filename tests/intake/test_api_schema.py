@@ -35,7 +35,7 @@ from clinic.wsgi import application
 from intake import api, api_contract, services
 from intake.models import ReferringProvider
 from tests.factories.intake import ProviderFactory, submit_referral
-from tests.factories.places import LocationFactory
+from tests.factories.scheduling import LocationFactory
 from tests.intake.test_api import payload
 
 PDF64 = "JVBERi0xLjQKJSVFT0YK"  # %PDF-1.4 %%EOF

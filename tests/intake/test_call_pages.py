@@ -7,7 +7,7 @@ from django.utils import timezone
 from clinic.models import Role
 from intake.models import CallAttempt, ChecklistItem, IntakeCase
 from tests.factories.intake import submit_referral
-from tests.factories.places import LocationFactory
+from tests.factories.scheduling import LocationFactory
 from tests.factories.users import UserFactory
 
 pytestmark = pytest.mark.django_db

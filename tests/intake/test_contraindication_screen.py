@@ -9,7 +9,7 @@ from intake import services
 from intake.clinical import Contraindication
 from intake.models import ChecklistItem, Referral
 from tests.factories.intake import ProviderFactory
-from tests.factories.places import LocationFactory
+from tests.factories.scheduling import LocationFactory
 from tests.intake.test_api import payload
 from tests.intake.test_referral_form import form_data
 

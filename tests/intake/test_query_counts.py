@@ -22,7 +22,7 @@ from intake.models import (
     ReferralStatusChange,
 )
 from tests.factories.intake import ProviderFactory, referral_data, submit_referral
-from tests.factories.places import LocationFactory
+from tests.factories.scheduling import LocationFactory
 from tests.factories.users import UserFactory
 
 pytestmark = pytest.mark.django_db

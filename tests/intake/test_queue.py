@@ -13,7 +13,7 @@ from intake import services
 from intake.models import CallAttempt, ChecklistItem, IntakeCase, PatientInvitation, Referral
 from intake.services.calls import invitation_accept
 from tests.factories.intake import ProviderFactory, submit_referral
-from tests.factories.places import LocationFactory
+from tests.factories.scheduling import LocationFactory
 from tests.factories.users import UserFactory
 
 NY = ZoneInfo("America/New_York")

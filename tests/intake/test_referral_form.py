@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from intake.models import IntakeCase, Referral, ReferralAttachment, ReferralStatusChange
 from tests.factories.intake import ProviderFactory
-from tests.factories.places import LocationFactory
+from tests.factories.scheduling import LocationFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from clinic.messaging.services import messages_dispatch_due
 from intake import services
 from intake.models import PossibleDuplicate, Referral, ReferringProvider
 from tests.factories.intake import ProviderFactory, referral_data, submit_referral
-from tests.factories.places import LocationFactory
+from tests.factories.scheduling import LocationFactory
 
 pytestmark = pytest.mark.django_db
 

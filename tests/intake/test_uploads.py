@@ -14,7 +14,7 @@ from intake import services
 from intake.models import IntakeCase, Referral, ReferralAttachment
 from intake.validators import MAX_ATTACHMENT_BYTES
 from tests.factories.intake import ProviderFactory
-from tests.factories.places import LocationFactory
+from tests.factories.scheduling import LocationFactory
 from tests.intake.test_api import payload
 from tests.intake.test_referral_form import PDF, PNG, form_data
 

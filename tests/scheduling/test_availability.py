@@ -10,7 +10,7 @@ from scheduling.availability import (
     candidate_starts,
     check_start,
     free_start_times,
-    load_picture,
+    load_snapshot,
     local_day_bounds,
     local_to_utc,
     propose_series,
@@ -246,11 +246,11 @@ def test_plan_my_course_spaces_by_real_hours_across_spring_forward(clinic, make_
     ]
 
 
-# --- the offered times agree with the rules, on a busy random picture ---------------------------
+# --- the offered times agree with the rules, on a busy random snapshot ---------------------------
 
 
 def _check_by_hand(p, start):
-    """check_start written the slow, obvious way from the picture's plain rows: the oracle the
+    """check_start written the slow, obvious way from the snapshot's plain rows: the oracle the
     precomputed per-day pieces and the capacity step function are held to."""
     tz, rules, kind = p.location.time_zone, p.rules, p.session_type
     end, infusion_end = start + kind.total, start + kind.infusion
@@ -433,8 +433,8 @@ def _random_clinic(rng, first_day, last_day, now):
 )
 def test_offered_times_are_exactly_the_times_the_rules_accept(db, first_day):
     """free_start_times against every candidate checked one by one, check_start against the
-    rules worked out by hand, and the booking services' narrower picture of one day against the
-    availability pages' 8 days, on random busy pictures around a daylight-saving change."""
+    rules worked out by hand, and the booking services' narrower snapshot of one day against the
+    availability pages' 8 days, on random busy snapshots around a daylight-saving change."""
     last_day = first_day + dt.timedelta(days=7)
     reasons = set()
     for seed in range(6):
@@ -447,13 +447,13 @@ def test_offered_times_are_exactly_the_times_the_rules_accept(db, first_day):
         )
         start, _ = local_day_bounds(first_day, NY)
         _, end = local_day_bounds(last_day, NY)
-        p = load_picture(course=course, location=location, start=start, end=end, now=now)
+        p = load_snapshot(course=course, location=location, start=start, end=end, now=now)
         assert p.course_starts, "the course has sessions of its own"
         for day, offered in free.items():
             candidates = candidate_starts(p, day)
             assert offered == [s for s in candidates if check_start(p, s)[0] is not None]
             day_start, _end = local_day_bounds(day, NY)
-            booking = load_picture(  # as session_book loads it, under the lock
+            booking = load_snapshot(  # as session_book loads it, under the lock
                 course=course,
                 location=location,
                 start=day_start - dt.timedelta(days=1),

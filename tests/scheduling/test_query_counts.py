@@ -44,8 +44,11 @@ PATIENT_HOME = 5
 DAY_PICKER = 14
 FREE_TIMES_14_DAYS = 8
 HOLD_POST = 18
-CONFIRM_POST = 87  # the GFE reissued: its stored document, its notice to the patient
-PLAN_POST = 164
+# The GFE reissued: its stored document, its notice to the patient. (87 before the course kept
+# its diagnosis codes: billing no longer reads the referral.)
+CONFIRM_POST = 86
+# 164 before: the diagnosis codes, and the patient's profile read once, not once per session.
+PLAN_POST = 161
 DAY_VIEW = 10  # the locations are read once (the day form's options); one audit INSERT
 CLINICIAN_HOME = (
     13  # the review cards' referrals and notes; the courses' audit INSERT (none for referrals here)

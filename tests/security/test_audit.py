@@ -118,7 +118,7 @@ def test_referral_events_before_intake_join_the_patients_trail_afterwards(client
     client.get(reverse("intake:referral_detail", args=[referral.reference]))
     # Intake gives the referral its patient account later on.
     type(referral).objects.filter(pk=referral.pk).update(patient=world.patient.user)
-    from clinic.audit.selectors import audit_events_for_patient
+    from reporting.selectors import audit_events_for_patient
 
     events = audit_events_for_patient(patient=world.patient.user)
     assert [(e.object_type, e.object_id) for e in events] == [("referral", str(referral.pk))]
@@ -164,7 +164,7 @@ def test_staff_lists_record_one_view_per_patient_shown(
 
 
 def test_intake_case_events_before_the_account_join_the_patients_trail(client, world):
-    from clinic.audit.selectors import audit_events_for_patient
+    from reporting.selectors import audit_events_for_patient
 
     referral, case = world.provider.referral, world.provider.case
     client.force_login(world.staff["coordinator"])

@@ -1,0 +1,81 @@
+"""Claim-next: twenty coordinators, each in a process of its own, pressing 'Next call'. Imported by
+bench/run.py once Django is set up."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+from django.db import connections
+from django.db.models import Q
+
+from clinic.models import User
+from intake.models import IntakeCase
+from intake.services import call_log, case_claim_next, case_release
+
+from .config import CLAIMERS, CLAIMS_EACH, pct, say
+
+# --- claim-next ---------------------------------------------------------------------------------
+
+
+def _claimer(user_pk: int, barrier, results) -> None:
+    """One coordinator in a process of its own (as each would be in its own web worker)."""
+    user = User.objects.get(pk=user_pk)
+    timings, empty = [], 0
+    barrier.wait()
+    for _ in range(CLAIMS_EACH):
+        started = time.monotonic()
+        case = case_claim_next(coordinator=user)
+        timings.append((time.monotonic() - started) * 1000)
+        if case is None:
+            empty += 1
+            continue
+        call_log(case=case, coordinator=user, outcome="no_answer")
+    results.put((timings, empty))
+
+
+def measure_claim_next() -> dict:
+    import multiprocessing
+
+    coordinators = list(User.objects.filter(email__regex=r"^coordinator\d\d@scale\.example$"))[
+        :CLAIMERS
+    ]
+    # The 'Next call' page scenario leaves one live claim per coordinator it used (up to
+    # NEXT_CALLERS, all at the head of the queue). A real coordinator logs the call or hands it
+    # back, never holds a thousand at once: hand them back, as well as the claimers' own.
+    bench_callers = User.objects.filter(email__startswith="bench-coordinator-")
+    held = IntakeCase.objects.open().filter(
+        Q(claimed_by__in=coordinators) | Q(claimed_by__in=bench_callers)
+    )
+    for case in held.select_related("claimed_by"):
+        case_release(case=case, coordinator=case.claimed_by)
+    open_cases = IntakeCase.objects.open().count()
+    connections.close_all()  # each forked process opens its own
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(len(coordinators))
+    results = context.Queue()
+    processes = [
+        context.Process(target=_claimer, args=(u.pk, barrier, results)) for u in coordinators
+    ]
+    started = time.monotonic()
+    for p in processes:
+        p.start()
+    timings: list[float] = []
+    empty = 0
+    for _ in processes:
+        got, none = results.get(timeout=600)
+        timings += got
+        empty += none
+    for p in processes:
+        p.join()
+    result = {
+        "coordinators": len(coordinators),
+        "open_cases": open_cases,
+        "claims": len(timings),
+        "found_nothing": empty,
+        "median_ms": round(statistics.median(timings), 1),
+        "p95_ms": round(pct(timings, 0.95), 1),
+        "wall_s": round(time.monotonic() - started, 1),
+    }
+    say(f"claim-next: {result}")
+    return result

@@ -1,0 +1,280 @@
+"""The page load generator: gunicorn on loopback, closed-loop scenarios, their figures. Imported by
+bench/run.py once Django is set up."""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import os
+import random
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+from django.db.models import Count
+from django.utils import timezone
+
+from clinic.models import User
+from intake.models import IntakeCase, ReferringProvider
+from scheduling.models import (
+    Course,
+    CourseStatus,
+    Location,
+)
+
+from .accounts import (
+    bench_coordinators,
+    cleanup_bookings,
+    cookie_header,
+    prepare_bookings,
+    session_cookie,
+)
+from .config import (
+    BOOKINGS,
+    CONCURRENCY,
+    DURATION,
+    NEXT_CALLERS,
+    PORT,
+    ROOT,
+    WARMUP,
+    WORKERS,
+    pct,
+    say,
+)
+
+# --- the load generator -------------------------------------------------------------------------
+
+
+class Scenario:
+    def __init__(self, name, requests, expect=(200,), duration=DURATION, warmup=WARMUP):
+        self.name = name
+        self.requests = requests  # an iterator of (method, path, body, headers)
+        self.expect = expect
+        self.duration = duration
+        self.warmup = warmup
+        self.lock = threading.Lock()
+
+    def next(self):
+        with self.lock:
+            return next(self.requests, None)
+
+
+def run_scenario(scenario: Scenario) -> dict:
+    latencies: list[float] = []
+    statuses: Counter = Counter()
+    begin = time.monotonic()
+    measure_from = begin + scenario.warmup
+    stop_at = measure_from + scenario.duration
+    lock = threading.Lock()
+
+    def worker():
+        while time.monotonic() < stop_at:
+            request = scenario.next()
+            if request is None:
+                return
+            method, path, body, headers = request
+            started = time.monotonic()
+            conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=300)
+            try:
+                conn.request(method, path, body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException) as exc:
+                status = type(exc).__name__
+            finally:
+                conn.close()
+            finished = time.monotonic()
+            elapsed = finished - started
+            # Counted when it ends inside the window: an endpoint slower than the warm-up
+            # still gets its figures.
+            if finished >= measure_from:
+                with lock:
+                    latencies.append(elapsed * 1000)
+                    statuses[status] += 1
+
+    threads = [threading.Thread(target=worker) for _ in range(CONCURRENCY)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = max(time.monotonic() - measure_from, 0.001)
+    errors = sum(n for s, n in statuses.items() if s not in scenario.expect)
+    result = {
+        "name": scenario.name,
+        "requests": len(latencies),
+        "median_ms": round(statistics.median(latencies), 1) if latencies else None,
+        "p95_ms": round(pct(latencies, 0.95), 1) if latencies else None,
+        "per_second": round(len(latencies) / wall, 1),
+        "unexpected": errors,
+        "statuses": {str(k): v for k, v in statuses.items()},
+    }
+    say(
+        f"{scenario.name}: n={result['requests']} median={result['median_ms']} ms "
+        f"p95={result['p95_ms']} ms {result['per_second']}/s statuses={result['statuses']}"
+    )
+    return result
+
+
+def get(path: str, session_key: str):
+    return ("GET", path, None, {"Cookie": cookie_header(session_key), "Host": "127.0.0.1"})
+
+
+def cycle_get(paths_and_sessions):
+    return (get(p, s) for p, s in itertools.cycle(paths_and_sessions))
+
+
+def booking_requests(prepared):
+    for session_key, hold_pk in prepared:
+        csrf = secrets.token_hex(16)
+        yield (
+            "POST",
+            f"/my/hold/{hold_pk}/",
+            f"csrfmiddlewaretoken={csrf}",
+            {
+                "Cookie": cookie_header(session_key, csrf),
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Host": "127.0.0.1",
+            },
+        )
+
+
+def next_call_requests(coordinators):
+    for user in coordinators:
+        csrf = secrets.token_hex(16)
+        yield (
+            "POST",
+            "/intake/next-call/",
+            f"csrfmiddlewaretoken={csrf}",
+            {
+                "Cookie": cookie_header(session_cookie(user), csrf),
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Host": "127.0.0.1",
+            },
+        )
+
+
+def start_gunicorn() -> subprocess.Popen:
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "clinic.wsgi",
+        "--bind",
+        f"127.0.0.1:{PORT}",
+        "--workers",
+        str(WORKERS),
+        "--timeout",
+        "300",
+        "--log-level",
+        "warning",
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, env=os.environ.copy())  # noqa: S603
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", PORT), timeout=0.5).close()
+            return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def measure_pages(runner: User) -> list[dict]:
+    location_ids = list(
+        Location.objects.filter(slug__endswith="-scale").values_list("pk", flat=True)
+    )
+    say(f"cancelled {cleanup_bookings(runner)} courses booked by an earlier run")
+    active = list(
+        Course.objects.filter(status=CourseStatus.ACTIVE, sessions__isnull=False)
+        .exclude(created_by=runner)
+        .select_related("patient")
+        .distinct()
+        .order_by("pk")[:200]
+    )
+    patients = [(c, session_cookie(c.patient)) for c in active]
+    coordinator = User.objects.get(email="coordinator01@scale.example")
+    coordinator_key = session_cookie(coordinator)
+    busiest = (
+        ReferringProvider.objects.annotate(referral_count=Count("referrals"))
+        .order_by("-referral_count")
+        .select_related("user")
+        .first()
+    )
+    provider_key = session_cookie(busiest.user)
+    say(
+        f"busiest provider: {busiest.referral_count} referrals; "
+        f"{IntakeCase.objects.open().count()} open intake cases"
+    )
+    say("preparing 'Next call' coordinators and booking holds")
+    callers = bench_coordinators(NEXT_CALLERS)
+    day_paths = []
+    for pk in location_ids:
+        location = Location.objects.get(pk=pk)
+        today = timezone.now().astimezone(location.time_zone).date()
+        day_paths.append((f"/staff/day/?location={pk}&date={today.isoformat()}", coordinator_key))
+
+    gunicorn = start_gunicorn()
+    try:
+        scenarios = [
+            Scenario(
+                "floor",
+                cycle_get(
+                    [(f"/bench/floor/{pk}/", s) for pk in location_ids for _c, s in patients]
+                ),
+            ),
+            Scenario("patient course page", cycle_get([("/my/", s) for _c, s in patients])),
+            Scenario(
+                "availability, 14 days",
+                cycle_get([(f"/bench/availability/{c.location_id}/", s) for c, s in patients]),
+            ),
+            Scenario("coordinator queue page", cycle_get([("/intake/queue/", coordinator_key)])),
+            Scenario("next call (POST)", next_call_requests(callers), expect=(302,), warmup=1),
+            Scenario("provider referral list", cycle_get([("/provider/", provider_key)])),
+            Scenario("day view", cycle_get(day_paths)),
+        ]
+        floor_paths = [(f"/bench/floor/{pk}/", s) for pk in location_ids for _c, s in patients]
+
+        def with_adjacent_floor(scenario: Scenario) -> dict:
+            # The machine's load drifts during a run: each endpoint is compared with a floor
+            # measured just before it.
+            floor = run_scenario(
+                Scenario("floor, adjacent", cycle_get(floor_paths), duration=5, warmup=1)
+            )
+            result = run_scenario(scenario)
+            result["floor_median_ms"] = floor["median_ms"]
+            return result
+
+        results = [run_scenario(scenarios[0])]
+        for scenario in scenarios[1:]:
+            results.append(with_adjacent_floor(scenario))
+        # Holds last five minutes: made just before the booking scenario runs, a third at
+        # each location (one location's next two weeks hold a few hundred free times).
+        prepared = []
+        for location in Location.objects.filter(pk__in=location_ids):
+            prepared += prepare_bookings(runner, location, BOOKINGS // len(location_ids))
+        random.shuffle(prepared)
+        say(f"{len(prepared)} holds ready")
+        results.append(
+            with_adjacent_floor(
+                Scenario("booking (POST)", booking_requests(prepared), expect=(302,), warmup=1)
+            )
+        )
+        floor_again = run_scenario(
+            Scenario(
+                "floor (again, last)",
+                cycle_get(
+                    [(f"/bench/floor/{pk}/", s) for pk in location_ids for _c, s in patients]
+                ),
+            )
+        )
+        results.append(floor_again)
+    finally:
+        gunicorn.send_signal(signal.SIGTERM)
+        gunicorn.wait(timeout=30)
+    return results

@@ -1,0 +1,62 @@
+"""Consent to texts and calls: what the history allows, and recording a change."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from clinic.errors import ApplicationError
+from clinic.models import User
+
+from ..models import (
+    Channel,
+    ConsentSource,
+    ContactConsent,
+)
+
+# --- consent --------------------------------------------------------------------------------
+
+
+def consent_allows(*, address: str, channel: str) -> bool:
+    """Texts and calls need a recorded consent that was not withdrawn since; e-mail goes unless
+    withdrawn."""
+    latest = (
+        ContactConsent.objects.filter(address=address, channel=channel)
+        .values_list("granted", flat=True)
+        .first()
+    )
+    if latest is None:
+        return channel == Channel.EMAIL
+    return latest
+
+
+def consent_record(
+    *,
+    address: str,
+    channels: list[str],
+    granted: bool,
+    source: str,
+    user: User | None = None,
+    recorded_by: User | None = None,
+    note: str = "",
+) -> list[ContactConsent]:
+    """Append a consent grant or withdrawal for `address` on each channel (history is never
+    edited); `recorded_by` is the staff member who took it or wrote it down. Returns the rows
+    written. Raises ApplicationError for a missing address or a source that is not one of
+    ConsentSource (the database refuses one too)."""
+    if not address:
+        raise ApplicationError("There is no address to record consent for.")
+    if source not in ConsentSource.values:
+        raise ApplicationError(f"'{source}' is not a consent source.")
+    with transaction.atomic():
+        return [
+            ContactConsent.objects.create(
+                address=address,
+                channel=channel,
+                granted=granted,
+                source=source,
+                user=user,
+                recorded_by=recorded_by,
+                note=note[:200],
+            )
+            for channel in channels
+        ]

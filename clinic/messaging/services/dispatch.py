@@ -1,0 +1,245 @@
+"""Dispatch: claiming due messages under row locks, sending each once, settling the abandoned
+ones."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from ..gateways import GatewayError, OutcomeUnknown, get_gateway
+from ..models import (
+    Channel,
+    Message,
+    MessageEvent,
+    MessageStatus,
+)
+from .addressing import CALLED_CHANNELS, calling_time, recipient_zone
+from .consent import consent_allows
+from .outbox import _move
+
+logger = logging.getLogger("clinic.messaging.services")  # one name for the whole package
+
+
+# --- dispatch -------------------------------------------------------------------------------
+
+
+# How many abandoned claims one dispatcher batch settles: each may cost a call to the gateway.
+ABANDONED_PER_BATCH = 20
+
+
+def messages_settle_abandoned(*, now: datetime | None = None) -> int:
+    """Settle claims whose worker died (still 'sending' after MESSAGING_CLAIM_TIMEOUT; a live
+    sender keeps its row locked, so only abandoned claims are visible here) by asking the gateway
+    whether it received the message since the claim: yes, it is recorded sent with the gateway's
+    id; no, it goes back to 'scheduled' and is sent again; undecidable (an e-mail), it becomes
+    'unknown', shown to coordinators and never sent again automatically. A gateway that cannot be
+    asked now leaves the claim for a later run. Returns how many were settled."""
+    now = now or timezone.now()
+    stale_before = now - settings.MESSAGING_CLAIM_TIMEOUT
+    stale = list(
+        Message.objects.filter(status=MessageStatus.SENDING, claimed_at__lt=stale_before)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:ABANDONED_PER_BATCH]
+    )
+    settled = 0
+    gateway = get_gateway() if stale else None
+    for message_id in stale:
+        with transaction.atomic():
+            # skip_locked: a row locked by a live sender (or another settler) is not abandoned.
+            # The lock is held across the gateway's answer so nobody sends it meanwhile.
+            message = (
+                Message.objects.select_for_update(skip_locked=True)
+                .filter(pk=message_id, status=MessageStatus.SENDING, claimed_at__lt=stale_before)
+                .first()
+            )
+            if message is None:
+                continue
+            try:
+                gateway_id = gateway.find_sent(message, since=message.claimed_at)
+            except OutcomeUnknown as exc:
+                logger.warning("message %s: abandoned claim, outcome unknown", message.pk)
+                _move(message, MessageStatus.UNKNOWN, note=f"worker stopped mid-send; {exc.reason}")
+            except GatewayError as exc:
+                logger.warning(
+                    "message %s: abandoned claim, gateway not answering (%s)",
+                    message.pk,
+                    exc.reason,
+                )
+                continue
+            else:
+                if gateway_id:
+                    _move(
+                        message,
+                        MessageStatus.SENT,
+                        note="worker stopped mid-send; the gateway had received it",
+                        gateway_id=gateway_id[:64],
+                        sent_at=timezone.now(),
+                    )
+                else:
+                    _move(
+                        message,
+                        MessageStatus.SCHEDULED,
+                        note="claim expired; the gateway never received it",
+                    )
+            settled += 1
+    return settled
+
+
+def messages_claim_due(*, now: datetime | None = None, limit: int = 50) -> list[int]:
+    """Claim up to `limit` due messages for sending (status sending, committed) and return
+    their ids, after settling abandoned claims (messages_settle_abandoned)."""
+    now = now or timezone.now()
+    messages_settle_abandoned(now=now)
+    with transaction.atomic():
+        # skip_locked: concurrent dispatchers each take different rows instead of waiting.
+        ids = list(
+            Message.objects.due(now)
+            .select_for_update(skip_locked=True)
+            .order_by("send_after")
+            .values_list("pk", flat=True)[:limit]
+        )
+        # scheduled -> sending, the one move due rows can make: one UPDATE and one INSERT for
+        # the whole batch instead of two statements a message.
+        Message.objects.filter(pk__in=ids).update(
+            status=MessageStatus.SENDING,
+            claimed_at=now,
+            attempts=F("attempts") + 1,
+            updated_at=timezone.now(),
+        )
+        MessageEvent.objects.bulk_create(
+            MessageEvent(
+                message_id=pk, from_status=MessageStatus.SCHEDULED, to_status=MessageStatus.SENDING
+            )
+            for pk in ids
+        )
+    return ids
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    return settings.MESSAGING_RETRY_BASE * (2 ** max(attempts - 1, 0))
+
+
+def _email_handover_mark(message: Message) -> None:
+    """Record, committed before the e-mail server is called, that this claim is about to hand
+    its e-mail over. The e-mail server cannot be asked afterwards, so this mark is what tells an
+    abandoned claim that never reached it (sent again) from one that may have (outcome unknown):
+    without it, every e-mail of a dead worker's batch would be unknown."""
+    Message.objects.filter(
+        pk=message.pk, status=MessageStatus.SENDING, claimed_at=message.claimed_at
+    ).update(handed_over_at=timezone.now())
+
+
+def message_send(
+    *, message_id: int, now: datetime | None = None, loaded: Message | None = None
+) -> str | None:
+    """Send one claimed message through the gateway, at most once. Checks, in order: the event
+    has not started, consent (texts and calls), calling hours (may put it back to wait). Then
+    records sent with the provider's id, or a retry with backoff (transient error), or failed
+    (permanent error or too many attempts). Returns the new status, or None when the message is
+    not ours to send (another worker holds it, or it is no longer 'sending')."""
+    now = now or timezone.now()
+    # What a claimed message is sent with never changes once it is claimed (a moved event
+    # cancels it and plans new ones), so a copy read with its batch will do.
+    message = loaded or (
+        Message.objects.select_related("recipient", "recipient__patient_profile")
+        .filter(pk=message_id)
+        .first()
+    )
+    if message is None:
+        return None
+    if message.channel == Channel.EMAIL:
+        _email_handover_mark(message)
+    with transaction.atomic():
+        # The claim that put this row in 'sending' was committed durably, so a worker that dies
+        # from here on leaves a claim that messages_settle_abandoned resolves by asking the
+        # gateway, never by sending blindly. This commit only records the outcome, and it need
+        # not wait for the disk: only a crash of the database server itself could lose it, and
+        # the row is then back in 'sending', settled the same way.
+        # One disk flush per message was most of a dispatcher's time (10,000 messages).
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        # The row lock is held across the gateway call on purpose: it tells the claim reaper
+        # this claim is alive, and a second sender of the same id skips it. The status is read
+        # under the lock, so a message already sent by another run is never sent again.
+        # The claim must still be the one the copy saw: a claim this run held so long that it
+        # was settled and claimed again belongs to the new claimer.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT 1 FROM clinic_message WHERE id = %s AND status = %s AND claimed_at = %s"
+                " FOR UPDATE SKIP LOCKED",
+                [message_id, MessageStatus.SENDING, message.claimed_at],
+            )
+            if cursor.fetchone() is None:
+                return None
+        message.status = MessageStatus.SENDING  # as the lock just read it
+        if message.not_after and now >= message.not_after:
+            _move(message, MessageStatus.SUPPRESSED, note="the event has already started")
+            return message.status
+        if message.channel in CALLED_CHANNELS:
+            if not consent_allows(address=message.to_address, channel=message.channel):
+                _move(message, MessageStatus.SUPPRESSED, note="no consent for this channel")
+                return message.status
+            when = calling_time(
+                when=now, zone=recipient_zone(message.recipient), before=message.not_after
+            )
+            if when is None:
+                _move(message, MessageStatus.SUPPRESSED, note="outside calling hours")
+                return message.status
+            if when > now:
+                _move(
+                    message,
+                    MessageStatus.SCHEDULED,
+                    note="waiting for calling hours",
+                    send_after=when,
+                    attempts=message.attempts - 1,
+                )
+                return message.status
+        elif not consent_allows(address=message.to_address, channel=message.channel):
+            _move(message, MessageStatus.SUPPRESSED, note="opted out of e-mail")
+            return message.status
+        try:
+            gateway_id = get_gateway().send(message)
+        except GatewayError as exc:
+            logger.warning("message %s: gateway refused (%s)", message.pk, exc.reason)
+            if exc.permanent or message.attempts >= settings.MESSAGING_MAX_ATTEMPTS:
+                _move(message, MessageStatus.FAILED, note=exc.reason)
+            else:
+                _move(
+                    message,
+                    MessageStatus.SCHEDULED,
+                    note=f"retry: {exc.reason}",
+                    send_after=now + _retry_delay(message.attempts),
+                )
+            return message.status
+        _move(message, MessageStatus.SENT, gateway_id=gateway_id[:64], sent_at=timezone.now())
+        return message.status
+
+
+# One dispatcher run stops after this long, so a worker is never held for long; the task then
+# enqueues the next run itself if messages are still due (clinic.messaging.tasks).
+DISPATCH_RUN_SECONDS = 50
+
+
+def messages_dispatch_due(*, now: datetime | None = None, batch: int = 50) -> int:
+    """Claim and send due messages until none are left (or a run's worth is done). Safe to run
+    many times at once: each message is claimed by one run only. Returns how many were sent."""
+    sent = 0
+    deadline = timezone.now() + timedelta(seconds=DISPATCH_RUN_SECONDS)
+    while timezone.now() < deadline:
+        ids = messages_claim_due(now=now, limit=batch)
+        if not ids:
+            break
+        # One read for the batch instead of one a message; each is still locked and checked
+        # on its own just before it is sent (message_send).
+        loaded = Message.objects.select_related("recipient", "recipient__patient_profile").in_bulk(
+            ids
+        )
+        for message_id in ids:
+            status = message_send(message_id=message_id, now=now, loaded=loaded.get(message_id))
+            sent += status == MessageStatus.SENT
+    return sent

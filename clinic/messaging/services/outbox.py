@@ -1,0 +1,267 @@
+"""Creating, cancelling and retiming messages: the outbox rows every text, call and e-mail
+starts as, and the reminder plan."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from clinic.errors import ApplicationError
+from clinic.models import User
+
+from ..models import (
+    MOVED_REASON,
+    Channel,
+    Message,
+    MessageEvent,
+    MessageStatus,
+    PlanChannel,
+    ReminderPlanEntry,
+)
+from .addressing import (
+    CALLED_CHANNELS,
+    address_for,
+    calling_time,
+    recipient_channel,
+    recipient_zone,
+)
+from .rendering import _standard_context, template_render
+
+# --- state changes --------------------------------------------------------------------------
+
+
+def _move(message: Message, status: str, *, note: str = "", **fields) -> None:
+    """Change status by the declared transitions and write the history row. Caller holds the
+    row (locked or just created)."""
+    if not message.can_move_to(status):
+        raise ApplicationError(f"A {message.status} message cannot become {status}.")
+    previous = message.status
+    message.status = status
+    if status in (
+        MessageStatus.SUPPRESSED,
+        MessageStatus.FAILED,
+        MessageStatus.CANCELLED,
+        MessageStatus.UNKNOWN,
+    ):
+        message.status_reason = note[:200]
+    for name, value in fields.items():
+        setattr(message, name, value)
+    message.save(update_fields=["status", "status_reason", "updated_at", *fields])
+    MessageEvent.objects.create(message=message, from_status=previous, to_status=status, note=note)
+
+
+def _wake_dispatcher() -> None:
+    # Imported here: tasks.py calls these services (a cycle inside messaging, not between floors).
+    from ..tasks import dispatch_due_messages
+
+    dispatch_due_messages.enqueue_or_log()
+
+
+def _enqueue_dispatch() -> None:
+    """Wake the dispatcher after commit, once per transaction (and savepoint) however many due
+    messages it stored: a booking stores a confirmation and an e-mail, a course several. A
+    wake-up registered inside a savepoint that is rolled back goes with it, so one is added
+    again whenever the savepoints differ."""
+    here = set(connection.savepoint_ids)
+    registered = connection.run_on_commit
+    if not any(func is _wake_dispatcher and sids == here for sids, func, _r in registered):
+        transaction.on_commit(_wake_dispatcher)
+
+
+def message_schedule(
+    *,
+    recipient: User,
+    kind: str,
+    send_after: datetime,
+    context: dict,
+    topic: str = "",
+    dedupe_key: str,
+    channel: str | None = None,
+    not_after: datetime | None = None,
+) -> Message:
+    """Create the message to `recipient` (rendered now, in their language) unless one with this
+    dedupe_key already exists, which is then returned unchanged. `channel` defaults to the
+    recipient's preferred one. A context `event_start` (aware datetime) becomes `date`, `time`
+    and `day` ("today", "tomorrow, <date>" or "on <date>", from the day it is sent) in the
+    recipient's zone. Texts and calls move into calling hours, never past `not_after`.
+    With no address or no allowed time, the row is stored as suppressed with the reason.
+    Enqueues the dispatcher on commit when the message is already due. Raises ApplicationError
+    when no template exists for the kind and channel."""
+    if timezone.is_naive(send_after):
+        raise ApplicationError("send_after must be an aware datetime.")
+    channel = channel or recipient_channel(recipient)
+    language = recipient.preferred_language or "en"
+    address = address_for(recipient, channel)
+    reason = ""
+    if not address:
+        reason = "no address on file for this channel"
+    elif channel in CALLED_CHANNELS:
+        when = calling_time(when=send_after, zone=recipient_zone(recipient), before=not_after)
+        if when is None:
+            reason = "no time inside calling hours before the event"
+        else:
+            send_after = when
+    # Rendered once the sending time is known, so "today" or "tomorrow" is right for it.
+    subject, body = template_render(
+        key=kind,
+        channel=channel,
+        language=language,
+        context=_standard_context(recipient, language, context, sent_at=send_after),
+    )
+    return _message_store(
+        suppress_reason=reason,
+        recipient=recipient,
+        channel=channel,
+        to_address=address,
+        kind=kind,
+        language=language,
+        subject=subject,
+        body=body,
+        send_after=send_after,
+        not_after=not_after,
+        topic=topic,
+        dedupe_key=dedupe_key,
+    )
+
+
+def _message_store(*, suppress_reason: str, **fields) -> Message:
+    """Insert one message (its first event too) unless its dedupe_key exists, then return that
+    one unchanged. Suppressed at once with `suppress_reason`; otherwise the dispatcher is woken
+    on commit when the message is already due."""
+    # No savepoint of its own inside a caller's transaction (a booking stores five messages):
+    # the inner one is what catches the duplicate key, and anything else aborts the caller.
+    with transaction.atomic(savepoint=False):
+        try:
+            with transaction.atomic():
+                message = Message.objects.create(**fields)
+        except IntegrityError:
+            # The dedupe key is taken: this message was already created (perhaps just now, by a
+            # concurrent caller); the unique constraint decided, we return the winner.
+            return Message.objects.get(dedupe_key=fields["dedupe_key"])
+        MessageEvent.objects.create(message=message, to_status=MessageStatus.SCHEDULED)
+        if suppress_reason:
+            _move(message, MessageStatus.SUPPRESSED, note=suppress_reason)
+        elif message.send_after <= timezone.now():
+            _enqueue_dispatch()
+    return message
+
+
+def email_queue(
+    *,
+    recipient: User,
+    kind: str,
+    subject: str,
+    body: str,
+    dedupe_key: str,
+    topic: str = "",
+    attachments: list[dict] | tuple = (),
+) -> Message:
+    """Store an e-mail its caller already rendered (from Django templates, in the recipient's
+    language) so the dispatcher sends it once, through the gateway, even if the broker is down
+    now. Call it inside the transaction that makes it true: rolled back, nothing is sent.
+    `attachments` are {"filename", "content" (text), "mimetype"} dicts. Returns the existing
+    message, unchanged, when one with this dedupe_key exists. With no e-mail address on file the
+    row is stored as suppressed with the reason."""
+    files = []
+    for attachment in attachments:
+        try:
+            files.append(
+                {
+                    "filename": str(attachment["filename"]),
+                    "content": str(attachment["content"]),
+                    "mimetype": str(attachment["mimetype"]),
+                }
+            )
+        except (KeyError, TypeError) as exc:
+            raise ApplicationError(
+                "An attachment needs a filename, a content and a mimetype."
+            ) from exc
+    address = address_for(recipient, Channel.EMAIL)
+    return _message_store(
+        suppress_reason="" if address else "no address on file for this channel",
+        recipient=recipient,
+        channel=Channel.EMAIL,
+        to_address=address,
+        kind=kind,
+        language=recipient.preferred_language or "en",
+        subject=subject[:150],
+        body=body,
+        attachments=files,
+        send_after=timezone.now(),
+        topic=topic,
+        dedupe_key=dedupe_key,
+    )
+
+
+def reminders_plan(
+    *,
+    recipient: User,
+    event_start: datetime,
+    topic: str,
+    context: dict | None = None,
+    rescheduled: bool = False,
+) -> list[Message]:
+    """Create the reminder plan's messages for one event (call it inside the transaction that
+    books it): the at-booking line at once (as 'appointment_changed' when rescheduled), and each
+    'before' line that is still in the future. Idempotent per (topic, line, event_start)."""
+    now = timezone.now()
+    if event_start <= now:
+        return []
+    context = {**(context or {}), "event_start": event_start}
+    created = []
+    for entry in ReminderPlanEntry.objects.filter(is_active=True):
+        if entry.offset is None:
+            send_after = now
+            kind = "appointment_changed" if rescheduled else entry.template_key
+        else:
+            send_after = event_start - entry.offset
+            kind = entry.template_key
+            if send_after <= now:
+                continue  # booked too late for this one; the confirmation covers it
+        channel = None if entry.channel == PlanChannel.PREFERRED else entry.channel
+        created.append(
+            message_schedule(
+                recipient=recipient,
+                kind=kind,
+                send_after=send_after,
+                context=context,
+                topic=topic,
+                dedupe_key=f"{topic}:{entry.name}:{event_start.isoformat()}",
+                channel=channel,
+                not_after=event_start,
+            )
+        )
+    return created
+
+
+def messages_cancel(*, topic: str, reason: str = "cancelled") -> int:
+    """Cancel every message of `topic` that has not been handed to a gateway yet. Returns how
+    many. Rows being sent right now (status sending) are left to finish."""
+    with transaction.atomic():
+        # Locks the topic's scheduled rows so a dispatcher cannot claim one while we cancel it.
+        messages = list(
+            Message.objects.select_for_update()
+            .filter(topic=topic, status=MessageStatus.SCHEDULED)
+            .order_by("pk")
+        )
+        for message in messages:
+            _move(message, MessageStatus.CANCELLED, note=reason)
+    return len(messages)
+
+
+def messages_retime(
+    *, topic: str, recipient: User, event_start: datetime, context: dict | None = None
+) -> list[Message]:
+    """The event of `topic` moved to `event_start`: cancel what is still scheduled and plan
+    again, with an 'appointment changed' notice instead of the booking confirmation."""
+    with transaction.atomic():
+        messages_cancel(topic=topic, reason=MOVED_REASON)
+        return reminders_plan(
+            recipient=recipient,
+            event_start=event_start,
+            topic=topic,
+            context=context,
+            rescheduled=True,
+        )

@@ -1,0 +1,80 @@
+"""Rendering a message from its template, in the recipient's language, with the standard context."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.template import Context, Template
+from django.utils import formats, timezone, translation
+
+from clinic.errors import ApplicationError
+from clinic.models import User
+
+from ..models import (
+    MessageTemplate,
+)
+from .addressing import recipient_zone
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+# How a message names the day of its event, seen from the day it is sent: "today" only when it
+# really goes out that day (a 2-hour reminder moved into calling hours leaves the evening before).
+_DAY_WORDS = {
+    "en": ("today", "tomorrow, {date}", "on {date}"),
+    "es": ("hoy", "mañana, {date}", "el {date}"),
+}
+
+
+# Every prerecorded call offers a key that stops calls, right after saying who is calling, and
+# gives a number to call back (47 CFR 64.1200(b)); voice templates say it with {{ opt_out }}.
+VOICE_OPT_OUT_DIGIT = "9"
+_VOICE_OPT_OUT = {
+    "en": "To stop these calls, press {digit} at any time.",
+    "es": "Para no recibir más llamadas, oprima {digit} en cualquier momento.",
+}
+
+
+def _standard_context(
+    user: User | None,
+    language: str,
+    context: dict,
+    *,
+    sent_at: datetime | None = None,
+    zone: ZoneInfo | None = None,
+) -> dict:
+    values = {
+        "sender_name": settings.MESSAGING_SENDER_NAME,
+        "clinic_phone": settings.CLINIC_PHONE,
+        "opt_out": _VOICE_OPT_OUT.get(language, _VOICE_OPT_OUT["en"]).format(
+            digit=VOICE_OPT_OUT_DIGIT
+        ),
+        **context,
+    }
+    event_start = context.get("event_start")
+    if isinstance(event_start, datetime):
+        zone = zone or recipient_zone(user)
+        local = event_start.astimezone(zone)
+        with translation.override(language):
+            values["date"] = formats.date_format(local, "D j M" if language == "es" else "D, M j")
+            clock = formats.date_format(local, "H:i" if language == "es" else "g:i A")
+        values["time"] = f"{clock} {local.tzname()}"
+        days_ahead = (local.date() - (sent_at or timezone.now()).astimezone(zone).date()).days
+        words = _DAY_WORDS.get(language, _DAY_WORDS["en"])
+        values["day"] = words[min(max(days_ahead, 0), 2)].format(date=values["date"])
+    return values
+
+
+def template_render(*, key: str, channel: str, language: str, context: dict) -> tuple[str, str]:
+    template = (
+        MessageTemplate.objects.filter(key=key, channel=channel, language=language).first()
+        or MessageTemplate.objects.filter(key=key, channel=channel, language="en").first()
+    )
+    if template is None:
+        raise ApplicationError(f"There is no '{key}' message template for {channel}.")
+    ctx = Context(context, autoescape=False)
+    subject = Template(template.subject).render(ctx).strip()
+    body = Template(template.body).render(ctx).strip()
+    return subject, body

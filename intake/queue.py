@@ -1,0 +1,79 @@
+"""The call queue's rules, written once for the queue page (selectors.queue_rows) and for
+'Next call' (services.case_claim_next): the order, what "callable now" means, and when a case is
+held by another coordinator.
+
+A case is callable now when it is open, not waiting for a retry (its next attempt time has come
+or it has none) and it is inside calling hours in the patient's zone (clinic.calling_hours). The
+queue page lists callable cases first, marking those on another coordinator's call; Next call
+takes the first callable case nobody else holds. The claim-next statement is hand-written SQL
+(its hottest path), so the rule is kept here as SQL fragments that both queries use.
+"""
+
+import datetime as dt
+
+from django.db.models import BooleanField, Case, IntegerField, Value, When
+from django.db.models.expressions import RawSQL
+
+from clinic.calling_hours import calling_hours, within_calling_hours
+
+__all__ = [
+    "QUEUE_TIEBREAK",
+    "callable_sql",
+    "free_sql",
+    "held_by_other",
+    "queue_order",
+    "ready_expression",
+    "within_calling_hours",
+]
+
+# Within "callback due" and within the rest: urgent first, then the oldest. The open-queue
+# index intake_open_order_idx has exactly this order.
+QUEUE_TIEBREAK = ("-urgent", "created_at", "pk")
+
+_TABLE = "intake_intakecase"
+
+
+def queue_order(now: dt.datetime) -> list:
+    """Due callbacks first, then urgent referrals, then the oldest."""
+    return [
+        Case(
+            When(callback_at__isnull=False, callback_at__lte=now, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        ).asc(),
+        Case(When(urgent=True, then=Value(0)), default=Value(1), output_field=IntegerField()).asc(),
+        "created_at",
+        "pk",
+    ]
+
+
+def callable_sql(now: dt.datetime) -> tuple[str, list]:
+    """SQL true when an open case may be called now (no retry pending, inside calling hours in
+    its own zone), and its parameters."""
+    start, end = calling_hours()
+    sql = (
+        f"({_TABLE}.next_attempt_at IS NULL OR {_TABLE}.next_attempt_at <= %s) "
+        f"AND EXTRACT(HOUR FROM (%s::timestamptz AT TIME ZONE {_TABLE}.time_zone)) "
+        "BETWEEN %s AND %s"
+    )
+    return sql, [now, now, start, end - 1]
+
+
+def free_sql(now: dt.datetime) -> tuple[str, list]:
+    """SQL true when no coordinator holds a live claim on the case (a lapsed claim holds
+    nothing), and its parameters."""
+    return f"({_TABLE}.claimed_by_id IS NULL OR {_TABLE}.claim_expires_at <= %s)", [now]
+
+
+def ready_expression(now: dt.datetime) -> RawSQL:
+    """callable_sql as an ORM expression, for the queue page."""
+    return RawSQL(*callable_sql(now), output_field=BooleanField())  # noqa: S611 - constants
+
+
+def held_by_other(case, *, coordinator_id: int, now: dt.datetime) -> bool:
+    """Another coordinator holds a live claim on the case: free_sql's rule, for a loaded row."""
+    return bool(
+        case.claimed_by_id not in (None, coordinator_id)
+        and case.claim_expires_at
+        and case.claim_expires_at > now
+    )

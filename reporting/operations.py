@@ -1,0 +1,532 @@
+"""Reads for the operations dashboard (/operations/): aggregates over the last 90 days, per
+location or for all of them. No patient appears in any result: only counts, hours and money.
+
+Every figure is aggregated in PostgreSQL, in a fixed number of queries whatever the amount of
+data (one for the funnel, one for the medians, one for the sessions, one for the chair hours
+open). A location's window is its own last 90 local days, today included; weeks run Monday to
+Sunday in the location's zone (with all locations, each location's week in its own zone).
+
+Definitions (also shown on the page):
+- Funnel: referrals received in the window, by the furthest stage each has reached, from its
+  dated status history (a referral declined after booking still counts as scheduled).
+  "Contacted" means a coordinator spoke with the patient. A referral's location is its course's
+  once it has one, else the preferred location on the referral.
+- Time to first contact: from the referral's arrival to the first call that reached the
+  patient, median over the referrals received in the window (and per week of arrival).
+- Chair utilisation: chair hours held by booked, checked-in and completed sessions, over the
+  chair hours open (opening hours of each open day, less closures, times the chairs in service
+  today).
+- No-show and late-cancellation rates: over the sessions whose time has come in the window,
+  leaving out those cancelled or moved with enough notice. A late cancellation is a session
+  cancelled or moved with less notice than the location's rules ask.
+- Estimated revenue: each booked, checked-in or completed session at the infusion price of the
+  location's fee schedule in effect on its day (list price: no package discount, consultation
+  or optional items).
+"""
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import connection
+from django.utils import timezone
+
+from intake.models import ReferralStatus
+from scheduling.models import ACTIVE_SESSION_STATUSES, Location, SessionStatus
+
+from .charts import Series, Svg, column_chart, funnel_chart
+
+WINDOW_DAYS = 90
+CENT = Decimal("0.01")
+TENTH = Decimal("0.1")
+
+# Funnel stages, in order; a referral at rank n has passed every stage up to n.
+FUNNEL_STAGES = [
+    ("received", "Received"),
+    ("contacted", "Contacted"),
+    ("intake_complete", "Intake complete"),
+    ("scheduled", "Scheduled"),
+    ("course_complete", "Course complete"),
+]
+_STAGE_RANK = {
+    ReferralStatus.INTAKE_COMPLETE: 3,
+    ReferralStatus.SCHEDULED: 4,
+    ReferralStatus.IN_TREATMENT: 4,
+    ReferralStatus.COURSE_COMPLETE: 5,
+}
+
+
+def _rank_sql(column: str) -> str:
+    whens = " ".join(f"WHEN '{status}' THEN {rank}" for status, rank in _STAGE_RANK.items())
+    return f"CASE {column} {whens} ELSE 1 END"
+
+
+def _in_list(values) -> str:
+    # Fixed choices from our own code, never user input.
+    return ", ".join(f"'{v}'" for v in values)
+
+
+# Each location in scope, with its window as local dates [d0, d1) and instants [t0, t1).
+_WINDOW_CTE = """
+win AS (
+  SELECT l.id AS loc, l.time_zone AS tz, w.d0, w.d1,
+         (w.d0::timestamp AT TIME ZONE l.time_zone) AS t0,
+         (w.d1::timestamp AT TIME ZONE l.time_zone) AS t1
+  FROM scheduling_location l
+  CROSS JOIN LATERAL (
+    SELECT ((%(now)s::timestamptz AT TIME ZONE l.time_zone)::date - %(days)s + 1) AS d0,
+           ((%(now)s::timestamptz AT TIME ZONE l.time_zone)::date + 1) AS d1
+  ) w
+  WHERE %(loc)s::bigint IS NULL OR l.id = %(loc)s::bigint
+)"""
+
+# Referrals received in the window, at their location, with the furthest stage reached.
+_COHORT_CTE = f"""
+cohort AS (
+  SELECT r.created_at, win.tz, c.first_contact_at,
+         GREATEST(
+           {_rank_sql("r.status")},
+           COALESCE((SELECT max({_rank_sql("h.to_status")}) FROM intake_referralstatuschange h
+                     WHERE h.referral_id = r.id), 1)
+         ) AS rank
+  FROM intake_referral r
+  LEFT JOIN scheduling_course co ON co.id = r.course_id
+  JOIN win ON win.loc = COALESCE(co.location_id, r.preferred_location_id)
+  LEFT JOIN intake_intakecase c ON c.referral_id = r.id
+  WHERE r.created_at >= win.t0 AND r.created_at < win.t1
+)"""  # noqa: S608 (every interpolation is a constant of this module, never input)
+
+_FUNNEL_SQL = f"""
+WITH {_WINDOW_CTE}, {_COHORT_CTE}
+SELECT count(*),
+       count(*) FILTER (WHERE first_contact_at IS NOT NULL OR rank >= 3),
+       count(*) FILTER (WHERE rank >= 3),
+       count(*) FILTER (WHERE rank >= 4),
+       count(*) FILTER (WHERE rank >= 5)
+FROM cohort"""  # noqa: S608
+
+# One row per week of arrival, and a last row (week NULL) over the whole window.
+_MEDIAN_SQL = f"""
+WITH {_WINDOW_CTE}, {_COHORT_CTE}
+SELECT wk, count(*),
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) / 3600.0
+FROM (
+  SELECT date_trunc('week', created_at AT TIME ZONE tz)::date AS wk,
+         EXTRACT(EPOCH FROM first_contact_at - created_at) AS seconds
+  FROM cohort WHERE first_contact_at IS NOT NULL
+) contacted
+GROUP BY ROLLUP (wk)"""  # noqa: S608
+
+_ACTIVE = _in_list(ACTIVE_SESSION_STATUSES)
+_WITHDRAWN = _in_list([SessionStatus.CANCELLED, SessionStatus.RESCHEDULED])
+_SESSIONS_SQL = f"""
+WITH {_WINDOW_CTE}
+SELECT date_trunc('week', s.local_date)::date AS wk,
+       COALESCE(sum(EXTRACT(EPOCH FROM s.ends_at - s.starts_at))
+                FILTER (WHERE s.status IN ({_ACTIVE})), 0) / 3600.0 AS held_hours,
+       count(*) FILTER (WHERE s.starts_at < %(now)s
+                        AND NOT (s.status IN ({_WITHDRAWN}) AND NOT s.late_change)) AS due,
+       count(*) FILTER (WHERE s.starts_at < %(now)s AND s.status = '{SessionStatus.NO_SHOW}'),
+       count(*) FILTER (WHERE s.starts_at < %(now)s AND s.late_change
+                        AND s.status IN ({_WITHDRAWN})),
+       count(*) FILTER (WHERE s.status IN ({_ACTIVE})) AS booked,
+       COALESCE(sum(price.unit_price) FILTER (WHERE s.status IN ({_ACTIVE})), 0),
+       count(*) FILTER (WHERE s.status IN ({_ACTIVE}) AND price.unit_price IS NULL)
+FROM scheduling_infusionsession s
+JOIN win ON win.loc = s.location_id
+LEFT JOIN LATERAL (
+  SELECT i.unit_price FROM billing_feeschedule f
+  JOIN billing_feeitem i ON i.schedule_id = f.id AND i.kind = 'infusion'
+  WHERE f.location_id = s.location_id AND f.effective_date <= s.local_date
+  ORDER BY f.effective_date DESC, i.position, i.id LIMIT 1
+) price ON true
+WHERE s.local_date >= win.d0 AND s.local_date < win.d1
+  -- the same sessions, bounded by instant too so the (location, starts_at) index serves
+  AND s.starts_at >= win.t0 - interval '1 day' AND s.starts_at < win.t1 + interval '1 day'
+GROUP BY 1"""  # noqa: S608
+
+_OPEN_HOURS_SQL = f"""
+WITH {_WINDOW_CTE},
+chairs AS (
+  SELECT location_id AS loc, count(*) AS n FROM scheduling_chair WHERE is_active
+  GROUP BY location_id
+),
+days AS (
+  SELECT win.loc, d::date AS day
+  FROM win, generate_series(win.d0, win.d1 - 1, interval '1 day') d
+)
+SELECT date_trunc('week', days.day)::date AS wk,
+       sum(EXTRACT(EPOCH FROM h.closes_at - h.opens_at) / 3600.0 * chairs.n)
+FROM days
+JOIN scheduling_openinghours h
+  ON h.location_id = days.loc AND h.weekday = EXTRACT(ISODOW FROM days.day)::int - 1
+JOIN chairs ON chairs.loc = days.loc
+WHERE NOT EXISTS (
+  SELECT 1 FROM scheduling_closure x WHERE x.location_id = days.loc AND x.date = days.day
+)
+GROUP BY 1"""  # noqa: S608
+
+
+@dataclass(frozen=True)
+class Week:
+    start: dt.date  # the Monday
+    median_hours: float | None = None
+    contacted: int = 0
+    open_hours: Decimal = Decimal("0.0")
+    held_hours: Decimal = Decimal("0.0")
+    due: int = 0
+    no_shows: int = 0
+    late_cancels: int = 0
+    booked: int = 0
+    revenue: Decimal = Decimal("0.00")
+    unpriced: int = 0
+
+    @property
+    def utilisation(self) -> Decimal | None:
+        return percent(self.held_hours, self.open_hours)
+
+    @property
+    def no_show_rate(self) -> Decimal | None:
+        return percent(self.no_shows, self.due)
+
+    @property
+    def late_cancel_rate(self) -> Decimal | None:
+        return percent(self.late_cancels, self.due)
+
+
+@dataclass(frozen=True)
+class Operations:
+    locations: list[Location]  # in scope: one, or all
+    first_day: dt.date
+    last_day: dt.date
+    funnel: list[tuple[str, str, int]]  # (key, label, count)
+    median_hours: float | None
+    contacted: int
+    weeks: list[Week]
+
+    @property
+    def zones(self) -> list[tuple[str, str]]:
+        return [(loc.name, str(loc.time_zone)) for loc in self.locations]
+
+    @property
+    def totals(self) -> Week:
+        """The whole window, summed over the weeks (the rates are recomputed, not averaged)."""
+        sums = {
+            name: sum((getattr(w, name) for w in self.weeks), start)
+            for name, start in (
+                ("open_hours", Decimal("0.0")),
+                ("held_hours", Decimal("0.0")),
+                ("due", 0),
+                ("no_shows", 0),
+                ("late_cancels", 0),
+                ("booked", 0),
+                ("revenue", Decimal("0.00")),
+                ("unpriced", 0),
+            )
+        }
+        return Week(
+            self.first_day, median_hours=self.median_hours, contacted=self.contacted, **sums
+        )
+
+
+def percent(part, whole) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(TENTH, rounding=ROUND_HALF_UP)
+
+
+def _tenth(value) -> Decimal:
+    return Decimal(value or 0).quantize(TENTH, rounding=ROUND_HALF_UP)
+
+
+def _monday(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def operations_summary(
+    *, location: Location | None = None, now: dt.datetime | None = None
+) -> Operations:
+    """The dashboard's figures for one location (or all, with None) over the last 90 days.
+    Four queries whatever the amount of data (five for all locations: their list)."""
+    now = now or timezone.now()
+    locations = [location] if location is not None else list(Location.objects.order_by("name"))
+    params = {"now": now, "days": WINDOW_DAYS, "loc": location.pk if location else None}
+    with connection.cursor() as cursor:
+        cursor.execute(_FUNNEL_SQL, params)
+        counts = cursor.fetchone()
+        cursor.execute(_MEDIAN_SQL, params)
+        medians = cursor.fetchall()
+        cursor.execute(_SESSIONS_SQL, params)
+        sessions = {row[0]: row[1:] for row in cursor.fetchall()}
+        cursor.execute(_OPEN_HOURS_SQL, params)
+        open_hours = dict(cursor.fetchall())
+
+    todays = [timezone.localdate(now, zoneinfo.ZoneInfo(str(loc.time_zone))) for loc in locations]
+    last_day = max(todays, default=timezone.localdate(now))
+    first_day = min(todays, default=last_day) - dt.timedelta(days=WINDOW_DAYS - 1)
+    by_week = {wk: (n, hours) for wk, n, hours in medians if wk is not None}
+    overall = next(((n, h) for wk, n, h in medians if wk is None), (0, None))
+    weeks = []
+    start = _monday(first_day)
+    while start <= last_day:
+        contacted, median = by_week.get(start, (0, None))
+        held, due, no_shows, late, booked, revenue, unpriced = sessions.get(
+            start, (0, 0, 0, 0, 0, 0, 0)
+        )
+        weeks.append(
+            Week(
+                start=start,
+                median_hours=round(median, 1) if median is not None else None,
+                contacted=contacted,
+                open_hours=_tenth(open_hours.get(start)),
+                held_hours=_tenth(held),
+                due=due,
+                no_shows=no_shows,
+                late_cancels=late,
+                booked=booked,
+                revenue=Decimal(revenue).quantize(CENT, rounding=ROUND_HALF_UP),
+                unpriced=unpriced,
+            )
+        )
+        start += dt.timedelta(days=7)
+    return Operations(
+        locations=locations,
+        first_day=first_day,
+        last_day=last_day,
+        funnel=[(key, label, n) for (key, label), n in zip(FUNNEL_STAGES, counts, strict=True)],
+        median_hours=round(overall[1], 1) if overall[1] is not None else None,
+        contacted=overall[0],
+        weeks=weeks,
+    )
+
+
+# --- The page's charts: each one's drawing, table and CSV come from the same rows ------------
+
+
+@dataclass(frozen=True)
+class ChartTable:
+    slug: str
+    title: str
+    definition: str
+    svg: Svg
+    headers: list[str]  # the table's column headings
+    csv_headers: list[str]
+    rows: list[tuple]  # raw values: dates, ints, Decimals, None
+    total: tuple | None = None
+
+    @property
+    def display_rows(self) -> list[list[str]]:
+        return [[_show(v) for v in row] for row in self.rows]
+
+    @property
+    def display_total(self) -> list[str] | None:
+        return [_show(v) for v in self.total] if self.total else None
+
+    def csv_rows(self) -> list[list[str]]:
+        rows = [*self.rows, *([self.total] if self.total else [])]
+        return [[_csv(v) for v in row] for row in rows]
+
+
+class Hours(float):
+    pass
+
+
+class Percent(Decimal):
+    pass
+
+
+class Money(Decimal):
+    pass
+
+
+def _show(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, dt.date):
+        return f"{value:%b} {value.day}"
+    if isinstance(value, Money):
+        return f"${value:,.2f}"
+    if isinstance(value, Percent):
+        return f"{value}%"
+    if isinstance(value, Hours):
+        return f"{value:.1f} h"
+    return str(value)
+
+
+def _csv(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _opt(cls, value):
+    return None if value is None else cls(value)
+
+
+# --- the five charts, each with its table and CSV --------------------------------------------
+
+
+def _money(value) -> str:
+    return f"${Decimal(value):,.0f}"
+
+
+def _thousands(value) -> str:  # a short axis label
+    return f"${float(value) / 1000:g}k" if value else "$0"
+
+
+def _percent(value) -> str:
+    return f"{float(value):.1f}%".replace(".0%", "%")
+
+
+def _hours(value) -> str:
+    return f"{float(value):.1f} h"
+
+
+def _week_labels(ops: Operations) -> list[str]:
+    return [_show(w.start) for w in ops.weeks]
+
+
+def _funnel_chart(ops: Operations) -> ChartTable:
+    received = ops.funnel[0][2]
+    return ChartTable(
+        slug="funnel",
+        title="Referral funnel",
+        definition="Referrals received in the window, by the furthest stage each reached.",
+        svg=funnel_chart([(label, n) for _key, label, n in ops.funnel], str),
+        headers=["Stage", "Referrals", "Share of received"],
+        csv_headers=["stage", "referrals", "percent_of_received"],
+        rows=[(label, n, _opt(Percent, percent(n, received))) for _k, label, n in ops.funnel],
+    )
+
+
+def _first_contact_chart(ops: Operations) -> ChartTable:
+    labels = _week_labels(ops)
+    return ChartTable(
+        slug="first_contact",
+        title="Time to first contact",
+        definition="Median hours from a referral's arrival to the first call that reached "
+        "the patient, by week of arrival.",
+        svg=column_chart(labels, [Series("Median", [w.median_hours for w in ops.weeks])], _hours),
+        headers=["Week of", "Patients reached", "Median hours"],
+        csv_headers=["week_starting", "patients_reached", "median_hours"],
+        rows=[(w.start, w.contacted, _opt(Hours, w.median_hours)) for w in ops.weeks],
+        total=("All weeks", ops.contacted, _opt(Hours, ops.median_hours)),
+    )
+
+
+def _utilisation_chart(ops: Operations) -> ChartTable:
+    labels = _week_labels(ops)
+    total = ops.totals
+    return ChartTable(
+        slug="utilisation",
+        title="Chair utilisation by week",
+        definition="Chair hours held by booked, checked-in and completed sessions, over the "
+        "chair hours open (opening hours less closures, times the chairs in service).",
+        svg=column_chart(
+            labels, [Series("Utilisation", [w.utilisation for w in ops.weeks])], _percent
+        ),
+        headers=["Week of", "Chair hours open", "Chair hours held", "Utilisation"],
+        csv_headers=["week_starting", "chair_hours_open", "chair_hours_held", "percent"],
+        rows=[
+            (w.start, w.open_hours, w.held_hours, _opt(Percent, w.utilisation)) for w in ops.weeks
+        ],
+        total=(
+            "All weeks",
+            total.open_hours,
+            total.held_hours,
+            _opt(Percent, total.utilisation),
+        ),
+    )
+
+
+def _attendance_chart(ops: Operations) -> ChartTable:
+    labels = _week_labels(ops)
+    total = ops.totals
+    return ChartTable(
+        slug="attendance",
+        title="No-shows and late cancellations",
+        definition="Share of the sessions whose time came (less those cancelled or moved "
+        "with enough notice) that were no-shows, or cancelled or moved late.",
+        svg=column_chart(
+            labels,
+            [
+                Series("No-show", [w.no_show_rate for w in ops.weeks]),
+                Series("Late cancellation", [w.late_cancel_rate for w in ops.weeks]),
+            ],
+            _percent,
+        ),
+        headers=[
+            "Week of",
+            "Sessions due",
+            "No-shows",
+            "No-show rate",
+            "Late cancellations",
+            "Late-cancellation rate",
+        ],
+        csv_headers=[
+            "week_starting",
+            "sessions_due",
+            "no_shows",
+            "no_show_percent",
+            "late_cancellations",
+            "late_cancellation_percent",
+        ],
+        rows=[
+            (
+                w.start,
+                w.due,
+                w.no_shows,
+                _opt(Percent, w.no_show_rate),
+                w.late_cancels,
+                _opt(Percent, w.late_cancel_rate),
+            )
+            for w in ops.weeks
+        ],
+        total=(
+            "All weeks",
+            total.due,
+            total.no_shows,
+            _opt(Percent, total.no_show_rate),
+            total.late_cancels,
+            _opt(Percent, total.late_cancel_rate),
+        ),
+    )
+
+
+def _revenue_chart(ops: Operations) -> ChartTable:
+    labels = _week_labels(ops)
+    total = ops.totals
+    return ChartTable(
+        slug="revenue",
+        title="Estimated self-pay revenue",
+        definition="Booked, checked-in and completed sessions at the infusion list price in "
+        "effect on their day (no package discounts, consultations or optional items).",
+        svg=column_chart(
+            labels,
+            [Series("Revenue", [w.revenue for w in ops.weeks])],
+            _money,
+            axis_fmt=_thousands,
+        ),
+        headers=["Week of", "Sessions", "Without a price", "Estimated revenue"],
+        csv_headers=["week_starting", "sessions", "sessions_without_price", "revenue_usd"],
+        rows=[(w.start, w.booked, w.unpriced, Money(w.revenue)) for w in ops.weeks],
+        total=("All weeks", total.booked, total.unpriced, Money(total.revenue)),
+    )
+
+
+# In page order.
+CHART_BUILDERS = [
+    _funnel_chart,
+    _first_contact_chart,
+    _utilisation_chart,
+    _attendance_chart,
+    _revenue_chart,
+]
+
+
+def dashboard_charts(ops: Operations) -> list[ChartTable]:
+    """The five charts of the dashboard, in page order."""
+    return [chart(ops) for chart in CHART_BUILDERS]

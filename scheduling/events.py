@@ -1,0 +1,89 @@
+"""What scheduling tells the layers above it (clinic.events). Published inside the booking
+transaction by scheduling.services; who reacts is listed in wiring/subscribers.py."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from clinic.events import Event
+from clinic.models import User
+
+from .models import Course
+
+
+class BookingChange(enum.StrEnum):
+    """How a course's booked dates changed: the wording of the booking e-mail and the note on
+    the reminders it cancels (stored as these values)."""
+
+    BOOKED = "booked"
+    RESCHEDULED = "rescheduled"
+    CANCELLED = "cancelled"
+    COURSE_CANCELLED = "course_cancelled"
+
+
+@dataclass(frozen=True)
+class SessionBooked(Event):
+    """One or more sessions of the course were booked in one go ('Plan my course' books
+    several at once)."""
+
+    course: Course
+    session_ids: tuple[int, ...]
+    by: User | None
+
+
+@dataclass(frozen=True)
+class SessionMoved(Event):
+    """A booked session was moved: `from_session_id` is now 'moved', `to_session_id` booked."""
+
+    course: Course
+    from_session_id: int
+    to_session_id: int
+    by: User | None
+
+
+@dataclass(frozen=True)
+class SessionCancelled(Event):
+    """One booked session was cancelled; the course goes on."""
+
+    course: Course
+    session_id: int
+    by: User | None
+
+
+@dataclass(frozen=True)
+class SessionCheckedIn(Event):
+    """The patient arrived for a session: their treatment has started."""
+
+    course: Course
+    session_id: int
+    by: User
+
+
+@dataclass(frozen=True)
+class CourseCompleted(Event):
+    """The last planned session was completed."""
+
+    course: Course
+    by: User
+
+
+@dataclass(frozen=True)
+class CoursePlannedCountChanged(Event):
+    """A coordinator planned a different number of infusions for an open course."""
+
+    course: Course
+    planned_from: int
+    planned_to: int
+    by: User
+
+
+@dataclass(frozen=True)
+class CourseCancelled(Event):
+    """The whole course was cancelled (`reason`, the canceller's note), with `session_ids`, the
+    sessions still to come."""
+
+    course: Course
+    session_ids: tuple[int, ...]
+    by: User
+    reason: str

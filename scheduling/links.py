@@ -1,0 +1,52 @@
+"""Signed, single-use links in e-mails and texts that let a patient cancel or move a session
+without signing in."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core import signing
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from clinic.errors import ApplicationError
+
+from .models import InfusionSession, SessionActionLink, SessionStatus
+
+ACTION_LINK_SALT = "scheduling.session-action"
+ACTION_LINK_MAX_AGE = dt.timedelta(days=60)
+
+
+def session_action_url(*, session: InfusionSession, kind: str) -> str:
+    """A signed, single-use path (no host) for e-mails and texts: opening it only shows a page
+    whose button does the action. kind is 'cancel' or 'reschedule'."""
+    link = SessionActionLink.objects.create(session=session, kind=kind)
+    token = signing.dumps({"n": str(link.nonce)}, salt=ACTION_LINK_SALT, compress=True)
+    return reverse("scheduling:action_link", args=[token])
+
+
+def action_link_resolve(token: str, *, for_update: bool = False) -> SessionActionLink:
+    """The link behind a token, if it still works. Raises ApplicationError when the signature
+    is bad or old, the link was used, or its session is no longer booked (cancelled, moved)."""
+    gone = ApplicationError(
+        _("This link no longer works. Sign in to see your sessions, or call the clinic."),
+        code="link_gone",
+    )
+    try:
+        data = signing.loads(
+            token, salt=ACTION_LINK_SALT, max_age=ACTION_LINK_MAX_AGE.total_seconds()
+        )
+    except signing.BadSignature as exc:
+        raise gone from exc
+    links = SessionActionLink.objects.select_related(
+        "session__course__session_type", "session__location", "session__patient"
+    )
+    if for_update:
+        # FOR UPDATE: two clicks on one link must not both act (single use).
+        links = links.select_for_update(of=("self",))
+    link = links.filter(nonce=data.get("n")).first()
+    if link is None or link.used_at is not None:
+        raise gone
+    if link.session.status != SessionStatus.BOOKED:
+        raise gone
+    return link

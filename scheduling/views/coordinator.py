@@ -1,0 +1,184 @@
+"""Coordinators: find a course, book, move and cancel on the patient's behalf, change its plan."""
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from clinic.audit.models import AuditAction
+from clinic.audit.services import audit_record, audit_record_many
+from clinic.errors import ApplicationError
+from clinic.models import Role
+from clinic.params import pk_or_404
+from clinic.permissions import role_required
+
+from .. import selectors, services
+from ..calendar import patient_zone
+from ..forms import (
+    CourseCancelForm,
+    CourseSearchForm,
+    PlannedCountForm,
+    StartForm,
+)
+from ..models import (
+    OPEN_COURSE_STATUSES,
+    CourseStatus,
+    InfusionSession,
+)
+from .common import _day_picker, _taken
+
+
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def coordinator_courses(request: HttpRequest) -> HttpResponse:
+    form = CourseSearchForm(request.GET)
+    courses = selectors.course_search(query=form.data.get("q", "")) if form.is_valid() else []
+    audit_record_many(request=request, objects=courses)
+    return render(
+        request, "scheduling/coordinator_courses.html", {"form": form, "courses": courses}
+    )
+
+
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def coordinator_course(
+    request: HttpRequest, pk: int, *, gfe_closed: Callable[[], list] = list
+) -> HttpResponse:
+    """A patient's course for a coordinator: book, move and cancel on their behalf. Its history
+    lists the course's Good Faith Estimates closed as no longer required, which billing reads:
+    billing serves this page (billing.views.coordinator_course) and passes `gfe_closed`, called
+    only for the full page."""
+    course = selectors.course_for_staff(user=request.user, pk=pk)
+    replaces = None
+    if request.GET.get("session"):
+        replaces = get_object_or_404(
+            InfusionSession, pk=pk_or_404(request.GET["session"]), course=course
+        )
+    if request.method == "POST":
+        form = StartForm(request.POST)
+        if form.is_valid():
+            starts_at = form.cleaned_data["starts_at"]
+            try:
+                if request.POST.get("replaces"):
+                    old = get_object_or_404(
+                        InfusionSession, pk=pk_or_404(request.POST["replaces"]), course=course
+                    )
+                    services.session_reschedule(
+                        session=old, new_starts_at=starts_at, by=request.user
+                    )
+                else:
+                    services.session_book(
+                        course=course,
+                        starts_at=starts_at,
+                        location=form.cleaned_data["location"],
+                        by=request.user,
+                    )
+            except services.SlotTaken:
+                return _taken(
+                    request,
+                    course,
+                    starts_at,
+                    form.cleaned_data["location"],
+                    post_url=request.path,
+                    extra={"replaces": request.POST["replaces"]}
+                    if request.POST.get("replaces")
+                    else {},
+                )
+            except ApplicationError as exc:
+                messages.error(request, exc.message)
+            else:
+                audit_record(request=request, obj=course, action=AuditAction.CHANGE)
+                messages.success(request, _("Booked."))
+        return redirect(request.path)
+    form, location, times = _day_picker(
+        request, course, ignore_session_id=replaces.pk if replaces else None
+    )
+    context = {
+        "course": course,
+        "plan_form": PlannedCountForm(initial={"count": course.planned_sessions}),
+        "can_change_plan": course.status in OPEN_COURSE_STATUSES,
+        "cancel_form": CourseCancelForm(),
+        "can_cancel": course.can_become(CourseStatus.CANCELLED),
+        "summary": selectors.course_summary(course=course, now=timezone.now()),
+        "own_tz": patient_zone(course.patient),
+        "form": form,
+        "location": location,
+        "times": times,
+        "post_url": request.path,
+        "extra": {"replaces": replaces.pk} if replaces else {},
+        "replaces": replaces,
+        "plan": False,
+    }
+    if request.htmx:
+        return render(request, "scheduling/partials/_times.html", context)
+    context["gfe_closed"] = gfe_closed()
+    audit_record(request=request, obj=course, action=AuditAction.VIEW)
+    return render(request, "scheduling/coordinator_course.html", context)
+
+
+@role_required(Role.COORDINATOR, Role.ADMIN)
+@require_POST
+def coordinator_course_plan(request: HttpRequest, pk: int) -> HttpResponse:
+    """A different number of infusions for the course, with a note for its history."""
+    course = selectors.course_for_staff(user=request.user, pk=pk)
+    form = PlannedCountForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Not changed: %(why)s") % {"why": _first_error(form)})
+    else:
+        try:
+            services.course_change_planned_count(
+                course=course,
+                count=form.cleaned_data["count"],
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            audit_record(request=request, obj=course, action=AuditAction.CHANGE)
+            messages.success(request, _("Planned infusions changed."))
+    return redirect("scheduling:coordinator_course", pk=course.pk)
+
+
+@role_required(Role.COORDINATOR, Role.ADMIN)
+@require_POST
+def coordinator_course_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Cancel the whole course (every session still to come), with the reason."""
+    course = selectors.course_for_staff(user=request.user, pk=pk)
+    form = CourseCancelForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Not cancelled: %(why)s") % {"why": _first_error(form)})
+    else:
+        try:
+            services.course_cancel(
+                course=course, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            audit_record(request=request, obj=course, action=AuditAction.CHANGE)
+            messages.success(request, _("The course is cancelled."))
+    return redirect("scheduling:coordinator_course", pk=course.pk)
+
+
+def _first_error(form) -> str:
+    field, errors = next(iter(form.errors.items()))
+    label = form.fields[field].label if field in form.fields else ""
+    return f"{label}: {errors[0]}" if label else errors[0]
+
+
+@role_required(Role.COORDINATOR, Role.ADMIN)
+@require_POST
+def coordinator_session_change(request: HttpRequest, pk: int) -> HttpResponse:
+    session = get_object_or_404(InfusionSession, pk=pk)
+    if request.POST.get("action") == "cancel":
+        try:
+            services.session_cancel(session=session, by=request.user)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            audit_record(request=request, obj=session, action=AuditAction.CHANGE)
+            messages.success(request, _("Cancelled."))
+    return redirect("scheduling:coordinator_course", pk=session.course_id)

@@ -1,0 +1,101 @@
+"""The clinic-scale generator (manage.py seed_scale), at a tiny scale: what it loads keeps every
+rule the database and the services keep, and the same seed gives the same clinic."""
+
+import datetime as dt
+from collections import Counter
+
+import pytest
+from django.db import transaction
+from django.db.models import Count, F, Q
+from django.urls import Resolver404, resolve
+
+from bench.scale import seed_scale
+from clinic.messaging.models import Message
+from clinic.models import Role, User
+from intake.models import IntakeCase, Referral
+from scheduling.models import ACTIVE_SESSION_STATUSES, Course, InfusionSession, StaffShift
+
+NOW = dt.datetime(2026, 11, 25, 15, 0, tzinfo=dt.UTC)
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _snapshot() -> list:
+    return list(
+        InfusionSession.objects.order_by("starts_at", "chair__name", "patient__email").values_list(
+            "patient__email", "chair__name", "starts_at", "status", "slot"
+        )
+    )
+
+
+@pytest.mark.django_db
+def test_tiny_scale_loads_a_consistent_clinic():
+    counts = seed_scale(scale=0.002, seed=7, now=NOW, log=lambda *_: None)
+
+    assert counts["scheduling_course"] >= 120
+    assert Referral.objects.count() == counts["intake_referral"]
+    assert IntakeCase.objects.open().count() == 100
+    # Every patient came from a referral that names them and their first course.
+    patients = User.objects.filter(role=Role.PATIENT)
+    assert patients.count() == Referral.objects.filter(patient__isnull=False).count()
+    assert not Referral.objects.filter(patient__isnull=False, course__isnull=True).exists()
+    # Each first course keeps its referral's diagnosis, as intake copies it; the rest have none.
+    for referral in Referral.objects.filter(course__isnull=False).select_related("course")[:50]:
+        assert referral.course.diagnosis_codes == [referral.diagnosis_code]
+    assert not Course.objects.filter(referral__isnull=True).exclude(diagnosis_codes=[]).exists()
+    # At most one open course per patient; active places never above the plan.
+    open_per_patient = Counter(
+        Course.objects.filter(status__in=["active", "awaiting_review"]).values_list(
+            "patient_id", flat=True
+        )
+    )
+    assert max(open_per_patient.values()) == 1
+    active = InfusionSession.objects.filter(status__in=ACTIVE_SESSION_STATUSES)
+    assert not active.filter(slot__gt=F("course__planned_sessions")).exists()
+    assert not InfusionSession.objects.exclude(
+        course_planned_sessions=F("course__planned_sessions")
+    ).exists()
+    per_course = active.values("course").annotate(n=Count("id"), slots=Count("slot", distinct=True))
+    assert all(row["n"] == row["slots"] for row in per_course)
+    # Sessions keep to opening hours and have staff on duty.
+    for session in InfusionSession.objects.select_related("location")[:50]:
+        local = session.starts_at.astimezone(session.location.time_zone)
+        assert dt.time(7) <= local.time() and session.ends_at.astimezone(
+            session.location.time_zone
+        ).time() <= dt.time(22)
+        assert StaffShift.objects.filter(
+            location=session.location,
+            starts_at__lte=session.starts_at,
+            ends_at__gt=session.starts_at,
+        ).exists()
+    # Reminders carry the dedupe keys the services write, and only the future waits.
+    message = Message.objects.filter(topic__startswith="session:").first()
+    session = InfusionSession.objects.get(pk=int(message.topic.split(":")[1]))
+    assert message.dedupe_key.endswith(session.starts_at.isoformat())
+    assert not Message.objects.filter(status="scheduled", send_after__lte=NOW).exists()
+    assert not Message.objects.filter(Q(status="sent") & Q(sent_at__isnull=True)).exists()
+
+    with pytest.raises(RuntimeError, match="already loaded"):
+        seed_scale(scale=0.002, seed=7, now=NOW, log=lambda *_: None)
+
+
+@pytest.mark.django_db
+def test_the_same_seed_gives_the_same_clinic():
+    snapshots = []
+    for seed in (7, 7, 8):
+        try:
+            with transaction.atomic():
+                seed_scale(scale=0.002, seed=seed, now=NOW, log=lambda *_: None)
+                snapshots.append(_snapshot())
+                raise _Rollback
+        except _Rollback:
+            pass
+    assert snapshots[0] == snapshots[1]
+    assert snapshots[0] != snapshots[2]
+
+
+def test_bench_views_do_not_exist_outside_the_benchmark_settings():
+    with pytest.raises(Resolver404):
+        resolve("/bench/floor/1/")

@@ -1,0 +1,376 @@
+"""The operations dashboard (reporting/operations.py, /operations/): its figures on a small data set
+whose answers are worked out by hand, its CSV downloads, who may open it, and a query count that
+does not grow with the data."""
+
+import csv
+import datetime as dt
+import io
+import itertools
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from billing.models import FeeSchedule
+from clinic.models import Role
+from intake.models import IntakeCase, Referral, ReferralStatus
+from intake.services import referral_set_status
+from reporting.operations import dashboard_charts, operations_summary
+from scheduling.models import (
+    Closure,
+    Course,
+    CourseStatus,
+    InfusionSession,
+    OpeningHours,
+    SessionStatus,
+)
+from tests.factories.billing import fee_schedule
+from tests.factories.intake import ProviderFactory, submit_referral
+from tests.factories.scheduling import (
+    ChairFactory,
+    LocationFactory,
+    PatientFactory,
+    SessionTypeFactory,
+)
+from tests.factories.users import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+NY = ZoneInfo("America/New_York")
+LA = ZoneInfo("America/Los_Angeles")
+# Wednesday 17 June 2026, noon in New York: the window there is 20 March to 17 June.
+NOW = dt.datetime(2026, 6, 17, 12, 0, tzinfo=NY)
+S = ReferralStatus
+
+
+def at(day: str, hour: int, zone=NY, minute: int = 0) -> dt.datetime:
+    d = dt.date.fromisoformat(day)
+    return dt.datetime(d.year, d.month, d.day, hour, minute, tzinfo=zone)
+
+
+_patients = itertools.count(1)
+
+
+def infusion(location, chair, start, status, *, late=False):
+    """One 60 + 30 minute session in its own single-session course (past sessions cannot be
+    booked through the services, which rightly refuse the past)."""
+    patient = PatientFactory(first_name="Zelda", last_name=f"Quartermain{next(_patients)}")
+    course = Course.objects.create(
+        patient=patient,
+        location=location,
+        session_type=SessionTypeFactory(),
+        planned_sessions=1,
+        status=CourseStatus.COMPLETED,
+    )
+    return InfusionSession.objects.create(
+        course=course,
+        patient=patient,
+        location=location,
+        course_planned_sessions=1,
+        slot=1,
+        chair=chair,
+        starts_at=start,
+        infusion_ends_at=start + dt.timedelta(minutes=60),
+        ends_at=start + dt.timedelta(minutes=90),
+        local_date=start.astimezone(location.time_zone).date(),
+        status=status,
+        late_change=late,
+    )
+
+
+def referral(location, received, path, contact_hours=None):
+    """A referral received at `received`, moved along `path` by the real service, its first
+    conversation `contact_hours` later."""
+    ref = submit_referral(
+        provider=ProviderFactory(),
+        location=location,
+        patient_last_name="Quartermain",
+        mobile_phone=f"+1617555{received.day:02d}{received.hour:02d}",
+        date_of_birth=dt.date(1980, 1, received.day),
+    )
+    for status in path:
+        reason = "Patient's choice" if status in (S.DECLINED, S.UNREACHABLE) else ""
+        referral_set_status(referral=ref, status=status, reason=reason)
+    Referral.objects.filter(pk=ref.pk).update(created_at=received)
+    contact = received + dt.timedelta(hours=contact_hours) if contact_hours else None
+    IntakeCase.objects.filter(referral=ref).update(first_contact_at=contact)
+    return ref
+
+
+@pytest.fixture
+def clinic():
+    """Boston: two chairs in service (a third out), open Monday to Friday 9-17, closed on
+    Monday 15 June; infusions cost $650, $700 from 1 June. Pasadena: one chair, open daily."""
+    boston = LocationFactory(name="Boston", slug="boston", time_zone=NY)
+    pasadena = LocationFactory(name="Pasadena", slug="pasadena", time_zone=LA)
+    chair1, chair2 = ChairFactory(location=boston), ChairFactory(location=boston)
+    ChairFactory(location=boston, is_active=False)
+    west = ChairFactory(location=pasadena)
+    for weekday in range(5):
+        OpeningHours.objects.create(
+            location=boston, weekday=weekday, opens_at=dt.time(9), closes_at=dt.time(17)
+        )
+    for weekday in range(7):
+        OpeningHours.objects.create(
+            location=pasadena, weekday=weekday, opens_at=dt.time(8), closes_at=dt.time(18)
+        )
+    Closure.objects.create(location=boston, date=dt.date(2026, 6, 15), reason="Staff training")
+    fee_schedule(boston, effective_date=dt.date(2026, 1, 1))
+    june = [
+        ("consultation", "99205", "Consultation", "450.00", False),
+        ("infusion", "96365", "Infusion", "700.00", False),
+    ]
+    fee_schedule(boston, effective_date=dt.date(2026, 6, 1), items=june, packages={})
+    fee_schedule(pasadena, effective_date=dt.date(2026, 1, 1))
+
+    # Referrals. Boston: 4 in the window (one more before it), Pasadena: 1.
+    referral(
+        boston,
+        at("2026-06-01", 10),
+        [S.CONTACTING, S.INTAKE_COMPLETE, S.SCHEDULED, S.COURSE_COMPLETE],
+        2,
+    )
+    # Declined after booking: still counts as scheduled.
+    referral(
+        boston, at("2026-06-02", 10), [S.CONTACTING, S.INTAKE_COMPLETE, S.SCHEDULED, S.DECLINED], 4
+    )
+    referral(boston, at("2026-06-03", 10), [S.CONTACTING, S.DECLINED], 10)
+    referral(boston, at("2026-06-04", 10), [S.CONTACTING, S.UNREACHABLE])
+    referral(boston, at("2026-02-01", 10), [S.CONTACTING], 1)  # before the window
+    referral(pasadena, at("2026-06-05", 10, LA), [S.CONTACTING], 1)
+
+    # Sessions, week of Monday 15 June (Boston open Tue and Wed only: 2 days x 8 h x 2 chairs).
+    infusion(boston, chair1, at("2026-06-16", 10), SessionStatus.COMPLETED)
+    infusion(boston, chair2, at("2026-06-16", 10), SessionStatus.NO_SHOW)
+    infusion(boston, chair1, at("2026-06-16", 13), SessionStatus.CANCELLED, late=True)
+    infusion(boston, chair1, at("2026-06-16", 15), SessionStatus.CANCELLED)  # with notice
+    infusion(boston, chair1, at("2026-06-17", 9), SessionStatus.COMPLETED)
+    infusion(boston, chair2, at("2026-06-17", 14), SessionStatus.BOOKED)  # later today
+    # Week of 25 May, at the old price; one before the window; one in Pasadena.
+    infusion(boston, chair1, at("2026-05-26", 10), SessionStatus.COMPLETED)
+    infusion(boston, chair1, at("2026-03-02", 10), SessionStatus.COMPLETED)
+    infusion(pasadena, west, at("2026-06-16", 10, LA), SessionStatus.COMPLETED)
+    return boston, pasadena
+
+
+def week(summary, day: str):
+    return next(w for w in summary.weeks if w.start == dt.date.fromisoformat(day))
+
+
+def test_one_location_funnel_median_utilisation_rates_and_revenue(clinic):
+    boston, _ = clinic
+    summary = operations_summary(location=boston, now=NOW)
+
+    assert (summary.first_day, summary.last_day) == (dt.date(2026, 3, 20), dt.date(2026, 6, 17))
+    assert [n for _key, _label, n in summary.funnel] == [4, 3, 2, 2, 1]
+    assert summary.median_hours == 4.0  # of 2, 4 and 10 hours
+    assert summary.contacted == 3
+    assert summary.weeks[0].start == dt.date(2026, 3, 16)
+    assert summary.weeks[-1].start == dt.date(2026, 6, 15)
+    assert len(summary.weeks) == 14
+
+    june = week(summary, "2026-06-15")
+    assert june.open_hours == Decimal("32.0")
+    assert june.held_hours == Decimal("4.5")  # two completed and the one booked for later today
+    assert june.utilisation == Decimal("14.1")  # 4.5 / 32
+    assert (june.due, june.no_shows, june.late_cancels) == (4, 1, 1)
+    assert (june.no_show_rate, june.late_cancel_rate) == (Decimal("25.0"), Decimal("25.0"))
+    assert june.revenue == Decimal("2100.00")  # 3 x $700
+
+    may = week(summary, "2026-05-25")
+    assert (may.open_hours, may.held_hours, may.utilisation) == (
+        Decimal("80.0"),
+        Decimal("1.5"),
+        Decimal("1.9"),
+    )
+    assert may.revenue == Decimal("650.00")
+    assert week(summary, "2026-03-16").open_hours == Decimal("16.0")  # Friday 20 March only
+
+    total = summary.totals
+    assert total.revenue == Decimal("2750.00")
+    assert (total.due, total.no_shows, total.no_show_rate) == (5, 1, Decimal("20.0"))
+    assert (total.booked, total.unpriced) == (4, 0)
+
+
+def test_all_locations_add_up_and_take_the_median_over_everyone(clinic):
+    summary = operations_summary(now=NOW)
+    assert [n for _key, _label, n in summary.funnel] == [5, 4, 2, 2, 1]
+    assert summary.median_hours == 3.0  # of 1, 2, 4 and 10 hours
+    june = week(summary, "2026-06-15")
+    assert june.open_hours == Decimal("62.0")  # Boston 32 + Pasadena 3 days x 10 h x 1 chair
+    assert june.revenue == Decimal("2750.00")  # Boston's 2100 + Pasadena's 650
+    assert {name for name, _zone in summary.zones} == {"Boston", "Pasadena"}
+
+
+def test_sessions_without_a_fee_schedule_are_counted_not_priced(clinic):
+    _, pasadena = clinic
+    FeeSchedule.objects.filter(location=pasadena).delete()
+    total = operations_summary(location=pasadena, now=NOW).totals
+    assert (total.booked, total.unpriced, total.revenue) == (1, 1, Decimal("0.00"))
+
+
+def test_the_query_count_does_not_grow_with_the_data(clinic, django_assert_num_queries):
+    boston, _ = clinic
+    with django_assert_num_queries(4):
+        operations_summary(location=boston, now=NOW)
+    chair = boston.chairs.filter(is_active=True).first()
+    for day in range(1, 13):
+        infusion(boston, chair, at("2026-04-01", 9) + dt.timedelta(days=day), "completed")
+        referral(boston, at("2026-04-01", 9) + dt.timedelta(days=day), [S.CONTACTING], 3)
+    with django_assert_num_queries(4):
+        operations_summary(location=boston, now=NOW)
+    with django_assert_num_queries(5):  # and the list of locations
+        operations_summary(now=NOW)
+
+
+def test_each_chart_has_a_table_with_the_same_numbers_and_a_total(clinic):
+    boston, _ = clinic
+    charts = {c.slug: c for c in dashboard_charts(operations_summary(location=boston, now=NOW))}
+    assert list(charts) == ["funnel", "first_contact", "utilisation", "attendance", "revenue"]
+    assert charts["funnel"].display_rows[3] == ["Scheduled", "2", "50.0%"]
+    assert charts["utilisation"].display_rows[-1] == ["Jun 15", "32.0", "4.5", "14.1%"]
+    assert charts["revenue"].display_total == ["All weeks", "4", "0", "$2,750.00"]
+    assert charts["attendance"].csv_rows()[-1] == ["All weeks", "5", "1", "20.0", "1", "20.0"]
+    # One bar per week with a value: the drawing shows what the table says.
+    assert [b.title for b in charts["utilisation"].svg.bars][-1] == "Jun 15: 14.1%"
+    assert len(charts["funnel"].svg.bars) == 5
+
+
+# --- the page ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def staff(client):
+    def sign_in(role):
+        user = UserFactory(role=role)
+        client.force_login(user)
+        return user
+
+    return sign_in
+
+
+@pytest.fixture
+def recent():
+    """Data around the test clock (the page reads it): Boston, one referral reached after 5 h,
+    two sessions priced $650 two days ago."""
+    boston = LocationFactory(name="Boston", slug="boston", time_zone=NY)
+    chair = ChairFactory(location=boston)
+    fee_schedule(boston, effective_date=dt.date(2020, 1, 1))
+    now = timezone.now()
+    referral(boston, now - dt.timedelta(days=3), [S.CONTACTING, S.INTAKE_COMPLETE], 5)
+    start = (now - dt.timedelta(days=2)).astimezone(NY).replace(hour=9, minute=0, second=0)
+    infusion(boston, chair, start, SessionStatus.COMPLETED)
+    infusion(boston, chair, start + dt.timedelta(hours=2), SessionStatus.COMPLETED)
+    return boston
+
+
+def _csv(response) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(response.content.decode())))
+
+
+@pytest.mark.parametrize("role", [Role.COORDINATOR, Role.ADMIN])
+def test_admins_and_coordinators_see_the_charts_and_their_tables(client, staff, recent, role):
+    staff(role)
+    page = client.get(reverse("clinic:operations")).content.decode()
+    for title in (
+        "Referral funnel",
+        "Time to first contact",
+        "Chair utilisation by week",
+        "No-shows and late cancellations",
+        "Estimated self-pay revenue",
+    ):
+        assert title in page
+    assert page.count("<svg") == 5 and page.count("<table") == 5
+    assert "America/New_York" in page
+    assert "$1,300.00" in page  # the revenue table's total
+    assert "format=csv&amp;chart=revenue" in page
+    assert "Quartermain" not in page and "Zelda" not in page
+
+
+@pytest.mark.parametrize(
+    ("role", "home"), [(Role.COORDINATOR, "/intake/queue/"), (Role.ADMIN, "/clinic-admin/")]
+)
+def test_the_operations_link_is_in_the_menu_of_admins_and_coordinators(client, staff, role, home):
+    staff(role)
+    assert f'href="{reverse("clinic:operations")}"' in client.get(home).content.decode()
+
+
+@pytest.mark.clock_sweep
+def test_csv_per_chart_for_one_location_without_patient_details(client, staff, recent):
+    staff(Role.COORDINATOR)
+    url = reverse("clinic:operations")
+    response = client.get(url, {"location": recent.pk, "format": "csv", "chart": "funnel"})
+    assert response["Content-Type"].startswith("text/csv")
+    assert "operations-funnel-boston-" in response["Content-Disposition"]
+    assert _csv(response) == [
+        ["stage", "referrals", "percent_of_received"],
+        ["Received", "1", "100.0"],
+        ["Contacted", "1", "100.0"],
+        ["Intake complete", "1", "100.0"],
+        ["Scheduled", "0", "0.0"],
+        ["Course complete", "0", "0.0"],
+    ]
+    revenue = _csv(client.get(url, {"location": recent.pk, "format": "csv", "chart": "revenue"}))
+    assert revenue[0] == ["week_starting", "sessions", "sessions_without_price", "revenue_usd"]
+    assert revenue[-1] == ["All weeks", "2", "0", "1300.00"]
+    # A row per week (Mondays, 13 or 14 of them, depending on today's weekday), then the total.
+    mondays = [dt.date.fromisoformat(row[0]) for row in revenue[1:-1]]
+    assert 13 <= len(mondays) <= 14 and {d.weekday() for d in mondays} == {0}
+    assert all(b - a == dt.timedelta(days=7) for a, b in zip(mondays, mondays[1:], strict=False))
+    for chart in ("funnel", "first_contact", "utilisation", "attendance", "revenue"):
+        body = client.get(url, {"format": "csv", "chart": chart}).content.decode()
+        assert "Quartermain" not in body and "Zelda" not in body and "@" not in body
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"location": "999999"}, "There is no such location"),
+        ({"format": "csv"}, "Say which chart to download"),
+        ({"format": "csv", "chart": "profits"}, "There is no such chart"),
+    ],
+)
+def test_bad_filters_answer_400_and_say_what_is_wrong(client, staff, query, message):
+    staff(Role.ADMIN)
+    response = client.get(reverse("clinic:operations"), query)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+@pytest.mark.parametrize("role", [Role.CLINICIAN, Role.PATIENT, Role.PROVIDER])
+def test_other_roles_are_refused(client, make_user, role):
+    client.force_login(make_user(role=role))
+    assert client.get(reverse("clinic:operations")).status_code == 403
+
+
+def test_the_page_query_count_does_not_grow_with_the_data(
+    client, staff, recent, django_assert_max_num_queries
+):
+    staff(Role.ADMIN)
+    url = reverse("clinic:operations")
+    with django_assert_max_num_queries(14):
+        client.get(url)
+    chair = recent.chairs.first()
+    base = (timezone.now() - dt.timedelta(days=30)).astimezone(NY).replace(hour=9, minute=0)
+    for n in range(10):
+        infusion(recent, chair, base + dt.timedelta(days=n), SessionStatus.COMPLETED)
+    with django_assert_max_num_queries(14):
+        client.get(url)
+
+
+def test_the_demo_gives_the_dashboard_something_to_show_and_seeds_it_idempotently():
+    from django.core.management import call_command
+
+    call_command("seed_demo")
+    first = operations_summary()
+    call_command("seed_demo")
+    again = operations_summary()
+    assert again.funnel == first.funnel and again.totals == first.totals
+    assert all(n > 0 for _key, _label, n in first.funnel)
+    assert first.median_hours is not None
+    assert first.totals.no_shows > 0 and first.totals.late_cancels > 0
+    assert first.totals.revenue > 0
+    # The earlier referrals are closed: the call queue still holds the two live demo ones.
+    assert IntakeCase.objects.filter(status=IntakeCase.Status.OPEN).count() == 2

@@ -1,0 +1,49 @@
+"""The subscriber table (wiring/subscribers.py) is what runs: a booking's consequences are the
+handlers listed there, subscribed when Django starts."""
+
+from billing import handlers as billing
+from clinic.events import handlers_for
+from intake import handlers as intake
+from scheduling.events import (
+    CourseCancelled,
+    CourseCompleted,
+    CoursePlannedCountChanged,
+    SessionBooked,
+    SessionCancelled,
+    SessionCheckedIn,
+    SessionMoved,
+)
+from wiring.subscribers import SUBSCRIBERS
+
+
+def test_the_table_is_subscribed_at_start_up():
+    for event_type, handlers in SUBSCRIBERS.items():
+        assert handlers_for(event_type) == tuple(handlers)
+
+
+def test_who_reacts_to_a_booking():
+    assert handlers_for(SessionBooked) == (
+        intake.referral_on_session_booked,
+        billing.gfe_on_course_changed,
+    )
+    assert handlers_for(SessionMoved) == (billing.gfe_on_course_changed,)
+    assert handlers_for(SessionCancelled) == (billing.gfe_on_course_changed,)
+    assert handlers_for(CoursePlannedCountChanged) == (billing.gfe_on_course_changed,)
+    assert handlers_for(SessionCheckedIn) == (intake.referral_on_session_checked_in,)
+    assert handlers_for(CourseCompleted) == (intake.referral_on_course_completed,)
+    assert handlers_for(CourseCancelled) == (billing.gfe_on_course_cancelled,)
+
+
+def test_every_event_scheduling_publishes_has_a_row_in_the_table():
+    """A new event type gets a row, even an empty one, so the table stays the one place to read."""
+    import inspect
+
+    from clinic.events import Event
+    from scheduling import events
+
+    published = {
+        cls
+        for _name, cls in inspect.getmembers(events, inspect.isclass)
+        if issubclass(cls, Event) and cls is not Event
+    }
+    assert published == set(SUBSCRIBERS)
