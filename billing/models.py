@@ -64,13 +64,21 @@ class FacilityBillingIdentity(TimeStampedModel):
         verbose_name_plural = _("facility billing identities")
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(npi__regex=r"^\d{10}$"), name="facility_npi_10_digits"
+                condition=models.Q(npi__regex=r"^\d{10}$"),
+                name="facility_npi_10_digits",
+                violation_error_message=_("An NPI has exactly 10 digits."),
             ),
             models.CheckConstraint(
-                condition=models.Q(provider_npi__regex=r"^\d{10}$"), name="provider_npi_10_digits"
+                condition=models.Q(provider_npi__regex=r"^\d{10}$"),
+                name="provider_npi_10_digits",
+                violation_error_message=_("An NPI has exactly 10 digits."),
             ),
             models.CheckConstraint(
-                condition=models.Q(tin__regex=r"^\d{2}-\d{7}$"), name="facility_tin_format"
+                condition=models.Q(tin__regex=r"^\d{2}-\d{7}$"),
+                name="facility_tin_format",
+                violation_error_message=_(
+                    "A TIN is written as 2 digits, a hyphen and 7 digits (12-3456789)."
+                ),
             ),
         ]
 
@@ -93,7 +101,11 @@ class FeeSchedule(TimeStampedModel):
         ordering = ["location", "-effective_date"]
         constraints = [
             models.UniqueConstraint(
-                fields=["location", "effective_date"], name="fee_schedule_one_per_day"
+                fields=["location", "effective_date"],
+                name="fee_schedule_one_per_day",
+                violation_error_message=_(
+                    "This location already has a fee schedule starting on that day."
+                ),
             )
         ]
 
@@ -143,15 +155,20 @@ class FeeItem(models.Model):
         ordering = ["position", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(kind__in=FeeItemKind.values), name="fee_item_kind_valid"
+                condition=models.Q(kind__in=FeeItemKind.values),
+                name="fee_item_kind_valid",
+                violation_error_message=_("Choose what kind of fee this is."),
             ),
             models.CheckConstraint(
-                condition=models.Q(unit_price__gte=0), name="fee_item_price_not_negative"
+                condition=models.Q(unit_price__gte=0),
+                name="fee_item_price_not_negative",
+                violation_error_message=_("A price cannot be negative."),
             ),
             models.UniqueConstraint(
                 fields=["schedule", "kind"],
                 condition=models.Q(kind__in=SINGLE_KINDS),
                 name="fee_item_single_kind_once",
+                violation_error_message=_("A fee schedule lists this kind of fee only once."),
             ),
         ]
 
@@ -173,14 +190,21 @@ class PackagePrice(models.Model):
         ordering = ["infusion_count"]
         constraints = [
             models.UniqueConstraint(
-                fields=["schedule", "infusion_count"], name="package_one_per_count"
+                fields=["schedule", "infusion_count"],
+                name="package_one_per_count",
+                violation_error_message=_(
+                    "A fee schedule has one package price per number of infusions."
+                ),
             ),
             models.CheckConstraint(
                 condition=models.Q(infusion_count__gte=1, infusion_count__lte=MAX_INFUSIONS),
                 name="package_count_1_to_6",
+                violation_error_message=_("A package is for 1 to 6 infusions."),
             ),
             models.CheckConstraint(
-                condition=models.Q(price__gte=0), name="package_price_not_negative"
+                condition=models.Q(price__gte=0),
+                name="package_price_not_negative",
+                violation_error_message=_("A price cannot be negative."),
             ),
         ]
 

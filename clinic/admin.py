@@ -29,6 +29,28 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
         ),
     )
 
+    def get_fieldsets(self, request, obj=None):
+        # Superuser status and Django's groups are a superuser's to give: a clinic admin who
+        # could tick them would hold every permission, the libraries' tables included.
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser:
+            return fieldsets
+        hidden = {"is_superuser", "groups", "user_permissions"}
+        return [
+            (name, {**opts, "fields": [f for f in opts["fields"] if f not in hidden]})
+            for name, opts in fieldsets
+        ]
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
     def audit_patient_of(self, obj):
         return obj.pk if obj.role == Role.PATIENT else None
 

@@ -1,8 +1,9 @@
 import phonenumbers
-from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.backends import BaseBackend, ModelBackend
 from django.db.models import Q
 
-from .models import User
+from .admin_site import CLINIC_ADMIN_MODELS, VIEW_ONLY_MODELS
+from .models import Role, User
 
 
 def _e164(text: str) -> str | None:
@@ -58,3 +59,32 @@ class EmailOrPhoneBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+
+class ClinicAdminBackend(BaseBackend):
+    """A clinic admin (role admin, staff, active) may view, add, change and delete what the
+    settings area lists for them (clinic.admin_site.CLINIC_ADMIN_MODELS), and only view the
+    records (VIEW_ONLY_MODELS); each ModelAdmin may still refuse more. Nothing else: the
+    libraries' tables, groups and permissions stay with superusers, whom Django's own checks
+    let through."""
+
+    def authenticate(self, request, **credentials):
+        return None  # grants permissions only; EmailOrPhoneBackend signs people in
+
+    def _is_clinic_admin(self, user) -> bool:
+        return user.is_active and user.is_staff and getattr(user, "role", None) == Role.ADMIN
+
+    def has_perm(self, user_obj, perm, obj=None):
+        if not self._is_clinic_admin(user_obj):
+            return False
+        app_label, _, codename = perm.partition(".")
+        action, _, model = codename.partition("_")
+        label = f"{app_label}.{model}"
+        if label in VIEW_ONLY_MODELS:
+            return action == "view"
+        return action in ("view", "add", "change", "delete") and label in CLINIC_ADMIN_MODELS
+
+    def has_module_perms(self, user_obj, app_label):
+        return self._is_clinic_admin(user_obj) and any(
+            label.startswith(f"{app_label}.") for label in CLINIC_ADMIN_MODELS
+        )

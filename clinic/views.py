@@ -1,15 +1,15 @@
 import sys
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from .errors import database_unavailable
 from .health import service_checks
 from .models import Role, WorkerHeartbeat
-from .permissions import role_required
 
 ROLE_HOMES = {
     Role.PATIENT: "scheduling:patient_home",
@@ -23,12 +23,6 @@ ROLE_HOMES = {
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     return redirect(ROLE_HOMES[request.user.role])
-
-
-@role_required(Role.ADMIN)
-def admin_home(request: HttpRequest) -> HttpResponse:
-    last_beat = WorkerHeartbeat.objects.order_by("-beat_at").first()
-    return render(request, "clinic/admin_home.html", {"last_beat": last_beat})
 
 
 @never_cache
@@ -56,4 +50,5 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if database_unavailable(sys.exc_info()[1]):
         page = loader.get_template("503.html").render({})
         return HttpResponse(page, status=503, headers={"Retry-After": "30"})
-    return HttpResponse(loader.get_template("500.html").render({}), status=500)
+    context = {"sender_name": settings.MESSAGING_SENDER_NAME, "clinic_phone": settings.CLINIC_PHONE}
+    return HttpResponse(loader.get_template("500.html").render(context), status=500)

@@ -7,7 +7,8 @@ from datetime import date
 
 from django.utils import timezone
 
-from clinic.models import PatientProfile, User
+from clinic.models import PatientProfile, Role, User
+from scheduling.demo import DEMO_PASSWORD, OTHER_PATIENTS
 from scheduling.models import Course, Location
 from scheduling.services import course_create
 
@@ -87,35 +88,50 @@ def seed(stdout) -> None:
 
 
 def _seed_demo_patient(provider: ReferringProvider, boston: Location) -> None:
-    """patient@mail.example came through a referral and intake like anyone: her referral (with
-    its diagnosis, which her Good Faith Estimate needs) is linked to her course of 4, which
-    scheduling's demo then books. Demo-only: intake is marked complete here rather than by a
-    call, and her account already exists."""
+    """patient@mail.example and the three patients on today's day view came through a referral
+    and intake like anyone: each referral (with its diagnosis, which a Good Faith Estimate needs)
+    is linked to the patient's course, which scheduling's demo then books. Demo-only: intake is
+    marked complete here rather than by a call."""
     maria = User.objects.filter(email="patient@mail.example").first()
-    if maria is None:
-        return
+    if maria is not None:
+        _referred_patient(
+            provider, boston, maria, date(1988, 3, 14), "+16175550142", 4, "demo-patient-maria"
+        )
+    for n, (email, first, last) in enumerate(OTHER_PATIENTS):
+        patient, created = User.objects.get_or_create(
+            email=email,
+            defaults={"role": Role.PATIENT, "first_name": first, "last_name": last},
+        )
+        if created:
+            patient.set_password(DEMO_PASSWORD)
+            patient.save(update_fields=["password"])
+        key = f"demo-patient-{first.lower()}"
+        _referred_patient(provider, boston, patient, date(1985, 6, 1), f"+1617555020{n}", 3, key)
+
+
+def _referred_patient(provider, location, patient, born, phone, infusions, key) -> None:
     PatientProfile.objects.get_or_create(
-        user=maria,
+        user=patient,
         defaults={
-            "date_of_birth": date(1988, 3, 14),
+            "date_of_birth": born,
             "sex": "female",
             "zip_code": "02116",
-            "time_zone": boston.time_zone,
+            "time_zone": location.time_zone,
         },
     )
     referral, _ = services.referral_submit(
         provider=provider,
-        idempotency_key="demo-patient-maria",
+        idempotency_key=key,
         data={
-            "patient_first_name": "Maria",
-            "patient_last_name": "Lopez",
-            "date_of_birth": date(1988, 3, 14),
+            "patient_first_name": patient.first_name,
+            "patient_last_name": patient.last_name,
+            "date_of_birth": born,
             "sex": "female",
-            "mobile_phone": "+16175550142",
-            "email": "patient@mail.example",
+            "mobile_phone": phone,
+            "email": patient.email,
             "preferred_language": "en",
             "zip_code": "02116",
-            "preferred_location": boston,
+            "preferred_location": location,
             "contact_consent": True,
             "diagnosis_code": "G43.709",
             "headache_days_per_month": 16,
@@ -125,22 +141,22 @@ def _seed_demo_patient(provider: ReferringProvider, boston: Location) -> None:
             "current_medications": "",
             "contraindications": [],
             "no_contraindications": True,
-            "recommended_infusions": 4,
+            "recommended_infusions": infusions,
             "urgency": "routine",
             "notes": "",
         },
     )
-    course = Course.objects.filter(patient=maria).first() or course_create(
-        patient=maria,
-        location=boston,
-        planned_sessions=4,
+    course = Course.objects.filter(patient=patient).first() or course_create(
+        patient=patient,
+        location=location,
+        planned_sessions=infusions,
         needs_clinician_review=False,
         created_by=None,
         diagnosis_codes=[referral.diagnosis_code],
     )
     if referral.course_id is None:
         Referral.objects.filter(pk=referral.pk).update(
-            patient=maria, course=course, status=ReferralStatus.INTAKE_COMPLETE
+            patient=patient, course=course, status=ReferralStatus.INTAKE_COMPLETE
         )
         IntakeCase.objects.filter(referral=referral).update(
             status=IntakeCase.Status.CLOSED,

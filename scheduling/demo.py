@@ -19,7 +19,7 @@ from .models import (
     SessionStatus,
     StaffShift,
 )
-from .services import course_create, default_session_type, session_book
+from .services import course_book_sessions, course_create, default_session_type
 
 DEMO_PASSWORD = "demo-pass-2026"
 OTHER_PATIENTS = [
@@ -62,9 +62,10 @@ def _course(patient, location, planned, starts, now):
         created_by=None,
     )
     if not course.sessions.exists():
-        for start in starts:
-            # "now" two days back so that today's demo sessions pass the notice rule.
-            session_book(course=course, starts_at=start, by=None, location=location, now=now)
+        # All of them at once, as a coordinator plans a course: one booking e-mail and one Good
+        # Faith Estimate that matches every date. "now" two days back so that today's demo
+        # sessions pass the notice rule.
+        course_book_sessions(course=course, starts=starts, by=None, location=location, now=now)
     return course
 
 

@@ -58,7 +58,9 @@ class Chair(TimeStampedModel):
         ordering = ["location", "name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["location", "name"], name="chair_name_unique_per_location"
+                fields=["location", "name"],
+                name="chair_name_unique_per_location",
+                violation_error_message=_("This location already has a chair with this name."),
             )
         ]
 
@@ -88,11 +90,23 @@ class OpeningHours(models.Model):
         ordering = ["location", "weekday"]
         verbose_name_plural = _("opening hours")
         constraints = [
-            models.UniqueConstraint(fields=["location", "weekday"], name="hours_one_per_weekday"),
-            models.CheckConstraint(
-                condition=Q(closes_at__gt=F("opens_at")), name="hours_close_after_open"
+            models.UniqueConstraint(
+                fields=["location", "weekday"],
+                name="hours_one_per_weekday",
+                violation_error_message=_(
+                    "This location already has opening hours for this weekday."
+                ),
             ),
-            models.CheckConstraint(condition=Q(weekday__lte=6), name="hours_weekday_valid"),
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=F("opens_at")),
+                name="hours_close_after_open",
+                violation_error_message=_("The closing time must be after the opening time."),
+            ),
+            models.CheckConstraint(
+                condition=Q(weekday__lte=6),
+                name="hours_weekday_valid",
+                violation_error_message=_("Choose a weekday."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -109,7 +123,11 @@ class Closure(models.Model):
     class Meta:
         ordering = ["location", "date"]
         constraints = [
-            models.UniqueConstraint(fields=["location", "date"], name="closure_one_per_day")
+            models.UniqueConstraint(
+                fields=["location", "date"],
+                name="closure_one_per_day",
+                violation_error_message=_("This location is already closed on this day."),
+            )
         ]
 
     def __str__(self) -> str:
@@ -148,14 +166,19 @@ class StaffShift(TimeStampedModel):
         indexes = [models.Index(fields=["location", "starts_at"], name="shift_location_start")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(ends_at__gt=F("starts_at")), name="shift_ends_after_start"
+                condition=Q(ends_at__gt=F("starts_at")),
+                name="shift_ends_after_start",
+                violation_error_message=_("A shift must end after it starts."),
             ),
             models.CheckConstraint(
-                condition=Q(monitoring_capacity__gte=1), name="shift_capacity_positive"
+                condition=Q(monitoring_capacity__gte=1),
+                name="shift_capacity_positive",
+                violation_error_message=_("A shift monitors at least one patient."),
             ),
             # One person cannot be on two shifts at once (it would double their capacity).
             ExclusionConstraint(
                 name="shift_no_overlap_per_clinician",
+                violation_error_message=_("This person already has a shift at that time."),
                 expressions=[
                     (TsTzRange("starts_at", "ends_at", RangeBoundary()), RangeOperators.OVERLAPS),
                     ("clinician", RangeOperators.EQUAL),
@@ -177,7 +200,9 @@ class SessionType(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(infusion_minutes__gte=1), name="session_type_infusion_positive"
+                condition=Q(infusion_minutes__gte=1),
+                name="session_type_infusion_positive",
+                violation_error_message=_("An infusion lasts at least one minute."),
             ),
             # A session must end within the day it starts (see InfusionSession's constraints).
             models.CheckConstraint(

@@ -22,7 +22,7 @@ print(
   Demo sign-ins, all with the password demo-pass-2026:
     provider@neuro.example       referring provider
     coordinator@clinic.example   coordinator
-    nurse@clinic.example         clinician
+    nurse@clinic.example         clinician (doctor@clinic.example: a prescribing one)
     patient@mail.example         patient
     admin@clinic.example         clinic admin (settings at {url}admin/)
   Staff then type a two-factor code: `./portal code` prints it (or add the demo key

@@ -12,11 +12,12 @@ from billing import views as billing_views
 from clinic import i18n, twofactor, views
 from clinic.forms import SignInForm
 from intake import views as intake_views
+from reporting import overview
 from reporting import views as reporting_views
 
 clinic_patterns = (
     [
-        path("clinic-admin/", views.admin_home, name="admin_home"),
+        path("clinic-admin/", overview.admin_home, name="admin_home"),
         # Admins and coordinators: referrals, chairs, attendance and revenue, last 90 days.
         path("operations/", reporting_views.operations_dashboard, name="operations"),
         # Security: the audit trail of staff access, per patient, and its CSV export.

@@ -1,23 +1,15 @@
 """Demo rows for messaging: the default templates and plan, the demo patient's profile and
-consent, and a few outbox messages (sent and scheduled). Idempotent: rows are found by natural
-keys (dedupe keys for messages)."""
+consent. Her messages are those her bookings made. Idempotent: rows are found by natural keys."""
 
 import datetime
-from datetime import timedelta
 
 from django.utils import timezone
 
 from clinic.models import PatientProfile, User
 
 from . import defaults
-from .models import Channel, ConsentSource, MessageStatus, MessageTemplate, ReminderPlanEntry
-from .services import (
-    consent_allows,
-    consent_record,
-    message_schedule,
-    messages_dispatch_due,
-    reminders_plan,
-)
+from .models import Channel, ConsentSource, MessageTemplate, ReminderPlanEntry
+from .services import consent_allows, consent_record, messages_cancel, messages_dispatch_due
 
 DEMO_PATIENT = "patient@mail.example"
 
@@ -45,19 +37,10 @@ def seed(stdout) -> None:
             source=ConsentSource.SEED,
             user=patient,
         )
-    # A past appointment's confirmation (sent) and an upcoming one's plan (scheduled).
-    now = timezone.now()
-    sent = message_schedule(
-        recipient=patient,
-        kind="booking_confirmation",
-        channel=Channel.EMAIL,
-        send_after=now - timedelta(days=2),
-        context={"event_start": now + timedelta(days=6)},
-        topic="demo:booked",
-        dedupe_key="demo:booked:confirmation",
-    )
-    if sent.status == MessageStatus.SCHEDULED:
-        messages_dispatch_due(now=now)
-    start = (now + timedelta(days=6)).replace(hour=15, minute=0, second=0, microsecond=0)
-    reminders_plan(recipient=patient, event_start=start, topic="demo:upcoming")
+    # The demo patient's texts and e-mails are the ones her bookings made (scheduling's demo books
+    # through the services, which confirm and plan each reminder once, at the session's own
+    # time). An earlier version added a made-up confirmation and a second reminder plan for a
+    # session that did not exist: cancel what is left of those in an older demo database.
+    messages_cancel(topic="demo:upcoming", reason="demo: no such session")
+    messages_dispatch_due(now=timezone.now())  # the confirmations already due show as sent
     stdout.write("Messaging: templates, reminder plan and demo outbox ready.")

@@ -92,10 +92,16 @@ class MessageTemplate(models.Model):
         ordering = ["key", "channel", "language"]
         constraints = [
             models.UniqueConstraint(
-                fields=["key", "channel", "language"], name="message_template_unique"
+                fields=["key", "channel", "language"],
+                name="message_template_unique",
+                violation_error_message=_(
+                    "There is already a template for this message, channel and language."
+                ),
             ),
             models.CheckConstraint(
-                condition=models.Q(channel__in=Channel.values), name="message_template_channel"
+                condition=models.Q(channel__in=Channel.values),
+                name="message_template_channel",
+                violation_error_message=_("Choose a channel."),
             ),
         ]
 
@@ -122,11 +128,16 @@ class ReminderPlanEntry(models.Model):
         verbose_name_plural = _("reminder plan")
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(channel__in=PlanChannel.values), name="plan_entry_channel"
+                condition=models.Q(channel__in=PlanChannel.values),
+                name="plan_entry_channel",
+                violation_error_message=_("Choose a channel."),
             ),
             models.CheckConstraint(
                 condition=models.Q(offset__isnull=True) | models.Q(offset__gte=timedelta(0)),
                 name="plan_entry_offset_not_negative",
+                violation_error_message=_(
+                    "A reminder goes out before the session: the time before it cannot be negative."
+                ),
             ),
         ]
 

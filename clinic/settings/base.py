@@ -19,7 +19,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "clinic.admin_site.ClinicAdminConfig",  # Django's admin, grouped as a clinic thinks
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -108,7 +108,11 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "clinic.User"
-AUTHENTICATION_BACKENDS = ["clinic.auth_backends.EmailOrPhoneBackend"]
+AUTHENTICATION_BACKENDS = [
+    "clinic.auth_backends.EmailOrPhoneBackend",
+    # Clinic admins may open the settings they configure (clinic.admin_site), nothing else.
+    "clinic.auth_backends.ClinicAdminBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -255,10 +259,15 @@ LOGGING = {
 # --- The portal's public address ---
 # Absolute links (e-mails, texts) and the address Twilio calls back (status callbacks, call
 # keypresses): where patients reach the portal, no trailing slash. MESSAGING_PUBLIC_BASE_URL is
-# its former name for Twilio, still read when SITE_URL is not set.
+# its former name for Twilio, still read when SITE_URL is not set. In development it follows the
+# address `./portal run` serves (HOST, and PORT, which the script hands on as PORTAL_PORT), so an
+# invitation never points at port 8000 when the portal runs on 8765.
+_dev_host = env("HOST", default="127.0.0.1")
+_dev_host = "127.0.0.1" if _dev_host in ("", "0.0.0.0", "::") else _dev_host  # noqa: S104
+_dev_port = env("PORTAL_PORT", default=env("PORT", default="8000"))
 SITE_URL = env(
-    "SITE_URL", default=env("MESSAGING_PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
-)
+    "SITE_URL", default=env("MESSAGING_PUBLIC_BASE_URL", default=f"http://{_dev_host}:{_dev_port}")
+).rstrip("/")
 
 # --- Scheduling (infusion courses and sessions) ---
 # How long a chosen time is kept for a patient while they confirm it.

@@ -92,7 +92,9 @@ class ReferringProvider(TimeStampedModel):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(npi__regex=r"^\d{10}$"), name="npi_ten_digits"
+                condition=models.Q(npi__regex=r"^\d{10}$"),
+                name="npi_ten_digits",
+                violation_error_message=_("An NPI has exactly 10 digits."),
             )
         ]
 

@@ -44,8 +44,16 @@ LOCATIONS = [
     },
 ]
 
+# The demo admin is a clinic admin, not a superuser: the settings area shows what a clinic
+# configures (clinic.admin_site); `manage.py createsuperuser` makes one for the library tables.
 USERS = [
-    ("admin@clinic.example", Role.ADMIN, "Alex", "Admin", {"is_staff": True, "is_superuser": True}),
+    (
+        "admin@clinic.example",
+        Role.ADMIN,
+        "Alex",
+        "Admin",
+        {"is_staff": True, "is_superuser": False},
+    ),
     ("coordinator@clinic.example", Role.COORDINATOR, "Casey", "Coordinator", {}),
     ("nurse@clinic.example", Role.CLINICIAN, "Nora", "Nightingale", {}),
     ("doctor@clinic.example", Role.CLINICIAN, "Dev", "Patel", {"prescriber": "physician"}),
