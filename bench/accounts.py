@@ -33,10 +33,15 @@ from .config import BENCH_EMAIL
 # --- signed-in sessions, made the way a sign-in leaves them -------------------------------------
 
 
+SIGN_IN_BACKEND = "clinic.auth_backends.EmailOrPhoneBackend"
+
+
 def session_cookie(user: User) -> str:
     store = SessionStore()
     store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]
+    # The backend that signs people in (the last one listed only grants admin rights, and a
+    # session naming it loads no user).
+    store[BACKEND_SESSION_KEY] = SIGN_IN_BACKEND
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store["last_seen"] = int(time.time())
     if user.is_clinic_staff:
