@@ -106,6 +106,7 @@ def main() -> int:
 
     call_command("migrate", verbosity=0)
 
+    # A script of the top floor: models can be imported only once django.setup() has run.
     from clinic.celery import app
     from clinic.messaging.models import Message, MessageEvent, MessageStatus
     from clinic.messaging.services import messages_cancel

@@ -339,23 +339,15 @@ def free_start_times(
     """For each local day in [first_day, last_day] at the location, the free start times (UTC).
 
     ignore_session_id: the session being moved, which must not block its own new time."""
-    tz = location.time_zone
-    start, _ = local_day_bounds(first_day, tz)
-    _, end = local_day_bounds(last_day, tz)
-    p = load_snapshot(
+    offers, _ = day_offers(
         course=course,
         location=location,
-        start=start,
-        end=end,
+        first_day=first_day,
+        last_day=last_day,
         now=now,
         ignore_session_id=ignore_session_id,
     )
-    result: dict[dt.date, list[dt.datetime]] = {}
-    day = first_day
-    while day <= last_day:
-        result[day] = [s for s in candidate_starts(p, day) if check_start(p, s)[0] is not None]
-        day += dt.timedelta(days=1)
-    return result
+    return {offer.day: offer.times for offer in offers}
 
 
 @dataclass(frozen=True)
