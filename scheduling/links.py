@@ -21,7 +21,25 @@ def session_action_url(*, session: InfusionSession, kind: str) -> str:
     """A signed, single-use path (no host) for e-mails and texts: opening it only shows a page
     whose button does the action. kind is 'cancel' or 'reschedule'."""
     link = SessionActionLink.objects.create(session=session, kind=kind)
-    token = signing.dumps({"n": str(link.nonce)}, salt=ACTION_LINK_SALT, compress=True)
+    return action_link_path(str(link.nonce))
+
+
+def session_action_links_create(
+    *, sessions: list[InfusionSession], kinds: tuple[str, ...] = ("cancel", "reschedule")
+) -> dict[str, dict[str, str]]:
+    """One link of each kind for every session, in one INSERT. Returns {session id (text):
+    {kind: nonce}}: what action_link_path makes a path of when the message is written."""
+    links = [SessionActionLink(session=s, kind=kind) for s in sessions for kind in kinds]
+    SessionActionLink.objects.bulk_create(links)
+    nonces: dict[str, dict[str, str]] = {}
+    for link in links:
+        nonces.setdefault(str(link.session_id), {})[link.kind] = str(link.nonce)
+    return nonces
+
+
+def action_link_path(nonce: str) -> str:
+    """The signed path of the link with this nonce."""
+    token = signing.dumps({"n": nonce}, salt=ACTION_LINK_SALT, compress=True)
     return reverse("scheduling:action_link", args=[token])
 
 

@@ -8,7 +8,9 @@ handlers.py) and list it here.
 
 from billing import handlers as billing
 from clinic.events import subscribe
+from clinic.messaging.services import renderer_register
 from intake import handlers as intake
+from scheduling import notifications as scheduling_notifications
 from scheduling.events import (
     CourseCancelled,
     CourseCompleted,
@@ -35,7 +37,16 @@ SUBSCRIBERS = {
 }
 
 
+# Messages an app stores unrendered and the dispatcher (clinic.messaging) has written by that app
+# when it sends them: the booking e-mail waits for the dispatcher (issue 19).
+RENDERERS = {
+    scheduling_notifications.BOOKING_EMAIL: scheduling_notifications.booking_email_render,
+}
+
+
 def subscribe_all() -> None:
     for event_type, handlers in SUBSCRIBERS.items():
         for handler in handlers:
             subscribe(event_type, handler)
+    for name, renderer in RENDERERS.items():
+        renderer_register(name, renderer)

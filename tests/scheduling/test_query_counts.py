@@ -18,7 +18,13 @@ from intake.models import CallOutcome, ChecklistItem
 from intake.services.calls import invitation_accept
 from scheduling.availability import free_start_times
 from scheduling.models import SessionStatus
-from scheduling.services import course_create, session_book, session_cancel, slot_hold
+from scheduling.services import (
+    course_book_sessions,
+    course_create,
+    session_book,
+    session_cancel,
+    slot_hold,
+)
 from tests.factories.billing import FacilityBillingIdentityFactory, fee_schedule
 from tests.factories.intake import submit_referral
 from tests.factories.scheduling import (
@@ -38,17 +44,19 @@ NY = ZoneInfo("America/New_York")
 SIZES = [1, 50]
 
 # Pinned counts, the same with 1 and with 50 of everything the page lists. The booking writes
-# cost more because each booked session plans its reminders (a few rows per message) and the
-# booking e-mail is rendered and stored in the same transaction (two action links per session).
+# cost more because each booked session plans its reminders (stored unrendered, in one INSERT)
+# and the booking e-mail is stored with its action links (one INSERT) in the same transaction.
 PATIENT_HOME = 5
 DAY_PICKER = 14
 FREE_TIMES_14_DAYS = 8
 HOLD_POST = 18
 # The GFE reissued: its stored document, its notice to the patient. (87 before the course kept
-# its diagnosis codes: billing no longer reads the referral.)
-CONFIRM_POST = 86
-# 164 before: the diagnosis codes, and the patient's profile read once, not once per session.
-PLAN_POST = 161
+# its diagnosis codes: billing no longer reads the referral; 86 before the reminders and the
+# booking e-mail were written by the dispatcher, the plan and links inserted in bulk.)
+CONFIRM_POST = 71
+# 164 before: the diagnosis codes, and the patient's profile read once, not once per session;
+# 161 before the reminders and the e-mail waited for the dispatcher.
+PLAN_POST = 114
 DAY_VIEW = 10  # the locations are read once (the day form's options); one audit INSERT
 CLINICIAN_HOME = (
     13  # the review cards' referrals and notes; the courses' audit INSERT (none for referrals here)
@@ -276,6 +284,31 @@ def test_plan_my_course_costs_the_same_beside_50_bookings_and_50_cancelled(
     _pin_plan(
         n=n, clinic=clinic, client=client, django_assert_num_queries=django_assert_num_queries
     )
+
+
+# The statements of the booking itself (session_book, course_book_sessions), without the page
+# around it: what runs inside the booking transaction. Before issue 19 moved the rendering of
+# the reminders and the booking e-mail to the dispatcher and inserted the plan and links in
+# bulk: 94 and 168.
+BOOK_STATEMENTS = 79
+PLAN_3_STATEMENTS = 121
+
+
+@pytest.mark.parametrize("planned", [1, 3])
+def test_a_booking_and_a_planned_course_of_3_take_a_fixed_number_of_statements(
+    planned, clinic, django_assert_num_queries
+):
+    patient, course = _patient_from_intake(clinic, planned=planned)
+    starts = [_at(_day(7 + 2 * d), 15) for d in range(planned)]
+    expected = BOOK_STATEMENTS if planned == 1 else PLAN_3_STATEMENTS
+    with django_assert_num_queries(expected):
+        if planned == 1:
+            session_book(course=course, starts_at=starts[0], by=patient)
+        else:
+            course_book_sessions(course=course, starts=starts, by=patient)
+    booked = Message.objects.filter(recipient=patient, topic__startswith="session:")
+    assert booked.filter(kind="booking_confirmation").count() == planned
+    assert Message.objects.filter(recipient=patient, kind="booking_booked").count() == 1
 
 
 # The counts do not depend on the hour, the weekday or a DST change: the same pins at every
