@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
-from django.db import connection, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -105,13 +105,14 @@ def case_claim_next(*, coordinator: User, now: dt.datetime | None = None) -> Int
     sql, params = _claim_next_sql(
         me=coordinator.pk, now=now, expires=now + dt.timedelta(minutes=_claim_minutes())
     )
-    with transaction.atomic():
-        # A claim is a soft hold that lapses by itself. Were the server to crash in the
-        # instant after this commit, losing it would only put the case back in the queue, so
-        # the commit need not wait for the disk (call logs and audit rows still do).
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        claimed = list(IntakeCase.objects.raw(sql, params))
+    # A claim is a soft hold that lapses by itself. Were the server to crash in the instant
+    # after this commit, losing it would only put the case back in the queue, so the commit
+    # need not wait for the disk (call logs and audit rows still do). The setting and the
+    # statement go as one query string, which PostgreSQL runs as one transaction: one round
+    # trip instead of four (BEGIN, SET LOCAL, the statement, COMMIT), and with twenty
+    # claimers on two cores each round trip waits for the server process to be scheduled.
+    # Inside a caller's transaction the statement is part of it.
+    claimed = list(IntakeCase.objects.raw(f"SET LOCAL synchronous_commit TO OFF; {sql}", params))
     return claimed[0] if claimed else None
 
 

@@ -32,7 +32,7 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 # Pinned counts, the same with 1 and with 50 of everything the page lists.
 QUEUE = 6  # two capped index walks (callable, then waiting) for the first 50 rows
-NEXT_CALL = 9  # claim-next: one statement (and its SET LOCAL), whatever the queue holds
+NEXT_CALL = 6  # claim-next: one query string (SET LOCAL and the statement), whatever the queue
 CALL_SCREEN = 9
 DASHBOARD = 9
 PROVIDER_LIST = 5
