@@ -50,7 +50,7 @@ def _claim_minutes() -> int:
 # stopping at the first free row (FOR UPDATE SKIP LOCKED: a row another claimer has just
 # locked is skipped, never waited for): this coordinator's live claim, then due callbacks
 # (intake_open_callback_idx), then the rest, urgent first, then the oldest
-# (intake_open_order_idx). A CTE is read only as far as its reader asks, and an Append over
+# (intake_open_ready_idx). A CTE is read only as far as its reader asks, and an Append over
 # CTE scans is never parallel, so a held case comes back as it is and nothing else is locked.
 def _claim_next_sql(*, me: int, now: dt.datetime, expires: dt.datetime) -> tuple[str, list]:
     callable_now, callable_params = callable_sql(now)
