@@ -39,7 +39,16 @@ class _ReferenceRows:
     """A phase of the recipe (see load._Loader, which holds the state its methods share)."""
 
     def _reference_rows(self) -> None:
-        """Reference rows, through the ORM."""
+        """Reference rows: the locations through the ORM, the accounts and providers by COPY."""
+        self._locations()
+        admin_id, provider_users = self._staff_accounts()
+        self._providers(provider_users, admin_id)
+        self.log(
+            f"reference rows: {len(self.places)} locations, {len(self.provider_ids)} providers"
+        )
+
+    def _locations(self) -> None:
+        """The locations with their chairs, hours, rules and prices, through the ORM."""
         self.places: list[Place] = []
         self.weights = []
         for slug, name, tz, city, state, zip_code, weight in LOCATIONS:
@@ -72,6 +81,9 @@ class _ReferenceRows:
         self.session_type = default_session_type()
         self.plan = list(ReminderPlanEntry.objects.filter(is_active=True))
 
+    def _staff_accounts(self) -> tuple[int, list[int]]:
+        """The admin's, coordinators', clinicians' and providers' accounts, and the staff's second
+        factor. Returns the admin's id and the providers' user ids."""
         self.password = make_password(SCALE_PASSWORD)
         self.cursor = connection.cursor()
         self.users = Copier(self.cursor, User, _cols(User))
@@ -100,7 +112,10 @@ class _ReferenceRows:
         self.users.flush()
         for pk in [admin_id, *self.coordinators, *(c for group in self.clinicians for c in group)]:
             TOTPDevice.objects.create(user_id=pk, name="scale", key=DEMO_TOTP_KEY, confirmed=True)
+        return admin_id, provider_users
 
+    def _providers(self, provider_users: list[int], admin_id: int) -> None:
+        """The referring practices, one per provider account, and how often each refers."""
         providers = Copier(self.cursor, ReferringProvider, _cols(ReferringProvider))
         self.provider_ids = []
         for n, user_id in enumerate(provider_users, start=1):
@@ -114,9 +129,6 @@ class _ReferenceRows:
         providers.finish()
         # A few practices refer most patients: the busiest provider has thousands of referrals.
         self.provider_weights = [1 / (rank**0.9) for rank in range(1, len(self.provider_ids) + 1)]
-        self.log(
-            f"reference rows: {len(self.places)} locations, {len(self.provider_ids)} providers"
-        )
 
     def _staff_shifts(self) -> None:
         """Staff shifts: 7 a day per location (4 in the morning, 3 in the afternoon)."""
