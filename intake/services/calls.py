@@ -101,26 +101,15 @@ def call_log(
     with transaction.atomic():
         locked = _lock_for(case, coordinator, now)
         referral = locked.referral
-        if outcome == CallOutcome.INTAKE_COMPLETE and not locked.checklist_complete:
-            raise ApplicationError(
-                "Go over every talking point with the patient and tick it before completing "
-                "intake.",
-                field="checklist",
-            )
-        attempt = CallAttempt.objects.create(
-            case=locked,
+        attempt = _attempt_record(
+            locked,
             coordinator=coordinator,
             outcome=outcome,
-            notes=notes.strip(),
-            callback_at=callback_at if outcome == CallOutcome.CALLBACK else None,
-            reason=reason.strip(),
+            notes=notes,
+            callback_at=callback_at,
+            reason=reason,
+            now=now,
         )
-        locked.attempt_count += 1
-        locked.first_attempt_at = locked.first_attempt_at or now
-        if outcome not in UNANSWERED_OUTCOMES and outcome != CallOutcome.WRONG_NUMBER:
-            locked.first_contact_at = locked.first_contact_at or now
-        locked.claimed_by = None
-        locked.claim_expires_at = None
         if referral.status == ReferralStatus.RECEIVED:
             referral_set_status(
                 referral=referral, status=ReferralStatus.CONTACTING, changed_by=coordinator
@@ -141,6 +130,39 @@ def call_log(
         if locked.status == IntakeCase.Status.CLOSED:
             referral_status_email_queue(referral=referral)
     logger.info("call attempt %s logged on case %s: %s", attempt.pk, locked.pk, outcome)
+    return attempt
+
+
+def _attempt_record(
+    locked: IntakeCase,
+    *,
+    coordinator: User,
+    outcome: str,
+    notes: str,
+    callback_at: dt.datetime | None,
+    reason: str,
+    now: dt.datetime,
+) -> CallAttempt:
+    """The attempt's row, and the locked case's counters and claim (saved by call_log)."""
+    if outcome == CallOutcome.INTAKE_COMPLETE and not locked.checklist_complete:
+        raise ApplicationError(
+            "Go over every talking point with the patient and tick it before completing intake.",
+            field="checklist",
+        )
+    attempt = CallAttempt.objects.create(
+        case=locked,
+        coordinator=coordinator,
+        outcome=outcome,
+        notes=notes.strip(),
+        callback_at=callback_at if outcome == CallOutcome.CALLBACK else None,
+        reason=reason.strip(),
+    )
+    locked.attempt_count += 1
+    locked.first_attempt_at = locked.first_attempt_at or now
+    if outcome not in UNANSWERED_OUTCOMES and outcome != CallOutcome.WRONG_NUMBER:
+        locked.first_contact_at = locked.first_contact_at or now
+    locked.claimed_by = None
+    locked.claim_expires_at = None
     return attempt
 
 
