@@ -163,10 +163,6 @@ class Message(models.Model):
     # E-mail only: files sent with it, [{"filename", "content" (text), "mimetype"}], such as the
     # booking e-mail's .ics calendar entries.
     attachments = models.JSONField(_("attachments"), default=list, blank=True)
-    # Not written yet: what the text is made from when a dispatcher claims the message (a
-    # booking stores its reminders and e-mail this way, issue 19); None once written, and for
-    # messages written when they were stored. services.rendering.message_text reads it.
-    render_context = models.JSONField(null=True, blank=True, editable=False)
     send_after = models.DateTimeField(_("send after"), db_index=True)
     # The event this message is about: calling-hours adjustments never push past it.
     not_after = models.DateTimeField(_("send before"), null=True, blank=True)
@@ -186,6 +182,11 @@ class Message(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    # Not written yet: what the text is made from when a dispatcher claims the message (a
+    # booking stores its reminders and e-mail this way, issue 19); None once written, and for
+    # messages written when they were stored. services.rendering.message_text reads it.
+    # Last, as its column is (bench/scale writes the columns in this order).
+    render_context = models.JSONField(null=True, blank=True, editable=False)
 
     objects = MessageQuerySet.as_manager()
 
