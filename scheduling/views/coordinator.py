@@ -104,7 +104,7 @@ def coordinator_course(
         **booking_choice(
             request,
             course,
-            ignore_session_id=replaces.pk if replaces else None,
+            moving=replaces,
             keep={"session": replaces.pk} if replaces else None,
         ),
         "for_staff": True,

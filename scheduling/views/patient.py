@@ -81,7 +81,7 @@ def patient_book(request: HttpRequest) -> HttpResponse:
         **booking_choice(
             request,
             course,
-            ignore_session_id=replaces.pk if replaces else None,
+            moving=replaces,
             keep={"session": replaces.pk} if replaces else None,
         ),
     }
@@ -390,7 +390,7 @@ def action_link(request: HttpRequest, token: str) -> HttpResponse:
     if link.kind == "cancel":
         return render(request, "scheduling/cancel_confirm.html", context)
     context.update(
-        booking_choice(request, session.course, ignore_session_id=session.pk),
+        booking_choice(request, session.course, moving=session),
         own_tz=own_tz,
         post_url=request.path,
         extra={},

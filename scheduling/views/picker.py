@@ -6,6 +6,7 @@ snapshot (availability.day_offers) serves all of it; templates: partials/_bookin
 partials/_other_day.html."""
 
 import datetime as dt
+from dataclasses import replace
 from urllib.parse import urlencode
 
 from django.utils import timezone
@@ -13,10 +14,10 @@ from django.utils.translation import gettext as _
 
 from clinic.formatting import format_date
 
-from ..availability import day_offers
+from ..availability import DayOffer, day_offers
 from ..calendar import clock, patient_zone
 from ..forms import DayPickerForm
-from ..models import Course
+from ..models import Course, InfusionSession
 from .common import _iso, _today
 
 STRIP_DAYS = 14  # the day strip shows two weeks at a time: one snapshot, whatever the history
@@ -42,12 +43,24 @@ def _chip_groups(times: list[dt.datetime], tz) -> list[dict]:
     return [g for g in groups.values() if g["chips"]]
 
 
+def _without(offers: list[DayOffer], instant: dt.datetime) -> list[DayOffer]:
+    """The offers without the moved session's own time: moving it there changes nothing. A day
+    whose only free time it was has none because the patient already has a session then."""
+    out = []
+    for o in offers:
+        times = [t for t in o.times if t != instant]
+        if len(times) != len(o.times):
+            o = replace(o, times=times, reason="" if times else "yours")
+        out.append(o)
+    return out
+
+
 def booking_choice(
-    request, course: Course, *, ignore_session_id: int | None = None, keep: dict | None = None
+    request, course: Course, *, moving: InfusionSession | None = None, keep: dict | None = None
 ) -> dict:
-    """The picker's context. `ignore_session_id`: the session being moved (its own time does
-    not block the new one); `keep`: query parameters every day link and form carries along
-    (the coordinator's `session` being moved)."""
+    """The picker's context. `moving`: the session being moved (its own time neither blocks
+    the new one nor is offered); `keep`: query parameters every day link and form carries
+    along (the `session` being moved, on the patient's and the coordinator's pages)."""
     location = course.location
     # Unbound until a day is picked: the page then opens on the first day with times.
     form = DayPickerForm(request.GET if "date" in request.GET else None)
@@ -63,8 +76,10 @@ def booking_choice(
         location=location,
         first_day=first,
         last_day=first + dt.timedelta(days=STRIP_DAYS - 1),
-        ignore_session_id=ignore_session_id,
+        ignore_session_id=moving.pk if moving else None,
     )
+    if moving is not None:
+        offers = _without(offers, moving.starts_at)
     tz = location.time_zone
     first_free = next((o for o in offers if o.times), None)
     by_day = {o.day: o for o in offers}
@@ -112,5 +127,8 @@ def booking_choice(
         "groups": _chip_groups(offer.times, tz),
         "zone": format_date(offer.times[0] if offer.times else timezone.now(), "T", tz),
         "notice_hours": rules.min_booking_notice_hours,
-        "own_tz": patient_zone(course.patient),
+        # The signed-in patient is already loaded: no query for the course's patient again.
+        "own_tz": patient_zone(
+            request.user if request.user.pk == course.patient_id else course.patient
+        ),
     }

@@ -194,3 +194,16 @@ def test_only_coordinators_and_admins_open_the_course_cancel_page(client, make_c
         assert client.post(url, {"reason": "x"}).status_code == 403
     course.refresh_from_db()
     assert course.status == CourseStatus.ACTIVE
+
+
+def test_moving_never_offers_the_sessions_own_time(coordinator_course):
+    """Its own time is free for it (it does not block itself) but moving there changes
+    nothing: neither the earliest offer nor that day's chips propose it."""
+    client, course, url = coordinator_course
+    session = session_book(course=course, starts_at=_soon(days=3, hour=8), by=None)
+    own = session.starts_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+    day = _soon(days=3).date().isoformat()
+    for query in ({"session": session.pk}, {"session": session.pk, "date": day}):
+        body = client.get(url, {"location": course.location_id, **query}).content.decode()
+        assert f'value="{own}"' not in body
+        assert "Earliest:" in body and 'name="starts_at" value="' in body
