@@ -16,7 +16,10 @@ from django.utils import timezone
 from clinic.models import Role
 from scheduling.models import CourseStatus, InfusionSession, SessionStatus
 from scheduling.services import session_action_url, session_book
-from tests.scheduling.test_views import _soon, live_clinic  # noqa: F401 - a fixture
+from tests.scheduling import test_views
+from tests.scheduling.test_views import _soon
+
+live_clinic = test_views.live_clinic  # the fixture: a shift around today, for the real clock
 
 pytestmark = pytest.mark.django_db
 NY = ZoneInfo("America/New_York")
@@ -41,7 +44,7 @@ def _assert_picker(body: str) -> None:
 
 
 @pytest.fixture
-def coordinator_course(client, make_user, make_course, live_clinic):  # noqa: F811
+def coordinator_course(client, make_user, make_course, live_clinic):
     course = make_course(planned=3)
     client.force_login(make_user(role=Role.COORDINATOR))
     return client, course, reverse("scheduling:coordinator_course", args=[course.pk])
@@ -104,7 +107,7 @@ def test_a_day_too_close_to_the_patients_sessions_says_so_to_the_coordinator(coo
 def test_the_move_link_from_a_text_shows_the_picker_and_moves_the_session(
     client,
     make_course,
-    live_clinic,  # noqa: F811
+    live_clinic,
 ):
     course = make_course(planned=3)
     session = session_book(course=course, starts_at=_soon(days=5), by=None)
@@ -132,7 +135,7 @@ def test_the_move_links_picker_refuses_a_bad_day_without_an_error(
     client,
     make_course,
     live_clinic,
-    day,  # noqa: F811
+    day,
 ):
     course = make_course(planned=3)
     session = session_book(course=course, starts_at=_soon(days=5), by=None)
