@@ -99,6 +99,18 @@ def test_journey_5_patient_books_one_session_from_the_earliest_time(people, demo
     assert table.evaluate("t => t.getBoundingClientRect().right") <= PHONE["width"]
     patient.check("j5-07-good-faith-estimate")
 
+    # The 'move' link of a reminder text opens the same picker, signed in or not.
+    from scheduling.services import session_action_url
+
+    link = people("link")
+    link.page.set_viewport_size(PHONE)
+    page = link.goto(session_action_url(session=session, kind="reschedule"))
+    assert "Earliest:" in page.locator("form.earliest").inner_text()
+    assert page.locator(".day-strip li").count() == 14
+    assert page.locator("#times ul.chips button").count() > 0
+    no_sideways_scroll(page)
+    link.check("j5-08-move-link")
+
 
 def test_journey_6_coordinator_books_on_behalf_and_cancels_the_course(people, demo):
     from scheduling.models import Course, CourseStatus
