@@ -1,5 +1,5 @@
 """The operations dashboard in a browser: a coordinator opens it on the demo clinic, reads a
-chart's numbers, narrows it to one location and downloads a chart's CSV; desktop and 375 px
+chart's numbers, narrows it to one location and downloads a chart's CSV; desktop and 390 px
 screenshots (ops-*.png), each checked with axe-core."""
 
 from __future__ import annotations
@@ -47,4 +47,4 @@ def test_coordinator_reads_the_operations_dashboard(people, demo_clinic):
 
     page.set_viewport_size(PHONE)
     width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"the page is {width} px wide on a 375 px phone"
+    assert width <= PHONE["width"], f"the page is {width} px wide on a 390 px phone"

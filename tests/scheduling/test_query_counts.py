@@ -64,6 +64,7 @@ CLINICIAN_HOME = (
 COURSE_LIST = 5  # one audit INSERT for every patient listed
 COORDINATOR_COURSE = 20  # with the course history and its GFEs no longer required
 COORDINATOR_COURSE_TIMES = 16
+COURSE_CANCEL_CONFIRM = 8  # the page that names every session a course cancel takes
 
 
 def _day(days: int) -> dt.date:
@@ -411,3 +412,18 @@ def test_coordinator_course_page_costs_the_same_with_50_sessions_beside_it(
     with django_assert_num_queries(COORDINATOR_COURSE_TIMES):
         fragment = client.get(url, query, headers={"HX-Request": "true"}).content.decode()
     assert 'name="starts_at"' in fragment
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_the_course_cancel_page_costs_the_same_with_50_sessions_in_its_history(
+    n, clinic, client, django_assert_num_queries
+):
+    course = _course(clinic, patient=_patient(), planned=6)
+    _history(course, n, first_day=5)
+    session_book(course=course, starts_at=_at(_day(3), 9), by=None)
+    client.force_login(UserFactory(role=Role.COORDINATOR))
+    url = reverse("scheduling:coordinator_course_cancel", args=[course.pk])
+    client.get(url)
+    with django_assert_num_queries(COURSE_CANCEL_CONFIRM):
+        page = client.get(url).content.decode()
+    assert "This session still to come will be cancelled" in page
