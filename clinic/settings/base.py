@@ -353,6 +353,11 @@ CELERY_BEAT_SCHEDULE["send-diary-prompts"] = {
     "task": "outcomes.tasks.send_diary_prompts",
     "schedule": timedelta(minutes=15),
 }
+CELERY_BEAT_SCHEDULE["send-outcome-report-notices"] = {
+    # Every hour, tell referring providers a report is ready (end of course, 1 and 3 months).
+    "task": "intake.tasks.send_outcome_report_notices",
+    "schedule": timedelta(hours=1),
+}
 CELERY_BEAT_SCHEDULE["send-due-messages"] = {
     # Every minute, send the reminders and notices that are due (claimed under row locks).
     "task": "clinic.messaging.tasks.dispatch_due_messages",
