@@ -76,7 +76,7 @@ def course_done(clock):
 def test_the_provider_reads_the_report_on_the_referral_page_and_in_the_pdf(
     client, course_done, clock
 ):
-    referral, plan = course_done["referral"], course_done["plan"]
+    referral = course_done["referral"]
     # 11 days after the last infusion: the end of course is reached, not yet 1 month.
     clock.travel(
         dt.datetime.combine(course_done["start"] + dt.timedelta(days=31), dt.time(12), tzinfo=NY)
