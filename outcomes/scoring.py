@@ -33,6 +33,7 @@ class DiaryFigures:
     starts_on: dt.date
     ends_on: dt.date
     recorded_days: int
+    headache_count: int  # days with headache among those recorded (the exact rate's numerator)
     headache_days: float | None
     migraine_days: float | None
     acute_medication_days: float | None
@@ -53,13 +54,15 @@ def diary_figures(
     days outside it are ignored."""
     inside = [d for d in days if starts_on <= d.day <= ends_on]
     recorded = len(inside)
+    headaches = sum(d.headache for d in inside)
     if recorded < MIN_RECORDED_DAYS:
-        return DiaryFigures(starts_on, ends_on, recorded, None, None, None)
+        return DiaryFigures(starts_on, ends_on, recorded, headaches, None, None, None)
     return DiaryFigures(
         starts_on,
         ends_on,
         recorded,
-        _per_month(sum(d.headache for d in inside), recorded),
+        headaches,
+        _per_month(headaches, recorded),
         _per_month(sum(d.migraine for d in inside), recorded),
         _per_month(sum(d.acute_medication for d in inside), recorded),
     )
@@ -85,11 +88,14 @@ def compare(baseline: DiaryFigures, follow_up: DiaryFigures) -> Comparison:
     Unknown (None) when either window lacks recorded days or the baseline had none."""
     if not (baseline.enough and follow_up.enough):
         return Comparison(baseline, follow_up, None, None, False)
-    before, after = baseline.headache_days, follow_up.headache_days
-    worsening = after - before >= 2
-    if before == 0:
+    # Exact rates (count / recorded days), not the rounded figures: the dashboard computes the
+    # same comparison in SQL (reporting.operations.outcome_figures) and must agree.
+    before_n, before_d = baseline.headache_count, baseline.recorded_days
+    after_n, after_d = follow_up.headache_count, follow_up.recorded_days
+    difference = after_n * before_d - before_n * after_d  # over before_d * after_d
+    worsening = difference * MONTH_DAYS >= 2 * before_d * after_d
+    if before_n == 0:
         return Comparison(baseline, follow_up, None, None, worsening)
-    change = round((after - before) * 100 / before, 1)
-    return Comparison(
-        baseline, follow_up, change, after <= before * (1 - RESPONDER_REDUCTION), worsening
-    )
+    change = round(difference * 100 / (before_n * after_d), 1)
+    responder = after_n * before_d <= (1 - RESPONDER_REDUCTION) * before_n * after_d
+    return Comparison(baseline, follow_up, change, responder, worsening)
