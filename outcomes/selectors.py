@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db.models import Max, Q
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from clinic.messaging.services import recipient_zone
@@ -176,3 +178,40 @@ def open_questionnaire(*, plan: OutcomePlan, today: dt.date) -> str | None:
         ):
             return time_point
     return None
+
+
+SILENT_AFTER_DAYS = 3
+SILENT_LIST_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class SilentPlan:
+    plan: OutcomePlan
+    last_answered_on: dt.date | None
+    silent_days: int
+
+
+def silent_plans(*, now: dt.datetime) -> list[SilentPlan]:
+    """Active plans whose diary covers today and whose last answer (or start) is 3 days old or
+    more, with the patient's name; one query (the last answer is annotated)."""
+    utc_today = now.date()
+    plans = (
+        OutcomePlan.objects.filter(status=PlanStatus.ACTIVE, diary_starts_on__lte=utc_today)
+        .filter(Q(diary_ends_on__isnull=True) | Q(diary_ends_on__gte=utc_today))
+        .annotate(last_day=Max("diary_days__day"))
+        .filter(
+            Q(last_day__lte=utc_today - dt.timedelta(days=SILENT_AFTER_DAYS))
+            | Q(
+                last_day__isnull=True,
+                diary_starts_on__lte=utc_today - dt.timedelta(days=SILENT_AFTER_DAYS),
+            )
+        )
+        .select_related("patient__patient_profile", "course__location")
+        .order_by(Coalesce("last_day", "diary_starts_on"), "pk")[:SILENT_LIST_LIMIT]
+    )
+    rows = []
+    for plan in plans:
+        today = now.astimezone(recipient_zone(plan.patient)).date()
+        since = plan.last_day or plan.diary_starts_on - dt.timedelta(days=1)
+        rows.append(SilentPlan(plan, plan.last_day, (today - since).days - 1))
+    return rows

@@ -10,9 +10,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from clinic.audit.services import audit_record_many
 from clinic.errors import ApplicationError
 from clinic.messaging.services import recipient_zone
-from clinic.models import Role
+from clinic.models import STAFF_ROLES, Role
 from clinic.permissions import role_required
 
 from . import links, selectors, services
@@ -114,7 +115,9 @@ def _questionnaire(request: HttpRequest, plan: OutcomePlan, time_point: str) -> 
 def my_outcomes(request: HttpRequest) -> HttpResponse:
     """The patient's own page: weekly headache days before and after, today's diary, and the
     questionnaire when one is open."""
-    plan = selectors.plan_for_patient_or_404(patient=request.user)
+    plan = selectors.plan_for_patient(patient=request.user)
+    if plan is None:
+        return render(request, "outcomes/mine.html", {"summary": None})
     now = timezone.now()
     summary = selectors.outcome_summary(plan=plan, now=now)
     form = DiaryDayForm(request.POST or None)
@@ -143,3 +146,12 @@ def my_questionnaire(request: HttpRequest, time_point: str) -> HttpResponse:
         messages.info(request, _("These questions are not open."))
         return redirect("outcomes:mine")
     return _questionnaire(request, plan, time_point)
+
+
+@role_required(*STAFF_ROLES)
+def silent_diaries(request: HttpRequest) -> HttpResponse:
+    """Coordinators: the patients whose diary is open and who have not answered for 3 days or
+    more, longest silence first. Each patient listed is a record seen (audited)."""
+    rows = selectors.silent_plans(now=timezone.now())
+    audit_record_many(request=request, objects=[row.plan for row in rows])
+    return render(request, "outcomes/silent.html", {"rows": rows})

@@ -132,6 +132,30 @@ def test_the_patients_own_page_shows_their_weeks_and_records_today(
     assert "Today is recorded" in client.get(reverse("outcomes:mine")).text
     other = make_user(role=Role.PATIENT)
     client.force_login(other)
-    assert client.get(reverse("outcomes:mine")).status_code == 404
+    assert "Your diary starts after" in client.get(reverse("outcomes:mine")).text
     client.force_login(make_user(role=Role.COORDINATOR))
     assert client.get(reverse("outcomes:mine")).status_code == 403
+
+
+def test_coordinators_see_who_stopped_answering_and_each_view_is_audited(
+    client, started, make_user, clock
+):
+    from clinic.audit.models import AuditEvent
+
+    clock.travel(at(3, 2, 19))
+    client.force_login(started["patient"])
+    client.post(reverse("outcomes:mine"), {"headache": "no"})
+    coordinator = make_user(role=Role.COORDINATOR)
+    clock.travel(at(3, 4, 12))
+    client.force_login(coordinator)
+    assert "Everyone is answering" in client.get(reverse("outcomes:silent")).text
+    clock.travel(at(3, 6, 12))
+    client.logout()  # two idle days sign staff out: a new sign-in
+    client.force_login(coordinator)
+    response = client.get(reverse("outcomes:silent"))
+    assert response.status_code == 200, response
+    page = response.text
+    assert started["patient"].get_full_name() in page and "<td>3</td>" in page
+    assert AuditEvent.objects.filter(actor=coordinator, patient=started["patient"]).exists()
+    client.force_login(started["patient"])
+    assert client.get(reverse("outcomes:silent")).status_code == 403
