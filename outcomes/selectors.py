@@ -211,7 +211,10 @@ def silent_plans(*, now: dt.datetime) -> list[SilentPlan]:
     )
     rows = []
     for plan in plans:
+        # The query is in UTC days; each patient's silence is counted in their own days.
         today = now.astimezone(recipient_zone(plan.patient)).date()
         since = plan.last_day or plan.diary_starts_on - dt.timedelta(days=1)
-        rows.append(SilentPlan(plan, plan.last_day, (today - since).days - 1))
+        silent = (today - since).days - 1
+        if silent >= SILENT_AFTER_DAYS:
+            rows.append(SilentPlan(plan, plan.last_day, silent))
     return rows
