@@ -99,3 +99,29 @@ def test_the_same_seed_gives_the_same_clinic():
 def test_bench_views_do_not_exist_outside_the_benchmark_settings():
     with pytest.raises(Resolver404):
         resolve("/bench/floor/1/")
+
+
+@pytest.mark.django_db
+def test_every_course_with_sessions_has_an_outcome_plan_and_a_diary():
+    """Issue 22: the diaries the dashboard's responder rates and the providers' reports read."""
+    from outcomes.models import DiaryDay, InstrumentResponse, OutcomePlan
+    from reporting.operations.outcome_figures import responder_figures
+
+    counts = seed_scale(scale=0.002, seed=7, now=NOW, log=lambda *_: None)
+    with_sessions = (
+        Course.objects.filter(sessions__status__in=ACTIVE_SESSION_STATUSES).distinct().count()
+    )
+    assert counts["outcomes_outcomeplan"] == OutcomePlan.objects.count() == with_sessions
+    assert counts["outcomes_diaryday"] == DiaryDay.objects.count()
+    assert InstrumentResponse.objects.count() == with_sessions
+    # No diary day after yesterday, none outside its plan's window, at most 120 per plan.
+    yesterday = NOW.date() - dt.timedelta(days=1)
+    assert not DiaryDay.objects.filter(day__gt=yesterday).exists()
+    assert not DiaryDay.objects.filter(day__lt=F("plan__diary_starts_on")).exists()
+    # A plan whose diary began 120 days ago or more has about 120 days, one in ten unanswered.
+    old = OutcomePlan.objects.filter(diary_starts_on__lte=yesterday - dt.timedelta(days=119))
+    per_plan = [p.n for p in old.annotate(n=Count("diary_days"))]
+    assert per_plan and all(90 <= n <= 120 for n in per_plan)
+    figures = responder_figures(now=NOW)
+    assert figures.total.with_figures > 0
+    assert 0 < figures.total.responders < figures.total.with_figures

@@ -37,6 +37,8 @@ CALL_SCREEN = 9
 DASHBOARD = 9
 PROVIDER_LIST = 5
 REFERRAL_DETAIL_PROVIDER = 7
+# With an outcome report: the outcome plan, the infusions given, the diary days and the answers.
+REFERRAL_DETAIL_PROVIDER_REPORT = REFERRAL_DETAIL_PROVIDER + 4
 REFERRAL_DETAIL_STAFF = 9  # plus the second factor's device and the audit row
 # The chart: sign-in (session, user, device), the patient, referrals with their documents,
 # history, duplicates and calls, courses with sessions and history, estimates, GFEs owed,
@@ -266,3 +268,29 @@ def test_people_search_costs_the_same_with_50_matches(
     with django_assert_num_queries(PEOPLE_SEARCH):
         page = client.get(url, {"q": "nunez"}, headers={"HX-Request": "true"}).content.decode()
     assert page.count("Núñez") == min(n, 20)
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_provider_outcome_report_costs_the_same_with_50_diary_days(
+    n, client, django_assert_num_queries
+):
+    """The provider's referral page with its outcome report (issue 22): the figures are
+    computed from every diary day in three reads, whatever their number."""
+    from tests.intake.test_chart import make_clinic, patient_from_intake
+
+    location = make_clinic()
+    _patient, referral = patient_from_intake(location)
+    plan = referral.course.outcome_plan
+    today = timezone.now().date()
+    plan.first_session_on = today - dt.timedelta(days=45)
+    plan.last_session_on = plan.course_completed_on = today - dt.timedelta(days=40)
+    plan.diary_starts_on = today - dt.timedelta(days=45 + 50)
+    plan.save()
+    _diary_days(referral.course, n)
+    plan.refresh_from_db()
+    client.force_login(referral.provider.user)
+    detail = reverse("intake:referral_detail", args=[referral.reference])
+    client.get(detail)
+    with django_assert_num_queries(REFERRAL_DETAIL_PROVIDER_REPORT):
+        page = client.get(detail).content.decode()
+    assert "Outcome report" in page
