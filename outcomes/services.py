@@ -96,7 +96,9 @@ def plan_retime(*, course: Course) -> OutcomePlan | None:
     """The course's bookings changed: the baseline runs to the day before the first active
     session, and the diary to 3 months after the last one. Nothing for a course without a plan
     (made before outcomes existed) or a stopped one."""
-    with transaction.atomic():
+    # No savepoint of its own: it runs inside the booking's transaction (a handler), where two
+    # more statements on every booking would buy nothing.
+    with transaction.atomic(savepoint=False):
         # FOR UPDATE: a booking and the nightly prompt run must not write the plan at once.
         plan = OutcomePlan.objects.select_for_update().filter(course=course).first()
         if plan is None or plan.status != PlanStatus.ACTIVE:
@@ -120,7 +122,7 @@ def plan_retime(*, course: Course) -> OutcomePlan | None:
 def plan_complete(*, course: Course, now: dt.datetime) -> OutcomePlan | None:
     """The last infusion is done: the diary runs 3 more months and MIDAS is asked at 1 and 3
     months (mid-morning, the patient's time)."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         plan = OutcomePlan.objects.select_for_update().filter(course=course).first()
         if plan is None or plan.status != PlanStatus.ACTIVE:
             return plan
@@ -140,7 +142,7 @@ def plan_complete(*, course: Course, now: dt.datetime) -> OutcomePlan | None:
 
 def plan_cancel(*, course: Course) -> OutcomePlan | None:
     """The course was cancelled: no more prompts; what was answered stays."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         plan = OutcomePlan.objects.select_for_update().filter(course=course).first()
         if plan is None or plan.status != PlanStatus.ACTIVE:
             return plan

@@ -306,11 +306,11 @@ TEMPLATES: dict[str, dict[str, dict[str, tuple[str, str]]]] = {
         "email": {
             "en": (
                 "How was your day?",
-                "Hello,\n\nHow was your day? It takes a few seconds to answer:\n\n{{ link }}\n\nQuestions? Call us at {{ clinic_phone }}.\n",
+                "Hello,\n\nHow was your day? It takes a few seconds to answer:\n\n{{ link }}\n\nQuestions? Call {{ sender_name }} at {{ clinic_phone }}.\n",
             ),
             "es": (
                 "¿Cómo fue su día?",
-                "Hola:\n\n¿Cómo fue su día? Responder toma unos segundos:\n\n{{ link }}\n\n¿Preguntas? Llámenos al {{ clinic_phone }}.\n",
+                "Hola:\n\n¿Cómo fue su día? Responder toma unos segundos:\n\n{{ link }}\n\n¿Preguntas? Llame a {{ sender_name }} al {{ clinic_phone }}.\n",
             ),
         },
     },
@@ -328,11 +328,11 @@ TEMPLATES: dict[str, dict[str, dict[str, tuple[str, str]]]] = {
         "email": {
             "en": (
                 "We have missed your answers",
-                "Hello,\n\nWe have missed your answers for a few days. Today's takes a few seconds:\n\n{{ link }}\n\nQuestions? Call us at {{ clinic_phone }}.\n",
+                "Hello,\n\nWe have missed your answers for a few days. Today's takes a few seconds:\n\n{{ link }}\n\nQuestions? Call {{ sender_name }} at {{ clinic_phone }}.\n",
             ),
             "es": (
                 "No hemos recibido sus respuestas",
-                "Hola:\n\nNo hemos recibido sus respuestas de los últimos días. La de hoy toma unos segundos:\n\n{{ link }}\n\n¿Preguntas? Llámenos al {{ clinic_phone }}.\n",
+                "Hola:\n\nNo hemos recibido sus respuestas de los últimos días. La de hoy toma unos segundos:\n\n{{ link }}\n\n¿Preguntas? Llame a {{ sender_name }} al {{ clinic_phone }}.\n",
             ),
         },
     },
@@ -350,11 +350,11 @@ TEMPLATES: dict[str, dict[str, dict[str, tuple[str, str]]]] = {
         "email": {
             "en": (
                 "5 short questions for you",
-                "Hello,\n\nWe have 5 short questions for you. Answer them here:\n\n{{ link }}\n\nQuestions? Call us at {{ clinic_phone }}.\n",
+                "Hello,\n\nWe have 5 short questions for you. Answer them here:\n\n{{ link }}\n\nQuestions? Call {{ sender_name }} at {{ clinic_phone }}.\n",
             ),
             "es": (
                 "5 preguntas breves para usted",
-                "Hola:\n\nTenemos 5 preguntas breves para usted. Respóndalas aquí:\n\n{{ link }}\n\n¿Preguntas? Llámenos al {{ clinic_phone }}.\n",
+                "Hola:\n\nTenemos 5 preguntas breves para usted. Respóndalas aquí:\n\n{{ link }}\n\n¿Preguntas? Llame a {{ sender_name }} al {{ clinic_phone }}.\n",
             ),
         },
     },

@@ -23,7 +23,7 @@ def test_coordinator_reads_the_operations_dashboard(people, demo_clinic):
     page = coordinator.goto("/intake/queue/")
     page.get_by_role("link", name="Operations").click()
     page.wait_for_url(re.compile(r"/operations/$"))
-    assert page.locator("svg[role=img]").count() == 5
+    assert page.locator("svg[role=img]").count() == 7  # and the two responder charts
     coordinator.check("ops-01-all-locations", phone=True)
 
     funnel = page.locator("#chart-funnel")

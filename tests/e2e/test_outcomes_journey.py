@@ -134,3 +134,11 @@ def test_a_patients_diary_becomes_the_providers_outcome_report(people, demo_clin
         "30 (IV)",
     ):
         assert figure in words, figure
+
+    # The patient's own page: the weekly chart before and after, and her figures.
+    sign_in(phone, patient.email, "a-long-new-password")
+    page = phone.goto("/my/diary/")
+    main = page.locator("main").inner_text()
+    assert "Headache days each week" in main and "-63.6%" in main
+    assert "Responder: headache days at least halved" in main
+    shot(phone, "05-my-diary")

@@ -45,10 +45,12 @@ DAY_PICKER = 14
 FREE_TIMES_14_DAYS = 8
 HOLD_POST = 18
 # The GFE reissued: its stored document, its notice to the patient. (87 before the course kept
-# its diagnosis codes: billing no longer reads the referral.)
-CONFIRM_POST = 86
-# 164 before: the diagnosis codes, and the patient's profile read once, not once per session.
-PLAN_POST = 161
+# its diagnosis codes: billing no longer reads the referral.) Plus 3 for the outcome plan
+# (issue 22): locked, the first and last infusion read, its dates written.
+CONFIRM_POST = 89
+# 164 before: the diagnosis codes, and the patient's profile read once, not once per session;
+# then 3 for the outcome plan, once for the whole course (one SessionBooked).
+PLAN_POST = 164
 DAY_VIEW = 10  # the locations are read once (the day form's options); one audit INSERT
 CLINICIAN_HOME = (
     13  # the review cards' referrals and notes; the courses' audit INSERT (none for referrals here)
