@@ -17,6 +17,7 @@ SELECT %(now)s, %(now)s, c.id, c.patient_id,
   FROM scheduling_course c
   JOIN scheduling_infusionsession s
     ON s.course_id = c.id AND s.status IN ('booked', 'checked_in', 'completed')
+ WHERE NOT EXISTS (SELECT 1 FROM outcomes_outcomeplan o WHERE o.course_id = c.id)
  GROUP BY c.id, c.patient_id, c.status
  ORDER BY c.id
 """
@@ -27,7 +28,7 @@ WITH plan AS (
     SELECT id, diary_starts_on, first_session_on,
            LEAST(diary_ends_on, %(yesterday)s::date, diary_starts_on + 119) AS last_day,
            0.3 + 0.3 * random() AS before, 0.15 + 0.85 * random() AS factor
-      FROM outcomes_outcomeplan ORDER BY id
+      FROM outcomes_outcomeplan WHERE id > %(after)s ORDER BY id
 ), day AS (
     SELECT plan.id, d::date AS day,
            random() < CASE WHEN d < plan.first_session_on THEN plan.before
@@ -52,7 +53,7 @@ SELECT id, 'midas', 'baseline', jsonb_build_object('missed_work', a, 'reduced_wo
             ELSE 'IV' END,
        diary_starts_on + interval '19 hours'
   FROM (SELECT id, diary_starts_on, (random() * 8)::int AS a FROM outcomes_outcomeplan
-        ORDER BY id) p
+        WHERE id > %(after)s ORDER BY id) p
 """
 
 
@@ -62,11 +63,15 @@ class _Diaries:
     def _outcome_diaries(self) -> dict:
         cursor = self.cursor
         cursor.execute("SELECT setseed(%s)", [(self.rng.random() * 2) - 1])
+        # Only the courses loaded here: the demo's (seed_demo beside it) keep their own plans.
+        cursor.execute("SELECT COALESCE(max(id), 0) FROM outcomes_outcomeplan")
+        after = cursor.fetchone()[0]
         cursor.execute(_PLANS, {"now": self.now})
         plans = cursor.rowcount
-        cursor.execute(_DIARY, {"yesterday": self.today.fromordinal(self.today.toordinal() - 1)})
+        yesterday = self.today.fromordinal(self.today.toordinal() - 1)
+        cursor.execute(_DIARY, {"yesterday": yesterday, "after": after})
         days = cursor.rowcount
-        cursor.execute(_MIDAS)
+        cursor.execute(_MIDAS, {"after": after})
         cursor.execute("ANALYZE outcomes_outcomeplan, outcomes_diaryday")
         self.log(f"  outcomes_outcomeplan: {plans} rows")
         self.log(f"  outcomes_diaryday: {days} rows")

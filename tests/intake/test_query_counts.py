@@ -37,8 +37,10 @@ CALL_SCREEN = 9
 DASHBOARD = 9
 PROVIDER_LIST = 5
 REFERRAL_DETAIL_PROVIDER = 7
-# With an outcome report: the outcome plan, the infusions given, the diary days and the answers.
-REFERRAL_DETAIL_PROVIDER_REPORT = REFERRAL_DETAIL_PROVIDER + 4
+# A provider's referral with an outcome report (a referral made through intake): sign-in, the
+# referral with its history, documents and duplicates, the audit-free provider view, then the
+# outcome plan (with its course), the infusions given, the diary days and the answers.
+REFERRAL_DETAIL_PROVIDER_REPORT = 10
 REFERRAL_DETAIL_STAFF = 9  # plus the second factor's device and the audit row
 # The chart: sign-in (session, user, device), the patient, referrals with their documents,
 # history, duplicates and calls, courses with sessions and history, estimates, GFEs owed,
