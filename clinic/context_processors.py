@@ -36,6 +36,8 @@ NAV[Role.ADMIN].insert(1, (_("Operations"), "clinic:operations"))
 NAV[Role.COORDINATOR].insert(1, (_("Find a patient"), "intake:people_search"))
 NAV[Role.CLINICIAN].append((_("Find a patient"), "intake:people_search"))
 NAV[Role.ADMIN].insert(2, (_("Find a patient"), "intake:people_search"))
+NAV[Role.PATIENT].insert(1, (_("My diary"), "outcomes:mine"))  # outcomes
+NAV[Role.COORDINATOR].append((_("Diaries"), "outcomes:silent"))
 
 
 def _nav_for(role: str) -> list[tuple[str, str]]:

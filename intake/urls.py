@@ -16,6 +16,11 @@ urlpatterns = [
         name="referral_submitted",
     ),
     path("referrals/<str:reference>/", views.referral_detail, name="referral_detail"),
+    path(
+        "referrals/<str:reference>/outcome-report.pdf",
+        views.referral_outcome_pdf,
+        name="referral_outcome_pdf",
+    ),
     path("referrals/attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
     path("intake/queue/", views.queue, name="queue"),
     path("intake/next-call/", views.next_call, name="next_call"),

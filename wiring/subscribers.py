@@ -10,6 +10,7 @@ from billing import handlers as billing
 from clinic.events import subscribe
 from clinic.messaging.services import renderer_register
 from intake import handlers as intake
+from outcomes import handlers as outcomes
 from scheduling import notifications as scheduling_notifications
 from scheduling.events import (
     CourseCancelled,
@@ -23,17 +24,22 @@ from scheduling.events import (
 
 SUBSCRIBERS = {
     # The first booking: the referral becomes 'scheduled'; the GFE is reissued, its clock starts.
-    SessionBooked: [intake.referral_on_session_booked, billing.gfe_on_course_changed],
+    SessionBooked: [
+        intake.referral_on_session_booked,
+        billing.gfe_on_course_changed,
+        outcomes.plan_on_course_changed,
+    ],
     # A move, a cancellation or a new count changes what the GFE must list: it is owed again
     # (with no session left, the one owed for the old dates is closed).
-    SessionMoved: [billing.gfe_on_course_changed],
-    SessionCancelled: [billing.gfe_on_course_changed],
+    SessionMoved: [billing.gfe_on_course_changed, outcomes.plan_on_course_changed],
+    SessionCancelled: [billing.gfe_on_course_changed, outcomes.plan_on_course_changed],
     CoursePlannedCountChanged: [billing.gfe_on_course_changed],
     # The referral follows the treatment: 'in treatment', then 'course complete'.
     SessionCheckedIn: [intake.referral_on_session_checked_in],
-    CourseCompleted: [intake.referral_on_course_completed],
-    # The GFE still owed is no longer required (the sessions' notices are scheduling's work).
-    CourseCancelled: [billing.gfe_on_course_cancelled],
+    CourseCompleted: [intake.referral_on_course_completed, outcomes.plan_on_course_completed],
+    # The GFE still owed is no longer required (the sessions' notices are scheduling's work);
+    # the outcome plan stops (and, above, follows every booking: baseline end, diary end).
+    CourseCancelled: [billing.gfe_on_course_cancelled, outcomes.plan_on_course_cancelled],
 }
 
 

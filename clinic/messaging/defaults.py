@@ -290,6 +290,74 @@ TEMPLATES: dict[str, dict[str, dict[str, tuple[str, str]]]] = {
             ),
         },
     },
+    # Outcome measures (outcomes/): a daily diary prompt, one nudge after 3 missed days, and a
+    # questionnaire. Minimum necessary: no word about why they are asked; the page says it.
+    "diary_prompt": {
+        "sms": {
+            "en": (
+                "",
+                "{{ sender_name }}: how was your day? Tap to answer: {{ link }} Reply STOP to opt out.",
+            ),
+            "es": (
+                "",
+                "{{ sender_name }}: ¿cómo fue su día? Toque para responder: {{ link }} Responda STOP para no recibir mensajes.",
+            ),
+        },
+        "email": {
+            "en": (
+                "How was your day?",
+                "Hello,\n\nHow was your day? It takes a few seconds to answer:\n\n{{ link }}\n\nQuestions? Call {{ sender_name }} at {{ clinic_phone }}.\n",
+            ),
+            "es": (
+                "¿Cómo fue su día?",
+                "Hola:\n\n¿Cómo fue su día? Responder toma unos segundos:\n\n{{ link }}\n\n¿Preguntas? Llame a {{ sender_name }} al {{ clinic_phone }}.\n",
+            ),
+        },
+    },
+    "diary_nudge": {
+        "sms": {
+            "en": (
+                "",
+                "{{ sender_name }}: we have missed your answers for a few days. Today's takes a few seconds: {{ link }} Reply STOP to opt out.",
+            ),
+            "es": (
+                "",
+                "{{ sender_name }}: no hemos recibido sus respuestas de los últimos días. La de hoy toma segundos: {{ link }} Responda STOP para salir.",
+            ),
+        },
+        "email": {
+            "en": (
+                "We have missed your answers",
+                "Hello,\n\nWe have missed your answers for a few days. Today's takes a few seconds:\n\n{{ link }}\n\nQuestions? Call {{ sender_name }} at {{ clinic_phone }}.\n",
+            ),
+            "es": (
+                "No hemos recibido sus respuestas",
+                "Hola:\n\nNo hemos recibido sus respuestas de los últimos días. La de hoy toma unos segundos:\n\n{{ link }}\n\n¿Preguntas? Llame a {{ sender_name }} al {{ clinic_phone }}.\n",
+            ),
+        },
+    },
+    "questionnaire_prompt": {
+        "sms": {
+            "en": (
+                "",
+                "{{ sender_name }}: we have 5 short questions for you. Tap to answer: {{ link }} Reply STOP to opt out.",
+            ),
+            "es": (
+                "",
+                "{{ sender_name }}: tenemos 5 preguntas breves para usted. Toque para responder: {{ link }} Responda STOP para salir.",
+            ),
+        },
+        "email": {
+            "en": (
+                "5 short questions for you",
+                "Hello,\n\nWe have 5 short questions for you. Answer them here:\n\n{{ link }}\n\nQuestions? Call {{ sender_name }} at {{ clinic_phone }}.\n",
+            ),
+            "es": (
+                "5 preguntas breves para usted",
+                "Hola:\n\nTenemos 5 preguntas breves para usted. Respóndalas aquí:\n\n{{ link }}\n\n¿Preguntas? Llame a {{ sender_name }} al {{ clinic_phone }}.\n",
+            ),
+        },
+    },
     # Answers to inbound texts (sent as the webhook's reply, not scheduled).
     "opt_out_confirmation": {
         "sms": {

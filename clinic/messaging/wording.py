@@ -26,6 +26,9 @@ EVENT_VARIABLES = frozenset({"date", "time", "day"})
 # Kinds whose renderer passes something else, or nothing about an appointment.
 KIND_VARIABLES: dict[str, frozenset[str]] = {
     "portal_invitation": frozenset({"link"}),
+    "diary_prompt": frozenset({"link"}),
+    "diary_nudge": frozenset({"link"}),
+    "questionnaire_prompt": frozenset({"link"}),
     "opt_out_confirmation": frozenset(),
     "opt_in_confirmation": frozenset(),
     "help_reply": frozenset(),

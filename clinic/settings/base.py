@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "intake",
     "scheduling",
     "billing",
+    "outcomes",
     "reporting",
     "demo",
     "wiring",
@@ -69,7 +70,7 @@ WSGI_APPLICATION = "clinic.wsgi.application"
 #   Django's form widgets), and the message wording admins edit (clinic/messaging, stored as
 #   Django-template strings). Its loader skips the portal's folders, so no name is served by both.
 PORTAL_TEMPLATE_DIRS = [BASE_DIR / "templates"] + [
-    BASE_DIR / app / "templates" for app in ("intake", "scheduling", "billing")
+    BASE_DIR / app / "templates" for app in ("intake", "scheduling", "billing", "outcomes")
 ]
 _CONTEXT_PROCESSORS = [
     "django.template.context_processors.request",
@@ -348,6 +349,16 @@ TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
 TWILIO_API_BASE_URL = env("TWILIO_API_BASE_URL", default="https://api.twilio.com")
+CELERY_BEAT_SCHEDULE["send-diary-prompts"] = {
+    # Every 15 minutes, plan the evening diary prompts of patients whose evening has come.
+    "task": "outcomes.tasks.send_diary_prompts",
+    "schedule": timedelta(minutes=15),
+}
+CELERY_BEAT_SCHEDULE["send-outcome-report-notices"] = {
+    # Every hour, tell referring providers a report is ready (end of course, 1 and 3 months).
+    "task": "intake.tasks.send_outcome_report_notices",
+    "schedule": timedelta(hours=1),
+}
 CELERY_BEAT_SCHEDULE["send-due-messages"] = {
     # Every minute, send the reminders and notices that are due (claimed under row locks).
     "task": "clinic.messaging.tasks.dispatch_due_messages",

@@ -23,7 +23,7 @@ def test_coordinator_reads_the_operations_dashboard(people, demo_clinic):
     page = coordinator.goto("/intake/queue/")
     page.get_by_role("link", name="Operations").click()
     page.wait_for_url(re.compile(r"/operations/$"))
-    assert page.locator("svg[role=img]").count() == 5
+    assert page.locator("svg[role=img]").count() == 7  # and the two responder charts
     coordinator.check("ops-01-all-locations", phone=True)
 
     funnel = page.locator("#chart-funnel")
@@ -31,7 +31,7 @@ def test_coordinator_reads_the_operations_dashboard(people, demo_clinic):
     assert funnel.get_by_role("row", name=re.compile("^Received")).is_visible()
     coordinator.check("ops-02-funnel-table")
 
-    page.get_by_label("Location").select_option(label="Pasadena · Lake Avenue")
+    page.locator("#id_location").select_option(label="Pasadena · Lake Avenue")
     page.get_by_role("button", name="Show").click()
     page.wait_for_url(re.compile(r"location=\d+"))
     assert "America/Los_Angeles" in page.locator("main").inner_text()

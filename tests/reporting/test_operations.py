@@ -280,9 +280,11 @@ def test_admins_and_coordinators_see_the_charts_and_their_tables(client, staff, 
         "Chair utilisation by week",
         "No-shows and late cancellations",
         "Estimated self-pay revenue",
+        "Responders by infusions received",
+        "Responders by location",
     ):
         assert title in page
-    assert page.count("<svg") == 5 and page.count("<table") == 5
+    assert page.count("<svg") == 7 and page.count("<table") == 7
     assert "America/New_York" in page
     assert "$1,300.00" in page  # the revenue table's total
     assert "format=csv&amp;chart=revenue" in page

@@ -53,10 +53,12 @@ HOLD_POST = 18
 # The GFE reissued: its stored document, its notice to the patient. (87 before the course kept
 # its diagnosis codes: billing no longer reads the referral; 86 before the reminders and the
 # booking e-mail were written by the dispatcher, the plan and links inserted in bulk.)
-CONFIRM_POST = 71
+# Plus 3 for the outcome plan (issue 22): locked, the first and last infusion read, its dates
+# written; once for a whole course (one SessionBooked).
+CONFIRM_POST = 74
 # 164 before: the diagnosis codes, and the patient's profile read once, not once per session;
 # 161 before the reminders and the e-mail waited for the dispatcher.
-PLAN_POST = 114
+PLAN_POST = 117
 DAY_VIEW = 10  # the locations are read once (the day form's options); one audit INSERT
 CLINICIAN_HOME = (
     13  # the review cards' referrals and notes; the courses' audit INSERT (none for referrals here)

@@ -96,6 +96,23 @@ MATRIX: dict[str, Check] = {
     "intake:attachment_download": Check(
         allow("provider", *STAFF), lambda w: {"pk": V(w).attachment.pk}
     ),
+    # The world's course is not complete: no report yet, for anyone allowed to ask.
+    "intake:referral_outcome_pdf": Check(
+        allow("provider", *STAFF) | dict.fromkeys(("provider", *STAFF), 404),
+        lambda w: {"reference": V(w).referral.reference},
+    ),
+    # --- outcomes: the diary (issue 22) ------------------------------------------------------
+    # Signed links: a forged or old token is refused the same way for everyone.
+    "outcomes:diary_link": Check(everyone(410), lambda w: {"token": "x:y:z"}),
+    "outcomes:questionnaire_link": Check(everyone(410), lambda w: {"token": "x:y:z"}),
+    # The patient's own page (no object in the URL: each patient sees their own).
+    "outcomes:mine": Check(allow("patient", others=OK)),
+    # No questionnaire is open for the world's patients (their course has no outcome plan).
+    "outcomes:my_questionnaire": Check(
+        allow("patient", patient=404),
+        lambda w: {"time_point": "baseline"},
+    ),
+    "outcomes:silent": Check(allow(*STAFF)),
     # --- intake: the patient chart and the people search (clinic staff) ----------------------
     "intake:people_search": Check(allow(*STAFF), query="?q=lopez"),
     "intake:patient_chart": Check(allow(*STAFF), lambda w: {"pk": w.patient.user.pk}),

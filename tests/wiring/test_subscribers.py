@@ -4,6 +4,7 @@ handlers listed there, subscribed when Django starts."""
 from billing import handlers as billing
 from clinic.events import handlers_for
 from intake import handlers as intake
+from outcomes import handlers as outcomes
 from scheduling.events import (
     CourseCancelled,
     CourseCompleted,
@@ -25,13 +26,21 @@ def test_who_reacts_to_a_booking():
     assert handlers_for(SessionBooked) == (
         intake.referral_on_session_booked,
         billing.gfe_on_course_changed,
+        outcomes.plan_on_course_changed,
     )
-    assert handlers_for(SessionMoved) == (billing.gfe_on_course_changed,)
-    assert handlers_for(SessionCancelled) == (billing.gfe_on_course_changed,)
+    moved = (billing.gfe_on_course_changed, outcomes.plan_on_course_changed)
+    assert handlers_for(SessionMoved) == moved
+    assert handlers_for(SessionCancelled) == moved
     assert handlers_for(CoursePlannedCountChanged) == (billing.gfe_on_course_changed,)
     assert handlers_for(SessionCheckedIn) == (intake.referral_on_session_checked_in,)
-    assert handlers_for(CourseCompleted) == (intake.referral_on_course_completed,)
-    assert handlers_for(CourseCancelled) == (billing.gfe_on_course_cancelled,)
+    assert handlers_for(CourseCompleted) == (
+        intake.referral_on_course_completed,
+        outcomes.plan_on_course_completed,
+    )
+    assert handlers_for(CourseCancelled) == (
+        billing.gfe_on_course_cancelled,
+        outcomes.plan_on_course_cancelled,
+    )
 
 
 def test_every_event_scheduling_publishes_has_a_row_in_the_table():

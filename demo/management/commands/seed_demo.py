@@ -9,6 +9,7 @@ from billing import demo as billing_demo
 from clinic.messaging import demo as messaging_demo
 from clinic.models import STAFF_ROLES, Role, User
 from intake import demo as intake_demo
+from outcomes import demo as outcomes_demo
 from scheduling import demo as scheduling_demo
 from scheduling.models import Chair, Location
 
@@ -68,7 +69,16 @@ class Command(BaseCommand):
     def feature_seeders(self):
         # Prices first: booking the demo patient's course (scheduling) issues her Good Faith
         # Estimate through the real services, from her referral's diagnosis (intake).
-        return [billing_demo.seed, intake_demo.seed, scheduling_demo.seed, messaging_demo.seed]
+        # Outcomes last: their plans follow the courses booked above, and the provider's outcome
+        # reports link earlier referrals to scheduling's past courses.
+        return [
+            billing_demo.seed,
+            intake_demo.seed,
+            scheduling_demo.seed,
+            messaging_demo.seed,
+            outcomes_demo.seed,
+            intake_demo.seed_outcome_reports,
+        ]
 
     @transaction.atomic
     def handle(self, *args, **options):
