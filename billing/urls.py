@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .payments.webhook_view import stripe_webhook
 
 app_name = "billing"
 
@@ -16,4 +17,5 @@ urlpatterns = [
     path("estimates/<int:pk>/paper/", views.request_paper, name="request_paper"),
     path("estimates/paper/<int:pk>/printed/", views.paper_printed, name="paper_printed"),
     path("good-faith-estimate/", views.gfe_rights, name="gfe_rights"),
+    path("payments/stripe/webhook/", stripe_webhook, name="stripe_webhook"),
 ]
