@@ -10,6 +10,7 @@ one sentence the clinic tells Stripe.
 """
 
 import argparse
+import asyncio
 import json
 
 from aiohttp import web
@@ -38,6 +39,24 @@ async def accept_off_session(request, handler):
     return await handler(request)
 
 
+HOLD = {"confirms": 0}
+
+
+@web.middleware
+async def hold_after_confirm(request, handler):
+    """POST /_test/hold_confirms makes the next confirmation take effect at Stripe and then
+    hang, as a worker killed while Stripe answers would see it."""
+    if request.path == "/_test/hold_confirms":
+        HOLD["confirms"] += 1
+        return web.Response(text="ok")
+    response = await handler(request)
+    if request.path.startswith("/v1/payment_intents/") and request.path.endswith("/confirm"):
+        if HOLD["confirms"]:
+            HOLD["confirms"] -= 1
+            await asyncio.sleep(3600)
+    return response
+
+
 def _recorder(path: str):
     @web.middleware
     async def record(request, handler):
@@ -58,6 +77,7 @@ def main() -> None:
     resources.store.dump_to_disk = lambda: None
     _accept_description()
     server.app.middlewares.insert(0, accept_off_session)
+    server.app.middlewares.insert(0, hold_after_confirm)
     if args.record:
         server.app.middlewares.insert(0, _recorder(args.record))
     web.run_app(server.app, host="127.0.0.1", port=args.port, access_log=None, print=None)
