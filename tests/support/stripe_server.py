@@ -50,10 +50,10 @@ async def hold_after_confirm(request, handler):
         HOLD["confirms"] += 1
         return web.Response(text="ok")
     response = await handler(request)
-    if request.path.startswith("/v1/payment_intents/") and request.path.endswith("/confirm"):
-        if HOLD["confirms"]:
-            HOLD["confirms"] -= 1
-            await asyncio.sleep(3600)
+    confirm = request.path.startswith("/v1/payment_intents/") and request.path.endswith("/confirm")
+    if confirm and HOLD["confirms"]:
+        HOLD["confirms"] -= 1
+        await asyncio.sleep(3600)
     return response
 
 
