@@ -18,6 +18,7 @@ from scheduling.selectors import course_for_patient
 from . import pricing
 from .forms import GfeRequestForm, QuoteForm
 from .models import GfePaperRequest
+from .payments.documents import courses_billed_over_gfe
 from .selectors import (
     estimate_document_html,
     estimate_reading_copy_html,
@@ -175,6 +176,7 @@ def coordinator_list(request: HttpRequest) -> HttpResponse:
             "met_rows": met_rows,
             "closed_rows": closed_rows,
             "quote_form": QuoteForm(),
+            "over_gfe": courses_billed_over_gfe(),
         },
     )
 

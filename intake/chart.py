@@ -11,6 +11,7 @@ from django.db.models import Prefetch
 from django.http import Http404
 
 from billing.models import Estimate, GfeObligation
+from billing.payments.selectors import Ledger, ledger_for_patient
 from clinic.messaging.models import ContactConsent, InboundReply, Message
 from clinic.models import PatientProfile, Role, User
 from scheduling.models import Course, CourseStatusChange, InfusionSession, SessionStatusChange
@@ -36,6 +37,7 @@ class Chart:
     messages: list[Message] = field(default_factory=list)
     replies: list[InboundReply] = field(default_factory=list)
     invitations: list[PatientInvitation] = field(default_factory=list)
+    payments: Ledger | None = None
 
     @property
     def referral(self) -> Referral | None:
@@ -146,6 +148,7 @@ def chart_for_patient(*, pk: int) -> Chart:
         invitations=list(
             PatientInvitation.objects.filter(patient=patient).order_by("-created_at", "-pk")
         ),
+        payments=ledger_for_patient(patient=patient),
     )
 
 
