@@ -6,7 +6,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from billing.payments.forms import RefundForm
 from clinic.audit.models import AuditAction
 from clinic.audit.services import audit_record, audit_record_many
 from clinic.errors import ApplicationError
@@ -29,11 +28,7 @@ def patient_chart(request: HttpRequest, pk: int) -> HttpResponse:
         patient_id=chart.patient.pk,
         referral_id=referral.pk if referral else None,
     )
-    return render(
-        request,
-        "intake/chart.html",
-        {"chart": chart, "is_admin": _is_admin(request), "refund_form": RefundForm()},
-    )
+    return render(request, "intake/chart.html", {"chart": chart, "is_admin": _is_admin(request)})
 
 
 @role_required(*STAFF_ROLES)

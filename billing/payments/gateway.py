@@ -166,3 +166,15 @@ def event_from_webhook(*, payload: bytes, signature: str) -> dict:
     if not isinstance(event, dict):
         raise ValueError("not an event")
     return event
+
+
+def setup_intent_confirm_test_card(*, setup_intent_id: str) -> None:
+    """Demo only, in test mode (or localstripe): save Stripe's test Visa, as the patient's
+    browser would with the card field."""
+    if not settings.STRIPE_SECRET_KEY.startswith("sk_test_"):
+        raise ValueError("test cards are for test mode only")
+    _call(
+        _client().v1.setup_intents.confirm,
+        setup_intent_id,
+        params={"payment_method": "pm_card_visa"},
+    )

@@ -3,8 +3,8 @@ the reconciliation against the Good Faith Estimate (45 CFR 149.620)."""
 
 import io
 import re
-from html import unescape
 from decimal import Decimal
+from html import unescape
 
 import pytest
 from pypdf import PdfReader

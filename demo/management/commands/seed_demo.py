@@ -6,6 +6,7 @@ from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from billing import demo as billing_demo
+from billing.payments import demo as payments_demo
 from clinic.messaging import demo as messaging_demo
 from clinic.models import STAFF_ROLES, Role, User
 from intake import demo as intake_demo
@@ -68,7 +69,14 @@ class Command(BaseCommand):
     def feature_seeders(self):
         # Prices first: booking the demo patient's course (scheduling) issues her Good Faith
         # Estimate through the real services, from her referral's diagnosis (intake).
-        return [billing_demo.seed, intake_demo.seed, scheduling_demo.seed, messaging_demo.seed]
+        # Payments last: the payment policy, and with Stripe configured the demo patient's card.
+        return [
+            billing_demo.seed,
+            intake_demo.seed,
+            scheduling_demo.seed,
+            messaging_demo.seed,
+            payments_demo.seed,
+        ]
 
     @transaction.atomic
     def handle(self, *args, **options):
