@@ -21,7 +21,6 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clinic.errors import ApplicationError
 from clinic.models import User
 from scheduling.models import Course, InfusionSession
 
@@ -220,20 +219,6 @@ def payments_retry_failed(*, patient: User) -> int:
     for pk in ids:
         _enqueue(pk)
     return len(ids)
-
-
-@transaction.atomic
-def payment_cancel(*, payment: Payment, by: User, reason: str) -> Payment:
-    """Write off a charge that has not been paid (waiting or failed), with the reason."""
-    payment = Payment.objects.select_for_update().get(pk=payment.pk)
-    if not reason.strip():
-        raise ApplicationError(_("Say why the charge is cancelled."), field="reason")
-    if payment.status not in (PaymentStatus.PENDING, PaymentStatus.FAILED):
-        raise ApplicationError(_("Only a charge not yet paid can be cancelled."))
-    payment.status = PaymentStatus.CANCELLED
-    payment.reason = reason.strip()[:500]
-    payment.save()
-    return payment
 
 
 def cents_of(amount: Decimal) -> int:

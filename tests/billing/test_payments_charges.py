@@ -145,3 +145,27 @@ def test_payments_not_configured_record_nothing(settings, clock):
     course = new_course(location)
     course_book_sessions(course=course, starts=DATES, by=course.patient, now=clock.now())
     assert not Payment.objects.exists()
+
+
+def test_stripe_down_leaves_the_charge_waiting_and_the_retry_charges_it_once(
+    booked, stripe_on, settings
+):
+    from billing.payments import gateway
+    from tests.billing.conftest import _free_port
+
+    course, _ = booked
+    deposit = Payment.objects.get(course=course)
+    settings.STRIPE_API_BASE = f"http://127.0.0.1:{_free_port()}"  # nobody listens there
+    settings.STRIPE_TIMEOUT_SECONDS = 2
+    with pytest.raises(gateway.Unavailable):
+        payment_charge(payment_id=deposit.pk)
+    deposit.refresh_from_db()
+    assert (deposit.status, deposit.attempts, deposit.stripe_id) == (PaymentStatus.PENDING, 1, "")
+    from billing.payments.charges import payments_waiting
+
+    assert payments_waiting() == [deposit.pk]  # beat's sweep will find it
+    settings.STRIPE_API_BASE = stripe_on.url
+    payment_charge(payment_id=deposit.pk)
+    deposit.refresh_from_db()
+    assert deposit.status == PaymentStatus.SUCCEEDED and deposit.attempts == 2
+    assert len(intents_created(stripe_on, deposit.idempotency_key)) == 1
