@@ -91,7 +91,7 @@ def accept_policy(request: HttpRequest) -> HttpResponse:
     policy = _policy_for(request.user)
     form = PolicyAcceptForm(request.POST)
     if policy is None or not gateway.is_configured():
-        raise Http404
+        return redirect("billing:my_payments")  # the page says why there is nothing to accept
     if not form.is_valid():
         messages.error(request, form.errors["accept"][0])
         return redirect("billing:my_payments")

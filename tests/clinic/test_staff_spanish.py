@@ -26,6 +26,7 @@ SAME_IN_SPANISH = {
     "Fax",
     "Propranolol",
     "Metoprolol",
+    "CPT/HCPCS",  # code sets, named alike in Spanish
 }
 
 
