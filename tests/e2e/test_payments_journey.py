@@ -12,6 +12,8 @@ from pypdf import PdfReader
 
 from billing.payments.charges import payment_charge
 from billing.payments.models import Payment, PaymentStatus
+from clinic.messaging import defaults
+from clinic.messaging.models import MessageTemplate, ReminderPlanEntry
 from clinic.models import Role
 from scheduling.services import (
     course_book_sessions,
@@ -42,6 +44,8 @@ def shot(person, name, *, skip_axe_in=None):
 
 @pytest.fixture
 def maria(transactional_db, stripe_on, clock):  # noqa: F811
+    # Other transactional tests empty the tables the data migration filled.
+    defaults.install(MessageTemplate, ReminderPlanEntry)
     location = paying_location()
     who = make_patient(
         user__email="maria.pay@mail.example",
