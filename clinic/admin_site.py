@@ -46,6 +46,7 @@ SECTIONS = [
         [
             ("billing.feeschedule", _("Fee schedules")),
             ("billing.facilitybillingidentity", _("Billing identity (NPI, TIN)")),
+            ("billing.paymentpolicy", _("Payment policies (deposit, fees)")),
         ],
     ),
     (
@@ -78,6 +79,7 @@ SECTIONS = [
             ("scheduling.infusionsession", _("Infusion sessions")),
             ("billing.estimate", _("Estimates")),
             ("billing.gfeobligation", _("Good Faith Estimates owed")),
+            ("billing.payment", _("Payments (card charges and refunds)")),
             ("clinic.auditevent", _("Audit events")),
         ],
     ),

@@ -9,6 +9,7 @@ NAV: dict[str, list[tuple[str, str]]] = {
     Role.PATIENT: [
         (_("My course"), "scheduling:patient_home"),
         (_("My estimate"), "billing:my_estimate"),
+        (_("Payments"), "billing:my_payments"),
     ],
     Role.PROVIDER: [
         (_("My referrals"), "intake:provider_home"),

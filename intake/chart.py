@@ -12,6 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from billing.models import Estimate, GfeObligation
+from billing.payments.selectors import Ledger, ledger_for_patient
 from clinic.messaging.models import ContactConsent, InboundReply, Message
 from clinic.models import PatientProfile, Role, User
 from outcomes.selectors import OutcomeSummary, outcome_summary, plan_for_patient
@@ -39,6 +40,7 @@ class Chart:
     replies: list[InboundReply] = field(default_factory=list)
     invitations: list[PatientInvitation] = field(default_factory=list)
     outcomes: OutcomeSummary | None = None
+    payments: Ledger | None = None
 
     @property
     def referral(self) -> Referral | None:
@@ -128,6 +130,7 @@ def chart_for_patient(*, pk: int) -> Chart:
             PatientInvitation.objects.filter(patient=patient).order_by("-created_at", "-pk")
         ),
         outcomes=_outcomes(patient),
+        payments=ledger_for_patient(patient=patient),
     )
 
 

@@ -19,26 +19,46 @@ from scheduling.events import (
     SessionBooked,
     SessionCancelled,
     SessionCheckedIn,
+    SessionCompleted,
     SessionMoved,
+    SessionNoShow,
 )
 
 SUBSCRIBERS = {
     # The first booking: the referral becomes 'scheduled'; the GFE is reissued, its clock starts.
+    # Then the deposit (priced from that GFE) and, by the payment policy, the infusions; the
+    # outcome plan follows every booking (baseline end, diary end).
     SessionBooked: [
         intake.referral_on_session_booked,
         billing.gfe_on_course_changed,
+        billing.payments_on_session_booked,
         outcomes.plan_on_course_changed,
     ],
     # A move, a cancellation or a new count changes what the GFE must list: it is owed again
-    # (with no session left, the one owed for the old dates is closed).
-    SessionMoved: [billing.gfe_on_course_changed, outcomes.plan_on_course_changed],
-    SessionCancelled: [billing.gfe_on_course_changed, outcomes.plan_on_course_changed],
+    # (with no session left, the one owed for the old dates is closed). A late move or
+    # cancellation by the patient costs the policy's fee.
+    SessionMoved: [
+        billing.gfe_on_course_changed,
+        billing.payments_on_session_moved,
+        outcomes.plan_on_course_changed,
+    ],
+    SessionCancelled: [
+        billing.gfe_on_course_changed,
+        billing.payments_on_session_cancelled,
+        outcomes.plan_on_course_changed,
+    ],
     CoursePlannedCountChanged: [billing.gfe_on_course_changed],
-    # The referral follows the treatment: 'in treatment', then 'course complete'.
-    SessionCheckedIn: [intake.referral_on_session_checked_in],
+    # The referral follows the treatment: 'in treatment', then 'course complete'. The infusion
+    # is charged at check-in or at completion, as the policy says; a no-show costs its fee.
+    SessionCheckedIn: [
+        intake.referral_on_session_checked_in,
+        billing.payments_on_session_checked_in,
+    ],
+    SessionCompleted: [billing.payments_on_session_completed],
+    SessionNoShow: [billing.payments_on_no_show],
     CourseCompleted: [intake.referral_on_course_completed, outcomes.plan_on_course_completed],
     # The GFE still owed is no longer required (the sessions' notices are scheduling's work);
-    # the outcome plan stops (and, above, follows every booking: baseline end, diary end).
+    # the outcome plan stops.
     CourseCancelled: [billing.gfe_on_course_cancelled, outcomes.plan_on_course_cancelled],
 }
 

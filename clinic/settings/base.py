@@ -349,6 +349,23 @@ TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
 TWILIO_API_BASE_URL = env("TWILIO_API_BASE_URL", default="https://api.twilio.com")
+# --- Self-pay payments on Stripe (issue 23) ---
+# Without a secret key the portal says "payments not configured" and charges nothing.
+# STRIPE_API_BASE points the official library at another server (localstripe in tests and demos);
+# STRIPE_JS_URL is where the card form loads Stripe.js from (localstripe serves a stand-in).
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
+STRIPE_JS_URL = env("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
+STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=20)
+# A worker's claim on a charge older than this belongs to a dead worker: the next one settles it.
+PAYMENTS_CLAIM_TIMEOUT_SECONDS = env.int("PAYMENTS_CLAIM_TIMEOUT_SECONDS", default=120)
+CELERY_BEAT_SCHEDULE["charge-waiting-payments"] = {
+    # Every five minutes, charge what waits (Stripe was down, or a worker died mid-charge).
+    "task": "billing.payments.tasks.charge_waiting_payments",
+    "schedule": timedelta(minutes=5),
+}
 CELERY_BEAT_SCHEDULE["send-diary-prompts"] = {
     # Every 15 minutes, plan the evening diary prompts of patients whose evening has come.
     "task": "outcomes.tasks.send_diary_prompts",

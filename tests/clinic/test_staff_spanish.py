@@ -27,6 +27,7 @@ SAME_IN_SPANISH = {
     "Propranolol",
     "Metoprolol",
     "No",
+    "CPT/HCPCS",  # code sets, named alike in Spanish
 }
 
 

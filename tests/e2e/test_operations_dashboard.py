@@ -39,10 +39,14 @@ def test_coordinator_reads_the_operations_dashboard(people, demo_clinic):
     coordinator.check("ops-03-pasadena")
 
     with page.expect_download() as download:
-        page.get_by_role("link", name="Download Estimated self-pay revenue as CSV").click()
+        page.get_by_role(
+            "link", name="Download Estimated self-pay revenue and collected payments as CSV"
+        ).click()
     path = download.value.path()
     body = path.read_text(encoding="utf-8")
-    assert body.startswith("week_starting,sessions,sessions_without_price,revenue_usd")
+    assert body.startswith(
+        "week_starting,sessions,sessions_without_price,revenue_usd,collected_usd"
+    )
     assert download.value.suggested_filename.startswith("operations-revenue-pasadena-")
 
     page.set_viewport_size(PHONE)

@@ -217,6 +217,20 @@ MATRIX: dict[str, Check] = {
         allow("coordinator", "admin"), lambda w: {"pk": _paper_request(w)}, method="post"
     ),
     "billing:gfe_rights": Check(everyone(OK)),
+    # Payments (the world has no Stripe keys: the pages say so; tests/billing covers the rest).
+    "billing:my_payments": Check(allow("patient", others=OK)),
+    "billing:accept_policy": Check(allow("patient", others=OK), method="post"),
+    "billing:card_saved": Check(allow("patient", others=OK), method="post"),
+    "billing:receipt": Check(
+        allow("patient", "coordinator", "admin"), lambda w: {"pk": _payment(w)}
+    ),
+    "billing:superbill": Check(
+        allow("patient", "coordinator", "admin"), lambda w: {"pk": P(w).course.pk}
+    ),
+    # A refund with nothing filled in goes back to the chart with the form's errors.
+    "billing:refund": Check(allow("admin"), lambda w: {"pk": _payment(w)}, method="post"),
+    # Stripe's webhook: 404 while payments are not configured, 400 unless signed by Stripe.
+    "billing:stripe_webhook": Check(everyone(404), method="post"),
     # --- messaging ---------------------------------------------------------------------------
     "messaging:outbox": Check(allow("coordinator", "admin")),
     "messaging:preferences": Check(allow("patient", others=OK)),
@@ -238,6 +252,24 @@ def _paper_request(w) -> int:
 
     estimate = P(w).estimate
     return gfe_request_paper(estimate=estimate, patient=estimate.patient).pk
+
+
+def _payment(w) -> int:
+    from billing.payments.models import Payment, PaymentKind, PaymentStatus
+
+    course = P(w).course
+    payment, _ = Payment.objects.get_or_create(
+        idempotency_key=f"deposit:course:{course.pk}",
+        defaults={
+            "patient_id": course.patient_id,
+            "course": course,
+            "kind": PaymentKind.DEPOSIT,
+            "amount_cents": 25000,
+            "status": PaymentStatus.SUCCEEDED,
+            "description": "Clinic deposit",
+        },
+    )
+    return payment.pk
 
 
 # Not in the matrix, declared here with the reason; test_declared_exceptions checks them.

@@ -12,7 +12,9 @@ from scheduling.events import (
     SessionBooked,
     SessionCancelled,
     SessionCheckedIn,
+    SessionCompleted,
     SessionMoved,
+    SessionNoShow,
 )
 from wiring.subscribers import SUBSCRIBERS
 
@@ -26,13 +28,26 @@ def test_who_reacts_to_a_booking():
     assert handlers_for(SessionBooked) == (
         intake.referral_on_session_booked,
         billing.gfe_on_course_changed,
+        billing.payments_on_session_booked,
         outcomes.plan_on_course_changed,
     )
-    moved = (billing.gfe_on_course_changed, outcomes.plan_on_course_changed)
-    assert handlers_for(SessionMoved) == moved
-    assert handlers_for(SessionCancelled) == moved
+    assert handlers_for(SessionMoved) == (
+        billing.gfe_on_course_changed,
+        billing.payments_on_session_moved,
+        outcomes.plan_on_course_changed,
+    )
+    assert handlers_for(SessionCancelled) == (
+        billing.gfe_on_course_changed,
+        billing.payments_on_session_cancelled,
+        outcomes.plan_on_course_changed,
+    )
     assert handlers_for(CoursePlannedCountChanged) == (billing.gfe_on_course_changed,)
-    assert handlers_for(SessionCheckedIn) == (intake.referral_on_session_checked_in,)
+    assert handlers_for(SessionCheckedIn) == (
+        intake.referral_on_session_checked_in,
+        billing.payments_on_session_checked_in,
+    )
+    assert handlers_for(SessionCompleted) == (billing.payments_on_session_completed,)
+    assert handlers_for(SessionNoShow) == (billing.payments_on_no_show,)
     assert handlers_for(CourseCompleted) == (
         intake.referral_on_course_completed,
         outcomes.plan_on_course_completed,

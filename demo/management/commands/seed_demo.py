@@ -6,6 +6,7 @@ from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from billing import demo as billing_demo
+from billing.payments import demo as payments_demo
 from clinic.messaging import demo as messaging_demo
 from clinic.models import STAFF_ROLES, Role, User
 from intake import demo as intake_demo
@@ -71,6 +72,7 @@ class Command(BaseCommand):
         # Estimate through the real services, from her referral's diagnosis (intake).
         # Outcomes last: their plans follow the courses booked above, and the provider's outcome
         # reports link earlier referrals to scheduling's past courses.
+        # Payments last: the payment policy, and with Stripe configured the demo patient's card.
         return [
             billing_demo.seed,
             intake_demo.seed,
@@ -78,6 +80,7 @@ class Command(BaseCommand):
             messaging_demo.seed,
             outcomes_demo.seed,
             intake_demo.seed_outcome_reports,
+            payments_demo.seed,
         ]
 
     @transaction.atomic
