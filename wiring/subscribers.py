@@ -18,20 +18,22 @@ from scheduling.events import (
     SessionCheckedIn,
     SessionMoved,
 )
+from waitlist import handlers as waitlist
 
 SUBSCRIBERS = {
     # The first booking: the referral becomes 'scheduled'; the GFE is reissued, its clock starts.
     SessionBooked: [intake.referral_on_session_booked, billing.gfe_on_course_changed],
     # A move, a cancellation or a new count changes what the GFE must list: it is owed again
     # (with no session left, the one owed for the old dates is closed).
-    SessionMoved: [billing.gfe_on_course_changed],
-    SessionCancelled: [billing.gfe_on_course_changed],
+    # The waitlist offers the freed time (after commit) to the patients waiting for one.
+    SessionMoved: [billing.gfe_on_course_changed, waitlist.waitlist_on_session_moved],
+    SessionCancelled: [billing.gfe_on_course_changed, waitlist.waitlist_on_session_cancelled],
     CoursePlannedCountChanged: [billing.gfe_on_course_changed],
     # The referral follows the treatment: 'in treatment', then 'course complete'.
     SessionCheckedIn: [intake.referral_on_session_checked_in],
     CourseCompleted: [intake.referral_on_course_completed],
     # The GFE still owed is no longer required (the sessions' notices are scheduling's work).
-    CourseCancelled: [billing.gfe_on_course_cancelled],
+    CourseCancelled: [billing.gfe_on_course_cancelled, waitlist.waitlist_on_course_cancelled],
 }
 
 

@@ -90,6 +90,7 @@ urlpatterns = [
     path("", include("intake.urls")),
     path("", include(scheduling_patterns)),
     path("", include("billing.urls")),
+    path("", include("waitlist.urls")),
     path("", include("clinic.messaging.urls")),
 ]
 

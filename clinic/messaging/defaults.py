@@ -327,6 +327,29 @@ TEMPLATES: dict[str, dict[str, dict[str, tuple[str, str]]]] = {
             ),
         },
     },
+    # A freed time offered from the waitlist (waitlist app): a link to take it, no treatment.
+    "waitlist_offer": {
+        "sms": {
+            "en": (
+                "",
+                "{{ sender_name }}: an earlier time opened, {{ day }} at {{ time }}. Held {{ minutes }} min for you: {{ link }} STOP to opt out.",
+            ),
+            "es": (
+                "",
+                "{{ sender_name }}: se abrio un horario, {{ day }} a las {{ time }}. Reservado {{ minutes }} min para usted: {{ link }} STOP para no recibir.",
+            ),
+        },
+        "email": {
+            "en": (
+                "A time opened up for you",
+                "Hello,\n\nA time opened up at {{ sender_name }}: {{ day }} at {{ time }}. It is held for you for {{ minutes }} minutes; to take it, open this link:\n\n{{ link }}\n\nIf someone else takes it first, you stay on the waitlist. Questions? Call us at {{ clinic_phone }}.\n",
+            ),
+            "es": (
+                "Se abrió un horario para usted",
+                "Hola:\n\nSe abrió un horario en {{ sender_name }}: {{ day }} a las {{ time }}. Está reservado para usted durante {{ minutes }} minutos; para tomarlo, abra este enlace:\n\n{{ link }}\n\nSi otra persona lo toma antes, usted sigue en la lista de espera. ¿Preguntas? Llámenos al {{ clinic_phone }}.\n",
+            ),
+        },
+    },
     "confirmation_received": {
         "sms": {
             "en": ("", "{{ sender_name }}: thank you, we have your confirmation."),

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "intake",
     "scheduling",
     "billing",
+    "waitlist",
     "reporting",
     "demo",
     "wiring",
@@ -69,7 +70,7 @@ WSGI_APPLICATION = "clinic.wsgi.application"
 #   Django's form widgets), and the message wording admins edit (clinic/messaging, stored as
 #   Django-template strings). Its loader skips the portal's folders, so no name is served by both.
 PORTAL_TEMPLATE_DIRS = [BASE_DIR / "templates"] + [
-    BASE_DIR / app / "templates" for app in ("intake", "scheduling", "billing")
+    BASE_DIR / app / "templates" for app in ("intake", "scheduling", "billing", "waitlist")
 ]
 _CONTEXT_PROCESSORS = [
     "django.template.context_processors.request",
@@ -347,6 +348,16 @@ TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
 TWILIO_API_BASE_URL = env("TWILIO_API_BASE_URL", default="https://api.twilio.com")
+# The waitlist (issue 24): how long each round of offers holds a freed time, and for how many
+# patients at once, where a location has no rules of its own.
+WAITLIST_OFFER_MINUTES = env.int("WAITLIST_OFFER_MINUTES", default=15)
+WAITLIST_GROUP_SIZE = env.int("WAITLIST_GROUP_SIZE", default=3)
+CELERY_BEAT_SCHEDULE["waitlist-next-rounds"] = {
+    # Every minute, offer freed times whose round ran out to the next group (each round also
+    # enqueues its own expiry; this catches one lost with a broker restart).
+    "task": "waitlist.tasks.advance_due_rounds",
+    "schedule": timedelta(minutes=1),
+}
 CELERY_BEAT_SCHEDULE["send-due-messages"] = {
     # Every minute, send the reminders and notices that are due (claimed under row locks).
     "task": "clinic.messaging.tasks.dispatch_due_messages",
