@@ -1,9 +1,9 @@
 """Waitlist writes: joining and leaving, a freed time, its rounds of offers, and accepting one.
 
 Accepting books through scheduling's own services (session_book, or session_reschedule for an
-earlier time), under their locks and exclusion constraints; the partial unique index
-offer_one_accepted lets only one offer per freed time be accepted. Whoever loses either race
-gets OfferGone and nothing changes."""
+earlier time), under their locks and exclusion constraints; accepters of one freed time take
+its row lock in turn, and the partial unique index offer_one_accepted refuses a second accepted
+offer. Whoever loses gets OfferGone and nothing changes."""
 
 from __future__ import annotations
 
@@ -256,7 +256,11 @@ def offer_accept(*, offer: Offer, now: dt.datetime | None = None) -> InfusionSes
     offers of it lapse and their unsent texts are cancelled, the entry leaves the waitlist.
     Raises OfferGone when it expired, someone else took it, or it no longer fits."""
     now = now or timezone.now()
-    # FOR UPDATE: the same link opened twice must not book twice.
+    # FOR UPDATE, the slot's row first and then the offer's, the order slot_offer_next_round
+    # takes them in: accepters of one slot answer one at a time (the loser then finds it
+    # filled), a round cannot expire an offer being accepted, and one link opened twice
+    # cannot book twice.
+    FreedSlot.objects.select_for_update().filter(pk=offer.slot_id).first()
     offer = (
         Offer.objects.select_for_update(of=("self",))
         .select_related("slot__location", "entry__course", "entry__earlier_than", "entry__patient")
@@ -266,8 +270,8 @@ def offer_accept(*, offer: Offer, now: dt.datetime | None = None) -> InfusionSes
         raise OfferGone()
     try:
         with transaction.atomic():
-            # The unique index offer_one_accepted makes a second accepter wait here for the
-            # first, then fail: the database, not this code, picks the winner.
+            # The unique index offer_one_accepted refuses a second accepted offer whatever
+            # path leads here.
             Offer.objects.filter(pk=offer.pk).update(status=OfferStatus.ACCEPTED, answered_at=now)
     except IntegrityError as exc:
         raise OfferGone() from exc
