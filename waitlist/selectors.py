@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import Prefetch
 
 from clinic.models import User
@@ -41,13 +43,16 @@ def location_recent_slots(*, location: Location, limit: int = 20) -> list[FreedS
     return list(FreedSlot.objects.filter(location=location).order_by("-freed_at")[:limit])
 
 
-def patient_pending_offer(*, patient: User, now) -> Offer | None:
-    """The patient's newest offer still open (for an accept word by text)."""
+def patient_latest_offer(*, patient: User, now) -> Offer | None:
+    """The patient's newest offer of the last day that was not accepted: what an accept word
+    by text answers (taken or expired ones are answered kindly)."""
     return (
         Offer.objects.filter(
-            entry__patient=patient, status="pending", expires_at__gt=now, slot__status="offering"
+            entry__patient=patient,
+            status__in=["pending", "taken", "expired"],
+            sent_at__gt=now - dt.timedelta(days=1),
         )
         .select_related("slot__location", "entry")
-        .order_by("-sent_at")
+        .order_by("-sent_at", "-id")
         .first()
     )

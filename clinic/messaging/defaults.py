@@ -350,6 +350,40 @@ TEMPLATES: dict[str, dict[str, dict[str, tuple[str, str]]]] = {
             ),
         },
     },
+    # Answers to texts: R (a link to move the next session), an accept word (an offered time).
+    "reschedule_link": {
+        "sms": {
+            "en": (
+                "",
+                "{{ sender_name }}: to move your appointment {{ day }} at {{ time }}, open {{ link }}",
+            ),
+            "es": (
+                "",
+                "{{ sender_name }}: para cambiar su cita {{ day }} a las {{ time }}, abra {{ link }}",
+            ),
+        },
+    },
+    "waitlist_offer_booked": {
+        "sms": {
+            "en": (
+                "",
+                "{{ sender_name }}: it is yours. Your appointment is {{ day }} at {{ time }}.",
+            ),
+            "es": ("", "{{ sender_name }}: es suyo. Su cita es {{ day }} a las {{ time }}."),
+        },
+    },
+    "waitlist_offer_gone": {
+        "sms": {
+            "en": (
+                "",
+                "{{ sender_name }}: sorry, that time was already taken. You stay on the waitlist.",
+            ),
+            "es": (
+                "",
+                "{{ sender_name }}: lo sentimos, ese horario ya fue tomado. Sigue en la lista de espera.",
+            ),
+        },
+    },
     "confirmation_received": {
         "sms": {
             "en": ("", "{{ sender_name }}: thank you, we have your confirmation."),

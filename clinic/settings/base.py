@@ -306,6 +306,14 @@ MESSAGING_RETRY_BASE = timedelta(minutes=1)  # 1, 2, 4, 8 minutes between attemp
 MESSAGING_CONFIRM_HOOK = env(
     "MESSAGING_CONFIRM_HOOK", default="scheduling.services.session_confirm_next"
 )
+# R / "cambiar" by text: a signed link to move the next session (scheduling).
+MESSAGING_RESCHEDULE_HOOK = env(
+    "MESSAGING_RESCHEDULE_HOOK", default="scheduling.links.reschedule_link_reply"
+)
+# YES / SI / ACEPTO by text with a waitlist offer waiting for an answer: take it.
+MESSAGING_OFFER_ACCEPT_HOOK = env(
+    "MESSAGING_OFFER_ACCEPT_HOOK", default="waitlist.replies.offer_accept_by_reply"
+)
 # No message, e-mail, calendar file or call may contain these (clinic.messaging.wording), matched
 # without regard to case or accents and with their plurals: migraña also catches "migranas".
 MESSAGING_FORBIDDEN_WORDS = env.list(
