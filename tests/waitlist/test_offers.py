@@ -206,3 +206,20 @@ def test_an_earlier_time_moves_the_session_and_its_old_time_is_offered_in_turn(
 def test_a_time_already_past_is_not_offered(clinic):
     assert slot_free(location=clinic["location"], starts_at=NOW - dt.timedelta(hours=1)) is None
     assert not FreedSlot.objects.exists()
+
+
+def test_the_operations_dashboard_counts_refilled_times_and_the_time_to_refill(
+    clinic, make_course, waiting
+):
+    from reporting.operations import waitlist_refills
+
+    first, _second = waiting(), waiting()
+    filled = _cancelled_slot(make_course, at(2027, 3, 10, 9))
+    _cancelled_slot(make_course, at(2027, 3, 11, 9))  # nobody takes this one
+    slot_offer_next_round(slot_id=filled.pk, now=NOON)
+    offer_accept(offer=filled.offers.get(entry=first), now=NOON + dt.timedelta(minutes=10))
+    figures = waitlist_refills(location=clinic["location"], now=NOON + dt.timedelta(hours=1))
+    assert (figures.freed, figures.refilled) == (2, 1)
+    assert str(figures.refilled_rate) == "50.0"
+    # Freed at NOW (the cancellation), refilled at noon in Boston plus 10 minutes.
+    assert figures.median_minutes == (NOON - NOW).total_seconds() / 60 + 10
