@@ -11,6 +11,7 @@ from clinic.models import STAFF_ROLES, Role, User
 from intake import demo as intake_demo
 from scheduling import demo as scheduling_demo
 from scheduling.models import Chair, Location
+from waitlist import demo as waitlist_demo
 
 DEMO_PASSWORD = "demo-pass-2026"
 # Staff sign in with a second factor. The demo staff share this documented authenticator key
@@ -68,7 +69,13 @@ class Command(BaseCommand):
     def feature_seeders(self):
         # Prices first: booking the demo patient's course (scheduling) issues her Good Faith
         # Estimate through the real services, from her referral's diagnosis (intake).
-        return [billing_demo.seed, intake_demo.seed, scheduling_demo.seed, messaging_demo.seed]
+        return [
+            billing_demo.seed,
+            intake_demo.seed,
+            scheduling_demo.seed,
+            messaging_demo.seed,
+            waitlist_demo.seed,
+        ]
 
     @transaction.atomic
     def handle(self, *args, **options):
