@@ -36,6 +36,8 @@ NAV[Role.ADMIN].insert(1, (_("Operations"), "clinic:operations"))
 NAV[Role.COORDINATOR].insert(1, (_("Find a patient"), "intake:people_search"))
 NAV[Role.CLINICIAN].append((_("Find a patient"), "intake:people_search"))
 NAV[Role.ADMIN].insert(2, (_("Find a patient"), "intake:people_search"))
+NAV[Role.PATIENT].insert(1, (_("Waitlist"), "waitlist:patient_join"))  # waitlist
+NAV[Role.COORDINATOR].insert(4, (_("Waitlist"), "waitlist:coordinator_list"))
 
 
 def _nav_for(role: str) -> list[tuple[str, str]]:

@@ -200,6 +200,13 @@ MATRIX: dict[str, Check] = {
         allow("coordinator", "admin"), lambda w: {"pk": _paper_request(w)}, method="post"
     ),
     "billing:gfe_rights": Check(everyone(OK)),
+    # --- waitlist ----------------------------------------------------------------------------
+    "waitlist:patient_join": Check(allow("patient", others=OK)),
+    "waitlist:offer": Check(everyone(410), lambda w: {"token": "not-a-real-token"}),
+    "waitlist:coordinator_list": Check(allow("coordinator", "admin")),
+    "waitlist:coordinator_join": Check(
+        allow("coordinator", "admin"), lambda w: {"pk": P(w).course.pk}
+    ),
     # --- messaging ---------------------------------------------------------------------------
     "messaging:outbox": Check(allow("coordinator", "admin")),
     "messaging:preferences": Check(allow("patient", others=OK)),
