@@ -13,6 +13,7 @@ from scheduling.events import (
     SessionCheckedIn,
     SessionMoved,
 )
+from waitlist import handlers as waitlist
 from wiring.subscribers import SUBSCRIBERS
 
 
@@ -26,12 +27,21 @@ def test_who_reacts_to_a_booking():
         intake.referral_on_session_booked,
         billing.gfe_on_course_changed,
     )
-    assert handlers_for(SessionMoved) == (billing.gfe_on_course_changed,)
-    assert handlers_for(SessionCancelled) == (billing.gfe_on_course_changed,)
+    assert handlers_for(SessionMoved) == (
+        billing.gfe_on_course_changed,
+        waitlist.waitlist_on_session_moved,
+    )
+    assert handlers_for(SessionCancelled) == (
+        billing.gfe_on_course_changed,
+        waitlist.waitlist_on_session_cancelled,
+    )
     assert handlers_for(CoursePlannedCountChanged) == (billing.gfe_on_course_changed,)
     assert handlers_for(SessionCheckedIn) == (intake.referral_on_session_checked_in,)
     assert handlers_for(CourseCompleted) == (intake.referral_on_course_completed,)
-    assert handlers_for(CourseCancelled) == (billing.gfe_on_course_cancelled,)
+    assert handlers_for(CourseCancelled) == (
+        billing.gfe_on_course_cancelled,
+        waitlist.waitlist_on_course_cancelled,
+    )
 
 
 def test_every_event_scheduling_publishes_has_a_row_in_the_table():
