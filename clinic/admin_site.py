@@ -22,6 +22,7 @@ SECTIONS = [
             ("scheduling.chair", _("Chairs")),
             ("scheduling.sessiontype", _("Session types")),
             ("scheduling.courserules", _("Course rules")),
+            ("waitlist.waitlistrules", _("Waitlist offers")),
         ],
     ),
     (

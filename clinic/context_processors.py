@@ -39,6 +39,8 @@ NAV[Role.CLINICIAN].append((_("Find a patient"), "intake:people_search"))
 NAV[Role.ADMIN].insert(2, (_("Find a patient"), "intake:people_search"))
 NAV[Role.PATIENT].insert(1, (_("My diary"), "outcomes:mine"))  # outcomes
 NAV[Role.COORDINATOR].append((_("Diaries"), "outcomes:silent"))
+NAV[Role.PATIENT].insert(1, (_("Waitlist"), "waitlist:patient_join"))  # waitlist
+NAV[Role.COORDINATOR].insert(4, (_("Waitlist"), "waitlist:coordinator_list"))
 
 
 def _nav_for(role: str) -> list[tuple[str, str]]:

@@ -51,7 +51,13 @@ def operations_dashboard(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "clinic/operations.html",
-        {"form": form, "summary": summary, "charts": charts, "csv_query": query},
+        {
+            "form": form,
+            "summary": summary,
+            "charts": charts,
+            "csv_query": query,
+            "refills": operations.waitlist_refills(location=location),
+        },
     )
 
 

@@ -1,15 +1,19 @@
 """Signed, single-use links in e-mails and texts that let a patient cancel or move a session
-without signing in."""
+without signing in, and the text that answers R with one."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clinic.errors import ApplicationError
+from clinic.messaging.models import Channel
+from clinic.messaging.services import _standard_context, template_render
 
 from .models import InfusionSession, SessionActionLink, SessionStatus
 
@@ -68,3 +72,25 @@ def action_link_resolve(token: str, *, for_update: bool = False) -> SessionActio
     if link.session.status != SessionStatus.BOOKED:
         raise gone
     return link
+
+
+def reschedule_link_reply(*, user, reply=None, now: dt.datetime | None = None) -> str | None:
+    """MESSAGING_RESCHEDULE_HOOK: the patient texted R (or "cambiar"). The answer, in their
+    language, carries a signed link to move their next booked session; None when nothing is
+    booked (the reply then waits for a coordinator)."""
+    now = now or timezone.now()
+    session = (
+        InfusionSession.objects.filter(patient=user, status=SessionStatus.BOOKED, starts_at__gt=now)
+        .order_by("starts_at")
+        .first()
+    )
+    if session is None:
+        return None
+    link = settings.SITE_URL.rstrip("/") + session_action_url(session=session, kind="reschedule")
+    language = user.preferred_language or "en"
+    context = _standard_context(
+        user, language, {"event_start": session.starts_at, "link": link}, sent_at=now
+    )
+    return template_render(
+        key="reschedule_link", channel=Channel.SMS, language=language, context=context
+    )[1]

@@ -23,6 +23,7 @@ from scheduling.events import (
     SessionMoved,
     SessionNoShow,
 )
+from waitlist import handlers as waitlist
 
 SUBSCRIBERS = {
     # The first booking: the referral becomes 'scheduled'; the GFE is reissued, its clock starts.
@@ -36,16 +37,19 @@ SUBSCRIBERS = {
     ],
     # A move, a cancellation or a new count changes what the GFE must list: it is owed again
     # (with no session left, the one owed for the old dates is closed). A late move or
-    # cancellation by the patient costs the policy's fee.
+    # cancellation by the patient costs the policy's fee. The waitlist offers the freed time
+    # (after commit) to the patients waiting for one.
     SessionMoved: [
         billing.gfe_on_course_changed,
         billing.payments_on_session_moved,
         outcomes.plan_on_course_changed,
+        waitlist.waitlist_on_session_moved,
     ],
     SessionCancelled: [
         billing.gfe_on_course_changed,
         billing.payments_on_session_cancelled,
         outcomes.plan_on_course_changed,
+        waitlist.waitlist_on_session_cancelled,
     ],
     CoursePlannedCountChanged: [billing.gfe_on_course_changed],
     # The referral follows the treatment: 'in treatment', then 'course complete'. The infusion
@@ -59,7 +63,11 @@ SUBSCRIBERS = {
     CourseCompleted: [intake.referral_on_course_completed, outcomes.plan_on_course_completed],
     # The GFE still owed is no longer required (the sessions' notices are scheduling's work);
     # the outcome plan stops.
-    CourseCancelled: [billing.gfe_on_course_cancelled, outcomes.plan_on_course_cancelled],
+    CourseCancelled: [
+        billing.gfe_on_course_cancelled,
+        outcomes.plan_on_course_cancelled,
+        waitlist.waitlist_on_course_cancelled,
+    ],
 }
 
 

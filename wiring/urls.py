@@ -91,6 +91,7 @@ urlpatterns = [
     path("", include(scheduling_patterns)),
     path("", include("billing.urls")),
     path("", include("outcomes.urls")),
+    path("", include("waitlist.urls")),
     path("", include("clinic.messaging.urls")),
 ]
 

@@ -395,6 +395,63 @@ TEMPLATES: dict[str, dict[str, dict[str, tuple[str, str]]]] = {
             ),
         },
     },
+    # A freed time offered from the waitlist (waitlist app): a link to take it, no treatment.
+    "waitlist_offer": {
+        "sms": {
+            "en": (
+                "",
+                "{{ sender_name }}: an earlier time opened, {{ day }} at {{ time }}. Held {{ minutes }} min for you: {{ link }} STOP to opt out.",
+            ),
+            "es": (
+                "",
+                "{{ sender_name }}: se abrio un horario, {{ day }} a las {{ time }}. Reservado {{ minutes }} min para usted: {{ link }} STOP para no recibir.",
+            ),
+        },
+        "email": {
+            "en": (
+                "A time opened up for you",
+                "Hello,\n\nA time opened up at {{ sender_name }}: {{ day }} at {{ time }}. It is held for you for {{ minutes }} minutes; to take it, open this link:\n\n{{ link }}\n\nIf someone else takes it first, you stay on the waitlist. Questions? Call us at {{ clinic_phone }}.\n",
+            ),
+            "es": (
+                "Se abrió un horario para usted",
+                "Hola:\n\nSe abrió un horario en {{ sender_name }}: {{ day }} a las {{ time }}. Está reservado para usted durante {{ minutes }} minutos; para tomarlo, abra este enlace:\n\n{{ link }}\n\nSi otra persona lo toma antes, usted sigue en la lista de espera. ¿Preguntas? Llámenos al {{ clinic_phone }}.\n",
+            ),
+        },
+    },
+    # Answers to texts: R (a link to move the next session), an accept word (an offered time).
+    "reschedule_link": {
+        "sms": {
+            "en": (
+                "",
+                "{{ sender_name }}: to move your appointment {{ day }} at {{ time }}, open {{ link }}",
+            ),
+            "es": (
+                "",
+                "{{ sender_name }}: para cambiar su cita {{ day }} a las {{ time }}, abra {{ link }}",
+            ),
+        },
+    },
+    "waitlist_offer_booked": {
+        "sms": {
+            "en": (
+                "",
+                "{{ sender_name }}: it is yours. Your appointment is {{ day }} at {{ time }}.",
+            ),
+            "es": ("", "{{ sender_name }}: es suyo. Su cita es {{ day }} a las {{ time }}."),
+        },
+    },
+    "waitlist_offer_gone": {
+        "sms": {
+            "en": (
+                "",
+                "{{ sender_name }}: sorry, that time was already taken. You stay on the waitlist.",
+            ),
+            "es": (
+                "",
+                "{{ sender_name }}: lo sentimos, ese horario ya fue tomado. Sigue en la lista de espera.",
+            ),
+        },
+    },
     "confirmation_received": {
         "sms": {
             "en": ("", "{{ sender_name }}: thank you, we have your confirmation."),

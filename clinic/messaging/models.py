@@ -310,6 +310,8 @@ class ReplyAction(models.TextChoices):
     HELP = "help", _("Asked for help")
     CONFIRM = "confirm", _("Confirmed")
     CALLBACK = "callback", _("Asked to be called back")
+    RESCHEDULE = "reschedule", _("Asked to move a session")
+    ACCEPT = "accept", _("Took an offered time")
     OTHER = "other", _("Other reply")
 
 

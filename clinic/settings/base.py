@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "scheduling",
     "billing",
     "outcomes",
+    "waitlist",
     "reporting",
     "demo",
     "wiring",
@@ -70,7 +71,7 @@ WSGI_APPLICATION = "clinic.wsgi.application"
 #   Django's form widgets), and the message wording admins edit (clinic/messaging, stored as
 #   Django-template strings). Its loader skips the portal's folders, so no name is served by both.
 PORTAL_TEMPLATE_DIRS = [BASE_DIR / "templates"] + [
-    BASE_DIR / app / "templates" for app in ("intake", "scheduling", "billing", "outcomes")
+    BASE_DIR / app / "templates" for app in ("intake", "scheduling", "billing", "outcomes", "waitlist")
 ]
 _CONTEXT_PROCESSORS = [
     "django.template.context_processors.request",
@@ -307,6 +308,14 @@ MESSAGING_RETRY_BASE = timedelta(minutes=1)  # 1, 2, 4, 8 minutes between attemp
 MESSAGING_CONFIRM_HOOK = env(
     "MESSAGING_CONFIRM_HOOK", default="scheduling.services.session_confirm_next"
 )
+# R / "cambiar" by text: a signed link to move the next session (scheduling).
+MESSAGING_RESCHEDULE_HOOK = env(
+    "MESSAGING_RESCHEDULE_HOOK", default="scheduling.links.reschedule_link_reply"
+)
+# YES / SI / ACEPTO by text with a waitlist offer waiting for an answer: take it.
+MESSAGING_OFFER_ACCEPT_HOOK = env(
+    "MESSAGING_OFFER_ACCEPT_HOOK", default="waitlist.replies.offer_accept_by_reply"
+)
 # No message, e-mail, calendar file or call may contain these (clinic.messaging.wording), matched
 # without regard to case or accents and with their plurals: migraña also catches "migranas".
 MESSAGING_FORBIDDEN_WORDS = env.list(
@@ -375,6 +384,16 @@ CELERY_BEAT_SCHEDULE["send-outcome-report-notices"] = {
     # Every hour, tell referring providers a report is ready (end of course, 1 and 3 months).
     "task": "intake.tasks.send_outcome_report_notices",
     "schedule": timedelta(hours=1),
+}
+# The waitlist (issue 24): how long each round of offers holds a freed time, and for how many
+# patients at once, where a location has no rules of its own.
+WAITLIST_OFFER_MINUTES = env.int("WAITLIST_OFFER_MINUTES", default=15)
+WAITLIST_GROUP_SIZE = env.int("WAITLIST_GROUP_SIZE", default=3)
+CELERY_BEAT_SCHEDULE["waitlist-next-rounds"] = {
+    # Every minute, offer freed times whose round ran out to the next group (each round also
+    # enqueues its own expiry; this catches one lost with a broker restart).
+    "task": "waitlist.tasks.advance_due_rounds",
+    "schedule": timedelta(minutes=1),
 }
 CELERY_BEAT_SCHEDULE["send-due-messages"] = {
     # Every minute, send the reminders and notices that are due (claimed under row locks).

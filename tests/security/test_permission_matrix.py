@@ -231,6 +231,13 @@ MATRIX: dict[str, Check] = {
     "billing:refund": Check(allow("admin"), lambda w: {"pk": _payment(w)}, method="post"),
     # Stripe's webhook: 404 while payments are not configured, 400 unless signed by Stripe.
     "billing:stripe_webhook": Check(everyone(404), method="post"),
+    # --- waitlist ----------------------------------------------------------------------------
+    "waitlist:patient_join": Check(allow("patient", others=OK)),
+    "waitlist:offer": Check(everyone(410), lambda w: {"token": "not-a-real-token"}),
+    "waitlist:coordinator_list": Check(allow("coordinator", "admin")),
+    "waitlist:coordinator_join": Check(
+        allow("coordinator", "admin"), lambda w: {"pk": P(w).course.pk}
+    ),
     # --- messaging ---------------------------------------------------------------------------
     "messaging:outbox": Check(allow("coordinator", "admin")),
     "messaging:preferences": Check(allow("patient", others=OK)),

@@ -16,6 +16,7 @@ from scheduling.events import (
     SessionMoved,
     SessionNoShow,
 )
+from waitlist import handlers as waitlist
 from wiring.subscribers import SUBSCRIBERS
 
 
@@ -35,11 +36,13 @@ def test_who_reacts_to_a_booking():
         billing.gfe_on_course_changed,
         billing.payments_on_session_moved,
         outcomes.plan_on_course_changed,
+        waitlist.waitlist_on_session_moved,
     )
     assert handlers_for(SessionCancelled) == (
         billing.gfe_on_course_changed,
         billing.payments_on_session_cancelled,
         outcomes.plan_on_course_changed,
+        waitlist.waitlist_on_session_cancelled,
     )
     assert handlers_for(CoursePlannedCountChanged) == (billing.gfe_on_course_changed,)
     assert handlers_for(SessionCheckedIn) == (
@@ -55,6 +58,7 @@ def test_who_reacts_to_a_booking():
     assert handlers_for(CourseCancelled) == (
         billing.gfe_on_course_cancelled,
         outcomes.plan_on_course_cancelled,
+        waitlist.waitlist_on_course_cancelled,
     )
 
 

@@ -26,6 +26,7 @@ PYTHON_PACKAGES = [
     "scheduling",
     "billing",
     "outcomes",
+    "waitlist",
     "reporting",
     "demo",
     "wiring",

@@ -13,6 +13,7 @@ from intake import demo as intake_demo
 from outcomes import demo as outcomes_demo
 from scheduling import demo as scheduling_demo
 from scheduling.models import Chair, Location
+from waitlist import demo as waitlist_demo
 
 DEMO_PASSWORD = "demo-pass-2026"
 # Staff sign in with a second factor. The demo staff share this documented authenticator key
@@ -73,6 +74,7 @@ class Command(BaseCommand):
         # Outcomes last: their plans follow the courses booked above, and the provider's outcome
         # reports link earlier referrals to scheduling's past courses.
         # Payments last: the payment policy, and with Stripe configured the demo patient's card.
+        # The waitlist after the bookings it waits beside.
         return [
             billing_demo.seed,
             intake_demo.seed,
@@ -81,6 +83,7 @@ class Command(BaseCommand):
             outcomes_demo.seed,
             intake_demo.seed_outcome_reports,
             payments_demo.seed,
+            waitlist_demo.seed,
         ]
 
     @transaction.atomic
