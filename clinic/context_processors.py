@@ -36,6 +36,8 @@ NAV[Role.ADMIN].insert(1, (_("Operations"), "clinic:operations"))
 NAV[Role.COORDINATOR].insert(1, (_("Find a patient"), "intake:people_search"))
 NAV[Role.CLINICIAN].append((_("Find a patient"), "intake:people_search"))
 NAV[Role.ADMIN].insert(2, (_("Find a patient"), "intake:people_search"))
+# Faxed and scanned referrals waiting to be read into the queue (intake/inbox).
+NAV[Role.COORDINATOR].insert(1, (_("Inbox"), "intake:inbox"))
 
 
 def _nav_for(role: str) -> list[tuple[str, str]]:

@@ -1,6 +1,8 @@
 from django.urls import path
 
 from . import api, chart_views, views
+from .inbox import views as inbox_views
+from .inbox import webhook as inbox_webhook
 
 app_name = "intake"
 
@@ -37,6 +39,18 @@ urlpatterns = [
         "patients/referral/<str:reference>/",
         chart_views.referral_chart,
         name="referral_chart",
+    ),
+    # The document inbox: faxes and scans waiting to become referrals (intake/inbox/).
+    path("intake/inbox/", inbox_views.inbox, name="inbox"),
+    path("intake/inbox/fax", inbox_webhook.fax_inbound, name="inbox_fax_webhook"),
+    path("intake/inbox/<int:pk>/", inbox_views.inbox_document, name="inbox_document"),
+    path("intake/inbox/<int:pk>/file/", inbox_views.inbox_file, name="inbox_file"),
+    path("intake/inbox/<int:pk>/attach/", inbox_views.inbox_attach, name="inbox_attach"),
+    path("intake/inbox/<int:pk>/dismiss/", inbox_views.inbox_dismiss, name="inbox_dismiss"),
+    path(
+        "intake/inbox/<int:pk>/pages/<int:number>.png",
+        inbox_views.inbox_page_image,
+        name="inbox_page_image",
     ),
     path("welcome/<str:token>/", views.invitation, name="invitation"),
     path("api/v1/referrals", api.ReferralCreateView.as_view(), name="api_referral_create"),
