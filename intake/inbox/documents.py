@@ -62,7 +62,13 @@ def _page_count(upload, mime: str) -> int:
                 pdf.close()
         with Image.open(io.BytesIO(data)) as image:
             return getattr(image, "n_frames", 1)
-    except (pdfium.PdfiumError, UnidentifiedImageError, OSError, ValueError) as exc:
+    except (
+        pdfium.PdfiumError,
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        OSError,
+        ValueError,
+    ) as exc:
         raise ApplicationError(
             _("The document cannot be opened (damaged or protected)."), field="document"
         ) from exc
@@ -73,7 +79,8 @@ def _bounded_scale(width_pt: float, height_pt: float) -> float:
     scale = READ_DPI / 72
     area = max(width_pt, 1.0) * max(height_pt, 1.0)
     if area * scale * scale > MAX_PAGE_PIXELS:
-        scale = math.sqrt(MAX_PAGE_PIXELS / area)
+        # pdfium rounds the bitmap size up: a hair under keeps it inside the budget.
+        scale = math.sqrt(MAX_PAGE_PIXELS / area) * 0.999
     return scale
 
 

@@ -4,6 +4,9 @@ from it, attached to an existing referral, or not a referral)."""
 import io
 import logging
 
+import pypdfium2 as pdfium
+from PIL import Image
+
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
@@ -103,7 +106,14 @@ def inbound_document_read(*, document_id: int) -> InboundDocument | None:
     error = ""
     try:
         shown, lines = _read_pages(document)
-    except (ReadingFailed, ApplicationError, OSError, ValueError) as exc:
+    except (
+        ReadingFailed,
+        ApplicationError,
+        Image.DecompressionBombError,
+        pdfium.PdfiumError,
+        OSError,
+        ValueError,
+    ) as exc:
         shown, lines = [], []
         error = _("The document could not be read; open the file and enter the referral.")
         logger.warning("inbound document %s unreadable: %s", document.pk, type(exc).__name__)
