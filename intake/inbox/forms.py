@@ -64,6 +64,11 @@ class ReferringProviderForm(AccessibleFormMixin, forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"type": "tel"}),
     )
+    email = forms.EmailField(
+        label=_("Provider's e-mail"),
+        required=False,
+        help_text=_("Optional. The provider is told by e-mail that the referral arrived."),
+    )
     more_to_come = forms.BooleanField(
         required=False,
         label=_("This document holds more referrals: keep it in the inbox after this one"),
@@ -78,6 +83,7 @@ class ReferringProviderForm(AccessibleFormMixin, forms.Form):
             "practice_name": c["practice_name"],
             "phone": c["phone"],
             "fax": c["fax"],
+            "email": c["email"],
         }
 
 

@@ -152,14 +152,35 @@ def provider_find_or_register(
     practice_name: str,
     phone,
     fax=None,
+    email: str = "",
 ) -> ReferringProvider:
     """The provider with this NPI; a provider first known from a fax becomes a known provider,
     unverified until a clinic admin approves it, with no password (they may sign up later)."""
     provider = ReferringProvider.objects.filter(npi=npi).first()
     if provider is not None:
         return provider
+    # An account needs an e-mail or a phone of its own; a practice's phone may be another's.
+    email = (email or "").strip().lower() or None
+    if email and User.objects.filter(email__iexact=email).exists():
+        raise ApplicationError(
+            _("Another account uses this e-mail; check the NPI or leave the e-mail empty."),
+            field="email",
+        )
+    sign_in_phone = None
+    if not email:
+        if User.objects.filter(phone=phone).exists():
+            raise ApplicationError(
+                _("Another account uses this phone number: give the provider's e-mail."),
+                field="email",
+            )
+        sign_in_phone = phone
     user = User.objects.create_user(
-        email=None, password=None, first_name=first_name, last_name=last_name, role=Role.PROVIDER
+        email=email,
+        phone=sign_in_phone,
+        password=None,
+        first_name=first_name,
+        last_name=last_name,
+        role=Role.PROVIDER,
     )
     return ReferringProvider.objects.create(
         user=user, practice_name=practice_name, npi=npi, phone=phone, fax=fax or ""

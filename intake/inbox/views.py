@@ -107,7 +107,10 @@ def inbox_document(request: HttpRequest, pk: int) -> HttpResponse:
                 more_to_come=provider_form.cleaned_data["more_to_come"],
             )
         except ApplicationError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            if exc.field in provider_form.fields:
+                provider_form.add_error(exc.field, exc.message)
+            else:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(
                 request,
