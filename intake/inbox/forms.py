@@ -47,7 +47,9 @@ class ReferringProviderForm(AccessibleFormMixin, forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
     provider_first_name = forms.CharField(
-        label=_("Provider's first name"), max_length=150, validators=[validate_no_control_characters]
+        label=_("Provider's first name"),
+        max_length=150,
+        validators=[validate_no_control_characters],
     )
     provider_last_name = forms.CharField(
         label=_("Provider's last name"), max_length=150, validators=[validate_no_control_characters]

@@ -36,7 +36,9 @@ PROVIDER = re.compile(
     re.I,
 )
 ICD10 = re.compile(r"\b([A-TV-Z][0-9][0-9A-B](?:\.[0-9A-Z]{1,4})?)\b")
-INFUSIONS = re.compile(r"\b([1-9]|one|two|three|four|five|six)\s*(?:IV\s*)?(?:ketamine\s*)?infusions?\b", re.I)
+INFUSIONS = re.compile(
+    r"\b([1-9]|one|two|three|four|five|six)\s*(?:IV\s*)?(?:ketamine\s*)?infusions?\b", re.I
+)
 _WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 
 # Words in a letter that suggest a contraindication (the coordinator decides).
@@ -104,7 +106,9 @@ def _date_of_birth(line: Line):
         value = dt.date(year, month, day)
     except ValueError:
         return None
-    return {"date_of_birth": _field(value.isoformat(), line, 0.95 if raw == match.group(1) else 0.7)}
+    return {
+        "date_of_birth": _field(value.isoformat(), line, 0.95 if raw == match.group(1) else 0.7)
+    }
 
 
 def _phone(line: Line):

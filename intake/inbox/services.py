@@ -5,13 +5,12 @@ import io
 import logging
 
 import pypdfium2 as pdfium
-from PIL import Image
-
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from PIL import Image
 
 from clinic.errors import ApplicationError
 from clinic.models import Role, User

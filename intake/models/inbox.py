@@ -42,7 +42,11 @@ class InboundStatus(models.TextChoices):
 # A document is waiting while a coordinator still has to act on it.
 INBOX_OPEN = (InboundStatus.QUEUED, InboundStatus.READ, InboundStatus.UNREADABLE)
 INBOX_TRANSITIONS: dict[str, set[str]] = {
-    InboundStatus.QUEUED: {InboundStatus.READ, InboundStatus.UNREADABLE, InboundStatus.NOT_REFERRAL},
+    InboundStatus.QUEUED: {
+        InboundStatus.READ,
+        InboundStatus.UNREADABLE,
+        InboundStatus.NOT_REFERRAL,
+    },
     InboundStatus.READ: {
         InboundStatus.REFERRED,
         InboundStatus.ATTACHED,

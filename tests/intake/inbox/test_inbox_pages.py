@@ -57,7 +57,9 @@ def completed(document, location, **changes) -> dict:
 
 
 @pytest.mark.django_db
-def test_the_inbox_lists_open_documents_oldest_first_with_the_wait(client, coordinator, letter_tiff):
+def test_the_inbox_lists_open_documents_oldest_first_with_the_wait(
+    client, coordinator, letter_tiff
+):
     with time_machine.travel(NOW - dt.timedelta(hours=5), tick=False):
         old, _ = receive(letter_tiff, external_id="old")
     with time_machine.travel(NOW - dt.timedelta(minutes=20), tick=False):
