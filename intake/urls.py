@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import api, chart_views, views
+from .fhir import views as fhir_views
 from .inbox import views as inbox_views
 from .inbox import webhook as inbox_webhook
 
@@ -54,6 +55,18 @@ urlpatterns = [
     ),
     path("welcome/<str:token>/", views.invitation, name="invitation"),
     path("api/v1/referrals", api.ReferralCreateView.as_view(), name="api_referral_create"),
+    # FHIR R4 for EHRs (intake/fhir/), with the same keys.
+    path(
+        "fhir/ServiceRequest",
+        fhir_views.ServiceRequestCreateView.as_view(),
+        name="fhir_service_request_create",
+    ),
+    path("fhir/Task/<str:reference>", fhir_views.TaskDetailView.as_view(), name="fhir_task"),
+    path(
+        "fhir/Task/<str:reference>/_history",
+        fhir_views.TaskHistoryView.as_view(),
+        name="fhir_task_history",
+    ),
     path(
         "api/v1/referrals/<str:reference>",
         api.ReferralDetailView.as_view(),
