@@ -71,7 +71,7 @@ def inbound_document_receive(
             document.save()
             from .tasks import read_document
 
-            transaction.on_commit(lambda: read_document.delay(document.pk))
+            read_document.delay_on_commit(document.pk)
     except IntegrityError:
         existing = InboundDocument.objects.filter(source=source, external_id=external_id).first()
         if existing is None:

@@ -9,6 +9,7 @@ from billing import demo as billing_demo
 from clinic.messaging import demo as messaging_demo
 from clinic.models import STAFF_ROLES, Role, User
 from intake import demo as intake_demo
+from intake.inbox import demo as inbox_demo
 from scheduling import demo as scheduling_demo
 from scheduling.models import Chair, Location
 
@@ -68,7 +69,13 @@ class Command(BaseCommand):
     def feature_seeders(self):
         # Prices first: booking the demo patient's course (scheduling) issues her Good Faith
         # Estimate through the real services, from her referral's diagnosis (intake).
-        return [billing_demo.seed, intake_demo.seed, scheduling_demo.seed, messaging_demo.seed]
+        return [
+            billing_demo.seed,
+            intake_demo.seed,
+            inbox_demo.seed,
+            scheduling_demo.seed,
+            messaging_demo.seed,
+        ]
 
     @transaction.atomic
     def handle(self, *args, **options):

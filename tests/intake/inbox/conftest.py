@@ -3,11 +3,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from clinic.models import Role
 from intake.inbox import services
+from intake.inbox.sample import Letter, fax_pdf, fax_tiff
 from intake.models import InboundSource
 from tests.factories.scheduling import LocationFactory
 from tests.factories.users import UserFactory
-
-from .letters import Letter, fax_pdf, fax_tiff
 
 
 @pytest.fixture(scope="session")

@@ -4,11 +4,11 @@ by the real Tesseract: the fields the letter holds are proposed, each with a con
 import pytest
 
 from intake.inbox import services
+from intake.inbox.sample import Letter, fax_pdf, fax_tiff
 from intake.models import InboundStatus
 from tests.factories.intake import ProviderFactory
 
 from .conftest import receive
-from .letters import Letter, fax_pdf, fax_tiff
 
 
 def values(document) -> dict:

@@ -1,6 +1,7 @@
-"""Referral letters as a fax machine would send them: written as HTML, rendered to PDF by
-WeasyPrint, then rasterised at 200 dpi in black and white (a fax's resolution and colours) and
-wrapped as a TIFF (Group 4, as fax services deliver) or an image-only PDF."""
+"""Sample referral letters as a fax machine would send them (the demo's faxes and the tests'):
+written as HTML, rendered to PDF by WeasyPrint, then rasterised at 200 dpi in black and white
+(a fax's resolution and colours) and wrapped as a TIFF (Group 4, as fax services deliver) or
+an image-only PDF."""
 
 import io
 from dataclasses import dataclass, field
