@@ -52,6 +52,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
     return render(request, "intake/inbox.html", context)
 
 
+def _proposal_order(item) -> int:
+    names = list(PROPOSAL_LABELS)
+    return names.index(item[0]) if item[0] in names else len(names)
+
+
 def _document_context(document, referral_form=None, provider_form=None, attach=None, dismiss=None):
     proposal = document.proposal or {}
     if referral_form is None:
@@ -80,7 +85,8 @@ def _document_context(document, referral_form=None, provider_form=None, attach=N
                 "percent": round(100 * float(entry.get("confidence") or 0)),
                 "low": float(entry.get("confidence") or 0) < LOW_CONFIDENCE,
             }
-            for name, entry in proposal.items()
+            # In the form's order (the database keeps JSON keys in an order of its own).
+            for name, entry in sorted(proposal.items(), key=_proposal_order)
         ],
         "form": referral_form,
         "provider_form": provider_form,
