@@ -209,7 +209,7 @@ def inbound_document_refer(
         locked = InboundDocument.objects.select_for_update().get(pk=document.pk)
         if not more_to_come:
             _move(locked, InboundStatus.REFERRED)
-        elif locked.status not in (InboundStatus.READ, InboundStatus.UNREADABLE):
+        elif not locked.is_open:
             raise ApplicationError(_("This document was already dealt with."))
         provider = provider_find_or_register(**provider_data)
         referral, _created = referral_submit(

@@ -42,23 +42,26 @@ class InboundStatus(models.TextChoices):
 # A document is waiting while a coordinator still has to act on it.
 INBOX_OPEN = (InboundStatus.QUEUED, InboundStatus.READ, InboundStatus.UNREADABLE)
 INBOX_TRANSITIONS: dict[str, set[str]] = {
+    # A coordinator need not wait for the reading (a worker down): the reading then skips it.
     InboundStatus.QUEUED: {
         InboundStatus.READ,
         InboundStatus.UNREADABLE,
+        InboundStatus.REFERRED,
+        InboundStatus.ATTACHED,
         InboundStatus.NOT_REFERRAL,
     },
     InboundStatus.READ: {
         InboundStatus.REFERRED,
         InboundStatus.ATTACHED,
         InboundStatus.NOT_REFERRAL,
-        InboundStatus.READ,
     },
     InboundStatus.UNREADABLE: {
         InboundStatus.REFERRED,
         InboundStatus.ATTACHED,
         InboundStatus.NOT_REFERRAL,
     },
-    InboundStatus.REFERRED: {InboundStatus.REFERRED},  # a split: more referrals from one fax
+    # A split keeps the document open (read) until its last referral; then it is closed.
+    InboundStatus.REFERRED: set(),
     InboundStatus.ATTACHED: set(),
     InboundStatus.NOT_REFERRAL: set(),
 }

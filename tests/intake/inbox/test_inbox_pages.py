@@ -235,3 +235,22 @@ def test_a_document_that_is_not_a_referral_leaves_the_inbox_with_its_reason(
     response = client.post(reverse("intake:inbox_document", args=[document.pk]), {})
     assert response.status_code == 400
     assert not Referral.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_fax_not_read_yet_can_be_entered_by_hand_and_the_reading_then_skips_it(
+    client, coordinator, letter_tiff, location
+):
+    from intake.inbox import services
+
+    document, _ = receive(letter_tiff)
+    page = client.get(reverse("intake:inbox_document", args=[document.pk])).content.decode()
+    assert "The document is being read" in page
+    response = client.post(
+        reverse("intake:inbox_document", args=[document.pk]), completed(document, location)
+    )
+    assert response.status_code == 302
+    services.inbound_document_read(document_id=document.pk)
+    document.refresh_from_db()
+    assert document.status == InboundStatus.REFERRED
+    assert document.pages.count() == 0 and document.proposal == {}

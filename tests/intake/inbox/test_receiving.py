@@ -7,6 +7,8 @@ import struct
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 from pypdf import PdfWriter
 
@@ -222,3 +224,16 @@ def test_only_coordinators_see_the_inbox_and_its_documents(client, make_user, le
     ):
         response = client.get(url)
         assert response.status_code == (302 if role is None else 403), url
+
+
+@pytest.mark.django_db
+@given(sender=st.text(max_size=60), fax_id=st.text(max_size=150))
+def test_any_sending_number_or_fax_id_is_stored_cleaned_or_refused_never_a_500(
+    client, letter_tiff, sender, fax_id
+):
+    body, ctype = multipart({"from": sender, "fax_id": fax_id}, letter_tiff)
+    response = post_fax(client, body, ctype)
+    assert response.status_code in (202, 400), response.content
+    for document in InboundDocument.objects.all():
+        assert len(document.sending_number) <= 32 and len(document.external_id) <= 100
+        assert "\x00" not in document.sending_number + document.external_id
