@@ -89,15 +89,7 @@ def ensure_database() -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--messages", type=int, default=2000)
-    parser.add_argument("--kills", type=int, default=5)
-    parser.add_argument("--pool", choices=["prefork", "solo"], default="prefork")
-    parser.add_argument("--concurrency", type=int, default=2)
-    parser.add_argument("--delay", type=float, default=0.05, help="seconds the stub takes a create")
-    parser.add_argument("--claim-timeout", type=int, default=5, help="MESSAGING_CLAIM_TIMEOUT")
-    args = parser.parse_args()
-
+    args = parse_args()
     ensure_database()
     import django
 
@@ -107,12 +99,34 @@ def main() -> int:
     call_command("migrate", verbosity=0)
 
     # A script of the top floor: models can be imported only once django.setup() has run.
-    from clinic.celery import app
-    from clinic.messaging.models import Message, MessageEvent, MessageStatus
-    from clinic.messaging.services import messages_cancel
     from tests.support.gateways import TwilioStub
 
-    patients = ensure_patients(args.messages)
+    run, ids, ours = due_messages(args.messages)
+    stub = TwilioStub(account_sid=TWILIO["TWILIO_ACCOUNT_SID"], delay=args.delay)
+    start_worker = worker_starter(args, run, stub)
+    kills, wall = kill_and_settle(args, stub, ours, start_worker)
+    return tally(args, run, ids, ours, stub, kills, wall)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--kills", type=int, default=5)
+    parser.add_argument("--pool", choices=["prefork", "solo"], default="prefork")
+    parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--delay", type=float, default=0.05, help="seconds the stub takes a create")
+    parser.add_argument("--claim-timeout", type=int, default=5, help="MESSAGING_CLAIM_TIMEOUT")
+    args = parser.parse_args()
+    return args
+
+
+def due_messages(count: int):
+    """N due reminders (two texts for every call), each to a patient of its own, after cancelling
+    what an earlier run left unsent. Returns the run's name, the messages' ids and their query."""
+    from clinic.messaging.models import Message, MessageEvent, MessageStatus
+    from clinic.messaging.services import messages_cancel
+
+    patients = ensure_patients(count)
     # An earlier run stopped half-way must not send its leftovers into this one.
     for topic in (
         Message.objects.filter(topic__startswith="fault-kill:")
@@ -146,8 +160,14 @@ def main() -> int:
     ids = {m.pk for m in created}
     ours = Message.objects.filter(topic=f"fault-kill:{run}")
     say(f"run {run}: {len(ids)} due messages, {Counter(m.channel for m in created)}")
+    return run, ids, ours
 
-    stub = TwilioStub(account_sid=TWILIO["TWILIO_ACCOUNT_SID"], delay=args.delay)
+
+def worker_starter(args, run: str, stub):
+    """Returns start_worker(n): a new Celery worker in its own process group, pointed at the
+    stub, and the dispatcher enqueued twice."""
+    from clinic.celery import app
+
     env = {
         **os.environ,
         **TWILIO,
@@ -188,6 +208,15 @@ def main() -> int:
         for _ in range(2):
             app.send_task("clinic.messaging.tasks.dispatch_due_messages")
         return worker
+
+    return start_worker
+
+
+def kill_and_settle(args, stub, ours, start_worker) -> tuple[list[dict], float]:
+    """SIGKILLs the worker each time another share of the creates has reached the stub, then
+    waits until every message is settled. Returns the kills and the wall time."""
+    from clinic.celery import app
+    from clinic.messaging.models import MessageStatus
 
     def beat() -> float:
         """Beat's minute, shortened: a dispatcher that finished before the dead worker's claims
@@ -233,7 +262,11 @@ def main() -> int:
             os.killpg(worker.pid, signal.SIGTERM)
             worker.wait(timeout=60)
         stub.close()
+    return kills, wall
 
+
+def tally(args, run: str, ids: set, ours, stub, kills: list[dict], wall: float) -> int:
+    """Counts at the stub, by our message id, and prints the result. Returns the exit status."""
     reached = Counter(r["our_id"] for r in stub.records if r["our_id"] in ids)
     sids = {}
     for record in stub.records:

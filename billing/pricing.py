@@ -106,6 +106,37 @@ class Quote:
         return tuple(line for line in self.lines if line.separate)
 
 
+def _line(item: PriceItem, quantity: int, *, optional: bool = False) -> Line:
+    unit = cents(item.unit_price)
+    return Line(
+        kind=item.kind,
+        service_code=item.service_code,
+        description=item.description,
+        quantity=quantity,
+        unit_price=unit,
+        amount=cents(unit * quantity),
+        optional=optional,
+        description_es=item.description_es,
+    )
+
+
+def _package_discount(prices: PriceList, infusion_count: int, infusions: Line) -> Line | None:
+    """The prepaid package's discount on the infusions, when its price is below theirs."""
+    package_price = prices.packages.get(infusion_count)
+    if package_price is None or cents(package_price) >= infusions.amount:
+        return None
+    discount = infusions.amount - cents(package_price)
+    return Line(
+        kind=PACKAGE_DISCOUNT,
+        service_code="",
+        description=f"Prepaid package discount ({infusion_count} infusions for "
+        f"${cents(package_price):,})",
+        quantity=1,
+        unit_price=-discount,
+        amount=-discount,
+    )
+
+
 def price_course(prices: PriceList, infusion_count: int) -> Quote:
     """Line items and totals for a course of `infusion_count` infusions. Raises ApplicationError
     when the count is out of range or the schedule lacks a consultation or infusion price."""
@@ -123,17 +154,7 @@ def price_course(prices: PriceList, infusion_count: int) -> Quote:
     lines: list[Line] = []
 
     def add(item: PriceItem, quantity: int, *, optional: bool = False) -> Line:
-        unit = cents(item.unit_price)
-        line = Line(
-            kind=item.kind,
-            service_code=item.service_code,
-            description=item.description,
-            quantity=quantity,
-            unit_price=unit,
-            amount=cents(unit * quantity),
-            optional=optional,
-            description_es=item.description_es,
-        )
+        line = _line(item, quantity, optional=optional)
         lines.append(line)
         return line
 
@@ -141,20 +162,10 @@ def price_course(prices: PriceList, infusion_count: int) -> Quote:
     infusions = add(infusion, infusion_count)
 
     discount = ZERO
-    package_price = prices.packages.get(infusion_count)
-    if package_price is not None and cents(package_price) < infusions.amount:
-        discount = infusions.amount - cents(package_price)
-        lines.append(
-            Line(
-                kind=PACKAGE_DISCOUNT,
-                service_code="",
-                description=f"Prepaid package discount ({infusion_count} infusions for "
-                f"${cents(package_price):,})",
-                quantity=1,
-                unit_price=-discount,
-                amount=-discount,
-            )
-        )
+    package_line = _package_discount(prices, infusion_count, infusions)
+    if package_line is not None:
+        discount = -package_line.amount
+        lines.append(package_line)
 
     drug = prices.single(DRUG)
     if drug is not None:

@@ -91,33 +91,11 @@ def chart_for_patient(*, pk: int) -> Chart:
         profile = patient.patient_profile
     except PatientProfile.DoesNotExist:
         profile = None
-    courses = (
-        Course.objects.filter(patient=patient)
-        .select_related("location", "session_type")
-        .prefetch_related(
-            Prefetch(
-                "sessions",
-                queryset=InfusionSession.objects.select_related("chair")
-                .prefetch_related(
-                    Prefetch(
-                        "status_changes",
-                        queryset=SessionStatusChange.objects.select_related("changed_by"),
-                    )
-                )
-                .order_by("starts_at", "pk"),
-            ),
-            Prefetch(
-                "status_changes",
-                queryset=CourseStatusChange.objects.select_related("changed_by"),
-            ),
-        )
-        .order_by("-created_at", "-pk")
-    )
     return Chart(
         patient=patient,
         profile=profile,
         referrals=list(_referrals().filter(patient=patient).order_by("-created_at", "-pk")),
-        courses=list(courses),
+        courses=list(_courses(patient)),
         estimates=list(
             Estimate.objects.filter(patient=patient)
             .select_related("acknowledgement")
@@ -146,6 +124,32 @@ def chart_for_patient(*, pk: int) -> Chart:
         invitations=list(
             PatientInvitation.objects.filter(patient=patient).order_by("-created_at", "-pk")
         ),
+    )
+
+
+def _courses(patient: User):
+    """The patient's courses, newest first, with their sessions and both histories."""
+    return (
+        Course.objects.filter(patient=patient)
+        .select_related("location", "session_type")
+        .prefetch_related(
+            Prefetch(
+                "sessions",
+                queryset=InfusionSession.objects.select_related("chair")
+                .prefetch_related(
+                    Prefetch(
+                        "status_changes",
+                        queryset=SessionStatusChange.objects.select_related("changed_by"),
+                    )
+                )
+                .order_by("starts_at", "pk"),
+            ),
+            Prefetch(
+                "status_changes",
+                queryset=CourseStatusChange.objects.select_related("changed_by"),
+            ),
+        )
+        .order_by("-created_at", "-pk")
     )
 
 

@@ -187,24 +187,13 @@ def load_snapshot(
     now = now or timezone.now()
     session_type = course.session_type
     margin = session_type.total
-    sessions = (
-        InfusionSession.objects.active()
-        .filter(location=location)
-        .overlapping(start - margin, end + margin)
-        .exclude(pk=ignore_session_id)
-        .order_by()
-        .values_list("chair_id", "starts_at", "infusion_ends_at", "ends_at")
-    )
-    holds = (
-        SlotHold.objects.filter(location=location, expires_at__gt=now)
-        .filter(
-            starts_at__lt=end + margin,
-            ends_at__gt=start - margin,
-            starts_at__gt=start - margin - dt.timedelta(days=1),
-        )
-        .exclude(course=course)
-        .order_by()
-        .values_list("chair_id", "starts_at", "infusion_ends_at", "ends_at")
+    sessions, holds = _busy_rows(
+        course=course,
+        location=location,
+        start=start - margin,
+        end=end + margin,
+        now=now,
+        ignore_session_id=ignore_session_id,
     )
     shifts = (
         StaffShift.objects.filter(location=location)
@@ -232,25 +221,58 @@ def load_snapshot(
         session_type=session_type,
         rules=rules_for(location),
         now=now,
-        chair_ids=list(
-            Chair.objects.filter(location=location, is_active=True)
-            .order_by("name", "pk")
-            .values_list("pk", flat=True)
-        ),
+        chair_ids=_chair_ids(location),
         hours=hours,
-        closed_days=set(
-            Closure.objects.filter(
-                location=location,
-                date__gte=(start - dt.timedelta(days=1)).date(),
-                date__lte=(end + dt.timedelta(days=1)).date(),
-            )
-            .order_by()
-            .values_list("date", flat=True)
-        ),
+        closed_days=_closed_days(location, start, end),
         busy=[Busy._make(row) for row in sessions] + [Busy._make(row) for row in holds],
         shifts=list(shifts),
         course_starts=[s for course_id, s, _e, _d in patient_rows if course_id == course.pk],
         patient_sessions=[(s, e, d) for _c, s, e, d in patient_rows],
+    )
+
+
+def _busy_rows(*, course, location, start, end, now, ignore_session_id):
+    """The querysets (not yet run) of what holds a chair between start and end: active sessions
+    (but the one being moved) and other courses' unexpired holds."""
+    sessions = (
+        InfusionSession.objects.active()
+        .filter(location=location)
+        .overlapping(start, end)
+        .exclude(pk=ignore_session_id)
+        .order_by()
+        .values_list("chair_id", "starts_at", "infusion_ends_at", "ends_at")
+    )
+    holds = (
+        SlotHold.objects.filter(location=location, expires_at__gt=now)
+        .filter(
+            starts_at__lt=end,
+            ends_at__gt=start,
+            starts_at__gt=start - dt.timedelta(days=1),
+        )
+        .exclude(course=course)
+        .order_by()
+        .values_list("chair_id", "starts_at", "infusion_ends_at", "ends_at")
+    )
+    return sessions, holds
+
+
+def _chair_ids(location: Location) -> list[int]:
+    return list(
+        Chair.objects.filter(location=location, is_active=True)
+        .order_by("name", "pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def _closed_days(location: Location, start: dt.datetime, end: dt.datetime) -> set[dt.date]:
+    return set(
+        Closure.objects.filter(
+            location=location,
+            date__gte=(start - dt.timedelta(days=1)).date(),
+            date__lte=(end + dt.timedelta(days=1)).date(),
+        )
+        .order_by()
+        .values_list("date", flat=True)
     )
 
 

@@ -95,7 +95,14 @@ def template_problems(*, key: str, channel: str, subject: str, body: str) -> dic
     once rendered in English and Spanish, fits a text (160 characters) or a call (a minute),
     and a call says who is calling, how to stop calls and the number to call back."""
     problems: dict[str, list[str]] = {}
-    allowed = allowed_variables(key, channel)
+    if _source_problems(problems, allowed_variables(key, channel), subject=subject, body=body):
+        return problems
+    _rendered_problems(problems, key=key, channel=channel, subject=subject, body=body)
+    return problems
+
+
+def _source_problems(problems: dict, allowed: set, *, subject: str, body: str) -> bool:
+    """Adds what is wrong with the texts as written; True when one cannot even be read."""
     unreadable = False
     for field, source in (("subject", subject), ("body", body)):
         try:
@@ -123,8 +130,12 @@ def template_problems(*, key: str, channel: str, subject: str, body: str) -> dic
                     "allowed": ", ".join(_braced(n) for n in sorted(allowed)),
                 }
             )
-    if unreadable:
-        return problems
+    return unreadable
+
+
+def _rendered_problems(problems: dict, *, key: str, channel: str, subject: str, body: str) -> None:
+    """Adds what is wrong with the texts once rendered: forbidden words, length, a call's
+    required parts."""
     # The text is one language's, but its date, time and opt-out words come in either.
     renders = [
         render_sample(key=key, language=language, subject=subject, body=body)
@@ -164,4 +175,3 @@ def template_problems(*, key: str, channel: str, subject: str, body: str) -> dic
                 )
                 % ", ".join(_braced(n) for n in missing)
             )
-    return problems

@@ -1,23 +1,20 @@
-"""The coordinators' call queue: claiming the next call, logging attempts, the cadence of retries
-and the hand-off to a patient account and a treatment course."""
+"""The coordinators' calls: logging an attempt, what each outcome does (OUTCOME_HANDLERS), the
+cadence of retries and the hand-off to a patient account and a treatment course. Claiming a case
+is in claims.py, the patient's invitation in invitations.py."""
 
 import datetime as dt
-import hashlib
 import logging
-import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core import signing
-from django.db import connection, transaction
-from django.urls import reverse
+from django.db import transaction
 from django.utils import timezone
 
 from billing.services import estimate_issue
 from clinic.calling_hours import calling_hours
 from clinic.errors import ApplicationError
 from clinic.messaging.models import ConsentSource
-from clinic.messaging.services import consent_record, message_schedule
+from clinic.messaging.services import consent_record
 from clinic.models import PatientProfile, Role, User
 from scheduling.services import course_create
 
@@ -25,143 +22,37 @@ from ..models import (
     UNANSWERED_OUTCOMES,
     CallAttempt,
     CallOutcome,
-    ChecklistItem,
     IntakeCase,
-    PatientInvitation,
     Referral,
     ReferralStatus,
 )
 from ..notifications import referral_status_email_queue
-from ..queue import callable_sql, free_sql, held_by_other, within_calling_hours
+from ..queue import within_calling_hours
+from .claims import (
+    _lock_for,
+    case_claim,
+    case_claim_next,
+    case_release,
+    case_set_checklist_item,
+)
+from .invitations import invitation_accept, invitation_resolve, invitation_send
 from .referrals import referral_set_status
 
 logger = logging.getLogger(__name__)
 
-INVITATION_SALT = "intake.invitation"
-
-
-def _claim_minutes() -> int:
-    return settings.INTAKE_CLAIM_MINUTES
-
-
-# Claim-next is the queue's one contention point and its hottest path: one statement, written
-# out, so that twenty coordinators pressing 'Next call' at once each wait for one round trip
-# and nothing is compiled per call. Three probes, tried in order, each walking an index and
-# stopping at the first free row (FOR UPDATE SKIP LOCKED: a row another claimer has just
-# locked is skipped, never waited for): this coordinator's live claim, then due callbacks
-# (intake_open_callback_idx), then the rest, urgent first, then the oldest
-# (intake_open_order_idx). A CTE is read only as far as its reader asks, and an Append over
-# CTE scans is never parallel, so a held case comes back as it is and nothing else is locked.
-def _claim_next_sql(*, me: int, now: dt.datetime, expires: dt.datetime) -> tuple[str, list]:
-    callable_now, callable_params = callable_sql(now)
-    free, free_params = free_sql(now)
-    open_ = IntakeCase.Status.OPEN.value
-    sql = f"""
-    WITH held(id) AS (
-        SELECT id FROM intake_intakecase
-        WHERE status = %s AND claimed_by_id = %s AND claim_expires_at > %s
-        LIMIT 1 FOR UPDATE
-    ), due(id) AS (
-        SELECT id FROM intake_intakecase
-        WHERE status = %s AND callback_at <= %s AND {callable_now} AND {free}
-        ORDER BY urgent DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED
-    ), rest(id) AS (
-        SELECT id FROM intake_intakecase
-        WHERE status = %s AND (callback_at IS NULL OR callback_at > %s) AND {callable_now}
-            AND {free}
-        ORDER BY urgent DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED
-    ), pick(id, held) AS (
-        SELECT id, true FROM held
-        UNION ALL SELECT id, false FROM due
-        UNION ALL SELECT id, false FROM rest
-        LIMIT 1
-    )
-    UPDATE intake_intakecase AS c
-    SET claimed_by_id = %s,
-        claim_expires_at = CASE WHEN pick.held THEN c.claim_expires_at ELSE %s END,
-        updated_at = CASE WHEN pick.held THEN c.updated_at ELSE %s END
-    FROM pick WHERE c.id = pick.id
-    RETURNING c.*"""  # noqa: S608 - the fragments are intake.queue's, every value a parameter
-    params = [
-        *(open_, me, now),
-        *(open_, now, *callable_params, *free_params),
-        *(open_, now, *callable_params, *free_params),
-        *(me, expires, now),
-    ]
-    return sql, params
-
-
-def case_claim_next(*, coordinator: User, now: dt.datetime | None = None) -> IntakeCase | None:
-    """Gives the coordinator the top callable case (due callbacks, then urgent referrals, then
-    the oldest; not waiting for a retry, inside the patient's calling hours), held for
-    INTAKE_CLAIM_MINUTES.
-
-    A coordinator who still holds a live claim gets that case back. Two coordinators pressing
-    'Next call' at the same moment never get the same case: the candidate row is locked with
-    FOR UPDATE SKIP LOCKED, so a concurrent claimer skips it and takes the next one. A lapsed
-    claim needs no job to free it: the query treats it as unclaimed. Returns None when nothing
-    is callable."""
-    now = now or timezone.now()
-    sql, params = _claim_next_sql(
-        me=coordinator.pk, now=now, expires=now + dt.timedelta(minutes=_claim_minutes())
-    )
-    with transaction.atomic():
-        # A claim is a soft hold that lapses by itself. Were the server to crash in the
-        # instant after this commit, losing it would only put the case back in the queue, so
-        # the commit need not wait for the disk (call logs and audit rows still do).
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        claimed = list(IntakeCase.objects.raw(sql, params))
-    return claimed[0] if claimed else None
-
-
-def case_claim(
-    *, case: IntakeCase, coordinator: User, now: dt.datetime | None = None
-) -> IntakeCase:
-    """Takes one particular case (a patient calling back, say), releasing any other case this
-    coordinator held. Refused while another coordinator's claim is live."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        locked = _lock_for(case, coordinator, now)
-        IntakeCase.objects.filter(claimed_by=coordinator).exclude(pk=locked.pk).update(
-            claimed_by=None, claim_expires_at=None
-        )
-        locked.claimed_by = coordinator
-        locked.claim_expires_at = now + dt.timedelta(minutes=_claim_minutes())
-        locked.save(update_fields=["claimed_by", "claim_expires_at", "updated_at"])
-    return locked
-
-
-def _lock_for(case: IntakeCase, coordinator: User, now: dt.datetime) -> IntakeCase:
-    locked = IntakeCase.objects.select_for_update().select_related("referral").get(pk=case.pk)
-    if locked.status != IntakeCase.Status.OPEN:
-        raise ApplicationError("This case is already closed.")
-    if held_by_other(locked, coordinator_id=coordinator.pk, now=now):
-        raise ApplicationError("Another coordinator is on this call right now.")
-    return locked
-
-
-def case_release(*, case: IntakeCase, coordinator: User) -> None:
-    """Hands a claimed case back to the queue without logging a call."""
-    IntakeCase.objects.filter(pk=case.pk, claimed_by=coordinator).update(
-        claimed_by=None, claim_expires_at=None, updated_at=timezone.now()
-    )
-
-
-def case_set_checklist_item(
-    *, case: IntakeCase, coordinator: User, item: str, ticked: bool
-) -> IntakeCase:
-    """Ticks or unticks one talking point; the call must be this coordinator's."""
-    if item not in ChecklistItem.values:
-        raise ApplicationError("Unknown checklist item.")
-    now = timezone.now()
-    with transaction.atomic():
-        locked = _lock_for(case, coordinator, now)
-        points = set(locked.checklist)
-        points.add(item) if ticked else points.discard(item)
-        locked.checklist = [value for value in ChecklistItem.values if value in points]
-        locked.save(update_fields=["checklist", "updated_at"])
-    return locked
+# The claims and invitations are still imported from here by code written before they had
+# modules of their own.
+__all__ = [
+    "call_log",
+    "case_claim",
+    "case_claim_next",
+    "case_release",
+    "case_set_checklist_item",
+    "invitation_accept",
+    "invitation_resolve",
+    "invitation_send",
+    "next_business_morning",
+]
 
 
 def next_business_morning(after: dt.datetime, zone) -> dt.datetime:
@@ -210,26 +101,15 @@ def call_log(
     with transaction.atomic():
         locked = _lock_for(case, coordinator, now)
         referral = locked.referral
-        if outcome == CallOutcome.INTAKE_COMPLETE and not locked.checklist_complete:
-            raise ApplicationError(
-                "Go over every talking point with the patient and tick it before completing "
-                "intake.",
-                field="checklist",
-            )
-        attempt = CallAttempt.objects.create(
-            case=locked,
+        attempt = _attempt_record(
+            locked,
             coordinator=coordinator,
             outcome=outcome,
-            notes=notes.strip(),
-            callback_at=callback_at if outcome == CallOutcome.CALLBACK else None,
-            reason=reason.strip(),
+            notes=notes,
+            callback_at=callback_at,
+            reason=reason,
+            now=now,
         )
-        locked.attempt_count += 1
-        locked.first_attempt_at = locked.first_attempt_at or now
-        if outcome not in UNANSWERED_OUTCOMES and outcome != CallOutcome.WRONG_NUMBER:
-            locked.first_contact_at = locked.first_contact_at or now
-        locked.claimed_by = None
-        locked.claim_expires_at = None
         if referral.status == ReferralStatus.RECEIVED:
             referral_set_status(
                 referral=referral, status=ReferralStatus.CONTACTING, changed_by=coordinator
@@ -250,6 +130,39 @@ def call_log(
         if locked.status == IntakeCase.Status.CLOSED:
             referral_status_email_queue(referral=referral)
     logger.info("call attempt %s logged on case %s: %s", attempt.pk, locked.pk, outcome)
+    return attempt
+
+
+def _attempt_record(
+    locked: IntakeCase,
+    *,
+    coordinator: User,
+    outcome: str,
+    notes: str,
+    callback_at: dt.datetime | None,
+    reason: str,
+    now: dt.datetime,
+) -> CallAttempt:
+    """The attempt's row, and the locked case's counters and claim (saved by call_log)."""
+    if outcome == CallOutcome.INTAKE_COMPLETE and not locked.checklist_complete:
+        raise ApplicationError(
+            "Go over every talking point with the patient and tick it before completing intake.",
+            field="checklist",
+        )
+    attempt = CallAttempt.objects.create(
+        case=locked,
+        coordinator=coordinator,
+        outcome=outcome,
+        notes=notes.strip(),
+        callback_at=callback_at if outcome == CallOutcome.CALLBACK else None,
+        reason=reason.strip(),
+    )
+    locked.attempt_count += 1
+    locked.first_attempt_at = locked.first_attempt_at or now
+    if outcome not in UNANSWERED_OUTCOMES and outcome != CallOutcome.WRONG_NUMBER:
+        locked.first_contact_at = locked.first_contact_at or now
+    locked.claimed_by = None
+    locked.claim_expires_at = None
     return attempt
 
 
@@ -442,71 +355,3 @@ def _issue_first_estimate(*, referral: Referral, course, coordinator: User) -> N
             )
     except ApplicationError as exc:
         logger.warning("no estimate issued for course %s: %s", course.pk, exc.message)
-
-
-def invitation_send(*, patient: User, created_by: User | None, now=None) -> PatientInvitation:
-    """Creates a single-use, expiring invitation and enqueues its text and e-mail after commit.
-    Any earlier unused invitation of this patient stops working."""
-    now = now or timezone.now()
-    nonce = secrets.token_urlsafe(16)
-    PatientInvitation.objects.filter(patient=patient, used_at__isnull=True).update(revoked_at=now)
-    invitation = PatientInvitation.objects.create(
-        patient=patient,
-        nonce_hash=hashlib.sha256(nonce.encode()).hexdigest(),
-        expires_at=now + dt.timedelta(hours=settings.INVITATION_VALID_HOURS),
-        created_by=created_by,
-    )
-    token = signing.dumps({"i": invitation.pk, "n": nonce}, salt=INVITATION_SALT)
-    link = settings.SITE_URL.rstrip("/") + reverse("intake:invitation", args=[token])
-    # The messages are rows in this transaction: the database, not the broker, holds what must
-    # be sent, and the dispatcher sends them within calling hours.
-    channels = ["sms"] + (["email"] if patient.email else [])
-    for channel in channels:
-        message_schedule(
-            recipient=patient,
-            kind="portal_invitation",
-            send_after=now,
-            context={"link": link},
-            topic=f"invitation:{invitation.pk}",
-            dedupe_key=f"invitation:{invitation.pk}:{channel}",
-            channel=channel,
-        )
-    return invitation
-
-
-def invitation_resolve(token: str, *, now: dt.datetime | None = None) -> PatientInvitation:
-    """The invitation behind a link, if it is still usable; ApplicationError otherwise."""
-    now = now or timezone.now()
-    try:
-        data = signing.loads(token, salt=INVITATION_SALT)
-        invitation = PatientInvitation.objects.select_related("patient").get(pk=data["i"])
-    except (signing.BadSignature, PatientInvitation.DoesNotExist, KeyError, TypeError) as exc:
-        raise ApplicationError("This link is not valid.") from exc
-    if not secrets.compare_digest(
-        invitation.nonce_hash, hashlib.sha256(str(data["n"]).encode()).hexdigest()
-    ):
-        raise ApplicationError("This link is not valid.")
-    if invitation.used_at or invitation.revoked_at:
-        raise ApplicationError(
-            "This link was already used. Sign in, or ask the clinic for a new one."
-        )
-    if invitation.expires_at <= now:
-        raise ApplicationError("This link has expired. Call the clinic for a new one.")
-    return invitation
-
-
-def invitation_accept(*, token: str, password: str) -> User:
-    """Sets the patient's password, activates the account and spends the invitation."""
-    with transaction.atomic():
-        invitation = invitation_resolve(token)
-        # Row lock: a double-click must not spend the invitation twice.
-        invitation = PatientInvitation.objects.select_for_update().get(pk=invitation.pk)
-        if invitation.used_at:
-            raise ApplicationError("This link was already used. Sign in instead.")
-        patient = invitation.patient
-        patient.set_password(password)
-        patient.is_active = True
-        patient.save(update_fields=["password", "is_active"])
-        invitation.used_at = timezone.now()
-        invitation.save(update_fields=["used_at"])
-    return patient

@@ -174,43 +174,15 @@ def referral_submit(
     except ValidationError as exc:
         raise ApplicationError(" ".join(exc.messages), field="attachments") from exc
 
-    location = data["preferred_location"]
     try:
         with transaction.atomic():
-            referral = Referral(
+            referral = _referral_record(
                 provider=provider,
-                reference=_next_reference(),
-                patient_name_normalised=normalise_name(
-                    data["patient_first_name"], data["patient_last_name"]
-                ),
-                patient_time_zone=time_zone_for_zip(data["zip_code"], location.time_zone),
-                idempotency_key=idempotency_key or None,
-                request_fingerprint=fingerprint,
-                **data,
+                data=data,
+                attachments=attachments,
+                idempotency_key=idempotency_key,
+                fingerprint=fingerprint,
             )
-            referral.full_clean(exclude=["patient_time_zone"])
-            referral.save()
-            ReferralStatusChange.objects.create(
-                referral=referral, to_status=ReferralStatus.RECEIVED, changed_by=provider.user
-            )
-            for upload in attachments:
-                content_type = validate_attachments([upload])[0]
-                ReferralAttachment.objects.create(
-                    referral=referral,
-                    file=upload,
-                    original_name=display_file_name(upload.name, content_type),
-                    content_type=content_type,
-                    size=upload.size,
-                    sha256=sha256_of(upload),
-                )
-            IntakeCase.objects.create(
-                referral=referral,
-                time_zone=referral.patient_time_zone,
-                urgent=referral.urgency == "urgent",
-                next_attempt_at=referral.created_at,
-            )
-            _link_possible_duplicates(referral)
-            referral_received_email_queue(referral=referral)
     except IntegrityError:
         # Two retries with the same key raced each other; the first one won.
         if idempotency_key:
@@ -225,6 +197,55 @@ def referral_submit(
 
     logger.info("referral %s received from provider %s", referral.pk, provider.pk)
     return referral, True
+
+
+def _referral_record(
+    *,
+    provider: ReferringProvider,
+    data: dict,
+    attachments: list,
+    idempotency_key: str | None,
+    fingerprint: str,
+) -> Referral:
+    """The writes of referral_submit, inside its transaction: the referral, its first history
+    entry, its attachments, its open intake case, its possible duplicates and the provider's
+    confirmation e-mail."""
+    location = data["preferred_location"]
+    referral = Referral(
+        provider=provider,
+        reference=_next_reference(),
+        patient_name_normalised=normalise_name(
+            data["patient_first_name"], data["patient_last_name"]
+        ),
+        patient_time_zone=time_zone_for_zip(data["zip_code"], location.time_zone),
+        idempotency_key=idempotency_key or None,
+        request_fingerprint=fingerprint,
+        **data,
+    )
+    referral.full_clean(exclude=["patient_time_zone"])
+    referral.save()
+    ReferralStatusChange.objects.create(
+        referral=referral, to_status=ReferralStatus.RECEIVED, changed_by=provider.user
+    )
+    for upload in attachments:
+        content_type = validate_attachments([upload])[0]
+        ReferralAttachment.objects.create(
+            referral=referral,
+            file=upload,
+            original_name=display_file_name(upload.name, content_type),
+            content_type=content_type,
+            size=upload.size,
+            sha256=sha256_of(upload),
+        )
+    IntakeCase.objects.create(
+        referral=referral,
+        time_zone=referral.patient_time_zone,
+        urgent=referral.urgency == "urgent",
+        next_attempt_at=referral.created_at,
+    )
+    _link_possible_duplicates(referral)
+    referral_received_email_queue(referral=referral)
+    return referral
 
 
 def _replayed(existing: Referral, fingerprint: str) -> Referral:

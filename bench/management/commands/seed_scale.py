@@ -1,4 +1,4 @@
-"""Load about five clinic-years of generated data for benchmarks (see bench/scale.py and
+"""Load about five clinic-years of generated data for benchmarks (see bench/scale/ and
 bench/README.md). Meant for a database of its own: `./portal bench` creates clinic_bench_scale."""
 
 import datetime as dt

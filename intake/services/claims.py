@@ -1,0 +1,138 @@
+"""Claiming the call queue: the next call (one SQL statement), a chosen case, letting it go,
+and the checklist a coordinator ticks while holding a case."""
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from clinic.errors import ApplicationError
+from clinic.models import User
+
+from ..models import ChecklistItem, IntakeCase
+from ..queue import callable_sql, free_sql, held_by_other
+
+
+def _claim_minutes() -> int:
+    return settings.INTAKE_CLAIM_MINUTES
+
+
+# Claim-next is the queue's one contention point and its hottest path: one statement, written
+# out, so that twenty coordinators pressing 'Next call' at once each wait for one round trip
+# and nothing is compiled per call. Three probes, tried in order, each walking an index and
+# stopping at the first free row (FOR UPDATE SKIP LOCKED: a row another claimer has just
+# locked is skipped, never waited for): this coordinator's live claim, then due callbacks
+# (intake_open_callback_idx), then the rest, urgent first, then the oldest
+# (intake_open_order_idx). A CTE is read only as far as its reader asks, and an Append over
+# CTE scans is never parallel, so a held case comes back as it is and nothing else is locked.
+def _claim_next_sql(*, me: int, now: dt.datetime, expires: dt.datetime) -> tuple[str, list]:
+    callable_now, callable_params = callable_sql(now)
+    free, free_params = free_sql(now)
+    open_ = IntakeCase.Status.OPEN.value
+    sql = f"""
+    WITH held(id) AS (
+        SELECT id FROM intake_intakecase
+        WHERE status = %s AND claimed_by_id = %s AND claim_expires_at > %s
+        LIMIT 1 FOR UPDATE
+    ), due(id) AS (
+        SELECT id FROM intake_intakecase
+        WHERE status = %s AND callback_at <= %s AND {callable_now} AND {free}
+        ORDER BY urgent DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED
+    ), rest(id) AS (
+        SELECT id FROM intake_intakecase
+        WHERE status = %s AND (callback_at IS NULL OR callback_at > %s) AND {callable_now}
+            AND {free}
+        ORDER BY urgent DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED
+    ), pick(id, held) AS (
+        SELECT id, true FROM held
+        UNION ALL SELECT id, false FROM due
+        UNION ALL SELECT id, false FROM rest
+        LIMIT 1
+    )
+    UPDATE intake_intakecase AS c
+    SET claimed_by_id = %s,
+        claim_expires_at = CASE WHEN pick.held THEN c.claim_expires_at ELSE %s END,
+        updated_at = CASE WHEN pick.held THEN c.updated_at ELSE %s END
+    FROM pick WHERE c.id = pick.id
+    RETURNING c.*"""  # noqa: S608 - the fragments are intake.queue's, every value a parameter
+    params = [
+        *(open_, me, now),
+        *(open_, now, *callable_params, *free_params),
+        *(open_, now, *callable_params, *free_params),
+        *(me, expires, now),
+    ]
+    return sql, params
+
+
+def case_claim_next(*, coordinator: User, now: dt.datetime | None = None) -> IntakeCase | None:
+    """Gives the coordinator the top callable case (due callbacks, then urgent referrals, then
+    the oldest; not waiting for a retry, inside the patient's calling hours), held for
+    INTAKE_CLAIM_MINUTES.
+
+    A coordinator who still holds a live claim gets that case back. Two coordinators pressing
+    'Next call' at the same moment never get the same case: the candidate row is locked with
+    FOR UPDATE SKIP LOCKED, so a concurrent claimer skips it and takes the next one. A lapsed
+    claim needs no job to free it: the query treats it as unclaimed. Returns None when nothing
+    is callable."""
+    now = now or timezone.now()
+    sql, params = _claim_next_sql(
+        me=coordinator.pk, now=now, expires=now + dt.timedelta(minutes=_claim_minutes())
+    )
+    with transaction.atomic():
+        # A claim is a soft hold that lapses by itself. Were the server to crash in the
+        # instant after this commit, losing it would only put the case back in the queue, so
+        # the commit need not wait for the disk (call logs and audit rows still do).
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        claimed = list(IntakeCase.objects.raw(sql, params))
+    return claimed[0] if claimed else None
+
+
+def case_claim(
+    *, case: IntakeCase, coordinator: User, now: dt.datetime | None = None
+) -> IntakeCase:
+    """Takes one particular case (a patient calling back, say), releasing any other case this
+    coordinator held. Refused while another coordinator's claim is live."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _lock_for(case, coordinator, now)
+        IntakeCase.objects.filter(claimed_by=coordinator).exclude(pk=locked.pk).update(
+            claimed_by=None, claim_expires_at=None
+        )
+        locked.claimed_by = coordinator
+        locked.claim_expires_at = now + dt.timedelta(minutes=_claim_minutes())
+        locked.save(update_fields=["claimed_by", "claim_expires_at", "updated_at"])
+    return locked
+
+
+def _lock_for(case: IntakeCase, coordinator: User, now: dt.datetime) -> IntakeCase:
+    locked = IntakeCase.objects.select_for_update().select_related("referral").get(pk=case.pk)
+    if locked.status != IntakeCase.Status.OPEN:
+        raise ApplicationError("This case is already closed.")
+    if held_by_other(locked, coordinator_id=coordinator.pk, now=now):
+        raise ApplicationError("Another coordinator is on this call right now.")
+    return locked
+
+
+def case_release(*, case: IntakeCase, coordinator: User) -> None:
+    """Hands a claimed case back to the queue without logging a call."""
+    IntakeCase.objects.filter(pk=case.pk, claimed_by=coordinator).update(
+        claimed_by=None, claim_expires_at=None, updated_at=timezone.now()
+    )
+
+
+def case_set_checklist_item(
+    *, case: IntakeCase, coordinator: User, item: str, ticked: bool
+) -> IntakeCase:
+    """Ticks or unticks one talking point; the call must be this coordinator's."""
+    if item not in ChecklistItem.values:
+        raise ApplicationError("Unknown checklist item.")
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _lock_for(case, coordinator, now)
+        points = set(locked.checklist)
+        points.add(item) if ticked else points.discard(item)
+        locked.checklist = [value for value in ChecklistItem.values if value in points]
+        locked.save(update_fields=["checklist", "updated_at"])
+    return locked
