@@ -3,6 +3,8 @@ the data ReferralForm validates, the requester's NPI and the request's identifie
 
 from dataclasses import dataclass, field
 
+from clinic.params import search_text
+
 from . import profile as p
 
 
@@ -162,5 +164,8 @@ def service_request_map(request: dict, bundle: dict | None = None) -> Mapped:
     identifier = ""
     if identifiers:
         first = identifiers[0]
-        identifier = f"fhir:{first.get('system') or ''}|{first.get('value') or ''}"[:200]
+        # Stored as the referral's idempotency key: no control characters (PostgreSQL refuses NUL).
+        identifier = search_text(
+            f"fhir:{first.get('system') or ''}|{first.get('value') or ''}", 200
+        )
     return Mapped(form_data=data, npi=_npi(requester), identifier=identifier)

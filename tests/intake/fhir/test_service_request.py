@@ -223,6 +223,19 @@ def test_invalid_service_requests_are_refused_with_an_operation_outcome(
 
 
 @pytest.mark.django_db
+@given(system=st.text(max_size=300), value=st.text(max_size=300))
+def test_any_identifier_is_stored_cleaned_as_the_key_or_refused_never_a_500(
+    fhir, provider, location, system, value
+):
+    body = migraine_referral(provider)
+    body["identifier"] = [{"system": system, "value": value}]
+    response = post(fhir, body)
+    assert response.status_code in (200, 201, 400, 409), response.content
+    for key in Referral.objects.values_list("idempotency_key", flat=True):
+        assert len(key) <= 200 and "\x00" not in key
+
+
+@pytest.mark.django_db
 def test_another_providers_npi_is_forbidden(fhir, provider, location):
     body = migraine_referral(provider)
     body["contained"][1]["identifier"][0]["value"] = ProviderFactory().npi

@@ -5,7 +5,6 @@ attached to an existing referral."""
 import datetime as dt
 
 import pytest
-import time_machine
 from django.core import mail  # noqa: F401 -- the outbox is the messaging table, not mail
 from django.urls import reverse
 from django.utils import timezone
@@ -58,16 +57,16 @@ def completed(document, location, **changes) -> dict:
 
 @pytest.mark.django_db
 def test_the_inbox_lists_open_documents_oldest_first_with_the_wait(
-    client, coordinator, letter_tiff
+    client, coordinator, letter_tiff, clock
 ):
-    with time_machine.travel(NOW - dt.timedelta(hours=5), tick=False):
-        old, _ = receive(letter_tiff, external_id="old")
-    with time_machine.travel(NOW - dt.timedelta(minutes=20), tick=False):
-        new, _ = receive(letter_tiff, external_id="new", sending_number="+13055550100")
-        done, _ = receive(letter_tiff, external_id="done")
-        InboundDocument.objects.filter(pk=done.pk).update(status=InboundStatus.NOT_REFERRAL)
-    with time_machine.travel(NOW, tick=False):
-        page = client.get(reverse("intake:inbox")).content.decode()
+    clock.travel(NOW - dt.timedelta(hours=5))
+    old, _ = receive(letter_tiff, external_id="old")
+    clock.travel(NOW - dt.timedelta(minutes=20))
+    new, _ = receive(letter_tiff, external_id="new", sending_number="+13055550100")
+    done, _ = receive(letter_tiff, external_id="done")
+    InboundDocument.objects.filter(pk=done.pk).update(status=InboundStatus.NOT_REFERRAL)
+    clock.travel(NOW)
+    page = client.get(reverse("intake:inbox")).content.decode()
     assert page.index(f"Fax #{old.pk}") < page.index(f"Fax #{new.pk}")
     assert f"Fax #{done.pk}" not in page
     assert "5\xa0hours" in page and "20\xa0minutes" in page
