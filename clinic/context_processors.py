@@ -41,6 +41,8 @@ NAV[Role.PATIENT].insert(1, (_("My diary"), "outcomes:mine"))  # outcomes
 NAV[Role.COORDINATOR].append((_("Diaries"), "outcomes:silent"))
 NAV[Role.PATIENT].insert(1, (_("Waitlist"), "waitlist:patient_join"))  # waitlist
 NAV[Role.COORDINATOR].insert(4, (_("Waitlist"), "waitlist:coordinator_list"))
+# Faxed and scanned referrals waiting to be read into the queue (intake/inbox).
+NAV[Role.COORDINATOR].insert(1, (_("Inbox"), "intake:inbox"))
 
 
 def _nav_for(role: str) -> list[tuple[str, str]]:

@@ -1,6 +1,11 @@
+"""Intake's Celery tasks (found by Celery's autodiscovery through this module)."""
+
 from celery import shared_task
 
+from .inbox.tasks import read_document
 from .outcome_reports import outcome_report_notices_send
+
+__all__ = ["read_document", "send_outcome_report_notices"]
 
 
 @shared_task(name="intake.tasks.send_outcome_report_notices")

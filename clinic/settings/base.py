@@ -354,6 +354,9 @@ MESSAGING_FORBIDDEN_WORDS = env.list(
         "disociativo",
     ],
 )
+# The fax service signs each inbound fax with this shared secret (intake/inbox/webhook.py);
+# empty refuses every fax.
+FAX_WEBHOOK_SECRET = env("FAX_WEBHOOK_SECRET", default="")
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")

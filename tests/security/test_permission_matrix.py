@@ -61,6 +61,24 @@ class Check:
 P = lambda w: w.patient  # noqa: E731
 V = lambda w: w.provider  # noqa: E731
 
+
+def _inbound(world: World):
+    """A faxed page, received and read (one blank page: Tesseract reads it in a moment)."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from intake.inbox import services as inbox_services
+
+    out = io.BytesIO()
+    Image.new("1", (850, 1100), 1).save(out, "TIFF", compression="group4")
+    document, _ = inbox_services.inbound_document_receive(
+        upload=SimpleUploadedFile("fax.tif", out.getvalue()), source="fax"
+    )
+    return inbox_services.inbound_document_read(document_id=document.pk)
+
+
 MATRIX: dict[str, Check] = {
     # --- clinic: sign-in and the like --------------------------------------------------------
     "home": Check(everyone(OK, anonymous=LOGIN)),
@@ -141,6 +159,28 @@ MATRIX: dict[str, Check] = {
     # --- intake: the EHR API (bearer keys only; a browser session is not a credential) -------
     "intake:api_referral_create": Check(everyone(401), method="post", data={}),
     "intake:api_referral_detail": Check(
+        everyone(401), lambda w: {"reference": V(w).referral.reference}
+    ),
+    # --- intake: the document inbox (coordinators) and the fax service's signed webhook ------
+    "intake:inbox": Check(allow("coordinator")),
+    "intake:inbox_document": Check(allow("coordinator"), lambda w: {"pk": _inbound(w).pk}),
+    "intake:inbox_file": Check(allow("coordinator"), lambda w: {"pk": _inbound(w).pk}),
+    "intake:inbox_page_image": Check(
+        allow("coordinator"), lambda w: {"pk": _inbound(w).pk, "number": 1}
+    ),
+    # An empty form reaches the view and is refused as a bad request.
+    "intake:inbox_attach": Check(
+        allow("coordinator", coordinator=400), lambda w: {"pk": _inbound(w).pk}, method="post"
+    ),
+    "intake:inbox_dismiss": Check(
+        allow("coordinator", coordinator=400), lambda w: {"pk": _inbound(w).pk}, method="post"
+    ),
+    # The signature is the credential: unsigned, the same answer whoever asks.
+    "intake:inbox_fax_webhook": Check(everyone(401), method="post", data={}),
+    # --- intake: FHIR R4 (bearer keys only, like the JSON API) -------------------------------
+    "intake:fhir_service_request_create": Check(everyone(401), method="post", data={}),
+    "intake:fhir_task": Check(everyone(401), lambda w: {"reference": V(w).referral.reference}),
+    "intake:fhir_task_history": Check(
         everyone(401), lambda w: {"reference": V(w).referral.reference}
     ),
     # --- scheduling: patients ----------------------------------------------------------------

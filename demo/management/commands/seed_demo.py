@@ -10,6 +10,7 @@ from billing.payments import demo as payments_demo
 from clinic.messaging import demo as messaging_demo
 from clinic.models import STAFF_ROLES, Role, User
 from intake import demo as intake_demo
+from intake.inbox import demo as inbox_demo
 from outcomes import demo as outcomes_demo
 from scheduling import demo as scheduling_demo
 from scheduling.models import Chair, Location
@@ -78,6 +79,7 @@ class Command(BaseCommand):
         return [
             billing_demo.seed,
             intake_demo.seed,
+            inbox_demo.seed,
             scheduling_demo.seed,
             messaging_demo.seed,
             outcomes_demo.seed,
