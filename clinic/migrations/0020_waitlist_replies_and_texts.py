@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
     e-mail and the answers to R and YES (install() never overwrites edits)."""
 
     dependencies = [
-        ('clinic', '0018_constraint_messages'),
+        ('clinic', '0019_message_render_context'),
     ]
 
     operations = [

@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('intake', '0012_constraint_messages'),
+        ('intake', '0013_open_queue_ready_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
