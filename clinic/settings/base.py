@@ -71,7 +71,8 @@ WSGI_APPLICATION = "clinic.wsgi.application"
 #   Django's form widgets), and the message wording admins edit (clinic/messaging, stored as
 #   Django-template strings). Its loader skips the portal's folders, so no name is served by both.
 PORTAL_TEMPLATE_DIRS = [BASE_DIR / "templates"] + [
-    BASE_DIR / app / "templates" for app in ("intake", "scheduling", "billing", "outcomes", "waitlist")
+    BASE_DIR / app / "templates"
+    for app in ("intake", "scheduling", "billing", "outcomes", "waitlist")
 ]
 _CONTEXT_PROCESSORS = [
     "django.template.context_processors.request",
