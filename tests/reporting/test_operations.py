@@ -358,13 +358,15 @@ def test_the_page_query_count_does_not_grow_with_the_data(
 ):
     staff(Role.ADMIN)
     url = reverse("clinic:operations")
-    with django_assert_max_num_queries(14):
+    # 16 since outcomes (responder rates), payments (collected) and the waitlist (refills) each
+    # added their figures to the page: a fixed number of statements each, whatever the data.
+    with django_assert_max_num_queries(16):
         client.get(url)
     chair = recent.chairs.first()
     base = (timezone.now() - dt.timedelta(days=30)).astimezone(NY).replace(hour=9, minute=0)
     for n in range(10):
         infusion(recent, chair, base + dt.timedelta(days=n), SessionStatus.COMPLETED)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(16):
         client.get(url)
 
 
