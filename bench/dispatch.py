@@ -25,12 +25,8 @@ from .config import DISPATCH_COUNT, ROOT, say
 # --- reminder dispatch --------------------------------------------------------------------------
 
 
-def measure_dispatch() -> dict:
-    drained = 0
-    while Message.objects.due(timezone.now()).exists():
-        drained += messages_dispatch_due()
-    say(f"sent {drained} messages that were already due (not timed)")
-    run = timezone.now().strftime("%Y%m%d%H%M%S")
+def _add_due_reminders(run: str) -> list[Message]:
+    """DISPATCH_COUNT due reminders (already written), one per patient by their channel."""
     now = timezone.now()
     profiles = list(PatientProfile.objects.select_related("user").order_by("pk")[:DISPATCH_COUNT])
     rows = []
@@ -57,8 +53,11 @@ def measure_dispatch() -> dict:
         [MessageEvent(message=m, to_status=MessageStatus.SCHEDULED) for m in created],
         batch_size=2000,
     )
-    app.control.purge()  # tasks the page scenarios enqueued (booking e-mails) are not ours
-    worker = subprocess.Popen(  # noqa: S603
+    return created
+
+
+def _start_worker(run: str) -> subprocess.Popen:
+    return subprocess.Popen(  # noqa: S603
         [
             str(Path(sys.executable).parent / "celery"),
             "-A",
@@ -74,28 +73,45 @@ def measure_dispatch() -> dict:
         cwd=ROOT,
         env=os.environ.copy(),
     )
+
+
+def _until_sent(run: str) -> tuple[float, int]:
+    """Enqueue the dispatcher and wait until no bench message is scheduled or sending: the wall
+    time and how many dispatcher runs were enqueued."""
+    for _ in range(120):
+        if app.control.ping(timeout=0.5):
+            break
+    pending = Message.objects.filter(
+        topic=f"bench:{run}", status__in=[MessageStatus.SCHEDULED, MessageStatus.SENDING]
+    )
+    started = time.monotonic()
+    dispatch_due_messages.delay()
+    enqueued = 1
+    last_enqueue = started
+    while pending.exists():
+        time.sleep(0.2)
+        if time.monotonic() - started > 900:
+            say("dispatch: gave up after 15 minutes; see the statuses")
+            break
+        # Beat enqueues the dispatcher every minute; a run stops itself after 50 s.
+        if time.monotonic() - last_enqueue >= 60:
+            dispatch_due_messages.delay()
+            enqueued += 1
+            last_enqueue = time.monotonic()
+    return time.monotonic() - started, enqueued
+
+
+def measure_dispatch() -> dict:
+    drained = 0
+    while Message.objects.due(timezone.now()).exists():
+        drained += messages_dispatch_due()
+    say(f"sent {drained} messages that were already due (not timed)")
+    run = timezone.now().strftime("%Y%m%d%H%M%S")
+    created = _add_due_reminders(run)
+    app.control.purge()  # tasks the page scenarios enqueued (booking e-mails) are not ours
+    worker = _start_worker(run)
     try:
-        for _ in range(120):
-            if app.control.ping(timeout=0.5):
-                break
-        pending = Message.objects.filter(
-            topic=f"bench:{run}", status__in=[MessageStatus.SCHEDULED, MessageStatus.SENDING]
-        )
-        started = time.monotonic()
-        dispatch_due_messages.delay()
-        enqueued = 1
-        last_enqueue = started
-        while pending.exists():
-            time.sleep(0.2)
-            if time.monotonic() - started > 900:
-                say("dispatch: gave up after 15 minutes; see the statuses")
-                break
-            # Beat enqueues the dispatcher every minute; a run stops itself after 50 s.
-            if time.monotonic() - last_enqueue >= 60:
-                dispatch_due_messages.delay()
-                enqueued += 1
-                last_enqueue = time.monotonic()
-        wall = time.monotonic() - started
+        wall, enqueued = _until_sent(run)
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=60)

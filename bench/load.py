@@ -17,6 +17,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urlencode
 
 from django.db.models import Count
 from django.utils import timezone
@@ -185,7 +186,8 @@ def start_gunicorn() -> subprocess.Popen:
     raise SystemExit("gunicorn did not start")
 
 
-def measure_pages(runner: User) -> list[dict]:
+def _page_targets(runner: User) -> dict:
+    """Who asks for what: the signed-in sessions and paths of every page scenario."""
     location_ids = list(
         Location.objects.filter(slug__endswith="-scale").values_list("pk", flat=True)
     )
@@ -206,74 +208,90 @@ def measure_pages(runner: User) -> list[dict]:
         .select_related("user")
         .first()
     )
-    provider_key = session_cookie(busiest.user)
     say(
         f"busiest provider: {busiest.referral_count} referrals; "
         f"{IntakeCase.objects.open().count()} open intake cases"
     )
     say("preparing 'Next call' coordinators and booking holds")
-    callers = bench_coordinators(NEXT_CALLERS)
     day_paths = []
-    for pk in location_ids:
-        location = Location.objects.get(pk=pk)
+    for location in Location.objects.filter(pk__in=location_ids):
         today = timezone.now().astimezone(location.time_zone).date()
-        day_paths.append((f"/staff/day/?location={pk}&date={today.isoformat()}", coordinator_key))
+        day_paths.append(
+            (f"/staff/day/?location={location.pk}&date={today.isoformat()}", coordinator_key)
+        )
+    return {
+        "location_ids": location_ids,
+        "patients": patients,
+        "coordinator_key": coordinator_key,
+        "provider_key": session_cookie(busiest.user),
+        "callers": bench_coordinators(NEXT_CALLERS),
+        "day_paths": day_paths,
+        # The patients of the course page, found by a coordinator: their charts, and their
+        # last names typed into the search (issue 20).
+        "chart_paths": [(f"/patients/{c.patient_id}/", coordinator_key) for c, _s in patients],
+        "search_paths": [
+            (f"/patients/?{urlencode({'q': c.patient.last_name})}", coordinator_key)
+            for c, _s in patients
+        ],
+    }
 
+
+def _scenarios(t: dict) -> list[Scenario]:
+    """The GET pages and the 'Next call' POST, in the order they run (the floor first)."""
+    patients = t["patients"]
+    return [
+        Scenario("floor", cycle_get(_floor_paths(t))),
+        Scenario("patient course page", cycle_get([("/my/", s) for _c, s in patients])),
+        Scenario(
+            "availability, 14 days",
+            cycle_get([(f"/bench/availability/{c.location_id}/", s) for c, s in patients]),
+        ),
+        Scenario("coordinator queue page", cycle_get([("/intake/queue/", t["coordinator_key"])])),
+        Scenario("next call (POST)", next_call_requests(t["callers"]), expect=(302,), warmup=1),
+        Scenario("provider referral list", cycle_get([("/provider/", t["provider_key"])])),
+        Scenario("day view", cycle_get(t["day_paths"])),
+        Scenario("patient chart", cycle_get(t["chart_paths"])),
+        Scenario("patient search", cycle_get(t["search_paths"])),
+    ]
+
+
+def _floor_paths(t: dict) -> list[tuple[str, str]]:
+    return [(f"/bench/floor/{pk}/", s) for pk in t["location_ids"] for _c, s in t["patients"]]
+
+
+def _with_adjacent_floor(scenario: Scenario, floor_paths) -> dict:
+    # The machine's load drifts during a run: each endpoint is compared with a floor measured
+    # just before it.
+    floor = run_scenario(Scenario("floor, adjacent", cycle_get(floor_paths), duration=5, warmup=1))
+    result = run_scenario(scenario)
+    result["floor_median_ms"] = floor["median_ms"]
+    return result
+
+
+def _booking(runner: User, t: dict) -> dict:
+    # Holds last five minutes: made just before the booking scenario runs, a third at each
+    # location (one location's next two weeks hold a few hundred free times).
+    prepared = []
+    for location in Location.objects.filter(pk__in=t["location_ids"]):
+        prepared += prepare_bookings(runner, location, BOOKINGS // len(t["location_ids"]))
+    random.shuffle(prepared)
+    say(f"{len(prepared)} holds ready")
+    return _with_adjacent_floor(
+        Scenario("booking (POST)", booking_requests(prepared), expect=(302,), warmup=1),
+        _floor_paths(t),
+    )
+
+
+def measure_pages(runner: User) -> list[dict]:
+    targets = _page_targets(runner)
+    floor_paths = _floor_paths(targets)
     gunicorn = start_gunicorn()
     try:
-        scenarios = [
-            Scenario(
-                "floor",
-                cycle_get(
-                    [(f"/bench/floor/{pk}/", s) for pk in location_ids for _c, s in patients]
-                ),
-            ),
-            Scenario("patient course page", cycle_get([("/my/", s) for _c, s in patients])),
-            Scenario(
-                "availability, 14 days",
-                cycle_get([(f"/bench/availability/{c.location_id}/", s) for c, s in patients]),
-            ),
-            Scenario("coordinator queue page", cycle_get([("/intake/queue/", coordinator_key)])),
-            Scenario("next call (POST)", next_call_requests(callers), expect=(302,), warmup=1),
-            Scenario("provider referral list", cycle_get([("/provider/", provider_key)])),
-            Scenario("day view", cycle_get(day_paths)),
-        ]
-        floor_paths = [(f"/bench/floor/{pk}/", s) for pk in location_ids for _c, s in patients]
-
-        def with_adjacent_floor(scenario: Scenario) -> dict:
-            # The machine's load drifts during a run: each endpoint is compared with a floor
-            # measured just before it.
-            floor = run_scenario(
-                Scenario("floor, adjacent", cycle_get(floor_paths), duration=5, warmup=1)
-            )
-            result = run_scenario(scenario)
-            result["floor_median_ms"] = floor["median_ms"]
-            return result
-
-        results = [run_scenario(scenarios[0])]
-        for scenario in scenarios[1:]:
-            results.append(with_adjacent_floor(scenario))
-        # Holds last five minutes: made just before the booking scenario runs, a third at
-        # each location (one location's next two weeks hold a few hundred free times).
-        prepared = []
-        for location in Location.objects.filter(pk__in=location_ids):
-            prepared += prepare_bookings(runner, location, BOOKINGS // len(location_ids))
-        random.shuffle(prepared)
-        say(f"{len(prepared)} holds ready")
-        results.append(
-            with_adjacent_floor(
-                Scenario("booking (POST)", booking_requests(prepared), expect=(302,), warmup=1)
-            )
-        )
-        floor_again = run_scenario(
-            Scenario(
-                "floor (again, last)",
-                cycle_get(
-                    [(f"/bench/floor/{pk}/", s) for pk in location_ids for _c, s in patients]
-                ),
-            )
-        )
-        results.append(floor_again)
+        first, *rest = _scenarios(targets)
+        results = [run_scenario(first)]
+        results += [_with_adjacent_floor(scenario, floor_paths) for scenario in rest]
+        results.append(_booking(runner, targets))
+        results.append(run_scenario(Scenario("floor (again, last)", cycle_get(floor_paths))))
     finally:
         gunicorn.send_signal(signal.SIGTERM)
         gunicorn.wait(timeout=30)

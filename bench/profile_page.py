@@ -4,8 +4,9 @@ database. For finding what to fix, not for figures (those come from `./portal be
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/clinic_bench_scale \
         .venv/bin/python bench/profile_page.py day [--requests 30] [--top 25]
 
-Pages: floor, course, availability, queue, provider, day. Prints the median wall time, the
-queries of one request with their time, and the functions that cost the most (cProfile)."""
+Pages: floor, course, availability, queue, provider, day, chart, search. Prints the median wall
+time, the queries of one request with their time, and the functions that cost the most
+(cProfile)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)  # the project's root, not this folder: bench/ is a package
@@ -66,6 +68,17 @@ def page(name: str) -> tuple[str, User]:
     if name == "day":
         today = timezone.now().astimezone(location.time_zone).date()
         return f"/staff/day/?location={location.pk}&date={today.isoformat()}", coordinator
+    if name in ("chart", "search"):
+        patient = (
+            Course.objects.filter(status=CourseStatus.ACTIVE, sessions__isnull=False)
+            .select_related("patient")
+            .order_by("pk")
+            .first()
+            .patient
+        )
+        if name == "chart":
+            return f"/patients/{patient.pk}/", coordinator
+        return f"/patients/?{urlencode({'q': patient.last_name})}", coordinator
     if name == "provider":
         busiest = ReferringProvider.objects.annotate(n=Count("referrals")).order_by("-n").first()
         return "/provider/", busiest.user

@@ -87,32 +87,37 @@ def table_counts() -> dict:
     }
 
 
-def write_results(data: dict) -> None:
-    floor = data["pages"][0]["median_ms"]
-    lines = [
+def _header(data: dict) -> list[str]:
+    m = data["machine"]
+    return [
         "# Benchmark results",
         "",
         f"- Date: {data['date']}",
         f"- Command: `{data['command']}`",
-        f"- Machine: {data['machine']['cpu']}, {data['machine']['cores']} cores, "
-        f"{data['machine']['memory_gb']} GB RAM; {data['machine']['os']}; Python "
-        f"{data['machine']['python']}; PostgreSQL {data['machine']['postgresql']}",
-        f"- Load average when the run began: {data['machine']['load_average_before']} "
+        f"- Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB RAM; {m['os']}; Python "
+        f"{m['python']}; PostgreSQL {m['postgresql']}",
+        f"- Load average when the run began: {m['load_average_before']} "
         "(the machine is shared; ratios to the floor, measured in the same run, are what "
         "to compare)",
         "- Autovacuum on the server: "
         + (
             "on"
-            if data["machine"].get("autovacuum", True)
+            if m.get("autovacuum", True)
             else "off, so the run vacuums the tables it churns before each part (bench/README.md)"
         ),
-        f"- Database: {data['machine']['database_size']}; "
+        f"- Database: {m['database_size']}; "
         + ", ".join(f"{v:,} {k}" for k, v in data["counts"].items()),
         f"- Data load (`manage.py seed_scale`): {data.get('seed', 'see bench/README.md')}",
         f"- Web: gunicorn, {WORKERS} sync workers, clinic.settings.bench; load: {CONCURRENCY} "
         f"connections in a closed loop, {DURATION:.0f} s per endpoint after {WARMUP:.0f} s of "
         "warm-up (1 s for the POSTs), a new connection per request",
         "",
+    ]
+
+
+def _pages(data: dict) -> list[str]:
+    floor = data["pages"][0]["median_ms"]
+    lines = [
         "## Pages (target: median within 2× the floor's median)",
         "",
         f"Measured in the run of {data.get('pages_date') or data['date']}.",
@@ -136,18 +141,30 @@ def write_results(data: dict) -> None:
             f"| {r['name']} | {r['requests']} | {r['median_ms']} | {r['p95_ms']} | {base} | "
             f"{ratio} | {p95_ratio} | {r['per_second']} | {r['unexpected']} | {verdict} |"
         )
+    return lines
+
+
+def _claim_and_dispatch(data: dict) -> list[str]:
     claim = data["claim_next"]
     dispatch = data["dispatch"]
-    lines += [
+    alone = claim.get("alone")
+    return [
         "",
         "## Claim-next (target: p95 under 20 ms)",
         "",
         f"Measured in the run of {claim.get('date', data['date'])}: "
         f"{claim['coordinators']} processes, each a coordinator, {claim['claims']} calls of "
         f"`case_claim_next` over {claim['open_cases']:,} open cases (each claim then logged as a "
-        f"no-answer, not timed): median {claim['median_ms']} ms, **p95 {claim['p95_ms']} ms** "
-        f"({'met' if claim['p95_ms'] < 20 else 'missed'}); "
-        f"{claim['found_nothing']} calls found nothing to claim.",
+        f"no-answer, not timed, while the others claim): median {claim['median_ms']} ms, "
+        f"**p95 {claim['p95_ms']} ms** ({'met' if claim['p95_ms'] < 20 else 'missed'}); "
+        f"{claim['found_nothing']} calls found nothing to claim."
+        + (
+            f" Claims alone (the same twenty, in rounds: all claim, then all log their calls, so "
+            f"no call log runs beside a claim): median {alone['median_ms']} ms, p95 "
+            f"{alone['p95_ms']} ms."
+            if alone
+            else ""
+        ),
         "",
         "## Reminder dispatch (target: 10,000 in under 60 s)",
         "",
@@ -159,6 +176,10 @@ def write_results(data: dict) -> None:
         f"{dispatch['statuses']}.",
         "",
     ]
+
+
+def write_results(data: dict) -> None:
+    lines = _header(data) + _pages(data) + _claim_and_dispatch(data)
     notes = ""
     if RESULTS.exists() and NOTES_MARKER in RESULTS.read_text():
         notes = RESULTS.read_text().split(NOTES_MARKER, 1)[1]

@@ -6,6 +6,8 @@ database, the environment and the static files, then calls this script.
    the same run, first and again last.
 2. Claim-next: 20 processes, each a coordinator, call intake.services.case_claim_next over the
    open cases; each claim is then logged as a no-answer (not timed), as a coordinator would.
+   Then the claims alone: in rounds, all twenty claim and only then log, so no call log
+   competes with a claim (bench/claim.py).
 3. Reminder dispatch: 10,000 due messages, one Celery worker (solo pool) over the real Redis,
    the default OutboxGateway; wall time from the enqueue to the last one sent.
 Writes bench/RESULTS.md (the part above the notes marker) and bench/last-run.json."""

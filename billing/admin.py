@@ -11,6 +11,9 @@ from .models import (
     FeeSchedule,
     GfeObligation,
     PackagePrice,
+    Payment,
+    PaymentPolicy,
+    PaymentPolicyAcceptance,
 )
 
 
@@ -91,6 +94,48 @@ class GfeObligationAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_filter = ["trigger", "location"]
     readonly_fields = [f.name for f in GfeObligation._meta.fields]
     verbose_name = _("Good Faith Estimate due")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PaymentPolicy)
+class PaymentPolicyAdmin(admin.ModelAdmin):
+    list_display = [
+        "location",
+        "effective_date",
+        "deposit_kind",
+        "deposit_cents",
+        "deposit_percent",
+        "infusion_charged_at",
+        "late_cancellation_fee_cents",
+        "no_show_fee_cents",
+    ]
+    list_filter = ["location"]
+
+    def has_change_permission(self, request, obj=None):
+        # A version a patient accepted stays as they read it: add a new version instead.
+        if obj is not None and PaymentPolicyAcceptance.objects.filter(policy=obj).exists():
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Payment)
+class PaymentAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Read only: the ledger changes through charges, webhooks and refunds (the chart)."""
+
+    list_display = ["idempotency_key", "patient", "kind", "amount_cents", "status", "created_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["idempotency_key", "stripe_id"]
 
     def has_add_permission(self, request):
         return False

@@ -9,9 +9,14 @@ from scheduling.events import (
     CoursePlannedCountChanged,
     SessionBooked,
     SessionCancelled,
+    SessionCheckedIn,
+    SessionCompleted,
     SessionMoved,
+    SessionNoShow,
 )
 
+from .payments import consequences as payments
+from .payments.models import ChargeMoment
 from .services import gfe_close_for_cancelled_course, gfe_record_course_change
 
 # Why the new version is issued, as its GFE says (listed in services.ESTIMATE_REASONS).
@@ -39,3 +44,33 @@ def gfe_on_course_changed(event: CourseChange) -> None:
 def gfe_on_course_cancelled(event: CourseCancelled) -> None:
     """The GFE still owed for the course is closed as no longer required, with the reason."""
     gfe_close_for_cancelled_course(course=event.course, closed_by=event.by, reason=event.reason)
+
+
+# --- Payments (billing/payments/consequences.py): the ledger follows the course ---
+
+
+def payments_on_session_booked(event: SessionBooked) -> None:
+    """The deposit, and each infusion when the policy charges at booking."""
+    payments.on_sessions_booked(event.course, event.session_ids, event.by)
+
+
+def payments_on_session_checked_in(event: SessionCheckedIn) -> None:
+    payments.on_session_reached(event.course, event.session_id, ChargeMoment.CHECK_IN, event.by)
+
+
+def payments_on_session_completed(event: SessionCompleted) -> None:
+    payments.on_session_reached(event.course, event.session_id, ChargeMoment.COMPLETION, event.by)
+
+
+def payments_on_session_cancelled(event: SessionCancelled) -> None:
+    """A late cancellation by the patient: the policy's fee."""
+    payments.on_late_change(event.course, event.session_id, event.by)
+
+
+def payments_on_session_moved(event: SessionMoved) -> None:
+    """A late move by the patient: the same fee as a late cancellation."""
+    payments.on_late_change(event.course, event.from_session_id, event.by)
+
+
+def payments_on_no_show(event: SessionNoShow) -> None:
+    payments.on_no_show(event.course, event.session_id, event.by)

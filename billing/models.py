@@ -496,3 +496,13 @@ class GfePaperRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Paper copy of {self.estimate}"
+
+
+# The payments ledger lives in billing/payments/ (a package by topic); its models are billing's.
+from .payments.models import (  # noqa: E402, F401
+    Payment,
+    PaymentCard,
+    PaymentPolicy,
+    PaymentPolicyAcceptance,
+    StripeEvent,
+)

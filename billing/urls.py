@@ -1,6 +1,9 @@
 from django.urls import path
 
 from . import views
+from .payments import staff_views as payment_staff
+from .payments import views as payments
+from .payments.webhook_view import stripe_webhook
 
 app_name = "billing"
 
@@ -16,4 +19,11 @@ urlpatterns = [
     path("estimates/<int:pk>/paper/", views.request_paper, name="request_paper"),
     path("estimates/paper/<int:pk>/printed/", views.paper_printed, name="paper_printed"),
     path("good-faith-estimate/", views.gfe_rights, name="gfe_rights"),
+    path("payments/stripe/webhook/", stripe_webhook, name="stripe_webhook"),
+    path("my/payments/", payments.my_payments, name="my_payments"),
+    path("my/payments/accept/", payments.accept_policy, name="accept_policy"),
+    path("my/payments/card/", payments.card_saved, name="card_saved"),
+    path("payments/<int:pk>/receipt/", payments.receipt, name="receipt"),
+    path("payments/<int:pk>/refund/", payment_staff.refund, name="refund"),
+    path("courses/<int:pk>/superbill.pdf", payment_staff.superbill_pdf, name="superbill"),
 ]

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,6 +20,10 @@ from scheduling.selectors import course_for_patient
 from . import pricing
 from .forms import GfeRequestForm, QuoteForm
 from .models import GfePaperRequest
+from .payments.cards import card_for
+from .payments.documents import courses_billed_over_gfe
+from .payments.gateway import is_configured as payments_configured
+from .payments.policy import policy_in_effect as payment_policy_in_effect
 from .selectors import (
     estimate_document_html,
     estimate_reading_copy_html,
@@ -175,6 +181,7 @@ def coordinator_list(request: HttpRequest) -> HttpResponse:
             "met_rows": met_rows,
             "closed_rows": closed_rows,
             "quote_form": QuoteForm(),
+            "over_gfe": courses_billed_over_gfe(),
         },
     )
 
@@ -237,9 +244,17 @@ def coordinator_course(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _late_cancellation_fee(location) -> dict:
-    """The fee the location's schedule in effect today charges for a late cancellation, for
-    the patient to see before committing (nothing when the location has no schedule)."""
+def _late_cancellation_fee(location, patient=None) -> dict:
+    """The fee the location charges for a late cancellation, for the patient to see before
+    committing: the payment policy's when card payments are on (with whether the patient's card
+    is saved), else the fee schedule's (nothing when the location has neither)."""
+    policy = payment_policy_in_effect(location=location, on_date=location_today(location))
+    if policy is not None and payments_configured():
+        card = card_for(patient) if patient is not None else None
+        return {
+            "late_fee": Decimal(policy.late_cancellation_fee_cents) / 100,
+            "card_needed": not (card and card.is_saved),
+        }
     try:
         prices = price_list_for(location=location, on_date=location_today(location))
     except ApplicationError:
@@ -251,10 +266,14 @@ def _late_cancellation_fee(location) -> dict:
 @role_required(Role.PATIENT)
 def patient_hold_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     """Scheduling's hold page, with the late-cancellation fee billing knows (wiring/urls.py)."""
-    return scheduling_views.patient_hold_confirm(request, pk, policy=_late_cancellation_fee)
+    return scheduling_views.patient_hold_confirm(
+        request, pk, policy=lambda location: _late_cancellation_fee(location, request.user)
+    )
 
 
 @role_required(Role.PATIENT)
 def patient_booked(request: HttpRequest) -> HttpResponse:
     """Scheduling's confirmation page, with the late-cancellation fee (wiring/urls.py)."""
-    return scheduling_views.patient_booked(request, policy=_late_cancellation_fee)
+    return scheduling_views.patient_booked(
+        request, policy=lambda location: _late_cancellation_fee(location, request.user)
+    )

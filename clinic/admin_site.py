@@ -22,6 +22,7 @@ SECTIONS = [
             ("scheduling.chair", _("Chairs")),
             ("scheduling.sessiontype", _("Session types")),
             ("scheduling.courserules", _("Course rules")),
+            ("waitlist.waitlistrules", _("Waitlist offers")),
         ],
     ),
     (
@@ -46,6 +47,7 @@ SECTIONS = [
         [
             ("billing.feeschedule", _("Fee schedules")),
             ("billing.facilitybillingidentity", _("Billing identity (NPI, TIN)")),
+            ("billing.paymentpolicy", _("Payment policies (deposit, fees)")),
         ],
     ),
     (
@@ -78,6 +80,7 @@ SECTIONS = [
             ("scheduling.infusionsession", _("Infusion sessions")),
             ("billing.estimate", _("Estimates")),
             ("billing.gfeobligation", _("Good Faith Estimates owed")),
+            ("billing.payment", _("Payments (card charges and refunds)")),
             ("clinic.auditevent", _("Audit events")),
         ],
     ),

@@ -9,6 +9,7 @@ NAV: dict[str, list[tuple[str, str]]] = {
     Role.PATIENT: [
         (_("My course"), "scheduling:patient_home"),
         (_("My estimate"), "billing:my_estimate"),
+        (_("Payments"), "billing:my_payments"),
     ],
     Role.PROVIDER: [
         (_("My referrals"), "intake:provider_home"),
@@ -36,6 +37,12 @@ NAV[Role.ADMIN].insert(1, (_("Operations"), "clinic:operations"))
 NAV[Role.COORDINATOR].insert(1, (_("Find a patient"), "intake:people_search"))
 NAV[Role.CLINICIAN].append((_("Find a patient"), "intake:people_search"))
 NAV[Role.ADMIN].insert(2, (_("Find a patient"), "intake:people_search"))
+NAV[Role.PATIENT].insert(1, (_("My diary"), "outcomes:mine"))  # outcomes
+NAV[Role.COORDINATOR].append((_("Diaries"), "outcomes:silent"))
+NAV[Role.PATIENT].insert(1, (_("Waitlist"), "waitlist:patient_join"))  # waitlist
+NAV[Role.COORDINATOR].insert(4, (_("Waitlist"), "waitlist:coordinator_list"))
+# Faxed and scanned referrals waiting to be read into the queue (intake/inbox).
+NAV[Role.COORDINATOR].insert(1, (_("Inbox"), "intake:inbox"))
 
 
 def _nav_for(role: str) -> list[tuple[str, str]]:

@@ -3,7 +3,7 @@ import sys
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -52,3 +52,15 @@ def server_error(request: HttpRequest) -> HttpResponse:
         return HttpResponse(page, status=503, headers={"Retry-After": "30"})
     context = {"sender_name": settings.MESSAGING_SENDER_NAME, "clinic_phone": settings.CLINIC_PHONE}
     return HttpResponse(loader.get_template("500.html").render(context), status=500)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: a form sent after the session ran out (or from a page left open too
+    long, or without cookies) gets the portal's own 403 page in the user's language, saying
+    what to do, instead of Django's technical one. Nothing was saved; `reason` is for logs, not
+    for the page."""
+    back = request.headers.get("Referer", "")
+    # Only a page of this site is offered as the way back.
+    if not back.startswith(f"{request.scheme}://{request.get_host()}/"):
+        back = ""
+    return render(request, "403_csrf.html", {"back": back}, status=403)

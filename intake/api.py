@@ -17,6 +17,7 @@ from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
     extend_schema,
+    extend_schema_field,
 )
 from rest_framework import authentication, exceptions, permissions, serializers, status
 from rest_framework.response import Response
@@ -26,12 +27,15 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from clinic.errors import ApplicationError
 from clinic.models import Role
 from clinic.params import search_text
+from outcomes.report import report_json
 from scheduling.models import Location
 
 from . import api_contract, selectors, services
 from .api_contract import PHONE_PATTERN, ZIP_PATTERN  # noqa: F401 -- named by the tests
+from .fhir.docs import FHIR_SECTION
 from .forms import ReferralForm
 from .models import ApiToken, Referral
+from .outcome_reports import report_for_referral
 from .validators import MAX_ATTACHMENT_BYTES, display_file_name
 
 
@@ -75,11 +79,58 @@ class StatusChangeOut(serializers.Serializer):
     at = serializers.DateTimeField(source="changed_at")
 
 
+def _figure(help_text: str):
+    return serializers.FloatField(allow_null=True, help_text=help_text)
+
+
+class DiaryFiguresOut(serializers.Serializer):
+    """One window of the patient's daily diary, normalised to 28 days; a figure is null when
+    fewer than 7 days were recorded in the window."""
+
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+    recorded_days = serializers.IntegerField(min_value=0)
+    monthly_headache_days = _figure("Headache days per 28 days.")
+    monthly_migraine_days = _figure("Migraine days per 28 days.")
+    monthly_acute_medication_days = _figure("Days with acute medication per 28 days.")
+
+
+class MidasOut(serializers.Serializer):
+    score = serializers.IntegerField(min_value=0, max_value=450)
+    grade = serializers.ChoiceField(choices=["I", "II", "III", "IV"])
+
+
+class FollowUpOut(serializers.Serializer):
+    time_point = serializers.ChoiceField(choices=["end_of_course", "month_1", "month_3"])
+    ends_on = serializers.DateField(help_text="The last day of the 28-day window.")
+    reached = serializers.BooleanField(help_text="False until the window has ended.")
+    diary = DiaryFiguresOut(allow_null=True)
+    percent_change_headache_days = serializers.FloatField(allow_null=True)
+    responder = serializers.BooleanField(
+        allow_null=True, help_text="At least 50% fewer monthly headache days than at baseline."
+    )
+    midas = MidasOut(allow_null=True)
+
+
+class OutcomeReportOut(serializers.Serializer):
+    """The outcome report: baseline and follow-up figures, the course given (no dosing)."""
+
+    responder_definition = serializers.CharField()
+    infusions_received = serializers.IntegerField(min_value=0)
+    infusions_planned = serializers.IntegerField(min_value=1, max_value=6)
+    infusion_dates = serializers.ListField(child=serializers.DateField())
+    course_completed_on = serializers.DateField(allow_null=True)
+    baseline = DiaryFiguresOut()
+    baseline_midas = MidasOut(allow_null=True)
+    follow_up = FollowUpOut(many=True)
+
+
 class ReferralOut(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display")
     history = StatusChangeOut(many=True)
     patient_name = serializers.CharField()
     url = serializers.SerializerMethodField()
+    outcome_report = serializers.SerializerMethodField()
 
     class Meta:
         model = Referral
@@ -92,10 +143,19 @@ class ReferralOut(serializers.ModelSerializer):
             "created_at",
             "history",
             "url",
+            "outcome_report",
         ]
 
     def get_url(self, referral) -> str:
         return self.context["request"].build_absolute_uri(f"/referrals/{referral.reference}/")
+
+    @extend_schema_field(OutcomeReportOut(allow_null=True))
+    def get_outcome_report(self, referral) -> dict | None:
+        """Null until the course is complete; then the report's figures (outcomes.report)."""
+        report = report_for_referral(referral=referral, now=timezone.now())
+        if report is None or not report.ready:
+            return None
+        return OutcomeReportOut(report_json(report)).data
 
 
 class ErrorsOut(serializers.Serializer):
@@ -136,6 +196,8 @@ def schema_postprocess(result, generator, request, public):
         # `check --deploy` builds the schema too, possibly before any migration has run:
         # the schema then leaves the slugs open rather than failing the check.
         slugs = None
+    info = result.setdefault("info", {})
+    info["description"] = (info.get("description") or "") + FHIR_SECTION
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas["ReferralInRequest"] = api_contract.referral_request_schema(slugs)
     create = result.get("paths", {}).get("/api/v1/referrals", {}).get("post")

@@ -9,10 +9,13 @@ from dataclasses import dataclass, field
 
 from django.db.models import Prefetch
 from django.http import Http404
+from django.utils import timezone
 
 from billing.models import Estimate, GfeObligation
+from billing.payments.selectors import Ledger, ledger_for_patient
 from clinic.messaging.models import ContactConsent, InboundReply, Message
 from clinic.models import PatientProfile, Role, User
+from outcomes.selectors import OutcomeSummary, outcome_summary, plan_for_patient
 from scheduling.models import Course, CourseStatusChange, InfusionSession, SessionStatusChange
 
 from .models import CallAttempt, PatientInvitation, Referral
@@ -36,6 +39,8 @@ class Chart:
     messages: list[Message] = field(default_factory=list)
     replies: list[InboundReply] = field(default_factory=list)
     invitations: list[PatientInvitation] = field(default_factory=list)
+    outcomes: OutcomeSummary | None = None
+    payments: Ledger | None = None
 
     @property
     def referral(self) -> Referral | None:
@@ -124,7 +129,14 @@ def chart_for_patient(*, pk: int) -> Chart:
         invitations=list(
             PatientInvitation.objects.filter(patient=patient).order_by("-created_at", "-pk")
         ),
+        outcomes=_outcomes(patient),
+        payments=ledger_for_patient(patient=patient),
     )
+
+
+def _outcomes(patient: User) -> OutcomeSummary | None:
+    plan = plan_for_patient(patient=patient)
+    return outcome_summary(plan=plan, now=timezone.now()) if plan else None
 
 
 def _courses(patient: User):

@@ -267,3 +267,29 @@ def _seed_history(provider: ReferringProvider, locations: dict) -> None:
             first_contact_at=contact,
             completed_at=at.get(_S.INTAKE_COMPLETE),
         )
+
+
+# Earlier referrals (HISTORY's index) whose patient is one of scheduling's past courses
+# (history.boston.<n>): the referring provider reads their outcome reports.
+OUTCOME_REPORTS = [(0, 1), (1, 3), (2, 4)]
+
+
+def seed_outcome_reports(stdout) -> None:
+    """Runs after scheduling's and outcomes' seeders: links each of those referrals to its past
+    course and its patient (named as on the referral), as intake would have."""
+    linked = 0
+    for n, course_index in OUTCOME_REPORTS:
+        referral = Referral.objects.filter(idempotency_key=f"demo-history-{n + 1}").first()
+        course = (
+            Course.objects.filter(patient__email=f"history.boston.{course_index}@mail.example")
+            .select_related("patient")
+            .first()
+        )
+        if referral is None or course is None:
+            continue
+        User.objects.filter(pk=course.patient_id).update(
+            first_name=referral.patient_first_name, last_name=referral.patient_last_name
+        )
+        Referral.objects.filter(pk=referral.pk).update(patient=course.patient, course=course)
+        linked += 1
+    stdout.write(f"  intake: {linked} earlier referrals with an outcome report for their provider")

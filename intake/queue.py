@@ -16,7 +16,10 @@ from django.db.models.expressions import RawSQL
 
 from clinic.calling_hours import calling_hours, within_calling_hours
 
+from .models.cases import NO_NEXT_ATTEMPT
+
 __all__ = [
+    "NEVER",
     "QUEUE_TIEBREAK",
     "callable_sql",
     "free_sql",
@@ -27,10 +30,11 @@ __all__ = [
 ]
 
 # Within "callback due" and within the rest: urgent first, then the oldest. The open-queue
-# index intake_open_order_idx has exactly this order.
+# index intake_open_ready_idx has exactly this order.
 QUEUE_TIEBREAK = ("-urgent", "created_at", "pk")
 
 _TABLE = "intake_intakecase"
+NEVER = NO_NEXT_ATTEMPT  # "no next attempt" in intake_open_ready_idx
 
 
 def queue_order(now: dt.datetime) -> list:
@@ -51,8 +55,12 @@ def callable_sql(now: dt.datetime) -> tuple[str, list]:
     """SQL true when an open case may be called now (no retry pending, inside calling hours in
     its own zone), and its parameters."""
     start, end = calling_hours()
+    # "No retry pending" written as one comparison on the expression intake_open_ready_idx
+    # holds (NEVER for none), so a walk of that index passes the cases waiting for a retry
+    # without reading their rows: after a morning of no-answers thousands of them sit at the
+    # head of the queue, and reading each row made a claim take 28 ms instead of 0.2 ms.
     sql = (
-        f"({_TABLE}.next_attempt_at IS NULL OR {_TABLE}.next_attempt_at <= %s) "
+        f"COALESCE({_TABLE}.next_attempt_at, '{NEVER.isoformat()}'::timestamptz) <= %s "
         f"AND EXTRACT(HOUR FROM (%s::timestamptz AT TIME ZONE {_TABLE}.time_zone)) "
         "BETWEEN %s AND %s"
     )

@@ -1,6 +1,9 @@
 from django.urls import path
 
 from . import api, chart_views, views
+from .fhir import views as fhir_views
+from .inbox import views as inbox_views
+from .inbox import webhook as inbox_webhook
 
 app_name = "intake"
 
@@ -16,6 +19,11 @@ urlpatterns = [
         name="referral_submitted",
     ),
     path("referrals/<str:reference>/", views.referral_detail, name="referral_detail"),
+    path(
+        "referrals/<str:reference>/outcome-report.pdf",
+        views.referral_outcome_pdf,
+        name="referral_outcome_pdf",
+    ),
     path("referrals/attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
     path("intake/queue/", views.queue, name="queue"),
     path("intake/next-call/", views.next_call, name="next_call"),
@@ -38,8 +46,32 @@ urlpatterns = [
         chart_views.referral_chart,
         name="referral_chart",
     ),
+    # The document inbox: faxes and scans waiting to become referrals (intake/inbox/).
+    path("intake/inbox/", inbox_views.inbox, name="inbox"),
+    path("intake/inbox/fax", inbox_webhook.fax_inbound, name="inbox_fax_webhook"),
+    path("intake/inbox/<int:pk>/", inbox_views.inbox_document, name="inbox_document"),
+    path("intake/inbox/<int:pk>/file/", inbox_views.inbox_file, name="inbox_file"),
+    path("intake/inbox/<int:pk>/attach/", inbox_views.inbox_attach, name="inbox_attach"),
+    path("intake/inbox/<int:pk>/dismiss/", inbox_views.inbox_dismiss, name="inbox_dismiss"),
+    path(
+        "intake/inbox/<int:pk>/pages/<int:number>.png",
+        inbox_views.inbox_page_image,
+        name="inbox_page_image",
+    ),
     path("welcome/<str:token>/", views.invitation, name="invitation"),
     path("api/v1/referrals", api.ReferralCreateView.as_view(), name="api_referral_create"),
+    # FHIR R4 for EHRs (intake/fhir/), with the same keys.
+    path(
+        "fhir/ServiceRequest",
+        fhir_views.ServiceRequestCreateView.as_view(),
+        name="fhir_service_request_create",
+    ),
+    path("fhir/Task/<str:reference>", fhir_views.TaskDetailView.as_view(), name="fhir_task"),
+    path(
+        "fhir/Task/<str:reference>/_history",
+        fhir_views.TaskHistoryView.as_view(),
+        name="fhir_task_history",
+    ),
     path(
         "api/v1/referrals/<str:reference>",
         api.ReferralDetailView.as_view(),

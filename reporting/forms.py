@@ -10,6 +10,8 @@ CHARTS = [
     ("utilisation", _("Chair utilisation")),
     ("attendance", _("No-shows and late cancellations")),
     ("revenue", _("Estimated self-pay revenue")),
+    ("responders_by_infusions", _("Responders by infusions received")),
+    ("responders_by_location", _("Responders by location")),
 ]
 
 

@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import GfeObligation
+from billing.payments.documents import courses_billed_over_gfe
+from billing.payments.selectors import payments_failed
 from clinic.messaging.models import InboundReply, Message, MessageStatus
 from clinic.models import Role, WorkerHeartbeat
 from clinic.permissions import role_required
@@ -38,6 +40,8 @@ def admin_todo() -> list[TodoItem]:
     )
     replies = InboundReply.objects.filter(needs_attention=True).count()
     review = Course.objects.filter(status=CourseStatus.AWAITING_REVIEW).count()
+    failed_charges = payments_failed().count()
+    over_gfe = len(courses_billed_over_gfe())
     # Overdue is judged by each location's own calendar day; owed GFEs are few, the zones fewer.
     owed = list(GfeObligation.objects.owed().values_list("due_on", "location__time_zone"))
     now = timezone.now()
@@ -71,6 +75,20 @@ def admin_todo() -> list[TodoItem]:
             reverse("billing:coordinator_list"),
             detail=_("%(n)d overdue") % {"n": overdue} if overdue else "",
             urgent=overdue > 0,
+        ),
+        TodoItem(
+            "failed-charges",
+            _("Card charges that failed"),
+            failed_charges,
+            reverse("admin:billing_payment_changelist") + "?status__exact=failed",
+            urgent=failed_charges > 0,
+        ),
+        TodoItem(
+            "over-gfe",
+            _("Courses billed $400 or more over their Good Faith Estimate (may be disputed)"),
+            over_gfe,
+            reverse("billing:coordinator_list") + "#over-gfe",
+            urgent=over_gfe > 0,
         ),
         TodoItem(
             "replies",

@@ -15,6 +15,8 @@ from clinic.permissions import role_required
 
 from . import operations
 from .forms import OperationsFilterForm
+from .operations.outcome_charts import outcome_charts
+from .operations.outcome_figures import responder_figures
 from .selectors import audit_events_for_patient
 
 # --- operations dashboard ----------------------------------------------------------------------
@@ -31,7 +33,9 @@ def operations_dashboard(request: HttpRequest) -> HttpResponse:
         return render(request, "clinic/operations.html", {"form": form}, status=400)
     location = form.cleaned_data["location"]
     summary = operations.operations_summary(location=location)
-    charts = operations.dashboard_charts(summary)
+    charts = operations.dashboard_charts(summary) + outcome_charts(
+        responder_figures(location=location)
+    )
     if form.cleaned_data["format"] == "csv":
         chart = next(c for c in charts if c.slug == form.cleaned_data["chart"])
         scope = location.slug if location else "all-locations"
@@ -47,7 +51,13 @@ def operations_dashboard(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "clinic/operations.html",
-        {"form": form, "summary": summary, "charts": charts, "csv_query": query},
+        {
+            "form": form,
+            "summary": summary,
+            "charts": charts,
+            "csv_query": query,
+            "refills": operations.waitlist_refills(location=location),
+        },
     )
 
 

@@ -384,8 +384,10 @@ class DayOffer:
 
 
 def _why_none(reasons: list[str]) -> str:
-    if not reasons:
+    if all(r == "closed" for r in reasons):
         return "closed"
+    # A day's last candidates end after closing: that says nothing about why the others failed.
+    reasons = [r for r in reasons if r != "closed"]
     if all(r == "notice" for r in reasons):
         return "notice"
     if all(r in {"notice", "spacing", "course_span", "patient_day"} for r in reasons):

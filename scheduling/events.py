@@ -61,6 +61,26 @@ class SessionCheckedIn(Event):
 
 
 @dataclass(frozen=True)
+class SessionCompleted(Event):
+    """A clinician recorded a session's infusion as done (published for every session, before
+    CourseCompleted when it was the last)."""
+
+    course: Course
+    session_id: int
+    by: User
+
+
+@dataclass(frozen=True)
+class SessionNoShow(Event):
+    """The patient did not come to a booked session (a mistake is undone by a check-in the same
+    day, which publishes SessionCheckedIn)."""
+
+    course: Course
+    session_id: int
+    by: User
+
+
+@dataclass(frozen=True)
 class CourseCompleted(Event):
     """The last planned session was completed."""
 

@@ -86,6 +86,7 @@ def patient_pages(browser: Browser) -> list[tuple[str, str]]:
     if sessions:
         pages.append(("Booked (confirmation)", f"/my/booked/?s={','.join(sessions)}"))
         pages.append(("Cancel a session", f"/my/sessions/{sessions[-1]}/cancel/"))
+        pages.append(("Move a session", f"/my/book/?session={sessions[-1]}"))
     pages.append(("My estimate", "/my/estimate/"))
     _, estimate = browser.get("/my/estimate/")
     gfe = re.search(r'(?:href|action)="(/estimates/\d+/)"', estimate)

@@ -8,7 +8,10 @@ handlers.py) and list it here.
 
 from billing import handlers as billing
 from clinic.events import subscribe
+from clinic.messaging.services import renderer_register
 from intake import handlers as intake
+from outcomes import handlers as outcomes
+from scheduling import notifications as scheduling_notifications
 from scheduling.events import (
     CourseCancelled,
     CourseCompleted,
@@ -16,22 +19,62 @@ from scheduling.events import (
     SessionBooked,
     SessionCancelled,
     SessionCheckedIn,
+    SessionCompleted,
     SessionMoved,
+    SessionNoShow,
 )
+from waitlist import handlers as waitlist
 
 SUBSCRIBERS = {
     # The first booking: the referral becomes 'scheduled'; the GFE is reissued, its clock starts.
-    SessionBooked: [intake.referral_on_session_booked, billing.gfe_on_course_changed],
+    # Then the deposit (priced from that GFE) and, by the payment policy, the infusions; the
+    # outcome plan follows every booking (baseline end, diary end).
+    SessionBooked: [
+        intake.referral_on_session_booked,
+        billing.gfe_on_course_changed,
+        billing.payments_on_session_booked,
+        outcomes.plan_on_course_changed,
+    ],
     # A move, a cancellation or a new count changes what the GFE must list: it is owed again
-    # (with no session left, the one owed for the old dates is closed).
-    SessionMoved: [billing.gfe_on_course_changed],
-    SessionCancelled: [billing.gfe_on_course_changed],
+    # (with no session left, the one owed for the old dates is closed). A late move or
+    # cancellation by the patient costs the policy's fee. The waitlist offers the freed time
+    # (after commit) to the patients waiting for one.
+    SessionMoved: [
+        billing.gfe_on_course_changed,
+        billing.payments_on_session_moved,
+        outcomes.plan_on_course_changed,
+        waitlist.waitlist_on_session_moved,
+    ],
+    SessionCancelled: [
+        billing.gfe_on_course_changed,
+        billing.payments_on_session_cancelled,
+        outcomes.plan_on_course_changed,
+        waitlist.waitlist_on_session_cancelled,
+    ],
     CoursePlannedCountChanged: [billing.gfe_on_course_changed],
-    # The referral follows the treatment: 'in treatment', then 'course complete'.
-    SessionCheckedIn: [intake.referral_on_session_checked_in],
-    CourseCompleted: [intake.referral_on_course_completed],
-    # The GFE still owed is no longer required (the sessions' notices are scheduling's work).
-    CourseCancelled: [billing.gfe_on_course_cancelled],
+    # The referral follows the treatment: 'in treatment', then 'course complete'. The infusion
+    # is charged at check-in or at completion, as the policy says; a no-show costs its fee.
+    SessionCheckedIn: [
+        intake.referral_on_session_checked_in,
+        billing.payments_on_session_checked_in,
+    ],
+    SessionCompleted: [billing.payments_on_session_completed],
+    SessionNoShow: [billing.payments_on_no_show],
+    CourseCompleted: [intake.referral_on_course_completed, outcomes.plan_on_course_completed],
+    # The GFE still owed is no longer required (the sessions' notices are scheduling's work);
+    # the outcome plan stops.
+    CourseCancelled: [
+        billing.gfe_on_course_cancelled,
+        outcomes.plan_on_course_cancelled,
+        waitlist.waitlist_on_course_cancelled,
+    ],
+}
+
+
+# Messages an app stores unrendered and the dispatcher (clinic.messaging) has written by that app
+# when it sends them: the booking e-mail waits for the dispatcher (issue 19).
+RENDERERS = {
+    scheduling_notifications.BOOKING_EMAIL: scheduling_notifications.booking_email_render,
 }
 
 
@@ -39,3 +82,5 @@ def subscribe_all() -> None:
     for event_type, handlers in SUBSCRIBERS.items():
         for handler in handlers:
             subscribe(event_type, handler)
+    for name, renderer in RENDERERS.items():
+        renderer_register(name, renderer)

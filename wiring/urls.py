@@ -90,6 +90,8 @@ urlpatterns = [
     path("", include("intake.urls")),
     path("", include(scheduling_patterns)),
     path("", include("billing.urls")),
+    path("", include("outcomes.urls")),
+    path("", include("waitlist.urls")),
     path("", include("clinic.messaging.urls")),
 ]
 

@@ -155,6 +155,6 @@ class _Courses:
                     "[]", send_after, start, status, reason,
                     f"{topic}:{entry.name}:{start.isoformat()}", topic,
                     1 if status == "sent" else 0, sent_at, None, gateway_id, "", sent_at,
-                    booked_at, sent_at or cancelled_at or booked_at,
+                    booked_at, sent_at or cancelled_at or booked_at, None,
                 )
             )  # fmt: skip

@@ -14,6 +14,7 @@ from django.utils import timezone
 from clinic.models import User
 
 from .courses import _Courses
+from .diaries import _Diaries
 from .patients import _Patients
 from .plan import SCALE_ADMIN_EMAIL, _counts
 from .queue import _Queue
@@ -34,7 +35,7 @@ def _seed(*, scale, seed, now, log):
     return _Loader(scale=scale, seed=seed, now=now, log=log).run()
 
 
-class _Loader(_ReferenceRows, _Patients, _Courses, _Queue):
+class _Loader(_ReferenceRows, _Patients, _Courses, _Queue, _Diaries):
     """One run of the recipe. Its phases share the random source, the COPY streams and a few
     counters, and run in the order of run(): each draws from the same random source, so the
     order is part of the data a seed reproduces."""
@@ -52,7 +53,7 @@ class _Loader(_ReferenceRows, _Patients, _Courses, _Queue):
         self._staff_shifts()
         self._patients_and_courses()
         self._queue_referrals()
-        return self._finish()
+        return {**self._finish(), **self._outcome_diaries()}
 
     def _finish(self) -> dict:
         """Every stream in, the links patched, the constraints checked; the row counts."""

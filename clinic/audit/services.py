@@ -17,6 +17,7 @@ OBJECT_TYPES = {
     "intake.referral": "referral",
     "intake.intakecase": "intake_case",
     "intake.referralattachment": "attachment",
+    "intake.inbounddocument": "inbound_document",
     "scheduling.course": "course",
     "scheduling.infusionsession": "session",
     "billing.estimate": "estimate",

@@ -290,6 +290,74 @@ TEMPLATES: dict[str, dict[str, dict[str, tuple[str, str]]]] = {
             ),
         },
     },
+    # Outcome measures (outcomes/): a daily diary prompt, one nudge after 3 missed days, and a
+    # questionnaire. Minimum necessary: no word about why they are asked; the page says it.
+    "diary_prompt": {
+        "sms": {
+            "en": (
+                "",
+                "{{ sender_name }}: how was your day? Tap to answer: {{ link }} Reply STOP to opt out.",
+            ),
+            "es": (
+                "",
+                "{{ sender_name }}: ¿cómo fue su día? Toque para responder: {{ link }} Responda STOP para no recibir mensajes.",
+            ),
+        },
+        "email": {
+            "en": (
+                "How was your day?",
+                "Hello,\n\nHow was your day? It takes a few seconds to answer:\n\n{{ link }}\n\nQuestions? Call {{ sender_name }} at {{ clinic_phone }}.\n",
+            ),
+            "es": (
+                "¿Cómo fue su día?",
+                "Hola:\n\n¿Cómo fue su día? Responder toma unos segundos:\n\n{{ link }}\n\n¿Preguntas? Llame a {{ sender_name }} al {{ clinic_phone }}.\n",
+            ),
+        },
+    },
+    "diary_nudge": {
+        "sms": {
+            "en": (
+                "",
+                "{{ sender_name }}: we have missed your answers for a few days. Today's takes a few seconds: {{ link }} Reply STOP to opt out.",
+            ),
+            "es": (
+                "",
+                "{{ sender_name }}: no hemos recibido sus respuestas de los últimos días. La de hoy toma segundos: {{ link }} Responda STOP para salir.",
+            ),
+        },
+        "email": {
+            "en": (
+                "We have missed your answers",
+                "Hello,\n\nWe have missed your answers for a few days. Today's takes a few seconds:\n\n{{ link }}\n\nQuestions? Call {{ sender_name }} at {{ clinic_phone }}.\n",
+            ),
+            "es": (
+                "No hemos recibido sus respuestas",
+                "Hola:\n\nNo hemos recibido sus respuestas de los últimos días. La de hoy toma unos segundos:\n\n{{ link }}\n\n¿Preguntas? Llame a {{ sender_name }} al {{ clinic_phone }}.\n",
+            ),
+        },
+    },
+    "questionnaire_prompt": {
+        "sms": {
+            "en": (
+                "",
+                "{{ sender_name }}: we have 5 short questions for you. Tap to answer: {{ link }} Reply STOP to opt out.",
+            ),
+            "es": (
+                "",
+                "{{ sender_name }}: tenemos 5 preguntas breves para usted. Toque para responder: {{ link }} Responda STOP para salir.",
+            ),
+        },
+        "email": {
+            "en": (
+                "5 short questions for you",
+                "Hello,\n\nWe have 5 short questions for you. Answer them here:\n\n{{ link }}\n\nQuestions? Call {{ sender_name }} at {{ clinic_phone }}.\n",
+            ),
+            "es": (
+                "5 preguntas breves para usted",
+                "Hola:\n\nTenemos 5 preguntas breves para usted. Respóndalas aquí:\n\n{{ link }}\n\n¿Preguntas? Llame a {{ sender_name }} al {{ clinic_phone }}.\n",
+            ),
+        },
+    },
     # Answers to inbound texts (sent as the webhook's reply, not scheduled).
     "opt_out_confirmation": {
         "sms": {
@@ -324,6 +392,63 @@ TEMPLATES: dict[str, dict[str, dict[str, tuple[str, str]]]] = {
             "es": (
                 "",
                 "{{ sender_name }}: mensajes de citas. Llame al {{ clinic_phone }} para ayuda. Responda STOP para no recibirlos.",
+            ),
+        },
+    },
+    # A freed time offered from the waitlist (waitlist app): a link to take it, no treatment.
+    "waitlist_offer": {
+        "sms": {
+            "en": (
+                "",
+                "{{ sender_name }}: an earlier time opened, {{ day }} at {{ time }}. Held {{ minutes }} min for you: {{ link }} STOP to opt out.",
+            ),
+            "es": (
+                "",
+                "{{ sender_name }}: se abrio un horario, {{ day }} a las {{ time }}. Reservado {{ minutes }} min para usted: {{ link }} STOP para no recibir.",
+            ),
+        },
+        "email": {
+            "en": (
+                "A time opened up for you",
+                "Hello,\n\nA time opened up at {{ sender_name }}: {{ day }} at {{ time }}. It is held for you for {{ minutes }} minutes; to take it, open this link:\n\n{{ link }}\n\nIf someone else takes it first, you stay on the waitlist. Questions? Call us at {{ clinic_phone }}.\n",
+            ),
+            "es": (
+                "Se abrió un horario para usted",
+                "Hola:\n\nSe abrió un horario en {{ sender_name }}: {{ day }} a las {{ time }}. Está reservado para usted durante {{ minutes }} minutos; para tomarlo, abra este enlace:\n\n{{ link }}\n\nSi otra persona lo toma antes, usted sigue en la lista de espera. ¿Preguntas? Llámenos al {{ clinic_phone }}.\n",
+            ),
+        },
+    },
+    # Answers to texts: R (a link to move the next session), an accept word (an offered time).
+    "reschedule_link": {
+        "sms": {
+            "en": (
+                "",
+                "{{ sender_name }}: to move your appointment {{ day }} at {{ time }}, open {{ link }}",
+            ),
+            "es": (
+                "",
+                "{{ sender_name }}: para cambiar su cita {{ day }} a las {{ time }}, abra {{ link }}",
+            ),
+        },
+    },
+    "waitlist_offer_booked": {
+        "sms": {
+            "en": (
+                "",
+                "{{ sender_name }}: it is yours. Your appointment is {{ day }} at {{ time }}.",
+            ),
+            "es": ("", "{{ sender_name }}: es suyo. Su cita es {{ day }} a las {{ time }}."),
+        },
+    },
+    "waitlist_offer_gone": {
+        "sms": {
+            "en": (
+                "",
+                "{{ sender_name }}: sorry, that time was already taken. You stay on the waitlist.",
+            ),
+            "es": (
+                "",
+                "{{ sender_name }}: lo sentimos, ese horario ya fue tomado. Sigue en la lista de espera.",
             ),
         },
     },

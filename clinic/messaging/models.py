@@ -182,6 +182,11 @@ class Message(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    # Not written yet: what the text is made from when a dispatcher claims the message (a
+    # booking stores its reminders and e-mail this way, issue 19); None once written, and for
+    # messages written when they were stored. services.rendering.message_text reads it.
+    # Last, as its column is (bench/scale writes the columns in this order).
+    render_context = models.JSONField(null=True, blank=True, editable=False)
 
     objects = MessageQuerySet.as_manager()
 
@@ -305,6 +310,8 @@ class ReplyAction(models.TextChoices):
     HELP = "help", _("Asked for help")
     CONFIRM = "confirm", _("Confirmed")
     CALLBACK = "callback", _("Asked to be called back")
+    RESCHEDULE = "reschedule", _("Asked to move a session")
+    ACCEPT = "accept", _("Took an offered time")
     OTHER = "other", _("Other reply")
 
 

@@ -52,7 +52,17 @@ KEYWORDS: dict[str, tuple[str, str, bool]] = {
     "ayuda": (ReplyAction.HELP, "es", False),
     **dict.fromkeys(["c", "confirm"], (ReplyAction.CONFIRM, "en", False)),
     **dict.fromkeys(["confirmar", "confirmo"], (ReplyAction.CONFIRM, "es", False)),
+    **dict.fromkeys(["r", "reschedule", "move", "change"], (ReplyAction.RESCHEDULE, "en", False)),
+    **dict.fromkeys(
+        ["cambiar", "reprogramar", "mover", "cambio"], (ReplyAction.RESCHEDULE, "es", False)
+    ),
+    **dict.fromkeys(["accept", "take it"], (ReplyAction.ACCEPT, "en", False)),
+    **dict.fromkeys(["acepto", "aceptar", "lo tomo"], (ReplyAction.ACCEPT, "es", False)),
 }
+
+# Words that take a time offered from the waitlist when one is waiting for an answer. YES and
+# SI also opt back in to texts (above): with an offer pending, they answer the offer.
+ACCEPT_WORDS = frozenset({"yes", "si", "accept", "take it", "acepto", "aceptar", "lo tomo"})
 
 # Free text that asks us to stop, matched on normalized text. Words that are common in other
 # sentences ("para" is also "for", "end", "cancel") count only as a whole reply, above.
@@ -68,6 +78,11 @@ _OPT_OUT_ES = re.compile(
     r"|no mas (mensajes|textos|llamadas)|dejen de|deje de|paren|detengan|basta|alto"
     r"|(dar|darme|den|denme) de baja|numero equivocado|no me interesa)\b"
 )
+
+
+def accepts_offer(body: str) -> bool:
+    """The reply is one of the words that take an offered time."""
+    return normalize(body) in ACCEPT_WORDS
 
 
 def classify_reply(body: str) -> Reading:

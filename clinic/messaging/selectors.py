@@ -8,10 +8,11 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from clinic.errors import ApplicationError
 from clinic.models import STAFF_ROLES, Role, User
 
 from .models import Channel, ContactConsent, InboundReply, Message, MessageStatus
-from .services import consent_allows
+from .services import consent_allows, message_text
 
 OUTBOX_ROLES = frozenset({Role.COORDINATOR, Role.ADMIN})
 
@@ -26,6 +27,23 @@ def outbox_list(*, user: User, status: str = "", channel: str = "") -> QuerySet[
     if channel in Channel.values:
         messages = messages.filter(channel=channel)
     return messages.order_by("-send_after", "-pk")
+
+
+def messages_show_text(messages: list[Message]) -> list[Message]:
+    """Messages not written yet (a booking's reminders and e-mail are written when they are sent)
+    filled in, unsaved, with their text as it reads at their sending time, for a page to show.
+    Each template is read once; recipients should come with their profiles."""
+    templates: dict = {}
+    for message in messages:
+        if message.render_context is None:
+            continue
+        try:
+            message.subject, message.body, message.attachments = message_text(
+                message, sent_at=message.send_after, templates=templates
+            )
+        except ApplicationError:
+            continue  # shown without its text; the dispatcher fails it and says why
+    return messages
 
 
 def outbox_unknown_count(*, user: User) -> int:
@@ -66,9 +84,14 @@ def reminders_for_patient(*, user: User, now: datetime | None = None) -> list[Se
     if user.role != Role.PATIENT:
         raise PermissionDenied
     now = now or timezone.now()
-    messages = Message.objects.filter(
-        recipient=user, topic__startswith=SESSION_TOPIC_PREFIX, not_after__gt=now
-    ).order_by("not_after", "send_after", "pk")
+    messages = list(
+        Message.objects.filter(
+            recipient=user, topic__startswith=SESSION_TOPIC_PREFIX, not_after__gt=now
+        ).order_by("not_after", "send_after", "pk")
+    )
+    for message in messages:
+        message.recipient = user  # the asking patient: their zone without a query a message
+    messages_show_text(messages)
     return [
         SessionReminders(event_start=start, messages=list(group))
         for start, group in groupby(messages, key=attrgetter("not_after"))

@@ -15,6 +15,7 @@ from clinic.permissions import role_required
 from .forms import OutboxFilterForm, ReminderPreferencesForm, ReplyHandledForm, StaffRevocationForm
 from .selectors import (
     contact_state,
+    messages_show_text,
     outbox_list,
     outbox_unknown_count,
     patient_for_staff,
@@ -44,6 +45,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
         user=request.user, status=filters.get("status", ""), channel=filters.get("channel", "")
     )
     page = Paginator(rows, 25).get_page(request.GET.get("page"))
+    page.object_list = messages_show_text(list(page.object_list))
     audit_record_many(request=request, objects=page.object_list, patient_of=_patient_of)
     query = request.GET.copy()
     query.pop("page", None)

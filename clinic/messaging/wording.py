@@ -26,10 +26,17 @@ EVENT_VARIABLES = frozenset({"date", "time", "day"})
 # Kinds whose renderer passes something else, or nothing about an appointment.
 KIND_VARIABLES: dict[str, frozenset[str]] = {
     "portal_invitation": frozenset({"link"}),
+    "diary_prompt": frozenset({"link"}),
+    "diary_nudge": frozenset({"link"}),
+    "questionnaire_prompt": frozenset({"link"}),
     "opt_out_confirmation": frozenset(),
     "opt_in_confirmation": frozenset(),
     "help_reply": frozenset(),
     "confirmation_received": frozenset(),
+    "waitlist_offer": EVENT_VARIABLES | {"link", "minutes"},
+    "reschedule_link": EVENT_VARIABLES | {"link"},
+    "waitlist_offer_booked": EVENT_VARIABLES,
+    "waitlist_offer_gone": frozenset(),
 }
 
 SMS_MAX_CHARACTERS = 160
@@ -61,9 +68,10 @@ def sample_context(key: str, language: str) -> dict:
 
     zone = ZoneInfo("America/Los_Angeles")
     start = datetime(2026, 9, 30, 12, 45, tzinfo=zone)
-    extra = {} if key in KIND_VARIABLES else {"event_start": start}
+    extra = {"event_start": start} if "day" in KIND_VARIABLES.get(key, EVENT_VARIABLES) else {}
     values = _standard_context(None, language, extra, sent_at=start - timedelta(days=1), zone=zone)
     values["link"] = ""
+    values.setdefault("minutes", 15)
     return values
 
 

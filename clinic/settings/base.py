@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "intake",
     "scheduling",
     "billing",
+    "outcomes",
+    "waitlist",
     "reporting",
     "demo",
     "wiring",
@@ -69,7 +71,8 @@ WSGI_APPLICATION = "clinic.wsgi.application"
 #   Django's form widgets), and the message wording admins edit (clinic/messaging, stored as
 #   Django-template strings). Its loader skips the portal's folders, so no name is served by both.
 PORTAL_TEMPLATE_DIRS = [BASE_DIR / "templates"] + [
-    BASE_DIR / app / "templates" for app in ("intake", "scheduling", "billing")
+    BASE_DIR / app / "templates"
+    for app in ("intake", "scheduling", "billing", "outcomes", "waitlist")
 ]
 _CONTEXT_PROCESSORS = [
     "django.template.context_processors.request",
@@ -191,6 +194,7 @@ PHONENUMBER_DB_FORMAT = "E164"
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "clinic.views.csrf_failure"  # the portal's own 403 page, in the user's language
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -305,6 +309,14 @@ MESSAGING_RETRY_BASE = timedelta(minutes=1)  # 1, 2, 4, 8 minutes between attemp
 MESSAGING_CONFIRM_HOOK = env(
     "MESSAGING_CONFIRM_HOOK", default="scheduling.services.session_confirm_next"
 )
+# R / "cambiar" by text: a signed link to move the next session (scheduling).
+MESSAGING_RESCHEDULE_HOOK = env(
+    "MESSAGING_RESCHEDULE_HOOK", default="scheduling.links.reschedule_link_reply"
+)
+# YES / SI / ACEPTO by text with a waitlist offer waiting for an answer: take it.
+MESSAGING_OFFER_ACCEPT_HOOK = env(
+    "MESSAGING_OFFER_ACCEPT_HOOK", default="waitlist.replies.offer_accept_by_reply"
+)
 # No message, e-mail, calendar file or call may contain these (clinic.messaging.wording), matched
 # without regard to case or accents and with their plurals: migraña also catches "migranas".
 MESSAGING_FORBIDDEN_WORDS = env.list(
@@ -343,10 +355,50 @@ MESSAGING_FORBIDDEN_WORDS = env.list(
         "disociativo",
     ],
 )
+# The fax service signs each inbound fax with this shared secret (intake/inbox/webhook.py);
+# empty refuses every fax.
+FAX_WEBHOOK_SECRET = env("FAX_WEBHOOK_SECRET", default="")
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
 TWILIO_API_BASE_URL = env("TWILIO_API_BASE_URL", default="https://api.twilio.com")
+# --- Self-pay payments on Stripe (issue 23) ---
+# Without a secret key the portal says "payments not configured" and charges nothing.
+# STRIPE_API_BASE points the official library at another server (localstripe in tests and demos);
+# STRIPE_JS_URL is where the card form loads Stripe.js from (localstripe serves a stand-in).
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
+STRIPE_JS_URL = env("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
+STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=20)
+# A worker's claim on a charge older than this belongs to a dead worker: the next one settles it.
+PAYMENTS_CLAIM_TIMEOUT_SECONDS = env.int("PAYMENTS_CLAIM_TIMEOUT_SECONDS", default=120)
+CELERY_BEAT_SCHEDULE["charge-waiting-payments"] = {
+    # Every five minutes, charge what waits (Stripe was down, or a worker died mid-charge).
+    "task": "billing.payments.tasks.charge_waiting_payments",
+    "schedule": timedelta(minutes=5),
+}
+CELERY_BEAT_SCHEDULE["send-diary-prompts"] = {
+    # Every 15 minutes, plan the evening diary prompts of patients whose evening has come.
+    "task": "outcomes.tasks.send_diary_prompts",
+    "schedule": timedelta(minutes=15),
+}
+CELERY_BEAT_SCHEDULE["send-outcome-report-notices"] = {
+    # Every hour, tell referring providers a report is ready (end of course, 1 and 3 months).
+    "task": "intake.tasks.send_outcome_report_notices",
+    "schedule": timedelta(hours=1),
+}
+# The waitlist (issue 24): how long each round of offers holds a freed time, and for how many
+# patients at once, where a location has no rules of its own.
+WAITLIST_OFFER_MINUTES = env.int("WAITLIST_OFFER_MINUTES", default=15)
+WAITLIST_GROUP_SIZE = env.int("WAITLIST_GROUP_SIZE", default=3)
+CELERY_BEAT_SCHEDULE["waitlist-next-rounds"] = {
+    # Every minute, offer freed times whose round ran out to the next group (each round also
+    # enqueues its own expiry; this catches one lost with a broker restart).
+    "task": "waitlist.tasks.advance_due_rounds",
+    "schedule": timedelta(minutes=1),
+}
 CELERY_BEAT_SCHEDULE["send-due-messages"] = {
     # Every minute, send the reminders and notices that are due (claimed under row locks).
     "task": "clinic.messaging.tasks.dispatch_due_messages",

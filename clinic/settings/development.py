@@ -22,3 +22,4 @@ CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 # The benchmark's data generator (manage.py seed_scale); its views are routed only by
 # clinic.settings.bench.
 INSTALLED_APPS = [*INSTALLED_APPS, "bench"]  # noqa: F405
+FAX_WEBHOOK_SECRET = env("FAX_WEBHOOK_SECRET", default="dev-only-fax-secret")  # noqa: F405

@@ -31,3 +31,4 @@ WHITENOISE_USE_FINDERS = True
 # The benchmark's data generator (manage.py seed_scale); its views are routed only by
 # clinic.settings.bench.
 INSTALLED_APPS = [*INSTALLED_APPS, "bench"]  # noqa: F405
+FAX_WEBHOOK_SECRET = "test-fax-secret"

@@ -12,6 +12,15 @@ from .cases import (
     IntakeCaseQuerySet,
     PatientInvitation,
 )
+from .inbox import (
+    INBOUND_TYPES,
+    INBOX_OPEN,
+    INBOX_TRANSITIONS,
+    InboundDocument,
+    InboundPage,
+    InboundSource,
+    InboundStatus,
+)
 from .referrals import (
     REFERRAL_TRANSITIONS,
     STATUSES_NEEDING_REASON,
@@ -29,6 +38,13 @@ from .referrals import (
 )
 
 __all__ = [
+    "INBOUND_TYPES",
+    "INBOX_OPEN",
+    "INBOX_TRANSITIONS",
+    "InboundDocument",
+    "InboundPage",
+    "InboundSource",
+    "InboundStatus",
     "REACHED_OUTCOMES",
     "REFERRAL_TRANSITIONS",
     "STATUSES_NEEDING_REASON",

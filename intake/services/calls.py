@@ -16,6 +16,7 @@ from clinic.errors import ApplicationError
 from clinic.messaging.models import ConsentSource
 from clinic.messaging.services import consent_record
 from clinic.models import PatientProfile, Role, User
+from outcomes.services import plan_start
 from scheduling.services import course_create
 
 from ..models import (
@@ -331,6 +332,8 @@ def _complete_intake(
         note="agreed on the intake call",
     )
     invitation_send(patient=patient, created_by=coordinator, now=now)
+    # The baseline starts now: the diary from today and MIDAS asked at once (outcomes).
+    plan_start(course=course, now=now)
     _issue_first_estimate(referral=referral, course=course, coordinator=coordinator)
     case.completed_at = now
     _close(case, now, outcome=CallOutcome.INTAKE_COMPLETE)

@@ -4,7 +4,7 @@ and the checklist a coordinator ticks while holding a case."""
 import datetime as dt
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from clinic.errors import ApplicationError
@@ -24,7 +24,7 @@ def _claim_minutes() -> int:
 # stopping at the first free row (FOR UPDATE SKIP LOCKED: a row another claimer has just
 # locked is skipped, never waited for): this coordinator's live claim, then due callbacks
 # (intake_open_callback_idx), then the rest, urgent first, then the oldest
-# (intake_open_order_idx). A CTE is read only as far as its reader asks, and an Append over
+# (intake_open_ready_idx). A CTE is read only as far as its reader asks, and an Append over
 # CTE scans is never parallel, so a held case comes back as it is and nothing else is locked.
 def _claim_next_sql(*, me: int, now: dt.datetime, expires: dt.datetime) -> tuple[str, list]:
     callable_now, callable_params = callable_sql(now)
@@ -79,13 +79,14 @@ def case_claim_next(*, coordinator: User, now: dt.datetime | None = None) -> Int
     sql, params = _claim_next_sql(
         me=coordinator.pk, now=now, expires=now + dt.timedelta(minutes=_claim_minutes())
     )
-    with transaction.atomic():
-        # A claim is a soft hold that lapses by itself. Were the server to crash in the
-        # instant after this commit, losing it would only put the case back in the queue, so
-        # the commit need not wait for the disk (call logs and audit rows still do).
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        claimed = list(IntakeCase.objects.raw(sql, params))
+    # A claim is a soft hold that lapses by itself. Were the server to crash in the instant
+    # after this commit, losing it would only put the case back in the queue, so the commit
+    # need not wait for the disk (call logs and audit rows still do). The setting and the
+    # statement go as one query string, which PostgreSQL runs as one transaction: one round
+    # trip instead of four (BEGIN, SET LOCAL, the statement, COMMIT), and with twenty
+    # claimers on two cores each round trip waits for the server process to be scheduled.
+    # Inside a caller's transaction the statement is part of it.
+    claimed = list(IntakeCase.objects.raw(f"SET LOCAL synchronous_commit TO OFF; {sql}", params))
     return claimed[0] if claimed else None
 
 

@@ -4,6 +4,7 @@ charts, tables and CSV downloads. Import from here."""
 
 from .chart_tables import CHART_BUILDERS, ChartTable, dashboard_charts
 from .figures import FUNNEL_STAGES, WINDOW_DAYS, Operations, Week, operations_summary, percent
+from .waitlist import Refills, waitlist_refills
 
 __all__ = [
     "CHART_BUILDERS",
@@ -11,8 +12,10 @@ __all__ = [
     "WINDOW_DAYS",
     "ChartTable",
     "Operations",
+    "Refills",
     "Week",
     "dashboard_charts",
     "operations_summary",
     "percent",
+    "waitlist_refills",
 ]

@@ -206,19 +206,37 @@ def _revenue_chart(ops: Operations) -> ChartTable:
     total = ops.totals
     return ChartTable(
         slug="revenue",
-        title="Estimated self-pay revenue",
+        title="Estimated self-pay revenue and collected payments",
         definition="Booked, checked-in and completed sessions at the infusion list price in "
-        "effect on their day (no package discounts, consultations or optional items).",
+        "effect on their day (no package discounts, consultations or optional items); beside "
+        "it, card payments received in the week, less refunds.",
         svg=column_chart(
             labels,
-            [Series("Revenue", [w.revenue for w in ops.weeks])],
+            [
+                Series("Revenue", [w.revenue for w in ops.weeks]),
+                Series("Collected", [w.collected for w in ops.weeks]),
+            ],
             _money,
             axis_fmt=_thousands,
         ),
-        headers=["Week of", "Sessions", "Without a price", "Estimated revenue"],
-        csv_headers=["week_starting", "sessions", "sessions_without_price", "revenue_usd"],
-        rows=[(w.start, w.booked, w.unpriced, Money(w.revenue)) for w in ops.weeks],
-        total=("All weeks", total.booked, total.unpriced, Money(total.revenue)),
+        headers=["Week of", "Sessions", "Without a price", "Estimated revenue", "Collected"],
+        csv_headers=[
+            "week_starting",
+            "sessions",
+            "sessions_without_price",
+            "revenue_usd",
+            "collected_usd",
+        ],
+        rows=[
+            (w.start, w.booked, w.unpriced, Money(w.revenue), Money(w.collected)) for w in ops.weeks
+        ],
+        total=(
+            "All weeks",
+            total.booked,
+            total.unpriced,
+            Money(total.revenue),
+            Money(total.collected),
+        ),
     )
 
 

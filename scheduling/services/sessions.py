@@ -18,7 +18,9 @@ from ..events import (
     CourseCompleted,
     SessionCancelled,
     SessionCheckedIn,
+    SessionCompleted,
     SessionMoved,
+    SessionNoShow,
 )
 from ..links import action_link_resolve
 from ..models import (
@@ -112,9 +114,11 @@ def session_mark_no_show(
     *, session: InfusionSession, by: User, reason: str = ""
 ) -> InfusionSession:
     """A clinician records that the patient did not come (why, in the history); the course's
-    place is freed. A mistake can be corrected the same day (session_correct_no_show)."""
-    session, _course = _lock_session(session)
+    place is freed and SessionNoShow is published (the policy's fee). A mistake can be corrected
+    the same day (session_correct_no_show)."""
+    session, course = _lock_session(session)
     _session_set_status(session, SessionStatus.NO_SHOW, by, reason)
+    publish(SessionNoShow(course=course, session_id=session.pk, by=by))
     return session
 
 
@@ -152,9 +156,11 @@ def session_correct_no_show(
 @transaction.atomic
 def session_complete(*, session: InfusionSession, by: User) -> InfusionSession:
     """A clinician records the infusion as done. Completing the last planned session
-    completes the course and publishes CourseCompleted (the referral shows 'course complete')."""
+    completes the course and publishes CourseCompleted (the referral shows 'course complete').
+    SessionCompleted is published for every session (the infusion may be charged now)."""
     session, course = _lock_session(session)
     _session_set_status(session, SessionStatus.COMPLETED, by)
+    publish(SessionCompleted(course=course, session_id=session.pk, by=by))
     done = course.sessions.filter(status=SessionStatus.COMPLETED).count()
     if done >= course.planned_sessions and course.can_become(CourseStatus.COMPLETED):
         _course_set_status(course=course, status=CourseStatus.COMPLETED, by=by)

@@ -1,4 +1,4 @@
-"""What the patients' and the staff's booking pages share: the day picker, times, 'just taken'."""
+"""What every booking page shares: instants in forms, a location's today, 'just taken'."""
 
 import datetime as dt
 
@@ -7,14 +7,8 @@ from django.utils import timezone
 
 from clinic.models import Role
 
-from ..availability import (
-    free_start_times,
-    nearest_free_times,
-)
+from ..availability import nearest_free_times
 from ..calendar import patient_zone, when_both
-from ..forms import (
-    DayPickerForm,
-)
 from ..models import (
     Location,
 )
@@ -32,28 +26,6 @@ def _time_choices(starts, location, own_tz):
 
 def _today(location: Location) -> dt.date:
     return timezone.now().astimezone(location.time_zone).date()
-
-
-def _day_picker(request, course, *, ignore_session_id=None):
-    """The day picker's form and the free times of the chosen day (for the HTMX fragment)."""
-    location = course.location
-    data = {"location": location.pk, "date": _today(location) + dt.timedelta(days=2)}
-    if "date" in request.GET:
-        data = request.GET
-    form = DayPickerForm(data)
-    times = []
-    if form.is_valid():
-        location = form.cleaned_data["location"]
-        day = form.cleaned_data["date"]
-        starts = free_start_times(
-            course=course,
-            location=location,
-            first_day=day,
-            last_day=day,
-            ignore_session_id=ignore_session_id,
-        )[day]
-        times = _time_choices(starts, location, patient_zone(course.patient))
-    return form, location, times
 
 
 def _taken(request, course, starts_at, location, *, post_url, extra=None, status=409):

@@ -28,8 +28,10 @@ from ..models import (
     OPEN_COURSE_STATUSES,
     CourseStatus,
     InfusionSession,
+    SessionStatus,
 )
-from .common import _day_picker, _taken
+from .common import _taken
+from .picker import booking_choice
 
 
 @role_required(Role.COORDINATOR, Role.ADMIN)
@@ -92,27 +94,27 @@ def coordinator_course(
                 audit_record(request=request, obj=course, action=AuditAction.CHANGE)
                 messages.success(request, _("Booked."))
         return redirect(request.path)
-    form, location, times = _day_picker(
-        request, course, ignore_session_id=replaces.pk if replaces else None
-    )
     context = {
         "course": course,
         "plan_form": PlannedCountForm(initial={"count": course.planned_sessions}),
         "can_change_plan": course.status in OPEN_COURSE_STATUSES,
-        "cancel_form": CourseCancelForm(),
         "can_cancel": course.can_become(CourseStatus.CANCELLED),
         "summary": selectors.course_summary(course=course, now=timezone.now()),
         "own_tz": patient_zone(course.patient),
-        "form": form,
-        "location": location,
-        "times": times,
+        **booking_choice(
+            request,
+            course,
+            moving=replaces,
+            keep={"session": replaces.pk} if replaces else None,
+        ),
+        "for_staff": True,
         "post_url": request.path,
         "extra": {"replaces": replaces.pk} if replaces else {},
         "replaces": replaces,
         "plan": False,
     }
     if request.htmx:
-        return render(request, "scheduling/partials/_times.html", context)
+        return render(request, "scheduling/partials/_booking.html", context)
     context["gfe_closed"] = gfe_closed()
     audit_record(request=request, obj=course, action=AuditAction.VIEW)
     return render(request, "scheduling/coordinator_course.html", context)
@@ -143,24 +145,47 @@ def coordinator_course_plan(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @role_required(Role.COORDINATOR, Role.ADMIN)
-@require_POST
 def coordinator_course_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    """Cancel the whole course (every session still to come), with the reason."""
+    """Cancel the whole course (every session still to come). It cannot be undone, so it asks
+    first: the page names the patient, the course and each session that will be cancelled, and
+    needs a reason, which the course history keeps."""
     course = selectors.course_for_staff(user=request.user, pk=pk)
-    form = CourseCancelForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Not cancelled: %(why)s") % {"why": _first_error(form)})
+    if not course.can_become(CourseStatus.CANCELLED):
+        messages.error(
+            request,
+            _("This course is %(status)s: nothing to cancel.")
+            % {"status": course.get_status_display()},
+        )
+        return redirect("scheduling:coordinator_course", pk=course.pk)
+    form = CourseCancelForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.course_cancel(
+                    course=course, by=request.user, reason=form.cleaned_data["reason"]
+                )
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                audit_record(request=request, obj=course, action=AuditAction.CHANGE)
+                messages.success(request, _("The course is cancelled."))
+                return redirect("scheduling:coordinator_course", pk=course.pk)
+        status = 400
     else:
-        try:
-            services.course_cancel(
-                course=course, by=request.user, reason=form.cleaned_data["reason"]
-            )
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-        else:
-            audit_record(request=request, obj=course, action=AuditAction.CHANGE)
-            messages.success(request, _("The course is cancelled."))
-    return redirect("scheduling:coordinator_course", pk=course.pk)
+        audit_record(request=request, obj=course, action=AuditAction.VIEW)
+    summary = selectors.course_summary(course=course, now=timezone.now())
+    return render(
+        request,
+        "scheduling/course_cancel_confirm.html",
+        {
+            "course": course,
+            "form": form,
+            "to_cancel": [(n, s) for n, s in summary.numbered if s.status == SessionStatus.BOOKED],
+            "own_tz": patient_zone(course.patient),
+        },
+        status=status,
+    )
 
 
 def _first_error(form) -> str:

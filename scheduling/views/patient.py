@@ -15,23 +15,20 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from clinic.errors import ApplicationError
-from clinic.formatting import format_date
 from clinic.models import Role
 from clinic.params import pk_or_404, pk_or_none
 from clinic.permissions import role_required
 
 from .. import selectors, services
 from ..availability import (
-    day_offers,
     local_to_utc,
     propose_series,
     rules_for,
 )
-from ..calendar import clock, patient_zone, session_ics, when_both
+from ..calendar import patient_zone, session_ics, when_both
 from ..forms import (
     MAX_YEAR,
     MIN_YEAR,
-    DayPickerForm,
     StartForm,
 )
 from ..models import (
@@ -40,11 +37,8 @@ from ..models import (
     SessionStatus,
     SlotHold,
 )
-from .common import _day_picker, _iso, _taken, _today
-
-STRIP_DAYS = 14  # the day strip shows two weeks at a time: one snapshot, whatever the history
-# Where a day's chips are split: morning before noon, evening from 5 PM (the clinic's clock).
-AFTERNOON, EVENING = dt.time(12), dt.time(17)
+from .common import _iso, _taken
+from .picker import booking_choice
 
 
 def _patient_course(request) -> Course:
@@ -63,96 +57,6 @@ def patient_home(request: HttpRequest) -> HttpResponse:
         "scheduling/patient_home.html",
         {"summary": summary, "own_tz": patient_zone(request.user), "now": timezone.now()},
     )
-
-
-def _short_when(instant: dt.datetime, tz) -> str:
-    """'Thu 10 Dec, 9:30 AM EST': the year goes without saying two weeks ahead."""
-    return format_date(instant, "D j M", tz) + ", " + clock(instant, tz)
-
-
-def _chip_groups(times: list[dt.datetime], tz) -> list[dict]:
-    groups = {
-        "morning": {"key": "morning", "name": _("Morning"), "chips": []},
-        "afternoon": {"key": "afternoon", "name": _("Afternoon"), "chips": []},
-        "evening": {"key": "evening", "name": _("Evening"), "chips": []},
-    }
-    for s in times:
-        wall = s.astimezone(tz).time()
-        key = "morning" if wall < AFTERNOON else "afternoon" if wall < EVENING else "evening"
-        groups[key]["chips"].append({"value": _iso(s), "label": clock(s, tz)})
-    return [g for g in groups.values() if g["chips"]]
-
-
-def _booking_choice(request, course, *, replaces=None) -> dict:
-    """The booking page's moving part: a strip of two weeks of days with how many free times
-    each has, the earliest free time, and the chosen day's times in groups (or why it has none).
-    One snapshot serves all three."""
-    location = course.location
-    # Unbound until the patient picks a day: the page then opens on the first day with times.
-    form = DayPickerForm(request.GET if "date" in request.GET else None)
-    chosen = None
-    if form.is_valid():
-        location, chosen = form.cleaned_data["location"], form.cleaned_data["date"]
-    today = _today(location)
-    # Pages of two weeks from today; a chosen day in the past shows the first page.
-    page = max((chosen - today).days // STRIP_DAYS, 0) if chosen else 0
-    first = today + dt.timedelta(days=page * STRIP_DAYS)
-    offers, rules = day_offers(
-        course=course,
-        location=location,
-        first_day=first,
-        last_day=first + dt.timedelta(days=STRIP_DAYS - 1),
-        ignore_session_id=replaces.pk if replaces else None,
-    )
-    tz = location.time_zone
-    first_free = next((o for o in offers if o.times), None)
-    by_day = {o.day: o for o in offers}
-    offer = by_day.get(chosen) if chosen else first_free or offers[0]
-    if chosen is not None and offer is None:  # a day before today
-        offer = offers[0]
-    query = {"location": location.pk}
-    if replaces:
-        query["session"] = replaces.pk
-
-    def day_url(day: dt.date) -> str:
-        return "?" + urlencode({**query, "date": day.isoformat()})
-
-    strip = [
-        {
-            "day": o.day,
-            "weekday": format_date(o.day, "D"),
-            "number": o.day.day,
-            "date": format_date(o.day, "j F"),
-            "count": len(o.times),
-            "url": day_url(o.day),
-            "selected": o.day == offer.day,
-        }
-        for o in offers
-    ]
-    if not form.is_bound:
-        form = DayPickerForm(initial={"location": location.pk, "date": offer.day})
-    return {
-        "form": form,
-        "location": location,
-        "strip": strip,
-        # 'December 2026', or 'December 2026 – January 2027' when the two weeks cross a month.
-        "strip_label": " – ".join(
-            dict.fromkeys(format_date(o.day, "F Y") for o in (offers[0], offers[-1]))
-        ),
-        "earlier_url": day_url(first - dt.timedelta(days=STRIP_DAYS)) if page else None,
-        "later_url": day_url(first + dt.timedelta(days=STRIP_DAYS)),
-        "earliest": (
-            {"value": _iso(first_free.times[0]), "label": _short_when(first_free.times[0], tz)}
-            if first_free and page == 0
-            else None
-        ),
-        "offer": offer,
-        "day_label": format_date(offer.day, "l j F"),
-        "groups": _chip_groups(offer.times, tz),
-        "zone": format_date(offer.times[0] if offer.times else timezone.now(), "T", tz),
-        "notice_hours": rules.min_booking_notice_hours,
-        "own_tz": patient_zone(request.user),
-    }
 
 
 @role_required(Role.PATIENT)
@@ -174,7 +78,12 @@ def patient_book(request: HttpRequest) -> HttpResponse:
         # The whole course in one step when more than one session is still to book.
         "plan": replaces is None and summary.remaining > 1,
         "remaining": summary.remaining,
-        **_booking_choice(request, course, replaces=replaces),
+        **booking_choice(
+            request,
+            course,
+            moving=replaces,
+            keep={"session": replaces.pk} if replaces else None,
+        ),
     }
     if request.htmx:
         return render(request, "scheduling/partials/_booking.html", context)
@@ -480,10 +389,13 @@ def action_link(request: HttpRequest, token: str) -> HttpResponse:
     }
     if link.kind == "cancel":
         return render(request, "scheduling/cancel_confirm.html", context)
-    form, location, times = _day_picker(request, session.course, ignore_session_id=session.pk)
     context.update(
-        form=form, location=location, times=times, post_url=request.path, extra={}, plan=False
+        booking_choice(request, session.course, moving=session),
+        own_tz=own_tz,
+        post_url=request.path,
+        extra={},
+        plan=False,
     )
     if request.htmx:
-        return render(request, "scheduling/partials/_times.html", context)
+        return render(request, "scheduling/partials/_booking.html", context)
     return render(request, "scheduling/link_reschedule.html", context)

@@ -99,3 +99,35 @@ def test_the_same_seed_gives_the_same_clinic():
 def test_bench_views_do_not_exist_outside_the_benchmark_settings():
     with pytest.raises(Resolver404):
         resolve("/bench/floor/1/")
+
+
+@pytest.mark.django_db
+def test_every_course_with_sessions_has_an_outcome_plan_and_a_diary():
+    """Issue 22: the diaries the dashboard's responder rates and the providers' reports read."""
+    from outcomes.models import DiaryDay, InstrumentResponse, OutcomePlan
+    from reporting.operations.outcome_figures import responder_figures
+
+    counts = seed_scale(scale=0.002, seed=7, now=NOW, log=lambda *_: None)
+    with_sessions = (
+        Course.objects.filter(sessions__status__in=ACTIVE_SESSION_STATUSES).distinct().count()
+    )
+    assert counts["outcomes_outcomeplan"] == OutcomePlan.objects.count() == with_sessions
+    assert counts["outcomes_diaryday"] == DiaryDay.objects.count()
+    assert InstrumentResponse.objects.count() == with_sessions
+    # No diary day after yesterday, none outside its plan's window, at most 120 per plan.
+    yesterday = NOW.date() - dt.timedelta(days=1)
+    assert not DiaryDay.objects.filter(day__gt=yesterday).exists()
+    assert not DiaryDay.objects.filter(day__lt=F("plan__diary_starts_on")).exists()
+    # At most 120 days a plan, up to yesterday; about one day in ten unanswered.
+    possible = 0
+    for plan in OutcomePlan.objects.annotate(n=Count("diary_days")):
+        last = min(yesterday, plan.diary_ends_on, plan.diary_starts_on + dt.timedelta(days=119))
+        days = max(0, (last - plan.diary_starts_on).days + 1)
+        assert plan.n <= days
+        possible += days
+    assert 0.8 * possible <= DiaryDay.objects.count() <= 0.97 * possible
+    # The dashboard counts every completed course (the tiny scale has a few weeks of history).
+    figures = responder_figures(now=NOW)
+    completed = OutcomePlan.objects.filter(course_completed_on__isnull=False).count()
+    assert figures.total.patients == completed > 0
+    assert figures.total.responders <= figures.total.with_figures <= completed

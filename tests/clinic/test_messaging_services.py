@@ -45,9 +45,14 @@ def test_booking_creates_the_default_plan_in_the_patients_language_and_zone():
     assert set(by_kind) == {"booking_confirmation", "reminder_72h", "reminder_24h", "reminder_2h"}
     assert by_kind["reminder_24h"].send_after == start - timedelta(hours=24)
     assert by_kind["reminder_2h"].channel == "sms"
-    assert start.strftime("10:00 %Z") in by_kind["reminder_24h"].body
-    assert "cita" in by_kind["reminder_24h"].body
     assert all(m.status == MessageStatus.SCHEDULED for m in messages)
+    # Written when the dispatcher claims it, in the patient's language and zone, then kept.
+    reminder = by_kind["reminder_24h"]
+    messages_dispatch_due(now=reminder.send_after + timedelta(minutes=1))
+    reminder.refresh_from_db()
+    assert reminder.status == MessageStatus.SENT and reminder.render_context is None
+    assert start.strftime("10:00 %Z") in reminder.body
+    assert "cita" in reminder.body
 
 
 def test_planning_the_same_event_twice_creates_nothing_new():
@@ -155,6 +160,38 @@ def test_a_two_hour_reminder_says_today_only_when_it_goes_out_that_day(language,
     assert early.send_after == _local(2, 20, 59)
     assert tomorrow in early.body
     assert ("today" if language == "en" else "hoy") not in early.body
+
+
+@pytest.mark.parametrize(
+    ("language", "today", "tomorrow"),
+    [
+        ("en", "see you today at 11:00 AM", "see you tomorrow, "),
+        ("es", "hoy a las 11:00", "mañana, "),
+    ],
+)
+def test_a_planned_reminder_is_written_once_when_claimed_and_says_the_day_it_goes(
+    language, today, tomorrow, recording_gateway
+):
+    patient = make_patient(language=language)
+    reminders_plan(recipient=patient, event_start=_local(3, 11), topic="session:21")
+    reminders_plan(recipient=patient, event_start=_local(4, 8), topic="session:22")
+    usual = Message.objects.get(topic="session:21", kind="reminder_2h")
+    early = Message.objects.get(topic="session:22", kind="reminder_2h")
+    assert usual.body == "" and early.body == ""  # nothing written at booking
+    # The 8:00 session's 2-hour text leaves at 20:59 the evening before: "tomorrow".
+    assert early.send_after == _local(3, 20, 59)
+    messages_dispatch_due(now=_local(3, 9, 1))
+    messages_dispatch_due(now=_local(3, 21))
+    usual.refresh_from_db()
+    early.refresh_from_db()
+    assert today in usual.body and usual.status == MessageStatus.SENT
+    assert tomorrow in early.body and early.status == MessageStatus.SENT
+    assert ("today" if language == "en" else "hoy") not in early.body
+    # Kept as sent: the gateway got the stored words, once each.
+    sent = {pk: body for pk, _channel, body in recording_gateway}
+    assert sent[usual.pk] == usual.body and sent[early.pk] == early.body
+    messages_dispatch_due(now=_local(4, 7))
+    assert sorted(pk for pk, *_ in recording_gateway).count(usual.pk) == 1
 
 
 def test_a_message_reaching_the_dispatcher_outside_hours_waits(recording_gateway):

@@ -40,7 +40,7 @@ BLOCKS = {
 HIDDEN = {"script", "style", "template"}
 MASKS = [
     (re.compile(r"\bR-(\d{4})-\d{5}\b"), r"R-\1-#####"),  # referral references
-    (re.compile(r"(/(?:s|welcome|reset)/)[^\s/]+/"), r"\1<token>/"),  # single-use links
+    (re.compile(r"(/(?:s|w|welcome|reset)/)[^\s/]+/"), r"\1<token>/"),  # single-use links
 ]
 
 

@@ -180,9 +180,10 @@ def test_with_redis_stopped_the_portal_works_and_due_reminders_go_out_once_it_re
     due = sorted(planned.filter(send_after__lte=timezone.now()).values_list("pk", flat=True))
     not_due = set(planned.exclude(pk__in=due).values_list("pk", flat=True))
     assert len(due) >= 2 and not_due
-    # The booking e-mail (with its .ics) is a row too, not a task lost with the broker.
+    # The booking e-mail is a row too, not a task lost with the broker (its body and .ics are
+    # written when the dispatcher claims it).
     booking_email = Message.objects.get(recipient=patient, kind="booking_booked")
-    assert booking_email.status == "scheduled" and booking_email.attachments
+    assert booking_email.status == "scheduled" and booking_email.render_context
 
     # Redis returns; a worker starts; beat's every-minute dispatch arrives (sent here by hand).
     private_redis.start()
@@ -206,4 +207,6 @@ def test_with_redis_stopped_the_portal_works_and_due_reminders_go_out_once_it_re
             worker.wait(timeout=10)
     handed_over = [int(line) for line in evidence.read_text().split()]
     assert sorted(handed_over) == sorted([*due, booking_email.pk])  # each due message once
+    booking_email.refresh_from_db()
+    assert booking_email.render_context is None and booking_email.attachments  # kept as sent
     assert set(planned.filter(status="scheduled").values_list("pk", flat=True)) == not_due

@@ -26,6 +26,8 @@ SAME_IN_SPANISH = {
     "Fax",
     "Propranolol",
     "Metoprolol",
+    "No",
+    "CPT/HCPCS",  # code sets, named alike in Spanish
 }
 
 

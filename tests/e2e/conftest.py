@@ -1,7 +1,7 @@
 """Browser journeys: Debian's chromium driven by Playwright against pytest-django's live_server.
 
-Screenshots go to var/screenshots/ (desktop 1280 px; patient pages also at 375 px). axe-core,
-vendored in tests/e2e/vendor/, is injected into pages to check accessibility."""
+Screenshots go to var/screenshots/ (desktop 1280 px; patient pages also at 390×844, a phone).
+axe-core, vendored in tests/e2e/vendor/, is injected into pages to check accessibility."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 375, "height": 812}
+PHONE = {"width": 390, "height": 844}
 
 
 def pytest_collection_modifyitems(items):
@@ -66,12 +66,12 @@ class Person:
         return self.page
 
     def shot(self, name: str, *, phone: bool = False) -> None:
-        """Saves var/screenshots/<name>.png (and <name>-375.png for patient pages)."""
+        """Saves var/screenshots/<name>.png (and <name>-390.png for patient pages)."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
         if phone:
             self.page.set_viewport_size(PHONE)
-            self.page.screenshot(path=str(SCREENSHOTS / f"{name}-375.png"), full_page=True)
+            self.page.screenshot(path=str(SCREENSHOTS / f"{name}-390.png"), full_page=True)
             self.page.set_viewport_size(DESKTOP)
 
     def axe(self) -> list[dict]:

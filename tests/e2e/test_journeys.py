@@ -124,7 +124,7 @@ def tick(page, box) -> None:
         box.check()
 
 
-def coordinator_completes_intake(people, reference: str):
+def coordinator_completes_intake(people, reference: str, *, planned: int = 3):
     coordinator = people("coordinator")
     sign_in(coordinator, "coordinator@clinic.example")
     page = coordinator.goto("/intake/queue/")
@@ -152,7 +152,7 @@ def coordinator_completes_intake(people, reference: str):
             tick(page, boxes.nth(i))
     page.get_by_text("All points covered").wait_for()
     page.get_by_label("Reached: intake complete").check()
-    page.get_by_label("Planned infusions").fill("3")
+    page.get_by_label("Planned infusions").fill(str(planned))
     coordinator.check("j2-04-completing-intake")
     page.get_by_role("button", name="Save the call").click()
     page.get_by_text("Call logged").first.wait_for()
@@ -228,8 +228,9 @@ def _open_day_after(day):
 
 def test_journey_3_spanish_speaking_patient_books_moves_and_sees_reminders(people, demo_clinic):
     """In Spanish, from the referral's preferred language: invitation, password, estimate, GFE
-    acknowledged, a course of three planned and booked, one session moved, the reminders for
-    them on the patient's page and in the coordinator's outbox; the provider sees 'Scheduled'."""
+    acknowledged, a course of four planned with one proposed time changed and booked as changed,
+    one session moved, the reminders for them on the patient's page and in the coordinator's
+    outbox; the provider sees 'Scheduled'."""
     from zoneinfo import ZoneInfo
 
     from django.utils import formats, timezone, translation
@@ -239,7 +240,7 @@ def test_journey_3_spanish_speaking_patient_books_moves_and_sees_reminders(peopl
     from scheduling.models import InfusionSession
 
     email, password, referral = referral_waiting(preferred_language="es")
-    coordinator = coordinator_completes_intake(people, referral.reference)
+    coordinator = coordinator_completes_intake(people, referral.reference, planned=4)
     referral.refresh_from_db()
     assert referral.preferred_language == "es", referral.preferred_language
     ana = referral.patient
@@ -281,33 +282,41 @@ def test_journey_3_spanish_speaking_patient_books_moves_and_sees_reminders(peopl
     first_day = _weekday_ahead(3)
     pick_day(page, first_day)
     patient.check("j3-06-book-a-session", phone=True)
-    # "My 3 sessions" is chosen already: the first time's chip opens the proposed plan.
+    # "My 4 sessions" is chosen already: the first time's chip opens the proposed plan.
     page.locator("#times ul.times button").first.click()
     page.wait_for_url(re.compile(r"/my/plan/"))
     starts = page.locator("input[name=starts]")
-    assert starts.count() == 3, page.locator("main").inner_text()
+    assert starts.count() == 4, page.locator("main").inner_text()
     main_text = page.locator("main").inner_text()
     assert "EST" in main_text or "EDT" in main_text
-    assert "Sesión 1 de 3" in main_text and "Sesión 3 de 3" in main_text
-    # One time changed: the last session a day later than proposed, at the same hour.
-    proposed = dt.datetime.strptime(starts.nth(2).input_value(), "%Y-%m-%dT%H:%M")
-    later = proposed + dt.timedelta(days=1)
+    assert "Sesión 1 de 4" in main_text and "Sesión 4 de 4" in main_text
+    proposed = [
+        dt.datetime.strptime(starts.nth(i).input_value(), "%Y-%m-%dT%H:%M") for i in range(4)
+    ]
+    # One time changed: the third session a day later than proposed, at the same hour (still
+    # 48 hours before the fourth, or the fourth moves on by as much).
+    later = proposed[2] + dt.timedelta(days=1)
     while later.weekday() == 6:  # the demo clinic is closed on Sundays
         later += dt.timedelta(days=1)
-    starts.nth(2).fill(later.strftime("%Y-%m-%dT%H:%M"))
+    wanted = [*proposed[:2], later, max(proposed[3], later + dt.timedelta(days=2))]
+    while wanted[3].weekday() == 6:
+        wanted[3] += dt.timedelta(days=1)
+    for i in (2, 3):
+        starts.nth(i).fill(wanted[i].strftime("%Y-%m-%dT%H:%M"))
     patient.check("j3-07-plan-my-course", phone=True)
-    # By keyboard: the button takes the focus and Enter books all three in one step.
+    # By keyboard: the button takes the focus and Enter books all four in one step.
     page.get_by_role("button", name="Reservar todas").focus()
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Ya tiene su reserva").wait_for()
     booked = list(
         InfusionSession.objects.filter(patient=ana, status="booked").order_by("starts_at")
     )
-    assert len(booked) == 3
+    assert len(booked) == 4
     assert all(b.starts_at - a.starts_at >= dt.timedelta(hours=48) for a, b in pairwise(booked))
     boston = ZoneInfo("America/New_York")
-    assert booked[-1].starts_at.astimezone(boston).replace(tzinfo=None) == later
-    assert page.locator("main ul.booked li").count() == 3
+    # Booked at the times on the page when the patient pressed the button: the changed ones.
+    assert [b.starts_at.astimezone(boston).replace(tzinfo=None) for b in booked] == wanted
+    assert page.locator("main ul.booked li").count() == 4
     patient.check("j3-08-course-booked", phone=True)
 
     # Move the last session to the earliest time it can have, by keyboard: the offer, Enter.
@@ -333,11 +342,11 @@ def test_journey_3_spanish_speaking_patient_books_moves_and_sees_reminders(peopl
     page.get_by_role("heading", name="Recordatorios de sus sesiones").wait_for()
     sessions = reminders_for_patient(user=ana)
     assert [s.event_start for s in sessions] == sorted(
-        [booked[0].starts_at, booked[1].starts_at, last.starts_at, moved.starts_at]
+        [*(b.starts_at for b in booked[:-1]), last.starts_at, moved.starts_at]
     )
     planned = [m for s in sessions for m in s.messages]
     cards = page.locator("article.reminders")
-    assert cards.count() == 4
+    assert cards.count() == 5
     assert page.locator("article.reminders li").count() == len(planned)
     old_card = cards.filter(has_text="Cambiada")
     assert old_card.count() == 1

@@ -1,5 +1,5 @@
 """The operations dashboard in a browser: a coordinator opens it on the demo clinic, reads a
-chart's numbers, narrows it to one location and downloads a chart's CSV; desktop and 375 px
+chart's numbers, narrows it to one location and downloads a chart's CSV; desktop and 390 px
 screenshots (ops-*.png), each checked with axe-core."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def test_coordinator_reads_the_operations_dashboard(people, demo_clinic):
     page = coordinator.goto("/intake/queue/")
     page.get_by_role("link", name="Operations").click()
     page.wait_for_url(re.compile(r"/operations/$"))
-    assert page.locator("svg[role=img]").count() == 5
+    assert page.locator("svg[role=img]").count() == 7  # and the two responder charts
     coordinator.check("ops-01-all-locations", phone=True)
 
     funnel = page.locator("#chart-funnel")
@@ -31,7 +31,7 @@ def test_coordinator_reads_the_operations_dashboard(people, demo_clinic):
     assert funnel.get_by_role("row", name=re.compile("^Received")).is_visible()
     coordinator.check("ops-02-funnel-table")
 
-    page.get_by_label("Location").select_option(label="Pasadena · Lake Avenue")
+    page.locator("#id_location").select_option(label="Pasadena · Lake Avenue")
     page.get_by_role("button", name="Show").click()
     page.wait_for_url(re.compile(r"location=\d+"))
     assert "America/Los_Angeles" in page.locator("main").inner_text()
@@ -39,12 +39,16 @@ def test_coordinator_reads_the_operations_dashboard(people, demo_clinic):
     coordinator.check("ops-03-pasadena")
 
     with page.expect_download() as download:
-        page.get_by_role("link", name="Download Estimated self-pay revenue as CSV").click()
+        page.get_by_role(
+            "link", name="Download Estimated self-pay revenue and collected payments as CSV"
+        ).click()
     path = download.value.path()
     body = path.read_text(encoding="utf-8")
-    assert body.startswith("week_starting,sessions,sessions_without_price,revenue_usd")
+    assert body.startswith(
+        "week_starting,sessions,sessions_without_price,revenue_usd,collected_usd"
+    )
     assert download.value.suggested_filename.startswith("operations-revenue-pasadena-")
 
     page.set_viewport_size(PHONE)
     width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"the page is {width} px wide on a 375 px phone"
+    assert width <= PHONE["width"], f"the page is {width} px wide on a 390 px phone"

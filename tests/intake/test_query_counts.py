@@ -32,16 +32,21 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 # Pinned counts, the same with 1 and with 50 of everything the page lists.
 QUEUE = 6  # two capped index walks (callable, then waiting) for the first 50 rows
-NEXT_CALL = 9  # claim-next: one statement (and its SET LOCAL), whatever the queue holds
+NEXT_CALL = 6  # claim-next: one query string (SET LOCAL and the statement), whatever the queue
 CALL_SCREEN = 9
 DASHBOARD = 9
 PROVIDER_LIST = 5
 REFERRAL_DETAIL_PROVIDER = 7
+# A provider's referral with an outcome report (a referral made through intake): sign-in, the
+# referral with its history, documents and duplicates, the audit-free provider view, then the
+# outcome plan (with its course), the infusions given, the diary days and the answers.
+REFERRAL_DETAIL_PROVIDER_REPORT = 10
 REFERRAL_DETAIL_STAFF = 9  # plus the second factor's device and the audit row
 # The chart: sign-in (session, user, device), the patient, referrals with their documents,
 # history, duplicates and calls, courses with sessions and history, estimates, GFEs owed,
-# consents, messages, replies, invitations, and the audit row.
-PATIENT_CHART = 21
+# consents, messages, replies, invitations, the outcome plan with its diary days and
+# questionnaire answers, payments, and the audit row.
+PATIENT_CHART = 25
 PEOPLE_SEARCH = 5  # the referrals found (20 people at most) and one audit INSERT for them all
 
 
@@ -202,6 +207,28 @@ def test_provider_referral_list_costs_the_same_with_50_referrals(
     assert len(re.findall(r'href="/referrals/R-', page)) == min(n, 20)  # 20 a page
 
 
+def _diary_days(course, n):
+    """n answered diary days, the newest yesterday (the chart's outcome figures read them all)."""
+    from outcomes.models import DiaryDay
+
+    plan = course.outcome_plan
+    today = timezone.now().date()
+    plan.diary_starts_on = today - dt.timedelta(days=n + 1)
+    plan.save(update_fields=["diary_starts_on"])
+    DiaryDay.objects.bulk_create(
+        DiaryDay(
+            plan=plan,
+            day=today - dt.timedelta(days=i + 1),
+            headache=i % 2 == 0,
+            migraine=False,
+            worst_pain=4 if i % 2 == 0 else 0,
+            acute_medication=False,
+            recorded_at=timezone.now(),
+        )
+        for i in range(n)
+    )
+
+
 @pytest.mark.parametrize("n", SIZES)
 def test_patient_chart_costs_the_same_with_50_calls_sessions_messages_and_links(
     n, client, django_assert_num_queries
@@ -216,6 +243,7 @@ def test_patient_chart_costs_the_same_with_50_calls_sessions_messages_and_links(
         session_cancel(session=session, by=None)
     session_book(course=referral.course, starts_at=at(2 + n), by=None)
     _link_duplicates(referral, location, n)
+    _diary_days(referral.course, n)
 
     _coordinator(client)
     url = reverse("intake:patient_chart", args=[patient.pk])
@@ -225,6 +253,7 @@ def test_patient_chart_costs_the_same_with_50_calls_sessions_messages_and_links(
     assert page.count("Reached: callback requested") == n - 1
     assert page.count("(Same date of birth and name)") == n
     assert page.count(">Cancelled<") == n
+    assert f"{n} diary day" in page
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -241,3 +270,29 @@ def test_people_search_costs_the_same_with_50_matches(
     with django_assert_num_queries(PEOPLE_SEARCH):
         page = client.get(url, {"q": "nunez"}, headers={"HX-Request": "true"}).content.decode()
     assert page.count("Núñez") == min(n, 20)
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_provider_outcome_report_costs_the_same_with_50_diary_days(
+    n, client, django_assert_num_queries
+):
+    """The provider's referral page with its outcome report (issue 22): the figures are
+    computed from every diary day in three reads, whatever their number."""
+    from tests.intake.test_chart import make_clinic, patient_from_intake
+
+    location = make_clinic()
+    _patient, referral = patient_from_intake(location)
+    plan = referral.course.outcome_plan
+    today = timezone.now().date()
+    plan.first_session_on = today - dt.timedelta(days=45)
+    plan.last_session_on = plan.course_completed_on = today - dt.timedelta(days=40)
+    plan.diary_starts_on = today - dt.timedelta(days=45 + 50)
+    plan.save()
+    _diary_days(referral.course, n)
+    plan.refresh_from_db()
+    client.force_login(referral.provider.user)
+    detail = reverse("intake:referral_detail", args=[referral.reference])
+    client.get(detail)
+    with django_assert_num_queries(REFERRAL_DETAIL_PROVIDER_REPORT):
+        page = client.get(detail).content.decode()
+    assert "Outcome report" in page

@@ -213,15 +213,15 @@ def test_sessions_without_a_fee_schedule_are_counted_not_priced(clinic):
 
 def test_the_query_count_does_not_grow_with_the_data(clinic, django_assert_num_queries):
     boston, _ = clinic
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         operations_summary(location=boston, now=NOW)
     chair = boston.chairs.filter(is_active=True).first()
     for day in range(1, 13):
         infusion(boston, chair, at("2026-04-01", 9) + dt.timedelta(days=day), "completed")
         referral(boston, at("2026-04-01", 9) + dt.timedelta(days=day), [S.CONTACTING], 3)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         operations_summary(location=boston, now=NOW)
-    with django_assert_num_queries(5):  # and the list of locations
+    with django_assert_num_queries(6):  # and the list of locations
         operations_summary(now=NOW)
 
 
@@ -231,7 +231,7 @@ def test_each_chart_has_a_table_with_the_same_numbers_and_a_total(clinic):
     assert list(charts) == ["funnel", "first_contact", "utilisation", "attendance", "revenue"]
     assert charts["funnel"].display_rows[3] == ["Scheduled", "2", "50.0%"]
     assert charts["utilisation"].display_rows[-1] == ["Jun 15", "32.0", "4.5", "14.1%"]
-    assert charts["revenue"].display_total == ["All weeks", "4", "0", "$2,750.00"]
+    assert charts["revenue"].display_total == ["All weeks", "4", "0", "$2,750.00", "$0.00"]
     assert charts["attendance"].csv_rows()[-1] == ["All weeks", "5", "1", "20.0", "1", "20.0"]
     # One bar per week with a value: the drawing shows what the table says.
     assert [b.title for b in charts["utilisation"].svg.bars][-1] == "Jun 15: 14.1%"
@@ -280,9 +280,11 @@ def test_admins_and_coordinators_see_the_charts_and_their_tables(client, staff, 
         "Chair utilisation by week",
         "No-shows and late cancellations",
         "Estimated self-pay revenue",
+        "Responders by infusions received",
+        "Responders by location",
     ):
         assert title in page
-    assert page.count("<svg") == 5 and page.count("<table") == 5
+    assert page.count("<svg") == 7 and page.count("<table") == 7
     assert "America/New_York" in page
     assert "$1,300.00" in page  # the revenue table's total
     assert "format=csv&amp;chart=revenue" in page
@@ -313,8 +315,14 @@ def test_csv_per_chart_for_one_location_without_patient_details(client, staff, r
         ["Course complete", "0", "0.0"],
     ]
     revenue = _csv(client.get(url, {"location": recent.pk, "format": "csv", "chart": "revenue"}))
-    assert revenue[0] == ["week_starting", "sessions", "sessions_without_price", "revenue_usd"]
-    assert revenue[-1] == ["All weeks", "2", "0", "1300.00"]
+    assert revenue[0] == [
+        "week_starting",
+        "sessions",
+        "sessions_without_price",
+        "revenue_usd",
+        "collected_usd",
+    ]
+    assert revenue[-1] == ["All weeks", "2", "0", "1300.00", "0.00"]
     # A row per week (Mondays, 13 or 14 of them, depending on today's weekday), then the total.
     mondays = [dt.date.fromisoformat(row[0]) for row in revenue[1:-1]]
     assert 13 <= len(mondays) <= 14 and {d.weekday() for d in mondays} == {0}
@@ -350,13 +358,15 @@ def test_the_page_query_count_does_not_grow_with_the_data(
 ):
     staff(Role.ADMIN)
     url = reverse("clinic:operations")
-    with django_assert_max_num_queries(14):
+    # 16 since outcomes (responder rates), payments (collected) and the waitlist (refills) each
+    # added their figures to the page: a fixed number of statements each, whatever the data.
+    with django_assert_max_num_queries(16):
         client.get(url)
     chair = recent.chairs.first()
     base = (timezone.now() - dt.timedelta(days=30)).astimezone(NY).replace(hour=9, minute=0)
     for n in range(10):
         infusion(recent, chair, base + dt.timedelta(days=n), SessionStatus.COMPLETED)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(16):
         client.get(url)
 
 

@@ -18,7 +18,13 @@ from intake.models import CallOutcome, ChecklistItem
 from intake.services.calls import invitation_accept
 from scheduling.availability import free_start_times
 from scheduling.models import SessionStatus
-from scheduling.services import course_create, session_book, session_cancel, slot_hold
+from scheduling.services import (
+    course_book_sessions,
+    course_create,
+    session_book,
+    session_cancel,
+    slot_hold,
+)
 from tests.factories.billing import FacilityBillingIdentityFactory, fee_schedule
 from tests.factories.intake import submit_referral
 from tests.factories.scheduling import (
@@ -38,17 +44,21 @@ NY = ZoneInfo("America/New_York")
 SIZES = [1, 50]
 
 # Pinned counts, the same with 1 and with 50 of everything the page lists. The booking writes
-# cost more because each booked session plans its reminders (a few rows per message) and the
-# booking e-mail is rendered and stored in the same transaction (two action links per session).
+# cost more because each booked session plans its reminders (stored unrendered, in one INSERT)
+# and the booking e-mail is stored with its action links (one INSERT) in the same transaction.
 PATIENT_HOME = 5
 DAY_PICKER = 14
 FREE_TIMES_14_DAYS = 8
 HOLD_POST = 18
 # The GFE reissued: its stored document, its notice to the patient. (87 before the course kept
-# its diagnosis codes: billing no longer reads the referral.)
-CONFIRM_POST = 86
-# 164 before: the diagnosis codes, and the patient's profile read once, not once per session.
-PLAN_POST = 161
+# its diagnosis codes: billing no longer reads the referral; 86 before the reminders and the
+# booking e-mail were written by the dispatcher, the plan and links inserted in bulk.)
+# Plus 3 for the outcome plan (issue 22): locked, the first and last infusion read, its dates
+# written; once for a whole course (one SessionBooked).
+CONFIRM_POST = 74
+# 164 before: the diagnosis codes, and the patient's profile read once, not once per session;
+# 161 before the reminders and the e-mail waited for the dispatcher.
+PLAN_POST = 117
 DAY_VIEW = 10  # the locations are read once (the day form's options); one audit INSERT
 CLINICIAN_HOME = (
     13  # the review cards' referrals and notes; the courses' audit INSERT (none for referrals here)
@@ -56,6 +66,7 @@ CLINICIAN_HOME = (
 COURSE_LIST = 5  # one audit INSERT for every patient listed
 COORDINATOR_COURSE = 20  # with the course history and its GFEs no longer required
 COORDINATOR_COURSE_TIMES = 16
+COURSE_CANCEL_CONFIRM = 8  # the page that names every session a course cancel takes
 
 
 def _day(days: int) -> dt.date:
@@ -278,6 +289,32 @@ def test_plan_my_course_costs_the_same_beside_50_bookings_and_50_cancelled(
     )
 
 
+# The statements of the booking itself (session_book, course_book_sessions), without the page
+# around it: what runs inside the booking transaction. Before issue 19 moved the rendering of
+# the reminders and the booking e-mail to the dispatcher and inserted the plan and links in
+# bulk: 94 and 168. Then 3 more for the outcome plan (issue 22): locked, the first and last
+# infusion read, its dates written, once per booking.
+BOOK_STATEMENTS = 82
+PLAN_3_STATEMENTS = 124
+
+
+@pytest.mark.parametrize("planned", [1, 3])
+def test_a_booking_and_a_planned_course_of_3_take_a_fixed_number_of_statements(
+    planned, clinic, django_assert_num_queries
+):
+    patient, course = _patient_from_intake(clinic, planned=planned)
+    starts = [_at(_day(7 + 2 * d), 15) for d in range(planned)]
+    expected = BOOK_STATEMENTS if planned == 1 else PLAN_3_STATEMENTS
+    with django_assert_num_queries(expected):
+        if planned == 1:
+            session_book(course=course, starts_at=starts[0], by=patient)
+        else:
+            course_book_sessions(course=course, starts=starts, by=patient)
+    booked = Message.objects.filter(recipient=patient, topic__startswith="session:")
+    assert booked.filter(kind="booking_confirmation").count() == planned
+    assert Message.objects.filter(recipient=patient, kind="booking_booked").count() == 1
+
+
 # The counts do not depend on the hour, the weekday or a DST change: the same pins at every
 # instant of tests/clock.py's SWEEP (with one row each, to keep the sweep quick).
 
@@ -378,3 +415,18 @@ def test_coordinator_course_page_costs_the_same_with_50_sessions_beside_it(
     with django_assert_num_queries(COORDINATOR_COURSE_TIMES):
         fragment = client.get(url, query, headers={"HX-Request": "true"}).content.decode()
     assert 'name="starts_at"' in fragment
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_the_course_cancel_page_costs_the_same_with_50_sessions_in_its_history(
+    n, clinic, client, django_assert_num_queries
+):
+    course = _course(clinic, patient=_patient(), planned=6)
+    _history(course, n, first_day=5)
+    session_book(course=course, starts_at=_at(_day(3), 9), by=None)
+    client.force_login(UserFactory(role=Role.COORDINATOR))
+    url = reverse("scheduling:coordinator_course_cancel", args=[course.pk])
+    client.get(url)
+    with django_assert_num_queries(COURSE_CANCEL_CONFIRM):
+        page = client.get(url).content.decode()
+    assert "This session still to come will be cancelled" in page

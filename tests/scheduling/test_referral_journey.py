@@ -262,7 +262,7 @@ def test_a_course_is_not_cancelled_without_a_reason(client, course_from_referral
     response = client.post(
         reverse("scheduling:coordinator_course_cancel", args=[course.pk]), {"reason": " "}
     )
-    assert response.status_code == 302
+    assert response.status_code == 400
     course.refresh_from_db()
     assert course.status == "active"
 

@@ -228,11 +228,14 @@ def test_confirmation_email_has_an_ics_per_session_and_names_no_drug(clinic, mak
     course_book_sessions(
         course=course, starts=[at(2027, 3, 10, 9), at(2027, 3, 12, 9)], by=None, now=NOW
     )
-    # The booking stored the e-mail, .ics files included, as a row of the outbox.
+    # The booking stored the e-mail as a row of the outbox; the dispatcher writes its body and
+    # .ics files when it sends it, and keeps them with the row.
     row = Message.objects.get(recipient=patient, kind="booking_booked")
     assert (row.channel, row.status, row.to_address) == ("email", "scheduled", patient.email)
-    assert [a["filename"] for a in row.attachments] == ["appointment-1.ics", "appointment-2.ics"]
     messages_dispatch_due()
+    row.refresh_from_db()
+    assert [a["filename"] for a in row.attachments] == ["appointment-1.ics", "appointment-2.ics"]
+    assert row.render_context is None and "Wed 10 Mar 2027, 9:00 AM EST" in row.body
     (message,) = [m for m in mail.outbox if m.extra_headers["X-Clinic-Message"] == str(row.pk)]
     assert message.to == [patient.email]
     assert "Wed 10 Mar 2027, 9:00 AM EST" in message.body

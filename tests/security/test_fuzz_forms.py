@@ -38,7 +38,7 @@ pytestmark = pytest.mark.django_db
 
 # The tables a request could write to. Sessions and axes' sign-in attempts change on any
 # sign-in try, by design, and are left out.
-WATCHED_APPS = {"auth", "billing", "clinic", "intake", "scheduling", "otp_totp"}
+WATCHED_APPS = {"auth", "billing", "clinic", "intake", "scheduling", "waitlist", "otp_totp"}
 DROP = object()  # a field the example leaves out
 # A staff page that shows patients writes who looked (clinic/audit), even when it only reads.
 AUDITED = frozenset({"clinic_auditevent"})
@@ -506,6 +506,34 @@ TARGETS: dict[str, Target] = {
         lambda w: w.reschedule_url,
         lambda w: _start_form(w),
         accepted=lambda r: template_used(r, "scheduling/link_done.html"),
+    ),
+    # waitlist
+    "JoinForm (patient joins the waitlist)": Target(
+        "patient",
+        "post",
+        lambda w: reverse("waitlist:patient_join"),
+        lambda w: form_input(
+            {
+                "weekdays": ["1", "3"],
+                "parts_of_day": ["morning", "evening"],
+                "earliest_date": soon(3).date().isoformat(),
+                "latest_date": soon(40).date().isoformat(),
+                "earlier_than": "",
+            },
+            {"weekdays": [["7"], ["-1"], []], "parts_of_day": [["night"], []]},
+        ),
+        accepted=lambda r: r.status_code == 302,
+    ),
+    "OfferByHandForm (coordinator offers a time)": Target(
+        "coordinator",
+        "post",
+        lambda w: reverse("waitlist:coordinator_list"),
+        lambda w: form_input(
+            {"starts_at": soon(8, 14).strftime("%Y-%m-%dT%H:%M")},
+            {"starts_at": ["2020-01-01T09:00", "2027-02-30T09:00"]},
+        ),
+        accepted=lambda r: r.status_code == 302,
+        unwatched=AUDITED,
     ),
     "PlannedCountForm (coordinator)": Target(
         "coordinator",

@@ -61,6 +61,24 @@ class Check:
 P = lambda w: w.patient  # noqa: E731
 V = lambda w: w.provider  # noqa: E731
 
+
+def _inbound(world: World):
+    """A faxed page, received and read (one blank page: Tesseract reads it in a moment)."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from intake.inbox import services as inbox_services
+
+    out = io.BytesIO()
+    Image.new("1", (850, 1100), 1).save(out, "TIFF", compression="group4")
+    document, _ = inbox_services.inbound_document_receive(
+        upload=SimpleUploadedFile("fax.tif", out.getvalue()), source="fax"
+    )
+    return inbox_services.inbound_document_read(document_id=document.pk)
+
+
 MATRIX: dict[str, Check] = {
     # --- clinic: sign-in and the like --------------------------------------------------------
     "home": Check(everyone(OK, anonymous=LOGIN)),
@@ -96,6 +114,23 @@ MATRIX: dict[str, Check] = {
     "intake:attachment_download": Check(
         allow("provider", *STAFF), lambda w: {"pk": V(w).attachment.pk}
     ),
+    # The world's course is not complete: no report yet, for anyone allowed to ask.
+    "intake:referral_outcome_pdf": Check(
+        allow("provider", *STAFF) | dict.fromkeys(("provider", *STAFF), 404),
+        lambda w: {"reference": V(w).referral.reference},
+    ),
+    # --- outcomes: the diary (issue 22) ------------------------------------------------------
+    # Signed links: a forged or old token is refused the same way for everyone.
+    "outcomes:diary_link": Check(everyone(410), lambda w: {"token": "x:y:z"}),
+    "outcomes:questionnaire_link": Check(everyone(410), lambda w: {"token": "x:y:z"}),
+    # The patient's own page (no object in the URL: each patient sees their own).
+    "outcomes:mine": Check(allow("patient", others=OK)),
+    # No questionnaire is open for the world's patients (their course has no outcome plan).
+    "outcomes:my_questionnaire": Check(
+        allow("patient", patient=404),
+        lambda w: {"time_point": "baseline"},
+    ),
+    "outcomes:silent": Check(allow(*STAFF)),
     # --- intake: the patient chart and the people search (clinic staff) ----------------------
     "intake:people_search": Check(allow(*STAFF), query="?q=lopez"),
     "intake:patient_chart": Check(allow(*STAFF), lambda w: {"pk": w.patient.user.pk}),
@@ -124,6 +159,28 @@ MATRIX: dict[str, Check] = {
     # --- intake: the EHR API (bearer keys only; a browser session is not a credential) -------
     "intake:api_referral_create": Check(everyone(401), method="post", data={}),
     "intake:api_referral_detail": Check(
+        everyone(401), lambda w: {"reference": V(w).referral.reference}
+    ),
+    # --- intake: the document inbox (coordinators) and the fax service's signed webhook ------
+    "intake:inbox": Check(allow("coordinator")),
+    "intake:inbox_document": Check(allow("coordinator"), lambda w: {"pk": _inbound(w).pk}),
+    "intake:inbox_file": Check(allow("coordinator"), lambda w: {"pk": _inbound(w).pk}),
+    "intake:inbox_page_image": Check(
+        allow("coordinator"), lambda w: {"pk": _inbound(w).pk, "number": 1}
+    ),
+    # An empty form reaches the view and is refused as a bad request.
+    "intake:inbox_attach": Check(
+        allow("coordinator", coordinator=400), lambda w: {"pk": _inbound(w).pk}, method="post"
+    ),
+    "intake:inbox_dismiss": Check(
+        allow("coordinator", coordinator=400), lambda w: {"pk": _inbound(w).pk}, method="post"
+    ),
+    # The signature is the credential: unsigned, the same answer whoever asks.
+    "intake:inbox_fax_webhook": Check(everyone(401), method="post", data={}),
+    # --- intake: FHIR R4 (bearer keys only, like the JSON API) -------------------------------
+    "intake:fhir_service_request_create": Check(everyone(401), method="post", data={}),
+    "intake:fhir_task": Check(everyone(401), lambda w: {"reference": V(w).referral.reference}),
+    "intake:fhir_task_history": Check(
         everyone(401), lambda w: {"reference": V(w).referral.reference}
     ),
     # --- scheduling: patients ----------------------------------------------------------------
@@ -200,6 +257,27 @@ MATRIX: dict[str, Check] = {
         allow("coordinator", "admin"), lambda w: {"pk": _paper_request(w)}, method="post"
     ),
     "billing:gfe_rights": Check(everyone(OK)),
+    # Payments (the world has no Stripe keys: the pages say so; tests/billing covers the rest).
+    "billing:my_payments": Check(allow("patient", others=OK)),
+    "billing:accept_policy": Check(allow("patient", others=OK), method="post"),
+    "billing:card_saved": Check(allow("patient", others=OK), method="post"),
+    "billing:receipt": Check(
+        allow("patient", "coordinator", "admin"), lambda w: {"pk": _payment(w)}
+    ),
+    "billing:superbill": Check(
+        allow("patient", "coordinator", "admin"), lambda w: {"pk": P(w).course.pk}
+    ),
+    # A refund with nothing filled in goes back to the chart with the form's errors.
+    "billing:refund": Check(allow("admin"), lambda w: {"pk": _payment(w)}, method="post"),
+    # Stripe's webhook: 404 while payments are not configured, 400 unless signed by Stripe.
+    "billing:stripe_webhook": Check(everyone(404), method="post"),
+    # --- waitlist ----------------------------------------------------------------------------
+    "waitlist:patient_join": Check(allow("patient", others=OK)),
+    "waitlist:offer": Check(everyone(410), lambda w: {"token": "not-a-real-token"}),
+    "waitlist:coordinator_list": Check(allow("coordinator", "admin")),
+    "waitlist:coordinator_join": Check(
+        allow("coordinator", "admin"), lambda w: {"pk": P(w).course.pk}
+    ),
     # --- messaging ---------------------------------------------------------------------------
     "messaging:outbox": Check(allow("coordinator", "admin")),
     "messaging:preferences": Check(allow("patient", others=OK)),
@@ -221,6 +299,24 @@ def _paper_request(w) -> int:
 
     estimate = P(w).estimate
     return gfe_request_paper(estimate=estimate, patient=estimate.patient).pk
+
+
+def _payment(w) -> int:
+    from billing.payments.models import Payment, PaymentKind, PaymentStatus
+
+    course = P(w).course
+    payment, _ = Payment.objects.get_or_create(
+        idempotency_key=f"deposit:course:{course.pk}",
+        defaults={
+            "patient_id": course.patient_id,
+            "course": course,
+            "kind": PaymentKind.DEPOSIT,
+            "amount_cents": 25000,
+            "status": PaymentStatus.SUCCEEDED,
+            "description": "Clinic deposit",
+        },
+    )
+    return payment.pk
 
 
 # Not in the matrix, declared here with the reason; test_declared_exceptions checks them.

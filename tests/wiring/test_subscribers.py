@@ -4,6 +4,7 @@ handlers listed there, subscribed when Django starts."""
 from billing import handlers as billing
 from clinic.events import handlers_for
 from intake import handlers as intake
+from outcomes import handlers as outcomes
 from scheduling.events import (
     CourseCancelled,
     CourseCompleted,
@@ -11,8 +12,11 @@ from scheduling.events import (
     SessionBooked,
     SessionCancelled,
     SessionCheckedIn,
+    SessionCompleted,
     SessionMoved,
+    SessionNoShow,
 )
+from waitlist import handlers as waitlist
 from wiring.subscribers import SUBSCRIBERS
 
 
@@ -25,13 +29,37 @@ def test_who_reacts_to_a_booking():
     assert handlers_for(SessionBooked) == (
         intake.referral_on_session_booked,
         billing.gfe_on_course_changed,
+        billing.payments_on_session_booked,
+        outcomes.plan_on_course_changed,
     )
-    assert handlers_for(SessionMoved) == (billing.gfe_on_course_changed,)
-    assert handlers_for(SessionCancelled) == (billing.gfe_on_course_changed,)
+    assert handlers_for(SessionMoved) == (
+        billing.gfe_on_course_changed,
+        billing.payments_on_session_moved,
+        outcomes.plan_on_course_changed,
+        waitlist.waitlist_on_session_moved,
+    )
+    assert handlers_for(SessionCancelled) == (
+        billing.gfe_on_course_changed,
+        billing.payments_on_session_cancelled,
+        outcomes.plan_on_course_changed,
+        waitlist.waitlist_on_session_cancelled,
+    )
     assert handlers_for(CoursePlannedCountChanged) == (billing.gfe_on_course_changed,)
-    assert handlers_for(SessionCheckedIn) == (intake.referral_on_session_checked_in,)
-    assert handlers_for(CourseCompleted) == (intake.referral_on_course_completed,)
-    assert handlers_for(CourseCancelled) == (billing.gfe_on_course_cancelled,)
+    assert handlers_for(SessionCheckedIn) == (
+        intake.referral_on_session_checked_in,
+        billing.payments_on_session_checked_in,
+    )
+    assert handlers_for(SessionCompleted) == (billing.payments_on_session_completed,)
+    assert handlers_for(SessionNoShow) == (billing.payments_on_no_show,)
+    assert handlers_for(CourseCompleted) == (
+        intake.referral_on_course_completed,
+        outcomes.plan_on_course_completed,
+    )
+    assert handlers_for(CourseCancelled) == (
+        billing.gfe_on_course_cancelled,
+        outcomes.plan_on_course_cancelled,
+        waitlist.waitlist_on_course_cancelled,
+    )
 
 
 def test_every_event_scheduling_publishes_has_a_row_in_the_table():

@@ -20,7 +20,17 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.template import engines
 
-PYTHON_PACKAGES = ["clinic", "intake", "scheduling", "billing", "reporting", "demo", "wiring"]
+PYTHON_PACKAGES = [
+    "clinic",
+    "intake",
+    "scheduling",
+    "billing",
+    "outcomes",
+    "waitlist",
+    "reporting",
+    "demo",
+    "wiring",
+]
 # makemessages' own keywords for Python (django/core/management/commands/makemessages.py).
 XGETTEXT_KEYWORDS = [
     "gettext_noop",

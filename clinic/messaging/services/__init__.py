@@ -31,7 +31,13 @@ from .inbound import (
     voice_keypress_receive,
 )
 from .outbox import email_queue, message_schedule, messages_cancel, messages_retime, reminders_plan
-from .rendering import VOICE_OPT_OUT_DIGIT, _standard_context, template_render
+from .rendering import (
+    VOICE_OPT_OUT_DIGIT,
+    _standard_context,
+    message_text,
+    renderer_register,
+    template_render,
+)
 from .staff import consent_withdraw_by_staff, reply_mark_handled, template_test_send
 
 __all__ = [
@@ -52,6 +58,7 @@ __all__ = [
     "message_delivery_update",
     "message_schedule",
     "message_send",
+    "message_text",
     "messages_cancel",
     "messages_claim_due",
     "messages_dispatch_due",
@@ -61,6 +68,7 @@ __all__ = [
     "recipient_zone",
     "reminder_preferences_update",
     "reminders_plan",
+    "renderer_register",
     "reply_mark_handled",
     "template_render",
     "template_test_send",

@@ -11,6 +11,8 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from clinic.errors import ApplicationError
+
 from ..gateways import GatewayError, OutcomeUnknown, get_gateway
 from ..models import (
     Channel,
@@ -21,6 +23,7 @@ from ..models import (
 from .addressing import CALLED_CHANNELS, calling_time, recipient_zone
 from .consent import consent_allows
 from .outbox import _move
+from .rendering import message_text
 
 logger = logging.getLogger("clinic.messaging.services")  # one name for the whole package
 
@@ -152,6 +155,8 @@ def message_send(
     )
     if message is None:
         return None
+    if message.render_context is not None and not _write_claimed(message, now):
+        return None
     if message.channel == Channel.EMAIL:
         _email_handover_mark(message)
     with transaction.atomic():
@@ -170,6 +175,41 @@ def message_send(
             return message.status
         _gateway_send(message, now)
         return message.status
+
+
+def _write_claimed(message: Message, now: datetime) -> bool:
+    """Write the text of a message stored unrendered (a booking's reminders and e-mail), once,
+    committed before anything is handed to a gateway: a message a gateway received always has
+    its text stored, and a retry sends the same words. "Today" is said from when it goes out:
+    now, or for a text or call outside calling hours, the next calling time. Returns False when
+    the claim is no longer ours (or the text cannot be written: the message is then failed)."""
+    sent_at = now
+    if message.channel in CALLED_CHANNELS:
+        zone = recipient_zone(message.recipient)
+        sent_at = calling_time(when=now, zone=zone, before=message.not_after) or now
+    try:
+        subject, body, attachments = message_text(message, sent_at=sent_at)
+    except ApplicationError as exc:
+        logger.warning("message %s: cannot be written (%s)", message.pk, exc.message)
+        with transaction.atomic():
+            if _claim_still_ours(message.pk, message):
+                _move(message, MessageStatus.FAILED, note=exc.message)
+        return False
+    written = Message.objects.filter(
+        pk=message.pk,
+        status=MessageStatus.SENDING,
+        claimed_at=message.claimed_at,
+        render_context__isnull=False,
+    ).update(
+        subject=subject[:150],
+        body=body,
+        attachments=attachments,
+        render_context=None,
+        updated_at=timezone.now(),
+    )
+    message.subject, message.body, message.attachments = subject[:150], body, attachments
+    message.render_context = None
+    return written == 1
 
 
 def _claim_still_ours(message_id: int, message: Message) -> bool:

@@ -18,7 +18,7 @@ from ..models import (
     MessageStatus,
     ReplyAction,
 )
-from ..replies import classify_reply
+from ..replies import accepts_offer, classify_reply
 from .consent import consent_allows, consent_record
 from .outbox import _move
 from .rendering import VOICE_OPT_OUT_DIGIT, _standard_context, template_render
@@ -98,8 +98,12 @@ def inbound_text_receive(*, from_number: str, body: str, provider_id: str = "") 
     or Spanish, by keyword or in free text, stops texts and calls to that number at once and is
     answered with one confirmation in the patient's language (none for a repeat); what may not
     be an opt-out is treated as one and flagged for coordinators. START opts back in; HELP
-    answers with the clinic's phone; C confirms through MESSAGING_CONFIRM_HOOK. Everything is
-    kept as an InboundReply. Returns the text to answer with, or None."""
+    answers with the clinic's phone; C confirms through MESSAGING_CONFIRM_HOOK; R (reschedule,
+    cambiar) answers with a signed link to move the next session (MESSAGING_RESCHEDULE_HOOK);
+    an accept word (YES, SI, ACEPTO) takes a time offered from the waitlist when one waits for
+    an answer (MESSAGING_OFFER_ACCEPT_HOOK; otherwise YES and SI opt back in). Everything is
+    kept as an InboundReply; what cannot be read or acted on needs a coordinator's attention.
+    Returns the text to answer with, or None."""
     reading = classify_reply(body)
     action = reading.action
     with transaction.atomic():
@@ -123,6 +127,22 @@ def inbound_text_receive(*, from_number: str, body: str, provider_id: str = "") 
                 )
         except IntegrityError:
             return None  # the provider retried a webhook we already handled
+        if user is not None and accepts_offer(body):
+            answer = import_string(settings.MESSAGING_OFFER_ACCEPT_HOOK)(user=user, reply=reply)
+            if answer is not None:
+                _reply_mark(reply, ReplyAction.ACCEPT, needs_attention=False)
+                return answer
+        if action == ReplyAction.RESCHEDULE:
+            answer = None
+            if user is not None:
+                answer = import_string(settings.MESSAGING_RESCHEDULE_HOOK)(user=user, reply=reply)
+            if answer is None:  # nothing booked to move (or a stranger): a person looks
+                _reply_mark(reply, action, needs_attention=True)
+            return answer
+        if action == ReplyAction.ACCEPT:
+            # An accept word with no offer waiting for an answer: a person looks.
+            _reply_mark(reply, action, needs_attention=True)
+            return None
         if action == ReplyAction.OPT_OUT:
             already_out = not consent_allows(address=from_number, channel=Channel.SMS)
             had_history = ContactConsent.objects.filter(
@@ -155,6 +175,18 @@ def inbound_text_receive(*, from_number: str, body: str, provider_id: str = "") 
             import_string(settings.MESSAGING_CONFIRM_HOOK)(user=user, reply=reply)
             return _sms_reply("confirmation_received", language)
         return None
+
+
+def _reply_mark(reply: InboundReply, action: str, *, needs_attention: bool) -> None:
+    reply.action = action
+    reply.needs_attention = needs_attention
+    reply.save(update_fields=["action", "needs_attention"])
+
+
+def offer_accept_none(*, user: User, reply: InboundReply) -> str | None:
+    """Default MESSAGING_OFFER_ACCEPT_HOOK: no offers to take (the waitlist points the setting
+    at its own service). Returns the answer to text back, or None when nothing was offered."""
+    return None
 
 
 # What a call says back after a keypress: {case: (English, Spanish)}.

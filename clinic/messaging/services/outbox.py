@@ -17,6 +17,7 @@ from ..models import (
     Message,
     MessageEvent,
     MessageStatus,
+    MessageTemplate,
     PlanChannel,
     ReminderPlanEntry,
 )
@@ -27,7 +28,7 @@ from .addressing import (
     recipient_channel,
     recipient_zone,
 )
-from .rendering import _standard_context, template_render
+from .rendering import _standard_context, template_context, template_render
 
 # --- state changes --------------------------------------------------------------------------
 
@@ -64,9 +65,10 @@ def _enqueue_dispatch() -> None:
     messages it stored: a booking stores a confirmation and an e-mail, a course several. A
     wake-up registered inside a savepoint that is rolled back goes with it, so one is added
     again whenever the savepoints differ."""
-    here = set(connection.savepoint_ids)
+    # None stands for an atomic block without a savepoint of its own: not a savepoint.
+    here = set(connection.savepoint_ids) - {None}
     registered = connection.run_on_commit
-    if not any(func is _wake_dispatcher and sids == here for sids, func, _r in registered):
+    if not any(func is _wake_dispatcher and sids - {None} == here for sids, func, _r in registered):
         transaction.on_commit(_wake_dispatcher)
 
 
@@ -157,13 +159,16 @@ def email_queue(
     dedupe_key: str,
     topic: str = "",
     attachments: list[dict] | tuple = (),
+    render_context: dict | None = None,
 ) -> Message:
     """Store an e-mail its caller already rendered (from Django templates, in the recipient's
     language) so the dispatcher sends it once, through the gateway, even if the broker is down
     now. Call it inside the transaction that makes it true: rolled back, nothing is sent.
-    `attachments` are {"filename", "content" (text), "mimetype"} dicts. Returns the existing
-    message, unchanged, when one with this dedupe_key exists. With no e-mail address on file the
-    row is stored as suppressed with the reason."""
+    `attachments` are {"filename", "content" (text), "mimetype"} dicts. With `render_context`
+    (JSON naming a registered renderer, rendering.renderer_register) the body and attachments
+    are written by the dispatcher when it claims the message instead (`body` is then "").
+    Returns the existing message, unchanged, when one with this dedupe_key exists. With no
+    e-mail address on file the row is stored as suppressed with the reason."""
     files = []
     for attachment in attachments:
         try:
@@ -189,6 +194,7 @@ def email_queue(
         subject=subject[:150],
         body=body,
         attachments=files,
+        render_context=render_context,
         send_after=timezone.now(),
         topic=topic,
         dedupe_key=dedupe_key,
@@ -205,12 +211,16 @@ def reminders_plan(
 ) -> list[Message]:
     """Create the reminder plan's messages for one event (call it inside the transaction that
     books it): the at-booking line at once (as 'appointment_changed' when rescheduled), and each
-    'before' line that is still in the future. Idempotent per (topic, line, event_start)."""
+    'before' line that is still in the future. Idempotent per (topic, line, event_start).
+    The messages are stored unrendered, in one INSERT: the dispatcher writes each text when it
+    claims it (rendering.message_text), so "today" and "tomorrow" are said from the day it goes.
+    Raises ApplicationError when a line has no template for its kind and channel."""
     now = timezone.now()
     if event_start <= now:
         return []
-    context = {**(context or {}), "event_start": event_start}
-    created = []
+    stored = template_context({**(context or {}), "event_start": event_start})
+    language = recipient.preferred_language or "en"
+    rows = []
     for entry in ReminderPlanEntry.objects.filter(is_active=True):
         if entry.offset is None:
             send_after = now
@@ -220,20 +230,88 @@ def reminders_plan(
             kind = entry.template_key
             if send_after <= now:
                 continue  # booked too late for this one; the confirmation covers it
-        channel = None if entry.channel == PlanChannel.PREFERRED else entry.channel
-        created.append(
-            message_schedule(
-                recipient=recipient,
-                kind=kind,
-                send_after=send_after,
-                context=context,
-                topic=topic,
-                dedupe_key=f"{topic}:{entry.name}:{event_start.isoformat()}",
-                channel=channel,
-                not_after=event_start,
+        preferred = entry.channel == PlanChannel.PREFERRED
+        channel = recipient_channel(recipient) if preferred else entry.channel
+        address = address_for(recipient, channel)
+        reason = "" if address else "no address on file for this channel"
+        if address and channel in CALLED_CHANNELS:
+            when = calling_time(when=send_after, zone=recipient_zone(recipient), before=event_start)
+            if when is None:
+                reason = "no time inside calling hours before the event"
+            else:
+                send_after = when
+        fields = {
+            "recipient": recipient,
+            "channel": channel,
+            "to_address": address,
+            "kind": kind,
+            "language": language,
+            "subject": "",
+            "body": "",
+            "render_context": stored,
+            "send_after": send_after,
+            "not_after": event_start,
+            "topic": topic,
+            "dedupe_key": f"{topic}:{entry.name}:{event_start.isoformat()}",
+        }
+        rows.append((reason, fields))
+    _check_templates_exist({(f["kind"], f["channel"]) for _r, f in rows})
+    return _messages_store_bulk(rows)
+
+
+def _check_templates_exist(needed: set[tuple[str, str]]) -> None:
+    """The error message_schedule gives when rendering, given at booking time although the
+    text is written later: one query for the whole plan."""
+    found = set(
+        MessageTemplate.objects.filter(
+            key__in={k for k, _c in needed}, channel__in={c for _k, c in needed}
+        ).values_list("key", "channel")
+    )
+    for kind, channel in sorted(needed - found):
+        raise ApplicationError(f"There is no '{kind}' message template for {channel}.")
+
+
+def _messages_store_bulk(rows: list[tuple[str, dict]]) -> list[Message]:
+    """_message_store for several messages with three statements instead of five a message:
+    the keys already taken are read once, the rest inserted in one INSERT with their first
+    events in another. Returns the messages in the order of `rows`."""
+    keys = [fields["dedupe_key"] for _reason, fields in rows]
+    existing = {m.dedupe_key: m for m in Message.objects.filter(dedupe_key__in=keys)}
+    new = [(reason, fields) for reason, fields in rows if fields["dedupe_key"] not in existing]
+    if new:
+        messages = [
+            Message(
+                **fields,
+                status=MessageStatus.SUPPRESSED if reason else MessageStatus.SCHEDULED,
+                status_reason=reason[:200],
             )
-        )
-    return created
+            for reason, fields in new
+        ]
+        try:
+            with transaction.atomic():
+                created = Message.objects.bulk_create(messages)
+        except IntegrityError:
+            # A concurrent caller stored one of these keys since the read: one at a time, where
+            # the unique constraint decides each (and returns the winner).
+            return [_message_store(suppress_reason=reason, **fields) for reason, fields in rows]
+        events = []
+        for (reason, _fields), message in zip(new, created, strict=True):
+            events.append(MessageEvent(message=message, to_status=MessageStatus.SCHEDULED))
+            if reason:
+                events.append(
+                    MessageEvent(
+                        message=message,
+                        from_status=MessageStatus.SCHEDULED,
+                        to_status=MessageStatus.SUPPRESSED,
+                        note=reason,
+                    )
+                )
+        MessageEvent.objects.bulk_create(events)
+        existing.update({m.dedupe_key: m for m in created})
+        now = timezone.now()
+        if any(m.status == MessageStatus.SCHEDULED and m.send_after <= now for m in created):
+            _enqueue_dispatch()
+    return [existing[key] for key in keys]
 
 
 def messages_cancel(*, topic: str, reason: str = "cancelled") -> int:

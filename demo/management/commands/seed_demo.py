@@ -6,11 +6,15 @@ from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from billing import demo as billing_demo
+from billing.payments import demo as payments_demo
 from clinic.messaging import demo as messaging_demo
 from clinic.models import STAFF_ROLES, Role, User
 from intake import demo as intake_demo
+from intake.inbox import demo as inbox_demo
+from outcomes import demo as outcomes_demo
 from scheduling import demo as scheduling_demo
 from scheduling.models import Chair, Location
+from waitlist import demo as waitlist_demo
 
 DEMO_PASSWORD = "demo-pass-2026"
 # Staff sign in with a second factor. The demo staff share this documented authenticator key
@@ -68,7 +72,21 @@ class Command(BaseCommand):
     def feature_seeders(self):
         # Prices first: booking the demo patient's course (scheduling) issues her Good Faith
         # Estimate through the real services, from her referral's diagnosis (intake).
-        return [billing_demo.seed, intake_demo.seed, scheduling_demo.seed, messaging_demo.seed]
+        # Outcomes last: their plans follow the courses booked above, and the provider's outcome
+        # reports link earlier referrals to scheduling's past courses.
+        # Payments last: the payment policy, and with Stripe configured the demo patient's card.
+        # The waitlist after the bookings it waits beside.
+        return [
+            billing_demo.seed,
+            intake_demo.seed,
+            inbox_demo.seed,
+            scheduling_demo.seed,
+            messaging_demo.seed,
+            outcomes_demo.seed,
+            intake_demo.seed_outcome_reports,
+            payments_demo.seed,
+            waitlist_demo.seed,
+        ]
 
     @transaction.atomic
     def handle(self, *args, **options):

@@ -1,0 +1,125 @@
+"""The superbill of a course (what a patient sends their insurer to claim out-of-network
+reimbursement) and its reconciliation against the Good Faith Estimate in effect.
+
+45 CFR 149.620 lets a self-pay patient dispute a bill "substantially in excess" of their GFE:
+at least $400 more than the estimate (in total, for any provider or facility). When a course's
+billed total reaches that, the coordinators are alerted and the patient is told of the right.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from clinic.models import PatientProfile
+from scheduling.models import Course
+
+from .. import pricing
+from ..models import Estimate, FacilityBillingIdentity
+from ..selectors import estimate_current
+from .models import PaymentKind, PaymentStatus
+from .selectors import Ledger, ledger_for_course
+
+DISPUTE_THRESHOLD = Decimal("400.00")
+CODED_KINDS = (pricing.CONSULTATION, pricing.INFUSION, pricing.DRUG)
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    estimate: Estimate | None
+    billed: Decimal
+
+    @property
+    def excess(self) -> Decimal:
+        return self.billed - self.estimate.total_high if self.estimate else Decimal("0.00")
+
+    @property
+    def may_dispute(self) -> bool:
+        """Billed at least $400 over the estimate's total (45 CFR 149.620(a), "substantially in
+        excess"); the estimate's upper total counts, so optional items never trigger it."""
+        return self.estimate is not None and self.excess >= DISPUTE_THRESHOLD
+
+
+def course_reconciliation(*, course: Course, ledger: Ledger | None = None) -> Reconciliation:
+    ledger = ledger or ledger_for_course(course_id=course.pk)
+    return Reconciliation(estimate=estimate_current(patient=course.patient), billed=ledger.billed)
+
+
+@dataclass(frozen=True)
+class SuperbillLine:
+    day: object
+    codes: tuple[str, ...]
+    description: str
+    charge: Decimal
+
+
+def superbill_context(*, course: Course) -> dict:
+    ledger = ledger_for_course(course_id=course.pk)
+    estimate = estimate_current(patient=course.patient)
+    identity = FacilityBillingIdentity.objects.filter(location=course.location).first()
+    codes = ()
+    if estimate is not None:
+        codes = tuple(
+            dict.fromkeys(
+                line.service_code
+                for line in estimate.lines.all()
+                if line.kind in CODED_KINDS and line.service_code
+            )
+        )
+    lines = []
+    for p in ledger.rows:
+        if p.is_refund or p.kind == PaymentKind.DEPOSIT or p.status == PaymentStatus.CANCELLED:
+            continue
+        day = p.session.local_date if p.session else p.created_at.date()
+        is_visit = p.kind == PaymentKind.INFUSION
+        lines.append(
+            SuperbillLine(
+                day=day,
+                codes=codes if is_visit else (),
+                description=p.get_kind_display(),
+                charge=Decimal(p.amount_cents + p.credit_cents) / 100,
+            )
+        )
+    return {
+        "course": course,
+        "patient": course.patient,
+        "profile": PatientProfile.objects.filter(user_id=course.patient_id).first(),
+        "identity": identity,
+        "estimate": estimate,
+        "diagnosis_codes": list(course.diagnosis_codes),
+        "lines": lines,
+        "ledger": ledger,
+        "reconciliation": course_reconciliation(course=course, ledger=ledger),
+    }
+
+
+def courses_billed_over_gfe() -> list[tuple[int, int, Decimal]]:
+    """(course id, patient id, excess) for every course billed at least $400 over the GFE in
+    effect (the patient's newest estimate): the coordinators' alert. Two queries, however many."""
+    from django.db.models import F, Q, Sum
+
+    from .models import Payment
+
+    billed = (
+        Payment.objects.exclude(status=PaymentStatus.CANCELLED)
+        .filter(kind__in=[PaymentKind.INFUSION, PaymentKind.LATE_CANCELLATION, PaymentKind.NO_SHOW])
+        .values("course_id", "patient_id")
+        .annotate(cents=Sum(F("amount_cents") + F("credit_cents")))
+        .filter(~Q(cents=0))
+    )
+    rows = list(billed)
+    newest = {}
+    for patient_id, total in (
+        Estimate.objects.filter(patient_id__in={r["patient_id"] for r in rows})
+        .order_by("patient_id", "-version")
+        .distinct("patient_id")
+        .values_list("patient_id", "total_high")
+    ):
+        newest[patient_id] = total
+    over = []
+    for r in rows:
+        gfe = newest.get(r["patient_id"])
+        excess = Decimal(r["cents"]) / 100 - gfe if gfe is not None else None
+        if excess is not None and excess >= DISPUTE_THRESHOLD:
+            over.append((r["course_id"], r["patient_id"], excess))
+    return over

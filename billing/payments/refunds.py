@@ -1,0 +1,84 @@
+"""Refunds by a clinic admin, with a reason: a ledger row first (keyed by the charge and the
+refund's number), then Stripe, from a task enqueued on commit."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clinic.errors import ApplicationError
+from clinic.models import Role, User
+
+from . import gateway
+from .models import Payment, PaymentKind, PaymentStatus
+
+REFUND_LIVE = [PaymentStatus.PENDING, PaymentStatus.PROCESSING, PaymentStatus.SUCCEEDED]
+
+
+def refundable_cents(payment: Payment) -> int:
+    refunded = (
+        payment.refunds.filter(status__in=REFUND_LIVE).aggregate(s=Sum("amount_cents"))["s"] or 0
+    )
+    return payment.amount_cents - refunded
+
+
+@transaction.atomic
+def payment_refund(*, payment: Payment, amount_cents: int, reason: str, by: User) -> Payment:
+    """Refund part or all of a paid charge. Only a clinic admin; a reason is required; never
+    more than what is left of the charge. Enqueues refund_payment on commit."""
+    from .tasks import refund_payment
+
+    if by.role != Role.ADMIN:
+        raise ApplicationError(_("Only a clinic admin can refund a payment."))
+    reason = reason.strip()
+    if not reason:
+        raise ApplicationError(_("Say why the payment is refunded."), field="reason")
+    # Row lock on the charge: two refunds at once cannot both take its last dollars.
+    charge = Payment.objects.select_for_update().get(pk=payment.pk)
+    if charge.is_refund or charge.status != PaymentStatus.SUCCEEDED or not charge.stripe_id:
+        raise ApplicationError(_("Only a paid card charge can be refunded."))
+    left = refundable_cents(charge)
+    if amount_cents < 1 or amount_cents > left:
+        raise ApplicationError(
+            _("A refund must be between $0.01 and what is left of the charge."), field="amount"
+        )
+    number = charge.refunds.count() + 1
+    refund = Payment.objects.create(
+        patient_id=charge.patient_id,
+        course_id=charge.course_id,
+        session_id=charge.session_id,
+        kind=PaymentKind.REFUND,
+        amount_cents=amount_cents,
+        currency=charge.currency,
+        idempotency_key=f"refund:{charge.pk}:{number}",
+        description=charge.description,
+        refund_of=charge,
+        reason=reason[:500],
+        created_by=by,
+    )
+    refund_payment.delay_on_commit(refund.pk)
+    return refund
+
+
+def refund_execute(*, refund_id: int) -> Payment:
+    """The task's body: send the refund to Stripe once. Raises gateway.Unavailable to retry."""
+    with transaction.atomic():
+        refund = Payment.objects.select_for_update().get(pk=refund_id)
+        if refund.status != PaymentStatus.PENDING or refund.stripe_id:
+            return refund
+        # The row stays locked while Stripe is asked, so a second worker waits and then sees
+        # the refund's id: a refund is rare and quick, unlike a batch of charges.
+        stripe_id, status = gateway.refund_create(
+            intent_id=refund.refund_of.stripe_id,
+            amount_cents=refund.amount_cents,
+            ledger_key=refund.idempotency_key,
+        )
+        refund.stripe_id = stripe_id
+        refund.status = (
+            PaymentStatus.SUCCEEDED if status == "succeeded" else PaymentStatus.PROCESSING
+        )
+        refund.completed_at = timezone.now() if status == "succeeded" else None
+        refund.save()
+        return refund

@@ -1,0 +1,80 @@
+"""The FHIR section of the API docs (appended to the OpenAPI description by intake.api's
+schema hook), with an example a developer can send as it is."""
+
+import json
+
+from . import profile as p
+
+EXAMPLE_SERVICE_REQUEST = {
+    "resourceType": "ServiceRequest",
+    "identifier": [{"system": "http://ehr.example.org/referrals", "value": "REF-2026-0042"}],
+    "status": "active",
+    "intent": "order",
+    "priority": "routine",
+    "contained": [
+        {
+            "resourceType": "Patient",
+            "id": "patient",
+            "name": [{"use": "official", "family": "Diaz", "given": ["Ana"]}],
+            "gender": "female",
+            "birthDate": "1984-03-02",
+            "telecom": [{"system": "phone", "use": "mobile", "value": "+16175550123"}],
+            "address": [{"postalCode": "02116"}],
+            "communication": [{"language": {"coding": [{"code": "en"}]}}],
+        },
+        {
+            "resourceType": "Practitioner",
+            "id": "requester",
+            "identifier": [{"system": p.SYSTEM_NPI, "value": "1234567893"}],
+            "name": [{"family": "Okafor", "given": ["Ruth"]}],
+        },
+    ],
+    "subject": {"reference": "#patient"},
+    "requester": {"reference": "#requester"},
+    "reasonCode": [{"coding": [{"system": p.SYSTEM_ICD10CM, "code": "G43.709"}]}],
+    "quantityQuantity": {"value": 3},
+    "locationCode": [{"coding": [{"system": p.CS_LOCATION, "code": "boston"}]}],
+    "extension": [
+        {"url": p.EXT_CONTACT_CONSENT, "valueBoolean": True},
+        {"url": p.EXT_HEADACHE_DAYS, "valueInteger": 18},
+        {"url": p.EXT_YEARS, "valueInteger": 12},
+        {"url": p.EXT_PREVENTIVE, "valueCode": "topiramate"},
+        {"url": p.EXT_CONTRAINDICATION, "valueCode": "none"},
+    ],
+}
+
+FHIR_SECTION = f"""
+
+## FHIR R4
+
+The same referrals, for EHRs that speak FHIR, with the same API keys
+(`Authorization: Bearer <key>`); bodies are `application/fhir+json` (or `application/json`).
+
+* `POST /fhir/ServiceRequest`: a ServiceRequest with its Patient (the subject) and Practitioner
+  (the requester, identified by NPI, which must be the key's provider's) contained, or a
+  `transaction` Bundle holding them as entries. Validated as FHIR R4 and then by the same rules as
+  the web form. Answers `201` with the referral as a `Task` (HL7 BSeR's shape) and its `Location`;
+  sending the same `identifier` again answers `200` with the same Task (a different body with the
+  same identifier answers `409`). Every refusal is an `OperationOutcome` (400 not FHIR, 401/403 the
+  key, 409 identifier reused, 413 over 1 MB, 422 not a referral this clinic can take, with the
+  FHIRPath of each field at fault).
+* `GET /fhir/Task/{{reference}}`: the referral's status (`Task.status` as BSeR, the portal's
+  own status in `businessStatus`, the reason in `statusReason`);
+  `GET /fhir/Task/{{reference}}/_history`: every status it went through, newest first.
+
+Where each field goes: patient name, `birthDate`, `gender`, a `mobile` phone, `address.postalCode`
+and `communication` on the Patient; the ICD-10-CM migraine code in `reasonCode` (or a referenced
+Condition); the recommended number of infusions in `quantityQuantity.value`; `priority` urgent,
+asap or stat for an urgent referral; the location's slug in `locationCode` ({p.CS_LOCATION}); and
+in extensions: `{p.EXT_CONTACT_CONSENT}` (valueBoolean, required true),
+`{p.EXT_HEADACHE_DAYS}` and `{p.EXT_YEARS}` (valueInteger), `{p.EXT_PREVENTIVE}` and
+`{p.EXT_CONTRAINDICATION}` (valueCode, repeated; the contraindication `none` means screened, none
+apply), `{p.EXT_MEDICATIONS}`, `{p.EXT_BLOOD_PRESSURE}` and `{p.EXT_PREVENTIVE_OTHER}`
+(valueString).
+
+Example:
+
+```json
+{json.dumps(EXAMPLE_SERVICE_REQUEST, indent=2)}
+```
+"""

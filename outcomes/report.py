@@ -1,0 +1,171 @@
+"""The outcome report for the referring provider: baseline and follow-up figures at the end of
+the course and at 1 and 3 months after it, the course given (number of infusions and their
+dates, no dosing), responder status and MIDAS. The same figures feed the provider's referral
+page, the one-page PDF and the API (GET /api/v1/referrals/{reference})."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from clinic.messaging.services import recipient_zone
+from scheduling.models import InfusionSession, SessionStatus
+
+from .models import DiaryDay, InstrumentResponse, OutcomePlan, TimePoint
+from .scoring import MONTH_DAYS, Comparison, DiaryFigures, compare, diary_figures
+from .selectors import MIDAS_KEY, baseline_window
+
+# A follow-up time point: its label, days after the last infusion, and the MIDAS asked then.
+FOLLOW_UPS = (
+    ("end_of_course", 0, None),
+    ("month_1", 30, TimePoint.MONTH_1),
+    ("month_3", 90, TimePoint.MONTH_3),
+)
+
+
+@dataclass(frozen=True)
+class ReportPoint:
+    key: str
+    ends_on: dt.date
+    reached: bool
+    comparison: Comparison | None
+    midas_score: int | None
+    midas_grade: str
+
+    @property
+    def figures(self) -> DiaryFigures | None:
+        return self.comparison.follow_up if self.comparison else None
+
+
+@dataclass(frozen=True)
+class OutcomeReport:
+    plan: OutcomePlan
+    infusion_dates: tuple[dt.date, ...]
+    planned_infusions: int
+    baseline: DiaryFigures
+    midas_baseline_score: int | None
+    midas_baseline_grade: str
+    points: tuple[ReportPoint, ...]
+
+    @property
+    def infusions(self) -> int:
+        return len(self.infusion_dates)
+
+    @property
+    def ready(self) -> bool:
+        """A report exists once the course is complete."""
+        return self.plan.course_completed_on is not None
+
+    @property
+    def latest(self) -> ReportPoint | None:
+        reached = [p for p in self.points if p.reached]
+        return reached[-1] if reached else None
+
+
+def _point(key, ends_on, today, days, baseline, first_on, midas, time_point) -> ReportPoint:
+    if ends_on > today:
+        return ReportPoint(key, ends_on, False, None, None, "")
+    start = max(ends_on - dt.timedelta(days=MONTH_DAYS - 1), first_on or ends_on)
+    follow_up = diary_figures(days, starts_on=start, ends_on=ends_on)
+    response = midas.get(time_point) if time_point else None
+    return ReportPoint(
+        key,
+        ends_on,
+        True,
+        compare(baseline, follow_up),
+        response.score if response else None,
+        response.grade if response else "",
+    )
+
+
+def outcome_report(*, plan: OutcomePlan, now: dt.datetime) -> OutcomeReport:
+    """Three queries: the completed infusions, the diary days, the questionnaire answers."""
+    today = now.astimezone(recipient_zone(plan.patient)).date()
+    dates = tuple(
+        InfusionSession.objects.filter(course_id=plan.course_id, status=SessionStatus.COMPLETED)
+        .order_by("starts_at")
+        .values_list("local_date", flat=True)
+    )
+    days = list(DiaryDay.objects.filter(plan=plan))
+    midas = {
+        r.time_point: r for r in InstrumentResponse.objects.filter(plan=plan, instrument=MIDAS_KEY)
+    }
+    base_from, base_to = baseline_window(plan, today)
+    baseline = diary_figures(days, starts_on=base_from, ends_on=base_to)
+    points = ()
+    done = plan.course_completed_on
+    if done is not None:
+        points = tuple(
+            _point(
+                key,
+                done + dt.timedelta(days=after),
+                today,
+                days,
+                baseline,
+                plan.first_session_on,
+                midas,
+                time_point,
+            )
+            for key, after, time_point in FOLLOW_UPS
+        )
+    base_midas = midas.get(TimePoint.BASELINE)
+    return OutcomeReport(
+        plan=plan,
+        infusion_dates=dates,
+        planned_infusions=plan.course.planned_sessions,
+        baseline=baseline,
+        midas_baseline_score=base_midas.score if base_midas else None,
+        midas_baseline_grade=base_midas.grade if base_midas else "",
+        points=points,
+    )
+
+
+def _figures_json(figures: DiaryFigures | None) -> dict | None:
+    if figures is None:
+        return None
+    return {
+        "starts_on": figures.starts_on.isoformat(),
+        "ends_on": figures.ends_on.isoformat(),
+        "recorded_days": figures.recorded_days,
+        "monthly_headache_days": figures.headache_days,
+        "monthly_migraine_days": figures.migraine_days,
+        "monthly_acute_medication_days": figures.acute_medication_days,
+    }
+
+
+def report_json(report: OutcomeReport) -> dict:
+    """The report as the API returns it (the shape is documented in intake.api)."""
+    return {
+        "responder_definition": "50% or greater reduction in monthly (per 28 days) headache "
+        "days from baseline",
+        "infusions_received": report.infusions,
+        "infusions_planned": report.planned_infusions,
+        "infusion_dates": [d.isoformat() for d in report.infusion_dates],
+        "course_completed_on": (
+            report.plan.course_completed_on.isoformat() if report.plan.course_completed_on else None
+        ),
+        "baseline": _figures_json(report.baseline),
+        "baseline_midas": (
+            {"score": report.midas_baseline_score, "grade": report.midas_baseline_grade}
+            if report.midas_baseline_score is not None
+            else None
+        ),
+        "follow_up": [
+            {
+                "time_point": point.key,
+                "ends_on": point.ends_on.isoformat(),
+                "reached": point.reached,
+                "diary": _figures_json(point.figures),
+                "percent_change_headache_days": (
+                    point.comparison.percent_change if point.comparison else None
+                ),
+                "responder": point.comparison.responder if point.comparison else None,
+                "midas": (
+                    {"score": point.midas_score, "grade": point.midas_grade}
+                    if point.midas_score is not None
+                    else None
+                ),
+            }
+            for point in report.points
+        ],
+    }

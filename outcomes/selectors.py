@@ -1,0 +1,220 @@
+"""Outcome reads: a patient's plan, and the figures every page shows (baseline against now,
+MIDAS grades, the weekly chart), computed from the recorded answers only."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Max, Q
+from django.db.models.functions import Coalesce
+from django.http import Http404
+
+from clinic.messaging.services import recipient_zone
+from clinic.models import User
+
+from .models import (
+    MIDAS_AFTER,
+    QUESTIONNAIRE_OPENS_EARLY_DAYS,
+    DiaryDay,
+    InstrumentResponse,
+    OutcomePlan,
+    PlanStatus,
+    TimePoint,
+)
+from .scoring import MIN_RECORDED_DAYS, MONTH_DAYS, Comparison, DiaryFigures, compare, diary_figures
+
+MIDAS_KEY = "midas"
+
+
+def plan_for_patient(*, patient: User) -> OutcomePlan | None:
+    """The patient's latest plan (their current or last course), or None."""
+    return (
+        OutcomePlan.objects.select_related("patient__patient_profile", "course")
+        .filter(patient=patient)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def plan_for_course(*, course_id: int) -> OutcomePlan | None:
+    return (
+        OutcomePlan.objects.select_related("patient__patient_profile")
+        .filter(course_id=course_id)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class Week:
+    starts_on: dt.date
+    recorded_days: int
+    headache_days: int
+    after_first_infusion: bool
+
+
+@dataclass(frozen=True)
+class OutcomeSummary:
+    plan: OutcomePlan
+    today: dt.date
+    baseline: DiaryFigures
+    latest: Comparison | None  # the last 28 days, once the course has started
+    midas_baseline: InstrumentResponse | None
+    midas_latest: InstrumentResponse | None
+    weeks: tuple[Week, ...]
+    recorded_days: int
+    last_answered_on: dt.date | None
+
+    min_days = MIN_RECORDED_DAYS
+
+    @property
+    def midas_grade_change(self) -> tuple[str, str] | None:
+        if self.midas_baseline and self.midas_latest and self.midas_latest != self.midas_baseline:
+            return self.midas_baseline.grade, self.midas_latest.grade
+        return None
+
+    @property
+    def silent_days(self) -> int | None:
+        """Days since the last answer (or since the diary started), when the diary is open."""
+        since = self.last_answered_on or self.plan.diary_starts_on - dt.timedelta(days=1)
+        return (self.today - since).days - 1
+
+
+def baseline_window(plan: OutcomePlan, today: dt.date) -> tuple[dt.date, dt.date]:
+    """From the diary's start to the day before the first infusion (or today), at most 28 days."""
+    end = plan.first_session_on - dt.timedelta(days=1) if plan.first_session_on else today
+    end = min(end, today)
+    return max(plan.diary_starts_on, end - dt.timedelta(days=MONTH_DAYS - 1)), end
+
+
+def follow_up_window(ends_on: dt.date) -> tuple[dt.date, dt.date]:
+    return ends_on - dt.timedelta(days=MONTH_DAYS - 1), ends_on
+
+
+def _weeks(plan: OutcomePlan, days: list[DiaryDay], today: dt.date) -> tuple[Week, ...]:
+    start = plan.diary_starts_on
+    end = min(today, plan.diary_ends_on or today)
+    weeks = []
+    cursor = start
+    by_day = {d.day: d for d in days}
+    while cursor <= end:
+        span = [cursor + dt.timedelta(days=n) for n in range(7)]
+        inside = [by_day[d] for d in span if d in by_day]
+        weeks.append(
+            Week(
+                starts_on=cursor,
+                recorded_days=len(inside),
+                headache_days=sum(d.headache for d in inside),
+                after_first_infusion=bool(
+                    plan.first_session_on and cursor >= plan.first_session_on
+                ),
+            )
+        )
+        cursor += dt.timedelta(days=7)
+    return tuple(weeks)
+
+
+def outcome_summary(*, plan: OutcomePlan, now: dt.datetime) -> OutcomeSummary:
+    """Two queries: the plan's diary days and its questionnaire answers."""
+    today = now.astimezone(recipient_zone(plan.patient)).date()
+    days = list(DiaryDay.objects.filter(plan=plan))
+    responses = [
+        r for r in InstrumentResponse.objects.filter(plan=plan) if r.instrument == MIDAS_KEY
+    ]
+    base_from, base_to = baseline_window(plan, today)
+    baseline = diary_figures(days, starts_on=base_from, ends_on=base_to)
+    latest = None
+    if plan.first_session_on and today >= plan.first_session_on:
+        end = min(today, plan.diary_ends_on or today)
+        start, end = follow_up_window(end)
+        start = max(start, plan.first_session_on)
+        latest = compare(baseline, diary_figures(days, starts_on=start, ends_on=end))
+    midas = {r.time_point: r for r in responses}
+    midas_latest = (
+        midas.get(TimePoint.MONTH_3)
+        or midas.get(TimePoint.MONTH_1)
+        or midas.get(TimePoint.BASELINE)
+    )
+    return OutcomeSummary(
+        plan=plan,
+        today=today,
+        baseline=baseline,
+        latest=latest,
+        midas_baseline=midas.get(TimePoint.BASELINE),
+        midas_latest=midas_latest,
+        weeks=_weeks(plan, days, today),
+        recorded_days=len(days),
+        last_answered_on=max((d.day for d in days), default=None),
+    )
+
+
+def plan_for_patient_or_404(*, patient: User) -> OutcomePlan:
+    plan = plan_for_patient(patient=patient)
+    if plan is None:
+        raise Http404
+    return plan
+
+
+def open_questionnaire(*, plan: OutcomePlan, today: dt.date) -> str | None:
+    """The time point whose questionnaire the patient may answer now, if any: the baseline
+    before the first infusion, then each follow-up from a week before it is due."""
+    answered = set(
+        InstrumentResponse.objects.filter(plan=plan, instrument=MIDAS_KEY).values_list(
+            "time_point", flat=True
+        )
+    )
+    if plan.status != PlanStatus.ACTIVE:
+        return None
+    if TimePoint.BASELINE not in answered and not (
+        plan.first_session_on and today >= plan.first_session_on
+    ):
+        return TimePoint.BASELINE
+    done = plan.course_completed_on
+    if done is None:
+        return None
+    for time_point in (TimePoint.MONTH_3, TimePoint.MONTH_1):
+        if time_point not in answered and today >= done + dt.timedelta(
+            days=MIDAS_AFTER[time_point] - QUESTIONNAIRE_OPENS_EARLY_DAYS
+        ):
+            return time_point
+    return None
+
+
+SILENT_AFTER_DAYS = 3
+SILENT_LIST_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class SilentPlan:
+    plan: OutcomePlan
+    last_answered_on: dt.date | None
+    silent_days: int
+
+
+def silent_plans(*, now: dt.datetime) -> list[SilentPlan]:
+    """Active plans whose diary covers today and whose last answer (or start) is 3 days old or
+    more, with the patient's name; one query (the last answer is annotated)."""
+    utc_today = now.date()
+    plans = (
+        OutcomePlan.objects.filter(status=PlanStatus.ACTIVE, diary_starts_on__lte=utc_today)
+        .filter(Q(diary_ends_on__isnull=True) | Q(diary_ends_on__gte=utc_today))
+        .annotate(last_day=Max("diary_days__day"))
+        .filter(
+            Q(last_day__lte=utc_today - dt.timedelta(days=SILENT_AFTER_DAYS))
+            | Q(
+                last_day__isnull=True,
+                diary_starts_on__lte=utc_today - dt.timedelta(days=SILENT_AFTER_DAYS),
+            )
+        )
+        .select_related("patient__patient_profile", "course__location")
+        .order_by(Coalesce("last_day", "diary_starts_on"), "pk")[:SILENT_LIST_LIMIT]
+    )
+    rows = []
+    for plan in plans:
+        # The query is in UTC days; each patient's silence is counted in their own days.
+        today = now.astimezone(recipient_zone(plan.patient)).date()
+        since = plan.last_day or plan.diary_starts_on - dt.timedelta(days=1)
+        silent = (today - since).days - 1
+        if silent >= SILENT_AFTER_DAYS:
+            rows.append(SilentPlan(plan, plan.last_day, silent))
+    return rows

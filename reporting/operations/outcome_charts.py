@@ -1,0 +1,55 @@
+"""The dashboard's responder charts (outcome_figures.py): rate by infusions received and by
+location, each with the counts behind it and a CSV of the same rows."""
+
+from ..charts import Series, column_chart
+from .chart_tables import ChartTable, Percent, _opt, _percent
+from .outcome_figures import ResponderFigures, ResponderRow
+
+_DEFINITION = (
+    "Courses completed in the last 365 days; responder status at the latest follow-up reached "
+    "(3 months after the last infusion, else 1 month, else the end of the course): at least "
+    "50% fewer headache days per 28 days than at baseline, from the patient's diary. Rate over "
+    "the patients with 7 or more diary days in both periods."
+)
+_HEADERS = ["Courses completed", "With diary figures", "Responders", "Responder rate"]
+_CSV = ["courses_completed", "with_diary_figures", "responders", "responder_percent"]
+
+
+def _cells(row: ResponderRow) -> tuple:
+    return (row.patients, row.with_figures, row.responders, _opt(Percent, row.rate))
+
+
+def _chart(slug, title, first, first_csv, rows, total) -> ChartTable:
+    return ChartTable(
+        slug=slug,
+        title=title,
+        definition=_DEFINITION,
+        svg=column_chart(
+            [r.label for r in rows], [Series("Responder rate", [r.rate for r in rows])], _percent
+        ),
+        headers=[first, *_HEADERS],
+        csv_headers=[first_csv, *_CSV],
+        rows=[(r.label, *_cells(r)) for r in rows],
+        total=("All", *_cells(total)),
+    )
+
+
+def outcome_charts(figures: ResponderFigures) -> list[ChartTable]:
+    return [
+        _chart(
+            "responders_by_infusions",
+            "Responders by infusions received",
+            "Infusions received",
+            "infusions_received",
+            figures.by_infusions,
+            figures.total,
+        ),
+        _chart(
+            "responders_by_location",
+            "Responders by location",
+            "Location",
+            "location",
+            figures.by_location,
+            figures.total,
+        ),
+    ]

@@ -1,0 +1,126 @@
+"""Responder rates for the operations dashboard: which course length works for whom.
+
+Over the courses completed in the last 365 days (a location's own days), each patient's
+responder status at the latest follow-up reached (3 months after the last infusion, else 1
+month, else the end of the course), by the number of infusions received (1 to 6) and by
+location. A responder has at least 50% fewer headache days per 28 days than at baseline
+(outcomes.scoring.compare, the same rule in SQL: exact counts, 7 recorded days at least in each
+window, a baseline with headache days). Patients without enough diary days are counted apart,
+never guessed. One query whatever the amount of data; no patient appears in the result."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection
+from django.utils import timezone
+
+from outcomes.scoring import MIN_RECORDED_DAYS, MONTH_DAYS, RESPONDER_REDUCTION
+from scheduling.models import Location
+
+from .figures import percent
+
+YEAR_DAYS = 365
+
+_SQL = """
+WITH plan AS (
+    SELECT p.id, c.location_id, p.first_session_on, p.course_completed_on AS done,
+           GREATEST(p.diary_starts_on, p.first_session_on - %(month)s) AS b_from,
+           p.first_session_on - 1 AS b_to,
+           (%(now)s AT TIME ZONE l.time_zone)::date AS today,
+           (SELECT count(*) FROM scheduling_infusionsession s
+             WHERE s.course_id = p.course_id AND s.status = 'completed') AS infusions
+      FROM outcomes_outcomeplan p
+      JOIN scheduling_course c ON c.id = p.course_id
+      JOIN scheduling_location l ON l.id = c.location_id
+     WHERE p.course_completed_on IS NOT NULL AND p.first_session_on IS NOT NULL
+       AND p.course_completed_on >= (%(now)s AT TIME ZONE l.time_zone)::date - %(year)s
+       AND (%(location)s::bigint IS NULL OR c.location_id = %(location)s::bigint)
+), windowed AS (
+    SELECT plan.*,
+           CASE WHEN today >= done + 90 THEN done + 90
+                WHEN today >= done + 30 THEN done + 30 ELSE done END AS f_to
+      FROM plan
+), counted AS (
+    SELECT w.id, w.location_id, w.infusions,
+           count(*) FILTER (WHERE d.day BETWEEN w.b_from AND w.b_to) AS b_rec,
+           count(*) FILTER (WHERE d.day BETWEEN w.b_from AND w.b_to AND d.headache) AS b_head,
+           count(*) FILTER (WHERE d.day BETWEEN GREATEST(w.f_to - %(month)s + 1,
+                                                      w.first_session_on) AND w.f_to) AS f_rec,
+           count(*) FILTER (WHERE d.day BETWEEN GREATEST(w.f_to - %(month)s + 1,
+                                                      w.first_session_on) AND w.f_to
+                              AND d.headache) AS f_head
+      FROM windowed w
+      LEFT JOIN outcomes_diaryday d
+        ON d.plan_id = w.id AND d.day BETWEEN w.b_from AND w.f_to
+     GROUP BY w.id, w.location_id, w.infusions
+), judged AS (
+    SELECT location_id, LEAST(GREATEST(infusions, 1), 6) AS infusions,
+           (b_rec >= %(min_days)s AND f_rec >= %(min_days)s AND b_head > 0)
+               AS known,
+           f_head * b_rec <= %(keep)s * b_head * f_rec AS responder
+      FROM counted
+)
+SELECT location_id, infusions, count(*) AS patients,
+       count(*) FILTER (WHERE known) AS with_figures,
+       count(*) FILTER (WHERE known AND responder) AS responders
+  FROM judged
+ GROUP BY location_id, infusions
+"""
+
+
+@dataclass(frozen=True)
+class ResponderRow:
+    label: str
+    patients: int  # courses completed
+    with_figures: int  # of them, with enough diary days to judge
+    responders: int
+
+    @property
+    def rate(self) -> Decimal | None:
+        return percent(self.responders, self.with_figures)
+
+
+@dataclass(frozen=True)
+class ResponderFigures:
+    by_infusions: list[ResponderRow]
+    by_location: list[ResponderRow]
+    total: ResponderRow
+
+
+def _row(label: str, rows: list[tuple]) -> ResponderRow:
+    return ResponderRow(
+        label, sum(r[2] for r in rows), sum(r[3] for r in rows), sum(r[4] for r in rows)
+    )
+
+
+def responder_figures(
+    *, location: Location | None = None, now: dt.datetime | None = None
+) -> ResponderFigures:
+    """One query for the counts, one for the location names (with all locations)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SQL,
+            {
+                "location": location.pk if location else None,
+                "now": now or timezone.now(),
+                "month": MONTH_DAYS,
+                "year": YEAR_DAYS,
+                "min_days": MIN_RECORDED_DAYS,
+                "keep": 1 - RESPONDER_REDUCTION,
+            },
+        )
+        rows = cursor.fetchall()
+    names = (
+        {location.pk: location.name}
+        if location
+        else dict(Location.objects.order_by("name").values_list("pk", "name"))
+    )
+    by_infusions = [_row(str(n), [r for r in rows if r[1] == n]) for n in range(1, 7)]
+    by_location = [
+        _row(name, [r for r in rows if r[0] == pk])
+        for pk, name in sorted(names.items(), key=lambda item: item[1])
+    ]
+    return ResponderFigures(by_infusions, by_location, _row("All", rows))

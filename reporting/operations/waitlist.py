@@ -1,0 +1,48 @@
+"""The waitlist on the operations dashboard: freed times (cancelled, moved, offered by hand) in
+the last 90 days, how many the waitlist refilled, and the median time from freed to refilled.
+One query; counts and minutes only."""
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection
+from django.utils import timezone
+
+from scheduling.models import Location
+from waitlist.models import SlotStatus
+
+from .figures import WINDOW_DAYS, percent
+
+_REFILLS_SQL = f"""
+SELECT count(*),
+       count(*) FILTER (WHERE status = '{SlotStatus.FILLED}'),
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM filled_at - freed_at))
+         FILTER (WHERE status = '{SlotStatus.FILLED}') / 60.0
+FROM waitlist_freedslot
+WHERE freed_at >= %(since)s AND (%(loc)s::bigint IS NULL OR location_id = %(loc)s::bigint)
+"""  # noqa: S608 (the interpolations are constants of this module)
+
+
+@dataclass(frozen=True)
+class Refills:
+    freed: int
+    refilled: int
+    median_minutes: float | None
+
+    @property
+    def refilled_rate(self) -> Decimal | None:
+        return percent(self.refilled, self.freed)
+
+
+def waitlist_refills(*, location: Location | None, now: dt.datetime | None = None) -> Refills:
+    now = now or timezone.now()
+    since = now - dt.timedelta(days=WINDOW_DAYS)
+    with connection.cursor() as cursor:
+        cursor.execute(_REFILLS_SQL, {"since": since, "loc": location.pk if location else None})
+        freed, refilled, median = cursor.fetchone()
+    return Refills(
+        freed=freed,
+        refilled=refilled,
+        median_minutes=round(median, 1) if median is not None else None,
+    )
