@@ -7,6 +7,7 @@ from decimal import Decimal
 from html import unescape
 
 import pytest
+from django.urls import reverse
 from pypdf import PdfReader
 
 from billing.payments.charges import payment_charge
@@ -162,6 +163,11 @@ def test_an_admin_refunds_with_a_reason_and_never_more_than_was_paid(
     assert len(sent) == 1 and int(sent[0]["data"]["amount"]) == 5000
     chart = client.get(f"/patients/{course.patient_id}/").content.decode()
     assert "Refund" in chart and "Goodwill" in chart and "Superbill (PDF)" in chart
+    # A clinician reads the payments on the chart but may not open the superbill: no dead link.
+    client.force_login(UserFactory(role=Role.CLINICIAN))
+    chart = client.get(f"/patients/{course.patient_id}/").content.decode()
+    assert "Goodwill" in chart and "Superbill (PDF)" not in chart
+    assert client.get(reverse("billing:superbill", args=[course.pk])).status_code == 403
 
 
 def _pdf_text(response) -> str:
