@@ -32,7 +32,14 @@ def no_sideways_scroll(page) -> None:
     extra = page.evaluate(
         "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
-    assert extra <= 0, f"{page.url} scrolls {extra} px sideways at {PHONE['width']} px"
+    wide = page.evaluate(
+        """() => [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth)
+            .slice(0, 8)
+            .map(e => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`
+                      + ` "${(e.textContent || '').trim().slice(0, 60)}"`)"""
+    )
+    assert extra <= 0, f"{page.url} scrolls {extra} px sideways at {PHONE['width']} px: {wide}"
 
 
 def test_journey_5_patient_books_one_session_from_the_earliest_time(people, demo):
