@@ -13,6 +13,7 @@ from clinic.audit.services import audit_record, audit_record_many
 from clinic.errors import ApplicationError
 from clinic.models import STAFF_ROLES, Role
 from clinic.permissions import role_required
+from outcomes.selectors import outcome_summaries_for_review
 from scheduling import selectors as scheduling_selectors
 from scheduling.forms import ReviewForm
 from scheduling.views import day_view_context
@@ -367,13 +368,19 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
 @role_required(Role.CLINICIAN)
 def clinician_home(request: HttpRequest) -> HttpResponse:
     """The clinician's Today page: the day at a location (scheduling's day view) and the courses
-    waiting for a prescriber's review, each with its referral. Intake serves it because it sits
+    waiting for a prescriber's review, each with its referral and the patient's migraine
+    outcomes (baseline against now, as on the chart). Intake serves it because it sits
     above scheduling and owns the referral; its URL keeps the name scheduling:clinician_home
     (wiring/urls.py)."""
     context = day_view_context(request)
     reviews = list(scheduling_selectors.courses_awaiting_review())
     referrals = selectors.referrals_for_review(course_ids=[course.pk for course in reviews])
     context["reviews"] = [(course, referrals.get(course.pk)) for course in reviews]
+    # Baseline against now for each patient (the same figures as the chart), so the decision is
+    # made with them in view. Already audited below: the card is the patient's course.
+    context["review_outcomes"] = outcome_summaries_for_review(
+        patient_ids=[course.patient_id for course in reviews], now=timezone.now()
+    )
     context["review_form"] = ReviewForm()
     context["can_sign_off"] = request.user.can_sign_off_courses
     # The cards show the patients' courses and referrals: both views are audited, each in bulk.

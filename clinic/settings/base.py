@@ -287,6 +287,13 @@ SCHEDULING_ICS_DOMAIN = env("SCHEDULING_ICS_DOMAIN", default="clinic.example")
 CALLING_HOURS_START = env.int("CALLING_HOURS_START", default=8)
 CALLING_HOURS_END = env.int("CALLING_HOURS_END", default=21)
 
+# --- Migraine outcomes (outcomes/) ---
+# The hour, in the patient's own zone, at which the daily diary text goes out (evening: the day
+# is nearly over) and the follow-up questionnaires' texts (mid-morning). Both are kept inside the
+# calling hours above: an hour outside them is moved to the nearest hour inside.
+OUTCOMES_DIARY_PROMPT_HOUR = env.int("OUTCOMES_DIARY_PROMPT_HOUR", default=18)
+OUTCOMES_QUESTIONNAIRE_HOUR = env.int("OUTCOMES_QUESTIONNAIRE_HOUR", default=10)
+
 # --- Intake call queue ---
 INTAKE_CLAIM_MINUTES = env.int("INTAKE_CLAIM_MINUTES", default=15)
 # None: retry the next business day at 09:00 in the patient's zone; a number: that many hours.
