@@ -85,7 +85,7 @@ def _questionnaire_schedule(plan: OutcomePlan, time_point: str, send_after: dt.d
         recipient=plan.patient,
         kind="questionnaire_prompt",
         send_after=send_after,
-        context={"link": questionnaire_url(plan=plan, time_point=time_point)},
+        context={"link": questionnaire_url(plan=plan, time_point=time_point, sent_at=send_after)},
         topic=_midas_topic(plan),
         dedupe_key=f"outcomes:midas:{plan.pk}:{time_point}:{send_after.date().isoformat()}",
         channel=_prompt_channel(plan.patient),

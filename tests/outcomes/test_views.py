@@ -236,3 +236,27 @@ def test_a_diary_link_for_a_cancelled_course_no_longer_works(client, started, cl
     course_cancel(course=started["course"], by=clinician, reason="moved away")
     response = client.post(link, {"headache": "no"})
     assert response.status_code == 410 and not DiaryDay.objects.exists()
+
+
+def test_a_follow_up_questions_link_works_for_30_days_from_the_day_it_is_texted(
+    client, started, clinician, clock
+):
+    """The 1- and 3-month texts are written when the course ends and sent a month or three
+    later: their links count their 30 days from then, not from the day they were written."""
+    from clinic.messaging.models import Message
+    from scheduling.services import course_book_sessions
+    from tests.outcomes.test_services import FOUR, complete_course
+
+    course_book_sessions(course=started["course"], starts=FOUR, by=None, now=at(3, 1, 11))
+    complete_course(started["course"], clinician, clock)  # the last on 25 March
+    month_3 = Message.objects.filter(
+        recipient=started["patient"], kind="questionnaire_prompt"
+    ).latest("send_after")
+    assert month_3.send_after == at(6, 23, 10)
+    link = re.search(r"(/o/q/\S+/)", month_3.body).group(1)
+    clock.travel(at(6, 23, 10))
+    assert "On how many days" in client.get(link).text
+    clock.travel(at(7, 23, 9))
+    assert "On how many days" in client.get(link).text
+    clock.travel(at(7, 23, 11))
+    assert client.get(link).status_code == 410
