@@ -11,8 +11,9 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from clinic.formatting import format_date
 from clinic.messaging.models import Message
-from clinic.messaging.services import email_queue
+from clinic.messaging.services import email_queue, fax_queue
 
 from .models import Referral, ReferralStatusChange
 
@@ -61,4 +62,30 @@ def referral_status_email_queue(*, referral: Referral) -> Message:
         subject=lambda: f"Referral {referral.reference}: {referral.get_status_display()}",
         template="intake/email/referral_status.txt",
         once_per=f"status:{change.pk if change else referral.status}",
+    )
+
+
+def referral_received_fax_queue(*, referral: Referral, to_number: str, received_at) -> Message:
+    """Faxes the referring practice back that its faxed referral arrived, when the provider has
+    no e-mail address to be told by. The page names the provider, the reference and the date
+    the fax came, nothing about the patient. Once per referral."""
+    provider = referral.provider
+    context = {
+        "referral": referral,
+        "provider": provider.user,
+        "practice": provider.practice_name,
+        "received_on": format_date(received_at, "F j, Y", referral.preferred_location.time_zone),
+        "sender_name": settings.MESSAGING_SENDER_NAME,
+        "clinic_phone": settings.CLINIC_PHONE,
+    }
+    with translation.override("en"):
+        body = render_to_string("intake/fax/referral_received.txt", context)
+    return fax_queue(
+        recipient=provider.user,
+        to_number=to_number,
+        kind="referral_received",
+        subject=f"Referral {referral.reference} received",
+        body=body,
+        dedupe_key=f"referral:{referral.pk}:received-fax",
+        topic=f"referral:{referral.pk}",
     )

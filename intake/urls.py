@@ -68,6 +68,16 @@ urlpatterns = [
     ),
     path("fhir/Task/<str:reference>", fhir_views.TaskDetailView.as_view(), name="fhir_task"),
     path(
+        "fhir/DocumentReference/<str:reference>",
+        fhir_views.DocumentReferenceView.as_view(),
+        name="fhir_document_reference",
+    ),
+    path(
+        "fhir/Binary/outcome-report-<str:reference>",
+        fhir_views.OutcomeBinaryView.as_view(),
+        name="fhir_outcome_binary",
+    ),
+    path(
         "fhir/Task/<str:reference>/_history",
         fhir_views.TaskHistoryView.as_view(),
         name="fhir_task_history",
