@@ -82,6 +82,8 @@ urlpatterns = [
         fhir_views.TaskHistoryView.as_view(),
         name="fhir_task_history",
     ),
+    # Last of the FHIR addresses: anything else under /fhir/ is an OperationOutcome too.
+    path("fhir/<path:rest>", fhir_views.FhirNotSupportedView.as_view(), name="fhir_not_supported"),
     path(
         "api/v1/referrals/<str:reference>",
         api.ReferralDetailView.as_view(),

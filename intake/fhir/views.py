@@ -285,3 +285,17 @@ class TaskHistoryView(_FhirView):
     def get(self, request, reference: str):
         referral = selectors.referral_detail_for(user=request.user, reference=reference)
         return Response(task_history_bundle(referral))
+
+
+class FhirNotSupportedView(_FhirView):
+    """Any other address under /fhir/ (another resource type, an operation this server has
+    not): an OperationOutcome, as every FHIR answer, not the site's HTML page. No key needed to
+    be told that."""
+
+    authentication_classes = []
+    permission_classes = []
+
+    def _refuse(self, request, *args, **kwargs):
+        raise Refusal(404, [("not-supported", "This server has no such FHIR resource.", "")])
+
+    get = post = put = patch = delete = _refuse
