@@ -43,9 +43,16 @@ EXAMPLE_SERVICE_REQUEST = {
     ],
 }
 
+# Linked from the top of the description (Swagger UI gives markdown headings no id of their own,
+# so the heading is written as HTML with one).
+FHIR_LINK = (
+    "\n\nFor EHRs that speak FHIR: [FHIR R4](#fhir-r4) (ServiceRequest, Task, DocumentReference), "
+    "with an example, below."
+)
+
 FHIR_SECTION = f"""
 
-## FHIR R4
+<h2 id="fhir-r4">FHIR R4</h2>
 
 The same referrals, for EHRs that speak FHIR, with the same API keys
 (`Authorization: Bearer <key>`); bodies are `application/fhir+json` (or `application/json`).
