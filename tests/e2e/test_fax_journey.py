@@ -6,10 +6,10 @@ Screenshots at 1366×900 (var/screenshots/h25-*.png), axe-checked."""
 import re
 import urllib.request
 
+from clinic.messaging.models import Message
 from intake.inbox.sample import Letter, fax_tiff
 from intake.inbox.tasks import read_document
 from intake.inbox.webhook import signature_for
-from clinic.messaging.models import Message
 from intake.models import InboundDocument, Referral
 from tests.e2e.conftest import SCREENSHOTS, sign_in
 from tests.intake.inbox.test_receiving import multipart
