@@ -11,6 +11,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from clinic.formatting import format_date
 from clinic.messaging.models import Message
@@ -71,24 +72,29 @@ def referral_status_email_queue(*, referral: Referral) -> Message:
 
 def referral_received_fax_queue(*, referral: Referral, to_number: str, received_at) -> Message:
     """Faxes the referring practice back that its faxed referral arrived, when the provider has
-    no e-mail address to be told by. The page names the provider, the reference and the date
-    the fax came, nothing about the patient. Once per referral."""
+    no e-mail address to be told by, in the provider's language. The page names the provider,
+    the reference and the day the fax came, nothing about the patient. Once per referral."""
     provider = referral.provider
-    context = {
-        "referral": referral,
-        "provider": provider.user,
-        "practice": provider.practice_name,
-        "received_on": format_date(received_at, "F j, Y", referral.preferred_location.time_zone),
-        "sender_name": settings.MESSAGING_SENDER_NAME,
-        "clinic_phone": settings.CLINIC_PHONE,
-    }
-    with translation.override("en"):
+    with translation.override(provider.user.preferred_language or "en"):
+        context = {
+            "referral": referral,
+            "provider": provider.user,
+            "practice": provider.practice_name,
+            "received_on": format_date(
+                received_at,
+                pgettext("date format", "l j F Y"),
+                referral.preferred_location.time_zone,
+            ),
+            "sender_name": settings.MESSAGING_SENDER_NAME,
+            "clinic_phone": settings.CLINIC_PHONE,
+        }
         body = render_to_string("intake/fax/referral_received.txt", context)
+        subject = _("Referral %(reference)s received") % {"reference": referral.reference}
     return fax_queue(
         recipient=provider.user,
         to_number=to_number,
         kind="referral_received",
-        subject=f"Referral {referral.reference} received",
+        subject=subject,
         body=body,
         dedupe_key=f"referral:{referral.pk}:received-fax",
         topic=f"referral:{referral.pk}",
