@@ -3,7 +3,6 @@ from django.contrib.auth import login
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -28,7 +27,7 @@ from .forms import (
     SetPasswordForm,
 )
 from .models import CallOutcome, ChecklistItem
-from .outcome_reports import report_context, report_for_referral
+from .outcome_reports import outcome_report_pdf, report_context, report_for_referral
 
 STAFF = tuple(STAFF_ROLES)
 
@@ -109,25 +108,19 @@ def referral_detail(request: HttpRequest, reference: str) -> HttpResponse:
 @role_required(Role.PROVIDER, *STAFF)
 def referral_outcome_pdf(request: HttpRequest, reference: str) -> HttpResponse:
     """The one-page outcome report as a PDF (WeasyPrint, as the Good Faith Estimate)."""
-    from weasyprint import HTML  # imported here: loading Pango is slow and only PDFs need it
-
     referral = selectors.referral_detail_for(user=request.user, reference=reference)
     now = timezone.now()
     report = report_for_referral(referral=referral, now=now)
     if report is None or not report.ready:
         raise Http404("No report yet")
     audit_record(request=request, obj=referral, action=AuditAction.VIEW)
-    html = render_to_string(
-        "outcomes/report_pdf.html",
-        {
-            "referral": referral,
-            "prepared": now,
-            "zone": report.plan.course.location.time_zone,
-            **report_context(report),
-        },
+    pdf = outcome_report_pdf(
+        referral=referral,
+        report=report,
+        now=now,
+        base_url=request.build_absolute_uri("/"),
         request=request,
     )
-    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = (
         f'attachment; filename="outcome-report-{referral.reference}.pdf"'

@@ -18,6 +18,7 @@ OBJECT_TYPES = {
     "intake.intakecase": "intake_case",
     "intake.referralattachment": "attachment",
     "intake.inbounddocument": "inbound_document",
+    "intake.inboundpage": "inbound_page",
     "scheduling.course": "course",
     "scheduling.infusionsession": "session",
     "billing.estimate": "estimate",

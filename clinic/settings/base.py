@@ -365,6 +365,14 @@ MESSAGING_FORBIDDEN_WORDS = env.list(
 # The fax service signs each inbound fax with this shared secret (intake/inbox/webhook.py);
 # empty refuses every fax.
 FAX_WEBHOOK_SECRET = env("FAX_WEBHOOK_SECRET", default="")
+# Outbound faxes (the fax-back telling a practice its faxed referral arrived): the adapter, and
+# the fax service's REST API for clinic.messaging.fax.HttpFaxGateway.
+MESSAGING_FAX_GATEWAY = env(
+    "MESSAGING_FAX_GATEWAY", default="clinic.messaging.fax.OutboxFaxGateway"
+)
+FAX_API_BASE_URL = env("FAX_API_BASE_URL", default="https://api.phaxio.com/v2.1")
+FAX_API_KEY = env("FAX_API_KEY", default="")
+FAX_API_SECRET = env("FAX_API_SECRET", default="")
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")

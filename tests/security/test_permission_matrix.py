@@ -183,6 +183,15 @@ MATRIX: dict[str, Check] = {
     "intake:fhir_task_history": Check(
         everyone(401), lambda w: {"reference": V(w).referral.reference}
     ),
+    # The outcome report: bearer keys only (the key's own referrals: tests/intake/fhir/).
+    "intake:fhir_document_reference": Check(
+        everyone(401), lambda w: {"reference": V(w).referral.reference}
+    ),
+    "intake:fhir_outcome_binary": Check(
+        everyone(401), lambda w: {"reference": V(w).referral.reference}
+    ),
+    # Any other address under /fhir/: an OperationOutcome saying there is no such resource.
+    "intake:fhir_not_supported": Check(everyone(404), lambda w: {"rest": "Patient/1"}),
     # --- scheduling: patients ----------------------------------------------------------------
     "scheduling:patient_home": Check(allow("patient", others=OK)),
     "scheduling:patient_book": Check(allow("patient", others=OK)),
