@@ -361,10 +361,10 @@ def _wall_clock_starts(
 def opening_starts(
     *, location: Location, start: dt.datetime, end: dt.datetime, length: dt.timedelta
 ) -> list[dt.datetime]:
-    """Start times, one `length` apart from each day's opening (wall clock, in the location's
-    zone), of sessions of that length that fit whole inside [start, end) and the day's opening
-    hours, on days without a closure: the times a newly opened stretch could hold one after
-    another."""
+    """Start times of sessions of `length`, one after another, that fit whole inside [start,
+    end) and the opening hours, on days without a closure: the times a newly opened stretch
+    (a day open again, a new shift) could hold. Taken from the picker's own wall-clock starts
+    (every slot_minutes from opening, in the location's zone), the first one from `start`."""
     tz = location.time_zone
     hours = {
         weekday: (opens, closes)
@@ -373,20 +373,17 @@ def opening_starts(
         .values_list("weekday", "opens_at", "closes_at")
     }
     closed = _closed_days(location, start, end)
-    minutes = max(1, int(length.total_seconds() // 60))
     found: list[dt.datetime] = []
     day, last = start.astimezone(tz).date(), end.astimezone(tz).date()
     while day <= last:
         if day.weekday() in hours and day not in closed:
             opens, closes = hours[day.weekday()]
-            close_at = local_to_utc(day, closes, tz)
-            for instant in _wall_clock_starts(day, opens, closes, tz, minutes):
-                if (
-                    start <= instant
-                    and instant + length <= end
-                    and (close_at is None or instant + length <= close_at)
-                ):
+            close_at = local_to_utc(day, closes, tz) or end
+            free_from = start
+            for instant in _wall_clock_starts(day, opens, closes, tz, slot_minutes()):
+                if free_from <= instant and instant + length <= min(end, close_at):
                     found.append(instant)
+                    free_from = instant + length
         day += dt.timedelta(days=1)
     return found
 
