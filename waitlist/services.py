@@ -49,10 +49,24 @@ OFFER_LINK_MAX_AGE = dt.timedelta(days=3)
 class OfferGone(ApplicationError):
     """The offer can no longer be taken (expired, taken by someone else, no longer fits)."""
 
-    def __init__(self, message: str | None = None):
+    def __init__(self, message: str | None = None, *, code: str = "offer_gone"):
         super().__init__(
             message or _("Sorry, this time has already been taken. You stay on the waitlist."),
-            code="offer_gone",
+            code=code,
+        )
+
+
+class OfferRanOut(OfferGone):
+    """The time held for the patient ran out before their answer arrived (the slot may still be
+    offered to the next group): said as it is, not as 'taken'."""
+
+    def __init__(self):
+        super().__init__(
+            _(
+                "Sorry, the time held for you ran out before your answer reached us, so it went "
+                "to the next patients waiting. You stay on the waitlist."
+            ),
+            code="offer_ran_out",
         )
 
 
@@ -301,6 +315,15 @@ def offer_open(offer: Offer, now: dt.datetime) -> bool:
     )
 
 
+def offer_refusal(offer: Offer, now: dt.datetime) -> OfferGone:
+    """Why an offer that is not open can no longer be taken, in the patient's words: its hold
+    ran out (the time went on to the next patients), or someone else took it."""
+    ran_out = offer.status == OfferStatus.EXPIRED or (
+        offer.status == OfferStatus.PENDING and offer.expires_at <= now
+    )
+    return OfferRanOut() if ran_out and offer.slot.status != SlotStatus.FILLED else OfferGone()
+
+
 @transaction.atomic
 def offer_accept(*, offer: Offer, now: dt.datetime | None = None) -> InfusionSession:
     """Take the offered time, all or nothing: the session is booked (or the booked one moved
@@ -319,7 +342,7 @@ def offer_accept(*, offer: Offer, now: dt.datetime | None = None) -> InfusionSes
         .get(pk=offer.pk)
     )
     if not offer_open(offer, now):
-        raise OfferGone()
+        raise offer_refusal(offer, now)
     try:
         with transaction.atomic():
             # The unique index offer_one_accepted refuses a second accepted offer whatever

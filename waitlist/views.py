@@ -124,7 +124,8 @@ def offer(request: HttpRequest, token: str) -> HttpResponse:
             return render(request, "waitlist/offer_gone.html", {"message": exc.message}, status=409)
         return render(request, "waitlist/offer_booked.html", context)
     if not services.offer_open(found, now):
-        return render(request, "waitlist/offer_gone.html", {"message": None}, status=410)
+        message = services.offer_refusal(found, now).message
+        return render(request, "waitlist/offer_gone.html", {"message": message}, status=410)
     context["minutes_left"] = max(1, int((found.expires_at - now).total_seconds() // 60))
     return render(request, "waitlist/offer.html", context)
 

@@ -476,6 +476,18 @@ TEMPLATES: dict[str, dict[str, dict[str, tuple[str, str]]]] = {
             ),
         },
     },
+    "waitlist_offer_ran_out": {
+        "sms": {
+            "en": (
+                "",
+                "{{ sender_name }}: sorry, the time held for you ran out before your answer. You stay on the waitlist.",
+            ),
+            "es": (
+                "",
+                "{{ sender_name }}: lo sentimos, el horario reservado para usted vencio antes de su respuesta. Sigue en la lista de espera.",
+            ),
+        },
+    },
     "confirmation_received": {
         "sms": {
             "en": ("", "{{ sender_name }}: thank you, we have your confirmation."),

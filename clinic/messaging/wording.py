@@ -38,6 +38,7 @@ KIND_VARIABLES: dict[str, frozenset[str]] = {
     "reschedule_link": EVENT_VARIABLES | {"link"},
     "waitlist_offer_booked": EVENT_VARIABLES,
     "waitlist_offer_gone": frozenset(),
+    "waitlist_offer_ran_out": frozenset(),
 }
 
 SMS_MAX_CHARACTERS = 160

@@ -22,7 +22,8 @@ def reword(apps, schema_editor):
 
 class Migration(migrations.Migration):
     """The waitlist offer speaks of "a time" to someone waiting for a first one and of "an
-    earlier time" (waitlist_offer_earlier) to someone moving a booked session."""
+    earlier time" (waitlist_offer_earlier) to someone moving a booked session; an accept word
+    after the hold ran out is answered as such (waitlist_offer_ran_out)."""
 
     dependencies = [("clinic", "0020_waitlist_replies_and_texts")]
 

@@ -111,7 +111,9 @@ def test_an_offer_that_ran_out_while_the_patient_read_it_is_refused_kindly(
     assert client.get(url).status_code == 200
     clock.travel(NOON + dt.timedelta(minutes=16))
     response = client.post(url)
-    assert response.status_code == 409 and "already been taken" in response.content.decode()
+    body = response.content.decode()
+    assert response.status_code == 409 and "ran out before your answer reached us" in body
+    assert "You stay on the waitlist" in body
     assert not InfusionSession.objects.filter(course=entry.course).exists()
 
 
