@@ -12,7 +12,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from clinic.models import TimeStampedModel
-from scheduling.models import Course, InfusionSession, Location, SlotHold
+from scheduling.models import Course, InfusionSession, Location
 
 
 class PartOfDay(models.TextChoices):
@@ -121,11 +121,11 @@ class FreedSlot(models.Model):
     )
     round = models.PositiveSmallIntegerField(default=0)
     round_expires_at = models.DateTimeField(null=True, blank=True)
-    # The exclusive hold of the current round (scheduling's SlotHold for the offered group): it
-    # expires with the round; the next round holds the time again for its own group.
-    hold = models.ForeignKey(
-        SlotHold, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    # The id of the current round's exclusive hold (scheduling's SlotHold for the offered
+    # group): it expires with the round; the next round holds the time again for its group.
+    # A plain id, not a foreign key: every delete of a patient's own hold (each booking makes
+    # one) would otherwise also look for freed slots pointing at it.
+    hold_id = models.BigIntegerField(null=True, blank=True, editable=False)
     filled_at = models.DateTimeField(null=True, blank=True)
     offered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

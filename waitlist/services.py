@@ -224,7 +224,7 @@ def slot_offer_next_round(*, slot_id: int, now: dt.datetime | None = None) -> in
     slot.offers.filter(status=OfferStatus.PENDING).update(status=OfferStatus.EXPIRED)
     # The last round's hold has run out with it; drop the row so it cannot be mistaken later.
     slot_hold_release(hold_id=slot.hold_id)
-    slot.hold = None
+    slot.hold_id = None
     minutes, size = rules_of(slot.location)
     group, anyone_fits = next_group(slot, size=size, now=now)
     expires_at = now + dt.timedelta(minutes=minutes)
@@ -232,13 +232,13 @@ def slot_offer_next_round(*, slot_id: int, now: dt.datetime | None = None) -> in
         try:
             # The round holds the time for its group alone: the public booking pages no longer
             # show or accept it until the round ends (scheduling's hold, under its lock).
-            slot.hold = slot_hold_for_group(
+            slot.hold_id = slot_hold_for_group(
                 location=slot.location,
                 starts_at=slot.starts_at,
                 courses=[e.course for e in group],
                 expires_at=expires_at,
                 now=now,
-            )
+            ).pk
         except (SlotTaken, ApplicationError):
             # Booked by someone else since it was freed (or the location stopped taking
             # bookings): there is nothing left to offer.
@@ -248,11 +248,11 @@ def slot_offer_next_round(*, slot_id: int, now: dt.datetime | None = None) -> in
             slot.round_expires_at = now + dt.timedelta(minutes=1)
         else:
             slot.status = SlotStatus.UNFILLED
-        slot.save(update_fields=["status", "round_expires_at", "hold"])
+        slot.save(update_fields=["status", "round_expires_at", "hold_id"])
         return 0
     slot.round += 1
     slot.round_expires_at = expires_at
-    slot.save(update_fields=["round", "round_expires_at", "hold"])
+    slot.save(update_fields=["round", "round_expires_at", "hold_id"])
     for entry in group:
         _offer_send(slot, entry, minutes=minutes, now=now)
     from .tasks import offer_next_round
@@ -353,7 +353,9 @@ def offer_accept(*, offer: Offer, now: dt.datetime | None = None) -> InfusionSes
     session = _book(offer, now)
     slot = offer.slot
     slot_hold_release(hold_id=slot.hold_id)
-    FreedSlot.objects.filter(pk=slot.pk).update(status=SlotStatus.FILLED, filled_at=now, hold=None)
+    FreedSlot.objects.filter(pk=slot.pk).update(
+        status=SlotStatus.FILLED, filled_at=now, hold_id=None
+    )
     slot.offers.filter(status=OfferStatus.PENDING).update(status=OfferStatus.TAKEN)
     WaitlistEntry.objects.filter(pk=offer.entry_id).update(
         status=EntryStatus.BOOKED, updated_at=now
