@@ -51,7 +51,7 @@ class OfferGone(ApplicationError):
 
     def __init__(self, message: str | None = None, *, code: str = "offer_gone"):
         super().__init__(
-            message or _("Sorry, this time has already been taken. You stay on the waitlist."),
+            message or _("Someone else took this time first."),
             code=code,
         )
 
@@ -63,8 +63,8 @@ class OfferRanOut(OfferGone):
     def __init__(self):
         super().__init__(
             _(
-                "Sorry, the time held for you ran out before your answer reached us, so it went "
-                "to the next patients waiting. You stay on the waitlist."
+                "The time held for you ran out before your answer reached us, so it went on to "
+                "the next patients waiting."
             ),
             code="offer_ran_out",
         )
