@@ -1,17 +1,11 @@
 """Stripe's webhooks: signed as Stripe signs them, acted on once, in any order; twenty
 deliveries of one event at once over HTTP; a worker killed while Stripe confirms a charge."""
 
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 import requests
-from django.db import connection
 from django.urls import reverse
 
 from billing.payments.charges import payment_charge
@@ -27,9 +21,8 @@ from tests.billing.payments_support import (
     save_card,
     signed,
 )
-from tests.clock import worker_env
+from tests.support.workers import kill, start_worker, wait_for
 
-ROOT = Path(__file__).resolve().parents[2]
 URL = "/payments/stripe/webhook/"
 
 
@@ -180,55 +173,12 @@ def test_twenty_deliveries_of_one_event_at_once_are_acted_on_once(live_server, s
     assert payment.status == PaymentStatus.SUCCEEDED
 
 
-def _start_worker(server) -> subprocess.Popen:
-    db = connection.settings_dict
-    from django.conf import settings
-
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "clinic.settings.test",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "TEST_REDIS_URL": settings.REDIS_URL,
-        "STRIPE_SECRET_KEY": "sk_test_portal",
-        "STRIPE_API_BASE": server.url,
-        "PAYMENTS_CLAIM_TIMEOUT_SECONDS": "1",
-        **worker_env(),
-    }
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.support.clocked_celery",
-            "-A",
-            "clinic",
-            "worker",
-            "--pool=solo",
-            "--loglevel=WARNING",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+def _stripe_worker(server):
+    return start_worker(
+        STRIPE_SECRET_KEY="sk_test_portal",
+        STRIPE_API_BASE=server.url,
+        PAYMENTS_CLAIM_TIMEOUT_SECONDS="1",
     )
-
-
-def _kill(worker):
-    if worker and worker.poll() is None:
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait(timeout=10)
-
-
-def _wait(predicate, seconds=60):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 @pytest.mark.slow
@@ -237,7 +187,7 @@ def test_a_worker_killed_while_stripe_confirms_the_charge_charges_once(stripe_on
     app.control.purge()
     payment = _deposit(stripe_on, clock)  # its task is enqueued as the booking commits
     requests.post(stripe_on.url + "/_test/hold_confirms", timeout=5)
-    first = _start_worker(stripe_on)
+    first = _stripe_worker(stripe_on)
     second = None
     try:
         confirmed = lambda: any(  # noqa: E731
@@ -245,19 +195,21 @@ def test_a_worker_killed_while_stripe_confirms_the_charge_charges_once(stripe_on
             and r["path"].split("/")[3] == Payment.objects.get(pk=payment.pk).stripe_id
             for r in stripe_on.received()
         )
-        assert _wait(confirmed), "the first worker never confirmed"
+        assert wait_for(confirmed, 60), "the first worker never confirmed"
         time.sleep(0.5)  # Stripe has charged; the worker waits for an answer it never gets
-        _kill(first)
+        kill(first)
         assert Payment.objects.get(pk=payment.pk).status == PaymentStatus.PROCESSING
-        second = _start_worker(stripe_on)
+        second = _stripe_worker(stripe_on)
         time.sleep(1.5)  # the dead worker's claim is now older than the timeout
         for _ in range(3):  # the beat sweep and repeated tasks change nothing more
             app.send_task("billing.payments.tasks.charge_waiting_payments")
-        assert _wait(lambda: Payment.objects.get(pk=payment.pk).status == PaymentStatus.SUCCEEDED)
+        assert wait_for(
+            lambda: Payment.objects.get(pk=payment.pk).status == PaymentStatus.SUCCEEDED, 60
+        )
         time.sleep(1)
     finally:
-        _kill(first)
-        _kill(second)
+        kill(first)
+        kill(second)
     payment.refresh_from_db()
     key = payment.idempotency_key
     created = [
