@@ -104,6 +104,64 @@ def test_hostile_bodies_never_cause_a_500(client, stripe_on, payload):
     assert StripeEvent.objects.count() <= 1
 
 
+NESTED = '{"id": "evt_deep", "type": "payment_intent.succeeded", "data": ' + "[" * 100_000
+NESTED += "]" * 100_000 + "}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "body",
+    [
+        NESTED,  # valid JSON, nested deeper than the parser goes
+        '{"id": "evt_nul\\u0000", "type": "payment_intent.succeeded", "data": {}}',
+        '{"id": "evt_ctl", "type": "payment_intent.\\u0007", "data": {}}',
+        '{"id": "", "type": "payment_intent.succeeded", "data": {}}',
+        '{"id": "evt_big", "type": "x", "pad": "' + "a" * 600_000 + '"}',  # over 512 KiB
+    ],
+)
+def test_signed_but_malformed_events_are_refused_and_nothing_is_stored(
+    client, stripe_on, clock, body
+):
+    payment = _deposit(stripe_on, clock)
+    assert _post(client, *_signed_body(body)).status_code == 400
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING and not StripeEvent.objects.exists()
+
+
+def _signed_body(body: str):
+    import hashlib
+    import hmac
+
+    ts = int(time.time())
+    mac = hmac.new(b"whsec_test_portal_secret", f"{ts}.{body}".encode(), hashlib.sha256)
+    return body, f"t={ts},v1={mac.hexdigest()}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("kind", "obj"),
+    [
+        ("payment_intent.succeeded", {"id": ["pi"], "status": ["succeeded"], "metadata": "x"}),
+        ("payment_intent.succeeded", {"id": "pi_x", "status": {}, "metadata": {"ledger_key": 5}}),
+        ("payment_intent.payment_failed", {"id": 7, "last_payment_error": "declined"}),
+        ("payment_intent.succeeded", []),
+        ("charge.refunded", {"object": "charge", "refunds": "all"}),
+        ("charge.refunded", {"object": "charge", "refunds": {"data": [1, "re_x", None]}}),
+        ("refund.updated", {"id": {"nested": {"deeper": []}}, "status": "succeeded"}),
+        ("setup_intent.succeeded", {"id": None, "payment_method": {"id": "pm_x"}}),
+        ("customer.subscription.deleted", {"id": "sub_1"}),  # a type we do not handle
+    ],
+)
+def test_signed_events_of_the_wrong_shape_or_an_unknown_type_change_nothing(
+    client, stripe_on, clock, kind, obj
+):
+    payment = _deposit(stripe_on, clock)
+    response = _post(client, *signed(event("evt_odd", kind, obj)))
+    assert response.status_code == 200  # acknowledged, so Stripe stops sending it
+    payment.refresh_from_db()
+    assert (payment.status, payment.stripe_id) == (PaymentStatus.PENDING, "")
+
+
 @pytest.mark.django_db
 def test_events_out_of_order_never_undo_a_payment(client, stripe_on, clock):
     payment = _deposit(stripe_on, clock)
