@@ -181,7 +181,7 @@ def payment_charge(*, payment_id: int, now: dt.datetime | None = None) -> Paymen
                 customer_id=card.stripe_customer_id,
                 payment_method_id=card.payment_method_id,
                 description=payment.description,
-                ledger_key=payment.idempotency_key,
+                ledger_key=payment.stripe_ref,
                 attempt=payment.attempts,
             )
             # Recorded before confirming: a retry confirms this intent, never a new one.

@@ -297,6 +297,13 @@ class Payment(TimeStampedModel):
         return self.kind == PaymentKind.REFUND
 
     @property
+    def stripe_ref(self) -> str:
+        """What Stripe is told of this row (its metadata and the base of its Idempotency-Key):
+        our row's number only. The idempotency key itself names the kind ("infusion:…"), which
+        is treatment, so it stays ours."""
+        return f"payment-{self.pk}"
+
+    @property
     def is_write_off(self) -> bool:
         return self.kind == PaymentKind.WRITE_OFF
 

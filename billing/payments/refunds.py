@@ -91,7 +91,7 @@ def refund_execute(*, refund_id: int) -> Payment:
         # The row stays locked while Stripe is asked, so a second worker waits and then sees
         # the refund's id: a refund is rare and quick, unlike a batch of charges. A worker that
         # died after Stripe refunded left no id here: the refund is found by our key.
-        intent_id, key = refund.refund_of.stripe_id, refund.idempotency_key
+        intent_id, key = refund.refund_of.stripe_id, refund.stripe_ref
         stripe_id, status = gateway.refund_find(
             intent_id=intent_id, ledger_key=key
         ) or gateway.refund_create(

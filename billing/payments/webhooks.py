@@ -4,6 +4,8 @@ payment, and an event about a charge we are still confirming just settles it ear
 
 from __future__ import annotations
 
+import re
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -39,8 +41,9 @@ def _charge_row(obj: dict) -> Payment | None:
     rows = Payment.objects.select_for_update().exclude(
         kind__in=[PaymentKind.REFUND, PaymentKind.WRITE_OFF]
     )
+    ours = re.fullmatch(r"payment-([0-9]{1,18})", key)  # Payment.stripe_ref
     return rows.filter(stripe_id=intent_id).first() or (
-        rows.filter(idempotency_key=key, stripe_id__in=["", intent_id]).first() if key else None
+        rows.filter(pk=int(ours[1]), stripe_id__in=["", intent_id]).first() if ours else None
     )
 
 

@@ -93,7 +93,7 @@ def test_a_refund_task_retried_after_its_worker_died_refunds_once(paid, stripe_o
     # The first worker asked Stripe for the refund and died before its answer was recorded
     # (its transaction rolled back): Stripe has refunded, our row knows nothing of it.
     refund_id, _status = gateway.refund_create(
-        intent_id=deposit.stripe_id, amount_cents=2500, ledger_key=refund.idempotency_key
+        intent_id=deposit.stripe_id, amount_cents=2500, ledger_key=refund.stripe_ref
     )
     Payment.objects.filter(pk=refund.pk).update(status=PaymentStatus.PENDING, stripe_id="")
     # The task is retried, twice: the refund is found by our key, never sent again.
@@ -102,7 +102,7 @@ def test_a_refund_task_retried_after_its_worker_died_refunds_once(paid, stripe_o
     refund.refresh_from_db()
     assert (refund.stripe_id, refund.status) == (refund_id, PaymentStatus.SUCCEEDED)
     at_stripe = refunds_at_stripe(stripe_on, deposit.stripe_id)
-    assert [r["metadata"]["ledger_key"] for r in at_stripe] == [refund.idempotency_key]
+    assert [r["metadata"]["ledger_key"] for r in at_stripe] == [refund.stripe_ref]
     assert len(refunds_sent(stripe_on, deposit.stripe_id)) == 1
 
 
@@ -144,8 +144,7 @@ def test_an_admin_tries_a_failed_charge_again_from_the_to_do_list(client, stripe
     succeeded = [
         pi
         for pi in stripe_on.get("/v1/payment_intents?limit=100")["data"]
-        if pi["metadata"].get("ledger_key") == deposit.idempotency_key
-        and pi["status"] == "succeeded"
+        if pi["metadata"].get("ledger_key") == deposit.stripe_ref and pi["status"] == "succeeded"
     ]
     assert len(succeeded) == 1
     # A paid charge cannot be tried again.

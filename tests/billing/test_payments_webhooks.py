@@ -39,7 +39,7 @@ def _intent(payment: Payment, status: str, pi: str = "pi_hook1") -> dict:
         "id": pi,
         "object": "payment_intent",
         "status": status,
-        "metadata": {"ledger_key": payment.idempotency_key},
+        "metadata": {"ledger_key": payment.stripe_ref},
         "last_payment_error": error,
     }
 
@@ -269,7 +269,7 @@ def test_a_worker_killed_while_stripe_confirms_the_charge_charges_once(stripe_on
         kill(first)
         kill(second)
     payment.refresh_from_db()
-    key = payment.idempotency_key
+    key = payment.stripe_ref
     created = [
         r
         for r in stripe_on.received()
