@@ -68,6 +68,7 @@ SUBSCRIBERS = {
     # the outcome plan stops.
     CourseCancelled: [
         billing.gfe_on_course_cancelled,
+        billing.payments_on_course_cancelled,
         outcomes.plan_on_course_cancelled,
         waitlist.waitlist_on_course_cancelled,
     ],

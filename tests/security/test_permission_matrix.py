@@ -278,6 +278,12 @@ MATRIX: dict[str, Check] = {
     ),
     # A refund with nothing filled in goes back to the chart with the form's errors.
     "billing:refund": Check(allow("admin"), lambda w: {"pk": _payment(w)}, method="post"),
+    # Resolving a failed charge: a paid one is refused with a message, back on the chart.
+    "billing:payment_retry": Check(allow("admin"), lambda w: {"pk": _payment(w)}, method="post"),
+    "billing:payment_write_off": Check(
+        allow("admin"), lambda w: {"pk": _payment(w)}, method="post"
+    ),
+    "billing:failed_charges": Check(allow("admin")),
     # Stripe's webhook: 404 while payments are not configured, 400 unless signed by Stripe.
     "billing:stripe_webhook": Check(everyone(404), method="post"),
     # --- waitlist ----------------------------------------------------------------------------

@@ -62,6 +62,7 @@ def test_who_reacts_to_a_booking():
     )
     assert handlers_for(CourseCancelled) == (
         billing.gfe_on_course_cancelled,
+        billing.payments_on_course_cancelled,
         outcomes.plan_on_course_cancelled,
         waitlist.waitlist_on_course_cancelled,
     )
