@@ -157,3 +157,52 @@ def prepare_bookings(runner: User, location: Location, count: int) -> list[tuple
         if not held:  # no free time found for this one: leave nothing open behind
             scheduling.course_cancel(course=course, by=runner, reason="benchmark: no free time")
     return prepared
+
+
+def prepare_plans(
+    runner: User, location: Location, count: int, taken: set
+) -> list[tuple[str, int, list[str]]]:
+    """`count` patients without an open course each get a course of 3 (course_create) and three
+    free times two days apart, as the 'Plan my course' page proposes them; the POST then books
+    all three in one step (course_book_sessions). No time goes to two patients (`taken`), so a
+    POST fails only if the single bookings before it took the time."""
+    open_patients = Course.objects.filter(
+        status__in=[CourseStatus.ACTIVE, CourseStatus.AWAITING_REVIEW]
+    ).values("patient_id")
+    patients = list(
+        User.objects.filter(role=Role.PATIENT, courses__location=location)
+        .exclude(pk__in=open_patients)
+        .distinct()
+        .order_by("-pk")[: count * 2]
+    )
+    tz = location.time_zone
+    today = timezone.now().astimezone(tz).date()
+    prepared = []
+    first_days = itertools.cycle(range(2, 11))
+    for patient in patients:
+        if len(prepared) >= count:
+            break
+        course = scheduling.course_create(
+            patient=patient,
+            location=location,
+            planned_sessions=3,
+            needs_clinician_review=False,
+            created_by=runner,
+        )
+        first = today + dt.timedelta(days=next(first_days))
+        days = [first + dt.timedelta(days=2 * n) for n in range(3)]
+        free = free_start_times(
+            course=course, location=location, first_day=days[0], last_day=days[-1]
+        )
+        starts = []
+        for day in days:
+            options = [s for s in free.get(day, []) if (location.pk, s) not in taken]
+            if options:
+                starts.append(options[secrets.randbelow(len(options))])
+        if len(starts) < 3:  # not three free days: leave nothing open behind
+            scheduling.course_cancel(course=course, by=runner, reason="benchmark: no free time")
+            continue
+        taken.update((location.pk, s) for s in starts)
+        values = [s.astimezone(tz).strftime("%Y-%m-%dT%H:%M") for s in starts]
+        prepared.append((session_cookie(patient), location.pk, values))
+    return prepared
