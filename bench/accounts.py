@@ -18,7 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from bench.scale import DEMO_TOTP_KEY
 from clinic.errors import ApplicationError
 from clinic.models import Role, User
-from intake.models import IntakeCase
+from intake.models import IntakeCase, Referral
 from intake.services import case_release
 from scheduling import services as scheduling
 from scheduling.availability import free_start_times
@@ -114,6 +114,19 @@ def cleanup_bookings(runner: User) -> int:
     return n
 
 
+def _diagnosis_of(patient: User) -> list[str]:
+    """The patient's referral's diagnosis, which intake copies onto a course (course_create):
+    without one, booking issues no Good Faith Estimate, and the POST would skip a part of the
+    work a real booking does."""
+    code = (
+        Referral.objects.filter(patient=patient)
+        .order_by("-created_at")
+        .values_list("diagnosis_code", flat=True)
+        .first()
+    )
+    return [code] if code else []
+
+
 def prepare_bookings(runner: User, location: Location, count: int) -> list[tuple[str, int]]:
     """`count` patients without an open course each get a course of 6 (course_create) and a
     held time in the next 14 days (slot_hold), as if they had just picked it. The booking POST
@@ -139,6 +152,7 @@ def prepare_bookings(runner: User, location: Location, count: int) -> list[tuple
             planned_sessions=6,
             needs_clinician_review=False,
             created_by=runner,
+            diagnosis_codes=_diagnosis_of(patient),
         )
         held = False
         for _attempt in range(6):
@@ -188,6 +202,7 @@ def prepare_plans(
             planned_sessions=3,
             needs_clinician_review=False,
             created_by=runner,
+            diagnosis_codes=_diagnosis_of(patient),
         )
         first = today + dt.timedelta(days=next(first_days))
         days = [first + dt.timedelta(days=2 * n) for n in range(3)]
