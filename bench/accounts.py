@@ -177,7 +177,7 @@ def prepare_plans(
     runner: User, location: Location, count: int, taken: set
 ) -> list[tuple[str, int, list[str]]]:
     """`count` patients without an open course each get a course of 3 (course_create) and three
-    free times two days apart, as the 'Plan my course' page proposes them; the POST then books
+    free times three days apart, as the 'Plan my course' page proposes them; the POST then books
     all three in one step (course_book_sessions). No time goes to two patients (`taken`), so a
     POST fails only if the single bookings before it took the time."""
     open_patients = Course.objects.filter(
@@ -192,7 +192,7 @@ def prepare_plans(
     tz = location.time_zone
     today = timezone.now().astimezone(tz).date()
     prepared = []
-    first_days = itertools.cycle(range(2, 11))
+    first_days = itertools.cycle(range(2, 9))
     for patient in patients:
         if len(prepared) >= count:
             break
@@ -205,7 +205,8 @@ def prepare_plans(
             diagnosis_codes=_diagnosis_of(patient),
         )
         first = today + dt.timedelta(days=next(first_days))
-        days = [first + dt.timedelta(days=2 * n) for n in range(3)]
+        # Three days apart: whatever the hours, more than the 48 hours a course's rules ask.
+        days = [first + dt.timedelta(days=3 * n) for n in range(3)]
         free = free_start_times(
             course=course, location=location, first_day=days[0], last_day=days[-1]
         )
