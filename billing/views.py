@@ -5,13 +5,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import translation
-from django.utils.translation import get_language_info
+from django.utils.translation import get_language_info, pgettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clinic.audit.models import AuditAction
 from clinic.audit.services import audit_record, audit_record_many
 from clinic.errors import ApplicationError
+from clinic.formatting import format_date
 from clinic.models import Role, User
 from clinic.permissions import role_required
 from scheduling import views as scheduling_views
@@ -70,7 +71,7 @@ def request_gfe(request: HttpRequest) -> HttpResponse:
         messages.success(
             request,
             _("We will send your Good Faith Estimate by %(date)s.")
-            % {"date": obligation.due_on.strftime("%A %-d %B %Y")},
+            % {"date": format_date(obligation.due_on, pgettext("date format", "l j F Y"))},
         )
     else:
         messages.error(request, _("Choose a location and try again."))

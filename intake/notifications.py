@@ -10,6 +10,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from clinic.messaging.models import Message
 from clinic.messaging.services import email_queue
@@ -44,7 +45,7 @@ def referral_received_email_queue(*, referral: Referral) -> Message:
     return _provider_email_queue(
         referral=referral,
         kind="referral_received",
-        subject=lambda: f"Referral {referral.reference} received",
+        subject=lambda: _("Referral %(reference)s received") % {"reference": referral.reference},
         template="intake/email/referral_received.txt",
         once_per="received",
     )
@@ -58,7 +59,10 @@ def referral_status_email_queue(*, referral: Referral) -> Message:
     return _provider_email_queue(
         referral=referral,
         kind="referral_status",
-        subject=lambda: f"Referral {referral.reference}: {referral.get_status_display()}",
+        subject=lambda: (
+            _("Referral %(reference)s: %(status)s")
+            % {"reference": referral.reference, "status": referral.get_status_display()}
+        ),
         template="intake/email/referral_status.txt",
         once_per=f"status:{change.pk if change else referral.status}",
     )

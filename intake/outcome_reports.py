@@ -8,6 +8,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clinic.messaging.models import Message
 from outcomes.models import OutcomePlan
@@ -63,7 +64,9 @@ def _report_ready_email_queue(*, referral: Referral, time_point: str) -> Message
     return _provider_email_queue(
         referral=referral,
         kind="outcome_report_ready",
-        subject=lambda: f"Referral {referral.reference}: a report is ready",
+        subject=lambda: (
+            _("Referral %(reference)s: a report is ready") % {"reference": referral.reference}
+        ),
         template="intake/email/outcome_report_ready.txt",
         once_per=f"outcome-report:{time_point}",
     )

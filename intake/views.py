@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.audit.models import AuditAction
 from clinic.audit.services import audit_record, audit_record_many
@@ -172,11 +172,14 @@ def provider_account(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @role_required(Role.PROVIDER)
 def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    # Revoking cuts off the EHR at once and cannot be undone: the button asks first.
     provider = selectors.provider_for_user(request.user)
     token = selectors.api_token_for(provider=provider, pk=pk)
+    if request.method == "GET":
+        return render(request, "intake/api_token_revoke_confirm.html", {"token": token})
     try:
         services.api_token_revoke(provider=provider, token_id=token.pk)
     except ApplicationError as exc:

@@ -93,6 +93,13 @@ def patient_pages(browser: Browser) -> list[tuple[str, str]]:
     if gfe:
         pages.append(("Good Faith Estimate", html.unescape(gfe[1])))
     pages.append(("Reminders", "/my/reminders/"))
+    # Every other page of the patient's menu (waitlist, diary, payments, and whatever comes next).
+    menu = re.search(r'<nav aria-label="[^"]*">(.*?)</nav>', home, re.S)
+    known = {path for _, path in pages}
+    for href, label in re.findall(r'<a href="(/[^"]*)"[^>]*>([^<]+)</a>', menu[1] if menu else ""):
+        if href not in known and href not in ("/", "/accounts/login/"):
+            pages.append((html.unescape(label.strip()), html.unescape(href)))
+            known.add(href)
     return pages
 
 

@@ -5,10 +5,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 from pypdf import PdfReader
 
 from billing.models import EstimateAcknowledgement, GfeObligation
 from billing.services import estimate_issue, gfe_record_request
+from clinic.formatting import format_date
 from clinic.models import Role
 from tests.factories.billing import billable_location, patient
 from tests.factories.users import UserFactory
@@ -144,6 +146,18 @@ def test_a_patient_can_ask_for_a_gfe(client, location, maria):
     response = client.post(reverse("billing:request_gfe"), {"location": location.pk}, follow=True)
     assert "We will send your Good Faith Estimate by" in response.content.decode()
     assert GfeObligation.objects.get(patient=maria).trigger == "requested"
+
+
+def test_a_spanish_speaking_patient_is_told_the_date_in_spanish(client, location, maria):
+    maria.preferred_language = "es"
+    maria.save()
+    client.force_login(maria)
+    response = client.post(reverse("billing:request_gfe"), {"location": location.pk}, follow=True)
+    due = GfeObligation.objects.get(patient=maria).due_on
+    with translation.override("es"):
+        day = format_date(due, r"l j \d\e F \d\e Y")  # "lunes 7 de diciembre de 2026"
+    said = f"Le enviaremos su Estimación de Buena Fe a más tardar el {day}."
+    assert said in response.content.decode()
 
 
 def test_coordinators_see_overdue_and_due_gfes(client, location, maria):

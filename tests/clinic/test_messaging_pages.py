@@ -47,6 +47,7 @@ def test_the_outbox_filters_by_channel_and_pages(client, make_user, message_defa
     client.force_login(make_user(role=Role.COORDINATOR))
     page = client.get("/messaging/outbox/?channel=email").content.decode()
     assert "Page 1 of 2" in page
+    assert 'href="?channel=email&amp;page=2">Older</a>' in page  # the filter stays on
     assert "Phone call" not in page.split("<tbody>")[1]
     assert "PST" in page or "PDT" in page  # times shown in the patient's zone, with the zone
     fragment = client.get("/messaging/outbox/?channel=voice", HTTP_HX_REQUEST="true")

@@ -66,3 +66,16 @@ def test_texts_fit_in_160_characters_and_calls_in_under_a_minute():
             assert len(body) <= 160, (template, len(body), body)
         if template.channel == "voice":
             assert len(body.split()) <= 130, (template, body)  # about 150 spoken words a minute
+
+
+def test_a_spanish_text_writes_the_day_and_month_in_lower_case():
+    patient = make_patient(zone="America/New_York", language="es")
+    start = datetime(2026, 12, 4, 8, 0, tzinfo=ZoneInfo("America/New_York"))
+    context = _standard_context(
+        patient, "es", {"event_start": start}, sent_at=start - timedelta(days=3)
+    )
+    _, body = template_render(key="reminder_24h", channel="sms", language="es", context=context)
+    # As Spanish writes it, and as the portal's pages show it ("vie 4 dic"), never "Dic".
+    assert "vie 4 dic" in body and "Dic" not in body
+    english = _standard_context(patient, "en", {"event_start": start}, sent_at=start)
+    assert english["date"] == "Fri, Dec 4"

@@ -94,7 +94,8 @@ def test_pages_escape_and_plain_text_mails_do_not():
         "referral": SimpleNamespace(reference="R-1"),
         "sender_name": "A&B",
     }
-    text = render_to_string("intake/email/referral_received.txt", context)
+    with translation.override("en"):
+        text = render_to_string("intake/email/referral_received.txt", context)
     assert text.startswith("Dear Smith & <Jones>,\n") and "A&B has received" in text
     page = engines["jinja2"].from_string("<p>{{ name }}</p>").render({"name": "<b>&"})
     assert page == "<p>&lt;b&gt;&amp;</p>"

@@ -37,11 +37,16 @@ def no_sideways_scroll(page) -> None:
         "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     wide = page.evaluate(
-        """() => [...document.querySelectorAll('body *')]
-            .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth)
+        # The innermost elements past the edge: the ones that push the page wider (their
+        # ancestors only follow them).
+        """() => {
+            const edge = document.documentElement.clientWidth;
+            const past = e => e.getBoundingClientRect().right > edge;
+            return [...document.querySelectorAll('body *')]
+            .filter(e => past(e) && ![...e.children].some(past))
             .slice(0, 8)
             .map(e => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`
-                      + ` "${(e.textContent || '').trim().slice(0, 60)}"`)"""
+                      + ` "${(e.textContent || '').trim().slice(0, 60)}"`)}"""
     )
     assert extra <= 0, f"{page.url} scrolls {extra} px sideways at {PHONE['width']} px: {wide}"
 

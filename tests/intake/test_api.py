@@ -1,6 +1,7 @@
 import base64
 
 import pytest
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from intake import services
@@ -141,6 +142,32 @@ def test_without_a_key_or_with_a_revoked_key_the_api_answers_401(provider, locat
     revoked.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     assert revoked.get("/api/v1/referrals/R-2026-00001").status_code == 401
     assert Referral.objects.count() == 0
+
+
+def test_revoking_a_key_asks_first_and_then_cuts_the_ehr_off(client, provider, location):
+    token, key = services.api_token_create(provider=provider, name="Epic")
+    ehr = APIClient()
+    ehr.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    client.force_login(provider.user)
+    url = reverse("intake:api_token_revoke", args=[token.pk])
+
+    # The account page links to a question, not to the revocation itself.
+    assert f'href="{url}"' in client.get(reverse("intake:provider_account")).content.decode()
+    asked = client.get(url).content.decode()
+    assert "Revoke this API key?" in asked and "Epic" in asked and "cannot be undone" in asked
+    assert ehr.post("/api/v1/referrals", payload(), format="json").status_code == 201
+
+    assert client.post(url).status_code == 302
+    assert ehr.get("/api/v1/referrals/R-2026-00001").status_code == 401
+    assert "already revoked" in client.get(url).content.decode()
+
+    # Another provider's key is not there at all, asked or revoked.
+    other, _ = services.api_token_create(provider=ProviderFactory(), name="Theirs")
+    other_url = reverse("intake:api_token_revoke", args=[other.pk])
+    assert client.get(other_url).status_code == 404
+    assert client.post(other_url).status_code == 404
+    other.refresh_from_db()
+    assert other.is_active
 
 
 def test_a_signed_in_browser_session_is_not_an_api_credential(client, provider, location):

@@ -204,6 +204,14 @@ def test_the_list_filters_by_status_searches_by_name_or_reference_and_paginates(
     assert [r.pk for r in by_ref] == [referrals[3].pk]
     fragment = client.get(url, {"q": "personhx"}, HTTP_HX_REQUEST="true")
     assert "<html" not in fragment.content.decode()
+    # The next page keeps the search and the filter.
+    searched = client.get(url, {"q": "Person & co", "status": ""}).content.decode()
+    assert "Page" not in searched  # nothing matches: no pager
+    listing = client.get(url).content.decode()
+    assert "Page 1 of 2" in listing
+    assert 'href="?status=&amp;q=&amp;page=2">Next</a>' in listing
+    second = client.get(url, {"q": "person", "page": 2}).content.decode()
+    assert 'href="?status=&amp;q=person&amp;page=1">Previous</a>' in second
 
 
 def test_attachment_type_comes_from_content_not_name(client, provider, location):

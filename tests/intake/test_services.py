@@ -10,6 +10,7 @@ from clinic.messaging.models import Message
 from clinic.messaging.services import messages_dispatch_due
 from intake import services
 from intake.models import PossibleDuplicate, Referral, ReferringProvider
+from intake.notifications import referral_status_email_queue
 from tests.factories.intake import ProviderFactory, referral_data, submit_referral
 from tests.factories.scheduling import LocationFactory
 
@@ -157,3 +158,19 @@ def test_the_providers_received_email_is_a_row_of_the_referrals_transaction(loca
     assert email.to == [provider.user.email] and referral.reference in email.body
     for clinical in ("g43", "topiramate", "1984"):
         assert clinical not in email.body.lower()
+
+
+def test_a_spanish_speaking_provider_is_written_to_in_spanish(location):
+    provider = ProviderFactory(user__preferred_language="es")
+    referral = submit_referral(provider=provider, location=location)
+    received = Message.objects.get(recipient=provider.user, kind="referral_received")
+    assert received.subject == f"Derivación {referral.reference} recibida"
+    assert f"recibió su derivación {referral.reference}" in received.body
+    assert "no contiene, a propósito, datos del paciente" in received.body
+    assert "Dear" not in received.body
+
+    services.referral_set_status(referral=referral, status="not_eligible", reason="Pregnancy")
+    status = referral_status_email_queue(referral=referral)
+    assert status.subject.startswith(f"Derivación {referral.reference}: ")
+    assert f"El estado de su derivación {referral.reference} es ahora:" in status.body
+    assert "pregnancy" not in status.body.lower()

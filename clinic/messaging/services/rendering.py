@@ -11,6 +11,7 @@ from django.template import Context, Template
 from django.utils import formats, timezone, translation
 
 from clinic.errors import ApplicationError
+from clinic.formatting import format_date
 from clinic.models import User
 
 from ..models import (
@@ -60,7 +61,9 @@ def _standard_context(
         zone = zone or recipient_zone(user)
         local = event_start.astimezone(zone)
         with translation.override(language):
-            values["date"] = formats.date_format(local, "D j M" if language == "es" else "D, M j")
+            # The portal's formatter: Spanish abbreviations are lower-case ("vie 4 dic"), where
+            # Django's `M` would write "Dic".
+            values["date"] = format_date(local, "D j M" if language == "es" else "D, M j")
             clock = formats.date_format(local, "H:i" if language == "es" else "g:i A")
         values["time"] = f"{clock} {local.tzname()}"
         days_ahead = (local.date() - (sent_at or timezone.now()).astimezone(zone).date()).days
