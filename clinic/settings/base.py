@@ -399,6 +399,12 @@ CELERY_BEAT_SCHEDULE["send-diary-prompts"] = {
     "task": "outcomes.tasks.send_diary_prompts",
     "schedule": timedelta(minutes=15),
 }
+CELERY_BEAT_SCHEDULE["refresh-responder-counts"] = {
+    # Every 10 minutes (reporting.operations.outcome_figures.RECOUNT_EVERY), recount the
+    # dashboard's responder rates: seconds of counting on a large clinic, never in a page.
+    "task": "reporting.tasks.refresh_responder_counts",
+    "schedule": timedelta(minutes=10),
+}
 CELERY_BEAT_SCHEDULE["send-outcome-report-notices"] = {
     # Every hour, tell referring providers a report is ready (end of course, 1 and 3 months).
     "task": "intake.tasks.send_outcome_report_notices",
