@@ -18,7 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from bench.scale import DEMO_TOTP_KEY
 from clinic.errors import ApplicationError
 from clinic.models import Role, User
-from intake.models import IntakeCase
+from intake.models import IntakeCase, Referral
 from intake.services import case_release
 from scheduling import services as scheduling
 from scheduling.availability import free_start_times
@@ -114,6 +114,19 @@ def cleanup_bookings(runner: User) -> int:
     return n
 
 
+def _diagnosis_of(patient: User) -> list[str]:
+    """The patient's referral's diagnosis, which intake copies onto a course (course_create):
+    without one, booking issues no Good Faith Estimate, and the POST would skip a part of the
+    work a real booking does."""
+    code = (
+        Referral.objects.filter(patient=patient)
+        .order_by("-created_at")
+        .values_list("diagnosis_code", flat=True)
+        .first()
+    )
+    return [code] if code else []
+
+
 def prepare_bookings(runner: User, location: Location, count: int) -> list[tuple[str, int]]:
     """`count` patients without an open course each get a course of 6 (course_create) and a
     held time in the next 14 days (slot_hold), as if they had just picked it. The booking POST
@@ -139,6 +152,7 @@ def prepare_bookings(runner: User, location: Location, count: int) -> list[tuple
             planned_sessions=6,
             needs_clinician_review=False,
             created_by=runner,
+            diagnosis_codes=_diagnosis_of(patient),
         )
         held = False
         for _attempt in range(6):
@@ -156,4 +170,55 @@ def prepare_bookings(runner: User, location: Location, count: int) -> list[tuple
             break
         if not held:  # no free time found for this one: leave nothing open behind
             scheduling.course_cancel(course=course, by=runner, reason="benchmark: no free time")
+    return prepared
+
+
+def prepare_plans(
+    runner: User, location: Location, count: int, taken: set
+) -> list[tuple[str, int, list[str]]]:
+    """`count` patients without an open course each get a course of 3 (course_create) and three
+    free times three days apart, as the 'Plan my course' page proposes them; the POST then books
+    all three in one step (course_book_sessions). No time goes to two patients (`taken`), so a
+    POST fails only if the single bookings before it took the time."""
+    open_patients = Course.objects.filter(
+        status__in=[CourseStatus.ACTIVE, CourseStatus.AWAITING_REVIEW]
+    ).values("patient_id")
+    patients = list(
+        User.objects.filter(role=Role.PATIENT, courses__location=location)
+        .exclude(pk__in=open_patients)
+        .distinct()
+        .order_by("-pk")[: count * 2]
+    )
+    tz = location.time_zone
+    today = timezone.now().astimezone(tz).date()
+    prepared = []
+    first_days = itertools.cycle(range(2, 9))
+    for patient in patients:
+        if len(prepared) >= count:
+            break
+        course = scheduling.course_create(
+            patient=patient,
+            location=location,
+            planned_sessions=3,
+            needs_clinician_review=False,
+            created_by=runner,
+            diagnosis_codes=_diagnosis_of(patient),
+        )
+        first = today + dt.timedelta(days=next(first_days))
+        # Three days apart: whatever the hours, more than the 48 hours a course's rules ask.
+        days = [first + dt.timedelta(days=3 * n) for n in range(3)]
+        free = free_start_times(
+            course=course, location=location, first_day=days[0], last_day=days[-1]
+        )
+        starts = []
+        for day in days:
+            options = [s for s in free.get(day, []) if (location.pk, s) not in taken]
+            if options:
+                starts.append(options[secrets.randbelow(len(options))])
+        if len(starts) < 3:  # not three free days: leave nothing open behind
+            scheduling.course_cancel(course=course, by=runner, reason="benchmark: no free time")
+            continue
+        taken.update((location.pk, s) for s in starts)
+        values = [s.astimezone(tz).strftime("%Y-%m-%dT%H:%M") for s in starts]
+        prepared.append((session_cookie(patient), location.pk, values))
     return prepared

@@ -4,9 +4,11 @@ database. For finding what to fix, not for figures (those come from `./portal be
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/clinic_bench_scale \
         .venv/bin/python bench/profile_page.py day [--requests 30] [--top 25]
 
-Pages: floor, course, availability, queue, provider, day, chart, search. Prints the median wall
-time, the queries of one request with their time, and the functions that cost the most
-(cProfile)."""
+Pages: floor, course, availability, queue, provider, day, chart, search, report (the provider's
+outcome report), operations; and the POSTs booking (confirm a held time) and plan (a course of 3
+in one step), each request on a hold or plan prepared as the benchmark prepares them (the
+courses are cancelled at the next benchmark run's clean-up). Prints the median wall time, the
+queries of one request with their time, and the functions that cost the most (cProfile)."""
 
 from __future__ import annotations
 
@@ -37,9 +39,14 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from bench.accounts import session_cookie  # noqa: E402 - the benchmark's way of signing in
+from bench.accounts import (  # noqa: E402 - the benchmark's way of signing in and booking
+    bench_runner,
+    prepare_bookings,
+    prepare_plans,
+    session_cookie,
+)
 from clinic.models import User  # noqa: E402
-from intake.models import ReferringProvider  # noqa: E402
+from intake.models import Referral, ReferringProvider  # noqa: E402
 from scheduling.models import Course, CourseStatus, Location  # noqa: E402
 
 
@@ -79,10 +86,67 @@ def page(name: str) -> tuple[str, User]:
         if name == "chart":
             return f"/patients/{patient.pk}/", coordinator
         return f"/patients/?{urlencode({'q': patient.last_name})}", coordinator
-    if name == "provider":
+    if name == "operations":
+        return "/operations/", coordinator
+    if name in ("provider", "report"):
         busiest = ReferringProvider.objects.annotate(n=Count("referrals")).order_by("-n").first()
-        return "/provider/", busiest.user
+        if name == "provider":
+            return "/provider/", busiest.user
+        reference = (
+            Referral.objects.filter(
+                provider=busiest, course__outcome_plan__course_completed_on__isnull=False
+            )
+            .order_by("pk")
+            .values_list("reference", flat=True)
+            .first()
+        )
+        return f"/referrals/{reference}/", busiest.user
     raise SystemExit(f"unknown page {name}")
+
+
+def posts(name: str, count: int) -> list[tuple[str, str, dict]]:
+    """`count` booking or plan POSTs, prepared as the benchmark prepares them: (session key,
+    path, form data)."""
+    location = Location.objects.filter(slug__endswith="-scale").order_by("pk").first()
+    runner = bench_runner()
+    if name == "booking":
+        return [
+            (key, f"/my/hold/{hold}/", {})
+            for key, hold in prepare_bookings(runner, location, count)
+        ]
+    return [
+        (key, "/my/plan/", {"location": loc, "starts": starts})
+        for key, loc, starts in prepare_plans(runner, location, count, set())
+    ]
+
+
+def main_post(args) -> None:
+    prepared = posts(args.page, args.requests + 2)
+    client = Client(HTTP_HOST="127.0.0.1")
+
+    def post(key, path, data):
+        client.cookies[settings.SESSION_COOKIE_NAME] = key
+        response = client.post(path, data)
+        assert response.status_code == 302, (path, response.status_code)
+
+    post(*prepared.pop())  # warm
+    with CaptureQueriesContext(connection) as queries:
+        post(*prepared.pop())
+    print(f"{args.page}: {len(queries)} queries")
+    for q in queries.captured_queries:
+        print(f"  {q['time']}s  {q['sql'][:150]}")
+    times = []
+    profile = cProfile.Profile()
+    for key, path, data in prepared:
+        started = time.perf_counter()
+        profile.enable()
+        post(key, path, data)
+        profile.disable()
+        times.append((time.perf_counter() - started) * 1000)
+    print(f"median {statistics.median(times):.1f} ms over {len(times)}")
+    stats = pstats.Stats(profile)
+    stats.sort_stats("tottime").print_stats(args.top)
+    stats.sort_stats("cumulative").print_stats(args.top)
 
 
 def main() -> None:
@@ -91,6 +155,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args()
+    if args.page in ("booking", "plan"):
+        return main_post(args)
     path, user = page(args.page)
     client = Client(HTTP_HOST="127.0.0.1")
     client.cookies[settings.SESSION_COOKIE_NAME] = _session_cookie(user)

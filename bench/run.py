@@ -10,6 +10,8 @@ database, the environment and the static files, then calls this script.
    competes with a claim (bench/claim.py).
 3. Reminder dispatch: 10,000 due messages, one Celery worker (solo pool) over the real Redis,
    the default OutboxGateway; wall time from the enqueue to the last one sent.
+4. The waitlist: a cancellation where 5,000 patients wait, the first round of offers it sets off,
+   and the offer link's page, in process, inside a transaction rolled back (bench/waitlist.py).
 Writes bench/RESULTS.md (the part above the notes marker) and bench/last-run.json."""
 
 from __future__ import annotations
@@ -32,10 +34,11 @@ from django.utils import timezone  # noqa: E402
 
 from bench.accounts import bench_runner  # noqa: E402
 from bench.claim import measure_claim_next  # noqa: E402
-from bench.config import RESULTS, say  # noqa: E402
+from bench.config import RESULTS, WAITLIST_PATIENTS, say  # noqa: E402
 from bench.dispatch import measure_dispatch  # noqa: E402
 from bench.load import measure_pages  # noqa: E402
 from bench.report import CHURNED, machine, table_counts, vacuum_if_no_autovacuum, write_results  # noqa: E402
+from bench.waitlist import measure as measure_waitlist  # noqa: E402
 
 
 def main() -> None:
@@ -71,6 +74,15 @@ def main() -> None:
         data["dispatch"] = {**measure_dispatch(), "date": stamp}
     else:
         data["dispatch"] = previous["dispatch"]
+    if not only or "waitlist" in only:
+        say(f"waitlist: a cancel with {WAITLIST_PATIENTS:,} waiting (rolled back)")
+        data["waitlist"] = {
+            **measure_waitlist(patients=WAITLIST_PATIENTS, offer_page=True),
+            "date": stamp,
+        }
+        say(f"waitlist: {data['waitlist']}")
+    else:
+        data["waitlist"] = previous.get("waitlist")
     last.write_text(json.dumps(data, indent=2, default=str))
     write_results(data)
     say(f"wrote {RESULTS.relative_to(ROOT)}")

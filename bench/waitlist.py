@@ -12,10 +12,12 @@ round's offers and their texts), with the queries each takes. Run it with
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 import time
 from zoneinfo import ZoneInfo
 
-from django.db import connection, transaction
+from django.db import connection, reset_queries, transaction
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -30,8 +32,8 @@ from scheduling.models import (
     StaffShift,
 )
 from scheduling.services import course_create, default_session_type, session_book, session_cancel
-from waitlist.models import FreedSlot, WaitlistEntry
-from waitlist.services import slot_offer_next_round
+from waitlist.models import FreedSlot, Offer, WaitlistEntry
+from waitlist.services import offer_url, slot_offer_next_round
 
 ZONE = ZoneInfo("America/New_York")
 
@@ -133,7 +135,39 @@ def _timed(step):
     return result, round(elapsed, 1), len(queries)
 
 
-def measure(*, patients: int = 5000) -> dict:
+def _page_ms(client: Client, path: str, requests: int = 20) -> tuple[float, int]:
+    """The median of `requests` GETs in process (after one to warm up), and the queries of one."""
+    assert client.get(path).status_code == 200, path
+    # A request empties the connection's query log as it starts: count from an empty one.
+    reset_queries()
+    with CaptureQueriesContext(connection) as queries:
+        client.get(path)
+    count = len(queries)  # now: the captured list is read from the log the next request empties
+    times = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        client.get(path)
+        times.append((time.perf_counter() - started) * 1000)
+    return round(statistics.median(times), 1), count
+
+
+def _offer_page(slot: FreedSlot, location: Location) -> dict:
+    """The offer link's page (GET: the time and a button), as the first offered patient opens
+    it, in process, with the floor view the same way beside it. The offers were made at noon:
+    they are kept open for the wall clock the page reads (in this rolled-back transaction)."""
+    offer = Offer.objects.filter(slot=slot).order_by("pk").first()
+    Offer.objects.filter(pk=offer.pk).update(expires_at=timezone.now() + dt.timedelta(minutes=30))
+    client = Client(HTTP_HOST="127.0.0.1")
+    page_ms, page_queries = _page_ms(client, offer_url(offer))
+    floor_ms, _ = _page_ms(client, f"/bench/floor/{location.pk}/")
+    return {
+        "offer_page_ms": page_ms,
+        "offer_page_queries": page_queries,
+        "offer_page_floor_ms": floor_ms,
+    }
+
+
+def measure(*, patients: int = 5000, offer_page: bool = False) -> dict:
     """Timings (ms) and query counts of the cancel and of the first round; rolls back."""
     figures: dict = {"patients": patients}
     try:
@@ -162,6 +196,8 @@ def measure(*, patients: int = 5000) -> dict:
                 lambda: slot_offer_next_round(slot_id=slot.pk, now=noon)
             )
             figures["offers_sent"] = offers
+            if offer_page:
+                figures.update(_offer_page(slot, location))
             raise _RollBack
     except _RollBack:
         pass

@@ -113,6 +113,7 @@ class PaymentPolicyAdmin(admin.ModelAdmin):
         "deposit_kind",
         "deposit_cents",
         "deposit_percent",
+        "deposit_on_cancel",
         "infusion_charged_at",
         "late_cancellation_fee_cents",
         "no_show_fee_cents",

@@ -74,3 +74,8 @@ def payments_on_session_moved(event: SessionMoved) -> None:
 
 def payments_on_no_show(event: SessionNoShow) -> None:
     payments.on_no_show(event.course, event.session_id, event.by)
+
+
+def payments_on_course_cancelled(event: CourseCancelled) -> None:
+    """The unused deposit, refunded when the course was cancelled in time (by the policy)."""
+    payments.on_course_cancelled(event.course, event.session_ids, event.by)

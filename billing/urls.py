@@ -25,5 +25,8 @@ urlpatterns = [
     path("my/payments/card/", payments.card_saved, name="card_saved"),
     path("payments/<int:pk>/receipt/", payments.receipt, name="receipt"),
     path("payments/<int:pk>/refund/", payment_staff.refund, name="refund"),
+    path("payments/<int:pk>/retry/", payment_staff.retry, name="payment_retry"),
+    path("payments/<int:pk>/write-off/", payment_staff.write_off, name="payment_write_off"),
+    path("payments/failed/", payment_staff.failed_charges, name="failed_charges"),
     path("courses/<int:pk>/superbill.pdf", payment_staff.superbill_pdf, name="superbill"),
 ]

@@ -76,6 +76,7 @@ SECTIONS = [
             ("intake.referral", _("Referrals")),
             ("intake.intakecase", _("Intake cases")),
             ("intake.possibleduplicate", _("Possible duplicates")),
+            ("intake.inbounddocument", _("Faxed and scanned documents")),
             ("scheduling.course", _("Courses")),
             ("scheduling.infusionsession", _("Infusion sessions")),
             ("billing.estimate", _("Estimates")),

@@ -2,10 +2,13 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from clinic.audit.admin import AuditedAdminMixin
+from clinic.audit.models import AuditAction
+from clinic.audit.services import audit_record
 
 from . import services
 from .models import (
     ApiToken,
+    InboundDocument,
     IntakeCase,
     PossibleDuplicate,
     Referral,
@@ -95,3 +98,68 @@ class PossibleDuplicateAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     def audit_patient_of(self, obj):
         return obj.referral.patient_id
+
+
+@admin.register(InboundDocument)
+class InboundDocumentAdmin(admin.ModelAdmin):
+    """Faxed and scanned documents, to look up (whose fax was it, what became of it). They are
+    read, split, attached and dismissed on the coordinator's Inbox page, which keeps the rules;
+    here nothing changes. The list shows no patient; a document's page shows what was read from
+    it (health information), so opening one is audited."""
+
+    list_display = [
+        "__str__",
+        "status",
+        "received_at",
+        "sending_number",
+        "page_count",
+        "provider",
+        "closed_at",
+    ]
+    list_filter = ["status", "source"]
+    search_fields = ["sending_number", "external_id", "provider__npi"]
+    date_hierarchy = "received_at"
+    list_select_related = ["provider__user"]
+    fields = [
+        "source",
+        "external_id",
+        "sending_number",
+        "content_type",
+        "size",
+        "page_count",
+        "received_at",
+        "uploaded_by",
+        "status",
+        "read_at",
+        "read_error",
+        "provider",
+        "referrals",
+        "closed_at",
+        "closed_by",
+        "close_reason",
+        "text",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        original = getattr(response, "context_data", {}).get("original")
+        if response.status_code == 200 and original is not None:
+            first = original.referrals.order_by("pk").first()
+            audit_record(
+                request=request,
+                obj=original,
+                action=AuditAction.VIEW,
+                patient_id=first.patient_id if first else None,
+                referral_id=first.pk if first else None,
+            )
+        return response

@@ -32,7 +32,7 @@ from scheduling.models import Location
 
 from . import api_contract, selectors, services
 from .api_contract import PHONE_PATTERN, ZIP_PATTERN  # noqa: F401 -- named by the tests
-from .fhir.docs import FHIR_SECTION
+from .fhir.docs import FHIR_LINK, FHIR_SECTION
 from .forms import ReferralForm
 from .models import ApiToken, Referral
 from .outcome_reports import report_for_referral
@@ -197,7 +197,7 @@ def schema_postprocess(result, generator, request, public):
         # the schema then leaves the slugs open rather than failing the check.
         slugs = None
     info = result.setdefault("info", {})
-    info["description"] = (info.get("description") or "") + FHIR_SECTION
+    info["description"] = (info.get("description") or "") + FHIR_LINK + FHIR_SECTION
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas["ReferralInRequest"] = api_contract.referral_request_schema(slugs)
     create = result.get("paths", {}).get("/api/v1/referrals", {}).get("post")

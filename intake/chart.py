@@ -19,6 +19,7 @@ from outcomes.selectors import OutcomeSummary, outcome_summary, plan_for_patient
 from scheduling.models import Course, CourseStatusChange, InfusionSession, SessionStatusChange
 
 from .models import CallAttempt, PatientInvitation, Referral
+from .selectors import reference_possible
 
 # The chart shows the newest messages and replies; the Outbox holds the rest.
 CHART_MESSAGES = 30
@@ -168,6 +169,8 @@ def _courses(patient: User):
 def chart_for_referral(*, reference: str) -> Chart:
     """The chart of a referral whose patient has no account yet (a referral that has one
     belongs to its patient's chart: the view sends the reader there)."""
+    if not reference_possible(reference):
+        raise Http404("No such referral")
     referral = _referrals().filter(reference=reference).first()
     if referral is None:
         raise Http404("No such referral")
@@ -176,6 +179,8 @@ def chart_for_referral(*, reference: str) -> Chart:
 
 def referral_patient_id(*, reference: str) -> int | None:
     """Whose chart a referral belongs to, if intake made the patient an account."""
+    if not reference_possible(reference):
+        return None
     return Referral.objects.filter(reference=reference).values_list("patient_id", flat=True).first()
 
 

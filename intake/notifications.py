@@ -11,9 +11,11 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
+from clinic.formatting import format_date
 from clinic.messaging.models import Message
-from clinic.messaging.services import email_queue
+from clinic.messaging.services import email_queue, fax_queue
 
 from .models import Referral, ReferralStatusChange
 
@@ -65,4 +67,35 @@ def referral_status_email_queue(*, referral: Referral) -> Message:
         ),
         template="intake/email/referral_status.txt",
         once_per=f"status:{change.pk if change else referral.status}",
+    )
+
+
+def referral_received_fax_queue(*, referral: Referral, to_number: str, received_at) -> Message:
+    """Faxes the referring practice back that its faxed referral arrived, when the provider has
+    no e-mail address to be told by, in the provider's language. The page names the provider,
+    the reference and the day the fax came, nothing about the patient. Once per referral."""
+    provider = referral.provider
+    with translation.override(provider.user.preferred_language or "en"):
+        context = {
+            "referral": referral,
+            "provider": provider.user,
+            "practice": provider.practice_name,
+            "received_on": format_date(
+                received_at,
+                pgettext("date format", "l j F Y"),
+                referral.preferred_location.time_zone,
+            ),
+            "sender_name": settings.MESSAGING_SENDER_NAME,
+            "clinic_phone": settings.CLINIC_PHONE,
+        }
+        body = render_to_string("intake/fax/referral_received.txt", context)
+        subject = _("Referral %(reference)s received") % {"reference": referral.reference}
+    return fax_queue(
+        recipient=provider.user,
+        to_number=to_number,
+        kind="referral_received",
+        subject=subject,
+        body=body,
+        dedupe_key=f"referral:{referral.pk}:received-fax",
+        topic=f"referral:{referral.pk}",
     )

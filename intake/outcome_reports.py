@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,6 +37,26 @@ def report_for_referral(*, referral: Referral, now: dt.datetime) -> OutcomeRepor
 
 def report_context(report: OutcomeReport | None) -> dict:
     return {"report": report, "min_days": MIN_RECORDED_DAYS}
+
+
+def outcome_report_pdf(
+    *, referral: Referral, report: OutcomeReport, now: dt.datetime, base_url: str, request=None
+) -> bytes:
+    """The one-page report as a PDF (WeasyPrint, as the Good Faith Estimate): the provider's
+    download and the FHIR Binary a DocumentReference links to."""
+    from weasyprint import HTML  # imported here: loading Pango is slow and only PDFs need it
+
+    html = render_to_string(
+        "outcomes/report_pdf.html",
+        {
+            "referral": referral,
+            "prepared": now,
+            "zone": report.plan.course.location.time_zone,
+            **report_context(report),
+        },
+        request=request,
+    )
+    return HTML(string=html, base_url=base_url).write_pdf()
 
 
 def outcome_report_notices_send(*, now: dt.datetime | None = None) -> int:

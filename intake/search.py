@@ -2,7 +2,8 @@
 Hernández), by phone in any format, by date of birth, by reference.
 
 PostgreSQL does the matching: `portal_search_name(first, last)` (intake/0011) is an immutable
-wrapper of unaccent(lower(...)), and GIN trigram indexes on it and on the phone answer the
+wrapper of unaccent(lower(...)), kept for each referral in the generated column
+`Referral.search_name` (intake/0015), and GIN trigram indexes on it and on the phone answer the
 LIKE '%…%' the words become, so a search reads the index, not the table."""
 
 import datetime as dt
@@ -10,7 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from django.db.models import CharField, F, Func, QuerySet, Value
+from django.db.models import CharField, Func, QuerySet, Value
 from django.db.models.functions import Lower
 
 from .models import Referral
@@ -19,13 +20,6 @@ MAX_QUERY_LENGTH = 100
 MAX_RESULTS = 20
 REFERENCE = re.compile(r"^R-[0-9A-Z-]{1,14}$")
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y", "%m.%d.%Y", "%m/%d/%y", "%m%d%Y")
-
-
-class SearchName(Func):
-    """portal_search_name(first, last): the expression the trigram index is built on."""
-
-    function = "portal_search_name"
-    output_field = CharField()
 
 
 class Unaccent(Func):
@@ -119,9 +113,6 @@ def search_referrals(raw) -> tuple[SearchQuery, QuerySet[Referral]]:
     elif query.phone_digits:
         referrals = referrals.filter(mobile_phone__contains=query.phone_digits)
     elif query.name_words:
-        referrals = referrals.alias(
-            search_name=SearchName(F("patient_first_name"), F("patient_last_name"))
-        )
         for word in query.name_words:
             # Each word anywhere in the name; folded the same way as the indexed expression.
             referrals = referrals.filter(search_name__contains=Unaccent(Lower(Value(word))))

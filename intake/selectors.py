@@ -64,7 +64,16 @@ def referrals_visible_to(user: User) -> QuerySet[Referral]:
     return base.none()
 
 
+def reference_possible(reference: str) -> bool:
+    """Whether `reference` could name a referral at all. An address may carry anything (a NUL,
+    which PostgreSQL refuses in a query, or a megabyte): those are answered as not found without
+    asking the database."""
+    return 0 < len(reference) <= REFERENCE_MAX_LENGTH and "\x00" not in reference
+
+
 def referral_detail_for(*, user: User, reference: str) -> Referral:
+    if not reference_possible(reference):
+        raise Http404("No such referral")
     referral = (
         referrals_visible_to(user)
         .prefetch_related("history", "attachments", "duplicate_links__other")
@@ -75,6 +84,9 @@ def referral_detail_for(*, user: User, reference: str) -> Referral:
         # The same answer whether it does not exist or belongs to someone else.
         raise Http404("No such referral")
     return referral
+
+
+REFERENCE_MAX_LENGTH = Referral._meta.get_field("reference").max_length
 
 
 def attachment_for(*, user: User, pk: int) -> ReferralAttachment:

@@ -68,10 +68,22 @@ urlpatterns = [
     ),
     path("fhir/Task/<str:reference>", fhir_views.TaskDetailView.as_view(), name="fhir_task"),
     path(
+        "fhir/DocumentReference/<str:reference>",
+        fhir_views.DocumentReferenceView.as_view(),
+        name="fhir_document_reference",
+    ),
+    path(
+        "fhir/Binary/outcome-report-<str:reference>",
+        fhir_views.OutcomeBinaryView.as_view(),
+        name="fhir_outcome_binary",
+    ),
+    path(
         "fhir/Task/<str:reference>/_history",
         fhir_views.TaskHistoryView.as_view(),
         name="fhir_task_history",
     ),
+    # Last of the FHIR addresses: anything else under /fhir/ is an OperationOutcome too.
+    path("fhir/<path:rest>", fhir_views.FhirNotSupportedView.as_view(), name="fhir_not_supported"),
     path(
         "api/v1/referrals/<str:reference>",
         api.ReferralDetailView.as_view(),

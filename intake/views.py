@@ -3,7 +3,6 @@ from django.contrib.auth import login
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -13,6 +12,7 @@ from clinic.audit.services import audit_record, audit_record_many
 from clinic.errors import ApplicationError
 from clinic.models import STAFF_ROLES, Role
 from clinic.permissions import role_required
+from outcomes.selectors import outcome_summaries_for_review
 from scheduling import selectors as scheduling_selectors
 from scheduling.forms import ReviewForm
 from scheduling.views import day_view_context
@@ -27,7 +27,7 @@ from .forms import (
     SetPasswordForm,
 )
 from .models import CallOutcome, ChecklistItem
-from .outcome_reports import report_context, report_for_referral
+from .outcome_reports import outcome_report_pdf, report_context, report_for_referral
 
 STAFF = tuple(STAFF_ROLES)
 
@@ -108,25 +108,19 @@ def referral_detail(request: HttpRequest, reference: str) -> HttpResponse:
 @role_required(Role.PROVIDER, *STAFF)
 def referral_outcome_pdf(request: HttpRequest, reference: str) -> HttpResponse:
     """The one-page outcome report as a PDF (WeasyPrint, as the Good Faith Estimate)."""
-    from weasyprint import HTML  # imported here: loading Pango is slow and only PDFs need it
-
     referral = selectors.referral_detail_for(user=request.user, reference=reference)
     now = timezone.now()
     report = report_for_referral(referral=referral, now=now)
     if report is None or not report.ready:
         raise Http404("No report yet")
     audit_record(request=request, obj=referral, action=AuditAction.VIEW)
-    html = render_to_string(
-        "outcomes/report_pdf.html",
-        {
-            "referral": referral,
-            "prepared": now,
-            "zone": report.plan.course.location.time_zone,
-            **report_context(report),
-        },
+    pdf = outcome_report_pdf(
+        referral=referral,
+        report=report,
+        now=now,
+        base_url=request.build_absolute_uri("/"),
         request=request,
     )
-    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = (
         f'attachment; filename="outcome-report-{referral.reference}.pdf"'
@@ -370,13 +364,19 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
 @role_required(Role.CLINICIAN)
 def clinician_home(request: HttpRequest) -> HttpResponse:
     """The clinician's Today page: the day at a location (scheduling's day view) and the courses
-    waiting for a prescriber's review, each with its referral. Intake serves it because it sits
+    waiting for a prescriber's review, each with its referral and the patient's migraine
+    outcomes (baseline against now, as on the chart). Intake serves it because it sits
     above scheduling and owns the referral; its URL keeps the name scheduling:clinician_home
     (wiring/urls.py)."""
     context = day_view_context(request)
     reviews = list(scheduling_selectors.courses_awaiting_review())
     referrals = selectors.referrals_for_review(course_ids=[course.pk for course in reviews])
     context["reviews"] = [(course, referrals.get(course.pk)) for course in reviews]
+    # Baseline against now for each patient (the same figures as the chart), so the decision is
+    # made with them in view. Already audited below: the card is the patient's course.
+    context["review_outcomes"] = outcome_summaries_for_review(
+        patient_ids=[course.patient_id for course in reviews], now=timezone.now()
+    )
     context["review_form"] = ReviewForm()
     context["can_sign_off"] = request.user.can_sign_off_courses
     # The cards show the patients' courses and referrals: both views are audited, each in bulk.

@@ -83,9 +83,12 @@ def _whole_number(value: object, question: Question) -> int:
 MIDAS_CITATION = (
     "Stewart WF, Lipton RB, Dowson AJ, Sawyer J. Development and testing of the Migraine "
     "Disability Assessment (MIDAS) Questionnaire to assess headache-related disability. "
-    "Neurology 2001;56(6 Suppl 1):S20-S28. MIDAS questionnaire (c) Innovative Medical Research "
-    "1997; scoring: the sum of questions 1-5 (days in the last 3 months); grade I 0-5 (little or "
-    "no disability), II 6-10 (mild), III 11-20 (moderate), IV 21 or more (severe)."
+    "Neurology 2001;56(6 Suppl 1):S20-S28. Grades: Lipton RB, Stewart WF, Sawyer J, Edmeads "
+    "JG. Clinical utility of an instrument assessing migraine disability: the Migraine "
+    "Disability Assessment (MIDAS) questionnaire. Headache 2001;41(9):854-861. MIDAS "
+    "questionnaire (c) Innovative Medical Research 1997; scoring: the sum of questions 1-5 "
+    "(days in the last 3 months); grade I 0-5 (little or no disability), II 6-10 (mild), III "
+    "11-20 (moderate), IV 21 or more (severe)."
 )
 
 # The five scored questions of the MIDAS questionnaire (questions A and B, headache days and

@@ -1,7 +1,9 @@
 """Signed links in texts and e-mails that let a patient answer without signing in (the same
 django.core.signing mechanism as scheduling's action links). A diary link names its plan and its
 day: it records that day once (the unique diary day decides) and expires at the end of the next
-day. A questionnaire link names its plan and time point: answered once, valid for 30 days."""
+day. A questionnaire link names its plan and time point: answered once, valid for 30 days from
+when its message is sent (a follow-up's text is written when the course ends and sent 1 or 3
+months later, so the link's age is not counted from its signature)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import datetime as dt
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clinic.errors import ApplicationError
@@ -21,6 +24,9 @@ QUESTIONNAIRE_SALT = "outcomes.questionnaire"
 # Sent in the evening for that day; still answerable the next day, never later.
 DIARY_LINK_MAX_AGE = dt.timedelta(hours=48)
 QUESTIONNAIRE_LINK_MAX_AGE = dt.timedelta(days=30)
+# No questionnaire link outlives this, whatever it says: the 3-month one is signed at the end of
+# the course and works until 30 days after it is sent (120 days), plus calling-hours slack.
+QUESTIONNAIRE_LINK_OUTER_AGE = dt.timedelta(days=130)
 
 
 def _absolute(path: str) -> str:
@@ -32,8 +38,17 @@ def diary_url(*, plan: OutcomePlan, day: dt.date) -> str:
     return _absolute(reverse("outcomes:diary_link", args=[token]))
 
 
-def questionnaire_url(*, plan: OutcomePlan, time_point: str) -> str:
-    token = signing.dumps({"p": plan.pk, "t": time_point}, salt=QUESTIONNAIRE_SALT, compress=True)
+def questionnaire_url(
+    *, plan: OutcomePlan, time_point: str, sent_at: dt.datetime | None = None
+) -> str:
+    """A link that works for QUESTIONNAIRE_LINK_MAX_AGE from `sent_at` (when its message goes;
+    now by default)."""
+    expires = (sent_at or timezone.now()) + QUESTIONNAIRE_LINK_MAX_AGE
+    token = signing.dumps(
+        {"p": plan.pk, "t": time_point, "x": int(expires.timestamp())},
+        salt=QUESTIONNAIRE_SALT,
+        compress=True,
+    )
     return _absolute(reverse("outcomes:questionnaire_link", args=[token]))
 
 
@@ -77,7 +92,13 @@ def diary_link_resolve(token: str) -> tuple[OutcomePlan, dt.date]:
 
 
 def questionnaire_link_resolve(token: str) -> tuple[OutcomePlan, str]:
-    data = _load(token, QUESTIONNAIRE_SALT, QUESTIONNAIRE_LINK_MAX_AGE)
+    data = _load(token, QUESTIONNAIRE_SALT, QUESTIONNAIRE_LINK_OUTER_AGE)
     if data.get("t") not in TimePoint.values:
+        raise _gone()
+    expires = data.get("x")
+    if "x" not in data:
+        # Links sent before they carried their end: 30 days from the signature, as then.
+        _load(token, QUESTIONNAIRE_SALT, QUESTIONNAIRE_LINK_MAX_AGE)
+    elif type(expires) is not int or timezone.now().timestamp() > expires:
         raise _gone()
     return _active_plan(data["p"]), data["t"]

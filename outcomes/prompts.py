@@ -1,23 +1,25 @@
-"""The daily diary prompt and the one nudge, planned by a periodic task (outcomes.tasks). Each
+"""The daily diary prompt and the nudge, planned by a periodic task (outcomes.tasks). Each
 message has a dedupe key per plan and day, so a second run (or two workers) sends nothing twice;
-the plan's prompted_on keeps each run from re-reading plans already done today."""
+the plan's prompted_on keeps each run from re-reading plans already done today. The prompt goes
+at OUTCOMES_DIARY_PROMPT_HOUR in the patient's zone, kept inside calling hours, through
+clinic.messaging (consent, opt-out, calling hours, the neutral wording), as reminders do."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 
 from clinic.messaging.services import message_schedule, recipient_zone
 
 from .links import diary_url
 from .models import DiaryDay, OutcomePlan, PlanStatus
 from .services import (
-    DIARY_PROMPT_HOUR,
     MISSED_DAYS_FOR_NUDGE,
     _diary_topic,
     _prompt_channel,
+    diary_prompt_hour,
 )
 
 
@@ -37,37 +39,48 @@ def _due_plans(now: dt.datetime):
     )
 
 
-def _nudge_owed(plan: OutcomePlan, today: dt.date, answered: set[dt.date]) -> bool:
-    if plan.nudged_on is not None:
+def _nudge_owed(plan: OutcomePlan, today: dt.date, last_answered: dt.date | None) -> bool:
+    """One nudge for each run of 3 or more missed days: the 3 days before today went
+    unanswered (all of them inside the diary), and no nudge went since the last answer."""
+    if today - dt.timedelta(days=MISSED_DAYS_FOR_NUDGE) < plan.diary_starts_on:
         return False
-    missed = [today - dt.timedelta(days=n) for n in range(1, MISSED_DAYS_FOR_NUDGE + 1)]
-    return missed[-1] >= plan.diary_starts_on and not answered.intersection(missed)
+    if last_answered is not None and last_answered >= today - dt.timedelta(
+        days=MISSED_DAYS_FOR_NUDGE
+    ):
+        return False
+    return plan.nudged_on is None or (last_answered is not None and last_answered >= plan.nudged_on)
 
 
 def diary_prompts_send(*, now: dt.datetime) -> int:
     """Plan this evening's diary prompt for every active plan whose patient has reached the
     prompt hour and not answered today, as a nudge instead when they missed the 3 days before
-    (once per plan). Returns how many messages were planned."""
+    (once for each such run of missed days). Returns how many messages were planned."""
     planned = 0
     plans = list(_due_plans(now))
+    hour = diary_prompt_hour()
+    # Diary days are never later than the patient's today, so the last one says both whether
+    # today is answered and how long the silence before it is. Only the last few days are read
+    # (an index range, not every plan's whole diary): a run of missed days earns its nudge on
+    # its fourth evening, while the answer before it is still inside this window.
     recent = now.date() - dt.timedelta(days=MISSED_DAYS_FOR_NUDGE + 2)
-    answered: dict[int, set[dt.date]] = {}
-    for plan_id, day in DiaryDay.objects.filter(
-        plan__in=[p.pk for p in plans], day__gte=recent
-    ).values_list("plan_id", "day"):
-        answered.setdefault(plan_id, set()).add(day)
+    last_answered = dict(
+        DiaryDay.objects.filter(plan__in=[p.pk for p in plans], day__gte=recent)
+        .values("plan_id")
+        .annotate(last=Max("day"))
+        .values_list("plan_id", "last")
+    )
     for plan in plans:
         zone = recipient_zone(plan.patient)
         local = now.astimezone(zone)
         today = local.date()
-        if local.hour < DIARY_PROMPT_HOUR or (plan.prompted_on and plan.prompted_on >= today):
+        if local.hour < hour or (plan.prompted_on and plan.prompted_on >= today):
             continue
         if today < plan.diary_starts_on or (plan.diary_ends_on and today > plan.diary_ends_on):
             continue
-        days = answered.get(plan.pk, set())
-        if today in days:
+        last = last_answered.get(plan.pk)
+        if last is not None and last >= today:
             continue
-        nudge = _nudge_owed(plan, today, days)
+        nudge = _nudge_owed(plan, today, last)
         with transaction.atomic():
             message_schedule(
                 recipient=plan.patient,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Max, Q
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -116,11 +117,15 @@ def _weeks(plan: OutcomePlan, days: list[DiaryDay], today: dt.date) -> tuple[Wee
 
 def outcome_summary(*, plan: OutcomePlan, now: dt.datetime) -> OutcomeSummary:
     """Two queries: the plan's diary days and its questionnaire answers."""
-    today = now.astimezone(recipient_zone(plan.patient)).date()
     days = list(DiaryDay.objects.filter(plan=plan))
-    responses = [
-        r for r in InstrumentResponse.objects.filter(plan=plan) if r.instrument == MIDAS_KEY
-    ]
+    responses = list(InstrumentResponse.objects.filter(plan=plan, instrument=MIDAS_KEY))
+    return _summary(plan, days, responses, now)
+
+
+def _summary(
+    plan: OutcomePlan, days: list[DiaryDay], responses: list[InstrumentResponse], now: dt.datetime
+) -> OutcomeSummary:
+    today = now.astimezone(recipient_zone(plan.patient)).date()
     base_from, base_to = baseline_window(plan, today)
     baseline = diary_figures(days, starts_on=base_from, ends_on=base_to)
     latest = None
@@ -129,7 +134,7 @@ def outcome_summary(*, plan: OutcomePlan, now: dt.datetime) -> OutcomeSummary:
         start, end = follow_up_window(end)
         start = max(start, plan.first_session_on)
         latest = compare(baseline, diary_figures(days, starts_on=start, ends_on=end))
-    midas = {r.time_point: r for r in responses}
+    midas = {r.time_point: r for r in responses if r.instrument == MIDAS_KEY}
     midas_latest = (
         midas.get(TimePoint.MONTH_3)
         or midas.get(TimePoint.MONTH_1)
@@ -148,11 +153,50 @@ def outcome_summary(*, plan: OutcomePlan, now: dt.datetime) -> OutcomeSummary:
     )
 
 
+REVIEW_PLANS_PER_PATIENT = 2
+
+
+def outcome_summaries_for_review(
+    *, patient_ids: list[int], now: dt.datetime
+) -> dict[int, list[OutcomeSummary]]:
+    """For the clinician's review cards: each patient's two latest plans summarised, newest
+    first (the course under review, whose baseline is being kept, and the course before it,
+    baseline against its last 28 days), by patient id. Three queries whatever the number of
+    cards."""
+    plans: dict[int, list[OutcomePlan]] = {}
+    rows = (
+        OutcomePlan.objects.filter(patient_id__in=patient_ids)
+        .select_related("patient__patient_profile", "course__location")
+        .order_by("patient_id", "-created_at", "-pk")
+    )
+    for plan in rows:
+        kept = plans.setdefault(plan.patient_id, [])
+        if len(kept) < REVIEW_PLANS_PER_PATIENT:
+            kept.append(plan)
+    wanted = [plan.pk for kept in plans.values() for plan in kept]
+    days: dict[int, list[DiaryDay]] = {pk: [] for pk in wanted}
+    for day in DiaryDay.objects.filter(plan_id__in=wanted):
+        days[day.plan_id].append(day)
+    responses: dict[int, list[InstrumentResponse]] = {pk: [] for pk in wanted}
+    for response in InstrumentResponse.objects.filter(plan_id__in=wanted, instrument=MIDAS_KEY):
+        responses[response.plan_id].append(response)
+    return {
+        patient_id: [_summary(p, days[p.pk], responses[p.pk], now) for p in kept]
+        for patient_id, kept in plans.items()
+    }
+
+
 def plan_for_patient_or_404(*, patient: User) -> OutcomePlan:
     plan = plan_for_patient(patient=patient)
     if plan is None:
         raise Http404
     return plan
+
+
+def questionnaire_answered(*, plan: OutcomePlan, time_point: str) -> bool:
+    return InstrumentResponse.objects.filter(
+        plan=plan, instrument=MIDAS_KEY, time_point=time_point
+    ).exists()
 
 
 def open_questionnaire(*, plan: OutcomePlan, today: dt.date) -> str | None:
@@ -218,3 +262,70 @@ def silent_plans(*, now: dt.datetime) -> list[SilentPlan]:
         if silent >= SILENT_AFTER_DAYS:
             rows.append(SilentPlan(plan, plan.last_day, silent))
     return rows
+
+
+WORSENING_LIST_LIMIT = 200
+
+# Active plans past their first infusion whose last 28 days hold more headache days a month than
+# their baseline by 2 or more (outcomes.scoring.compare's rule on exact counts, 7 answered days
+# at least in each window), worst first. The windows are those of outcome_summary, in the
+# location's days; each row found is then summarised from its diary in Python, so the figures
+# listed are exactly the chart's.
+_WORSENING_SQL = """
+WITH plan AS (
+    SELECT p.id, p.first_session_on,
+           GREATEST(p.diary_starts_on, p.first_session_on - %(month)s) AS b_from,
+           p.first_session_on - 1 AS b_to,
+           LEAST((%(now)s AT TIME ZONE l.time_zone)::date,
+                 COALESCE(p.diary_ends_on, (%(now)s AT TIME ZONE l.time_zone)::date)) AS f_to
+      FROM outcomes_outcomeplan p
+      JOIN scheduling_course c ON c.id = p.course_id
+      JOIN scheduling_location l ON l.id = c.location_id
+     WHERE p.status = 'active' AND p.first_session_on IS NOT NULL
+       AND p.first_session_on <= (%(now)s AT TIME ZONE l.time_zone)::date
+), counted AS (
+    SELECT w.id,
+           count(*) FILTER (WHERE d.day BETWEEN w.b_from AND w.b_to) AS b_rec,
+           count(*) FILTER (WHERE d.day BETWEEN w.b_from AND w.b_to AND d.headache) AS b_head,
+           count(*) FILTER (WHERE d.day BETWEEN GREATEST(w.f_to - %(month)s + 1,
+                                                      w.first_session_on) AND w.f_to) AS f_rec,
+           count(*) FILTER (WHERE d.day BETWEEN GREATEST(w.f_to - %(month)s + 1,
+                                                      w.first_session_on) AND w.f_to
+                              AND d.headache) AS f_head
+      FROM plan w
+      JOIN outcomes_diaryday d ON d.plan_id = w.id AND d.day BETWEEN w.b_from AND w.f_to
+     GROUP BY w.id
+)
+SELECT id FROM counted
+ WHERE b_rec >= %(min_days)s AND f_rec >= %(min_days)s
+   AND (f_head * b_rec - b_head * f_rec) * %(month)s >= 2 * b_rec * f_rec
+ ORDER BY (f_head::float / f_rec - b_head::float / b_rec) DESC, id
+ LIMIT %(limit)s
+"""
+
+
+def worsening_summaries(*, now: dt.datetime) -> list[OutcomeSummary]:
+    """The patients whose diary shows worsening (more headache days a month than at baseline),
+    worst first, each summarised as on the chart. Three queries whatever the number of plans."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _WORSENING_SQL,
+            {
+                "now": now,
+                "month": MONTH_DAYS,
+                "min_days": MIN_RECORDED_DAYS,
+                "limit": WORSENING_LIST_LIMIT,
+            },
+        )
+        order = [row[0] for row in cursor.fetchall()]
+    if not order:
+        return []
+    plans = OutcomePlan.objects.select_related("patient__patient_profile", "course__location")
+    by_id = {plan.pk: plan for plan in plans.filter(pk__in=order)}
+    days: dict[int, list[DiaryDay]] = {pk: [] for pk in order}
+    for day in DiaryDay.objects.filter(plan_id__in=order):
+        days[day.plan_id].append(day)
+    summaries = [_summary(by_id[pk], days[pk], [], now) for pk in order]
+    # The patient's own day can differ from the location's by a few hours: keep the chart's
+    # verdict.
+    return [s for s in summaries if s.latest and s.latest.worsening]

@@ -7,10 +7,12 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Min
 from django.utils.translation import gettext as _
 
+from clinic.calling_hours import calling_hours
 from clinic.errors import ApplicationError
 from clinic.messaging.models import Channel
 from clinic.messaging.services import message_schedule, messages_cancel, recipient_zone
@@ -31,10 +33,24 @@ from .models import (
 
 BASELINE_DAYS = 28
 FOLLOW_UP_DAYS = 90  # the diary goes on 3 months after the last infusion
-# Diary prompts go in the evening (the day is nearly over); questionnaires mid-morning.
-DIARY_PROMPT_HOUR = 18
-QUESTIONNAIRE_HOUR = 10
 MISSED_DAYS_FOR_NUDGE = 3
+
+
+def _within_calling_hours(hour: int) -> int:
+    start, end = calling_hours()
+    return min(max(hour, start), end - 1)
+
+
+def diary_prompt_hour() -> int:
+    """The patient's local hour the diary text goes out (OUTCOMES_DIARY_PROMPT_HOUR, evening),
+    moved inside calling hours: a prompt planned outside them would be held to the next
+    morning and expire unsent at midnight."""
+    return _within_calling_hours(settings.OUTCOMES_DIARY_PROMPT_HOUR)
+
+
+def questionnaire_hour() -> int:
+    """The patient's local hour a follow-up questionnaire's text goes out, inside calling hours."""
+    return _within_calling_hours(settings.OUTCOMES_QUESTIONNAIRE_HOUR)
 
 
 def _local_today(user: User, now: dt.datetime) -> dt.date:
@@ -69,7 +85,7 @@ def _questionnaire_schedule(plan: OutcomePlan, time_point: str, send_after: dt.d
         recipient=plan.patient,
         kind="questionnaire_prompt",
         send_after=send_after,
-        context={"link": questionnaire_url(plan=plan, time_point=time_point)},
+        context={"link": questionnaire_url(plan=plan, time_point=time_point, sent_at=send_after)},
         topic=_midas_topic(plan),
         dedupe_key=f"outcomes:midas:{plan.pk}:{time_point}:{send_after.date().isoformat()}",
         channel=_prompt_channel(plan.patient),
@@ -135,7 +151,7 @@ def plan_complete(*, course: Course, now: dt.datetime) -> OutcomePlan | None:
             update_fields=["course_completed_on", "last_session_on", "diary_ends_on", "updated_at"]
         )
         for time_point, days in MIDAS_AFTER.items():
-            send = _at(today + dt.timedelta(days=days), QUESTIONNAIRE_HOUR, zone)
+            send = _at(today + dt.timedelta(days=days), questionnaire_hour(), zone)
             _questionnaire_schedule(plan, time_point, send)
     return plan
 
@@ -205,20 +221,40 @@ def diary_day_record(
         ) from exc
 
 
+def questionnaire_refusal(*, plan: OutcomePlan, time_point: str, now: dt.datetime) -> str:
+    """Why the questionnaire of `time_point` cannot be answered now, or "" when it can. The
+    baseline describes the months before the course: from the day of the first infusion it is
+    closed (an answer then would count days already under treatment as the "before"), so the
+    report shows no baseline score rather than a wrong one. A follow-up opens a week before it
+    is due."""
+    if plan.status != PlanStatus.ACTIVE:
+        return _("These questions are closed. Thank you.")
+    if time_point not in TimePoint.values:
+        return _("There is no such questionnaire.")
+    today = _local_today(plan.patient, now)
+    if time_point == TimePoint.BASELINE:
+        if plan.first_session_on and today >= plan.first_session_on:
+            return _(
+                "These questions were about the time before your first appointment, so they "
+                "are closed now. You do not need to answer them. Thank you."
+            )
+        return ""
+    due_after = MIDAS_AFTER[time_point] - QUESTIONNAIRE_OPENS_EARLY_DAYS
+    done = plan.course_completed_on
+    if done is None or today < done + dt.timedelta(days=due_after):
+        return _("These questions are not open yet.")
+    return ""
+
+
 def instrument_response_record(
     *, plan: OutcomePlan, instrument_key: str, time_point: str, answers: object, now: dt.datetime
 ) -> InstrumentResponse:
     """Score and store a questionnaire answered at `time_point`, once. Raises ApplicationError
-    naming the bad answer, or when this time point is already answered or not yet due."""
-    if plan.status != PlanStatus.ACTIVE:
-        raise ApplicationError(_("These questions are closed. Thank you."))
-    if time_point not in TimePoint.values:
-        raise ApplicationError(_("There is no such questionnaire."))
-    if time_point != TimePoint.BASELINE:
-        due_after = MIDAS_AFTER[time_point] - QUESTIONNAIRE_OPENS_EARLY_DAYS
-        done = plan.course_completed_on
-        if done is None or _local_today(plan.patient, now) < done + dt.timedelta(days=due_after):
-            raise ApplicationError(_("These questions are not open yet."))
+    naming the bad answer (field), code "already" when this time point is answered, code
+    "closed" when it is not open (questionnaire_refusal): nothing is stored then."""
+    refusal = questionnaire_refusal(plan=plan, time_point=time_point, now=now)
+    if refusal:
+        raise ApplicationError(refusal, code="closed")
     chosen = instrument(instrument_key)
     clean = chosen.clean(answers)
     score = chosen.score(clean)

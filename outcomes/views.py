@@ -86,6 +86,12 @@ def questionnaire_link(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _questionnaire(request: HttpRequest, plan: OutcomePlan, time_point: str) -> HttpResponse:
+    # Said before the patient fills anything in, not after they have sent five answers.
+    closed = services.questionnaire_refusal(plan=plan, time_point=time_point, now=timezone.now())
+    if closed:
+        return _render_as_patient(request, plan, "outcomes/closed.html", {"message": closed})
+    if selectors.questionnaire_answered(plan=plan, time_point=time_point):
+        return _render_as_patient(request, plan, "outcomes/thanks.html", {"again": True})
     form = QuestionnaireForm(
         request.POST or None, instrument=MIDAS, language=translation.get_language()
     )
@@ -102,7 +108,7 @@ def _questionnaire(request: HttpRequest, plan: OutcomePlan, time_point: str) -> 
             if exc.code == "already":
                 return _render_as_patient(request, plan, "outcomes/thanks.html", {"again": True})
             return _render_as_patient(
-                request, plan, "outcomes/link_gone.html", {"message": exc.message}, 410
+                request, plan, "outcomes/closed.html", {"message": exc.message}
             )
         return _render_as_patient(request, plan, "outcomes/thanks.html", {})
     status = 400 if request.method == "POST" else 200
@@ -150,8 +156,13 @@ def my_questionnaire(request: HttpRequest, time_point: str) -> HttpResponse:
 
 @role_required(*STAFF_ROLES)
 def silent_diaries(request: HttpRequest) -> HttpResponse:
-    """Coordinators: the patients whose diary is open and who have not answered for 3 days or
-    more, longest silence first. Each patient listed is a record seen (audited)."""
-    rows = selectors.silent_plans(now=timezone.now())
-    audit_record_many(request=request, objects=[row.plan for row in rows])
-    return render(request, "outcomes/silent.html", {"rows": rows})
+    """Coordinators: the patients whose diary shows worsening (more headache days a month than
+    before the course), worst first, and those whose diary is open and who have not answered
+    for 3 days or more, longest silence first. Each patient listed is a record seen (audited)."""
+    now = timezone.now()
+    worsening = selectors.worsening_summaries(now=now)
+    rows = selectors.silent_plans(now=now)
+    audit_record_many(
+        request=request, objects=[s.plan for s in worsening] + [row.plan for row in rows]
+    )
+    return render(request, "outcomes/silent.html", {"rows": rows, "worsening": worsening})

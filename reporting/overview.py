@@ -80,7 +80,7 @@ def admin_todo() -> list[TodoItem]:
             "failed-charges",
             _("Card charges that failed"),
             failed_charges,
-            reverse("admin:billing_payment_changelist") + "?status__exact=failed",
+            reverse("billing:failed_charges"),
             urgent=failed_charges > 0,
         ),
         TodoItem(

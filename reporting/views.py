@@ -16,7 +16,7 @@ from clinic.permissions import role_required
 from . import operations
 from .forms import OperationsFilterForm
 from .operations.outcome_charts import outcome_charts
-from .operations.outcome_figures import responder_figures
+from .operations.outcome_figures import responder_figures_recent
 from .selectors import audit_events_for_patient
 
 # --- operations dashboard ----------------------------------------------------------------------
@@ -34,7 +34,7 @@ def operations_dashboard(request: HttpRequest) -> HttpResponse:
     location = form.cleaned_data["location"]
     summary = operations.operations_summary(location=location)
     charts = operations.dashboard_charts(summary) + outcome_charts(
-        responder_figures(location=location)
+        responder_figures_recent(location=location)
     )
     if form.cleaned_data["format"] == "csv":
         chart = next(c for c in charts if c.slug == form.cleaned_data["chart"])

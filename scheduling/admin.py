@@ -20,6 +20,7 @@ from .models import (
     SessionType,
     StaffShift,
 )
+from .services import closure_lift, shift_add
 
 
 class ChairInline(admin.TabularInline):
@@ -110,6 +111,17 @@ class LocationAdmin(admin.ModelAdmin):
     action_form = HolidayActionForm
     actions = ["add_federal_holidays"]
 
+    def save_formset(self, request, form, formset, change):
+        # A closure deleted here is lifted through the service, which tells the waitlist.
+        if formset.model is Closure:
+            instances = formset.save(commit=False)
+            for closure in formset.deleted_objects:
+                closure_lift(closure=closure, by=request.user)
+            for closure in instances:
+                closure.save()
+            return
+        super().save_formset(request, form, formset, change)
+
     @admin.action(description=_("Add US federal holidays as closures (year below)"))
     def add_federal_holidays(self, request, queryset):
         year = request.POST.get("year") or ""
@@ -142,6 +154,14 @@ class ClosureAdmin(admin.ModelAdmin):
     def day(self, obj):
         return format_date(obj.date, "D j M Y")
 
+    # Deleting a closure lifts it through the service (the waitlist offers the day).
+    def delete_model(self, request, obj):
+        closure_lift(closure=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for closure in queryset.select_related("location"):
+            closure_lift(closure=closure, by=request.user)
+
 
 @admin.register(CourseRules)
 class CourseRulesAdmin(admin.ModelAdmin):
@@ -172,6 +192,21 @@ class StaffShiftAdmin(admin.ModelAdmin):
     @admin.display(description=_("ends at"), ordering="ends_at")
     def ends(self, obj):
         return format_date(obj.ends_at, "g:i A T", obj.location.time_zone)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # A new shift goes through the service, which tells the waitlist of the capacity.
+        shift = shift_add(
+            location=obj.location,
+            clinician=obj.clinician,
+            starts_at=obj.starts_at,
+            ends_at=obj.ends_at,
+            monitoring_capacity=obj.monitoring_capacity,
+            by=request.user,
+        )
+        obj.pk, obj.created_at, obj.updated_at = shift.pk, shift.created_at, shift.updated_at
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         # The form's times are read and shown in the active zone: make it the location's.

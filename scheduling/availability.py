@@ -233,7 +233,8 @@ def load_snapshot(
 
 def _busy_rows(*, course, location, start, end, now, ignore_session_id):
     """The querysets (not yet run) of what holds a chair between start and end: active sessions
-    (but the one being moved) and other courses' unexpired holds."""
+    (but the one being moved) and unexpired holds kept for other courses (a group hold kept
+    for this course among others does not count for it)."""
     sessions = (
         InfusionSession.objects.active()
         .filter(location=location)
@@ -250,6 +251,7 @@ def _busy_rows(*, course, location, start, end, now, ignore_session_id):
             starts_at__gt=start - dt.timedelta(days=1),
         )
         .exclude(course=course)
+        .exclude(for_courses__contains=[course.pk])
         .order_by()
         .values_list("chair_id", "starts_at", "infusion_ends_at", "ends_at")
     )
@@ -310,6 +312,13 @@ def check_start(p: BookingSnapshot, start: dt.datetime) -> tuple[int | None, str
         return None, "course_span"
     if day.patient_booked or any(s < end and e > start for s, e, _d in p.patient_sessions):
         return None, "patient_day"
+    return room_at(p, start)
+
+
+def room_at(p: BookingSnapshot, start: dt.datetime) -> tuple[int | None, str]:
+    """(a free chair, "") when a chair and monitoring capacity are left for a session of the
+    snapshot's length starting then, whoever it is for; else (None, "taken" or "capacity")."""
+    end = start + p.total
     chair = _free_chair(p, start, end)
     if chair is None:
         return None, "taken"
@@ -347,6 +356,36 @@ def _wall_clock_starts(
             found.append(instant)
         wall += step
     return tuple(found)
+
+
+def opening_starts(
+    *, location: Location, start: dt.datetime, end: dt.datetime, length: dt.timedelta
+) -> list[dt.datetime]:
+    """Start times of sessions of `length`, one after another, that fit whole inside [start,
+    end) and the opening hours, on days without a closure: the times a newly opened stretch
+    (a day open again, a new shift) could hold. Taken from the picker's own wall-clock starts
+    (every slot_minutes from opening, in the location's zone), the first one from `start`."""
+    tz = location.time_zone
+    hours = {
+        weekday: (opens, closes)
+        for weekday, opens, closes in OpeningHours.objects.filter(location=location)
+        .order_by()
+        .values_list("weekday", "opens_at", "closes_at")
+    }
+    closed = _closed_days(location, start, end)
+    found: list[dt.datetime] = []
+    day, last = start.astimezone(tz).date(), end.astimezone(tz).date()
+    while day <= last:
+        if day.weekday() in hours and day not in closed:
+            opens, closes = hours[day.weekday()]
+            close_at = local_to_utc(day, closes, tz) or end
+            free_from = start
+            for instant in _wall_clock_starts(day, opens, closes, tz, slot_minutes()):
+                if free_from <= instant and instant + length <= min(end, close_at):
+                    found.append(instant)
+                    free_from = instant + length
+        day += dt.timedelta(days=1)
+    return found
 
 
 def free_start_times(

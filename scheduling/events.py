@@ -3,13 +3,14 @@ transaction by scheduling.services; who reacts is listed in wiring/subscribers.p
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from dataclasses import dataclass
 
 from clinic.events import Event
 from clinic.models import User
 
-from .models import Course
+from .models import Course, Location
 
 
 class BookingChange(enum.StrEnum):
@@ -107,3 +108,25 @@ class CourseCancelled(Event):
     session_ids: tuple[int, ...]
     by: User
     reason: str
+
+
+@dataclass(frozen=True)
+class ClosureLifted(Event):
+    """A closed day at the location is open again (its closure was deleted): the local `date`'s
+    opening hours can take bookings."""
+
+    location: Location
+    date: dt.date
+    by: User | None
+
+
+@dataclass(frozen=True)
+class ShiftAdded(Event):
+    """A clinician's new shift adds monitoring capacity at the location from `starts_at` to
+    `ends_at`."""
+
+    location: Location
+    shift_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    by: User | None

@@ -131,3 +131,18 @@ def clock(clock_start):
     """Every test runs on the test's clock, never the wall clock; it ticks from its start."""
     with time_machine.travel(clock_start, tick=True) as traveller:
         yield Clock(traveller)
+
+
+@pytest.fixture
+def fax_stub(settings):
+    """Outbound faxes through the real HTTP adapter, pointed at a local stand-in for a fax
+    service's REST API (tests/support/gateways.py)."""
+    from tests.support.gateways import FaxStub
+
+    stub = FaxStub()
+    settings.MESSAGING_FAX_GATEWAY = "clinic.messaging.fax.HttpFaxGateway"
+    settings.FAX_API_BASE_URL = stub.url
+    settings.FAX_API_KEY = "fax-key"
+    settings.FAX_API_SECRET = "fax-secret"
+    yield stub
+    stub.close()

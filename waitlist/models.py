@@ -121,6 +121,11 @@ class FreedSlot(models.Model):
     )
     round = models.PositiveSmallIntegerField(default=0)
     round_expires_at = models.DateTimeField(null=True, blank=True)
+    # The id of the current round's exclusive hold (scheduling's SlotHold for the offered
+    # group): it expires with the round; the next round holds the time again for its group.
+    # A plain id, not a foreign key: every delete of a patient's own hold (each booking makes
+    # one) would otherwise also look for freed slots pointing at it.
+    hold_id = models.BigIntegerField(null=True, blank=True, editable=False)
     filled_at = models.DateTimeField(null=True, blank=True)
     offered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

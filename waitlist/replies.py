@@ -25,8 +25,9 @@ def offer_accept_by_reply(*, user: User, reply=None, now: dt.datetime | None = N
     key, context = "waitlist_offer_booked", {"event_start": offer.slot.starts_at}
     try:
         offer_accept(offer=offer, now=now)
-    except OfferGone:
-        key, context = "waitlist_offer_gone", {}
+    except OfferGone as exc:
+        ran_out = exc.code == "offer_ran_out"
+        key, context = ("waitlist_offer_ran_out" if ran_out else "waitlist_offer_gone"), {}
     language = user.preferred_language or "en"
     values = _standard_context(user, language, context, sent_at=now)
     return template_render(key=key, channel=Channel.SMS, language=language, context=values)[1]

@@ -19,8 +19,16 @@ from django.utils.translation import gettext as _
 from clinic.errors import ApplicationError
 from clinic.messaging.services import message_schedule, messages_cancel
 from clinic.models import Role, User
+from scheduling.availability import opening_starts
 from scheduling.models import Course, CourseStatus, InfusionSession, Location, SessionStatus
-from scheduling.services import session_book, session_reschedule
+from scheduling.services import (
+    SlotTaken,
+    default_session_type,
+    session_book,
+    session_reschedule,
+    slot_hold_for_group,
+    slot_hold_release,
+)
 
 from .matching import next_group, offer_channel
 from .models import (
@@ -41,10 +49,24 @@ OFFER_LINK_MAX_AGE = dt.timedelta(days=3)
 class OfferGone(ApplicationError):
     """The offer can no longer be taken (expired, taken by someone else, no longer fits)."""
 
-    def __init__(self, message: str | None = None):
+    def __init__(self, message: str | None = None, *, code: str = "offer_gone"):
         super().__init__(
-            message or _("Sorry, this time has already been taken. You stay on the waitlist."),
-            code="offer_gone",
+            message or _("Someone else took this time first."),
+            code=code,
+        )
+
+
+class OfferRanOut(OfferGone):
+    """The time held for the patient ran out before their answer arrived (the slot may still be
+    offered to the next group): said as it is, not as 'taken'."""
+
+    def __init__(self):
+        super().__init__(
+            _(
+                "The time held for you ran out before your answer reached us, so it went on to "
+                "the next patients waiting."
+            ),
+            code="offer_ran_out",
         )
 
 
@@ -155,6 +177,30 @@ def slot_free(
     return slot
 
 
+# A lifted closure or a new shift opens a stretch of time, not one start: it is offered as
+# back-to-back sessions of the usual length, at most this many (a whole week of new shifts
+# should not text the whole waitlist at once; the rest stay bookable on the public pages).
+OPENED_SLOTS_MAX = 24
+
+
+def slots_free_opened(
+    *,
+    location: Location,
+    start: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime | None = None,
+) -> list[FreedSlot]:
+    """Record the start times a newly opened stretch [start, end) at the location can hold,
+    one session of the usual length after another inside its opening hours, and offer each
+    (after commit) as slot_free does. Runs inside the caller's transaction."""
+    now = now or timezone.now()
+    starts = opening_starts(
+        location=location, start=max(start, now), end=end, length=default_session_type().total
+    )
+    slots = [slot_free(location=location, starts_at=s, now=now) for s in starts[:OPENED_SLOTS_MAX]]
+    return [s for s in slots if s is not None]
+
+
 def offer_url(offer: Offer) -> str:
     """The signed path (no host) of the offer's page."""
     token = signing.dumps({"o": str(offer.nonce)}, salt=OFFER_LINK_SALT, compress=True)
@@ -176,18 +222,37 @@ def slot_offer_next_round(*, slot_id: int, now: dt.datetime | None = None) -> in
     if slot.round_expires_at is not None and slot.round_expires_at > now:
         return 0
     slot.offers.filter(status=OfferStatus.PENDING).update(status=OfferStatus.EXPIRED)
+    # The last round's hold has run out with it; drop the row so it cannot be mistaken later.
+    slot_hold_release(hold_id=slot.hold_id)
+    slot.hold_id = None
     minutes, size = rules_of(slot.location)
     group, anyone_fits = next_group(slot, size=size, now=now)
+    expires_at = now + dt.timedelta(minutes=minutes)
+    if group:
+        try:
+            # The round holds the time for its group alone: the public booking pages no longer
+            # show or accept it until the round ends (scheduling's hold, under its lock).
+            slot.hold_id = slot_hold_for_group(
+                location=slot.location,
+                starts_at=slot.starts_at,
+                courses=[e.course for e in group],
+                expires_at=expires_at,
+                now=now,
+            ).pk
+        except (SlotTaken, ApplicationError):
+            # Booked by someone else since it was freed (or the location stopped taking
+            # bookings): there is nothing left to offer.
+            group, anyone_fits = [], False
     if not group:
         if anyone_fits:
             slot.round_expires_at = now + dt.timedelta(minutes=1)
         else:
             slot.status = SlotStatus.UNFILLED
-        slot.save(update_fields=["status", "round_expires_at"])
+        slot.save(update_fields=["status", "round_expires_at", "hold_id"])
         return 0
     slot.round += 1
-    slot.round_expires_at = now + dt.timedelta(minutes=minutes)
-    slot.save(update_fields=["round", "round_expires_at"])
+    slot.round_expires_at = expires_at
+    slot.save(update_fields=["round", "round_expires_at", "hold_id"])
     for entry in group:
         _offer_send(slot, entry, minutes=minutes, now=now)
     from .tasks import offer_next_round
@@ -204,7 +269,8 @@ def _offer_send(slot: FreedSlot, entry: WaitlistEntry, *, minutes: int, now: dt.
     )
     message_schedule(
         recipient=entry.patient,
-        kind="waitlist_offer",
+        # Someone waiting for a first time is not told of "an earlier time".
+        kind="waitlist_offer_earlier" if entry.earlier_than_id else "waitlist_offer",
         channel=offer_channel(entry),
         send_after=now,
         context={
@@ -249,6 +315,15 @@ def offer_open(offer: Offer, now: dt.datetime) -> bool:
     )
 
 
+def offer_refusal(offer: Offer, now: dt.datetime) -> OfferGone:
+    """Why an offer that is not open can no longer be taken, in the patient's words: its hold
+    ran out (the time went on to the next patients), or someone else took it."""
+    ran_out = offer.status == OfferStatus.EXPIRED or (
+        offer.status == OfferStatus.PENDING and offer.expires_at <= now
+    )
+    return OfferRanOut() if ran_out and offer.slot.status != SlotStatus.FILLED else OfferGone()
+
+
 @transaction.atomic
 def offer_accept(*, offer: Offer, now: dt.datetime | None = None) -> InfusionSession:
     """Take the offered time, all or nothing: the session is booked (or the booked one moved
@@ -267,7 +342,7 @@ def offer_accept(*, offer: Offer, now: dt.datetime | None = None) -> InfusionSes
         .get(pk=offer.pk)
     )
     if not offer_open(offer, now):
-        raise OfferGone()
+        raise offer_refusal(offer, now)
     try:
         with transaction.atomic():
             # The unique index offer_one_accepted refuses a second accepted offer whatever
@@ -277,7 +352,10 @@ def offer_accept(*, offer: Offer, now: dt.datetime | None = None) -> InfusionSes
         raise OfferGone() from exc
     session = _book(offer, now)
     slot = offer.slot
-    FreedSlot.objects.filter(pk=slot.pk).update(status=SlotStatus.FILLED, filled_at=now)
+    slot_hold_release(hold_id=slot.hold_id)
+    FreedSlot.objects.filter(pk=slot.pk).update(
+        status=SlotStatus.FILLED, filled_at=now, hold_id=None
+    )
     slot.offers.filter(status=OfferStatus.PENDING).update(status=OfferStatus.TAKEN)
     WaitlistEntry.objects.filter(pk=offer.entry_id).update(
         status=EntryStatus.BOOKED, updated_at=now

@@ -3,16 +3,18 @@ coordinators' list per location with an 'offer a time' form."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from clinic.audit.models import AuditAction
 from clinic.audit.services import audit_record, audit_record_many
 from clinic.errors import ApplicationError
 from clinic.formatting import when_both
+from clinic.i18n import SUPPORTED
 from clinic.models import Role
 from clinic.permissions import role_required
 from scheduling.calendar import patient_zone
@@ -107,6 +109,7 @@ def offer(request: HttpRequest, token: str) -> HttpResponse:
         found = services.offer_resolve(token)
     except ApplicationError as exc:
         return render(request, "waitlist/offer_gone.html", {"message": exc.message}, status=410)
+    _speak_patients_language(request, found.entry.patient)
     now = timezone.now()
     location = found.slot.location
     own_tz = patient_zone(found.entry.patient)
@@ -124,9 +127,19 @@ def offer(request: HttpRequest, token: str) -> HttpResponse:
             return render(request, "waitlist/offer_gone.html", {"message": exc.message}, status=409)
         return render(request, "waitlist/offer_booked.html", context)
     if not services.offer_open(found, now):
-        return render(request, "waitlist/offer_gone.html", {"message": None}, status=410)
+        message = services.offer_refusal(found, now).message
+        return render(request, "waitlist/offer_gone.html", {"message": message}, status=410)
     context["minutes_left"] = max(1, int((found.expires_at - now).total_seconds() // 60))
     return render(request, "waitlist/offer.html", context)
+
+
+def _speak_patients_language(request: HttpRequest, patient) -> None:
+    """The link came in a text or e-mail in the patient's language: the page speaks it too,
+    unless this browser chose a language with the switcher (its cookie)."""
+    language = patient.preferred_language
+    if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES and language in SUPPORTED:
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
 
 
 @role_required(*STAFF)

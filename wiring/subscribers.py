@@ -13,6 +13,7 @@ from intake import handlers as intake
 from outcomes import handlers as outcomes
 from scheduling import notifications as scheduling_notifications
 from scheduling.events import (
+    ClosureLifted,
     CourseCancelled,
     CourseCompleted,
     CoursePlannedCountChanged,
@@ -22,6 +23,7 @@ from scheduling.events import (
     SessionCompleted,
     SessionMoved,
     SessionNoShow,
+    ShiftAdded,
 )
 from waitlist import handlers as waitlist
 
@@ -59,15 +61,21 @@ SUBSCRIBERS = {
         billing.payments_on_session_checked_in,
     ],
     SessionCompleted: [billing.payments_on_session_completed],
-    SessionNoShow: [billing.payments_on_no_show],
+    # A no-show's fee; a no-show marked before its time releases the chair to the waitlist.
+    SessionNoShow: [billing.payments_on_no_show, waitlist.waitlist_on_no_show],
     CourseCompleted: [intake.referral_on_course_completed, outcomes.plan_on_course_completed],
     # The GFE still owed is no longer required (the sessions' notices are scheduling's work);
     # the outcome plan stops.
     CourseCancelled: [
         billing.gfe_on_course_cancelled,
+        billing.payments_on_course_cancelled,
         outcomes.plan_on_course_cancelled,
         waitlist.waitlist_on_course_cancelled,
     ],
+    # More time at a location (a closed day opened again, a new shift on duty): the waitlist
+    # offers the sessions it can hold.
+    ClosureLifted: [waitlist.waitlist_on_closure_lifted],
+    ShiftAdded: [waitlist.waitlist_on_shift_added],
 }
 
 

@@ -92,4 +92,5 @@ class Copier:
 
 
 def _cols(model) -> list[str]:
-    return [f.column for f in model._meta.concrete_fields]
+    # A generated column (Referral.search_name) is PostgreSQL's to fill.
+    return [f.column for f in model._meta.concrete_fields if not f.generated]

@@ -21,7 +21,8 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clinic.models import User
+from clinic.errors import ApplicationError
+from clinic.models import Role, User
 from scheduling.models import Course, InfusionSession
 
 from . import gateway
@@ -153,6 +154,10 @@ STRIPE_TO_LEDGER = {
 }
 
 
+# A PaymentIntent in these states charged nothing and will not: a retry starts a new one.
+RETRYABLE = ("requires_payment_method", "canceled")
+
+
 def payment_charge(*, payment_id: int, now: dt.datetime | None = None) -> Payment:
     """Charge one waiting row (the task's body; safe to run twice or after a worker died).
     Raises gateway.Unavailable when Stripe cannot be reached: the row waits again."""
@@ -163,6 +168,12 @@ def payment_charge(*, payment_id: int, now: dt.datetime | None = None) -> Paymen
     payment, card = claimed
     try:
         intent_id = payment.stripe_id
+        # Tried again after a failure (an admin's retry, a new card): the failed intent moved
+        # no money and cannot be confirmed again, so this attempt makes a new one.
+        retried = intent_id and payment.attempts > 1
+        if retried and gateway.payment_intent_state(intent_id=intent_id).status in RETRYABLE:
+            Payment.objects.filter(pk=payment.pk).update(stripe_id="")
+            intent_id = ""
         if not intent_id:
             intent_id = gateway.payment_intent_create(
                 amount_cents=payment.amount_cents,
@@ -170,7 +181,8 @@ def payment_charge(*, payment_id: int, now: dt.datetime | None = None) -> Paymen
                 customer_id=card.stripe_customer_id,
                 payment_method_id=card.payment_method_id,
                 description=payment.description,
-                ledger_key=payment.idempotency_key,
+                ledger_key=payment.stripe_ref,
+                attempt=payment.attempts,
             )
             # Recorded before confirming: a retry confirms this intent, never a new one.
             Payment.objects.filter(pk=payment.pk, stripe_id="").update(stripe_id=intent_id)
@@ -219,6 +231,71 @@ def payments_retry_failed(*, patient: User) -> int:
     for pk in ids:
         _enqueue(pk)
     return len(ids)
+
+
+def _failed_charge(payment: Payment, by: User) -> Payment:
+    if by.role != Role.ADMIN:
+        raise ApplicationError(_("Only a clinic admin can resolve a failed charge."))
+    # Row lock: a retry and a write-off of one charge (or two clicks) happen one after the other.
+    return Payment.objects.select_for_update().get(pk=payment.pk)
+
+
+@transaction.atomic
+def payment_retry(*, payment: Payment, by: User) -> Payment:
+    """Charge a failed charge again (the bank may say yes now, or the patient saved a new card):
+    the row waits again and is charged by the task enqueued on commit, with the same key, so it
+    is never charged twice. Raises ApplicationError unless it is a failed charge."""
+    charge = _failed_charge(payment, by)
+    if charge.kind in (PaymentKind.REFUND, PaymentKind.WRITE_OFF):
+        raise ApplicationError(_("Only a failed charge can be tried again."))
+    if charge.status in (PaymentStatus.PENDING, PaymentStatus.PROCESSING):
+        return charge  # already waiting: a second click changes nothing
+    if charge.status != PaymentStatus.FAILED:
+        raise ApplicationError(_("Only a failed charge can be tried again."))
+    charge.status = PaymentStatus.PENDING
+    charge.failure_message = ""
+    charge.claimed_at = None
+    charge.save(update_fields=["status", "failure_message", "claimed_at", "updated_at"])
+    _enqueue(charge.pk)
+    return charge
+
+
+@transaction.atomic
+def payment_write_off(*, payment: Payment, reason: str, by: User) -> Payment:
+    """Give up a failed charge, with the admin's reason: the charge is cancelled (no longer
+    billed or owed) and a write-off row of its amount names it in the ledger. Returns the
+    write-off; a second click returns the first one. Raises ApplicationError without a reason
+    or for anything but a failed charge."""
+    reason = reason.strip()
+    if not reason:
+        raise ApplicationError(_("Say why the charge is written off."), field="reason")
+    charge = _failed_charge(payment, by)
+    existing = Payment.objects.filter(idempotency_key=f"write_off:{charge.pk}").first()
+    if existing is not None:
+        return existing
+    if (
+        charge.kind in (PaymentKind.REFUND, PaymentKind.WRITE_OFF)
+        or not charge.can_become(PaymentStatus.CANCELLED)
+        or charge.status != PaymentStatus.FAILED
+    ):
+        raise ApplicationError(_("Only a failed charge can be written off."))
+    charge.status = PaymentStatus.CANCELLED
+    charge.save(update_fields=["status", "updated_at"])
+    return Payment.objects.create(
+        patient_id=charge.patient_id,
+        course_id=charge.course_id,
+        session_id=charge.session_id,
+        kind=PaymentKind.WRITE_OFF,
+        amount_cents=charge.amount_cents,
+        currency=charge.currency,
+        status=PaymentStatus.SUCCEEDED,
+        idempotency_key=f"write_off:{charge.pk}",
+        description=charge.description,
+        refund_of=charge,
+        reason=reason[:500],
+        completed_at=timezone.now(),
+        created_by=by,
+    )
 
 
 def cents_of(amount: Decimal) -> int:

@@ -13,16 +13,26 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Q
+from django.utils import timezone
 
 from clinic.models import Role, User
+from scheduling.availability import rules_for
 from scheduling.models import Course, InfusionSession
 
 from ..models import Estimate
 from ..selectors import estimate_current, location_today
 from . import gateway
 from .charges import deposit_credit_left, payment_record, visit_description
-from .models import ChargeMoment, Payment, PaymentKind, PaymentPolicy, PaymentStatus
+from .models import (
+    ChargeMoment,
+    DepositOnCancel,
+    Payment,
+    PaymentKind,
+    PaymentPolicy,
+    PaymentStatus,
+)
 from .policy import policy_in_effect
+from .refunds import deposit_refund
 
 
 def _policy(course: Course) -> PaymentPolicy | None:
@@ -143,3 +153,33 @@ def on_no_show(course: Course, session_id: int, by: User) -> None:
     if policy is not None:
         session = InfusionSession.objects.select_related("course").get(pk=session_id)
         charge_fee(session, PaymentKind.NO_SHOW, policy, by)
+
+
+def on_course_cancelled(course: Course, session_ids, by: User | None) -> None:
+    """A course cancelled in time (its next session at least the notice window away, or by the
+    clinic): the deposit not yet used for infusions is refunded, when the policy the deposit was
+    taken under says so; one never charged is not charged. Cancelled later by the patient, the
+    deposit is kept."""
+    deposit = (
+        Payment.objects.select_for_update(of=("self",))
+        .filter(course=course, kind=PaymentKind.DEPOSIT)
+        .select_related("policy")
+        .first()
+    )
+    if deposit is None or deposit.policy is None:
+        return
+    if deposit.policy.deposit_on_cancel != DepositOnCancel.REFUND:
+        return
+    by_patient = by is None or by.role == Role.PATIENT
+    if by_patient:
+        notice = rules_for(course.location).change_notice
+        first = InfusionSession.objects.filter(pk__in=session_ids).order_by("starts_at").first()
+        if first is not None and first.starts_at - timezone.now() < notice:
+            return
+    if deposit.status in (PaymentStatus.PENDING, PaymentStatus.FAILED):
+        deposit.status = PaymentStatus.CANCELLED
+        deposit.reason = "Course cancelled in time: the deposit is not charged."
+        deposit.save(update_fields=["status", "reason", "updated_at"])
+        return
+    if deposit.status == PaymentStatus.SUCCEEDED:
+        deposit_refund(deposit=deposit, amount_cents=deposit_credit_left(course))

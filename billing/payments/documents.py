@@ -1,13 +1,21 @@
 """The superbill of a course (what a patient sends their insurer to claim out-of-network
 reimbursement) and its reconciliation against the Good Faith Estimate in effect.
 
-45 CFR 149.620 lets a self-pay patient dispute a bill "substantially in excess" of their GFE:
-at least $400 more than the estimate (in total, for any provider or facility). When a course's
-billed total reaches that, the coordinators are alerted and the patient is told of the right.
+45 CFR 149.620 lets a self-pay patient dispute a bill "substantially in excess" of their GFE.
+Its definition, 149.620(a)(2)(ii): "Substantially in excess means, with respect to the total
+billed charges by a provider or facility, an amount that is at least $400 more than the total
+amount of expected charges listed on the good faith estimate for the provider or facility." The
+clinic is the one facility (and provider) on its GFE, so the course's billed total is compared
+with the estimate's total; the upper total counts (it includes the optional items the GFE lists).
+CMS tells patients to start the process within 120 calendar days of the date on the initial bill
+(cms.gov/nosurprises/consumers): the patient's page and superbill give that date.
+When a course's billed total reaches the threshold, the coordinators are alerted and the patient
+is told of the right.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -21,6 +29,7 @@ from .models import PaymentKind, PaymentStatus
 from .selectors import Ledger, ledger_for_course
 
 DISPUTE_THRESHOLD = Decimal("400.00")
+DISPUTE_WINDOW_DAYS = 120
 CODED_KINDS = (pricing.CONSULTATION, pricing.INFUSION, pricing.DRUG)
 
 
@@ -28,6 +37,9 @@ CODED_KINDS = (pricing.CONSULTATION, pricing.INFUSION, pricing.DRUG)
 class Reconciliation:
     estimate: Estimate | None
     billed: Decimal
+    # The date on the initial bill: the day of the course's first billed charge, in the
+    # location's zone.
+    first_billed_on: dt.date | None = None
 
     @property
     def excess(self) -> Decimal:
@@ -39,10 +51,22 @@ class Reconciliation:
         excess"); the estimate's upper total counts, so optional items never trigger it."""
         return self.estimate is not None and self.excess >= DISPUTE_THRESHOLD
 
+    @property
+    def dispute_by(self) -> dt.date | None:
+        """The last of the 120 calendar days from the date on the initial bill."""
+        if self.first_billed_on is None:
+            return None
+        return self.first_billed_on + dt.timedelta(days=DISPUTE_WINDOW_DAYS)
+
 
 def course_reconciliation(*, course: Course, ledger: Ledger | None = None) -> Reconciliation:
     ledger = ledger or ledger_for_course(course_id=course.pk)
-    return Reconciliation(estimate=estimate_current(patient=course.patient), billed=ledger.billed)
+    first = ledger.first_billed_at
+    return Reconciliation(
+        estimate=estimate_current(patient=course.patient),
+        billed=ledger.billed,
+        first_billed_on=first.astimezone(course.location.time_zone).date() if first else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -68,7 +92,9 @@ def superbill_context(*, course: Course) -> dict:
         )
     lines = []
     for p in ledger.rows:
-        if p.is_refund or p.kind == PaymentKind.DEPOSIT or p.status == PaymentStatus.CANCELLED:
+        if p.kind in (PaymentKind.REFUND, PaymentKind.WRITE_OFF, PaymentKind.DEPOSIT):
+            continue
+        if p.status == PaymentStatus.CANCELLED:
             continue
         day = p.session.local_date if p.session else p.created_at.date()
         is_visit = p.kind == PaymentKind.INFUSION

@@ -3,7 +3,18 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from clinic.forms import AccessibleFormMixin
+from clinic.forms import AccessibleFormMixin, AsciiIntegerField
+
+
+def _reason(value: str, missing: str) -> str:
+    """A reason kept in the ledger and shown to the patient: words, no control characters
+    (only invisible characters, such as a zero-width space, say nothing)."""
+    value = value.strip()
+    if any(ord(c) < 32 and c not in "\n\t" for c in value):
+        raise forms.ValidationError(_("Remove the control characters."))
+    if not any(c.isalnum() for c in value):
+        raise forms.ValidationError(missing)
+    return value
 
 
 class PolicyAcceptForm(AccessibleFormMixin, forms.Form):
@@ -36,6 +47,8 @@ class AsciiDecimalField(forms.DecimalField):
 
 
 class RefundForm(AccessibleFormMixin, forms.Form):
+    # The refund's number for this charge, as the page showed it: two clicks, one refund.
+    number = AsciiIntegerField(min_value=1, max_value=1000, widget=forms.HiddenInput)
     amount = AsciiDecimalField(
         label=_("Amount to refund (USD)"), max_digits=10, decimal_places=2, min_value=0.01
     )
@@ -44,9 +57,13 @@ class RefundForm(AccessibleFormMixin, forms.Form):
     )
 
     def clean_reason(self) -> str:
-        value = self.cleaned_data["reason"].strip()
-        if any(ord(c) < 32 and c not in "\n\t" for c in value):
-            raise forms.ValidationError(_("Remove the control characters."))
-        if not value:
-            raise forms.ValidationError(_("Say why the payment is refunded."))
-        return value
+        return _reason(self.cleaned_data["reason"], _("Say why the payment is refunded."))
+
+
+class WriteOffForm(AccessibleFormMixin, forms.Form):
+    reason = forms.CharField(
+        label=_("Why is it written off?"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def clean_reason(self) -> str:
+        return _reason(self.cleaned_data["reason"], _("Say why the charge is written off."))

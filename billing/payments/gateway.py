@@ -104,6 +104,7 @@ def payment_intent_create(
     payment_method_id: str,
     description: str,
     ledger_key: str,
+    attempt: int = 1,
 ) -> str:
     """An unconfirmed PaymentIntent: no money moves until it is confirmed, so one made by a
     worker that died before recording its id is never charged."""
@@ -117,9 +118,15 @@ def payment_intent_create(
             "description": description,
             "metadata": {"ledger_key": ledger_key},
         },
-        options={"idempotency_key": f"{ledger_key}:create"},
+        # One intent per attempt: a retry after a decline needs a new one.
+        options={"idempotency_key": f"{ledger_key}:create:{attempt}"},
     )
     return intent.id
+
+
+def payment_intent_state(*, intent_id: str) -> IntentState:
+    intent = _call(_client().v1.payment_intents.retrieve, intent_id)
+    return IntentState(id=intent.id, status=intent.status, failure=_failure(intent))
 
 
 def payment_intent_confirm(*, intent_id: str) -> IntentState:
@@ -153,6 +160,16 @@ def refund_create(*, intent_id: str, amount_cents: int, ledger_key: str) -> tupl
         options={"idempotency_key": ledger_key},
     )
     return refund.id, refund.status
+
+
+def refund_find(*, intent_id: str, ledger_key: str) -> tuple[str, str] | None:
+    """The refund of this intent that carries our ledger key, if Stripe already made it (a
+    worker that died before recording its id): (refund id, status), or None."""
+    page = _call(_client().v1.refunds.list, params={"payment_intent": intent_id, "limit": 100})
+    for refund in page.data:
+        if (refund.to_dict().get("metadata") or {}).get("ledger_key") == ledger_key:
+            return refund.id, refund.status
+    return None
 
 
 def event_from_webhook(*, payload: bytes, signature: str) -> dict:

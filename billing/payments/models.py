@@ -28,6 +28,11 @@ class ChargeMoment(models.TextChoices):
     COMPLETION = "completion", _("When the infusion is completed")
 
 
+class DepositOnCancel(models.TextChoices):
+    REFUND = "refund", _("Refunded to the card, less what infusions used")
+    KEEP = "keep", _("Kept by the clinic")
+
+
 class PaymentPolicy(TimeStampedModel):
     """One version of a location's payment policy, in effect from its date until the next (as
     fee schedules are). A version patients have accepted is never edited: add a new one. The
@@ -46,6 +51,15 @@ class PaymentPolicy(TimeStampedModel):
     deposit_cents = models.PositiveIntegerField(_("deposit amount (cents)"), default=0)
     deposit_percent = models.PositiveSmallIntegerField(
         _("deposit (% of the estimate)"), default=0, validators=[MaxValueValidator(100)]
+    )
+    # A course cancelled with at least the notice window before its next session (or by the
+    # clinic): what becomes of the deposit not yet used for infusions. Cancelled later by the
+    # patient, it is kept.
+    deposit_on_cancel = models.CharField(
+        _("unused deposit when a course is cancelled in time"),
+        max_length=10,
+        choices=DepositOnCancel.choices,
+        default=DepositOnCancel.REFUND,
     )
     infusion_charged_at = models.CharField(
         _("each infusion is charged"),
@@ -79,6 +93,10 @@ class PaymentPolicy(TimeStampedModel):
             models.CheckConstraint(
                 condition=models.Q(deposit_kind__in=DepositKind.values),
                 name="payment_policy_deposit_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(deposit_on_cancel__in=DepositOnCancel.values),
+                name="payment_policy_deposit_on_cancel_valid",
             ),
             models.CheckConstraint(
                 condition=models.Q(infusion_charged_at__in=ChargeMoment.values),
@@ -152,8 +170,12 @@ class PaymentKind(models.TextChoices):
     LATE_CANCELLATION = "late_cancellation", _("Late-cancellation fee")
     NO_SHOW = "no_show", _("No-show fee")
     REFUND = "refund", _("Refund")
+    # The clinic gave up a failed charge: it names that charge, with the admin's reason.
+    WRITE_OFF = "write_off", _("Written off")
 
 
+# Rows that name another row of the ledger (refund_of): refunds and write-offs.
+ADJUSTMENT_KINDS = [PaymentKind.REFUND, PaymentKind.WRITE_OFF]
 FEE_KINDS = [PaymentKind.LATE_CANCELLATION, PaymentKind.NO_SHOW]
 
 
@@ -248,14 +270,14 @@ class Payment(TimeStampedModel):
                 condition=models.Q(status__in=PaymentStatus.values), name="payment_status_valid"
             ),
             models.CheckConstraint(
-                condition=models.Q(kind=PaymentKind.REFUND, refund_of__isnull=False)
-                | (~models.Q(kind=PaymentKind.REFUND) & models.Q(refund_of__isnull=True)),
+                condition=models.Q(kind__in=ADJUSTMENT_KINDS, refund_of__isnull=False)
+                | (~models.Q(kind__in=ADJUSTMENT_KINDS) & models.Q(refund_of__isnull=True)),
                 name="payment_refund_names_its_charge",
             ),
             models.CheckConstraint(
-                condition=~models.Q(kind=PaymentKind.REFUND) | ~models.Q(reason=""),
+                condition=~models.Q(kind__in=ADJUSTMENT_KINDS) | ~models.Q(reason=""),
                 name="payment_refund_has_reason",
-                violation_error_message=_("A refund needs a reason."),
+                violation_error_message=_("A refund or a write-off needs a reason."),
             ),
         ]
 
@@ -273,6 +295,17 @@ class Payment(TimeStampedModel):
     @property
     def is_refund(self) -> bool:
         return self.kind == PaymentKind.REFUND
+
+    @property
+    def stripe_ref(self) -> str:
+        """What Stripe is told of this row (its metadata and the base of its Idempotency-Key):
+        our row's number only. The idempotency key itself names the kind ("infusion:…"), which
+        is treatment, so it stays ours."""
+        return f"payment-{self.pk}"
+
+    @property
+    def is_write_off(self) -> bool:
+        return self.kind == PaymentKind.WRITE_OFF
 
     def can_become(self, status: str) -> bool:
         return status in PAYMENT_TRANSITIONS[self.status]

@@ -15,7 +15,13 @@ from clinic.models import User
 from scheduling.availability import rules_for
 from scheduling.models import Location
 
-from .models import ChargeMoment, DepositKind, PaymentPolicy, PaymentPolicyAcceptance
+from .models import (
+    ChargeMoment,
+    DepositKind,
+    DepositOnCancel,
+    PaymentPolicy,
+    PaymentPolicyAcceptance,
+)
 
 
 def policy_in_effect(*, location: Location, on_date: dt.date) -> PaymentPolicy | None:
@@ -44,7 +50,23 @@ def policy_terms(policy: PaymentPolicy) -> list[str]:
             _("A deposit of %(percent)s%% of your Good Faith Estimate is charged when you book.")
             % {"percent": policy.deposit_percent}
         )
-    terms.append(_("The deposit counts towards your infusions."))
+    has_deposit = policy.deposit_kind != DepositKind.NONE and (
+        policy.deposit_cents or policy.deposit_percent
+    )
+    if has_deposit:
+        terms.append(_("The deposit counts towards your infusions."))
+        hours = rules_for(location).min_change_notice_hours
+        if policy.deposit_on_cancel == DepositOnCancel.REFUND:
+            terms.append(
+                _(
+                    "If you cancel your course at least %(hours)s hours before your next visit, "
+                    "the part of the deposit not yet used for infusions is refunded to your card "
+                    "automatically. With less notice, it is kept."
+                )
+                % {"hours": hours}
+            )
+        else:
+            terms.append(_("The deposit is not refunded if you cancel your course."))
     moment = {
         ChargeMoment.BOOKING: _("Each infusion is charged when it is booked."),
         ChargeMoment.CHECK_IN: _("Each infusion is charged when you check in."),

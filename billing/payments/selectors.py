@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import QuerySet
@@ -11,7 +12,9 @@ from clinic.models import User
 
 from .models import Payment, PaymentKind, PaymentStatus
 
-CHARGE_KINDS = [k for k in PaymentKind.values if k != PaymentKind.REFUND]
+CHARGE_KINDS = [
+    k for k in PaymentKind.values if k not in (PaymentKind.REFUND, PaymentKind.WRITE_OFF)
+]
 
 
 def _d(cents: int) -> Decimal:
@@ -27,6 +30,7 @@ class Ledger:
     paid: Decimal = Decimal("0.00")  # what reached the clinic, less refunds
     refunded: Decimal = Decimal("0.00")
     failed: list[Payment] = field(default_factory=list)
+    first_billed_at: datetime | None = None  # the first infusion or fee: the initial bill
 
     @property
     def balance(self) -> Decimal:
@@ -37,15 +41,23 @@ class Ledger:
 def ledger_of(rows: list[Payment]) -> Ledger:
     ledger = Ledger(rows=rows)
     billed = paid = refunded = 0
+    refunds_of: dict[int, int] = {}
     for p in rows:
+        if p.refund_of_id:
+            refunds_of[p.refund_of_id] = refunds_of.get(p.refund_of_id, 0) + 1
+    for p in rows:
+        # The number a refund of this row would take (the refund form's hidden field).
+        p.next_refund_number = refunds_of.get(p.pk, 0) + 1
         if p.status == PaymentStatus.CANCELLED:
             continue
         if p.kind in (PaymentKind.INFUSION, PaymentKind.LATE_CANCELLATION, PaymentKind.NO_SHOW):
             billed += p.amount_cents + p.credit_cents
+            if ledger.first_billed_at is None or p.created_at < ledger.first_billed_at:
+                ledger.first_billed_at = p.created_at
         if p.status == PaymentStatus.SUCCEEDED:
             if p.kind == PaymentKind.REFUND:
                 refunded += p.amount_cents
-            else:
+            elif p.kind != PaymentKind.WRITE_OFF:  # given up, not received
                 paid += p.amount_cents
         if p.status == PaymentStatus.FAILED:
             ledger.failed.append(p)
@@ -76,9 +88,9 @@ def ledger_for_course(*, course_id: int) -> Ledger:
 
 
 def payments_failed() -> QuerySet[Payment]:
-    """Failed charges, oldest first (the admin's to-do list)."""
+    """Failed charges, oldest first (the admin's to-do list and its page)."""
     return (
         Payment.objects.filter(status=PaymentStatus.FAILED, kind__in=CHARGE_KINDS)
-        .select_related("patient")
-        .order_by("created_at")
+        .select_related("patient", "session", "course__location")
+        .order_by("created_at", "pk")
     )

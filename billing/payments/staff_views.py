@@ -5,23 +5,24 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clinic.audit.models import AuditAction
-from clinic.audit.services import audit_record
+from clinic.audit.services import audit_record, audit_record_many
 from clinic.errors import ApplicationError
 from clinic.models import Role
 from clinic.permissions import role_required
 from scheduling.models import Course
 
-from .charges import cents_of
+from .charges import cents_of, payment_retry, payment_write_off
 from .documents import superbill_context
-from .forms import RefundForm
+from .forms import RefundForm, WriteOffForm
 from .refunds import payment_refund
+from .selectors import payments_failed
 from .views import payment_visible
 
 
@@ -39,18 +40,69 @@ def refund(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, errors[0])
         return _back_to_chart(payment)
     try:
-        payment_refund(
+        _refund, created = payment_refund(
             payment=payment,
             amount_cents=cents_of(form.cleaned_data["amount"]),
             reason=form.cleaned_data["reason"],
             by=request.user,
+            number=form.cleaned_data["number"],
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return _back_to_chart(payment)
+    if not created:
+        messages.info(request, _("This refund was already made; nothing more was refunded."))
+        return _back_to_chart(payment)
     audit_record(request=request, obj=payment, action=AuditAction.CHANGE)
     messages.success(request, _("The refund is on its way to the card."))
     return _back_to_chart(payment)
+
+
+def _back(request: HttpRequest, payment) -> HttpResponse:
+    if request.POST.get("back") == "list":
+        return redirect("billing:failed_charges")
+    return _back_to_chart(payment)
+
+
+@role_required(Role.ADMIN)
+def failed_charges(request: HttpRequest) -> HttpResponse:
+    """The admin's to-do: every failed charge, with retry and write-off. Each patient named is
+    a view of that patient's data: audited."""
+    failed = list(payments_failed())
+    audit_record_many(request=request, objects=failed)
+    return render(request, "billing/failed_charges.html", {"failed": failed})
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def retry(request: HttpRequest, pk: int) -> HttpResponse:
+    payment = payment_visible(request, pk)
+    try:
+        payment_retry(payment=payment, by=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return _back(request, payment)
+    audit_record(request=request, obj=payment, action=AuditAction.CHANGE)
+    messages.success(request, _("The charge will be tried again in a moment."))
+    return _back(request, payment)
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def write_off(request: HttpRequest, pk: int) -> HttpResponse:
+    payment = payment_visible(request, pk)
+    form = WriteOffForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form.errors["reason"][0])
+        return _back(request, payment)
+    try:
+        payment_write_off(payment=payment, reason=form.cleaned_data["reason"], by=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return _back(request, payment)
+    audit_record(request=request, obj=payment, action=AuditAction.CHANGE)
+    messages.success(request, _("The charge is written off."))
+    return _back(request, payment)
 
 
 @role_required(Role.PATIENT, Role.COORDINATOR, Role.ADMIN)

@@ -134,4 +134,6 @@ def payment_visible(request: HttpRequest, pk: int) -> Payment:
 @role_required(Role.PATIENT, Role.COORDINATOR, Role.ADMIN)
 def receipt(request: HttpRequest, pk: int) -> HttpResponse:
     payment = payment_visible(request, pk)
+    if payment.is_write_off:
+        raise Http404  # nothing was paid: no receipt
     return render(request, "billing/receipt.html", {"payment": payment})

@@ -27,12 +27,16 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         return HttpResponse("bad request", status=400, content_type="text/plain")
     try:
         event = gateway.event_from_webhook(payload=request.body, signature=signature)
-    except (ValueError, TypeError, stripe.SignatureVerificationError):
+    except (ValueError, TypeError, RecursionError, stripe.SignatureVerificationError):
+        # RecursionError: JSON nested deeper than the parser goes, even when signed.
         return HttpResponse("bad signature", status=400, content_type="text/plain")
     data = event.get("data") or {}
     obj = data.get("object") if isinstance(data, dict) else None
     event_id, event_type = event.get("id"), event.get("type")
-    if not isinstance(event_id, str) or not isinstance(event_type, str) or not event_id:
+    if not all(
+        isinstance(v, str) and v and v.isascii() and v.isprintable() for v in (event_id, event_type)
+    ):
+        # Stripe's ids and types are short printable ASCII; a NUL would not even store.
         return HttpResponse("bad event", status=400, content_type="text/plain")
     first = stripe_event_handle(event_id=event_id, event_type=event_type, obj=obj or {})
     logger.info("stripe event %s %s", event_type, "handled" if first else "repeated")

@@ -4,6 +4,8 @@ payment, and an event about a charge we are still confirming just settles it ear
 
 from __future__ import annotations
 
+import re
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -20,13 +22,28 @@ HANDLED = {
 }
 
 
+def _text(obj: object, key: str) -> str:
+    """A string field of a Stripe object, or "" for anything else (a signed body may still
+    carry the wrong types: it is read, never trusted)."""
+    value = obj.get(key) if isinstance(obj, dict) else None
+    return value[:255] if isinstance(value, str) else ""
+
+
+def _dict(obj: object, key: str) -> dict:
+    value = obj.get(key) if isinstance(obj, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
 def _charge_row(obj: dict) -> Payment | None:
-    key = (obj.get("metadata") or {}).get("ledger_key", "")
-    rows = Payment.objects.select_for_update().exclude(kind=PaymentKind.REFUND)
-    return rows.filter(stripe_id=obj.get("id", "")).first() or (
-        rows.filter(idempotency_key=key, stripe_id__in=["", obj.get("id", "")]).first()
-        if key
-        else None
+    key, intent_id = _text(_dict(obj, "metadata"), "ledger_key"), _text(obj, "id")
+    if not intent_id:
+        return None
+    rows = Payment.objects.select_for_update().exclude(
+        kind__in=[PaymentKind.REFUND, PaymentKind.WRITE_OFF]
+    )
+    ours = re.fullmatch(r"payment-([0-9]{1,18})", key)  # Payment.stripe_ref
+    return rows.filter(stripe_id=intent_id).first() or (
+        rows.filter(pk=int(ours[1]), stripe_id__in=["", intent_id]).first() if ours else None
     )
 
 
@@ -34,36 +51,34 @@ def _on_intent(obj: dict) -> None:
     payment = _charge_row(obj)
     if payment is None:
         return  # not one of our charges (or an intent a dead worker never confirmed)
-    status = STRIPE_TO_LEDGER.get(obj.get("status", ""))
+    status = STRIPE_TO_LEDGER.get(_text(obj, "status"))
     if status is None:
         return
-    error = obj.get("last_payment_error") or {}
-    _settle(payment, status, failure=str(error.get("message") or ""), stripe_id=obj["id"])
+    failure = _text(_dict(obj, "last_payment_error"), "message")
+    _settle(payment, status, failure=failure, stripe_id=_text(obj, "id"))
 
 
 def _on_refund(obj: dict) -> None:
-    refund_ids = [obj.get("id", "")]
-    if obj.get("object") == "charge":
-        refund_ids = [r.get("id", "") for r in (obj.get("refunds") or {}).get("data", [])]
-        done = {
-            r.get("id")
-            for r in (obj.get("refunds") or {}).get("data", [])
-            if r.get("status") == "succeeded"
-        }
+    if _text(obj, "object") == "charge":
+        listed = _dict(obj, "refunds").get("data")
+        refunds = [r for r in listed if isinstance(r, dict)] if isinstance(listed, list) else []
     else:
-        done = {obj.get("id")} if obj.get("status") == "succeeded" else set()
+        refunds = [obj]
+    done = {_text(r, "id") for r in refunds if _text(r, "status") == "succeeded"} - {""}
     for refund in Payment.objects.select_for_update().filter(
-        kind=PaymentKind.REFUND, stripe_id__in=[i for i in refund_ids if i]
+        kind=PaymentKind.REFUND, stripe_id__in=sorted(done)
     ):
-        if refund.stripe_id in done:
-            _settle(refund, PaymentStatus.SUCCEEDED)
+        _settle(refund, PaymentStatus.SUCCEEDED)
 
 
 def _on_setup(obj: dict) -> None:
     """The card is recorded even if the patient closed the page before it told us."""
-    card = PaymentCard.objects.select_for_update().filter(setup_intent_id=obj.get("id", "")).first()
-    method = obj.get("payment_method")
-    if card is not None and isinstance(method, str) and not card.payment_method_id:
+    setup_id = _text(obj, "id")
+    if not setup_id:
+        return
+    card = PaymentCard.objects.select_for_update().filter(setup_intent_id=setup_id).first()
+    method = _text(obj, "payment_method")
+    if card is not None and method and not card.payment_method_id:
         card.payment_method_id = method
         card.saved_at = timezone.now()
         card.save()

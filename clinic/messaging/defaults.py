@@ -396,11 +396,13 @@ TEMPLATES: dict[str, dict[str, dict[str, tuple[str, str]]]] = {
         },
     },
     # A freed time offered from the waitlist (waitlist app): a link to take it, no treatment.
+    # Someone waiting for a first time is offered "a time"; someone with a booked session who
+    # asked for an earlier one, "an earlier time" (waitlist_offer_earlier).
     "waitlist_offer": {
         "sms": {
             "en": (
                 "",
-                "{{ sender_name }}: an earlier time opened, {{ day }} at {{ time }}. Held {{ minutes }} min for you: {{ link }} STOP to opt out.",
+                "{{ sender_name }}: a time opened, {{ day }} at {{ time }}. Held {{ minutes }} min for you: {{ link }} STOP to opt out.",
             ),
             "es": (
                 "",
@@ -415,6 +417,28 @@ TEMPLATES: dict[str, dict[str, dict[str, tuple[str, str]]]] = {
             "es": (
                 "Se abrió un horario para usted",
                 "Hola:\n\nSe abrió un horario en {{ sender_name }}: {{ day }} a las {{ time }}. Está reservado para usted durante {{ minutes }} minutos; para tomarlo, abra este enlace:\n\n{{ link }}\n\nSi otra persona lo toma antes, usted sigue en la lista de espera. ¿Preguntas? Llámenos al {{ clinic_phone }}.\n",
+            ),
+        },
+    },
+    "waitlist_offer_earlier": {
+        "sms": {
+            "en": (
+                "",
+                "{{ sender_name }}: an earlier time opened, {{ day }} at {{ time }}. Held {{ minutes }} min to move your appointment: {{ link }} STOP to opt out.",
+            ),
+            "es": (
+                "",
+                "{{ sender_name }}: se abrio un horario mas temprano, {{ day }} a las {{ time }}. Reservado {{ minutes }} min para cambiar su cita: {{ link }} STOP para no recibir.",
+            ),
+        },
+        "email": {
+            "en": (
+                "An earlier time opened up for you",
+                "Hello,\n\nAn earlier time opened up at {{ sender_name }}: {{ day }} at {{ time }}. It is held for you for {{ minutes }} minutes; to move your appointment to it, open this link:\n\n{{ link }}\n\nIf someone else takes it first, your appointment stays as it is and you stay on the waitlist. Questions? Call us at {{ clinic_phone }}.\n",
+            ),
+            "es": (
+                "Se abrió un horario más temprano para usted",
+                "Hola:\n\nSe abrió un horario más temprano en {{ sender_name }}: {{ day }} a las {{ time }}. Está reservado para usted durante {{ minutes }} minutos; para cambiar su cita a ese horario, abra este enlace:\n\n{{ link }}\n\nSi otra persona lo toma antes, su cita sigue igual y usted sigue en la lista de espera. ¿Preguntas? Llámenos al {{ clinic_phone }}.\n",
             ),
         },
     },
@@ -449,6 +473,18 @@ TEMPLATES: dict[str, dict[str, dict[str, tuple[str, str]]]] = {
             "es": (
                 "",
                 "{{ sender_name }}: lo sentimos, ese horario ya fue tomado. Sigue en la lista de espera.",
+            ),
+        },
+    },
+    "waitlist_offer_ran_out": {
+        "sms": {
+            "en": (
+                "",
+                "{{ sender_name }}: sorry, the time held for you ran out before your answer. You stay on the waitlist.",
+            ),
+            "es": (
+                "",
+                "{{ sender_name }}: lo sentimos, el horario reservado para usted vencio antes de su respuesta. Sigue en la lista de espera.",
             ),
         },
     },

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clinic.forms import AccessibleFormMixin
 
-from .models import LANGUAGE_CHOICES, Channel, MessageStatus
+from .models import LANGUAGE_CHOICES, PATIENT_CHANNELS, Channel, MessageStatus
 
 
 class OutboxFilterForm(AccessibleFormMixin, forms.Form):
@@ -17,7 +17,7 @@ class OutboxFilterForm(AccessibleFormMixin, forms.Form):
 
 class ReminderPreferencesForm(AccessibleFormMixin, forms.Form):
     preferred_channel = forms.ChoiceField(
-        label=_("Send my reminders by"), choices=Channel.choices, widget=forms.RadioSelect
+        label=_("Send my reminders by"), choices=PATIENT_CHANNELS, widget=forms.RadioSelect
     )
     language = forms.ChoiceField(label=_("Language"), choices=LANGUAGE_CHOICES)
     texts = forms.BooleanField(

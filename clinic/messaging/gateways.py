@@ -7,6 +7,9 @@ MESSAGING_GATEWAY setting:
 - TwilioGateway (production): texts and calls through the official twilio library; e-mail through
   Django's configured e-mail back-end.
 
+Faxes (to a referring practice) go through the fax adapter MESSAGING_FAX_GATEWAY names, with
+every gateway (clinic.messaging.fax).
+
 Besides `send`, each gateway answers `find_sent`: after a worker died in the middle of a send, did
 the provider receive that message? The dispatcher asks before it sends again (exactly once at the
 provider's edge, clinic.messaging.services.messages_claim_due).
@@ -22,6 +25,8 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.urls import reverse
 from django.utils.module_loading import import_string
+
+from .fax import get_fax_gateway
 
 if TYPE_CHECKING:
     from .models import Message
@@ -64,11 +69,15 @@ class OutboxGateway:
     def send(self, message: Message) -> str:
         if message.channel == "email":
             return send_email(message)
+        if message.channel == "fax":
+            return get_fax_gateway().send(message)
         return f"outbox-{uuid.uuid4().hex[:20]}"
 
     def find_sent(self, message: Message, *, since: datetime) -> str | None:
         if message.channel == "email":
             return find_sent_email(message)
+        if message.channel == "fax":
+            return get_fax_gateway().find_sent(message, since=since)
         return None  # texts and calls never leave: an abandoned one was not sent
 
 
@@ -149,6 +158,8 @@ class TwilioGateway:
 
         if message.channel == "email":
             return send_email(message)
+        if message.channel == "fax":
+            return get_fax_gateway().send(message)
         status_callback = status_callback_url(message)
         try:
             if message.channel == "sms":
@@ -190,6 +201,8 @@ class TwilioGateway:
 
         if message.channel == "email":
             return find_sent_email(message)
+        if message.channel == "fax":
+            return get_fax_gateway().find_sent(message, since=since)
         listing = self.client.messages if message.channel == "sms" else self.client.calls
         try:
             records = listing.list(

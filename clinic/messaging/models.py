@@ -15,6 +15,12 @@ class Channel(models.TextChoices):
     SMS = "sms", _("Text message")
     VOICE = "voice", _("Phone call")
     EMAIL = "email", _("E-mail")
+    # Only to a referring practice (a fax-back saying its faxed referral arrived), never to a
+    # patient: patients choose among PATIENT_CHANNELS.
+    FAX = "fax", _("Fax")
+
+
+PATIENT_CHANNELS = [(value, label) for value, label in Channel.choices if value != Channel.FAX]
 
 
 class PlanChannel(models.TextChoices):

@@ -34,9 +34,11 @@ KIND_VARIABLES: dict[str, frozenset[str]] = {
     "help_reply": frozenset(),
     "confirmation_received": frozenset(),
     "waitlist_offer": EVENT_VARIABLES | {"link", "minutes"},
+    "waitlist_offer_earlier": EVENT_VARIABLES | {"link", "minutes"},
     "reschedule_link": EVENT_VARIABLES | {"link"},
     "waitlist_offer_booked": EVENT_VARIABLES,
     "waitlist_offer_gone": frozenset(),
+    "waitlist_offer_ran_out": frozenset(),
 }
 
 SMS_MAX_CHARACTERS = 160

@@ -287,6 +287,13 @@ SCHEDULING_ICS_DOMAIN = env("SCHEDULING_ICS_DOMAIN", default="clinic.example")
 CALLING_HOURS_START = env.int("CALLING_HOURS_START", default=8)
 CALLING_HOURS_END = env.int("CALLING_HOURS_END", default=21)
 
+# --- Migraine outcomes (outcomes/) ---
+# The hour, in the patient's own zone, at which the daily diary text goes out (evening: the day
+# is nearly over) and the follow-up questionnaires' texts (mid-morning). Both are kept inside the
+# calling hours above: an hour outside them is moved to the nearest hour inside.
+OUTCOMES_DIARY_PROMPT_HOUR = env.int("OUTCOMES_DIARY_PROMPT_HOUR", default=18)
+OUTCOMES_QUESTIONNAIRE_HOUR = env.int("OUTCOMES_QUESTIONNAIRE_HOUR", default=10)
+
 # --- Intake call queue ---
 INTAKE_CLAIM_MINUTES = env.int("INTAKE_CLAIM_MINUTES", default=15)
 # None: retry the next business day at 09:00 in the patient's zone; a number: that many hours.
@@ -358,6 +365,14 @@ MESSAGING_FORBIDDEN_WORDS = env.list(
 # The fax service signs each inbound fax with this shared secret (intake/inbox/webhook.py);
 # empty refuses every fax.
 FAX_WEBHOOK_SECRET = env("FAX_WEBHOOK_SECRET", default="")
+# Outbound faxes (the fax-back telling a practice its faxed referral arrived): the adapter, and
+# the fax service's REST API for clinic.messaging.fax.HttpFaxGateway.
+MESSAGING_FAX_GATEWAY = env(
+    "MESSAGING_FAX_GATEWAY", default="clinic.messaging.fax.OutboxFaxGateway"
+)
+FAX_API_BASE_URL = env("FAX_API_BASE_URL", default="https://api.phaxio.com/v2.1")
+FAX_API_KEY = env("FAX_API_KEY", default="")
+FAX_API_SECRET = env("FAX_API_SECRET", default="")
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
@@ -383,6 +398,12 @@ CELERY_BEAT_SCHEDULE["send-diary-prompts"] = {
     # Every 15 minutes, plan the evening diary prompts of patients whose evening has come.
     "task": "outcomes.tasks.send_diary_prompts",
     "schedule": timedelta(minutes=15),
+}
+CELERY_BEAT_SCHEDULE["refresh-responder-counts"] = {
+    # Every 10 minutes (reporting.operations.outcome_figures.RECOUNT_EVERY), recount the
+    # dashboard's responder rates: seconds of counting on a large clinic, never in a page.
+    "task": "reporting.tasks.refresh_responder_counts",
+    "schedule": timedelta(minutes=10),
 }
 CELERY_BEAT_SCHEDULE["send-outcome-report-notices"] = {
     # Every hour, tell referring providers a report is ready (end of course, 1 and 3 months).

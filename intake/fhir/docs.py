@@ -43,9 +43,16 @@ EXAMPLE_SERVICE_REQUEST = {
     ],
 }
 
+# Linked from the top of the description (Swagger UI gives markdown headings no id of their own,
+# so the heading is written as HTML with one).
+FHIR_LINK = (
+    "\n\nFor EHRs that speak FHIR: [FHIR R4](#fhir-r4) (ServiceRequest, Task, DocumentReference), "
+    "with an example, below."
+)
+
 FHIR_SECTION = f"""
 
-## FHIR R4
+<h2 id="fhir-r4">FHIR R4</h2>
 
 The same referrals, for EHRs that speak FHIR, with the same API keys
 (`Authorization: Bearer <key>`); bodies are `application/fhir+json` (or `application/json`).
@@ -61,6 +68,11 @@ The same referrals, for EHRs that speak FHIR, with the same API keys
 * `GET /fhir/Task/{{reference}}`: the referral's status (`Task.status` as BSeR, the portal's
   own status in `businessStatus`, the reason in `statusReason`);
   `GET /fhir/Task/{{reference}}/_history`: every status it went through, newest first.
+* `GET /fhir/DocumentReference/{{reference}}`: once the course is complete, the outcome report
+  (the Task's `output` names it), `docStatus` preliminary until the 3-month follow-up, then final;
+  its `content[0].attachment.url` is the PDF, `GET /fhir/Binary/outcome-report-{{reference}}`
+  (`application/pdf`). Only the key's provider's own referrals: another's, an unknown one and one
+  with no report yet are all `404`.
 
 Where each field goes: patient name, `birthDate`, `gender`, a `mobile` phone, `address.postalCode`
 and `communication` on the Patient; the ICD-10-CM migraine code in `reasonCode` (or a referenced

@@ -3,7 +3,11 @@ as a Task in the shape of HL7's BSeR (Bidirectional Services eReferral) implemen
 the Task's focus is the ServiceRequest, its status follows the referral, and businessStatus
 carries the portal's own status with its reason."""
 
+from datetime import datetime
+
 from django.utils.translation import override
+
+from outcomes.report import OutcomeReport
 
 from ..models import Referral, ReferralStatus
 from . import profile as p
@@ -44,8 +48,12 @@ def _status_label(status: str) -> str:
         return str(ReferralStatus(status).label)
 
 
-def referral_task(referral: Referral, *, version: int | None = None, base: str = "") -> dict:
-    """The referral as a Task at its latest status, or as it was at `version` (1 = received)."""
+def referral_task(
+    referral: Referral, *, version: int | None = None, report_ready: bool = False
+) -> dict:
+    """The referral as a Task at its latest status, or as it was at `version` (1 = received).
+    With `report_ready` (the latest version of a referral whose course is complete) its output
+    names the outcome report's DocumentReference."""
     changes = list(referral.history.all())
     version = len(changes) if version is None else version
     change = changes[version - 1] if changes else None
@@ -84,7 +92,65 @@ def referral_task(referral: Referral, *, version: int | None = None, base: str =
     }
     if reason:
         task["statusReason"] = {"text": reason}
+    if report_ready:
+        task["output"] = [
+            {
+                "type": {"text": "Outcome report"},
+                "valueReference": {
+                    "reference": f"DocumentReference/{referral.reference}",
+                    "type": "DocumentReference",
+                },
+            }
+        ]
     return task
+
+
+# LOINC 11488-4 "Consult note": the report a consultant sends back to the referring provider.
+OUTCOME_REPORT_TYPE = {
+    "coding": [{"system": "http://loinc.org", "code": "11488-4", "display": "Consult note"}],
+    "text": "Outcome report",
+}
+
+
+def outcome_document_reference(
+    referral: Referral, report: OutcomeReport, *, pdf_url: str, now: datetime
+) -> dict:
+    """The referral's outcome report as a DocumentReference whose attachment is the PDF (a link
+    to its Binary). Preliminary until the last follow-up is reached, then final."""
+    final = all(point.reached for point in report.points)
+    period = {}
+    if report.infusion_dates:
+        period = {
+            "start": report.infusion_dates[0].isoformat(),
+            "end": report.infusion_dates[-1].isoformat(),
+        }
+    return {
+        "resourceType": "DocumentReference",
+        "id": referral.reference,
+        "identifier": [{"system": p.SYSTEM_REFERENCE, "value": referral.reference}],
+        "status": "current",
+        "docStatus": "final" if final else "preliminary",
+        "type": OUTCOME_REPORT_TYPE,
+        "date": now.isoformat(),
+        "description": "Outcome report for the referral " + referral.reference,
+        "content": [
+            {
+                "attachment": {
+                    "contentType": "application/pdf",
+                    "url": pdf_url,
+                    "title": f"outcome-report-{referral.reference}.pdf",
+                    "creation": now.isoformat(),
+                }
+            }
+        ],
+        "context": {
+            **({"period": period} if period else {}),
+            "related": [
+                {"reference": f"ServiceRequest/{referral.reference}"},
+                {"reference": f"Task/{referral.reference}"},
+            ],
+        },
+    }
 
 
 def task_history_bundle(referral: Referral) -> dict:

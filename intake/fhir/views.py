@@ -3,7 +3,9 @@ is an OperationOutcome with the status FHIR's RESTful API gives it; never a 500.
 
 import pydantic
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404
+from django.http import Http404, HttpResponse
+from django.urls import reverse
+from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from rest_framework import exceptions, status
@@ -17,9 +19,15 @@ from clinic.errors import ApplicationError
 from .. import selectors, services
 from ..api import ApiTokenAuthentication, IsReferringProvider
 from ..forms import ReferralForm
+from ..outcome_reports import outcome_report_pdf, report_for_referral
 from .mapping import MappingError, service_request_map
 from .profile import FIELD_PATHS
-from .resources import operation_outcome, referral_task, task_history_bundle
+from .resources import (
+    operation_outcome,
+    outcome_document_reference,
+    referral_task,
+    task_history_bundle,
+)
 
 # A referral with its patient and practitioner is a few kilobytes; a megabyte is plenty.
 MAX_FHIR_BODY = 1024 * 1024
@@ -216,13 +224,78 @@ class ServiceRequestCreateView(_FhirView):
         return Response(task, status=code, headers={"Location": location})
 
 
+def _report_ready(referral, now):
+    report = report_for_referral(referral=referral, now=now)
+    return report if report is not None and report.ready else None
+
+
 class TaskDetailView(_FhirView):
     def get(self, request, reference: str):
         referral = selectors.referral_detail_for(user=request.user, reference=reference)
-        return Response(referral_task(referral))
+        ready = _report_ready(referral, timezone.now()) is not None
+        return Response(referral_task(referral, report_ready=ready))
+
+
+def _own_report(request, reference: str):
+    """(referral, report, now) for the asking provider's own referral with a report. Another
+    provider's referral, an unknown one and one without a report yet are the same 404, so an
+    EHR cannot learn which references exist."""
+    referral = selectors.referral_detail_for(user=request.user, reference=reference)
+    now = timezone.now()
+    report = _report_ready(referral, now)
+    if report is None:
+        raise Refusal(404, [("not-found", "No outcome report for this referral.", "")])
+    return referral, report, now
+
+
+class DocumentReferenceView(_FhirView):
+    """The outcome report (issue 22) as a DocumentReference; its attachment is the PDF."""
+
+    def get(self, request, reference: str):
+        referral, report, now = _own_report(request, reference)
+        pdf_url = request.build_absolute_uri(
+            reverse("intake:fhir_outcome_binary", args=[referral.reference])
+        )
+        return Response(outcome_document_reference(referral, report, pdf_url=pdf_url, now=now))
+
+
+class OutcomeBinaryView(_FhirView):
+    """The outcome report's PDF (the DocumentReference's attachment), as FHIR's Binary read
+    answers a client that asks for the document's own type."""
+
+    def perform_content_negotiation(self, request, force=False):
+        # The PDF is returned as it is; the renderers only write refusals, as OperationOutcome
+        # even to a client whose Accept names only application/pdf (not a 406).
+        return super().perform_content_negotiation(request, force=True)
+
+    def get(self, request, reference: str):
+        referral, report, now = _own_report(request, reference)
+        pdf = outcome_report_pdf(
+            referral=referral, report=report, now=now, base_url=request.build_absolute_uri("/")
+        )
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = (
+            f'attachment; filename="outcome-report-{referral.reference}.pdf"'
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 class TaskHistoryView(_FhirView):
     def get(self, request, reference: str):
         referral = selectors.referral_detail_for(user=request.user, reference=reference)
         return Response(task_history_bundle(referral))
+
+
+class FhirNotSupportedView(_FhirView):
+    """Any other address under /fhir/ (another resource type, an operation this server has
+    not): an OperationOutcome, as every FHIR answer, not the site's HTML page. No key needed to
+    be told that."""
+
+    authentication_classes = []
+    permission_classes = []
+
+    def _refuse(self, request, *args, **kwargs):
+        raise Refusal(404, [("not-supported", "This server has no such FHIR resource.", "")])
+
+    get = post = put = patch = delete = _refuse

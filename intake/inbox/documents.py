@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import filetype
 import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 from django.utils.translation import gettext as _
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
@@ -20,6 +21,10 @@ MAX_PAGES = 30
 # A fax is 200 dpi; a US Letter page at 200 dpi is 1700 × 2200 = 3.7 million pixels.
 READ_DPI = 200
 MAX_PAGE_PIXELS = 12_000_000
+# The pictures a PDF page holds are decoded whole when the page is drawn, whatever size it is
+# drawn at: a 1.5 MB file can hold a 40,000 × 40,000 picture (1.6 GB decoded, 25 s). A letter
+# scanned at 600 dpi is 34 million pixels; a page's pictures may add up to twice that.
+MAX_IMAGE_PIXELS_PER_PAGE = 70_000_000
 
 
 def _read_head(upload, n: int = 8192) -> bytes:
@@ -57,6 +62,8 @@ def _page_count(upload, mime: str) -> int:
         if mime == "application/pdf":
             pdf = pdfium.PdfDocument(data)
             try:
+                if len(pdf) <= MAX_PAGES:
+                    _check_pictures(pdf)
                 return len(pdf)
             finally:
                 pdf.close()
@@ -72,6 +79,30 @@ def _page_count(upload, mime: str) -> int:
         raise ApplicationError(
             _("The document cannot be opened (damaged or protected)."), field="document"
         ) from exc
+
+
+def _picture_pixels(page) -> int:
+    """The pixels of the pictures on a PDF page (in forms within forms too), as each picture
+    declares them: read from the file, nothing decoded."""
+    total = 0
+    for picture in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=8):
+        width, height = picture.get_px_size()
+        total += max(width, 0) * max(height, 0)
+    return total
+
+
+def _check_pictures(pdf) -> None:
+    for index in range(min(len(pdf), MAX_PAGES)):
+        page = pdf[index]
+        try:
+            if _picture_pixels(page) > MAX_IMAGE_PIXELS_PER_PAGE:
+                raise ApplicationError(
+                    _("Page %(n)d of the document holds a picture too large to read.")
+                    % {"n": index + 1},
+                    field="document",
+                )
+        finally:
+            page.close()
 
 
 def _bounded_scale(width_pt: float, height_pt: float) -> float:
@@ -92,6 +123,9 @@ def page_images(path: str, mime: str) -> Iterator[Image.Image]:
         try:
             for index in range(min(len(pdf), MAX_PAGES)):
                 page = pdf[index]
+                # Checked when received too; checked again here, where it would cost.
+                if _picture_pixels(page) > MAX_IMAGE_PIXELS_PER_PAGE:
+                    raise ApplicationError(_("A page of the document is too large to read."))
                 width, height = page.get_size()
                 bitmap = page.render(scale=_bounded_scale(width, height), grayscale=True)
                 yield bitmap.to_pil().convert("L")

@@ -69,7 +69,10 @@ class ReferringProviderForm(AccessibleFormMixin, forms.Form):
     email = forms.EmailField(
         label=_("Provider's e-mail"),
         required=False,
-        help_text=_("Optional. The provider is told by e-mail that the referral arrived."),
+        help_text=_(
+            "Optional. The provider is told by e-mail that the referral arrived; without an "
+            "e-mail, by fax."
+        ),
     )
     more_to_come = forms.BooleanField(
         required=False,

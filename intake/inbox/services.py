@@ -4,6 +4,7 @@ from it, attached to an existing referral, or not a referral)."""
 import io
 import logging
 
+import phonenumbers
 import pypdfium2 as pdfium
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -25,6 +26,7 @@ from ..models import (
     ReferralAttachment,
     ReferringProvider,
 )
+from ..notifications import referral_received_fax_queue
 from ..services.referrals import referral_submit
 from ..validators import sha256_of
 from .documents import as_pdf_bytes, document_check, page_images
@@ -186,6 +188,33 @@ def provider_find_or_register(
     )
 
 
+def _fax_number(raw) -> str:
+    """A number a fax can be sent to (E.164), or "" for one that is not a valid number."""
+    if not raw:
+        return ""
+    try:
+        number = phonenumbers.parse(str(raw), "US")
+    except phonenumbers.NumberParseException:
+        return ""
+    if not phonenumbers.is_valid_number(number):
+        return ""
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _fax_back(*, referral: Referral, document: InboundDocument) -> None:
+    """The provider is told the referral arrived: referral_submit queued the e-mail; a provider
+    with no e-mail address is faxed back instead, at the practice's fax or else the number the
+    fax came from. Nothing is sent when neither is a number (the coordinator calls)."""
+    provider = referral.provider
+    if provider.user.email:
+        return
+    number = _fax_number(provider.fax) or _fax_number(document.sending_number)
+    if number:
+        referral_received_fax_queue(
+            referral=referral, to_number=number, received_at=document.received_at
+        )
+
+
 def document_as_attachment(document: InboundDocument) -> SimpleUploadedFile:
     content = as_pdf_bytes(document.file.path, document.content_type)
     name = f"{document.get_source_display().lower()}-{document.received_at:%Y%m%d-%H%M}.pdf"
@@ -217,6 +246,7 @@ def inbound_document_refer(
         )
         locked.referrals.add(referral)
         locked.provider = provider
+        _fax_back(referral=referral, document=locked)
         if not more_to_come:
             locked.closed_at, locked.closed_by = timezone.now(), by
         locked.save()

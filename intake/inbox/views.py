@@ -172,6 +172,9 @@ def inbox_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.COORDINATOR)
 def inbox_page_image(request: HttpRequest, pk: int, number: int) -> FileResponse:
     page = selectors.inbox_page(document_id=pk, number=number)
+    # Each image is a view of the patient's letter: audited one by one, as a download is (the
+    # page's own audit row says the page was opened, not that its images were fetched).
+    audit_record(request=request, obj=page, action=AuditAction.VIEW)
     response = FileResponse(page.image.open("rb"), content_type="image/png")
     response["Cache-Control"] = "private, no-store"
     return response

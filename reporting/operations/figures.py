@@ -154,7 +154,8 @@ SELECT date_trunc('week', p.completed_at AT TIME ZONE win.tz)::date AS wk,
 FROM billing_payment p
 JOIN scheduling_course c ON c.id = p.course_id
 JOIN win ON win.loc = c.location_id
-WHERE p.status = 'succeeded' AND p.completed_at >= win.t0 AND p.completed_at < win.t1
+WHERE p.status = 'succeeded' AND p.kind <> 'write_off'
+  AND p.completed_at >= win.t0 AND p.completed_at < win.t1
 GROUP BY 1"""  # noqa: S608
 
 _OPEN_HOURS_SQL = f"""

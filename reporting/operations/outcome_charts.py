@@ -1,6 +1,8 @@
 """The dashboard's responder charts (outcome_figures.py): rate by infusions received and by
 location, each with the counts behind it and a CSV of the same rows."""
 
+from clinic.formatting import format_date
+
 from ..charts import Series, column_chart
 from .chart_tables import ChartTable, Percent, _opt, _percent
 from .outcome_figures import ResponderFigures, ResponderRow
@@ -19,11 +21,14 @@ def _cells(row: ResponderRow) -> tuple:
     return (row.patients, row.with_figures, row.responders, _opt(Percent, row.rate))
 
 
-def _chart(slug, title, first, first_csv, rows, total) -> ChartTable:
+def _chart(slug, title, first, first_csv, rows, total, counted_at) -> ChartTable:
+    definition = _DEFINITION
+    if counted_at:  # kept counts: say how fresh they are
+        definition += f" Counted {format_date(counted_at, 'D j M Y, g:i A T')}."
     return ChartTable(
         slug=slug,
         title=title,
-        definition=_DEFINITION,
+        definition=definition,
         svg=column_chart(
             [r.label for r in rows], [Series("Responder rate", [r.rate for r in rows])], _percent
         ),
@@ -43,6 +48,7 @@ def outcome_charts(figures: ResponderFigures) -> list[ChartTable]:
             "infusions_received",
             figures.by_infusions,
             figures.total,
+            figures.counted_at,
         ),
         _chart(
             "responders_by_location",
@@ -51,5 +57,6 @@ def outcome_charts(figures: ResponderFigures) -> list[ChartTable]:
             "location",
             figures.by_location,
             figures.total,
+            figures.counted_at,
         ),
     ]

@@ -6,7 +6,11 @@ month, else the end of the course), by the number of infusions received (1 to 6)
 location. A responder has at least 50% fewer headache days per 28 days than at baseline
 (outcomes.scoring.compare, the same rule in SQL: exact counts, 7 recorded days at least in each
 window, a baseline with headache days). Patients without enough diary days are counted apart,
-never guessed. One query whatever the amount of data; no patient appears in the result."""
+never guessed. One query whatever the amount of data; no patient appears in the result.
+
+The query reads every diary day of those courses: seconds on a large clinic (bench/RESULTS.md).
+The dashboard reads the counts kept in ResponderCounts (`responder_figures_recent`), which beat
+recounts every RECOUNT_EVERY and the page itself when they are older than that."""
 
 from __future__ import annotations
 
@@ -20,12 +24,20 @@ from django.utils import timezone
 from outcomes.scoring import MIN_RECORDED_DAYS, MONTH_DAYS, RESPONDER_REDUCTION
 from scheduling.models import Location
 
+from ..models import ResponderCounts
 from .figures import percent
 
 YEAR_DAYS = 365
+RECOUNT_EVERY = dt.timedelta(minutes=10)  # beat's schedule (settings) and the page's limit
 
+# `plan` is MATERIALIZED: each plan's infusions are counted once. Inlined, PostgreSQL counted them
+# again for every diary day joined to the plan (1.2 million subqueries on the benchmark's data:
+# 32 s, then 5.4 s). Without JIT: its estimated cost made PostgreSQL compile the query, which
+# took 1.9 s of those 5.4 to save less. SET LOCAL and the query go as one string, which
+# PostgreSQL runs as one transaction: the setting ends with it, and it is still one statement.
 _SQL = """
-WITH plan AS (
+SET LOCAL jit = off;
+WITH plan AS MATERIALIZED (
     SELECT p.id, c.location_id, p.first_session_on, p.course_completed_on AS done,
            GREATEST(p.diary_starts_on, p.first_session_on - %(month)s) AS b_from,
            p.first_session_on - 1 AS b_to,
@@ -88,6 +100,7 @@ class ResponderFigures:
     by_infusions: list[ResponderRow]
     by_location: list[ResponderRow]
     total: ResponderRow
+    counted_at: dt.datetime | None = None  # when read from the kept counts
 
 
 def _row(label: str, rows: list[tuple]) -> ResponderRow:
@@ -96,10 +109,7 @@ def _row(label: str, rows: list[tuple]) -> ResponderRow:
     )
 
 
-def responder_figures(
-    *, location: Location | None = None, now: dt.datetime | None = None
-) -> ResponderFigures:
-    """One query for the counts, one for the location names (with all locations)."""
+def _counts(*, location: Location | None, now: dt.datetime | None) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(
             _SQL,
@@ -112,15 +122,48 @@ def responder_figures(
                 "keep": 1 - RESPONDER_REDUCTION,
             },
         )
-        rows = cursor.fetchall()
-    names = (
-        {location.pk: location.name}
-        if location
-        else dict(Location.objects.order_by("name").values_list("pk", "name"))
-    )
+        return cursor.fetchall()
+
+
+def _figures(
+    rows: list, location: Location | None, counted_at: dt.datetime | None = None
+) -> ResponderFigures:
+    if location:
+        rows = [r for r in rows if r[0] == location.pk]
+        names = {location.pk: location.name}
+    else:
+        names = dict(Location.objects.order_by("name").values_list("pk", "name"))
     by_infusions = [_row(str(n), [r for r in rows if r[1] == n]) for n in range(1, 7)]
     by_location = [
         _row(name, [r for r in rows if r[0] == pk])
         for pk, name in sorted(names.items(), key=lambda item: item[1])
     ]
-    return ResponderFigures(by_infusions, by_location, _row("All", rows))
+    return ResponderFigures(by_infusions, by_location, _row("All", rows), counted_at)
+
+
+def responder_figures(
+    *, location: Location | None = None, now: dt.datetime | None = None
+) -> ResponderFigures:
+    """Counted now: one query for the counts, one for the location names (with all locations)."""
+    return _figures(_counts(location=location, now=now), location)
+
+
+def responder_counts_refresh(*, now: dt.datetime | None = None) -> ResponderCounts:
+    """Count every location's rates and keep them (the one row, replaced)."""
+    now = now or timezone.now()
+    rows = [list(r) for r in _counts(location=None, now=now)]
+    counts, _ = ResponderCounts.objects.update_or_create(
+        pk=1, defaults={"computed_at": now, "rows": rows}
+    )
+    return counts
+
+
+def responder_figures_recent(
+    *, location: Location | None = None, now: dt.datetime | None = None
+) -> ResponderFigures:
+    """The kept counts, recounted first when older than RECOUNT_EVERY (or never counted)."""
+    now = now or timezone.now()
+    counts = ResponderCounts.objects.filter(pk=1).first()
+    if counts is None or counts.computed_at < now - RECOUNT_EVERY:
+        counts = responder_counts_refresh(now=now)
+    return _figures(counts.rows, location, counts.computed_at)

@@ -12,7 +12,15 @@ them); everyone imports from here.
 """
 
 from ..links import action_link_resolve, session_action_url
-from .booking import REFUSALS, SlotTaken, course_book_sessions, session_book, slot_hold
+from .booking import (
+    REFUSALS,
+    SlotTaken,
+    course_book_sessions,
+    session_book,
+    slot_hold,
+    slot_hold_for_group,
+    slot_hold_release,
+)
 from .courses import (
     course_cancel,
     course_change_planned_count,
@@ -20,6 +28,7 @@ from .courses import (
     course_review,
     default_session_type,
 )
+from .opening import closure_lift, shift_add
 from .sessions import (
     action_link_cancel,
     action_link_reschedule,
@@ -39,6 +48,7 @@ __all__ = [
     "action_link_cancel",
     "action_link_reschedule",
     "action_link_resolve",
+    "closure_lift",
     "course_book_sessions",
     "course_cancel",
     "course_change_planned_count",
@@ -55,5 +65,8 @@ __all__ = [
     "session_correct_no_show",
     "session_mark_no_show",
     "session_reschedule",
+    "shift_add",
     "slot_hold",
+    "slot_hold_for_group",
+    "slot_hold_release",
 ]

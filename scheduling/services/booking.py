@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from clinic.errors import ApplicationError
 from clinic.models import User
 
-from ..availability import check_start, load_snapshot, local_day_bounds
+from ..availability import check_start, load_snapshot, local_day_bounds, room_at
 from ..events import (
     BookingChange,
     SessionBooked,
@@ -251,3 +251,53 @@ def slot_hold(
         expires_at=now + dt.timedelta(minutes=_hold_minutes()),
         replaces=replaces,
     )
+
+
+@transaction.atomic
+def slot_hold_for_group(
+    *,
+    location: Location,
+    starts_at: dt.datetime,
+    courses: list[Course],
+    expires_at: dt.datetime,
+    now: dt.datetime | None = None,
+) -> SlotHold:
+    """Keep a time at the location for a group of courses until expires_at (a round of
+    waitlist offers): every other course's free times and bookings see its chair as taken,
+    while any course of the group may still book it (then call slot_hold_release). The chair
+    and capacity are checked for the longest session of the group, under the location-day
+    lock bookings take, so the hold and a booking of the same time cannot both succeed.
+    Raises SlotTaken when no chair or monitoring capacity is left at that time."""
+    now = now or timezone.now()
+    if not courses:
+        raise ApplicationError(_("A hold needs at least one course."))
+    _check_location_accepts(location)
+    longest = max(courses, key=lambda c: (c.session_type.total, c.pk))
+    _lock_location_days(location, _span(longest, starts_at))
+    snapshot = load_snapshot(
+        course=longest,
+        location=location,
+        start=starts_at - dt.timedelta(days=1),
+        end=starts_at + dt.timedelta(days=1),
+        now=now,
+    )
+    chair_id, _reason = room_at(snapshot, starts_at)
+    if chair_id is None:
+        raise SlotTaken(starts_at)
+    return SlotHold.objects.create(
+        course=None,
+        for_courses=sorted(c.pk for c in courses),
+        location=location,
+        chair_id=chair_id,
+        starts_at=starts_at,
+        infusion_ends_at=starts_at + longest.session_type.infusion,
+        ends_at=starts_at + longest.session_type.total,
+        expires_at=expires_at,
+    )
+
+
+def slot_hold_release(*, hold_id: int | None) -> None:
+    """Give a group hold's chair back at once (the time was booked by one of the group, or the
+    round is over). Releasing a hold already gone does nothing."""
+    if hold_id is not None:
+        SlotHold.objects.filter(pk=hold_id, course__isnull=True).delete()

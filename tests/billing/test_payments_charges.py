@@ -60,10 +60,10 @@ def test_booking_charges_the_deposit_once_and_tells_stripe_only_the_visit_date(b
     assert deposit.status == PaymentStatus.SUCCEEDED and deposit.stripe_id.startswith("pi_")
     intent = stripe_on.get(f"/v1/payment_intents/{deposit.stripe_id}")
     assert (intent["status"], intent["amount"], intent["currency"]) == ("succeeded", 25000, "usd")
-    [sent] = intents_created(stripe_on, f"deposit:course:{course.pk}")
+    [sent] = intents_created(stripe_on, deposit.stripe_ref)
     # The minimum: a date and our own key; no name, no diagnosis, no drug or treatment.
     assert sent["data"]["description"] == "Clinic deposit 2026-12-08"
-    assert sent["data"]["metadata"] == {"ledger_key": f"deposit:course:{course.pk}"}
+    assert sent["data"]["metadata"] == {"ledger_key": f"payment-{deposit.pk}"}
     everything = " ".join(str(r["data"]) for r in stripe_on.received()).lower()
     for word in ("ketamine", "migraine", "g43", "infusion", "maria", "lopez", "headache"):
         assert word not in everything
@@ -168,4 +168,4 @@ def test_stripe_down_leaves_the_charge_waiting_and_the_retry_charges_it_once(
     payment_charge(payment_id=deposit.pk)
     deposit.refresh_from_db()
     assert deposit.status == PaymentStatus.SUCCEEDED and deposit.attempts == 2
-    assert len(intents_created(stripe_on, deposit.idempotency_key)) == 1
+    assert len(intents_created(stripe_on, deposit.stripe_ref)) == 1

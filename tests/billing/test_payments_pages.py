@@ -1,6 +1,7 @@
 """The patient's payments page (policy, card, charges), the documents, the admin's refunds, and
 the reconciliation against the Good Faith Estimate (45 CFR 149.620)."""
 
+import datetime as dt
 import io
 import re
 from decimal import Decimal
@@ -145,10 +146,21 @@ def test_an_admin_refunds_with_a_reason_and_never_more_than_was_paid(
         {"amount": "250.01", "reason": "Too much"},
         {"amount": "-5", "reason": "Negative"},
         {"amount": "5", "reason": "bad\x01char"},
+        {"amount": "1e400", "reason": "Huge"},
+        {"amount": "5" * 5000, "reason": "Long"},
+        {"amount": ["5", "6"], "reason": ["a", "b"], "number": ["1", "x"]},
+        {"amount": "5", "reason": "r" * 501},
+        {"amount": "5", "reason": "No number", "number": ""},
+        {"amount": "5", "reason": "Unicode number", "number": "\u0661"},
+        {"amount": "5", "reason": "Wrong number", "number": "7"},
+        {"amount": "5", "reason": "Zero number", "number": "0"},
     ]:
-        client.post(f"/payments/{deposit.pk}/refund/", bad)
+        response = client.post(f"/payments/{deposit.pk}/refund/", {"number": "1", **bad})
+        assert response.status_code == 302, bad
     assert not Payment.objects.filter(kind=PaymentKind.REFUND).exists()
-    client.post(f"/payments/{deposit.pk}/refund/", {"amount": "50.00", "reason": "Goodwill"})
+    client.post(
+        f"/payments/{deposit.pk}/refund/", {"amount": "50.00", "reason": "Goodwill", "number": "1"}
+    )
     refund = Payment.objects.get(kind=PaymentKind.REFUND)
     assert (refund.amount_cents, refund.reason, refund.created_by) == (5000, "Goodwill", admin)
     refund_execute(refund_id=refund.pk)
@@ -203,16 +215,20 @@ def test_the_superbill_lists_codes_dates_and_totals_in_the_patients_language(
     assert "Fecha del servicio" in spanish and "G43.709" in spanish
 
 
-# 45 CFR 149.620(a), Definitions (as published in the eCFR): "Substantially in excess means,
-# with respect to the total billed charges by a provider or facility, an amount that is at
-# least $400 more than the total amount of expected charges for the provider or facility
-# listed on the good faith estimate."
+# 45 CFR 149.620(a)(2)(ii), the rule's own definition: "Substantially in excess means, with
+# respect to the total billed charges by a provider or facility, an amount that is at least $400
+# more than the total amount of expected charges listed on the good faith estimate for the
+# provider or facility." CMS's page for patients (cms.gov/nosurprises/consumers): eligible if
+# "You have a bill dated within the last 120 calendar days" and "your bill from an individual
+# provider or facility is at least $400 more than the total expected costs on the good faith
+# estimate from that provider or facility." The clinic is the one facility on its GFE.
 def test_a_bill_400_dollars_over_the_gfe_alerts_coordinators_and_tells_the_patient(
     client, course, stripe_on, clock
 ):
     sessions = _completed_course(course, stripe_on, clock, infusions=0)
     # All four visits and the late fees: $2,750 estimated; a $150 fee keeps it under $400 ...
     nurse = UserFactory(role=Role.CLINICIAN)
+    clock.travel(at(12, 8, 12))  # the first infusion is charged that day: the initial bill
     for s in sessions[:3]:
         session_check_in(session=s, by=nurse)
         session_complete(session=s, by=nurse)
@@ -234,12 +250,18 @@ def test_a_bill_400_dollars_over_the_gfe_alerts_coordinators_and_tells_the_patie
     )
     reconciliation = course_reconciliation(course=course)
     assert reconciliation.excess == Decimal("400.00") and reconciliation.may_dispute
+    # The initial bill is the first infusion's charge, made Dec 8; 120 calendar days from it
+    # is Apr 7, 2027.
+    assert reconciliation.first_billed_on == dt.date(2026, 12, 8)
+    assert reconciliation.dispute_by == dt.date(2027, 4, 7)
     assert courses_billed_over_gfe() == [(course.pk, course.patient_id, Decimal("400.00"))]
     todo = {item.slug: item.count for item in admin_todo()}
     assert todo["over-gfe"] == 1
     client.force_login(course.patient)
     page = client.get("/my/payments/").content.decode()
     assert "Your right to dispute your bill" in page and "45 CFR 149.620" in page
+    assert "at least $400 more than the total expected charges listed for it" in page
+    assert "date on your initial bill (Dec 8, 2026): by Apr 7, 2027." in page
 
 
 def test_a_failed_charge_is_on_the_admins_to_do_list(course, stripe_on, clock):

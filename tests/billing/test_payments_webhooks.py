@@ -1,17 +1,11 @@
 """Stripe's webhooks: signed as Stripe signs them, acted on once, in any order; twenty
 deliveries of one event at once over HTTP; a worker killed while Stripe confirms a charge."""
 
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 import requests
-from django.db import connection
 from django.urls import reverse
 
 from billing.payments.charges import payment_charge
@@ -27,9 +21,8 @@ from tests.billing.payments_support import (
     save_card,
     signed,
 )
-from tests.clock import worker_env
+from tests.support.workers import kill, start_worker, wait_for
 
-ROOT = Path(__file__).resolve().parents[2]
 URL = "/payments/stripe/webhook/"
 
 
@@ -46,7 +39,7 @@ def _intent(payment: Payment, status: str, pi: str = "pi_hook1") -> dict:
         "id": pi,
         "object": "payment_intent",
         "status": status,
-        "metadata": {"ledger_key": payment.idempotency_key},
+        "metadata": {"ledger_key": payment.stripe_ref},
         "last_payment_error": error,
     }
 
@@ -109,6 +102,64 @@ def test_hostile_bodies_never_cause_a_500(client, stripe_on, payload):
     )
     assert response.status_code in (200, 400)
     assert StripeEvent.objects.count() <= 1
+
+
+NESTED = '{"id": "evt_deep", "type": "payment_intent.succeeded", "data": ' + "[" * 100_000
+NESTED += "]" * 100_000 + "}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "body",
+    [
+        NESTED,  # valid JSON, nested deeper than the parser goes
+        '{"id": "evt_nul\\u0000", "type": "payment_intent.succeeded", "data": {}}',
+        '{"id": "evt_ctl", "type": "payment_intent.\\u0007", "data": {}}',
+        '{"id": "", "type": "payment_intent.succeeded", "data": {}}',
+        '{"id": "evt_big", "type": "x", "pad": "' + "a" * 600_000 + '"}',  # over 512 KiB
+    ],
+)
+def test_signed_but_malformed_events_are_refused_and_nothing_is_stored(
+    client, stripe_on, clock, body
+):
+    payment = _deposit(stripe_on, clock)
+    assert _post(client, *_signed_body(body)).status_code == 400
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING and not StripeEvent.objects.exists()
+
+
+def _signed_body(body: str):
+    import hashlib
+    import hmac
+
+    ts = int(time.time())
+    mac = hmac.new(b"whsec_test_portal_secret", f"{ts}.{body}".encode(), hashlib.sha256)
+    return body, f"t={ts},v1={mac.hexdigest()}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("kind", "obj"),
+    [
+        ("payment_intent.succeeded", {"id": ["pi"], "status": ["succeeded"], "metadata": "x"}),
+        ("payment_intent.succeeded", {"id": "pi_x", "status": {}, "metadata": {"ledger_key": 5}}),
+        ("payment_intent.payment_failed", {"id": 7, "last_payment_error": "declined"}),
+        ("payment_intent.succeeded", []),
+        ("charge.refunded", {"object": "charge", "refunds": "all"}),
+        ("charge.refunded", {"object": "charge", "refunds": {"data": [1, "re_x", None]}}),
+        ("refund.updated", {"id": {"nested": {"deeper": []}}, "status": "succeeded"}),
+        ("setup_intent.succeeded", {"id": None, "payment_method": {"id": "pm_x"}}),
+        ("customer.subscription.deleted", {"id": "sub_1"}),  # a type we do not handle
+    ],
+)
+def test_signed_events_of_the_wrong_shape_or_an_unknown_type_change_nothing(
+    client, stripe_on, clock, kind, obj
+):
+    payment = _deposit(stripe_on, clock)
+    response = _post(client, *signed(event("evt_odd", kind, obj)))
+    assert response.status_code == 200  # acknowledged, so Stripe stops sending it
+    payment.refresh_from_db()
+    assert (payment.status, payment.stripe_id) == (PaymentStatus.PENDING, "")
 
 
 @pytest.mark.django_db
@@ -180,55 +231,12 @@ def test_twenty_deliveries_of_one_event_at_once_are_acted_on_once(live_server, s
     assert payment.status == PaymentStatus.SUCCEEDED
 
 
-def _start_worker(server) -> subprocess.Popen:
-    db = connection.settings_dict
-    from django.conf import settings
-
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "clinic.settings.test",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "TEST_REDIS_URL": settings.REDIS_URL,
-        "STRIPE_SECRET_KEY": "sk_test_portal",
-        "STRIPE_API_BASE": server.url,
-        "PAYMENTS_CLAIM_TIMEOUT_SECONDS": "1",
-        **worker_env(),
-    }
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.support.clocked_celery",
-            "-A",
-            "clinic",
-            "worker",
-            "--pool=solo",
-            "--loglevel=WARNING",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+def _stripe_worker(server):
+    return start_worker(
+        STRIPE_SECRET_KEY="sk_test_portal",
+        STRIPE_API_BASE=server.url,
+        PAYMENTS_CLAIM_TIMEOUT_SECONDS="1",
     )
-
-
-def _kill(worker):
-    if worker and worker.poll() is None:
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait(timeout=10)
-
-
-def _wait(predicate, seconds=60):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 @pytest.mark.slow
@@ -237,7 +245,7 @@ def test_a_worker_killed_while_stripe_confirms_the_charge_charges_once(stripe_on
     app.control.purge()
     payment = _deposit(stripe_on, clock)  # its task is enqueued as the booking commits
     requests.post(stripe_on.url + "/_test/hold_confirms", timeout=5)
-    first = _start_worker(stripe_on)
+    first = _stripe_worker(stripe_on)
     second = None
     try:
         confirmed = lambda: any(  # noqa: E731
@@ -245,21 +253,23 @@ def test_a_worker_killed_while_stripe_confirms_the_charge_charges_once(stripe_on
             and r["path"].split("/")[3] == Payment.objects.get(pk=payment.pk).stripe_id
             for r in stripe_on.received()
         )
-        assert _wait(confirmed), "the first worker never confirmed"
+        assert wait_for(confirmed, 60), "the first worker never confirmed"
         time.sleep(0.5)  # Stripe has charged; the worker waits for an answer it never gets
-        _kill(first)
+        kill(first)
         assert Payment.objects.get(pk=payment.pk).status == PaymentStatus.PROCESSING
-        second = _start_worker(stripe_on)
+        second = _stripe_worker(stripe_on)
         time.sleep(1.5)  # the dead worker's claim is now older than the timeout
         for _ in range(3):  # the beat sweep and repeated tasks change nothing more
             app.send_task("billing.payments.tasks.charge_waiting_payments")
-        assert _wait(lambda: Payment.objects.get(pk=payment.pk).status == PaymentStatus.SUCCEEDED)
+        assert wait_for(
+            lambda: Payment.objects.get(pk=payment.pk).status == PaymentStatus.SUCCEEDED, 60
+        )
         time.sleep(1)
     finally:
-        _kill(first)
-        _kill(second)
+        kill(first)
+        kill(second)
     payment.refresh_from_db()
-    key = payment.idempotency_key
+    key = payment.stripe_ref
     created = [
         r
         for r in stripe_on.received()

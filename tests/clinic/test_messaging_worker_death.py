@@ -1,17 +1,11 @@
 """Exactly once at the gateway's edge: real Celery workers are SIGKILLed while a message is in
 the gateway's hands, and the evidence of every gateway involved is counted."""
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from clinic.celery import app
@@ -20,61 +14,10 @@ from clinic.messaging.models import Message, MessageStatus, MessageTemplate, Rem
 from clinic.messaging.services import message_schedule
 from clinic.models import Role
 from tests.clinic.conftest import TWILIO_SID, TWILIO_TOKEN
-from tests.clock import worker_env
 from tests.factories.messaging import make_patient
 from tests.factories.users import UserFactory
 from tests.support.gateways import TwilioStub
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _start_worker(gateway: str, evidence: Path | None = None, **extra_env) -> subprocess.Popen:
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "clinic.settings.test",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "TEST_REDIS_URL": settings.REDIS_URL,
-        "MESSAGING_GATEWAY": gateway,
-        "GATEWAY_EVIDENCE": str(evidence or ""),
-        **worker_env(),  # the worker shares the test's clock
-        **extra_env,
-    }
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.support.clocked_celery",
-            "-A",
-            "clinic",
-            "worker",
-            "--pool=solo",
-            "--loglevel=WARNING",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-def _kill(worker: subprocess.Popen | None) -> None:
-    if worker and worker.poll() is None:
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait(timeout=10)
-
-
-def _wait(predicate, seconds=30):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
+from tests.support.workers import kill, start_worker, wait_for
 
 
 def _evidence(path: Path) -> list[str]:
@@ -89,7 +32,10 @@ def test_an_email_whose_worker_died_in_the_e_mail_servers_hands_is_never_sent_ag
     defaults.install(MessageTemplate, ReminderPlanEntry)
     patient = UserFactory(role=Role.PATIENT, email="pat@example.test")
     first_evidence, second_evidence = tmp_path / "claimed", tmp_path / "sent"
-    hanging = _start_worker("tests.support.gateways.HangingGateway", first_evidence)
+    hanging = start_worker(
+        MESSAGING_GATEWAY="tests.support.gateways.HangingGateway",
+        GATEWAY_EVIDENCE=str(first_evidence),
+    )
     second = None
     try:
         # Scheduling a due message enqueues the dispatcher once this transaction commits.
@@ -102,27 +48,27 @@ def test_an_email_whose_worker_died_in_the_e_mail_servers_hands_is_never_sent_ag
             dedupe_key="test:death:email",
             channel="email",
         )
-        assert _wait(first_evidence.exists), "the first worker never reached the gateway"
+        assert wait_for(first_evidence.exists), "the first worker never reached the gateway"
         assert Message.objects.get(pk=message.pk).status == "sending"
-        _kill(hanging)
+        kill(hanging)
 
-        second = _start_worker(
-            "tests.support.gateways.RecordingGateway",
-            second_evidence,
+        second = start_worker(
+            MESSAGING_GATEWAY="tests.support.gateways.RecordingGateway",
+            GATEWAY_EVIDENCE=str(second_evidence),
             MESSAGING_CLAIM_TIMEOUT_SECONDS="1",
         )
         time.sleep(1.5)  # the dead worker's claim is now older than the timeout
         for _ in range(3):  # a redelivered or repeated dispatch changes nothing either
             app.send_task("clinic.messaging.tasks.dispatch_due_messages")
-        assert _wait(lambda: Message.objects.get(pk=message.pk).status != "sending")
+        assert wait_for(lambda: Message.objects.get(pk=message.pk).status != "sending")
         time.sleep(2)
         # Both gateways' evidence: the e-mail was handed over once, by the worker that died.
         assert _evidence(first_evidence) + _evidence(second_evidence) == [str(message.pk)]
         # Nobody can ask the e-mail server whether it took it: a coordinator must look.
         assert Message.objects.get(pk=message.pk).status == MessageStatus.UNKNOWN
     finally:
-        _kill(hanging)
-        _kill(second)
+        kill(hanging)
+        kill(second)
 
 
 KILLS = 5
@@ -163,26 +109,26 @@ def test_workers_killed_five_times_while_twilio_holds_a_request_send_every_messa
         # message, the worker never learns it. The next worker settles what the dead one left.
         for after in (0, 3, 1, 4, 2)[:KILLS]:
             stub.hold_next(after=after)
-            worker = _start_worker("clinic.messaging.gateways.TwilioGateway", **twilio_env)
+            worker = start_worker(**twilio_env)
             time.sleep(1.2)  # the last dead worker's claims are now older than the timeout
             app.send_task("clinic.messaging.tasks.dispatch_due_messages")
             assert stub.held.wait(60), "no request reached the stub"
             killed_in_flight.append(stub.records[-1]["to"])
-            _kill(worker)
+            kill(worker)
             stub.release()
-        worker = _start_worker("clinic.messaging.gateways.TwilioGateway", **twilio_env)
+        worker = start_worker(**twilio_env)
         time.sleep(1.2)
         app.send_task("clinic.messaging.tasks.dispatch_due_messages")
 
         def settled():
             return not Message.objects.exclude(status=MessageStatus.SENT).exists()
 
-        assert _wait(settled, 90), Counter(Message.objects.values_list("status", flat=True))
+        assert wait_for(settled, 90), Counter(Message.objects.values_list("status", flat=True))
         for _ in range(2):  # repeated dispatches find nothing left to send
             app.send_task("clinic.messaging.tasks.dispatch_due_messages")
         time.sleep(2)
     finally:
-        _kill(worker)
+        kill(worker)
         stub.close()
 
     assert len(set(killed_in_flight)) == KILLS

@@ -7,9 +7,7 @@ A private redis-server on a free port plays the broker, so stopping it disturbs 
 
 import datetime as dt
 import logging
-import os
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -26,7 +24,6 @@ from clinic.messaging.models import Message, MessageTemplate, ReminderPlanEntry
 from clinic.models import PatientProfile, Role
 from scheduling import services as scheduling_services
 from scheduling.models import InfusionSession
-from tests.clinic.test_messaging_worker_death import _start_worker, _wait
 from tests.factories.scheduling import (
     ChairFactory,
     LocationFactory,
@@ -35,6 +32,7 @@ from tests.factories.scheduling import (
     open_every_day,
 )
 from tests.factories.users import PASSWORD, UserFactory
+from tests.support.workers import kill, start_worker, wait_for
 
 NY = ZoneInfo("America/New_York")
 
@@ -62,13 +60,13 @@ class PrivateRedis:
             ],
             check=True,
         )  # fmt: skip
-        assert _wait(self.answers, 10), "the private Redis did not start"
+        assert wait_for(self.answers, 10), "the private Redis did not start"
 
     def stop(self) -> None:
         subprocess.run(
             ["redis-cli", "-p", str(self.port), "shutdown", "nosave"], capture_output=True
         )
-        assert _wait(lambda: not self.answers(), 10), "the private Redis did not stop"
+        assert wait_for(lambda: not self.answers(), 10), "the private Redis did not stop"
 
     def answers(self) -> bool:
         try:
@@ -190,21 +188,21 @@ def test_with_redis_stopped_the_portal_works_and_due_reminders_go_out_once_it_re
     _reset_celery_connections()
     assert client.get("/healthz").status_code == 200
     evidence = tmp_path / "sent"
-    worker = _start_worker(
-        "tests.support.gateways.RecordingGateway", evidence, TEST_REDIS_URL=private_redis.url
+    worker = start_worker(
+        MESSAGING_GATEWAY="tests.support.gateways.RecordingGateway",
+        GATEWAY_EVIDENCE=str(evidence),
+        TEST_REDIS_URL=private_redis.url,
     )
     try:
         app.send_task("clinic.messaging.tasks.dispatch_due_messages")
-        assert _wait(lambda: planned.filter(pk__in=due, status="sent").count() == len(due), 60)
-        assert _wait(lambda: Message.objects.get(pk=booking_email.pk).status == "sent", 30)
+        assert wait_for(lambda: planned.filter(pk__in=due, status="sent").count() == len(due), 60)
+        assert wait_for(lambda: Message.objects.get(pk=booking_email.pk).status == "sent", 30)
         # Beat keeps ticking: more dispatches find nothing left to send.
         app.send_task("clinic.messaging.tasks.dispatch_due_messages")
         app.send_task("clinic.messaging.tasks.dispatch_due_messages")
         time.sleep(2)
     finally:
-        if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait(timeout=10)
+        kill(worker)
     handed_over = [int(line) for line in evidence.read_text().split()]
     assert sorted(handed_over) == sorted([*due, booking_email.pk])  # each due message once
     booking_email.refresh_from_db()

@@ -133,3 +133,18 @@ def test_a_page_of_forms_carries_one_csrf_token(rf):
     first, second, token = page.render(request=request).split("|")
     assert first == second == f'<input type="hidden" name="csrfmiddlewaretoken" value="{token}">'
     assert len(token) == 64
+
+
+@pytest.mark.parametrize(
+    ("viewname", "value"),
+    [
+        ("intake:call_screen", 7),
+        ("intake:patient_chart", 1234567),
+        ("intake:referral_chart", "R-2026-00042"),
+        ("intake:referral_chart", "R 42?é&x"),  # other characters: reversed, as url() does
+        ("scheduling:staff_session_status", 0),
+    ],
+)
+def test_url_for_each_gives_the_links_url_gives(viewname, value):
+    link = engines["jinja2"].env.globals["url_for_each"](viewname)
+    assert link(value) == reverse(viewname, args=[value])

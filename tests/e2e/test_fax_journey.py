@@ -6,10 +6,11 @@ Screenshots at 1366×900 (var/screenshots/h25-*.png), axe-checked."""
 import re
 import urllib.request
 
+from clinic.messaging.models import Message
 from intake.inbox.sample import Letter, fax_tiff
 from intake.inbox.tasks import read_document
 from intake.inbox.webhook import signature_for
-from intake.models import InboundDocument
+from intake.models import InboundDocument, Referral
 from tests.e2e.conftest import SCREENSHOTS, sign_in
 from tests.intake.inbox.test_receiving import multipart
 
@@ -76,6 +77,10 @@ def test_a_faxed_referral_is_corrected_and_reaches_the_call_queue(people, demo_c
     page.wait_for_url(re.compile(r"/referrals/R-\d{4}-\d+/$"))
     assert "is in the call queue" in page.locator("main").inner_text()
     shot(coordinator, "03-referral-made")
+    # The provider has no e-mail address: the practice is faxed back at the number it faxed from.
+    referral = Referral.objects.get(patient_first_name="María")
+    fax = Message.objects.get(channel="fax", topic=f"referral:{referral.pk}")
+    assert fax.to_address == "+16175550199" and referral.reference in fax.body
 
     page.get_by_role("link", name="Call queue").click()
     page.wait_for_url(re.compile(r"/intake/queue/$"))

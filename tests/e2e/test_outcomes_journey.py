@@ -2,7 +2,9 @@
 questions and keeps a one-tap diary from the evening texts' links (no sign-in) while 4
 infusions are booked and given (the clock moved forward day by day); the referring provider
 then reads the outcome report and downloads its PDF, whose figures the test checks.
-Screenshots at 390×844 (var/screenshots/h22-*.png), each page checked with axe-core."""
+Then, in Spanish, her page and a diary day; then, referred again, the clinician's review card
+with what the first course did. Screenshots at 390×844 (var/screenshots/h22-*.png), each page
+checked with axe-core."""
 
 import datetime as dt
 import re
@@ -15,8 +17,14 @@ from pypdf import PdfReader
 from clinic.messaging.models import Message
 from clinic.models import User
 from outcomes.prompts import diary_prompts_send
+from outcomes.services import plan_start
 from scheduling.models import Location
-from scheduling.services import course_book_sessions, session_check_in, session_complete
+from scheduling.services import (
+    course_book_sessions,
+    course_create,
+    session_check_in,
+    session_complete,
+)
 from tests.e2e.conftest import SCREENSHOTS, sign_in
 from tests.factories.users import PASSWORD
 from tests.intake.test_chart import patient_from_intake
@@ -142,3 +150,40 @@ def test_a_patients_diary_becomes_the_providers_outcome_report(people, demo_clin
     assert "Headache days each week" in main and "-63.6%" in main
     assert "Responder: headache days at least halved" in main
     shot(phone, "05-my-diary")
+
+    # In Spanish: her page, then the next evening's one-tap diary (its link speaks her language).
+    page.get_by_role("button", name="Español").click()
+    page.get_by_role("heading", name="Mi diario").wait_for()
+    main = page.locator("main").inner_text()
+    assert "Días con dolor de cabeza al mes" in main and "-63.6%" in main
+    shot(phone, "06-my-diary-es")
+    clock.travel(evening(start, 21))
+    diary_prompts_send(now=timezone.now())
+    text = Message.objects.filter(recipient=patient, kind="diary_prompt").latest("send_after")
+    assert "¿cómo fue su día?" in text.body
+    phone.page.context.clear_cookies()
+    page = phone.goto(link_in(text))
+    page.get_by_role("button", name="Hoy no tuve dolor de cabeza").wait_for()
+    shot(phone, "07-diary-es")
+
+    # She is referred again: the clinician's review card shows what the first course did.
+    again = course_create(
+        patient=patient,
+        location=boston,
+        planned_sessions=4,
+        needs_clinician_review=True,
+        created_by=None,
+    )
+    plan_start(course=again, now=timezone.now())
+    nurse = people("clinician")
+    nurse.page.set_viewport_size(PHONE)
+    sign_in(nurse, clinician.email)
+    page = nurse.goto("/clinician/")
+    card = page.locator(f'article[aria-labelledby="review-{again.pk}"]')
+    card.get_by_role("heading", name="Migraine outcomes").wait_for()
+    words = card.inner_text()
+    for figure in ("This course", "Earlier course at Boston", "14.0", "5.1", "-63.6%"):
+        assert figure in words, figure
+    assert "Responder: headache days at least halved" in words and "30 (grade IV)" in words
+    card.scroll_into_view_if_needed()
+    shot(nurse, "08-review-card")

@@ -1,29 +1,30 @@
 """Journey: a patient reads and accepts the payment policy and saves a card (through
-localstripe's stand-in for Stripe.js: the number goes to the Stripe server, never to ours), her
-course's deposit is charged at booking, a completed infusion is charged, a late cancellation
-costs the policy's fee, and the superbill PDF shows the codes and totals. Phone-size screenshots
-(var/screenshots/h23-*.png)."""
+localstripe's stand-in for Stripe.js: the number goes to the Stripe server, never to ours), books
+her course on the booking page and its deposit is charged, the clinician marks the first
+infusion completed on the day view and it is charged, she cancels a visit late in the browser
+and the policy's fee is charged, and the superbill PDF she downloads shows the codes and totals.
+Every step through the pages; only the Celery worker's part (charging what was enqueued) is done
+by the test, in order. Phone-size screenshots (var/screenshots/h23-*.png), English and Spanish,
+and the chart's billing panel."""
 
+import datetime as dt
 import io
+import json
 import re
 
 import pytest
 from pypdf import PdfReader
 
 from billing.payments.charges import payment_charge
-from billing.payments.models import Payment, PaymentStatus
+from billing.payments.models import Payment, PaymentCard, PaymentStatus
 from clinic.messaging import defaults
 from clinic.messaging.models import MessageTemplate, ReminderPlanEntry
 from clinic.models import Role
-from scheduling.services import (
-    course_book_sessions,
-    session_cancel,
-    session_check_in,
-    session_complete,
-)
 from tests.billing.conftest import stripe_on, stripe_server  # noqa: F401 (fixtures)
-from tests.billing.payments_support import at, new_course, paying_location
+from tests.billing.payments_support import new_course, paying_location
 from tests.e2e.conftest import PHONE, SCREENSHOTS, sign_in
+from tests.e2e.test_booking_journey import no_sideways_scroll
+from tests.e2e.test_journeys import htmx_idle
 from tests.factories.billing import patient as make_patient
 from tests.factories.users import PASSWORD, UserFactory
 
@@ -56,23 +57,33 @@ def maria(transactional_db, stripe_on, clock):  # noqa: F811
     return who, course
 
 
+def at_clinic(session, minutes=0):
+    """Travel to `minutes` after the session's start (the clinic's day, for everyone: the live
+    server runs on the test's clock)."""
+    return session.starts_at + dt.timedelta(minutes=minutes)
+
+
 @pytest.mark.slow
 def test_journey_card_deposit_infusion_late_fee_and_superbill(people, maria, clock):
     who, course = maria
     patient = people("patient")
     person_axe = _axe_excluding(patient)
     patient.axe_excluding = person_axe
+    patient.page.set_viewport_size(PHONE)
     sign_in(patient, who.email, PASSWORD)
     page = patient.goto("/my/payments/")
     main = page.locator("main").inner_text()
     assert "A deposit of $250.00 is charged when you book a course." in main
     assert "Missing a visit without telling us costs $200.00." in main
+    assert "the part of the deposit not yet used for infusions is refunded to your card" in main
     shot(patient, "01-policy")
     page.get_by_label("I have read the payment policy above and accept it.").check()
     page.get_by_role("button", name="Accept and continue").click()
     page.get_by_text("You accepted this policy.").wait_for()
-    # localstripe's stand-in for Stripe Elements: its own unlabelled inputs (Stripe's real
-    # field is an iframe of Stripe's), left out of the accessibility check.
+    # The card step: localstripe's stand-in for Stripe Elements, served by the local Stripe
+    # server as js.stripe.com would serve Stripe.js. Its own unlabelled inputs (Stripe's real
+    # field is an iframe of Stripe's) are left out of the accessibility check; the number goes
+    # from the browser to the Stripe server, never to ours.
     page.locator("#card-element input[placeholder=number]").wait_for()
     assert page.locator("#card-unavailable").is_hidden()
     page.locator("#card-element input[placeholder=number]").fill("4242424242424242")
@@ -80,26 +91,52 @@ def test_journey_card_deposit_infusion_late_fee_and_superbill(people, maria, clo
     page.locator("#card-element input[placeholder=exp_year]").fill("30")
     page.locator("#card-element input[placeholder=cvc]").fill("123")
     page.locator("#card-element input[placeholder=postal_code]").fill("02116")
+    no_sideways_scroll(page)
     shot(patient, "02-card-form", skip_axe_in="#card-element")
     page.get_by_role("button", name="Save card").click()
     page.get_by_text("Visa ending in 4242").wait_for()
     shot(patient, "03-card-saved")
+    assert "4242424242424242" not in json.dumps(list(PaymentCard.objects.values()), default=str)
 
-    # She books her course: the deposit is charged (the worker's part done here, in order).
-    sessions = course_book_sessions(
-        course=course,
-        starts=[at(12, 8, 9), at(12, 10, 9), at(12, 15, 9), at(12, 17, 9)],
-        by=who,
-        now=clock.now(),
-    )
+    # She books her course on the booking page: a first time on Dec 8, the page proposes the
+    # rest, she books all four. The deposit is charged (the worker's part done here, in order).
+    page = patient.goto("/my/")
+    page.get_by_role("button", name="Book a session").click()
+    page.wait_for_url(re.compile(r"/my/book/"))
+    page.locator('.day-strip a[href*="date=2026-12-08"]').click()
+    page.locator("#day-heading", has_text="Tuesday 8 December").wait_for()
+    htmx_idle(page)
+    page.locator("#times ul.times button").first.click()
+    page.wait_for_url(re.compile(r"/my/plan/"))
+    page.get_by_role("button", name="Book all of these").click()
+    page.get_by_role("heading", name="You're booked").wait_for()
+    sessions = list(course.sessions.filter(status="booked").order_by("starts_at"))
+    assert len(sessions) == 4 and sessions[0].local_date == dt.date(2026, 12, 8)
     charge_waiting()
-    # The first infusion is completed and charged: its GFE share less the deposit.
-    nurse = UserFactory(role=Role.CLINICIAN)
-    session_check_in(session=sessions[0], by=nurse)
-    session_complete(session=sessions[0], by=nurse)
+    assert Payment.objects.get(kind="deposit").status == PaymentStatus.SUCCEEDED
+
+    # Dec 8: the clinician checks her in and marks the infusion completed on the day view; it
+    # is charged its share of the GFE, less the deposit.
+    clock.travel(at_clinic(sessions[0], 5))
+    nurse = UserFactory(role=Role.CLINICIAN, email="nurse.pay@clinic.example")
+    clinician = people("clinician")
+    sign_in(clinician, nurse.email, PASSWORD)
+    day = clinician.goto(f"/staff/day/?location={course.location_id}&date=2026-12-08")
+    cell = day.locator("td", has_text="Maria Lopez")
+    cell.get_by_role("button", name="Check in").click()
+    day.locator("td", has_text="Maria Lopez").get_by_role("button", name="Mark completed").click()
+    day.locator("td", has_text="Maria Lopez").get_by_text("Completed").wait_for()
     charge_waiting()
-    # She cancels the second 18 hours ahead: the policy's late fee.
-    session_cancel(session=sessions[1], by=who, now=at(12, 9, 15))
+
+    # She cancels the second visit 18 hours ahead, in the browser: the page says it is late;
+    # the policy's fee is charged.
+    clock.travel(at_clinic(sessions[1], -18 * 60))
+    sign_in(patient, who.email, PASSWORD)  # a week on: her sign-in has lapsed
+    page = patient.goto("/my/")
+    page.locator("ol.sessions li").nth(1).get_by_role("link", name="Cancel").click()
+    assert "late cancellation" in page.locator("main").inner_text()
+    page.get_by_role("button", name="Yes, cancel this session").click()
+    page.wait_for_load_state()
     charge_waiting()
 
     page = patient.goto("/my/payments/")
@@ -129,6 +166,29 @@ def test_journey_card_deposit_infusion_late_fee_and_superbill(people, maria, clo
     page.get_by_role("link", name="Receipt").first.click()
     page.get_by_role("heading", name="Receipt").wait_for()
     shot(patient, "05-receipt")
+
+    # The payment step in Spanish, on her phone: the policy she accepted and the card field.
+    who.preferred_language = "es"
+    who.save(update_fields=["preferred_language"])
+    page = patient.goto("/my/payments/?replace=1")
+    page.locator("#card-element input[placeholder=number]").wait_for()
+    assert (
+        "Al reservar un tratamiento se cobra un depósito de $250.00."
+        in page.locator("main").inner_text()
+    )
+    no_sideways_scroll(page)
+    shot(patient, "06-card-form-es", skip_axe_in="#card-element")
+
+    # The chart's billing panel, as the clinic admin sees it.
+    admin_user = UserFactory(role=Role.ADMIN, email="admin.pay@clinic.example")
+    admin = people("admin")
+    sign_in(admin, admin_user.email, PASSWORD)
+    chart = admin.goto(f"/patients/{who.pk}/")
+    panel = chart.locator("#payments")
+    assert "Balance" in panel.inner_text() and "Refund" in panel.inner_text()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    panel.screenshot(path=str(SCREENSHOTS / "h23-07-chart-billing-panel.png"))
+    assert not admin.axe()
 
 
 def _axe_excluding(person):

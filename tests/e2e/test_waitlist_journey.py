@@ -52,6 +52,15 @@ def test_a_cancelled_chair_goes_to_a_waiting_patient_who_books_it_on_a_phone(peo
         by=waiting,
     )
 
+    # A Spanish-speaking patient waits too, for the same afternoons.
+    hablante = make_patient(phone="+16175550173", email="espera@mail.example", language="es")
+    entry_join(
+        course=_course_for(hablante, boston),
+        weekdays=[0, 1, 2, 3, 4, 5],
+        parts_of_day=["afternoon"],
+        by=hablante,
+    )
+
     # The patient cancels from their course page.
     canceller = people("leaving")
     sign_in(canceller, "leaving@mail.example", PASSWORD)
@@ -62,8 +71,10 @@ def test_a_cancelled_chair_goes_to_a_waiting_patient_who_books_it_on_a_phone(peo
 
     # The task the cancellation enqueued (no worker runs in tests): the first round.
     slot = FreedSlot.objects.get(starts_at=starts)
-    assert slot_offer_next_round(slot_id=slot.pk) == 1
+    assert slot_offer_next_round(slot_id=slot.pk) == 2
     offer_text = Message.objects.get(recipient=waiting, kind="waitlist_offer")
+    texto = Message.objects.get(recipient=hablante, kind="waitlist_offer")
+    assert "se abrio un horario," in texto.body.lower()
 
     # The coordinator sees the offer in the Outbox.
     coordinator = people("coordinator")
@@ -72,6 +83,15 @@ def test_a_cancelled_chair_goes_to_a_waiting_patient_who_books_it_on_a_phone(peo
     row = page.locator("#outbox-table tbody tr").filter(has_text=waiting.get_full_name()).first
     assert "/w/" in row.inner_text()
     coordinator.check("w1-outbox-offer")
+
+    # The Spanish speaker opens hers first: the page speaks Spanish, on a phone.
+    ruta = re.search(r"https?://[^/]+(/w/[^/\s]+/)", texto.body)[1]
+    telefono = people("espera")
+    telefono.page.set_viewport_size(PHONE_390)
+    pagina = telefono.goto(ruta)
+    pagina.get_by_role("heading", name="Se abrió un horario para usted").wait_for()
+    assert re.search(r"\d\d:\d\d E[SD]T", pagina.inner_text("main"))  # Spanish: 24-hour
+    telefono.check("w2-offer-phone-es")
 
     # The waiting patient opens the link on a phone, sees the time with its zone, and takes it.
     path = re.search(r"https?://[^/]+(/w/[^/\s]+/)", offer_text.body)[1]
@@ -92,3 +112,15 @@ def test_a_cancelled_chair_goes_to_a_waiting_patient_who_books_it_on_a_phone(peo
     page.get_by_role("heading", name="It is yours").wait_for()
     slot.refresh_from_db()
     assert slot.status == "filled"
+
+    # Too late for the Spanish speaker: told kindly, in Spanish, that she stays on the list.
+    pagina = telefono.goto(ruta)
+    pagina.get_by_role("heading", name="Lo sentimos, este horario ya no está disponible").wait_for()
+    assert "sigue en la lista de espera" in pagina.inner_text("main")
+    telefono.check("w3-offer-gone-phone-es")
+
+    # The coordinators' waitlist: each patient's windows and the offers made.
+    page = coordinator.goto("/coordinator/waitlist/")
+    page.get_by_role("heading", level=1).wait_for()
+    assert hablante.get_full_name() in page.inner_text("main")
+    coordinator.check("w4-coordinator-waitlist")

@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from rest_framework.test import APIClient
 
 from clinic.messaging.models import Message
+from clinic.messaging.wording import forbidden_words_in
 from clinic.models import Role
 from intake import services as intake_services
 from intake.outcome_reports import outcome_report_notices_send
@@ -147,14 +148,23 @@ def test_the_provider_is_told_once_per_time_point_without_health_information(cou
     )
     outcome_report_notices_send()
     assert mails.count() == 2
+    clock.travel(
+        dt.datetime.combine(plan.course_completed_on + dt.timedelta(days=90), dt.time(9), tzinfo=NY)
+    )
+    outcome_report_notices_send()
+    outcome_report_notices_send()
+    assert mails.count() == 3  # end of course, 1 month, 3 months: once each
     for mail in mails:
         text = (mail.subject + mail.body).lower()
-        assert referral.reference.lower() in text
+        assert referral.reference.lower() in text and forbidden_words_in(text) == []
         for word in (
             "migraine",
             "headache",
             "midas",
             "infusion",
+            "responder",
+            "diary",
+            referral.patient_first_name.lower(),
             referral.patient_last_name.lower(),
         ):
             assert word not in text

@@ -1,10 +1,19 @@
 """MIDAS scoring and the diary's figures against their published rules.
 
-MIDAS: Stewart WF, Lipton RB, Dowson AJ, Sawyer J. Neurology 2001;56(6 Suppl 1):S20-S28, and the
-MIDAS questionnaire's own scoring instructions: the score is the sum of questions 1 to 5 (days
-lost in the last 3 months); grade I 0-5 (little or no disability), II 6-10 (mild), III 11-20
-(moderate), IV 21+ (severe). The worked examples below sit on each side of every published
-cut-point, plus the questionnaire's extremes."""
+MIDAS, the sources: the questionnaire and its score (the sum of questions 1 to 5, days lost in
+the last 3 months), Stewart WF, Lipton RB, Dowson AJ, Sawyer J. Neurology 2001;56(6 Suppl
+1):S20-S28; the four grades (I 0-5 little or no disability, II 6-10 mild, III 11-20 moderate,
+IV 21+ severe), derived from physicians' judgements of case histories in Lipton RB, Stewart WF,
+Sawyer J, Edmeads JG. Headache 2001;41(9):854-861. Those papers give the rule, not a table of
+scored patients, so the worked examples below are built from the rule: one on each side of
+every published cut-point, the questionnaire's extremes, and a typical answer sheet worked out
+by hand in its comment.
+
+The diary: monthly figures per 28 days and a responder as a 50% or greater reduction in monthly
+days from baseline, as in Tfelt-Hansen P et al., Guidelines for controlled trials of drugs in
+migraine: third edition (International Headache Society), Cephalalgia 2012;32(1):6-38 (the
+portal counts headache days). The worsening flag (2 or more headache days a month above
+baseline) is the portal's own rule, not a published one."""
 
 import datetime as dt
 from types import SimpleNamespace
@@ -35,6 +44,9 @@ def answers(*values):
         ((4, 4, 4, 4, 4), 20, "III"),  # top of grade III
         ((5, 4, 4, 4, 4), 21, "IV"),  # bottom of grade IV
         ((90, 90, 90, 90, 90), 450, "IV"),  # every day of 3 months on every question
+        # Missed 2 days of work, 3 more at half productivity, 4 days of housework not done,
+        # 1 more at half, missed 3 social events: 2 + 3 + 4 + 1 + 3 = 13, grade III.
+        ((2, 3, 4, 1, 3), 13, "III"),
     ],
 )
 def test_midas_score_is_the_sum_of_the_five_answers_graded_by_the_published_cut_points(
@@ -46,6 +58,7 @@ def test_midas_score_is_the_sum_of_the_five_answers_graded_by_the_published_cut_
 
 def test_the_registry_entry_cites_its_source_and_asks_in_english_and_spanish():
     assert instrument("midas") is MIDAS and "Neurology 2001" in MIDAS.citation
+    assert "Headache 2001" in MIDAS.citation  # where the four grades come from
     assert MIDAS.recall_days == 90 and len(MIDAS.questions) == 5
     for question in MIDAS.questions:
         assert question.text("en") != question.text("es")

@@ -3,6 +3,7 @@ stopped by a cancellation), prompts go through messaging once, answers are check
 once."""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
@@ -16,12 +17,14 @@ from outcomes.services import diary_day_record, instrument_response_record, plan
 from scheduling.services import (
     course_book_sessions,
     course_cancel,
+    course_create,
     session_cancel,
     session_check_in,
     session_complete,
     session_reschedule,
 )
-from tests.outcomes.conftest import START, at
+from tests.factories.messaging import make_patient
+from tests.outcomes.conftest import NY, START, at
 
 FOUR = [at(3, 15, 9), at(3, 18, 9), at(3, 22, 9), at(3, 25, 9)]
 
@@ -102,7 +105,7 @@ def test_one_evening_prompt_a_day_and_none_before_the_evening(started):
     assert diary_prompts_send(now=at(3, 3, 18, 0)) == 1
 
 
-def test_three_missed_days_in_a_row_earn_one_nudge_only(started):
+def test_each_run_of_three_missed_days_earns_one_nudge_and_no_more(started):
     patient, plan = started["patient"], started["plan"]
     # The diary started on 1 March: prompts on the 1st, 2nd and 3rd go unanswered.
     for day in (1, 2, 3):
@@ -110,12 +113,75 @@ def test_three_missed_days_in_a_row_earn_one_nudge_only(started):
     assert not outcome_messages(patient, "diary_nudge").exists()
     assert diary_prompts_send(now=at(3, 4, 18, 5)) == 1
     assert outcome_messages(patient, "diary_nudge").count() == 1
-    for day in (5, 6, 7, 8, 9):
+    # Still silent: the evening prompt goes on, never a second nudge for the same silence.
+    for day in (5, 6, 7, 8):
         diary_prompts_send(now=at(3, day, 18, 5))
     assert outcome_messages(patient, "diary_nudge").count() == 1
     plan.refresh_from_db()
     assert plan.nudged_on == dt.date(2027, 3, 4)
-    assert outcome_messages(patient, "diary_prompt").count() == 8
+    # She answers on the 8th, then falls silent again: one nudge on the 4th evening, only.
+    record(plan, dt.date(2027, 3, 8), now=at(3, 8, 20))
+    for day in (9, 10, 11):
+        diary_prompts_send(now=at(3, day, 18, 5))
+    assert outcome_messages(patient, "diary_nudge").count() == 1
+    for day in (12, 13, 14):
+        diary_prompts_send(now=at(3, day, 18, 5))
+    nudges = outcome_messages(patient, "diary_nudge")
+    assert [m.send_after.astimezone(NY).date().day for m in nudges] == [4, 12]
+    assert all(forbidden_words_in(m.body) == [] and "/o/d/" in m.body for m in nudges)
+    assert outcome_messages(patient, "diary_prompt").count() == 12  # one text every evening
+
+
+def test_the_diary_text_goes_at_the_set_hour_of_the_patients_zone_inside_calling_hours(
+    clinic, clock, settings
+):
+    clock.travel(START)
+    patient = make_patient(email="la@example.com", zone="America/Los_Angeles")
+    course = course_create(
+        patient=patient,
+        location=clinic,
+        planned_sessions=4,
+        needs_clinician_review=False,
+        created_by=None,
+    )
+    plan_start(course=course, now=START)
+    la = ZoneInfo("America/Los_Angeles")
+    settings.OUTCOMES_DIARY_PROMPT_HOUR = 18
+    # 8:59 PM in Boston is 5:59 PM in Los Angeles: her evening has not come.
+    assert diary_prompts_send(now=dt.datetime(2027, 3, 2, 17, 59, tzinfo=la)) == 0
+    assert diary_prompts_send(now=dt.datetime(2027, 3, 2, 18, 0, tzinfo=la)) == 1
+    # A clinic that sets 11 PM still texts inside calling hours (8 AM to 9 PM): at 8 PM.
+    settings.OUTCOMES_DIARY_PROMPT_HOUR = 23
+    assert diary_prompts_send(now=dt.datetime(2027, 3, 3, 19, 59, tzinfo=la)) == 0
+    assert diary_prompts_send(now=dt.datetime(2027, 3, 3, 20, 0, tzinfo=la)) == 1
+    # Calling hours that end at 6 PM bring the 6 PM text forward to 5 PM.
+    settings.OUTCOMES_DIARY_PROMPT_HOUR, settings.CALLING_HOURS_END = 18, 18
+    assert diary_prompts_send(now=dt.datetime(2027, 3, 4, 17, 0, tzinfo=la)) == 1
+    # (The third is her nudge: the 1st to the 3rd went unanswered.)
+    texts = Message.objects.filter(recipient=patient, topic__startswith="outcomes-diary")
+    assert [m.send_after.astimezone(la).hour for m in texts.order_by("send_after")] == [18, 20, 17]
+    assert {m.status for m in texts} == {MessageStatus.SCHEDULED}  # none held past midnight
+
+
+def test_the_baseline_questions_close_on_the_day_of_the_first_infusion(started):
+    """The baseline MIDAS is about the 3 months before the course. Answered on the day of the
+    first infusion or later it would mix treated days into the "before": it is refused with
+    a kind word and nothing is stored, so the report shows no baseline score rather than a
+    wrong one. Moving the first infusion later reopens it."""
+    plan = started["plan"]
+    sessions = course_book_sessions(course=started["course"], starts=FOUR, by=None, now=START)
+    plan.refresh_from_db()
+    with pytest.raises(ApplicationError, match="before your first appointment") as closed:
+        instrument_response_record(
+            plan=plan, instrument_key="midas", time_point="baseline", answers=RAW, now=at(3, 15, 7)
+        )
+    assert closed.value.code == "closed" and not InstrumentResponse.objects.exists()
+    session_reschedule(session=sessions[0], new_starts_at=at(3, 16, 9), by=None, now=START)
+    plan.refresh_from_db()
+    response = instrument_response_record(
+        plan=plan, instrument_key="midas", time_point="baseline", answers=RAW, now=at(3, 15, 7)
+    )
+    assert (response.time_point, response.score) == (TimePoint.BASELINE, 12)
 
 
 def test_an_answer_in_the_last_three_days_means_no_nudge(started, clock):
@@ -174,15 +240,18 @@ def test_answers_that_contradict_each_other_are_refused_and_nothing_is_stored(
     assert not DiaryDay.objects.exists()
 
 
+RAW = {
+    "missed_work": "3",
+    "reduced_work": "2",
+    "missed_housework": "4",
+    "reduced_housework": "1",
+    "missed_social": "2",
+}
+
+
 def test_the_baseline_questions_are_scored_on_the_server_and_answered_once(started):
     plan = started["plan"]
-    raw = {
-        "missed_work": "3",
-        "reduced_work": "2",
-        "missed_housework": "4",
-        "reduced_housework": "1",
-        "missed_social": "2",
-    }
+    raw = RAW
     response = instrument_response_record(
         plan=plan, instrument_key="midas", time_point="baseline", answers=raw, now=START
     )

@@ -159,3 +159,104 @@ def test_coordinators_see_who_stopped_answering_and_each_view_is_audited(
     assert AuditEvent.objects.filter(actor=coordinator, patient=started["patient"]).exists()
     client.force_login(started["patient"])
     assert client.get(reverse("outcomes:silent")).status_code == 403
+
+
+def test_the_baseline_link_after_the_first_infusion_says_so_kindly_and_stores_nothing(
+    client, started, clock
+):
+    from scheduling.services import course_book_sessions
+    from tests.outcomes.test_services import FOUR
+
+    link = path(questionnaire_url(plan=started["plan"], time_point="baseline"))
+    course_book_sessions(course=started["course"], starts=FOUR, by=None, now=at(3, 1, 11))
+    clock.travel(at(3, 15, 12))  # the day of the first infusion
+    page = client.get(link)
+    assert page.status_code == 200 and "Nothing to answer" in page.text
+    assert "before your first appointment" in page.text and "inputmode" not in page.text
+    sent = client.post(link, MIDAS_OK)
+    assert sent.status_code == 200 and "before your first appointment" in sent.text
+    assert not InstrumentResponse.objects.exists()
+
+
+def test_an_answered_questions_link_opened_again_only_thanks(client, started):
+    link = path(questionnaire_url(plan=started["plan"], time_point="baseline"))
+    client.post(link, MIDAS_OK)
+    again = client.get(link)
+    assert "We already have your answers" in again.text and "inputmode" not in again.text
+    client.post(link, {**MIDAS_OK, "missed_work": "0"})  # replayed with other answers
+    assert InstrumentResponse.objects.get().answers["missed_work"] == 5
+
+
+HOSTILE = st.one_of(
+    st.text(max_size=8),
+    st.sampled_from(
+        ["٣", "１０", "٣٠", "9" * 40, "-1", "91", "1e2", "0x1", " 7 ", "5\n", "\x00", "\u202e5"]
+    ),
+)
+
+
+@given(fields=st.fixed_dictionaries({}, optional=dict.fromkeys(MIDAS_OK, HOSTILE)))
+def test_hostile_questions_input_never_errors_and_stores_only_five_whole_numbers(
+    client, started, fields
+):
+    link = path(questionnaire_url(plan=started["plan"], time_point="baseline"))
+    response = client.post(link, fields)
+    assert response.status_code in (200, 400)
+    valid = set(fields) == set(MIDAS_OK) and all(
+        v.strip().isascii() and v.strip().isdigit() and 0 <= int(v.strip()) <= 90
+        for v in fields.values()
+    )
+    assert InstrumentResponse.objects.exists() == valid
+    for response in InstrumentResponse.objects.all():
+        assert all(isinstance(v, int) and 0 <= v <= 90 for v in response.answers.values())
+    InstrumentResponse.objects.all().delete()
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "x",
+        "٣",
+        "a" * 5000,
+        "%00",
+        "eyJwIjoiMSJ9:1:abc",  # a payload with a forged signature
+    ],
+)
+def test_a_bad_token_on_either_link_is_a_kind_410(client, token):
+    for name in ("outcomes:diary_link", "outcomes:questionnaire_link"):
+        response = client.post(reverse(name, args=[token]), {"headache": "no"})
+        assert response.status_code == 410 and "no longer works" in response.text
+    assert not DiaryDay.objects.exists() and not InstrumentResponse.objects.exists()
+
+
+def test_a_diary_link_for_a_cancelled_course_no_longer_works(client, started, clinician):
+    from scheduling.services import course_cancel
+
+    link = path(diary_url(plan=started["plan"], day=dt.date(2027, 3, 1)))
+    course_cancel(course=started["course"], by=clinician, reason="moved away")
+    response = client.post(link, {"headache": "no"})
+    assert response.status_code == 410 and not DiaryDay.objects.exists()
+
+
+def test_a_follow_up_questions_link_works_for_30_days_from_the_day_it_is_texted(
+    client, started, clinician, clock
+):
+    """The 1- and 3-month texts are written when the course ends and sent a month or three
+    later: their links count their 30 days from then, not from the day they were written."""
+    from clinic.messaging.models import Message
+    from scheduling.services import course_book_sessions
+    from tests.outcomes.test_services import FOUR, complete_course
+
+    course_book_sessions(course=started["course"], starts=FOUR, by=None, now=at(3, 1, 11))
+    complete_course(started["course"], clinician, clock)  # the last on 25 March
+    month_3 = Message.objects.filter(
+        recipient=started["patient"], kind="questionnaire_prompt"
+    ).latest("send_after")
+    assert month_3.send_after == at(6, 23, 10)
+    link = re.search(r"(/o/q/\S+/)", month_3.body).group(1)
+    clock.travel(at(6, 23, 10))
+    assert "On how many days" in client.get(link).text
+    clock.travel(at(7, 23, 9))
+    assert "On how many days" in client.get(link).text
+    clock.travel(at(7, 23, 11))
+    assert client.get(link).status_code == 410

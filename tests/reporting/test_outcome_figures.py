@@ -14,8 +14,10 @@ from django.urls import reverse
 from clinic.models import Role
 from outcomes.models import DiaryDay, OutcomePlan
 from outcomes.report import outcome_report
+from reporting.models import ResponderCounts
 from reporting.operations.outcome_charts import outcome_charts
-from reporting.operations.outcome_figures import responder_figures
+from reporting.operations.outcome_figures import responder_figures, responder_figures_recent
+from reporting.tasks import refresh_responder_counts
 from scheduling.models import Course, CourseStatus, InfusionSession
 from tests.factories.scheduling import (
     ChairFactory,
@@ -198,3 +200,37 @@ def test_the_query_count_does_not_grow_with_the_data(outcomes, django_assert_num
         responder_figures(location=boston, now=NOW)
     with django_assert_num_queries(2):  # and the locations' names
         responder_figures(now=NOW)
+
+
+def _csv_total(client):
+    download = client.get(
+        reverse("clinic:operations"), {"format": "csv", "chart": "responders_by_location"}
+    )
+    return list(csv.reader(io.StringIO(download.content.decode())))[-1]
+
+
+def test_the_dashboard_reads_kept_counts_and_recounts_them_when_old(outcomes, client, clock):
+    boston, _, _ = outcomes
+    clock.travel(NOW)
+    client.force_login(UserFactory(role=Role.COORDINATOR))
+    # The first look counts and keeps the counts: the same figures as counting now.
+    assert _csv_total(client) == ["All", "4", "3", "2", "66.7"]
+    kept = ResponderCounts.objects.get()
+    page = client.get(reverse("clinic:operations")).content.decode()
+    assert "Counted Wed 17 Jun 2026, 12:00 PM EDT." in page
+
+    # A course completed since: the page shows the kept counts (no page waits for a count)...
+    completed(boston, infusions=2, done=D("2026-06-12"), baseline=(28, 12), follow=(3, 0))
+    assert responder_figures(now=NOW).total.patients == 5
+    clock.shift(dt.timedelta(minutes=9))
+    assert _csv_total(client) == ["All", "4", "3", "2", "66.7"]
+    # ...until beat recounts them, or they are older than 10 minutes when the page is asked.
+    refresh_responder_counts()
+    assert _csv_total(client)[:2] == ["All", "5"]
+    ResponderCounts.objects.update(computed_at=kept.computed_at, rows=kept.rows)
+    clock.shift(dt.timedelta(minutes=2))
+    assert _csv_total(client)[:2] == ["All", "5"]
+    # One location's figures come from the same kept counts.
+    boston_page = client.get(reverse("clinic:operations"), {"location": boston.pk})
+    assert "Counted Wed 17 Jun 2026" in boston_page.content.decode()
+    assert responder_figures_recent(location=boston).total.patients == 3

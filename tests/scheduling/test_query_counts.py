@@ -16,6 +16,7 @@ from clinic.models import PatientProfile, Role
 from intake import services as intake_services
 from intake.models import CallOutcome, ChecklistItem
 from intake.services.calls import invitation_accept
+from outcomes.services import diary_day_record, instrument_response_record, plan_start
 from scheduling.availability import free_start_times
 from scheduling.models import SessionStatus
 from scheduling.services import (
@@ -60,9 +61,9 @@ CONFIRM_POST = 74
 # 161 before the reminders and the e-mail waited for the dispatcher.
 PLAN_POST = 117
 DAY_VIEW = 10  # the locations are read once (the day form's options); one audit INSERT
-CLINICIAN_HOME = (
-    13  # the review cards' referrals and notes; the courses' audit INSERT (none for referrals here)
-)
+# The review cards' referrals and notes; the courses' audit INSERT (none for referrals here);
+# the patients' outcome plans, their diary days and their MIDAS answers (3, issue 22).
+CLINICIAN_HOME = 16
 COURSE_LIST = 5  # one audit INSERT for every patient listed
 COORDINATOR_COURSE = 20  # with the course history and its GFEs no longer required
 COORDINATOR_COURSE_TIMES = 16
@@ -370,7 +371,35 @@ def test_clinician_home_costs_the_same_with_50_reviews_and_a_full_day(
     day = timezone.now().astimezone(NY).date()
     _fill(clinic, n, [day + dt.timedelta(days=2)])
     for _ in range(n):
-        _course(clinic, review=True)
+        course = _course(clinic, review=True)
+        # Each card shows the patient's outcome figures: a plan, a diary day, a MIDAS.
+        now = timezone.now()
+        plan = plan_start(course=course, now=now)
+        diary_day_record(
+            plan=plan,
+            day=plan.diary_starts_on,
+            headache=False,
+            migraine=False,
+            worst_pain=0,
+            acute_medication=False,
+            now=now,
+        )
+        instrument_response_record(
+            plan=plan,
+            instrument_key="midas",
+            time_point="baseline",
+            answers=dict.fromkeys(
+                (
+                    "missed_work",
+                    "reduced_work",
+                    "missed_housework",
+                    "reduced_housework",
+                    "missed_social",
+                ),
+                1,
+            ),
+            now=now,
+        )
     client.force_login(ClinicianFactory(prescriber="physician"))
     url = reverse("scheduling:clinician_home")
     query = {"location": clinic.pk, "date": (day + dt.timedelta(days=2)).isoformat()}
@@ -378,6 +407,7 @@ def test_clinician_home_costs_the_same_with_50_reviews_and_a_full_day(
     with django_assert_num_queries(CLINICIAN_HOME):
         page = client.get(url, query).content.decode()
     assert page.count('value="approve"') == n
+    assert page.count("5 (grade I)") == n  # each card's baseline MIDAS
     assert page.count('value="check_in"') == n
 
 

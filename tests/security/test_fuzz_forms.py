@@ -524,6 +524,23 @@ TARGETS: dict[str, Target] = {
         ),
         accepted=lambda r: r.status_code == 302,
     ),
+    "JoinForm (coordinator puts a patient on the waitlist)": Target(
+        "coordinator",
+        "post",
+        lambda w: reverse("waitlist:coordinator_join", args=[w.patient.course.pk]),
+        lambda w: form_input(
+            {
+                "weekdays": ["0", "6"],
+                "parts_of_day": ["afternoon"],
+                "earliest_date": soon(2).date().isoformat(),
+                "latest_date": "",
+                "earlier_than": "",
+            },
+            {"weekdays": [["٣"], ["1", "1"]], "earlier_than": ["0", "-5", "9" * 30]},
+        ),
+        accepted=lambda r: r.status_code == 302,
+        unwatched=AUDITED,
+    ),
     "OfferByHandForm (coordinator offers a time)": Target(
         "coordinator",
         "post",

@@ -183,6 +183,15 @@ MATRIX: dict[str, Check] = {
     "intake:fhir_task_history": Check(
         everyone(401), lambda w: {"reference": V(w).referral.reference}
     ),
+    # The outcome report: bearer keys only (the key's own referrals: tests/intake/fhir/).
+    "intake:fhir_document_reference": Check(
+        everyone(401), lambda w: {"reference": V(w).referral.reference}
+    ),
+    "intake:fhir_outcome_binary": Check(
+        everyone(401), lambda w: {"reference": V(w).referral.reference}
+    ),
+    # Any other address under /fhir/: an OperationOutcome saying there is no such resource.
+    "intake:fhir_not_supported": Check(everyone(404), lambda w: {"rest": "Patient/1"}),
     # --- scheduling: patients ----------------------------------------------------------------
     "scheduling:patient_home": Check(allow("patient", others=OK)),
     "scheduling:patient_book": Check(allow("patient", others=OK)),
@@ -269,6 +278,12 @@ MATRIX: dict[str, Check] = {
     ),
     # A refund with nothing filled in goes back to the chart with the form's errors.
     "billing:refund": Check(allow("admin"), lambda w: {"pk": _payment(w)}, method="post"),
+    # Resolving a failed charge: a paid one is refused with a message, back on the chart.
+    "billing:payment_retry": Check(allow("admin"), lambda w: {"pk": _payment(w)}, method="post"),
+    "billing:payment_write_off": Check(
+        allow("admin"), lambda w: {"pk": _payment(w)}, method="post"
+    ),
+    "billing:failed_charges": Check(allow("admin")),
     # Stripe's webhook: 404 while payments are not configured, 400 unless signed by Stripe.
     "billing:stripe_webhook": Check(everyone(404), method="post"),
     # --- waitlist ----------------------------------------------------------------------------

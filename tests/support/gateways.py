@@ -248,3 +248,85 @@ class _TwilioHandler(BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+
+class FaxStub:
+    """A local stand-in for a fax service's REST API in Phaxio's v2.1 shape (what
+    clinic.messaging.fax.HttpFaxGateway speaks): `POST /faxes` (multipart: `to`, `file`,
+    `tag[<name>]`, HTTP basic auth) answers `{"success": true, "data": {"id": n}}`; `GET
+    /faxes?tag[<name>]=<value>` lists the faxes sent with that tag. Every fax it takes is kept
+    (with its PDF) in `faxes`; `answer` makes the next creates fail with that status."""
+
+    def __init__(self):
+        self.faxes: list[dict] = []
+        self.answer: int | None = None
+        self.lock = threading.Lock()
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _reply(self, status: int, body: dict) -> None:
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def do_POST(self):  # noqa: N802 (http.server's naming)
+                from email.parser import BytesParser
+                from email.policy import HTTP
+
+                length = int(self.headers["Content-Length"])
+                raw = self.rfile.read(length)
+                if stub.answer is not None:
+                    self._reply(stub.answer, {"success": False, "message": "refused"})
+                    return
+                head = f"Content-Type: {self.headers['Content-Type']}\r\n\r\n".encode()
+                parsed = BytesParser(policy=HTTP).parsebytes(head + raw)
+                fields, files = {}, {}
+                for part in parsed.iter_parts():
+                    name = part.get_param("name", header="content-disposition")
+                    if part.get_filename():
+                        files[name] = part.get_payload(decode=True)
+                    else:
+                        fields[name] = part.get_payload(decode=True).decode()
+                with stub.lock:
+                    fax = {
+                        "id": 9000 + len(stub.faxes),
+                        "to": fields.get("to"),
+                        "tags": {k[4:-1]: v for k, v in fields.items() if k.startswith("tag[")},
+                        "file": files.get("file"),
+                        "auth": self.headers.get("Authorization"),
+                    }
+                    stub.faxes.append(fax)
+                self._reply(200, {"success": True, "message": "queued", "data": {"id": fax["id"]}})
+
+            def do_GET(self):  # noqa: N802
+                query = parse_qs(urlsplit(self.path).query)
+                tags = {k[4:-1]: v[0] for k, v in query.items() if k.startswith("tag[")}
+                with stub.lock:
+                    found = [
+                        {"id": f["id"], "direction": "sent", "status": "success"}
+                        for f in stub.faxes
+                        if all(f["tags"].get(k) == v for k, v in tags.items())
+                    ]
+                self._reply(200, {"success": True, "data": found})
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def message_ids(self) -> list[int]:
+        return [int(f["tags"]["clinic_message"]) for f in self.faxes]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -4,6 +4,7 @@ accepting does (all or nothing, the cascade of an earlier time)."""
 import datetime as dt
 
 import pytest
+from django.conf import settings
 
 from clinic.messaging.models import Channel, ConsentSource, Message
 from clinic.messaging.services import consent_record
@@ -223,3 +224,48 @@ def test_the_operations_dashboard_counts_refilled_times_and_the_time_to_refill(
     assert str(figures.refilled_rate) == "50.0"
     # Freed at NOW (the cancellation), refilled at noon in Boston plus 10 minutes.
     assert figures.median_minutes == (NOON - NOW).total_seconds() / 60 + 10
+
+
+@pytest.mark.parametrize(
+    ("language", "first_time", "earlier"),
+    [
+        ("en", "a time opened", "an earlier time opened"),
+        ("es", "se abrio un horario,", "se abrio un horario mas temprano"),
+    ],
+)
+def test_the_offer_speaks_of_an_earlier_time_only_to_a_patient_with_a_booked_session(
+    clinic, make_course, waiting, language, first_time, earlier
+):
+    from clinic.messaging.wording import forbidden_words_in
+
+    new = waiting(language=language)
+    mover = waiting(language=language)
+    booked = session_book(course=mover.course, starts_at=at(2027, 3, 20, 9), by=None, now=NOW)
+    entry_join(
+        course=mover.course,
+        weekdays=mover.weekdays,
+        parts_of_day=mover.parts_of_day,
+        earlier_than=booked,
+        by=mover.patient,
+    )
+    slot = _cancelled_slot(make_course, at(2027, 3, 10, 9))
+    slot_offer_next_round(slot_id=slot.pk, now=NOON)
+    to_new = Message.objects.get(recipient=new.patient)
+    to_mover = Message.objects.get(recipient=mover.patient, kind="waitlist_offer_earlier")
+    assert to_new.kind == "waitlist_offer"
+    assert first_time in to_new.body.lower() and "earlier" not in to_new.body.lower()
+    assert "temprano" not in to_new.body.lower()
+    assert earlier in to_mover.body.lower()
+    for message in (to_new, to_mover):
+        assert len(message.body) <= 160 + len(settings.SITE_URL) + 120  # one text, a long link
+        assert not forbidden_words_in(message.body), message.body
+
+
+def test_the_offer_emails_name_no_treatment_in_either_language(clinic, make_course):
+    from clinic.messaging import defaults
+    from clinic.messaging.wording import forbidden_words_in
+
+    for key in ("waitlist_offer", "waitlist_offer_earlier", "waitlist_offer_ran_out"):
+        for channel in defaults.TEMPLATES[key].values():
+            for subject, body in channel.values():
+                assert not forbidden_words_in(subject + " " + body), (key, body)

@@ -111,7 +111,9 @@ def test_an_offer_that_ran_out_while_the_patient_read_it_is_refused_kindly(
     assert client.get(url).status_code == 200
     clock.travel(NOON + dt.timedelta(minutes=16))
     response = client.post(url)
-    assert response.status_code == 409 and "already been taken" in response.content.decode()
+    body = response.content.decode()
+    assert response.status_code == 409 and "ran out before your answer reached us" in body
+    assert "You stay on the waitlist" in body
     assert not InfusionSession.objects.filter(course=entry.course).exists()
 
 
@@ -189,3 +191,18 @@ def test_twenty_patients_taking_one_time_at_once_over_http_give_one_booking(
         InfusionSession.objects.filter(starts_at=at(2027, 3, 10, 9), status="booked").count() == 1
     )
     assert Offer.objects.filter(slot=slot, status="accepted").count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("at_now")
+def test_the_offer_page_speaks_the_patients_language_unless_the_browser_chose_one(
+    client, clock, clinic, make_course, waiting
+):
+    entry = waiting(language="es")
+    slot = _offer_round(make_course, at(2027, 3, 10, 9))
+    url = offer_url(slot.offers.get(entry=entry))
+    clock.travel(NOON + dt.timedelta(minutes=1))
+    page = client.get(url).content.decode()
+    assert "Se abrió un horario para usted" in page and "Tomar este horario" in page
+    client.cookies["django_language"] = "en"
+    assert "A time opened up for you" in client.get(url).content.decode()

@@ -5,8 +5,13 @@ a coordinator."""
 import datetime as dt
 
 import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
-from clinic.messaging.models import InboundReply, ReplyAction
+from clinic.messaging.models import InboundReply, Message, ReplyAction
+from clinic.messaging.replies import accepts_offer
 from clinic.messaging.services import consent_allows, inbound_text_receive
 from scheduling.models import InfusionSession, SessionActionLink
 from scheduling.services import session_book, session_cancel
@@ -103,3 +108,50 @@ def test_r_with_nothing_booked_and_unreadable_texts_wait_for_a_coordinator(waiti
     assert _text(entry, "ACEPTO") is None  # no offer waits for an answer
     replies = InboundReply.objects.order_by("id")
     assert [r.needs_attention for r in replies] == [True, True, True]
+
+
+@pytest.mark.parametrize(("language", "answer"), [("en", "ran out"), ("es", "vencio")])
+def test_an_accept_word_after_the_hold_ran_out_says_so_and_books_nothing(
+    offered, clock, language, answer
+):
+    entry = offered(language)
+    clock.travel(NOON + dt.timedelta(minutes=16))  # the 15 minutes held ran out meanwhile
+    assert answer in _text(entry, "YES" if language == "en" else "ACEPTO")
+    entry.refresh_from_db()
+    assert entry.status == EntryStatus.WAITING
+    assert not InfusionSession.objects.filter(course=entry.course).exists()
+
+
+@pytest.mark.parametrize(("language", "word"), [("en", "STOP"), ("es", "PARAR"), ("es", "baja")])
+def test_a_patient_who_texted_stop_is_never_offered_a_time(
+    clinic, make_course, waiting, language, word
+):
+    quitter = waiting(language=language)
+    stays = waiting(language=language)
+    _text(quitter, word)
+    assert not consent_allows(address=quitter.patient.phone.as_e164, channel="sms")
+    session = session_book(course=make_course(), starts_at=at(2027, 3, 10, 9), by=None, now=NOW)
+    session_cancel(session=session, by=None, now=NOW)
+    slot = FreedSlot.objects.get(source_session=session)
+    assert slot_offer_next_round(slot_id=slot.pk, now=NOON) == 1
+    assert [o.entry for o in slot.offers.all()] == [stays]
+    assert not Message.objects.filter(recipient=quitter.patient, kind="waitlist_offer").exists()
+
+
+HOSTILE = st.one_of(
+    st.sampled_from(
+        ["\x00", "YES\x00", "y\u0301es", "ＹＥＳ", "Sí!!", "٣", "R\u202e", "x" * 5000, " ", "\t\n"]
+    ),
+    st.text(st.characters(blacklist_categories=("Cs",)), max_size=400),
+)
+
+
+@hyp_settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=HOSTILE)
+def test_any_reply_text_is_answered_or_queued_and_only_an_accept_word_books(offered, body):
+    with transaction.atomic():  # every example starts from the same open offer
+        entry = offered()
+        _text(entry, body)  # never raises
+        booked = InfusionSession.objects.filter(course=entry.course).exists()
+        assert booked == accepts_offer(body)
+        transaction.set_rollback(True)

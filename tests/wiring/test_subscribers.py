@@ -6,6 +6,7 @@ from clinic.events import handlers_for
 from intake import handlers as intake
 from outcomes import handlers as outcomes
 from scheduling.events import (
+    ClosureLifted,
     CourseCancelled,
     CourseCompleted,
     CoursePlannedCountChanged,
@@ -15,6 +16,7 @@ from scheduling.events import (
     SessionCompleted,
     SessionMoved,
     SessionNoShow,
+    ShiftAdded,
 )
 from waitlist import handlers as waitlist
 from wiring.subscribers import SUBSCRIBERS
@@ -50,16 +52,23 @@ def test_who_reacts_to_a_booking():
         billing.payments_on_session_checked_in,
     )
     assert handlers_for(SessionCompleted) == (billing.payments_on_session_completed,)
-    assert handlers_for(SessionNoShow) == (billing.payments_on_no_show,)
+    assert handlers_for(SessionNoShow) == (
+        billing.payments_on_no_show,
+        waitlist.waitlist_on_no_show,
+    )
     assert handlers_for(CourseCompleted) == (
         intake.referral_on_course_completed,
         outcomes.plan_on_course_completed,
     )
     assert handlers_for(CourseCancelled) == (
         billing.gfe_on_course_cancelled,
+        billing.payments_on_course_cancelled,
         outcomes.plan_on_course_cancelled,
         waitlist.waitlist_on_course_cancelled,
     )
+    # More time at a location goes to the patients waiting for one.
+    assert handlers_for(ClosureLifted) == (waitlist.waitlist_on_closure_lifted,)
+    assert handlers_for(ShiftAdded) == (waitlist.waitlist_on_shift_added,)
 
 
 def test_every_event_scheduling_publishes_has_a_row_in_the_table():

@@ -30,7 +30,14 @@ from .inbound import (
     message_delivery_update,
     voice_keypress_receive,
 )
-from .outbox import email_queue, message_schedule, messages_cancel, messages_retime, reminders_plan
+from .outbox import (
+    email_queue,
+    fax_queue,
+    message_schedule,
+    messages_cancel,
+    messages_retime,
+    reminders_plan,
+)
 from .rendering import (
     VOICE_OPT_OUT_DIGIT,
     _standard_context,
@@ -54,6 +61,7 @@ __all__ = [
     "consent_record",
     "consent_withdraw_by_staff",
     "email_queue",
+    "fax_queue",
     "inbound_text_receive",
     "message_delivery_update",
     "message_schedule",

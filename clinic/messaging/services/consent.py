@@ -17,15 +17,15 @@ from ..models import (
 
 
 def consent_allows(*, address: str, channel: str) -> bool:
-    """Texts and calls need a recorded consent that was not withdrawn since; e-mail goes unless
-    withdrawn."""
+    """Texts and calls need a recorded consent that was not withdrawn since; e-mail (and a fax to
+    a practice, about a referral it sent) goes unless withdrawn."""
     latest = (
         ContactConsent.objects.filter(address=address, channel=channel)
         .values_list("granted", flat=True)
         .first()
     )
     if latest is None:
-        return channel == Channel.EMAIL
+        return channel in (Channel.EMAIL, Channel.FAX)
     return latest
 
 

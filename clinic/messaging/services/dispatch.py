@@ -255,7 +255,8 @@ def _may_send_now(message: Message, now: datetime) -> bool:
             )
             return False
     elif not consent_allows(address=message.to_address, channel=message.channel):
-        _move(message, MessageStatus.SUPPRESSED, note="opted out of e-mail")
+        what = "e-mail" if message.channel == Channel.EMAIL else "fax"
+        _move(message, MessageStatus.SUPPRESSED, note=f"opted out of {what}")
         return False
     return True
 

@@ -104,6 +104,8 @@ def inbound_text_receive(*, from_number: str, body: str, provider_id: str = "") 
     an answer (MESSAGING_OFFER_ACCEPT_HOOK; otherwise YES and SI opt back in). Everything is
     kept as an InboundReply; what cannot be read or acted on needs a coordinator's attention.
     Returns the text to answer with, or None."""
+    # PostgreSQL cannot store a NUL character: a text carrying one would fail to be kept.
+    body, from_number = body.replace("\x00", ""), from_number.replace("\x00", "")
     reading = classify_reply(body)
     action = reading.action
     with transaction.atomic():

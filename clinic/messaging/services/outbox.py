@@ -201,6 +201,36 @@ def email_queue(
     )
 
 
+def fax_queue(
+    *,
+    recipient: User,
+    to_number: str,
+    kind: str,
+    subject: str,
+    body: str,
+    dedupe_key: str,
+    topic: str = "",
+) -> Message:
+    """Store a fax its caller already rendered (a page to a referring practice, never to a
+    patient) so the dispatcher sends it once through the fax adapter (clinic.messaging.fax),
+    as texts are sent. Call it inside the transaction that makes it true. Returns the existing
+    message, unchanged, when one with this dedupe_key exists. With no number it is stored as
+    suppressed with the reason."""
+    return _message_store(
+        suppress_reason="" if to_number else "no fax number on file",
+        recipient=recipient,
+        channel=Channel.FAX,
+        to_address=to_number,
+        kind=kind,
+        language=recipient.preferred_language or "en",
+        subject=subject[:150],
+        body=body,
+        send_after=timezone.now(),
+        topic=topic,
+        dedupe_key=dedupe_key,
+    )
+
+
 def reminders_plan(
     *,
     recipient: User,

@@ -326,3 +326,45 @@ def test_the_task_follows_the_referral_with_its_history_and_only_for_its_provide
         response = other.get(url)
         assert response.status_code == 404
         assert outcome_of(response)["issue"][0]["code"] == "not-found"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "shape",
+    [
+        lambda npi: npi.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")),
+        lambda npi: npi[:5] + "\x00" + npi[5:],
+        lambda npi: npi + "\n",
+        int,
+        lambda npi: [npi],
+        lambda npi: {"value": npi},
+    ],
+    ids=["unicode-digits", "nul", "newline", "number", "list", "object"],
+)
+def test_a_requester_npi_of_any_shape_is_refused_with_an_operation_outcome(
+    fhir, provider, location, shape
+):
+    # The provider's own NPI, in Arabic-Indic digits, cut by a NUL, as a number, a list...
+    body = migraine_referral(provider)
+    body["contained"][1]["identifier"][0]["value"] = shape(provider.npi)
+    response = post(fhir, body)
+    assert response.status_code in (400, 403, 422), response.content
+    assert outcome_of(response)["issue"]
+    assert not Referral.objects.exists()
+
+
+@pytest.mark.django_db
+def test_other_methods_types_and_addresses_are_an_operation_outcome(fhir, provider, location):
+    cases = [
+        (fhir.get(URL), 405),
+        (fhir.put(URL, "{}", content_type=FHIR_JSON), 405),
+        (post(fhir, "resourceType=ServiceRequest", content_type="text/plain"), 415),
+        (post(fhir, b"<ServiceRequest/>", content_type="application/fhir+xml"), 415),
+        (fhir.get("/fhir/Patient/1"), 404),
+        (fhir.get("/fhir/metadata"), 404),
+        (fhir.delete("/fhir/Task/R-2026-00001"), 405),
+    ]
+    for response, status in cases:
+        assert response.status_code == status, (response.request["PATH_INFO"], response.content)
+        assert response["Content-Type"].startswith("application/fhir+json")
+        outcome_of(response)

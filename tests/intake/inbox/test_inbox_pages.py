@@ -9,7 +9,9 @@ from django.core import mail  # noqa: F401 -- the outbox is the messaging table,
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic.messaging.models import Message
+from clinic.audit.models import AuditEvent
+from clinic.messaging.models import Message, MessageStatus
+from clinic.messaging.services import messages_dispatch_due
 from intake.models import (
     InboundDocument,
     InboundStatus,
@@ -91,6 +93,15 @@ def test_the_document_page_shows_the_page_image_beside_the_prefilled_form(
     image = client.get(image_url)
     assert image["Content-Type"] == "image/png"
     assert b"".join(image.streaming_content)[:8] == b"\x89PNG\r\n\x1a\n"
+    # The page and each view of its image are audited, each image on its own.
+    client.get(image_url)
+    events = AuditEvent.objects.filter(actor=coordinator)
+    assert list(events.values_list("object_type", flat=True).order_by("pk")) == [
+        "inbound_document",
+        "inbound_page",
+        "inbound_page",
+    ]
+    assert events.order_by("pk").last().path == image_url
 
 
 @pytest.mark.django_db
@@ -118,12 +129,19 @@ def test_a_corrected_fax_becomes_a_referral_in_the_call_queue_with_the_document_
     assert referral.provider == provider and not provider.is_verified
     assert provider.user.get_full_name() == "Alan Whitfield"
     assert not provider.user.has_usable_password()
-    # Told it arrived (no address yet: the message is kept, suppressed, not sent) and nothing
-    # clinical in it.
-    message = Message.objects.get(kind="referral_received")
-    assert referral.reference in message.subject
-    for word in ("Gonzalez", "migraine", "ketamine", "G43"):
-        assert word.lower() not in (message.subject + message.body).lower()
+    # No e-mail address: the e-mail is kept unsent, and the practice is faxed back at its fax
+    # instead, with the reference and nothing about the patient.
+    email = Message.objects.get(kind="referral_received", channel="email")
+    assert email.status == MessageStatus.SUPPRESSED
+    fax = Message.objects.get(kind="referral_received", channel="fax")
+    assert (fax.to_address, fax.status) == ("+16175550199", MessageStatus.SCHEDULED)
+    assert fax.recipient == provider.user
+    assert referral.reference in fax.subject and referral.reference in fax.body
+    assert "Alan Whitfield" in fax.body and "Harbor Neurology Associates" in fax.body
+    for message in (email, fax):
+        text = (message.subject + message.body).lower()
+        for word in ("Gonzalez", "Maria", "1985", "02116", "migraine", "ketamine", "G43"):
+            assert word.lower() not in text
     # Gone from the inbox.
     assert f"Fax #{read_fax.pk}" not in client.get(reverse("intake:inbox")).content.decode()
 
@@ -147,6 +165,8 @@ def test_a_known_provider_gets_the_referral_and_a_duplicate_is_linked(
     assert PossibleDuplicate.objects.filter(referral=referral, other=earlier).exists()
     message = Message.objects.get(kind="referral_received", topic=f"referral:{referral.pk}")
     assert message.to_address == "whitfield@example.org"
+    # Told by e-mail, so not faxed as well.
+    assert not Message.objects.filter(channel="fax").exists()
 
 
 @pytest.mark.django_db
@@ -200,6 +220,28 @@ def test_a_fax_with_two_referrals_is_split_and_then_closed(client, coordinator, 
     assert IntakeCase.objects.count() == 2
     # Both referrals carry the fax.
     assert all(r.attachments.count() == 1 for r in Referral.objects.all())
+    # The practice is told of each referral once, by one fax each, sent once.
+    faxes = Message.objects.filter(channel="fax", kind="referral_received")
+    assert sorted(faxes.values_list("topic", flat=True)) == sorted(
+        f"referral:{r.pk}" for r in Referral.objects.all()
+    )
+
+
+@pytest.mark.django_db
+def test_the_fax_back_goes_to_the_practice_once_through_the_fax_service(
+    client, coordinator, read_fax, location, fax_stub
+):
+    url = reverse("intake:inbox_document", args=[read_fax.pk])
+    client.post(url, completed(read_fax, location, **{"provider-fax": ""}))
+    referral = Referral.objects.get()
+    messages_dispatch_due()
+    messages_dispatch_due()
+    # No practice fax given: the number the fax came from.
+    [sent] = fax_stub.faxes
+    assert sent["to"] == "+16175550199"
+    fax = Message.objects.get(channel="fax")
+    assert fax_stub.message_ids() == [fax.pk] and fax.status == MessageStatus.SENT
+    assert referral.reference in fax.body
 
 
 @pytest.mark.django_db

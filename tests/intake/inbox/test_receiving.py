@@ -3,6 +3,7 @@ refused or bounded without harm, never a 500, nothing stored on refusal."""
 
 import io
 import struct
+import zlib
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -54,6 +55,39 @@ def pdf_with_pages(n: int, width=612, height=792) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def pdf_with_picture(side: int) -> bytes:
+    """A one-page PDF drawing a side × side grey picture, flate-compressed: a few hundred
+    kilobytes that decode to side² bytes whenever the page is drawn (a compression bomb)."""
+    packer = zlib.compressobj(9)
+    row = b"\xff" * side
+    data = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
+    content = b"q 612 0 0 792 0 0 cm /Im0 Do Q"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        b"/Resources << /XObject << /Im0 5 0 R >> >> /Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+        b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray "
+        b"/BitsPerComponent 8 /Filter /FlateDecode /Length %d >>\nstream\n"
+        % (side, side, len(data))
+        + data
+        + b"\nendstream",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
 
 
 def tiff_claiming(width: int, height: int) -> bytes:
@@ -134,8 +168,9 @@ def test_without_a_configured_secret_every_fax_is_refused(client, letter_tiff, s
         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "not a PDF or TIFF"),
         (pdf_with_pages(200), "200 pages"),
         (pdf_with_pages(0), "cannot be opened"),
+        (pdf_with_picture(12_000), "picture too large to read"),
     ],
-    ids=["text", "broken-pdf", "png", "200-pages", "no-pages"],
+    ids=["text", "broken-pdf", "png", "200-pages", "no-pages", "compression-bomb"],
 )
 def test_hostile_documents_are_refused_with_a_reason(client, content, message):
     body, ctype = multipart({"from": "+16175550199", "fax_id": "X"}, content)
@@ -178,6 +213,19 @@ def test_a_giant_page_pdf_bomb_is_drawn_within_the_pixel_budget():
     document = services.inbound_document_read(document_id=document.pk)
     assert document.status == InboundStatus.READ
     assert document.proposal == {}
+
+
+def test_a_compression_bomb_is_not_drawn_even_if_it_got_past_the_door(tmp_path):
+    bomb = tmp_path / "bomb.pdf"
+    bomb.write_bytes(pdf_with_picture(12_000))  # 144 million pixels in about 150 KB
+    assert bomb.stat().st_size < 1_000_000
+    with pytest.raises(ApplicationError, match="too large to read"):
+        list(documents.page_images(str(bomb), "application/pdf"))
+    # A letter-sized scan at 600 dpi is read as before.
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(pdf_with_picture(5_100))
+    [page] = documents.page_images(str(scan), "application/pdf")
+    assert page.width * page.height <= documents.MAX_PAGE_PIXELS
 
 
 @pytest.mark.django_db
