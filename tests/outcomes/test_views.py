@@ -9,10 +9,14 @@ from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
+from clinic.audit.models import AuditEvent
+from clinic.messaging.models import Message
 from clinic.models import Role
 from outcomes.links import diary_url, questionnaire_url
 from outcomes.models import DiaryDay, InstrumentResponse
+from scheduling.services import course_book_sessions, course_cancel
 from tests.outcomes.conftest import at
+from tests.outcomes.test_services import FOUR, complete_course
 
 pytestmark = pytest.mark.django_db
 
@@ -140,7 +144,6 @@ def test_the_patients_own_page_shows_their_weeks_and_records_today(
 def test_coordinators_see_who_stopped_answering_and_each_view_is_audited(
     client, started, make_user, clock
 ):
-    from clinic.audit.models import AuditEvent
 
     clock.travel(at(3, 2, 19))
     client.force_login(started["patient"])
@@ -164,8 +167,6 @@ def test_coordinators_see_who_stopped_answering_and_each_view_is_audited(
 def test_the_baseline_link_after_the_first_infusion_says_so_kindly_and_stores_nothing(
     client, started, clock
 ):
-    from scheduling.services import course_book_sessions
-    from tests.outcomes.test_services import FOUR
 
     link = path(questionnaire_url(plan=started["plan"], time_point="baseline"))
     course_book_sessions(course=started["course"], starts=FOUR, by=None, now=at(3, 1, 11))
@@ -230,7 +231,6 @@ def test_a_bad_token_on_either_link_is_a_kind_410(client, token):
 
 
 def test_a_diary_link_for_a_cancelled_course_no_longer_works(client, started, clinician):
-    from scheduling.services import course_cancel
 
     link = path(diary_url(plan=started["plan"], day=dt.date(2027, 3, 1)))
     course_cancel(course=started["course"], by=clinician, reason="moved away")
@@ -243,9 +243,6 @@ def test_a_follow_up_questions_link_works_for_30_days_from_the_day_it_is_texted(
 ):
     """The 1- and 3-month texts are written when the course ends and sent a month or three
     later: their links count their 30 days from then, not from the day they were written."""
-    from clinic.messaging.models import Message
-    from scheduling.services import course_book_sessions
-    from tests.outcomes.test_services import FOUR, complete_course
 
     course_book_sessions(course=started["course"], starts=FOUR, by=None, now=at(3, 1, 11))
     complete_course(started["course"], clinician, clock)  # the last on 25 March

@@ -6,8 +6,11 @@ import datetime as dt
 import pytest
 from django.conf import settings
 
+from clinic.messaging import defaults
 from clinic.messaging.models import Channel, ConsentSource, Message
 from clinic.messaging.services import consent_record
+from clinic.messaging.wording import forbidden_words_in
+from reporting.operations import waitlist_refills
 from scheduling.models import InfusionSession, SessionStatus
 from scheduling.services import session_book, session_cancel, session_check_in
 from tests.factories.users import UserFactory
@@ -212,7 +215,6 @@ def test_a_time_already_past_is_not_offered(clinic):
 def test_the_operations_dashboard_counts_refilled_times_and_the_time_to_refill(
     clinic, make_course, waiting
 ):
-    from reporting.operations import waitlist_refills
 
     first, _second = waiting(), waiting()
     filled = _cancelled_slot(make_course, at(2027, 3, 10, 9))
@@ -236,7 +238,6 @@ def test_the_operations_dashboard_counts_refilled_times_and_the_time_to_refill(
 def test_the_offer_speaks_of_an_earlier_time_only_to_a_patient_with_a_booked_session(
     clinic, make_course, waiting, language, first_time, earlier
 ):
-    from clinic.messaging.wording import forbidden_words_in
 
     new = waiting(language=language)
     mover = waiting(language=language)
@@ -262,8 +263,6 @@ def test_the_offer_speaks_of_an_earlier_time_only_to_a_patient_with_a_booked_ses
 
 
 def test_the_offer_emails_name_no_treatment_in_either_language(clinic, make_course):
-    from clinic.messaging import defaults
-    from clinic.messaging.wording import forbidden_words_in
 
     for key in ("waitlist_offer", "waitlist_offer_earlier", "waitlist_offer_ran_out"):
         for channel in defaults.TEMPLATES[key].values():
