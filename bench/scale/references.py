@@ -72,11 +72,14 @@ class _ReferenceRows:
             CourseRules.objects.create(location=location)
             self.places.append(Place(location=location, tz=ZoneInfo(tz), chairs=chairs))
             self.weights.append(weight)
-        for place, spec in zip(
-            self.places[:2], (PRICES["boston"], PRICES["pasadena"]), strict=True
-        ):
+        # Every location bills, as a real clinic's would: a booking at one without a billing
+        # identity issues no Good Faith Estimate, which would make its bookings cheaper to measure.
+        specs = (PRICES["boston"], PRICES["pasadena"])
+        for n, place in enumerate(self.places):
+            spec = specs[n % len(specs)]
             identity = dict(spec["identity"])
             identity["npi"] = _npi(900_000_000 + place.location.pk)
+            identity["legal_name"] = f"{place.location.name} Clinic, P.C."
             seed_location(place.location, {**spec, "identity": identity})
         self.session_type = default_session_type()
         self.plan = list(ReminderPlanEntry.objects.filter(is_active=True))

@@ -10,10 +10,17 @@ from django.db.models import Count, F, Q
 from django.urls import Resolver404, resolve
 
 from bench.scale import seed_scale
+from billing.models import FacilityBillingIdentity, FeeSchedule
 from clinic.messaging.models import Message
 from clinic.models import Role, User
 from intake.models import IntakeCase, Referral
-from scheduling.models import ACTIVE_SESSION_STATUSES, Course, InfusionSession, StaffShift
+from scheduling.models import (
+    ACTIVE_SESSION_STATUSES,
+    Course,
+    InfusionSession,
+    Location,
+    StaffShift,
+)
 
 NOW = dt.datetime(2026, 11, 25, 15, 0, tzinfo=dt.UTC)
 
@@ -70,6 +77,12 @@ def test_tiny_scale_loads_a_consistent_clinic():
             starts_at__lte=session.starts_at,
             ends_at__gt=session.starts_at,
         ).exists()
+    # Every location bills, so a booking anywhere issues a Good Faith Estimate as it would live.
+    locations = Location.objects.all()
+    assert locations.count() == 3
+    assert FacilityBillingIdentity.objects.filter(location__in=locations).count() == 3
+    assert len(set(FacilityBillingIdentity.objects.values_list("legal_name", flat=True))) == 3
+    assert FeeSchedule.objects.filter(location__in=locations).count() == 3
     # Reminders carry the dedupe keys the services write, and only the future waits.
     message = Message.objects.filter(topic__startswith="session:").first()
     session = InfusionSession.objects.get(pk=int(message.topic.split(":")[1]))
