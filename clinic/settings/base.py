@@ -399,10 +399,11 @@ CELERY_BEAT_SCHEDULE["send-diary-prompts"] = {
     "task": "outcomes.tasks.send_diary_prompts",
     "schedule": timedelta(minutes=15),
 }
-CELERY_BEAT_SCHEDULE["refresh-responder-counts"] = {
-    # Every 10 minutes (reporting.operations.outcome_figures.RECOUNT_EVERY), recount the
-    # dashboard's responder rates: seconds of counting on a large clinic, never in a page.
-    "task": "reporting.tasks.refresh_responder_counts",
+CELERY_BEAT_SCHEDULE["refresh-dashboard-figures"] = {
+    # Every 10 minutes (reporting.operations.kept.RECOUNT_EVERY), recompute the operations
+    # dashboard's figures (the 90 days' of every scope, the responder rates): seconds of
+    # counting on a large clinic, never in a page.
+    "task": "reporting.tasks.refresh_dashboard_figures",
     "schedule": timedelta(minutes=10),
 }
 CELERY_BEAT_SCHEDULE["send-outcome-report-notices"] = {

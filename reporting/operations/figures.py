@@ -210,17 +210,14 @@ class Week:
 
 @dataclass(frozen=True)
 class Operations:
-    locations: list[Location]  # in scope: one, or all
+    zones: list[tuple[str, str]]  # (name, time zone) of each location in scope: one, or all
     first_day: dt.date
     last_day: dt.date
     funnel: list[tuple[str, str, int]]  # (key, label, count)
     median_hours: float | None
     contacted: int
     weeks: list[Week]
-
-    @property
-    def zones(self) -> list[tuple[str, str]]:
-        return [(loc.name, str(loc.time_zone)) for loc in self.locations]
+    counted_at: dt.datetime | None = None  # when read from the kept figures (kept.py)
 
     @property
     def totals(self) -> Week:
@@ -308,7 +305,7 @@ def operations_summary(
         )
         start += dt.timedelta(days=7)
     return Operations(
-        locations=locations,
+        zones=[(loc.name, str(loc.time_zone)) for loc in locations],
         first_day=first_day,
         last_day=last_day,
         funnel=[(key, label, n) for (key, label), n in zip(FUNNEL_STAGES, counts, strict=True)],

@@ -10,7 +10,8 @@ never guessed. One query whatever the amount of data; no patient appears in the 
 
 The query reads every diary day of those courses: seconds on a large clinic (bench/RESULTS.md).
 The dashboard reads the counts kept in ResponderCounts (`responder_figures_recent`), which beat
-recounts every RECOUNT_EVERY and the page itself when they are older than that."""
+recounts every RECOUNT_EVERY and the page itself when they are older than that, one request at
+a time (kept.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from outcomes.scoring import MIN_RECORDED_DAYS, MONTH_DAYS, RESPONDER_REDUCTION
@@ -26,9 +27,9 @@ from scheduling.models import Location
 
 from ..models import ResponderCounts
 from .figures import percent
+from .kept import RECOUNT_EVERY, RESPONDERS_LOCK, hold_lock, lock_key, recount_under_lock
 
 YEAR_DAYS = 365
-RECOUNT_EVERY = dt.timedelta(minutes=10)  # beat's schedule (settings) and the page's limit
 
 # `plan` is MATERIALIZED: each plan's infusions are counted once. Inlined, PostgreSQL counted them
 # again for every diary day joined to the plan (1.2 million subqueries on the benchmark's data:
@@ -149,21 +150,31 @@ def responder_figures(
 
 
 def responder_counts_refresh(*, now: dt.datetime | None = None) -> ResponderCounts:
-    """Count every location's rates and keep them (the one row, replaced)."""
+    """Count every location's rates and keep them (the one row, replaced), under the counts'
+    lock: a page or beat counting at the same time waits."""
     now = now or timezone.now()
-    rows = [list(r) for r in _counts(location=None, now=now)]
-    counts, _ = ResponderCounts.objects.update_or_create(
-        pk=1, defaults={"computed_at": now, "rows": rows}
-    )
+    with transaction.atomic():
+        hold_lock(lock_key(RESPONDERS_LOCK))
+        rows = [list(r) for r in _counts(location=None, now=now)]
+        counts, _ = ResponderCounts.objects.update_or_create(
+            pk=1, defaults={"computed_at": now, "rows": rows}
+        )
     return counts
 
 
 def responder_figures_recent(
     *, location: Location | None = None, now: dt.datetime | None = None
 ) -> ResponderFigures:
-    """The kept counts, recounted first when older than RECOUNT_EVERY (or never counted)."""
+    """The kept counts, recounted first when older than RECOUNT_EVERY (or never counted), by
+    one request at a time (kept.recount_under_lock)."""
     now = now or timezone.now()
+    since = now - RECOUNT_EVERY
     counts = ResponderCounts.objects.filter(pk=1).first()
-    if counts is None or counts.computed_at < now - RECOUNT_EVERY:
-        counts = responder_counts_refresh(now=now)
+    if counts is None or counts.computed_at < since:
+        counts = recount_under_lock(
+            key=lock_key(RESPONDERS_LOCK),
+            kept=counts,
+            reread=lambda: ResponderCounts.objects.filter(pk=1, computed_at__gte=since).first(),
+            recount=lambda: responder_counts_refresh(now=now),
+        )
     return _figures(counts.rows, location, counts.computed_at)
