@@ -23,7 +23,15 @@ from .models import (
     PlanStatus,
     TimePoint,
 )
-from .scoring import MIN_RECORDED_DAYS, MONTH_DAYS, Comparison, DiaryFigures, compare, diary_figures
+from .scoring import (
+    MIN_RECORDED_DAYS,
+    MONTH_DAYS,
+    Comparison,
+    DiaryFigures,
+    compare,
+    diary_figures,
+    figures_from_counts,
+)
 
 MIDAS_KEY = "midas"
 
@@ -90,6 +98,47 @@ def baseline_window(plan: OutcomePlan, today: dt.date) -> tuple[dt.date, dt.date
 
 def follow_up_window(ends_on: dt.date) -> tuple[dt.date, dt.date]:
     return ends_on - dt.timedelta(days=MONTH_DAYS - 1), ends_on
+
+
+# One window's counts of answered days: all, then those with each answer yes (a window's first
+# and last day are its parameters, repeated per count).
+_ANSWERS = ("headache", "migraine", "acute_medication")
+_WINDOW_COUNTS = ", ".join(
+    ["count(*) FILTER (WHERE day BETWEEN %s AND %s)"]
+    + [f"count(*) FILTER (WHERE day BETWEEN %s AND %s AND {answer})" for answer in _ANSWERS]
+)
+
+
+def diary_window_figures(
+    *, plan_id: int, windows: dict[str, tuple[dt.date, dt.date]]
+) -> dict[str, DiaryFigures]:
+    """Each window's figures (first and last day, both included), from its answered days
+    counted by the database: one query and one row, however long the diary (the provider's
+    report needs four windows' figures, not the up to 120 days of the diary). Plain SQL: the
+    ORM's sixteen filtered counts took longer to compile than the days took to read."""
+    if not windows:
+        return {}
+    spans = list(windows.values())
+    sql = (
+        f"SELECT {', '.join([_WINDOW_COUNTS] * len(spans))} FROM outcomes_diaryday "  # noqa: S608
+        "WHERE plan_id = %s AND day BETWEEN %s AND %s"
+    )
+    params = [bound for start, end in spans for _ in range(4) for bound in (start, end)]
+    params += [plan_id, min(start for start, _ in spans), max(end for _, end in spans)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        counts = cursor.fetchone()
+    return {
+        key: figures_from_counts(
+            starts_on=start,
+            ends_on=end,
+            recorded=counts[4 * n],
+            headache=counts[4 * n + 1],
+            migraine=counts[4 * n + 2],
+            acute_medication=counts[4 * n + 3],
+        )
+        for n, (key, (start, end)) in enumerate(windows.items())
+    }
 
 
 def _weeks(plan: OutcomePlan, days: list[DiaryDay], today: dt.date) -> tuple[Week, ...]:
