@@ -14,6 +14,7 @@ from django.http import Http404
 from clinic.messaging.services import recipient_zone
 from clinic.models import User
 
+from .diary_sql import WINDOW_COUNTS
 from .models import (
     MIDAS_AFTER,
     QUESTIONNAIRE_OPENS_EARLY_DAYS,
@@ -319,38 +320,34 @@ WORSENING_LIST_LIMIT = 200
 # their baseline by 2 or more (outcomes.scoring.compare's rule on exact counts, 7 answered days
 # at least in each window), worst first. The windows are those of outcome_summary, in the
 # location's days; each row found is then summarised from its diary in Python, so the figures
-# listed are exactly the chart's.
-_WORSENING_SQL = """
-WITH plan AS (
-    SELECT p.id, p.first_session_on,
+# listed are exactly the chart's. `w` is MATERIALIZED and each window counted by its own index
+# range scan (diary_sql.WINDOW_COUNTS): joined to every day from baseline to today and grouped,
+# the benchmark's 57,400 plans sorted 6 million rows on disk (19.9 s; bench/RESULTS.md). Without
+# JIT, as the responder rates: compiling cost more than it saved.
+_WORSENING_SQL = f"""
+SET LOCAL jit = off;
+WITH w AS MATERIALIZED (
+    SELECT p.id,
            GREATEST(p.diary_starts_on, p.first_session_on - %(month)s) AS b_from,
            p.first_session_on - 1 AS b_to,
-           LEAST((%(now)s AT TIME ZONE l.time_zone)::date,
-                 COALESCE(p.diary_ends_on, (%(now)s AT TIME ZONE l.time_zone)::date)) AS f_to
+           GREATEST(last.f_to - %(month)s + 1, p.first_session_on) AS f_from,
+           last.f_to
       FROM outcomes_outcomeplan p
       JOIN scheduling_course c ON c.id = p.course_id
       JOIN scheduling_location l ON l.id = c.location_id
+     CROSS JOIN LATERAL (
+        SELECT LEAST((%(now)s AT TIME ZONE l.time_zone)::date,
+                     COALESCE(p.diary_ends_on, (%(now)s AT TIME ZONE l.time_zone)::date)) AS f_to
+     ) last
      WHERE p.status = 'active' AND p.first_session_on IS NOT NULL
        AND p.first_session_on <= (%(now)s AT TIME ZONE l.time_zone)::date
-), counted AS (
-    SELECT w.id,
-           count(*) FILTER (WHERE d.day BETWEEN w.b_from AND w.b_to) AS b_rec,
-           count(*) FILTER (WHERE d.day BETWEEN w.b_from AND w.b_to AND d.headache) AS b_head,
-           count(*) FILTER (WHERE d.day BETWEEN GREATEST(w.f_to - %(month)s + 1,
-                                                      w.first_session_on) AND w.f_to) AS f_rec,
-           count(*) FILTER (WHERE d.day BETWEEN GREATEST(w.f_to - %(month)s + 1,
-                                                      w.first_session_on) AND w.f_to
-                              AND d.headache) AS f_head
-      FROM plan w
-      JOIN outcomes_diaryday d ON d.plan_id = w.id AND d.day BETWEEN w.b_from AND w.f_to
-     GROUP BY w.id
 )
-SELECT id FROM counted
+SELECT w.id FROM w {WINDOW_COUNTS}
  WHERE b_rec >= %(min_days)s AND f_rec >= %(min_days)s
    AND (f_head * b_rec - b_head * f_rec) * %(month)s >= 2 * b_rec * f_rec
- ORDER BY (f_head::float / f_rec - b_head::float / b_rec) DESC, id
+ ORDER BY (f_head::float / f_rec - b_head::float / b_rec) DESC, w.id
  LIMIT %(limit)s
-"""
+"""  # noqa: S608 (WINDOW_COUNTS is a constant, never input)
 
 
 def worsening_summaries(*, now: dt.datetime) -> list[OutcomeSummary]:
@@ -372,7 +369,11 @@ def worsening_summaries(*, now: dt.datetime) -> list[OutcomeSummary]:
     plans = OutcomePlan.objects.select_related("patient__patient_profile", "course__location")
     by_id = {plan.pk: plan for plan in plans.filter(pk__in=order)}
     days: dict[int, list[DiaryDay]] = {pk: [] for pk in order}
-    for day in DiaryDay.objects.filter(plan_id__in=order):
+    # The answers only, as tuples (scoring.DayAnswer): up to 200 diaries of ~120 days each.
+    answers = DiaryDay.objects.filter(plan_id__in=order).values_list(
+        "plan_id", "day", "headache", "migraine", "acute_medication", named=True
+    )
+    for day in answers:
         days[day.plan_id].append(day)
     summaries = [_summary(by_id[pk], days[pk], [], now) for pk in order]
     # The patient's own day can differ from the location's by a few hours: keep the chart's

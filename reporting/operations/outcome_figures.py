@@ -22,6 +22,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
+from outcomes.diary_sql import WINDOW_COUNTS
 from outcomes.scoring import MIN_RECORDED_DAYS, MONTH_DAYS, RESPONDER_REDUCTION
 from scheduling.models import Location
 
@@ -36,7 +37,9 @@ YEAR_DAYS = 365
 # 32 s, then 5.4 s). Without JIT: its estimated cost made PostgreSQL compile the query, which
 # took 1.9 s of those 5.4 to save less. SET LOCAL and the query go as one string, which
 # PostgreSQL runs as one transaction: the setting ends with it, and it is still one statement.
-_SQL = """
+# Each window's days are counted by their own index range scan (outcomes.diary_sql, shared with
+# the Diaries page's worsening list), not joined from baseline to follow-up and grouped.
+_SQL = f"""
 SET LOCAL jit = off;
 WITH plan AS MATERIALIZED (
     SELECT p.id, c.location_id, p.first_session_on, p.course_completed_on AS done,
@@ -56,32 +59,22 @@ WITH plan AS MATERIALIZED (
            CASE WHEN today >= done + 90 THEN done + 90
                 WHEN today >= done + 30 THEN done + 30 ELSE done END AS f_to
       FROM plan
-), counted AS (
-    SELECT w.id, w.location_id, w.infusions,
-           count(*) FILTER (WHERE d.day BETWEEN w.b_from AND w.b_to) AS b_rec,
-           count(*) FILTER (WHERE d.day BETWEEN w.b_from AND w.b_to AND d.headache) AS b_head,
-           count(*) FILTER (WHERE d.day BETWEEN GREATEST(w.f_to - %(month)s + 1,
-                                                      w.first_session_on) AND w.f_to) AS f_rec,
-           count(*) FILTER (WHERE d.day BETWEEN GREATEST(w.f_to - %(month)s + 1,
-                                                      w.first_session_on) AND w.f_to
-                              AND d.headache) AS f_head
-      FROM windowed w
-      LEFT JOIN outcomes_diaryday d
-        ON d.plan_id = w.id AND d.day BETWEEN w.b_from AND w.f_to
-     GROUP BY w.id, w.location_id, w.infusions
+), w AS (
+    SELECT windowed.*, GREATEST(f_to - %(month)s + 1, first_session_on) AS f_from
+      FROM windowed
 ), judged AS (
     SELECT location_id, LEAST(GREATEST(infusions, 1), 6) AS infusions,
            (b_rec >= %(min_days)s AND f_rec >= %(min_days)s AND b_head > 0)
                AS known,
            f_head * b_rec <= %(keep)s * b_head * f_rec AS responder
-      FROM counted
+      FROM w {WINDOW_COUNTS}
 )
 SELECT location_id, infusions, count(*) AS patients,
        count(*) FILTER (WHERE known) AS with_figures,
        count(*) FILTER (WHERE known AND responder) AS responders
   FROM judged
  GROUP BY location_id, infusions
-"""
+"""  # noqa: S608 (WINDOW_COUNTS is a constant, never input)
 
 
 @dataclass(frozen=True)
