@@ -4,8 +4,9 @@ location or for all of them. No patient appears in any result: only counts, hour
 Every figure is aggregated in PostgreSQL, in a fixed number of queries whatever the amount of
 data (one for the funnel, one for the medians, one for the sessions, one for the chair hours
 open, one for the payments collected): about a second on a large clinic, so the page reads them
-as kept by kept.py (recomputed every 10 minutes), never computed per request. A location's window is its own last 90 local days, today included; weeks run Monday to
-Sunday in the location's zone (with all locations, each location's week in its own zone).
+as kept by kept.py (recomputed every 10 minutes), never computed per request. A location's
+window is its own last 90 local days, today included; weeks run Monday to Sunday in the
+location's zone (with all locations, each location's week in its own zone).
 
 Definitions (also shown on the page):
 - Funnel: referrals received in the window, by the furthest stage each has reached, from its
