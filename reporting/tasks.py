@@ -17,7 +17,6 @@ def refresh_dashboard_figures() -> None:
 @shared_task(name="reporting.tasks.refresh_responder_counts")
 def refresh_responder_counts() -> None:
     """The same as refresh_dashboard_figures, under the name beat's entry had before it also
-    refreshed the operations figures: django-celery-beat keeps a removed entry's row, so a
-    database that ran the old schedule still calls this name until a superuser deletes the
-    entry "refresh-responder-counts" (the settings area's Technical section, Periodic tasks)."""
+    refreshed the operations figures: a message already queued under the old name at an upgrade
+    still finds its task. Migration reporting/0003 removes the old entry from beat's table."""
     refresh_dashboard_figures()
