@@ -341,6 +341,9 @@ WITH w AS MATERIALIZED (
      ) last
      WHERE p.status = 'active' AND p.first_session_on IS NOT NULL
        AND p.first_session_on <= (%(now)s AT TIME ZONE l.time_zone)::date
+       -- A diary that ended more than a month ago is history, not something to act on today.
+       AND (p.diary_ends_on IS NULL
+            OR p.diary_ends_on >= (%(now)s AT TIME ZONE l.time_zone)::date - %(month)s)
 )
 SELECT w.id FROM w {WINDOW_COUNTS}
  WHERE b_rec >= %(min_days)s AND f_rec >= %(min_days)s
@@ -352,7 +355,8 @@ SELECT w.id FROM w {WINDOW_COUNTS}
 
 def worsening_summaries(*, now: dt.datetime) -> list[OutcomeSummary]:
     """The patients whose diary shows worsening (more headache days a month than at baseline),
-    worst first, each summarised as on the chart. Three queries whatever the number of plans."""
+    worst first, each summarised as on the chart; a diary that ended more than 28 days ago is
+    left out (the chart still flags it). Three queries whatever the number of plans."""
     with connection.cursor() as cursor:
         cursor.execute(
             _WORSENING_SQL,
