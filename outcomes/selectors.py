@@ -4,6 +4,7 @@ MIDAS grades, the weekly chart), computed from the recorded answers only."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import connection
@@ -23,7 +24,15 @@ from .models import (
     PlanStatus,
     TimePoint,
 )
-from .scoring import MIN_RECORDED_DAYS, MONTH_DAYS, Comparison, DiaryFigures, compare, diary_figures
+from .scoring import (
+    MIN_RECORDED_DAYS,
+    MONTH_DAYS,
+    Comparison,
+    DayAnswer,
+    DiaryFigures,
+    compare,
+    diary_figures,
+)
 
 MIDAS_KEY = "midas"
 
@@ -92,7 +101,7 @@ def follow_up_window(ends_on: dt.date) -> tuple[dt.date, dt.date]:
     return ends_on - dt.timedelta(days=MONTH_DAYS - 1), ends_on
 
 
-def _weeks(plan: OutcomePlan, days: list[DiaryDay], today: dt.date) -> tuple[Week, ...]:
+def _weeks(plan: OutcomePlan, days: Sequence[DayAnswer], today: dt.date) -> tuple[Week, ...]:
     start = plan.diary_starts_on
     end = min(today, plan.diary_ends_on or today)
     weeks = []
@@ -116,14 +125,22 @@ def _weeks(plan: OutcomePlan, days: list[DiaryDay], today: dt.date) -> tuple[Wee
 
 
 def outcome_summary(*, plan: OutcomePlan, now: dt.datetime) -> OutcomeSummary:
-    """Two queries: the plan's diary days and its questionnaire answers."""
-    days = list(DiaryDay.objects.filter(plan=plan))
+    """Two queries: the plan's diary days (plain rows of what the figures read: up to 120 of
+    them, where model instances cost more than the figures) and its questionnaire answers."""
+    days = list(
+        DiaryDay.objects.filter(plan=plan)
+        .order_by("day")
+        .values_list("day", "headache", "migraine", "acute_medication", named=True)
+    )
     responses = list(InstrumentResponse.objects.filter(plan=plan, instrument=MIDAS_KEY))
     return _summary(plan, days, responses, now)
 
 
 def _summary(
-    plan: OutcomePlan, days: list[DiaryDay], responses: list[InstrumentResponse], now: dt.datetime
+    plan: OutcomePlan,
+    days: Sequence[DayAnswer],
+    responses: list[InstrumentResponse],
+    now: dt.datetime,
 ) -> OutcomeSummary:
     today = now.astimezone(recipient_zone(plan.patient)).date()
     base_from, base_to = baseline_window(plan, today)

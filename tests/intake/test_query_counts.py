@@ -45,8 +45,9 @@ REFERRAL_DETAIL_STAFF = 9  # plus the second factor's device and the audit row
 # The chart: sign-in (session, user, device), the patient, referrals with their documents,
 # history, duplicates and calls, courses with sessions and history, estimates, GFEs owed,
 # consents, messages, replies, invitations, the outcome plan with its diary days and
-# questionnaire answers, payments, and the audit row.
-PATIENT_CHART = 25
+# questionnaire answers, payments, and the audit row. The possible duplicates are read with
+# the other referral's reference in one query (it was a prefetch of each link's whole referral).
+PATIENT_CHART = 24
 PEOPLE_SEARCH = 5  # the referrals found (20 people at most) and one audit INSERT for them all
 
 
