@@ -4,6 +4,7 @@ MIDAS grades, the weekly chart), computed from the recorded answers only."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import connection
@@ -28,6 +29,7 @@ from .scoring import (
     MIN_RECORDED_DAYS,
     MONTH_DAYS,
     Comparison,
+    DayAnswer,
     DiaryFigures,
     compare,
     diary_figures,
@@ -142,7 +144,7 @@ def diary_window_figures(
     }
 
 
-def _weeks(plan: OutcomePlan, days: list[DiaryDay], today: dt.date) -> tuple[Week, ...]:
+def _weeks(plan: OutcomePlan, days: Sequence[DayAnswer], today: dt.date) -> tuple[Week, ...]:
     start = plan.diary_starts_on
     end = min(today, plan.diary_ends_on or today)
     weeks = []
@@ -166,14 +168,22 @@ def _weeks(plan: OutcomePlan, days: list[DiaryDay], today: dt.date) -> tuple[Wee
 
 
 def outcome_summary(*, plan: OutcomePlan, now: dt.datetime) -> OutcomeSummary:
-    """Two queries: the plan's diary days and its questionnaire answers."""
-    days = list(DiaryDay.objects.filter(plan=plan))
+    """Two queries: the plan's diary days (plain rows of what the figures read: up to 120 of
+    them, where model instances cost more than the figures) and its questionnaire answers."""
+    days = list(
+        DiaryDay.objects.filter(plan=plan)
+        .order_by("day")
+        .values_list("day", "headache", "migraine", "acute_medication", named=True)
+    )
     responses = list(InstrumentResponse.objects.filter(plan=plan, instrument=MIDAS_KEY))
     return _summary(plan, days, responses, now)
 
 
 def _summary(
-    plan: OutcomePlan, days: list[DiaryDay], responses: list[InstrumentResponse], now: dt.datetime
+    plan: OutcomePlan,
+    days: Sequence[DayAnswer],
+    responses: list[InstrumentResponse],
+    now: dt.datetime,
 ) -> OutcomeSummary:
     today = now.astimezone(recipient_zone(plan.patient)).date()
     base_from, base_to = baseline_window(plan, today)
@@ -372,7 +382,7 @@ def worsening_summaries(*, now: dt.datetime) -> list[OutcomeSummary]:
         return []
     plans = OutcomePlan.objects.select_related("patient__patient_profile", "course__location")
     by_id = {plan.pk: plan for plan in plans.filter(pk__in=order)}
-    days: dict[int, list[DiaryDay]] = {pk: [] for pk in order}
+    days: dict[int, list[DayAnswer]] = {pk: [] for pk in order}
     # The answers only, as tuples (scoring.DayAnswer): up to 200 diaries of ~120 days each.
     answers = DiaryDay.objects.filter(plan_id__in=order).values_list(
         "plan_id", "day", "headache", "migraine", "acute_medication", named=True
