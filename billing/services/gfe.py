@@ -41,10 +41,37 @@ def gfe_due_after_request(*, requested_on: date) -> date:
     return add_business_days(requested_on, 3)
 
 
-# No savepoint of its own: nothing in it is caught and recovered from, and inside a booking it
-# would cost two statements more.
-@transaction.atomic(savepoint=False)
+@transaction.atomic
 def gfe_record_scheduling(
+    *,
+    patient: User,
+    location: Location,
+    first_session_start: datetime,
+    scheduled_at: datetime | None = None,
+    infusion_count: int | None = None,
+    scheduled_starts: list[datetime] | None = None,
+    course=None,
+) -> GfeObligation | None:
+    """Notes that a course was scheduled (or its schedule changed), so the clinic owes the
+    patient a GFE matching it (`infusion_count` infusions on `scheduled_starts` at `location`)
+    by a deadline counted in the location's business days. A GFE still owed for an earlier shape
+    of the course now owes this one, by the earlier of the two deadlines (keeping its own when
+    the change sets none: an estimate of the old shape would be wrong now). A change to a `course`
+    that already owed a GFE, less than 3 business days before its first session, owes a new one
+    by the business day before that session (149.610(b)(1)(vii)). Otherwise returns None (and
+    records nothing) when the first session is less than 3 business days away."""
+    return _record_scheduling(
+        patient=patient,
+        location=location,
+        first_session_start=first_session_start,
+        scheduled_at=scheduled_at,
+        infusion_count=infusion_count,
+        scheduled_starts=scheduled_starts,
+        course=course,
+    )
+
+
+def _record_scheduling(
     *,
     patient: User,
     location: Location,
@@ -55,15 +82,9 @@ def gfe_record_scheduling(
     course=None,
     profile: PatientProfile | None = None,
 ) -> GfeObligation | None:
-    """Notes that a course was scheduled (or its schedule changed), so the clinic owes the
-    patient a GFE matching it (`infusion_count` infusions on `scheduled_starts` at `location`)
-    by a deadline counted in the location's business days. A GFE still owed for an earlier shape
-    of the course now owes this one, by the earlier of the two deadlines (keeping its own when
-    the change sets none: an estimate of the old shape would be wrong now). A change to a `course`
-    that already owed a GFE, less than 3 business days before its first session, owes a new one
-    by the business day before that session (149.610(b)(1)(vii)). Otherwise returns None (and
-    records nothing) when the first session is less than 3 business days away. `profile`: the
-    patient's, already locked by the caller."""
+    """gfe_record_scheduling inside the caller's transaction, without a savepoint of its own: a
+    booking's handler, where any error undoes the booking whole (two statements fewer).
+    `profile`: the patient's, already locked by the caller."""
     scheduled_at = scheduled_at or timezone.now()
     if timezone.is_naive(first_session_start) or timezone.is_naive(scheduled_at):
         raise ApplicationError("Times must carry a time zone.")
@@ -203,7 +224,7 @@ def gfe_record_course_change(
     if not starts:
         _close_owed_for_course(course=course, closed_by=issued_by, reason=NO_SESSION_LEFT)
     else:
-        gfe_record_scheduling(
+        _record_scheduling(
             patient=course.patient,
             location=course.location,
             first_session_start=starts[0],

@@ -263,9 +263,7 @@ def referral_set_status(
 ) -> Referral:
     """Moves a referral along its pipeline and records the change in its history.
     Raises ApplicationError for a move the pipeline does not allow or a missing reason."""
-    # No savepoint of its own: nothing here is caught and recovered from; an error undoes the
-    # caller's whole change (a call logged, a booking).
-    with transaction.atomic(savepoint=False):
+    with transaction.atomic():
         # Row lock: intake and scheduling may both move the same referral at once.
         locked = Referral.objects.select_for_update().get(pk=referral.pk)
         _referral_move(locked, status=status, reason=reason, changed_by=changed_by)
@@ -320,6 +318,8 @@ def referral_follow_course(
         return
     if status == referral.status or status not in REFERRAL_TRANSITIONS[referral.status]:
         return
+    # Moved here without referral_set_status's savepoint: the move was just checked under the
+    # lock, and any error undoes the whole booking anyway.
     change = _referral_move(referral, status=status, changed_by=changed_by)
     if status in (ReferralStatus.SCHEDULED, ReferralStatus.COURSE_COMPLETE):
         referral_status_email_queue(referral=referral, change=change)
