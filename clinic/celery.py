@@ -20,9 +20,9 @@ class PortalTask(DjangoTask):
     def delay_on_commit(self, *args, **kwargs) -> None:
         transaction.on_commit(lambda: self.enqueue_or_log(args, kwargs))
 
-    def enqueue_or_log(self, args: tuple = (), kwargs: dict | None = None) -> bool:
+    def enqueue_or_log(self, args: tuple = (), kwargs: dict | None = None, **options) -> bool:
         try:
-            self.apply_async(args, kwargs)
+            self.apply_async(args, kwargs, **options)
         except Exception as exc:  # the broker's errors vary by transport (kombu, redis-py, OS)
             logger.warning("could not enqueue %s: %s", self.name, type(exc).__name__)
             return False

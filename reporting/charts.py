@@ -105,7 +105,7 @@ def column_chart(
                 )
             )
         if i % every == 0:
-            labels.append(Label(round(LEFT + slot * (i + 0.5), 1), baseline + 16, category))
+            labels.append(_category_label(LEFT + slot * (i + 0.5), baseline + 16, category))
     legend = [(j, s.name) for j, s in enumerate(series)] if len(series) > 1 else []
     return Svg(
         width=WIDTH,
@@ -116,6 +116,18 @@ def column_chart(
         legend=legend,
         baseline=baseline,
     )
+
+
+# About half a glyph's width at the charts' 12px type, in drawing units (static/css/app.css).
+HALF_GLYPH = 3.5
+
+
+def _category_label(x: float, y: float, text: str) -> Label:
+    """Centred under its column, unless that would run past the drawing's right edge (the last
+    week's "Nov 30" was cut to "Nov 3"): then it ends at the edge."""
+    if x + len(text) * HALF_GLYPH > WIDTH:
+        return Label(WIDTH, y, text, "end")
+    return Label(round(x, 1), y, text)
 
 
 def funnel_chart(stages: Sequence[tuple[str, int]], fmt: Callable[[Number], str]) -> Svg:

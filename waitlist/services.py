@@ -257,8 +257,9 @@ def slot_offer_next_round(*, slot_id: int, now: dt.datetime | None = None) -> in
         _offer_send(slot, entry, minutes=minutes, now=now)
     from .tasks import offer_next_round
 
+    # With the broker down the round still ends: beat's advance_due_rounds finds it.
     transaction.on_commit(
-        lambda: offer_next_round.apply_async((slot.pk,), countdown=minutes * 60 + 1)
+        lambda: offer_next_round.enqueue_or_log((slot.pk,), countdown=minutes * 60 + 1)
     )
     return len(group)
 

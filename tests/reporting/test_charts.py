@@ -5,7 +5,15 @@ from decimal import Decimal
 
 import pytest
 
-from reporting.charts import PLOT_HEIGHT, Series, column_chart, funnel_chart, nice_ceiling
+from reporting.charts import (
+    HALF_GLYPH,
+    PLOT_HEIGHT,
+    WIDTH,
+    Series,
+    column_chart,
+    funnel_chart,
+    nice_ceiling,
+)
 
 
 @pytest.mark.parametrize(
@@ -34,6 +42,16 @@ def test_fourteen_weeks_get_at_most_six_labels_and_two_series_a_legend():
     assert len(week_labels) <= 6
     assert svg.legend == [(0, "No-show"), (1, "Late")]
     assert {bar.series for bar in svg.bars} == {0, 1}
+
+
+@pytest.mark.parametrize("weeks", [1, 6, 13, 14])
+def test_every_week_label_stays_inside_the_drawing(weeks):
+    """The last week's label sat centred under the last column and ran past the right edge."""
+    svg = column_chart([f"Nov {n:02d}" for n in range(weeks)], [Series("Rate", [1] * weeks)], str)
+    for label in (label for label in svg.labels if label.text.startswith("Nov")):
+        width = len(label.text) * HALF_GLYPH * 2
+        right = {"middle": label.x + width / 2, "end": label.x}[label.anchor]
+        assert right <= WIDTH, label
 
 
 def test_the_funnel_draws_each_stage_against_the_first():
