@@ -394,6 +394,12 @@ CELERY_BEAT_SCHEDULE["charge-waiting-payments"] = {
     "task": "billing.payments.tasks.charge_waiting_payments",
     "schedule": timedelta(minutes=5),
 }
+CELERY_BEAT_SCHEDULE["store-estimate-documents"] = {
+    # Every minute, keep the document of any estimate a booking issued whose task was lost
+    # (the booking renders it after its commit, not inside it).
+    "task": "billing.tasks.store_missing_estimate_documents",
+    "schedule": timedelta(minutes=1),
+}
 CELERY_BEAT_SCHEDULE["send-diary-prompts"] = {
     # Every 15 minutes, plan the evening diary prompts of patients whose evening has come.
     "task": "outcomes.tasks.send_diary_prompts",
