@@ -138,7 +138,7 @@ def test_each_change_of_booked_dates_issues_a_new_gfe_version_listing_them(clini
 
 
 def test_a_booking_issues_its_gfe_at_once_and_keeps_its_document_after_commit_exactly_once(
-    clinic, django_capture_on_commit_callbacks, monkeypatch
+    client, clinic, django_capture_on_commit_callbacks, monkeypatch
 ):
     from billing.models import Estimate, EstimateDocument
     from billing.selectors import estimate_document_html
@@ -170,6 +170,11 @@ def test_a_booking_issues_its_gfe_at_once_and_keeps_its_document_after_commit_ex
         assert not EstimateDocument.objects.filter(estimate=estimate).exists()
     assert enqueued == [(estimate.pk,)]  # after the commit
     shown_meanwhile = str(estimate_document_html(estimate))
+    # Meanwhile the GFE page shows the document drawn from the issued rows, as a document (it
+    # was once shown as escaped markup, tags and all).
+    client.force_login(coordinator)
+    page = client.get(reverse("billing:gfe", args=[estimate.pk])).text
+    assert "<h2>Expected charges</h2>" in page and "&lt;h2&gt;" not in page
     store_estimate_document(estimate.pk)
     store_estimate_document(estimate.pk)  # the task may run twice
     document = EstimateDocument.objects.get(estimate=estimate)
