@@ -7,6 +7,7 @@ from decimal import Decimal
 from scheduling.models import Location
 
 from .models import FacilityBillingIdentity, FeeItem, FeeItemKind, FeeSchedule
+from .services import estimate_document_store, estimates_without_document
 
 EFFECTIVE = dt.date(2026, 1, 1)
 
@@ -189,3 +190,13 @@ def seed(stdout) -> None:
         if location is not None:
             seed_location(location, spec)
     stdout.write("Billing: fee schedules and billing identities for both locations.")
+
+
+def seed_documents(stdout) -> None:
+    """The documents of the estimates the demo's bookings issued: a booking stores its estimate's
+    document after its commit, by a task (billing.tasks.store_estimate_document) that a worker
+    may not be running to take; this is the same service beat's sweep calls. Runs last."""
+    ids = estimates_without_document()
+    for pk in ids:
+        estimate_document_store(estimate_id=pk)
+    stdout.write(f"Billing: {len(ids)} estimate document(s) stored as issued.")

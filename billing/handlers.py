@@ -33,11 +33,18 @@ CourseChange = SessionBooked | SessionMoved | SessionCancelled | CoursePlannedCo
 def gfe_on_course_changed(event: CourseChange) -> None:
     course = event.course
     # Patients made at intake always have a profile; the GFE needs their date of birth, and a
-    # course made by hand for a patient without one is left to the coordinators.
-    if not PatientProfile.objects.filter(user_id=course.patient_id).exists():
+    # course made by hand for a patient without one is left to the coordinators. Locked here,
+    # once, for everything billing writes for the patient below (services.estimates).
+    profile = PatientProfile.objects.select_for_update().filter(user_id=course.patient_id).first()
+    if profile is None:
         return
+    dates = getattr(event, "dates", None)
     gfe_record_course_change(
-        course=course, issued_by=event.by or course.patient, reason=REASONS[type(event)]
+        course=course,
+        issued_by=event.by or course.patient,
+        reason=REASONS[type(event)],
+        starts=list(dates.starts) if dates is not None else None,
+        profile=profile,
     )
 
 

@@ -72,13 +72,15 @@ def estimates_visible_to(user: User) -> QuerySet[Estimate]:
 
 
 def estimate_document_html(estimate: Estimate) -> SafeString:
-    """The GFE as it was issued (stored at issue, escaped when it was rendered). Estimates
-    issued before documents were stored are rendered from their copied values."""
+    """The GFE as it was issued (stored just after issue, escaped when it was rendered). Until
+    it is stored (a booking's is stored after its commit), and for estimates issued before
+    documents were stored, it is rendered from the estimate's copied values."""
     document = getattr(estimate, "document", None)
     if document is not None:
         return mark_safe(document.html)  # noqa: S308 - our own template's output, kept verbatim
     with translation.override(estimate.language):
-        return render_to_string("billing/partials/_gfe_document.html", {"estimate": estimate})
+        html = render_to_string("billing/partials/_gfe_document.html", {"estimate": estimate})
+    return mark_safe(html)  # noqa: S308 - our own template's output, escaped as it rendered
 
 
 def estimate_reading_copy_html(estimate: Estimate, language: str) -> SafeString | None:

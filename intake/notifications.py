@@ -53,11 +53,14 @@ def referral_received_email_queue(*, referral: Referral) -> Message:
     )
 
 
-def referral_status_email_queue(*, referral: Referral) -> Message:
+def referral_status_email_queue(
+    *, referral: Referral, change: ReferralStatusChange | None = None
+) -> Message:
     """Tells the referring provider the referral's current status (intake ended, scheduled,
     course complete). Status only: the details are behind the portal's sign-in. Once per status
-    change."""
-    change = ReferralStatusChange.objects.filter(referral=referral).order_by("-pk").first()
+    change: `change`, the history row of the move just made (read when not given)."""
+    if change is None:
+        change = ReferralStatusChange.objects.filter(referral=referral).order_by("-pk").first()
     return _provider_email_queue(
         referral=referral,
         kind="referral_status",

@@ -16,7 +16,8 @@ from .services import plan_cancel, plan_complete, plan_retime
 
 def plan_on_course_changed(event: SessionBooked | SessionMoved | SessionCancelled) -> None:
     """The baseline ends the day before the first infusion; the diary 3 months after the last."""
-    plan_retime(course=event.course)
+    dates = getattr(event, "dates", None)
+    plan_retime(course=event.course, days=dates.days if dates is not None else None)
 
 
 def plan_on_course_completed(event: CourseCompleted) -> None:

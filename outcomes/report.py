@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from clinic.messaging.services import recipient_zone
 from scheduling.models import InfusionSession, SessionStatus
 
-from .models import DiaryDay, InstrumentResponse, OutcomePlan, TimePoint
-from .scoring import MONTH_DAYS, Comparison, DiaryFigures, compare, diary_figures
-from .selectors import MIDAS_KEY, baseline_window
+from .models import InstrumentResponse, OutcomePlan, TimePoint
+from .scoring import MONTH_DAYS, Comparison, DiaryFigures, compare
+from .selectors import MIDAS_KEY, baseline_window, diary_window_figures
 
 # A follow-up time point: its label, days after the last infusion, and the MIDAS asked then.
 FOLLOW_UPS = (
@@ -62,52 +62,54 @@ class OutcomeReport:
         return reached[-1] if reached else None
 
 
-def _point(key, ends_on, today, days, baseline, first_on, midas, time_point) -> ReportPoint:
+def _point(key, ends_on, today, baseline, figures, midas, time_point) -> ReportPoint:
     if ends_on > today:
         return ReportPoint(key, ends_on, False, None, None, "")
-    start = max(ends_on - dt.timedelta(days=MONTH_DAYS - 1), first_on or ends_on)
-    follow_up = diary_figures(days, starts_on=start, ends_on=ends_on)
     response = midas.get(time_point) if time_point else None
     return ReportPoint(
         key,
         ends_on,
         True,
-        compare(baseline, follow_up),
+        compare(baseline, figures[key]),
         response.score if response else None,
         response.grade if response else "",
     )
 
 
 def outcome_report(*, plan: OutcomePlan, now: dt.datetime) -> OutcomeReport:
-    """Three queries: the completed infusions, the diary days, the questionnaire answers."""
+    """Three queries: the completed infusions, the diary's figures in each window (counted by
+    the database: the baseline and each follow-up reached), the questionnaire answers."""
     today = now.astimezone(recipient_zone(plan.patient)).date()
     dates = tuple(
         InfusionSession.objects.filter(course_id=plan.course_id, status=SessionStatus.COMPLETED)
         .order_by("starts_at")
         .values_list("local_date", flat=True)
     )
-    days = list(DiaryDay.objects.filter(plan=plan))
-    midas = {
-        r.time_point: r for r in InstrumentResponse.objects.filter(plan=plan, instrument=MIDAS_KEY)
-    }
-    base_from, base_to = baseline_window(plan, today)
-    baseline = diary_figures(days, starts_on=base_from, ends_on=base_to)
-    points = ()
+    windows = {"baseline": baseline_window(plan, today)}
     done = plan.course_completed_on
-    if done is not None:
-        points = tuple(
-            _point(
-                key,
-                done + dt.timedelta(days=after),
-                today,
-                days,
-                baseline,
-                plan.first_session_on,
-                midas,
-                time_point,
+    follow_ups = [
+        (key, done + dt.timedelta(days=after), time_point)
+        for key, after, time_point in (FOLLOW_UPS if done is not None else ())
+    ]
+    for key, ends_on, _time_point in follow_ups:
+        if ends_on <= today:
+            # The last 28 days to the time point, never before the first infusion.
+            start = max(
+                ends_on - dt.timedelta(days=MONTH_DAYS - 1), plan.first_session_on or ends_on
             )
-            for key, after, time_point in FOLLOW_UPS
+            windows[key] = (start, ends_on)
+    figures = diary_window_figures(plan_id=plan.pk, windows=windows)
+    midas = {
+        r.time_point: r
+        for r in InstrumentResponse.objects.filter(plan=plan, instrument=MIDAS_KEY).values_list(
+            "time_point", "score", "grade", named=True
         )
+    }
+    baseline = figures["baseline"]
+    points = tuple(
+        _point(key, ends_on, today, baseline, figures, midas, time_point)
+        for key, ends_on, time_point in follow_ups
+    )
     base_midas = midas.get(TimePoint.BASELINE)
     return OutcomeReport(
         plan=plan,

@@ -53,18 +53,38 @@ def diary_figures(
     """The window's figures from the answered days in [starts_on, ends_on] (both included);
     days outside it are ignored."""
     inside = [d for d in days if starts_on <= d.day <= ends_on]
-    recorded = len(inside)
-    headaches = sum(d.headache for d in inside)
+    return figures_from_counts(
+        starts_on=starts_on,
+        ends_on=ends_on,
+        recorded=len(inside),
+        headache=sum(d.headache for d in inside),
+        migraine=sum(d.migraine for d in inside),
+        acute_medication=sum(d.acute_medication for d in inside),
+    )
+
+
+def figures_from_counts(
+    *,
+    starts_on: dt.date,
+    ends_on: dt.date,
+    recorded: int,
+    headache: int,
+    migraine: int,
+    acute_medication: int,
+) -> DiaryFigures:
+    """The window's figures from its counts of answered days: all of them, and those with a
+    headache, a migraine, acute medication (counted by the database where a page needs only
+    the figures: outcomes.selectors.diary_window_figures)."""
     if recorded < MIN_RECORDED_DAYS:
-        return DiaryFigures(starts_on, ends_on, recorded, headaches, None, None, None)
+        return DiaryFigures(starts_on, ends_on, recorded, headache, None, None, None)
     return DiaryFigures(
         starts_on,
         ends_on,
         recorded,
-        headaches,
-        _per_month(headaches, recorded),
-        _per_month(sum(d.migraine for d in inside), recorded),
-        _per_month(sum(d.acute_medication for d in inside), recorded),
+        headache,
+        _per_month(headache, recorded),
+        _per_month(migraine, recorded),
+        _per_month(acute_medication, recorded),
     )
 
 

@@ -4,6 +4,7 @@ MIDAS grades, the weekly chart), computed from the recorded answers only."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import connection
@@ -14,6 +15,7 @@ from django.http import Http404
 from clinic.messaging.services import recipient_zone
 from clinic.models import User
 
+from .diary_sql import WINDOW_COUNTS
 from .models import (
     MIDAS_AFTER,
     QUESTIONNAIRE_OPENS_EARLY_DAYS,
@@ -23,7 +25,16 @@ from .models import (
     PlanStatus,
     TimePoint,
 )
-from .scoring import MIN_RECORDED_DAYS, MONTH_DAYS, Comparison, DiaryFigures, compare, diary_figures
+from .scoring import (
+    MIN_RECORDED_DAYS,
+    MONTH_DAYS,
+    Comparison,
+    DayAnswer,
+    DiaryFigures,
+    compare,
+    diary_figures,
+    figures_from_counts,
+)
 
 MIDAS_KEY = "midas"
 
@@ -92,7 +103,48 @@ def follow_up_window(ends_on: dt.date) -> tuple[dt.date, dt.date]:
     return ends_on - dt.timedelta(days=MONTH_DAYS - 1), ends_on
 
 
-def _weeks(plan: OutcomePlan, days: list[DiaryDay], today: dt.date) -> tuple[Week, ...]:
+# One window's counts of answered days: all, then those with each answer yes (a window's first
+# and last day are its parameters, repeated per count).
+_ANSWERS = ("headache", "migraine", "acute_medication")
+_WINDOW_COUNTS = ", ".join(
+    ["count(*) FILTER (WHERE day BETWEEN %s AND %s)"]
+    + [f"count(*) FILTER (WHERE day BETWEEN %s AND %s AND {answer})" for answer in _ANSWERS]
+)
+
+
+def diary_window_figures(
+    *, plan_id: int, windows: dict[str, tuple[dt.date, dt.date]]
+) -> dict[str, DiaryFigures]:
+    """Each window's figures (first and last day, both included), from its answered days
+    counted by the database: one query and one row, however long the diary (the provider's
+    report needs four windows' figures, not the up to 120 days of the diary). Plain SQL: the
+    ORM's sixteen filtered counts took longer to compile than the days took to read."""
+    if not windows:
+        return {}
+    spans = list(windows.values())
+    sql = (
+        f"SELECT {', '.join([_WINDOW_COUNTS] * len(spans))} FROM outcomes_diaryday "  # noqa: S608
+        "WHERE plan_id = %s AND day BETWEEN %s AND %s"
+    )
+    params = [bound for start, end in spans for _ in range(4) for bound in (start, end)]
+    params += [plan_id, min(start for start, _ in spans), max(end for _, end in spans)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        counts = cursor.fetchone()
+    return {
+        key: figures_from_counts(
+            starts_on=start,
+            ends_on=end,
+            recorded=counts[4 * n],
+            headache=counts[4 * n + 1],
+            migraine=counts[4 * n + 2],
+            acute_medication=counts[4 * n + 3],
+        )
+        for n, (key, (start, end)) in enumerate(windows.items())
+    }
+
+
+def _weeks(plan: OutcomePlan, days: Sequence[DayAnswer], today: dt.date) -> tuple[Week, ...]:
     start = plan.diary_starts_on
     end = min(today, plan.diary_ends_on or today)
     weeks = []
@@ -116,14 +168,22 @@ def _weeks(plan: OutcomePlan, days: list[DiaryDay], today: dt.date) -> tuple[Wee
 
 
 def outcome_summary(*, plan: OutcomePlan, now: dt.datetime) -> OutcomeSummary:
-    """Two queries: the plan's diary days and its questionnaire answers."""
-    days = list(DiaryDay.objects.filter(plan=plan))
+    """Two queries: the plan's diary days (plain rows of what the figures read: up to 120 of
+    them, where model instances cost more than the figures) and its questionnaire answers."""
+    days = list(
+        DiaryDay.objects.filter(plan=plan)
+        .order_by("day")
+        .values_list("day", "headache", "migraine", "acute_medication", named=True)
+    )
     responses = list(InstrumentResponse.objects.filter(plan=plan, instrument=MIDAS_KEY))
     return _summary(plan, days, responses, now)
 
 
 def _summary(
-    plan: OutcomePlan, days: list[DiaryDay], responses: list[InstrumentResponse], now: dt.datetime
+    plan: OutcomePlan,
+    days: Sequence[DayAnswer],
+    responses: list[InstrumentResponse],
+    now: dt.datetime,
 ) -> OutcomeSummary:
     today = now.astimezone(recipient_zone(plan.patient)).date()
     base_from, base_to = baseline_window(plan, today)
@@ -270,43 +330,43 @@ WORSENING_LIST_LIMIT = 200
 # their baseline by 2 or more (outcomes.scoring.compare's rule on exact counts, 7 answered days
 # at least in each window), worst first. The windows are those of outcome_summary, in the
 # location's days; each row found is then summarised from its diary in Python, so the figures
-# listed are exactly the chart's.
-_WORSENING_SQL = """
-WITH plan AS (
-    SELECT p.id, p.first_session_on,
+# listed are exactly the chart's. `w` is MATERIALIZED and each window counted by its own index
+# range scan (diary_sql.WINDOW_COUNTS): joined to every day from baseline to today and grouped,
+# the benchmark's 57,400 plans sorted 6 million rows on disk (19.9 s; bench/RESULTS.md). Without
+# JIT, as the responder rates: compiling cost more than it saved.
+_WORSENING_SQL = f"""
+SET LOCAL jit = off;
+WITH w AS MATERIALIZED (
+    SELECT p.id,
            GREATEST(p.diary_starts_on, p.first_session_on - %(month)s) AS b_from,
            p.first_session_on - 1 AS b_to,
-           LEAST((%(now)s AT TIME ZONE l.time_zone)::date,
-                 COALESCE(p.diary_ends_on, (%(now)s AT TIME ZONE l.time_zone)::date)) AS f_to
+           GREATEST(last.f_to - %(month)s + 1, p.first_session_on) AS f_from,
+           last.f_to
       FROM outcomes_outcomeplan p
       JOIN scheduling_course c ON c.id = p.course_id
       JOIN scheduling_location l ON l.id = c.location_id
+     CROSS JOIN LATERAL (
+        SELECT LEAST((%(now)s AT TIME ZONE l.time_zone)::date,
+                     COALESCE(p.diary_ends_on, (%(now)s AT TIME ZONE l.time_zone)::date)) AS f_to
+     ) last
      WHERE p.status = 'active' AND p.first_session_on IS NOT NULL
        AND p.first_session_on <= (%(now)s AT TIME ZONE l.time_zone)::date
-), counted AS (
-    SELECT w.id,
-           count(*) FILTER (WHERE d.day BETWEEN w.b_from AND w.b_to) AS b_rec,
-           count(*) FILTER (WHERE d.day BETWEEN w.b_from AND w.b_to AND d.headache) AS b_head,
-           count(*) FILTER (WHERE d.day BETWEEN GREATEST(w.f_to - %(month)s + 1,
-                                                      w.first_session_on) AND w.f_to) AS f_rec,
-           count(*) FILTER (WHERE d.day BETWEEN GREATEST(w.f_to - %(month)s + 1,
-                                                      w.first_session_on) AND w.f_to
-                              AND d.headache) AS f_head
-      FROM plan w
-      JOIN outcomes_diaryday d ON d.plan_id = w.id AND d.day BETWEEN w.b_from AND w.f_to
-     GROUP BY w.id
+       -- A diary that ended more than a month ago is history, not something to act on today.
+       AND (p.diary_ends_on IS NULL
+            OR p.diary_ends_on >= (%(now)s AT TIME ZONE l.time_zone)::date - %(month)s)
 )
-SELECT id FROM counted
+SELECT w.id FROM w {WINDOW_COUNTS}
  WHERE b_rec >= %(min_days)s AND f_rec >= %(min_days)s
    AND (f_head * b_rec - b_head * f_rec) * %(month)s >= 2 * b_rec * f_rec
- ORDER BY (f_head::float / f_rec - b_head::float / b_rec) DESC, id
+ ORDER BY (f_head::float / f_rec - b_head::float / b_rec) DESC, w.id
  LIMIT %(limit)s
-"""
+"""  # noqa: S608 (WINDOW_COUNTS is a constant, never input)
 
 
 def worsening_summaries(*, now: dt.datetime) -> list[OutcomeSummary]:
     """The patients whose diary shows worsening (more headache days a month than at baseline),
-    worst first, each summarised as on the chart. Three queries whatever the number of plans."""
+    worst first, each summarised as on the chart; a diary that ended more than 28 days ago is
+    left out (the chart still flags it). Three queries whatever the number of plans."""
     with connection.cursor() as cursor:
         cursor.execute(
             _WORSENING_SQL,
@@ -322,8 +382,12 @@ def worsening_summaries(*, now: dt.datetime) -> list[OutcomeSummary]:
         return []
     plans = OutcomePlan.objects.select_related("patient__patient_profile", "course__location")
     by_id = {plan.pk: plan for plan in plans.filter(pk__in=order)}
-    days: dict[int, list[DiaryDay]] = {pk: [] for pk in order}
-    for day in DiaryDay.objects.filter(plan_id__in=order):
+    days: dict[int, list[DayAnswer]] = {pk: [] for pk in order}
+    # The answers only, as tuples (scoring.DayAnswer): up to 200 diaries of ~120 days each.
+    answers = DiaryDay.objects.filter(plan_id__in=order).values_list(
+        "plan_id", "day", "headache", "migraine", "acute_medication", named=True
+    )
+    for day in answers:
         days[day.plan_id].append(day)
     summaries = [_summary(by_id[pk], days[pk], [], now) for pk in order]
     # The patient's own day can differ from the location's by a few hours: keep the chart's

@@ -5,6 +5,7 @@ opt-outs apply as for reminders), and the patient's answers, scored here."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -108,10 +109,11 @@ def plan_start(*, course: Course, now: dt.datetime) -> OutcomePlan:
     return plan
 
 
-def plan_retime(*, course: Course) -> OutcomePlan | None:
+def plan_retime(*, course: Course, days: Sequence[dt.date] | None = None) -> OutcomePlan | None:
     """The course's bookings changed: the baseline runs to the day before the first active
     session, and the diary to 3 months after the last one. Nothing for a course without a plan
-    (made before outcomes existed) or a stopped one."""
+    (made before outcomes existed) or a stopped one. `days`: the active sessions' local days,
+    when the caller has them (a booking's event carries them)."""
     # No savepoint of its own: it runs inside the booking's transaction (a handler), where two
     # more statements on every booking would buy nothing.
     with transaction.atomic(savepoint=False):
@@ -119,9 +121,12 @@ def plan_retime(*, course: Course) -> OutcomePlan | None:
         plan = OutcomePlan.objects.select_for_update().filter(course=course).first()
         if plan is None or plan.status != PlanStatus.ACTIVE:
             return plan
-        bounds = course.sessions.filter(ACTIVE).aggregate(
-            first=Min("local_date"), last=Max("local_date")
-        )
+        if days is None:
+            bounds = course.sessions.filter(ACTIVE).aggregate(
+                first=Min("local_date"), last=Max("local_date")
+            )
+        else:
+            bounds = {"first": min(days, default=None), "last": max(days, default=None)}
         plan.first_session_on = bounds["first"]
         if plan.course_completed_on is None:
             plan.last_session_on = bounds["last"]

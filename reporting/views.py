@@ -26,13 +26,15 @@ from .selectors import audit_events_for_patient
 @require_GET
 def operations_dashboard(request: HttpRequest) -> HttpResponse:
     """Admins and coordinators: the last 90 days per location, as charts with their tables;
-    ?format=csv&chart=<name> downloads one chart's numbers. Aggregates only: no patient appears,
-    so nothing is audited. Clinicians are refused (it reports revenue, not their day)."""
+    ?format=csv&chart=<name> downloads one chart's numbers (the same kept figures as the page).
+    The figures are read as kept (operations/kept.py: recomputed every 10 minutes), not
+    computed per request. Aggregates only: no patient appears, so nothing is audited.
+    Clinicians are refused (it reports revenue, not their day)."""
     form = OperationsFilterForm(request.GET)  # every field optional: bare /operations/ is valid
     if not form.is_valid():
         return render(request, "clinic/operations.html", {"form": form}, status=400)
     location = form.cleaned_data["location"]
-    summary = operations.operations_summary(location=location)
+    summary = operations.operations_figures_recent(location=location)
     charts = operations.dashboard_charts(summary) + outcome_charts(
         responder_figures_recent(location=location)
     )
@@ -56,6 +58,8 @@ def operations_dashboard(request: HttpRequest) -> HttpResponse:
             "summary": summary,
             "charts": charts,
             "csv_query": query,
+            # The kept figures' time, in the location's zone (all locations: the clinic's).
+            "counted_zone": location.time_zone if location else None,
             "refills": operations.waitlist_refills(location=location),
         },
     )

@@ -24,13 +24,24 @@ class BookingChange(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+class CourseDates:
+    """The course's active sessions (booked, checked in, completed) once the change is made, as
+    the publisher read them under the course's row lock: their starts and their local days, each
+    in order. Handlers use these instead of reading the sessions again."""
+
+    starts: tuple[dt.datetime, ...]
+    days: tuple[dt.date, ...]
+
+
+@dataclass(frozen=True)
 class SessionBooked(Event):
     """One or more sessions of the course were booked in one go ('Plan my course' books
-    several at once)."""
+    several at once). `dates` are the course's dates with them (None: read them)."""
 
     course: Course
     session_ids: tuple[int, ...]
     by: User | None
+    dates: CourseDates | None = None
 
 
 @dataclass(frozen=True)

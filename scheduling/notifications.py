@@ -26,17 +26,25 @@ BOOKING_EMAIL = "scheduling.booking_email"
 
 
 def booking_email_queue(
-    *, booked_ids: list[int], cancelled_ids: list[int], change: str
+    *,
+    booked_ids: list[int],
+    cancelled_ids: list[int],
+    change: str,
+    sessions: list[InfusionSession] = (),
 ) -> Message | None:
     """Queue one e-mail to the patient listing booked and cancelled sessions, with an .ics per
     session. Call it inside the booking transaction: it stores the message with its subject and
     the booked sessions' single-use links (one INSERT); the dispatcher writes the body and the
     calendar files when it sends it (booking_email_render). Returns the message, or None when
-    there is no session to tell about."""
-    rows = InfusionSession.objects.select_related("patient__patient_profile").filter(
-        pk__in=[*booked_ids, *cancelled_ids]
-    )
-    by_id = {s.pk: s for s in rows}
+    there is no session to tell about. `sessions`, rows the caller holds already (with their
+    patient), are not read again."""
+    by_id = {s.pk: s for s in sessions}
+    missing = [pk for pk in (*booked_ids, *cancelled_ids) if pk not in by_id]
+    if missing:
+        rows = InfusionSession.objects.select_related("patient__patient_profile").filter(
+            pk__in=missing
+        )
+        by_id.update({s.pk: s for s in rows})
     booked = [by_id[i] for i in booked_ids if i in by_id and by_id[i].is_active]
     cancelled = [by_id[i] for i in cancelled_ids if i in by_id]
     sessions = booked or cancelled

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -178,6 +178,13 @@ def _rows_between(first: dt.datetime, step: dt.timedelta, start: dt.datetime, en
     return range(-((first - start) // step), -((first - end) // step))
 
 
+def _patient_name(session: InfusionSession) -> str:
+    """str(patient) from the names read beside the session: full name, else e-mail, else the
+    phone (the patient's row is read for that one)."""
+    name = f"{session.patient_first_name} {session.patient_last_name}".strip()
+    return name or session.patient_email or str(session.patient)
+
+
 def day_view(*, location: Location, day: dt.date, step_minutes: int = 30) -> DayView:
     """Chairs by time for one local day, with staff on duty and capacity left: four queries.
     Each session and shift is placed on the rows it covers (not every row tested against every
@@ -189,10 +196,19 @@ def day_view(*, location: Location, day: dt.date, step_minutes: int = 30) -> Day
         InfusionSession.objects.filter(location=location)
         .exclude(status__in=[SessionStatus.CANCELLED, SessionStatus.RESCHEDULED])
         .overlapping(start, end)
-        .select_related("patient")
-        # Only a patient with neither name nor e-mail is shown by phone; parsing every patient's
-        # number on load cost more than the rest of building the grid.
-        .defer("patient__phone")
+        # Only what the grid shows and places by (and the audit row's ids), and the patient's
+        # name beside it rather than a patient instance: a session row and its patient's are
+        # ~40 columns, each made into a model field on load. Only a patient with neither name
+        # nor e-mail is shown by phone (read then, for that patient alone).
+        .only(
+            *("patient_id", "chair_id", "status", "confirmed_at"),
+            *("starts_at", "infusion_ends_at", "ends_at"),
+        )
+        .annotate(
+            patient_first_name=F("patient__first_name"),
+            patient_last_name=F("patient__last_name"),
+            patient_email=F("patient__email"),
+        )
         .order_by("starts_at")
     )
     shifts = list(
@@ -218,6 +234,7 @@ def day_view(*, location: Location, day: dt.date, step_minutes: int = 30) -> Day
         running = [0] * n
         on_duty = [0] * n
         whens: dict[dt.datetime, str] = {}
+        labels: dict[str, str] = {}  # each status translated once a page, not once a session
         for s in sessions:  # in starting order: where two overlap in a chair, the later shows
             if s.status in ACTIVE_SESSION_STATUSES:
                 for k in _rows_between(first, step, s.starts_at, s.infusion_ends_at):
@@ -233,11 +250,13 @@ def day_view(*, location: Location, day: dt.date, step_minutes: int = 30) -> Day
                     continue
                 if s.starts_at not in whens:
                     whens[s.starts_at] = when_both(s.starts_at, tz, None)
+                if s.status not in labels:
+                    labels[s.status] = s.status_label
                 grid[k][column] = DayCell(
                     session=s,
-                    patient_name=s.patient.get_full_name() or str(s.patient),
+                    patient_name=_patient_name(s),
                     when=whens[s.starts_at],
-                    status_label=s.status_label,
+                    status_label=labels[s.status],
                 )
         for sh in shifts:
             for k in _rows_between(first, step, sh.starts_at, sh.ends_at):

@@ -66,9 +66,11 @@ def ledger_of(rows: list[Payment]) -> Ledger:
 
 
 def payments_for_patient(*, patient: User) -> QuerySet[Payment]:
+    # The pages show each row's session day and location zone; a refund's charge is known by
+    # refund_of_id alone (ledger_of), so it is not read: a whole second payment row per row.
     return (
         Payment.objects.filter(patient=patient)
-        .select_related("session", "refund_of", "course__location")
+        .select_related("session", "course__location")
         .order_by("created_at", "pk")
     )
 

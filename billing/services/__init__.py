@@ -7,8 +7,10 @@ estimates.py issues and acknowledges the document; gfe.py keeps the obligations 
 from .estimates import (
     ESTIMATE_REASONS,
     estimate_acknowledge,
+    estimate_document_store,
     estimate_issue,
     estimate_quote,
+    estimates_without_document,
 )
 from .gfe import (
     GFE_LONG_NOTICE,
@@ -31,9 +33,11 @@ __all__ = [
     "GFE_MIN_NOTICE",
     "NO_SESSION_LEFT",
     "estimate_acknowledge",
+    "estimate_document_store",
     "estimate_issue",
     "estimate_issue_for_course",
     "estimate_quote",
+    "estimates_without_document",
     "gfe_close_for_cancelled_course",
     "gfe_due_after_request",
     "gfe_due_after_scheduling",

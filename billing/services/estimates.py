@@ -3,7 +3,8 @@ the patient reads."""
 
 import hashlib
 import logging
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -86,9 +87,13 @@ def _allocate_number(year: int) -> str:
     return f"E-{year}-{number:05d}"
 
 
-def _lock_patient(patient: User) -> PatientProfile:
+def _lock_patient(patient: User, profile: PatientProfile | None = None) -> PatientProfile:
+    """The patient's profile, locked. `profile`: the caller locked it already in this
+    transaction (a handler of a booking locks it once for all billing does)."""
     if patient.role != Role.PATIENT:
         raise ApplicationError("Estimates are issued to patients only.")
+    if profile is not None:
+        return profile
     # Row lock on the profile serialises everything billing writes for one patient (versions,
     # obligations), so two coordinators issuing at once get v2 and v3, not a clash.
     profile = PatientProfile.objects.select_for_update().filter(user=patient).first()
@@ -115,7 +120,8 @@ def _line_description(line: Line, *, language: str, quote: Quote) -> str:
 
 def _document_store(estimate: Estimate, *, now: datetime) -> EstimateDocument:
     """Renders the GFE once, in the patient's language, and keeps it with its SHA-256: what the
-    patient was given is what every later page and PDF shows."""
+    patient was given is what every later page and PDF shows. The caller holds the estimate
+    (just created, or locked with no document yet)."""
     with translation.override(estimate.language):
         html = render_to_string("billing/partials/_gfe_document.html", {"estimate": estimate})
     return EstimateDocument.objects.create(
@@ -134,16 +140,17 @@ def _notify_patient(estimate: Estimate) -> None:
     patient = estimate.patient
     if not patient.is_active or not patient.has_usable_password():
         return
+    # No savepoint: message_schedule refuses a missing template while rendering, before it
+    # writes anything, so there is nothing to undo when its ApplicationError is caught.
     try:
-        with transaction.atomic():
-            message_schedule(
-                recipient=patient,
-                kind="estimate_ready",
-                send_after=estimate.issued_at,
-                context={"link": settings.SITE_URL.rstrip("/") + reverse("billing:my_estimate")},
-                topic=f"estimate:{estimate.number}",
-                dedupe_key=f"estimate:{estimate.pk}:ready",
-            )
+        message_schedule(
+            recipient=patient,
+            kind="estimate_ready",
+            send_after=estimate.issued_at,
+            context={"link": settings.SITE_URL.rstrip("/") + reverse("billing:my_estimate")},
+            topic=f"estimate:{estimate.number}",
+            dedupe_key=f"estimate:{estimate.pk}:ready",
+        )
     except ApplicationError as exc:
         # A missing message template must not hold back the estimate the law requires; the
         # estimate is on the patient's page either way.
@@ -169,28 +176,67 @@ def estimate_issue(
     Raises ApplicationError when the patient has no profile, the location has no billing identity
     or fee schedule, the count is not 1 to 6, there are more dates than infusions, a date is
     naive, or a diagnosis code is not ICD-10-CM."""
+    return _estimate_write(
+        _estimate_prepare(
+            patient=patient,
+            location=location,
+            infusion_count=infusion_count,
+            scheduled_starts=scheduled_starts,
+            diagnosis_codes=diagnosis_codes,
+            issued_by=issued_by,
+            reason=reason,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class _Issue:
+    """Everything an estimate is made from, read and checked before anything is written."""
+
+    patient: User
+    profile: PatientProfile
+    location: Location
+    identity: FacilityBillingIdentity
+    schedule_id: int
+    quote: Quote
+    now: datetime
+    issued_by: User
+    reason: str
+    infusion_count: int
+    starts: list[datetime]
+    codes: list[str]
+
+
+def _estimate_prepare(
+    *,
+    patient: User,
+    location: Location,
+    infusion_count: int,
+    scheduled_starts: list[datetime],
+    diagnosis_codes: list[str],
+    issued_by: User,
+    reason: str,
+    profile: PatientProfile | None = None,
+) -> _Issue:
+    """estimate_issue's checks and reads: every ApplicationError it can give comes from here,
+    before anything is written (the patient's profile is locked). `profile`: already locked by
+    the caller."""
     _check_issue(infusion_count=infusion_count, scheduled_starts=scheduled_starts, reason=reason)
     codes = _clean_diagnosis_codes(diagnosis_codes)
     starts = sorted(scheduled_starts)
-
-    profile = _lock_patient(patient)
+    profile = _lock_patient(patient, profile)
     identity = _billing_identity(location)
     now = timezone.now()
     tz = location.time_zone
     pricing_day = timezone.localdate(starts[0], tz) if starts else timezone.localdate(now, tz)
     prices = price_list_for(location=location, on_date=pricing_day)
-    quote = price_course(prices, infusion_count)
-
-    number, version = _next_number(patient, year=timezone.localdate(now, tz).year)
-    estimate = _estimate_create(
+    return _Issue(
         patient=patient,
         profile=profile,
         location=location,
         identity=identity,
-        fee_schedule_id=prices.schedule_id,
-        quote=quote,
-        number=number,
-        version=version,
+        schedule_id=prices.schedule_id,
+        quote=price_course(prices, infusion_count),
         now=now,
         issued_by=issued_by,
         reason=reason,
@@ -198,11 +244,74 @@ def estimate_issue(
         starts=starts,
         codes=codes,
     )
-    _lines_store(estimate, quote=quote)
-    _document_store(estimate, now=now)
+
+
+def _estimate_write(issue: _Issue, *, document_after_commit: bool = False) -> Estimate:
+    """The estimate prepared: its row and lines, the obligations it meets, the patient's notice,
+    and its document, rendered now or, with `document_after_commit`, by a task enqueued when the
+    caller's transaction commits (estimate_document_store; beat stores any still missing)."""
+    now, tz = issue.now, issue.location.time_zone
+    number, version = _next_number(issue.patient, year=timezone.localdate(now, tz).year)
+    estimate = _estimate_create(
+        patient=issue.patient,
+        profile=issue.profile,
+        location=issue.location,
+        identity=issue.identity,
+        fee_schedule_id=issue.schedule_id,
+        quote=issue.quote,
+        number=number,
+        version=version,
+        now=now,
+        issued_by=issue.issued_by,
+        reason=issue.reason,
+        infusion_count=issue.infusion_count,
+        starts=issue.starts,
+        codes=issue.codes,
+    )
+    _lines_store(estimate, quote=issue.quote)
+    if document_after_commit:
+        _document_enqueue(estimate)
+    else:
+        _document_store(estimate, now=now)
     _obligations_meet(estimate, now=now)
     _notify_patient(estimate)
     return estimate
+
+
+def _document_enqueue(estimate: Estimate) -> None:
+    # Imported here: tasks.py calls these services (a cycle inside billing, not between floors).
+    from ..tasks import store_estimate_document
+
+    store_estimate_document.delay_on_commit(estimate.pk)
+
+
+@transaction.atomic
+def estimate_document_store(*, estimate_id: int) -> EstimateDocument:
+    """Stores the document of an estimate issued without one (a booking defers it to after its
+    commit), exactly once: the estimate's row lock serialises two stores and the one-to-one
+    refuses a second document. Returns the document, the existing one if it was stored."""
+    # FOR UPDATE: two workers (the task and beat's sweep) must not both render and insert.
+    estimate = Estimate.objects.select_for_update().get(pk=estimate_id)
+    existing = EstimateDocument.objects.filter(estimate=estimate).first()
+    if existing is not None:
+        return existing
+    return _document_store(estimate, now=timezone.now())
+
+
+# How far back beat looks for a document still to store. Older estimates without one were
+# issued before documents were kept; pages render those from their copied values.
+DOCUMENT_SWEEP = timedelta(days=7)
+
+
+def estimates_without_document(*, now: datetime | None = None) -> list[int]:
+    """Estimates issued lately whose document is still to be stored (its task lost, or not run
+    yet), oldest first: the row without a document is the truth, the task only a wake-up."""
+    since = (now or timezone.now()) - DOCUMENT_SWEEP
+    return list(
+        Estimate.objects.filter(document__isnull=True, issued_at__gte=since)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def _next_number(patient: User, *, year: int) -> tuple[str, int]:

@@ -14,7 +14,7 @@ from scheduling.models import Location, SessionStatus
 
 from ..business_days import add_business_days, business_day_before, business_days_between
 from ..models import Estimate, GfeObligation, GfePaperRequest, GfeTrigger
-from .estimates import _lock_patient, estimate_issue
+from .estimates import _estimate_prepare, _estimate_write, _lock_patient
 
 # The rule's timing (45 CFR 149.610): a course scheduled at least 3 business days ahead needs a
 # GFE within 1 business day; at least 10 ahead, within 3; a patient's request, within 3.
@@ -60,10 +60,35 @@ def gfe_record_scheduling(
     that already owed a GFE, less than 3 business days before its first session, owes a new one
     by the business day before that session (149.610(b)(1)(vii)). Otherwise returns None (and
     records nothing) when the first session is less than 3 business days away."""
+    return _record_scheduling(
+        patient=patient,
+        location=location,
+        first_session_start=first_session_start,
+        scheduled_at=scheduled_at,
+        infusion_count=infusion_count,
+        scheduled_starts=scheduled_starts,
+        course=course,
+    )
+
+
+def _record_scheduling(
+    *,
+    patient: User,
+    location: Location,
+    first_session_start: datetime,
+    scheduled_at: datetime | None = None,
+    infusion_count: int | None = None,
+    scheduled_starts: list[datetime] | None = None,
+    course=None,
+    profile: PatientProfile | None = None,
+) -> GfeObligation | None:
+    """gfe_record_scheduling inside the caller's transaction, without a savepoint of its own: a
+    booking's handler, where any error undoes the booking whole (two statements fewer).
+    `profile`: the patient's, already locked by the caller."""
     scheduled_at = scheduled_at or timezone.now()
     if timezone.is_naive(first_session_start) or timezone.is_naive(scheduled_at):
         raise ApplicationError("Times must carry a time zone.")
-    _lock_patient(patient)
+    _lock_patient(patient, profile)
     tz = location.time_zone
     scheduled_on = timezone.localdate(scheduled_at, tz)
     first_session_on = timezone.localdate(first_session_start, tz)
@@ -136,7 +161,14 @@ def _course_starts(course) -> list[datetime]:
 
 
 def estimate_issue_for_course(
-    *, course, issued_by: User, reason: str, raise_errors: bool = False
+    *,
+    course,
+    issued_by: User,
+    reason: str,
+    raise_errors: bool = False,
+    starts: list[datetime] | None = None,
+    profile: PatientProfile | None = None,
+    document_after_commit: bool = False,
 ) -> Estimate | None:
     """Issues the next estimate version from a course as it stands now: its location, planned
     infusions and the dates booked so far. Called when the booked dates change, so the Good Faith
@@ -144,46 +176,71 @@ def estimate_issue_for_course(
     billing identity, no diagnosis code...), the booking still goes ahead: the reason is written
     on every GFE still owed to the patient, where coordinators see it, and None is returned (or,
     with raise_errors, the ApplicationError is raised after the reason is recorded). The
-    diagnosis codes are the course's own, copied from its referral when intake opened it."""
-    try:
-        with transaction.atomic():
-            return estimate_issue(
+    diagnosis codes are the course's own, copied from its referral when intake opened it.
+    `starts` (the course's booked starts) and `profile` (locked) are passed by a caller that has
+    them; `document_after_commit` stores the document after the caller's commit (a booking)."""
+    # No savepoint: every refusal comes from the checks and reads before anything is written
+    # (_estimate_prepare), so catching one leaves nothing to undo.
+    with transaction.atomic(savepoint=False):
+        try:
+            issue = _estimate_prepare(
                 patient=course.patient,
                 location=course.location,
                 infusion_count=course.planned_sessions,
-                scheduled_starts=_course_starts(course),
+                scheduled_starts=_course_starts(course) if starts is None else starts,
                 diagnosis_codes=list(course.diagnosis_codes),
                 issued_by=issued_by,
                 reason=reason,
+                profile=profile,
             )
-    except ApplicationError as exc:
-        logger.warning("no estimate issued for course %s: %s", course.pk, exc.message)
+        except ApplicationError as exc:
+            error = exc
+        else:
+            return _estimate_write(issue, document_after_commit=document_after_commit)
+        logger.warning("no estimate issued for course %s: %s", course.pk, error.message)
         GfeObligation.objects.owed().filter(patient=course.patient).update(
-            issue_error=str(exc.message)[:300], updated_at=timezone.now()
+            issue_error=str(error.message)[:300], updated_at=timezone.now()
         )
-        if raise_errors:
-            raise
-        return None
+    if raise_errors:
+        raise error
+    return None
 
 
-def gfe_record_course_change(*, course, issued_by: User, reason: str) -> Estimate | None:
+def gfe_record_course_change(
+    *,
+    course,
+    issued_by: User,
+    reason: str,
+    starts: list[datetime] | None = None,
+    profile: PatientProfile | None = None,
+) -> Estimate | None:
     """The course changed (sessions booked, moved or cancelled, or a different number of
     infusions planned): the clinic owes a GFE that matches it, and issues one at once when it
-    can. When no session is booked any more, the GFE owed for the dates there were is no longer
-    required. Call inside the transaction that changes the course."""
-    starts = _course_starts(course)
+    can (its document is stored after the commit). When no session is booked any more, the GFE
+    owed for the dates there were is no longer required. Call inside the transaction that
+    changes the course; `starts` (its booked starts, as the event tells them) and `profile`
+    (the patient's, locked) save reading them again."""
+    starts = _course_starts(course) if starts is None else sorted(starts)
     if not starts:
         _close_owed_for_course(course=course, closed_by=issued_by, reason=NO_SESSION_LEFT)
     else:
-        gfe_record_scheduling(
+        _record_scheduling(
             patient=course.patient,
             location=course.location,
             first_session_start=starts[0],
             infusion_count=course.planned_sessions,
             scheduled_starts=starts,
             course=course,
+            profile=profile,
         )
-    return estimate_issue_for_course(course=course, issued_by=issued_by, reason=reason)
+    return estimate_issue_for_course(
+        course=course,
+        issued_by=issued_by,
+        reason=reason,
+        starts=starts,
+        profile=profile,
+        document_after_commit=True,
+    )
 
 
 @transaction.atomic

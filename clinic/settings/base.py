@@ -394,15 +394,22 @@ CELERY_BEAT_SCHEDULE["charge-waiting-payments"] = {
     "task": "billing.payments.tasks.charge_waiting_payments",
     "schedule": timedelta(minutes=5),
 }
+CELERY_BEAT_SCHEDULE["store-estimate-documents"] = {
+    # Every minute, keep the document of any estimate a booking issued whose task was lost
+    # (the booking renders it after its commit, not inside it).
+    "task": "billing.tasks.store_missing_estimate_documents",
+    "schedule": timedelta(minutes=1),
+}
 CELERY_BEAT_SCHEDULE["send-diary-prompts"] = {
     # Every 15 minutes, plan the evening diary prompts of patients whose evening has come.
     "task": "outcomes.tasks.send_diary_prompts",
     "schedule": timedelta(minutes=15),
 }
-CELERY_BEAT_SCHEDULE["refresh-responder-counts"] = {
-    # Every 10 minutes (reporting.operations.outcome_figures.RECOUNT_EVERY), recount the
-    # dashboard's responder rates: seconds of counting on a large clinic, never in a page.
-    "task": "reporting.tasks.refresh_responder_counts",
+CELERY_BEAT_SCHEDULE["refresh-dashboard-figures"] = {
+    # Every 10 minutes (reporting.operations.kept.RECOUNT_EVERY), recompute the operations
+    # dashboard's figures (the 90 days' of every scope, the responder rates): seconds of
+    # counting on a large clinic, never in a page.
+    "task": "reporting.tasks.refresh_dashboard_figures",
     "schedule": timedelta(minutes=10),
 }
 CELERY_BEAT_SCHEDULE["send-outcome-report-notices"] = {

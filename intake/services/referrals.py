@@ -266,27 +266,36 @@ def referral_set_status(
     with transaction.atomic():
         # Row lock: intake and scheduling may both move the same referral at once.
         locked = Referral.objects.select_for_update().get(pk=referral.pk)
-        if status == locked.status:
-            return locked
-        if status not in REFERRAL_TRANSITIONS[locked.status]:
-            raise ApplicationError(
-                f"A referral that is '{locked.get_status_display()}' cannot become "
-                f"'{ReferralStatus(status).label}'."
-            )
-        if status in STATUSES_NEEDING_REASON and not reason.strip():
-            raise ApplicationError("Give a reason for this status.", field="reason")
-        ReferralStatusChange.objects.create(
-            referral=locked,
-            from_status=locked.status,
-            to_status=status,
-            reason=reason.strip(),
-            changed_by=changed_by,
-        )
-        locked.status = status
-        locked.status_reason = reason.strip()
-        locked.save(update_fields=["status", "status_reason", "updated_at"])
+        _referral_move(locked, status=status, reason=reason, changed_by=changed_by)
     referral.status, referral.status_reason = locked.status, locked.status_reason
     return locked
+
+
+def _referral_move(
+    locked: Referral, *, status: str, reason: str = "", changed_by: User | None = None
+) -> ReferralStatusChange | None:
+    """referral_set_status on a referral the caller has locked (FOR UPDATE). Returns the
+    history row written, or None when it already had that status."""
+    if status == locked.status:
+        return None
+    if status not in REFERRAL_TRANSITIONS[locked.status]:
+        raise ApplicationError(
+            f"A referral that is '{locked.get_status_display()}' cannot become "
+            f"'{ReferralStatus(status).label}'."
+        )
+    if status in STATUSES_NEEDING_REASON and not reason.strip():
+        raise ApplicationError("Give a reason for this status.", field="reason")
+    change = ReferralStatusChange.objects.create(
+        referral=locked,
+        from_status=locked.status,
+        to_status=status,
+        reason=reason.strip(),
+        changed_by=changed_by,
+    )
+    locked.status = status
+    locked.status_reason = reason.strip()
+    locked.save(update_fields=["status", "status_reason", "updated_at"])
+    return change
 
 
 def referral_follow_course(
@@ -297,11 +306,20 @@ def referral_follow_course(
     is complete. Nothing changes when the referral is already there or further along (a second
     booking, say), or when the course has no referral (made by hand). Called by intake's
     handlers of scheduling's events (intake/handlers.py)."""
-    referral = Referral.objects.filter(course=course).first()
+    # Row lock, as referral_set_status takes it (intake and scheduling may both move the same
+    # referral), at the first read: the provider and their user come along for the e-mail.
+    referral = (
+        Referral.objects.select_related("provider__user")
+        .select_for_update(of=("self",))
+        .filter(course=course)
+        .first()
+    )
     if referral is None:
         return
     if status == referral.status or status not in REFERRAL_TRANSITIONS[referral.status]:
         return
-    referral_set_status(referral=referral, status=status, changed_by=changed_by)
+    # Moved here without referral_set_status's savepoint: the move was just checked under the
+    # lock, and any error undoes the whole booking anyway.
+    change = _referral_move(referral, status=status, changed_by=changed_by)
     if status in (ReferralStatus.SCHEDULED, ReferralStatus.COURSE_COMPLETE):
-        referral_status_email_queue(referral=referral)
+        referral_status_email_queue(referral=referral, change=change)

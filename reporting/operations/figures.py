@@ -3,8 +3,10 @@ location or for all of them. No patient appears in any result: only counts, hour
 
 Every figure is aggregated in PostgreSQL, in a fixed number of queries whatever the amount of
 data (one for the funnel, one for the medians, one for the sessions, one for the chair hours
-open). A location's window is its own last 90 local days, today included; weeks run Monday to
-Sunday in the location's zone (with all locations, each location's week in its own zone).
+open, one for the payments collected): about a second on a large clinic, so the page reads them
+as kept by kept.py (recomputed every 10 minutes), never computed per request. A location's
+window is its own last 90 local days, today included; weeks run Monday to Sunday in the
+location's zone (with all locations, each location's week in its own zone).
 
 Definitions (also shown on the page):
 - Funnel: referrals received in the window, by the furthest stage each has reached, from its
@@ -210,17 +212,14 @@ class Week:
 
 @dataclass(frozen=True)
 class Operations:
-    locations: list[Location]  # in scope: one, or all
+    zones: list[tuple[str, str]]  # (name, time zone) of each location in scope: one, or all
     first_day: dt.date
     last_day: dt.date
     funnel: list[tuple[str, str, int]]  # (key, label, count)
     median_hours: float | None
     contacted: int
     weeks: list[Week]
-
-    @property
-    def zones(self) -> list[tuple[str, str]]:
-        return [(loc.name, str(loc.time_zone)) for loc in self.locations]
+    counted_at: dt.datetime | None = None  # when read from the kept figures (kept.py)
 
     @property
     def totals(self) -> Week:
@@ -308,7 +307,7 @@ def operations_summary(
         )
         start += dt.timedelta(days=7)
     return Operations(
-        locations=locations,
+        zones=[(loc.name, str(loc.time_zone)) for loc in locations],
         first_day=first_day,
         last_day=last_day,
         funnel=[(key, label, n) for (key, label), n in zip(FUNNEL_STAGES, counts, strict=True)],

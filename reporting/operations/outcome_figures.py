@@ -10,7 +10,8 @@ never guessed. One query whatever the amount of data; no patient appears in the 
 
 The query reads every diary day of those courses: seconds on a large clinic (bench/RESULTS.md).
 The dashboard reads the counts kept in ResponderCounts (`responder_figures_recent`), which beat
-recounts every RECOUNT_EVERY and the page itself when they are older than that."""
+recounts every RECOUNT_EVERY and the page itself when they are older than that, one request at
+a time (kept.py)."""
 
 from __future__ import annotations
 
@@ -18,24 +19,27 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
+from outcomes.diary_sql import WINDOW_COUNTS
 from outcomes.scoring import MIN_RECORDED_DAYS, MONTH_DAYS, RESPONDER_REDUCTION
 from scheduling.models import Location
 
 from ..models import ResponderCounts
 from .figures import percent
+from .kept import RECOUNT_EVERY, RESPONDERS_LOCK, hold_lock, lock_key, recount_under_lock
 
 YEAR_DAYS = 365
-RECOUNT_EVERY = dt.timedelta(minutes=10)  # beat's schedule (settings) and the page's limit
 
 # `plan` is MATERIALIZED: each plan's infusions are counted once. Inlined, PostgreSQL counted them
 # again for every diary day joined to the plan (1.2 million subqueries on the benchmark's data:
 # 32 s, then 5.4 s). Without JIT: its estimated cost made PostgreSQL compile the query, which
 # took 1.9 s of those 5.4 to save less. SET LOCAL and the query go as one string, which
 # PostgreSQL runs as one transaction: the setting ends with it, and it is still one statement.
-_SQL = """
+# Each window's days are counted by their own index range scan (outcomes.diary_sql, shared with
+# the Diaries page's worsening list), not joined from baseline to follow-up and grouped.
+_SQL = f"""
 SET LOCAL jit = off;
 WITH plan AS MATERIALIZED (
     SELECT p.id, c.location_id, p.first_session_on, p.course_completed_on AS done,
@@ -55,32 +59,22 @@ WITH plan AS MATERIALIZED (
            CASE WHEN today >= done + 90 THEN done + 90
                 WHEN today >= done + 30 THEN done + 30 ELSE done END AS f_to
       FROM plan
-), counted AS (
-    SELECT w.id, w.location_id, w.infusions,
-           count(*) FILTER (WHERE d.day BETWEEN w.b_from AND w.b_to) AS b_rec,
-           count(*) FILTER (WHERE d.day BETWEEN w.b_from AND w.b_to AND d.headache) AS b_head,
-           count(*) FILTER (WHERE d.day BETWEEN GREATEST(w.f_to - %(month)s + 1,
-                                                      w.first_session_on) AND w.f_to) AS f_rec,
-           count(*) FILTER (WHERE d.day BETWEEN GREATEST(w.f_to - %(month)s + 1,
-                                                      w.first_session_on) AND w.f_to
-                              AND d.headache) AS f_head
-      FROM windowed w
-      LEFT JOIN outcomes_diaryday d
-        ON d.plan_id = w.id AND d.day BETWEEN w.b_from AND w.f_to
-     GROUP BY w.id, w.location_id, w.infusions
+), w AS (
+    SELECT windowed.*, GREATEST(f_to - %(month)s + 1, first_session_on) AS f_from
+      FROM windowed
 ), judged AS (
     SELECT location_id, LEAST(GREATEST(infusions, 1), 6) AS infusions,
            (b_rec >= %(min_days)s AND f_rec >= %(min_days)s AND b_head > 0)
                AS known,
            f_head * b_rec <= %(keep)s * b_head * f_rec AS responder
-      FROM counted
+      FROM w {WINDOW_COUNTS}
 )
 SELECT location_id, infusions, count(*) AS patients,
        count(*) FILTER (WHERE known) AS with_figures,
        count(*) FILTER (WHERE known AND responder) AS responders
   FROM judged
  GROUP BY location_id, infusions
-"""
+"""  # noqa: S608 (WINDOW_COUNTS is a constant, never input)
 
 
 @dataclass(frozen=True)
@@ -149,21 +143,31 @@ def responder_figures(
 
 
 def responder_counts_refresh(*, now: dt.datetime | None = None) -> ResponderCounts:
-    """Count every location's rates and keep them (the one row, replaced)."""
+    """Count every location's rates and keep them (the one row, replaced), under the counts'
+    lock: a page or beat counting at the same time waits."""
     now = now or timezone.now()
-    rows = [list(r) for r in _counts(location=None, now=now)]
-    counts, _ = ResponderCounts.objects.update_or_create(
-        pk=1, defaults={"computed_at": now, "rows": rows}
-    )
+    with transaction.atomic():
+        hold_lock(lock_key(RESPONDERS_LOCK))
+        rows = [list(r) for r in _counts(location=None, now=now)]
+        counts, _ = ResponderCounts.objects.update_or_create(
+            pk=1, defaults={"computed_at": now, "rows": rows}
+        )
     return counts
 
 
 def responder_figures_recent(
     *, location: Location | None = None, now: dt.datetime | None = None
 ) -> ResponderFigures:
-    """The kept counts, recounted first when older than RECOUNT_EVERY (or never counted)."""
+    """The kept counts, recounted first when older than RECOUNT_EVERY (or never counted), by
+    one request at a time (kept.recount_under_lock)."""
     now = now or timezone.now()
+    since = now - RECOUNT_EVERY
     counts = ResponderCounts.objects.filter(pk=1).first()
-    if counts is None or counts.computed_at < now - RECOUNT_EVERY:
-        counts = responder_counts_refresh(now=now)
+    if counts is None or counts.computed_at < since:
+        counts = recount_under_lock(
+            key=lock_key(RESPONDERS_LOCK),
+            kept=counts,
+            reread=lambda: ResponderCounts.objects.filter(pk=1, computed_at__gte=since).first(),
+            recount=lambda: responder_counts_refresh(now=now),
+        )
     return _figures(counts.rows, location, counts.computed_at)

@@ -18,6 +18,7 @@ from clinic.models import User
 from ..availability import check_start, load_snapshot, local_day_bounds, room_at
 from ..events import (
     BookingChange,
+    CourseDates,
     SessionBooked,
 )
 from ..models import (
@@ -55,6 +56,18 @@ class SlotTaken(ApplicationError):
         self.starts_at = starts_at
 
 
+def _course_active(course: Course) -> list[tuple[int, dt.datetime, dt.date]]:
+    """The course's active sessions as (slot, starts_at, local_date): read once per booking,
+    under the course's lock, for the free slots and the dates its event carries."""
+    return list(course.sessions.active().values_list("slot", "starts_at", "local_date"))
+
+
+def _course_dates(active: list[tuple[int, dt.datetime, dt.date]]) -> CourseDates:
+    return CourseDates(
+        starts=tuple(sorted(a[1] for a in active)), days=tuple(sorted(a[2] for a in active))
+    )
+
+
 def _place(
     *,
     course: Course,
@@ -64,8 +77,11 @@ def _place(
     now: dt.datetime,
     slot: int | None = None,
     rescheduled_from: InfusionSession | None = None,
+    active: list[tuple[int, dt.datetime, dt.date]] | None = None,
 ) -> InfusionSession:
-    """Check one start time (the lock is already held) and insert the session."""
+    """Check one start time (the lock is already held) and insert the session. Without `slot`
+    the first free one is taken, from `active` (_course_active, read here when not given), to
+    which the new session is added."""
     if starts_at.tzinfo is None:
         raise ApplicationError(_("A time without its zone cannot be booked."))
     _check_location_accepts(location)
@@ -84,7 +100,9 @@ def _place(
             raise SlotTaken(starts_at)
         raise ApplicationError(str(REFUSALS[reason]), code=reason)
     if slot is None:
-        used = set(course.sessions.active().values_list("slot", flat=True))
+        if active is None:
+            active = _course_active(course)
+        used = {a[0] for a in active}
         free = [n for n in range(1, course.planned_sessions + 1) if n not in used]
         if not free:
             raise ApplicationError(
@@ -92,22 +110,23 @@ def _place(
             )
         slot = free[0]
     starts_utc = starts_at.astimezone(dt.UTC)
+    # No savepoint: the IntegrityError is not recovered from here but turned into SlotTaken,
+    # which leaves the booking's own atomic block (every caller's), and that rolls back.
     try:
-        with transaction.atomic():
-            session = InfusionSession.objects.create(
-                course=course,
-                patient_id=course.patient_id,
-                location=location,
-                course_planned_sessions=course.planned_sessions,
-                slot=slot,
-                chair_id=chair_id,
-                starts_at=starts_utc,
-                infusion_ends_at=starts_utc + course.session_type.infusion,
-                ends_at=starts_utc + course.session_type.total,
-                local_date=starts_at.astimezone(location.time_zone).date(),
-                booked_by=by,
-                rescheduled_from=rescheduled_from,
-            )
+        session = InfusionSession.objects.create(
+            course=course,
+            patient=course.patient,
+            location=location,
+            course_planned_sessions=course.planned_sessions,
+            slot=slot,
+            chair_id=chair_id,
+            starts_at=starts_utc,
+            infusion_ends_at=starts_utc + course.session_type.infusion,
+            ends_at=starts_utc + course.session_type.total,
+            local_date=starts_at.astimezone(location.time_zone).date(),
+            booked_by=by,
+            rescheduled_from=rescheduled_from,
+        )
     except IntegrityError as exc:
         # A race the lock cannot see (e.g. the same patient booking at another location).
         logger.info("booking refused by a database constraint: %s", type(exc).__name__)
@@ -115,6 +134,8 @@ def _place(
     SessionStatusChange.objects.create(
         session=session, from_status="", to_status=SessionStatus.BOOKED, changed_by=by
     )
+    if active is not None:
+        active.append((slot, session.starts_at, session.local_date))
     return session
 
 
@@ -156,14 +177,20 @@ def session_book(
     _check_can_book(course)
     location = location or course.location
     _lock_location_days(location, _span(course, starts_at))
-    session = _place(course=course, location=location, starts_at=starts_at, by=by, now=now)
+    active = _course_active(course)
+    session = _place(
+        course=course, location=location, starts_at=starts_at, by=by, now=now, active=active
+    )
     SlotHold.objects.filter(course=course).delete()
     _after_booking_changed(
         course=course,
         booked=[session.pk],
         cancelled=[],
         change=BookingChange.BOOKED,
-        event=SessionBooked(course=course, session_ids=(session.pk,), by=by),
+        event=SessionBooked(
+            course=course, session_ids=(session.pk,), by=by, dates=_course_dates(active)
+        ),
+        sessions=[session],
     )
     return session
 
@@ -189,8 +216,9 @@ def course_book_sessions(
         raise ApplicationError(_("The same time is chosen twice."))
     location = location or course.location
     _lock_location_days(location, [t for s in starts for t in _span(course, s)])
+    active = _course_active(course)  # each placed session is added to it
     sessions = [
-        _place(course=course, location=location, starts_at=s, by=by, now=now)
+        _place(course=course, location=location, starts_at=s, by=by, now=now, active=active)
         for s in sorted(starts)
     ]
     SlotHold.objects.filter(course=course).delete()
@@ -200,7 +228,10 @@ def course_book_sessions(
         booked=booked,
         cancelled=[],
         change=BookingChange.BOOKED,
-        event=SessionBooked(course=course, session_ids=tuple(booked), by=by),
+        event=SessionBooked(
+            course=course, session_ids=tuple(booked), by=by, dates=_course_dates(active)
+        ),
+        sessions=sessions,
     )
     return sessions
 

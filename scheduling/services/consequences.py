@@ -27,13 +27,22 @@ def _after_booking_changed(
     cancelled: list[int],
     change: BookingChange,
     event: SessionBooked | SessionMoved | SessionCancelled | None = None,
+    sessions: list[InfusionSession] = (),
 ) -> None:
     """Scheduling's own consequences of booking, moving and cancelling (reminders, the
     cancellation notice, the booking e-mail), then the event for the layers above. Called
     inside the booking transaction, so all of it happens with the booking or not at all.
-    `course` is the locked course the sessions belong to (its patient loaded)."""
+    `course` is the locked course the sessions belong to (its patient loaded); `sessions`, the
+    rows the caller already holds (just placed), are not read again."""
     patient = course.patient
-    sessions = {s.pk: s for s in InfusionSession.objects.filter(pk__in=[*booked, *cancelled])}
+    held = {s.pk: s for s in sessions}
+    missing = [pk for pk in (*booked, *cancelled) if pk not in held]
+    if missing:
+        for session in InfusionSession.objects.filter(pk__in=missing):
+            if session.patient_id == patient.pk:
+                session.patient = patient  # the course's, already loaded (with its profile)
+            held[session.pk] = session
+    sessions = held
     now = timezone.now()
     for pk in cancelled:
         session = sessions[pk]
@@ -62,4 +71,6 @@ def _after_booking_changed(
         return
     if event is not None:
         publish(event)
-    booking_email_queue(booked_ids=booked, cancelled_ids=cancelled, change=change)
+    booking_email_queue(
+        booked_ids=booked, cancelled_ids=cancelled, change=change, sessions=list(held.values())
+    )

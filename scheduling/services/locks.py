@@ -35,8 +35,10 @@ def _lock_location_days(location: Location, instants: Iterable[dt.datetime]) -> 
 
 def _lock_course(course: Course) -> Course:
     # FOR UPDATE: the course's slots are read and filled below; one booking per course at a time.
+    # Its location and the patient's profile come along: the booking and the handlers of its
+    # event read them (the profile is absent for a patient made by hand).
     return (
-        Course.objects.select_related("session_type", "patient")
+        Course.objects.select_related("session_type", "location", "patient__patient_profile")
         .select_for_update(of=("self",))
         .get(pk=course.pk)
     )

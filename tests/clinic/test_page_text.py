@@ -131,6 +131,13 @@ def _pages():
         ("coordinator-outbox", coordinator, reverse("messaging:outbox"), "en"),
         ("coordinator-replies", coordinator, reverse("messaging:replies"), "en"),
         ("coordinator-operations", coordinator, reverse("clinic:operations"), "en"),
+        ("coordinator-chart", coordinator, reverse("intake:patient_chart", args=[maria.pk]), "en"),
+        (
+            "coordinator-people",
+            coordinator,
+            reverse("intake:people_search") + f"?q={maria.last_name}",
+            "en",
+        ),
         (
             "coordinator-consent",
             coordinator,

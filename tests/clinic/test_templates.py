@@ -148,3 +148,19 @@ def test_a_page_of_forms_carries_one_csrf_token(rf):
 def test_url_for_each_gives_the_links_url_gives(viewname, value):
     link = engines["jinja2"].env.globals["url_for_each"](viewname)
     assert link(value) == reverse(viewname, args=[value])
+
+
+def test_every_scrolling_table_can_be_reached_and_scrolled_from_the_keyboard():
+    """A table wider than a phone scrolls inside its .table-wrap; a keyboard user reaches it
+    only if the wrapper is focusable, and a screen reader names it only with a label (axe's
+    scrollable-region-focusable, found on the chart's payments table at 390 px)."""
+    wrappers = [
+        (folder, line)
+        for folder in settings.PORTAL_TEMPLATE_DIRS
+        for path in Path(folder).rglob("*.html")
+        for line in path.read_text().splitlines()
+        if 'class="table-wrap"' in line
+    ]
+    assert len(wrappers) > 10
+    for folder, line in wrappers:
+        assert 'tabindex="0" role="region" aria-label' in line, (folder, line)  # or -labelledby

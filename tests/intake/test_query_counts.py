@@ -31,7 +31,10 @@ SIZES = [1, 50]
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 # Pinned counts, the same with 1 and with 50 of everything the page lists.
-QUEUE = 6  # two capped index walks (callable, then waiting) for the first 50 rows
+# Two capped index walks (callable, then waiting) choose the first 50 cases on the case table
+# alone; one more query reads the chosen ones with their referral, provider and claimer (in one
+# statement the planner joined every due callback before sorting).
+QUEUE = 7
 NEXT_CALL = 6  # claim-next: one query string (SET LOCAL and the statement), whatever the queue
 CALL_SCREEN = 9
 DASHBOARD = 9
@@ -45,8 +48,9 @@ REFERRAL_DETAIL_STAFF = 9  # plus the second factor's device and the audit row
 # The chart: sign-in (session, user, device), the patient, referrals with their documents,
 # history, duplicates and calls, courses with sessions and history, estimates, GFEs owed,
 # consents, messages, replies, invitations, the outcome plan with its diary days and
-# questionnaire answers, payments, and the audit row.
-PATIENT_CHART = 25
+# questionnaire answers, payments, and the audit row. The possible duplicates are read with
+# the other referral's reference in one query (it was a prefetch of each link's whole referral).
+PATIENT_CHART = 24
 PEOPLE_SEARCH = 5  # the referrals found (20 people at most) and one audit INSERT for them all
 
 

@@ -124,3 +124,29 @@ def test_a_worsening_diary_is_flagged_on_the_diaries_page_and_the_chart(
     assert AuditEvent.objects.filter(actor=coordinator, patient=started["patient"]).exists()
     client.force_login(started["patient"])
     assert client.get(reverse("outcomes:silent")).status_code == 403
+
+
+def test_a_diary_that_ended_over_a_month_ago_leaves_the_diaries_page_but_keeps_its_flag(
+    client, started, clock, make_user
+):
+    plan, course = started["plan"], started["course"]
+    keep_diary(plan, d(3, 1), d(3, 14), {d(3, 3), d(3, 10)})
+    course_book_sessions(course=course, starts=FOUR, by=None, now=START)
+    keep_diary(plan, d(3, 15), d(3, 28), {d(3, n) for n in range(15, 25)})
+    # Its last day: 3 months after a last infusion, as a completed course sets it.
+    type(plan).objects.filter(pk=plan.pk).update(diary_ends_on=d(3, 28))
+    coordinator = make_user(role=Role.COORDINATOR)
+    name = started["patient"].get_full_name()
+
+    clock.travel(at(4, 25, 10))  # 28 days after the diary's last day: still listed
+    client.force_login(coordinator)  # a staff sign-in lasts a working day, not a month
+    page = client.get(reverse("outcomes:silent")).text
+    assert name in page[page.index('id="worse-h"') : page.index('id="silent-h"')]
+
+    clock.travel(at(4, 26, 10))  # 29 days after: history
+    client.logout()  # the day before's sign-in has idled out
+    client.force_login(coordinator)
+    page = client.get(reverse("outcomes:silent")).text
+    assert name not in page[page.index('id="worse-h"') : page.index('id="silent-h"')]
+    chart = client.get(reverse("intake:patient_chart", args=[started["patient"].pk])).text
+    assert "More headache days than before the course" in chart

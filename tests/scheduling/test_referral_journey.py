@@ -137,6 +137,60 @@ def test_each_change_of_booked_dates_issues_a_new_gfe_version_listing_them(clini
     assert versions[2].diagnosis_codes == [referral.diagnosis_code]
 
 
+def test_a_booking_issues_its_gfe_at_once_and_keeps_its_document_after_commit_exactly_once(
+    client, clinic, django_capture_on_commit_callbacks, monkeypatch
+):
+    from billing.models import Estimate, EstimateDocument
+    from billing.selectors import estimate_document_html
+    from billing.tasks import store_estimate_document, store_missing_estimate_documents
+    from tests.factories.billing import FacilityBillingIdentityFactory, fee_schedule
+
+    FacilityBillingIdentityFactory(location=clinic["location"])
+    fee_schedule(clinic["location"])
+    coordinator = UserFactory(role=Role.COORDINATOR)
+    referral = submit_referral(location=clinic["location"], recommended_infusions=2)
+    case = referral.intake_case
+    intake.case_claim(case=case, coordinator=coordinator)
+    for item in ChecklistItem.values:
+        intake.case_set_checklist_item(case=case, coordinator=coordinator, item=item, ticked=True)
+    intake.call_log(case=case, coordinator=coordinator, outcome="intake_complete")
+    course = Referral.objects.get(pk=referral.pk).course
+    enqueued = []
+    monkeypatch.setattr(
+        store_estimate_document, "apply_async", lambda args, kwargs: enqueued.append(args)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        session = services.session_book(
+            course=course, starts_at=at(2027, 3, 8, 9), by=coordinator, now=NOW
+        )
+        estimate = Estimate.objects.get(patient=course.patient, version=2)
+        # Issued inside the booking (the obligation met by it), its document not yet kept.
+        assert estimate.scheduled_starts == [at(2027, 3, 8, 9)]
+        assert GfeObligation.objects.filter(patient=course.patient, met_by=estimate).exists()
+        assert not EstimateDocument.objects.filter(estimate=estimate).exists()
+    assert enqueued == [(estimate.pk,)]  # after the commit
+    shown_meanwhile = str(estimate_document_html(estimate))
+    # Meanwhile the GFE page shows the document drawn from the issued rows, as a document (it
+    # was once shown as escaped markup, tags and all).
+    client.force_login(coordinator)
+    page = client.get(reverse("billing:gfe", args=[estimate.pk])).text
+    assert "<h2>Expected charges</h2>" in page and "&lt;h2&gt;" not in page
+    store_estimate_document(estimate.pk)
+    store_estimate_document(estimate.pk)  # the task may run twice
+    document = EstimateDocument.objects.get(estimate=estimate)
+    assert document.html == shown_meanwhile
+    # A task lost with the broker: beat's sweep keeps the document all the same, once.
+    services.session_reschedule(
+        session=session, new_starts_at=at(2027, 3, 9, 10), by=coordinator, now=NOW
+    )
+    moved = Estimate.objects.get(patient=course.patient, version=3)
+    assert store_missing_estimate_documents() == 1
+    assert store_missing_estimate_documents() == 0
+    # One each: intake's (stored as it issued it), the booking's and the move's.
+    assert EstimateDocument.objects.filter(estimate__patient=course.patient).count() == 3
+    assert EstimateDocument.objects.get(estimate=moved).html == str(estimate_document_html(moved))
+
+
 def test_a_coordinator_issues_a_due_gfe_from_the_list(client, course_from_referral, clinic):
     from billing.models import Estimate, GfeObligation
     from tests.factories.billing import FacilityBillingIdentityFactory, fee_schedule

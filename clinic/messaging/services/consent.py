@@ -24,9 +24,24 @@ def consent_allows(*, address: str, channel: str) -> bool:
         .values_list("granted", flat=True)
         .first()
     )
+    return consent_allows_latest(latest, channel=channel)
+
+
+def consent_allows_latest(latest: bool | None, *, channel: str) -> bool:
+    """consent_allows from the latest record's `granted` (None: nothing recorded), for a caller
+    that read it in a statement of its own (CONSENT_LATEST_SQL)."""
     if latest is None:
         return channel in (Channel.EMAIL, Channel.FAX)
     return latest
+
+
+# The same latest record as consent_allows reads (the model's ordering, newest first), as a
+# scalar subquery with two parameters (address, channel): the dispatcher reads it in the
+# statement that locks the message it is about to send.
+CONSENT_LATEST_SQL = (
+    "(SELECT c.granted FROM clinic_contactconsent c WHERE c.address = %s AND c.channel = %s"
+    " ORDER BY c.at DESC, c.id DESC LIMIT 1)"
+)
 
 
 def consent_record(

@@ -21,7 +21,7 @@ from ..models import (
     MessageStatus,
 )
 from .addressing import CALLED_CHANNELS, calling_time, recipient_zone
-from .consent import consent_allows
+from .consent import CONSENT_LATEST_SQL, consent_allows_latest
 from .outbox import _move
 from .rendering import message_text
 
@@ -166,12 +166,11 @@ def message_send(
         # not wait for the disk: only a crash of the database server itself could lose it, and
         # the row is then back in 'sending', settled the same way.
         # One disk flush per message was most of a dispatcher's time (10,000 messages).
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        if not _claim_still_ours(message_id, message):
+        ours, latest_consent = _lock_for_send(message_id, message)
+        if not ours:
             return None
         message.status = MessageStatus.SENDING  # as the lock just read it
-        if not _may_send_now(message, now):
+        if not _may_send_now(message, now, latest_consent=latest_consent):
             return message.status
         _gateway_send(message, now)
         return message.status
@@ -228,15 +227,48 @@ def _claim_still_ours(message_id: int, message: Message) -> bool:
         return cursor.fetchone() is not None
 
 
-def _may_send_now(message: Message, now: datetime) -> bool:
-    """The checks before the gateway, in order: the event has not started, consent, calling
-    hours. A message that may not go now is moved (suppressed, or back to wait for calling
-    hours) and False is returned."""
+_LOCK_FOR_SEND_SQL = (
+    "SELECT set_config('synchronous_commit', 'off', true), "  # noqa: S608 - constant SQL, values are parameters
+    + CONSENT_LATEST_SQL
+    + " FROM clinic_message WHERE id = %s AND status = %s AND claimed_at = %s"
+    " FOR UPDATE SKIP LOCKED"
+)
+
+
+def _lock_for_send(message_id: int, message: Message) -> tuple[bool, bool | None]:
+    """_claim_still_ours for the sender, with what it needs next in the same statement (one
+    round trip a message instead of three): the row lock, the latest consent record for the
+    message's address and channel (read under the lock, just before the gateway, as
+    consent_allows reads it), and synchronous_commit off for this transaction only (the
+    outcome's commit, message_send). Returns (still ours, the latest consent's `granted` or
+    None)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _LOCK_FOR_SEND_SQL,
+            [
+                message.to_address,
+                message.channel,
+                message_id,
+                MessageStatus.SENDING,
+                message.claimed_at,
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return False, None
+    return True, row[1]
+
+
+def _may_send_now(message: Message, now: datetime, *, latest_consent: bool | None) -> bool:
+    """The checks before the gateway, in order: the event has not started, consent (from the
+    latest record, read with the row's lock), calling hours. A message that may not go now is
+    moved (suppressed, or back to wait for calling hours) and False is returned."""
+    allowed = consent_allows_latest(latest_consent, channel=message.channel)
     if message.not_after and now >= message.not_after:
         _move(message, MessageStatus.SUPPRESSED, note="the event has already started")
         return False
     if message.channel in CALLED_CHANNELS:
-        if not consent_allows(address=message.to_address, channel=message.channel):
+        if not allowed:
             _move(message, MessageStatus.SUPPRESSED, note="no consent for this channel")
             return False
         when = calling_time(
@@ -254,7 +286,7 @@ def _may_send_now(message: Message, now: datetime) -> bool:
                 attempts=message.attempts - 1,
             )
             return False
-    elif not consent_allows(address=message.to_address, channel=message.channel):
+    elif not allowed:
         what = "e-mail" if message.channel == Channel.EMAIL else "fax"
         _move(message, MessageStatus.SUPPRESSED, note=f"opted out of {what}")
         return False
@@ -278,7 +310,35 @@ def _gateway_send(message: Message, now: datetime) -> None:
                 send_after=now + _retry_delay(message.attempts),
             )
         return
-    _move(message, MessageStatus.SENT, gateway_id=gateway_id[:64], sent_at=timezone.now())
+    _record_sent(message, gateway_id=gateway_id[:64], sent_at=timezone.now())
+
+
+def _record_sent(message: Message, *, gateway_id: str, sent_at: datetime) -> None:
+    """_move(message, SENT, ...) in one statement instead of two (the outcome of every message
+    sent): the row's status and its history row, written together by a data-modifying CTE
+    inside the sender's transaction."""
+    if not message.can_move_to(MessageStatus.SENT):
+        raise ApplicationError(f"A {message.status} message cannot become sent.")
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH moved AS (UPDATE clinic_message SET status = %s, gateway_id = %s,"
+            " sent_at = %s, updated_at = %s WHERE id = %s RETURNING id)"
+            " INSERT INTO clinic_messageevent (message_id, from_status, to_status, note, at)"
+            " SELECT id, %s, %s, '', %s FROM moved",
+            [
+                MessageStatus.SENT,
+                gateway_id,
+                sent_at,
+                now,
+                message.pk,
+                message.status,
+                MessageStatus.SENT,
+                now,
+            ],
+        )
+    message.status, message.gateway_id = MessageStatus.SENT, gateway_id
+    message.sent_at, message.updated_at = sent_at, now
 
 
 # One dispatcher run stops after this long, so a worker is never held for long; the task then

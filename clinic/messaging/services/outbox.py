@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
+from django.db.models.constants import OnConflict
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from clinic.errors import ApplicationError
@@ -128,20 +130,44 @@ def message_schedule(
     )
 
 
+def _insert_unless_taken(messages: list[Message]) -> list[Message]:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING: the messages whose dedupe_key is free are
+    stored and given their ids, in one statement that cannot fail on a taken key (so no
+    savepoint is needed to catch that). Returns those inserted, in the order given; the others'
+    keys were taken (perhaps just now, by a concurrent caller: the unique constraint decides,
+    after waiting for that caller's commit)."""
+    opts = Message._meta
+    fields = [f for f in opts.concrete_fields if not f.primary_key and not f.generated]
+    query = InsertQuery(Message, on_conflict=OnConflict.IGNORE)
+    query.insert_values(fields, messages)
+    compiler = query.get_compiler(connection=connection)
+    compiler.returning_fields = [opts.pk, opts.get_field("dedupe_key")]
+    ((sql, params),) = compiler.as_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = {key: pk for pk, key in cursor.fetchall()}
+    inserted = []
+    for message in messages:
+        pk = ids.pop(message.dedupe_key, None)
+        if pk is not None:
+            message.pk = pk
+            message._state.adding, message._state.db = False, connection.alias
+            inserted.append(message)
+    return inserted
+
+
 def _message_store(*, suppress_reason: str, **fields) -> Message:
     """Insert one message (its first event too) unless its dedupe_key exists, then return that
     one unchanged. Suppressed at once with `suppress_reason`; otherwise the dispatcher is woken
     on commit when the message is already due."""
-    # No savepoint of its own inside a caller's transaction (a booking stores five messages):
-    # the inner one is what catches the duplicate key, and anything else aborts the caller.
+    # No savepoint inside a caller's transaction (a booking stores five messages): a taken key
+    # is no error (_insert_unless_taken), and anything else aborts the caller.
     with transaction.atomic(savepoint=False):
-        try:
-            with transaction.atomic():
-                message = Message.objects.create(**fields)
-        except IntegrityError:
-            # The dedupe key is taken: this message was already created (perhaps just now, by a
-            # concurrent caller); the unique constraint decided, we return the winner.
+        inserted = _insert_unless_taken([Message(**fields)])
+        if not inserted:
+            # Already created (perhaps just now, by a concurrent caller): return the winner.
             return Message.objects.get(dedupe_key=fields["dedupe_key"])
+        message = inserted[0]
         MessageEvent.objects.create(message=message, to_status=MessageStatus.SCHEDULED)
         if suppress_reason:
             _move(message, MessageStatus.SUPPRESSED, note=suppress_reason)
@@ -302,30 +328,30 @@ def _check_templates_exist(needed: set[tuple[str, str]]) -> None:
 
 
 def _messages_store_bulk(rows: list[tuple[str, dict]]) -> list[Message]:
-    """_message_store for several messages with three statements instead of five a message:
-    the keys already taken are read once, the rest inserted in one INSERT with their first
-    events in another. Returns the messages in the order of `rows`."""
+    """_message_store for several messages in two statements: one INSERT of those whose keys
+    are free (_insert_unless_taken) and one of their first events; the messages whose keys were
+    taken are read (a third statement, only then). Returns the messages in the order of
+    `rows`."""
     keys = [fields["dedupe_key"] for _reason, fields in rows]
-    existing = {m.dedupe_key: m for m in Message.objects.filter(dedupe_key__in=keys)}
-    new = [(reason, fields) for reason, fields in rows if fields["dedupe_key"] not in existing]
-    if new:
-        messages = [
-            Message(
-                **fields,
-                status=MessageStatus.SUPPRESSED if reason else MessageStatus.SCHEDULED,
-                status_reason=reason[:200],
-            )
-            for reason, fields in new
-        ]
-        try:
-            with transaction.atomic():
-                created = Message.objects.bulk_create(messages)
-        except IntegrityError:
-            # A concurrent caller stored one of these keys since the read: one at a time, where
-            # the unique constraint decides each (and returns the winner).
-            return [_message_store(suppress_reason=reason, **fields) for reason, fields in rows]
+    existing: dict[str, Message] = {}
+    if rows:
+        reasons = {fields["dedupe_key"]: reason for reason, fields in rows}
+        created = _insert_unless_taken(
+            [
+                Message(
+                    **fields,
+                    status=MessageStatus.SUPPRESSED if reason else MessageStatus.SCHEDULED,
+                    status_reason=reason[:200],
+                )
+                for reason, fields in rows
+            ]
+        )
+        taken = set(keys) - {m.dedupe_key for m in created}
+        if taken:
+            existing = {m.dedupe_key: m for m in Message.objects.filter(dedupe_key__in=taken)}
         events = []
-        for (reason, _fields), message in zip(new, created, strict=True):
+        for message in created:
+            reason = reasons[message.dedupe_key]
             events.append(MessageEvent(message=message, to_status=MessageStatus.SCHEDULED))
             if reason:
                 events.append(
