@@ -4,12 +4,16 @@ referral, plan the reminders and start the Good Faith Estimate clock."""
 import pytest
 from django.urls import reverse
 
-from billing.models import GfeObligation
+from billing.models import Estimate, EstimateDocument, FacilityBillingIdentity, GfeObligation
+from billing.selectors import estimate_document_html, gfe_obligation_status, gfe_obligations_open
+from billing.services import gfe_due_after_scheduling, gfe_record_request
+from billing.tasks import store_estimate_document, store_missing_estimate_documents
 from clinic.messaging.models import Message
 from clinic.models import Role
 from intake import services as intake
 from intake.models import ChecklistItem, Referral
 from scheduling import services
+from tests.factories.billing import FacilityBillingIdentityFactory, fee_schedule
 from tests.factories.intake import submit_referral
 from tests.factories.users import UserFactory
 
@@ -110,8 +114,6 @@ def test_replying_c_to_a_reminder_confirms_the_next_session(course_from_referral
 
 
 def test_each_change_of_booked_dates_issues_a_new_gfe_version_listing_them(clinic):
-    from billing.models import Estimate
-    from tests.factories.billing import FacilityBillingIdentityFactory, fee_schedule
 
     FacilityBillingIdentityFactory(location=clinic["location"])
     fee_schedule(clinic["location"])
@@ -140,10 +142,6 @@ def test_each_change_of_booked_dates_issues_a_new_gfe_version_listing_them(clini
 def test_a_booking_issues_its_gfe_at_once_and_keeps_its_document_after_commit_exactly_once(
     client, clinic, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from billing.models import Estimate, EstimateDocument
-    from billing.selectors import estimate_document_html
-    from billing.tasks import store_estimate_document, store_missing_estimate_documents
-    from tests.factories.billing import FacilityBillingIdentityFactory, fee_schedule
 
     FacilityBillingIdentityFactory(location=clinic["location"])
     fee_schedule(clinic["location"])
@@ -192,8 +190,6 @@ def test_a_booking_issues_its_gfe_at_once_and_keeps_its_document_after_commit_ex
 
 
 def test_a_coordinator_issues_a_due_gfe_from_the_list(client, course_from_referral, clinic):
-    from billing.models import Estimate, GfeObligation
-    from tests.factories.billing import FacilityBillingIdentityFactory, fee_schedule
 
     referral, course, coordinator = course_from_referral
     services.session_book(course=course, starts_at=at(2027, 3, 8, 9), by=coordinator, now=NOW)
@@ -221,7 +217,6 @@ def test_a_coordinator_issues_a_due_gfe_from_the_list(client, course_from_referr
 def billed_course(clinic):
     """A course made by intake at a location whose fees and billing identity are set up, so every
     change of the course issues its GFE at once."""
-    from tests.factories.billing import FacilityBillingIdentityFactory, fee_schedule
 
     FacilityBillingIdentityFactory(location=clinic["location"])
     fee_schedule(clinic["location"])
@@ -236,7 +231,6 @@ def billed_course(clinic):
 
 
 def test_changing_the_planned_count_issues_a_gfe_for_the_new_count(billed_course):
-    from billing.models import Estimate
 
     course, coordinator = billed_course
     services.course_book_sessions(
@@ -255,7 +249,6 @@ def test_changing_the_planned_count_issues_a_gfe_for_the_new_count(billed_course
 def test_a_gfe_that_cannot_be_issued_after_a_count_change_is_owed_by_the_booking_deadline(
     course_from_referral,
 ):
-    from billing.services import gfe_due_after_scheduling
 
     referral, course, coordinator = course_from_referral  # no fee schedule: nothing is issued
     services.session_book(course=course, starts_at=at(2027, 3, 8, 9), by=coordinator, now=NOW)
@@ -276,8 +269,6 @@ def test_a_gfe_that_cannot_be_issued_after_a_count_change_is_owed_by_the_booking
 def test_cancelling_a_course_closes_the_gfe_it_owed_as_no_longer_required(
     client, course_from_referral
 ):
-    from billing.selectors import gfe_obligation_status, gfe_obligations_open
-    from billing.services import gfe_record_request
 
     referral, course, coordinator = course_from_referral
     services.session_book(course=course, starts_at=at(2027, 3, 8, 9), by=coordinator, now=NOW)
@@ -326,7 +317,6 @@ def test_a_change_at_short_notice_owes_a_new_gfe_a_business_day_before_the_sessi
 ):
     """45 CFR 149.610(b)(1)(vii): a course already scheduled that changes owes a new GFE no later
     than 1 business day before it is furnished, however close the change comes."""
-    from billing.models import FacilityBillingIdentity
 
     course, coordinator = billed_course
     session = services.session_book(
