@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from clinic.forms import AccessibleFormMixin
+from clinic.forms import AccessibleFormMixin, ShortModelChoiceField
 from scheduling.models import Location
 
 from .pricing import MAX_INFUSIONS
@@ -10,7 +10,7 @@ INFUSION_CHOICES = [(n, str(n)) for n in range(1, MAX_INFUSIONS + 1)]
 
 
 class QuoteForm(AccessibleFormMixin, forms.Form):
-    location = forms.ModelChoiceField(
+    location = ShortModelChoiceField(
         label=_("Location"), queryset=Location.objects.filter(is_active=True), empty_label=None
     )
     infusions = forms.TypedChoiceField(
@@ -19,7 +19,7 @@ class QuoteForm(AccessibleFormMixin, forms.Form):
 
 
 class GfeRequestForm(AccessibleFormMixin, forms.Form):
-    location = forms.ModelChoiceField(
+    location = ShortModelChoiceField(
         label=_("Where you expect to be treated"),
         queryset=Location.objects.filter(is_active=True),
         empty_label=None,

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
-from clinic.forms import AccessibleFormMixin, AsciiIntegerField
+from clinic.forms import AccessibleFormMixin, AsciiIntegerField, ShortModelChoiceField
 from clinic.validators import (
     is_ascii_digits,
     validate_no_control_characters,
@@ -37,7 +37,7 @@ class MultipleFileField(forms.FileField):
 class ReferralForm(AccessibleFormMixin, forms.ModelForm):
     """What a valid referral is: the web form and the JSON API both validate with this form."""
 
-    preferred_location = forms.ModelChoiceField(
+    preferred_location = ShortModelChoiceField(
         queryset=Location.objects.filter(is_active=True),
         to_field_name="slug",
         label=_("Preferred clinic location"),

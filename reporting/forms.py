@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from clinic.forms import AccessibleFormMixin
+from clinic.forms import AccessibleFormMixin, ShortModelChoiceField
 from scheduling.models import Location
 
 CHARTS = [
@@ -19,7 +19,7 @@ class OperationsFilterForm(AccessibleFormMixin, forms.Form):
     """The operations dashboard's query string: ?location=<id>, and for a download
     &format=csv&chart=<name>."""
 
-    location = forms.ModelChoiceField(
+    location = ShortModelChoiceField(
         label=_("Location"),
         queryset=None,
         required=False,

@@ -3,10 +3,14 @@ trail. They read every app, so they sit above them all."""
 
 import csv
 import datetime as dt
+import threading
 
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
 from clinic.models import Role, User
@@ -35,34 +39,56 @@ def operations_dashboard(request: HttpRequest) -> HttpResponse:
         return render(request, "clinic/operations.html", {"form": form}, status=400)
     location = form.cleaned_data["location"]
     summary = operations.operations_figures_recent(location=location)
-    charts = operations.dashboard_charts(summary) + outcome_charts(
-        responder_figures_recent(location=location)
-    )
-    if form.cleaned_data["format"] == "csv":
-        chart = next(c for c in charts if c.slug == form.cleaned_data["chart"])
-        scope = location.slug if location else "all-locations"
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = (
-            f'attachment; filename="operations-{chart.slug}-{scope}-{summary.last_day}.csv"'
-        )
-        writer = csv.writer(response)
-        writer.writerow(chart.csv_headers)
-        writer.writerows(chart.csv_rows())
-        return response
+    responders = responder_figures_recent(location=location)
     query = f"location={location.pk}&" if location else ""
-    return render(
-        request,
-        "clinic/operations.html",
-        {
-            "form": form,
-            "summary": summary,
-            "charts": charts,
-            "csv_query": query,
-            # The kept figures' time, in the location's zone (all locations: the clinic's).
-            "counted_zone": location.time_zone if location else None,
-            "refills": operations.waitlist_refills(location=location),
-        },
+    if form.cleaned_data["format"] != "csv":
+        return render(
+            request,
+            "clinic/operations.html",
+            {
+                "form": form,
+                "summary": summary,
+                "charts_html": _charts_html(summary, responders, query),
+                # The kept figures' time, in the location's zone (all locations: the clinic's).
+                "counted_zone": location.time_zone if location else None,
+                "refills": operations.waitlist_refills(location=location),
+            },
+        )
+    charts = operations.dashboard_charts(summary) + outcome_charts(responders)
+    chart = next(c for c in charts if c.slug == form.cleaned_data["chart"])
+    scope = location.slug if location else "all-locations"
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="operations-{chart.slug}-{scope}-{summary.last_day}.csv"'
     )
+    writer = csv.writer(response)
+    writer.writerow(chart.csv_headers)
+    writer.writerows(chart.csv_rows())
+    return response
+
+
+# The charts' HTML, kept per process by everything it is drawn from: the kept figures (their
+# repr holds every number and the time they were counted), the language and the scope's query.
+# Drawing seven charts with their tables is most of the page's work, and the figures change only
+# when recounted (every 10 minutes), so each process draws each scope once per recount.
+_CHARTS_HTML: dict[tuple[str, str, str, str], str] = {}
+_CHARTS_HTML_MAX = 32  # scopes × languages × recounts still wanted; more is cleared, not grown
+_CHARTS_HTML_LOCK = threading.Lock()
+
+
+def _charts_html(summary, responders, query: str) -> str:
+    key = (get_language(), query, repr(summary), repr(responders))
+    html = _CHARTS_HTML.get(key)
+    if html is None:
+        charts = operations.dashboard_charts(summary) + outcome_charts(responders)
+        html = render_to_string(
+            "clinic/partials/_charts.html", {"charts": charts, "csv_query": query}
+        )
+        with _CHARTS_HTML_LOCK:
+            if len(_CHARTS_HTML) >= _CHARTS_HTML_MAX:
+                _CHARTS_HTML.clear()
+            _CHARTS_HTML[key] = html
+    return mark_safe(html)  # noqa: S308 - rendered by the autoescaping environment above
 
 
 # --- audit trail -------------------------------------------------------------------------------

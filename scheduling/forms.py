@@ -3,7 +3,7 @@ import datetime as dt
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from clinic.forms import AccessibleFormMixin, AsciiIntegerField
+from clinic.forms import AccessibleFormMixin, AsciiIntegerField, ShortModelChoiceField
 from clinic.validators import validate_no_control_characters_multiline
 
 from .models import MAX_SESSIONS_PER_COURSE, Location
@@ -22,7 +22,7 @@ def _check_year(value):
 
 
 class DayPickerForm(AccessibleFormMixin, forms.Form):
-    location = forms.ModelChoiceField(
+    location = ShortModelChoiceField(
         label=_("Location"), queryset=Location.objects.filter(is_active=True), empty_label=None
     )
     date = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
@@ -35,7 +35,7 @@ class StartForm(AccessibleFormMixin, forms.Form):
     """A start time chosen from the list: an ISO instant with its offset."""
 
     starts_at = forms.DateTimeField(widget=forms.HiddenInput, input_formats=["%Y-%m-%dT%H:%M:%S%z"])
-    location = forms.ModelChoiceField(
+    location = ShortModelChoiceField(
         queryset=Location.objects.filter(is_active=True), required=False, widget=forms.HiddenInput
     )
 
@@ -90,7 +90,7 @@ class CourseSearchForm(AccessibleFormMixin, forms.Form):
 
 
 class StaffDayForm(AccessibleFormMixin, forms.Form):
-    location = forms.ModelChoiceField(
+    location = ShortModelChoiceField(
         label=_("Location"), queryset=Location.objects.all(), empty_label=None
     )
     date = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))

@@ -18,6 +18,7 @@ from billing.models import FeeSchedule
 from clinic.models import Role
 from intake.models import IntakeCase, Referral, ReferralStatus
 from intake.services import referral_set_status
+from reporting import views
 from reporting.models import OperationsFigures
 from reporting.operations import dashboard_charts, operations_summary
 from reporting.operations.kept import operations_from_json, operations_json
@@ -469,3 +470,34 @@ def test_just_after_midnight_the_page_recounts_so_today_is_in_the_window(
     page = client.get(url).content.decode()
     assert "to Wed 2 Dec 2026, today included." in page
     assert "Figures counted Wed 2 Dec 2026, 12:02 AM EST" in page
+
+
+def test_the_charts_follow_the_figures_they_are_drawn_from_and_the_language(
+    client, staff, recent, monkeypatch
+):
+    """Each process keeps the charts it drew, by the figures and the language (the drawing is
+    most of the page's work): a second request for the same figures draws nothing, and a
+    recount, even within the same second, shows its new numbers at once."""
+    drawn = []
+    real = views.operations.dashboard_charts
+
+    def counted(summary):
+        drawn.append(summary)
+        return real(summary)
+
+    monkeypatch.setattr(views.operations, "dashboard_charts", counted)
+    monkeypatch.setattr(views, "_CHARTS_HTML", {})
+    staff(Role.COORDINATOR)
+    url = reverse("clinic:operations")
+    received = '<th scope="row">{}</th><td>{}</td>'
+    assert received.format("Received", 1) in client.get(url).content.decode()
+    assert received.format("Received", 1) in client.get(url).content.decode()
+    assert len(drawn) == 1
+
+    referral(recent, timezone.now() - dt.timedelta(days=1), [S.CONTACTING], 2)
+    refresh_dashboard_figures()  # beat's recount, at the same (frozen) instant
+    assert received.format("Received", 2) in client.get(url).content.decode()
+    spanish = client.get(url, HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "<summary>Los números</summary>" in spanish and "The numbers" not in spanish
+    assert received.format("Received", 2) in spanish  # the stages are named in English
+    assert len(drawn) == 3

@@ -67,7 +67,8 @@ DAY_VIEW = 10  # the locations are read once (the day form's options); one audit
 # the patients' outcome plans, their diary days and their MIDAS answers (3, issue 22).
 CLINICIAN_HOME = 16
 COURSE_LIST = 5  # one audit INSERT for every patient listed
-COORDINATOR_COURSE = 20  # with the course history and its GFEs no longer required
+COORDINATOR_COURSE = 19  # with the course history and its GFEs no longer required; the
+# location options read once (clinic.forms.ShortListIterator)
 COORDINATOR_COURSE_TIMES = 16
 COURSE_CANCEL_CONFIRM = 8  # the page that names every session a course cancel takes
 
