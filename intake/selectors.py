@@ -75,11 +75,11 @@ def reference_possible(reference: str) -> bool:
 def referral_detail_for(*, user: User, reference: str) -> Referral:
     if not reference_possible(reference):
         raise Http404("No such referral")
+    related = ["history", "attachments"]
+    if user.is_clinic_staff:  # possible duplicates are shown to the clinic, not to providers
+        related.append("duplicate_links__other")
     referral = (
-        referrals_visible_to(user)
-        .prefetch_related("history", "attachments", "duplicate_links__other")
-        .filter(reference=reference)
-        .first()
+        referrals_visible_to(user).prefetch_related(*related).filter(reference=reference).first()
     )
     if referral is None:
         # The same answer whether it does not exist or belongs to someone else.

@@ -39,11 +39,14 @@ NEXT_CALL = 6  # claim-next: one query string (SET LOCAL and the statement), wha
 CALL_SCREEN = 9
 DASHBOARD = 9
 PROVIDER_LIST = 5
-REFERRAL_DETAIL_PROVIDER = 7
+# Sign-in, the referral with its history and documents (possible duplicates are read for staff
+# only: providers are not shown them; 7 when they were read for everyone).
+REFERRAL_DETAIL_PROVIDER = 5
 # A provider's referral with an outcome report (a referral made through intake): sign-in, the
-# referral with its history, documents and duplicates, the audit-free provider view, then the
-# outcome plan (with its course), the infusions given, the diary days and the answers.
-REFERRAL_DETAIL_PROVIDER_REPORT = 10
+# referral with its history and documents, the audit-free provider view, then the outcome plan
+# (with its course), the infusions given, the diary's windows and the answers (10 with the
+# possible duplicates).
+REFERRAL_DETAIL_PROVIDER_REPORT = 9
 REFERRAL_DETAIL_STAFF = 9  # plus the second factor's device and the audit row
 # The chart: sign-in (session, user, device), the patient, referrals with their documents,
 # history, duplicates and calls, courses with sessions and history, estimates, GFEs owed,
@@ -174,6 +177,9 @@ def test_call_screen_and_referral_detail_cost_the_same_with_50_attempts_links_an
     with django_assert_num_queries(REFERRAL_DETAIL_PROVIDER):
         page = client.get(detail).content.decode()
     assert page.count("Entry ") == n and "notes-4.pdf" in page
+    # The possible duplicates are the clinic's to resolve; another patient's reference is not
+    # the referring provider's to see.
+    assert "Possible duplicate" not in page and "(Same date of birth and name)" not in page
 
 
 def _link_duplicates(referral, location, n: int) -> None:
