@@ -60,6 +60,13 @@ class EmailOrPhoneBackend(ModelBackend):
             return user
         return None
 
+    def get_user(self, user_id):
+        """The signed-in user of each request, with a patient's profile (their time zone and
+        reminders settings, read by most of their pages) in the same query: a join to a row
+        that staff do not have costs less than a second round trip for every patient page."""
+        user = User._default_manager.select_related("patient_profile").filter(pk=user_id).first()
+        return user if user is not None and self.user_can_authenticate(user) else None
+
 
 class ClinicAdminBackend(BaseBackend):
     """A clinic admin (role admin, staff, active) may view, add, change and delete what the
