@@ -4,7 +4,7 @@ import os
 import pytest
 import time_machine
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 from hypothesis import HealthCheck, settings
 
 from clinic.models import STAFF_ROLES, Role
@@ -124,6 +124,15 @@ def clock_start(request) -> dt.datetime:
     TEST_CLOCK=<a SWEEP name> starts every other test there too (e.g. TEST_CLOCK=ny-23:30)."""
     name = getattr(request, "param", None) or os.environ.get("TEST_CLOCK")
     return test_clock.SWEEP[name] if name else test_clock.DEFAULT
+
+
+@pytest.fixture(autouse=True)
+def _english_between_tests():
+    """A request in Spanish leaves Spanish active in the thread (LocaleMiddleware activates, and
+    nothing deactivates): each test starts in the default language, as a new request would."""
+    translation.activate("en")
+    yield
+    translation.activate("en")
 
 
 @pytest.fixture(autouse=True)

@@ -5,6 +5,10 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
+from clinic.formatting import format_date
+
 from ..charts import Series, Svg, column_chart, funnel_chart
 from .figures import Operations, percent
 
@@ -49,7 +53,7 @@ def _show(value) -> str:
     if value is None:
         return "—"
     if isinstance(value, dt.date):
-        return f"{value:%b} {value.day}"
+        return format_date(value, "M j")  # the month's name in the page's language
     if isinstance(value, Money):
         return f"${value:,.2f}"
     if isinstance(value, Percent):
@@ -98,12 +102,12 @@ def _funnel_chart(ops: Operations) -> ChartTable:
     received = ops.funnel[0][2]
     return ChartTable(
         slug="funnel",
-        title="Referral funnel",
-        definition="Referrals received in the window, by the furthest stage each reached.",
-        svg=funnel_chart([(label, n) for _key, label, n in ops.funnel], str),
-        headers=["Stage", "Referrals", "Share of received"],
+        title=_("Referral funnel"),
+        definition=_("Referrals received in the window, by the furthest stage each reached."),
+        svg=funnel_chart([(_(label), n) for _key, label, n in ops.funnel], str),
+        headers=[_("Stage"), _("Referrals"), _("Share of received")],
         csv_headers=["stage", "referrals", "percent_of_received"],
-        rows=[(label, n, _opt(Percent, percent(n, received))) for _k, label, n in ops.funnel],
+        rows=[(_(label), n, _opt(Percent, percent(n, received))) for _k, label, n in ops.funnel],
     )
 
 
@@ -111,14 +115,18 @@ def _first_contact_chart(ops: Operations) -> ChartTable:
     labels = _week_labels(ops)
     return ChartTable(
         slug="first_contact",
-        title="Time to first contact",
-        definition="Median hours from a referral's arrival to the first call that reached "
-        "the patient, by week of arrival.",
-        svg=column_chart(labels, [Series("Median", [w.median_hours for w in ops.weeks])], _hours),
-        headers=["Week of", "Patients reached", "Median hours"],
+        title=_("Time to first contact"),
+        definition=_(
+            "Median hours from a referral's arrival to the first call that reached "
+            "the patient, by week of arrival."
+        ),
+        svg=column_chart(
+            labels, [Series(_("Median"), [w.median_hours for w in ops.weeks])], _hours
+        ),
+        headers=[_("Week of"), _("Patients reached"), _("Median hours")],
         csv_headers=["week_starting", "patients_reached", "median_hours"],
         rows=[(w.start, w.contacted, _opt(Hours, w.median_hours)) for w in ops.weeks],
-        total=("All weeks", ops.contacted, _opt(Hours, ops.median_hours)),
+        total=(_("All weeks"), ops.contacted, _opt(Hours, ops.median_hours)),
     )
 
 
@@ -127,19 +135,21 @@ def _utilisation_chart(ops: Operations) -> ChartTable:
     total = ops.totals
     return ChartTable(
         slug="utilisation",
-        title="Chair utilisation by week",
-        definition="Chair hours held by booked, checked-in and completed sessions, over the "
-        "chair hours open (opening hours less closures, times the chairs in service).",
-        svg=column_chart(
-            labels, [Series("Utilisation", [w.utilisation for w in ops.weeks])], _percent
+        title=_("Chair utilisation by week"),
+        definition=_(
+            "Chair hours held by booked, checked-in and completed sessions, over the "
+            "chair hours open (opening hours less closures, times the chairs in service)."
         ),
-        headers=["Week of", "Chair hours open", "Chair hours held", "Utilisation"],
+        svg=column_chart(
+            labels, [Series(_("Utilisation"), [w.utilisation for w in ops.weeks])], _percent
+        ),
+        headers=[_("Week of"), _("Chair hours open"), _("Chair hours held"), _("Utilisation")],
         csv_headers=["week_starting", "chair_hours_open", "chair_hours_held", "percent"],
         rows=[
             (w.start, w.open_hours, w.held_hours, _opt(Percent, w.utilisation)) for w in ops.weeks
         ],
         total=(
-            "All weeks",
+            _("All weeks"),
             total.open_hours,
             total.held_hours,
             _opt(Percent, total.utilisation),
@@ -152,24 +162,26 @@ def _attendance_chart(ops: Operations) -> ChartTable:
     total = ops.totals
     return ChartTable(
         slug="attendance",
-        title="No-shows and late cancellations",
-        definition="Share of the sessions whose time came (less those cancelled or moved "
-        "with enough notice) that were no-shows, or cancelled or moved late.",
+        title=_("No-shows and late cancellations"),
+        definition=_(
+            "Share of the sessions whose time came (less those cancelled or moved "
+            "with enough notice) that were no-shows, or cancelled or moved late."
+        ),
         svg=column_chart(
             labels,
             [
-                Series("No-show", [w.no_show_rate for w in ops.weeks]),
-                Series("Late cancellation", [w.late_cancel_rate for w in ops.weeks]),
+                Series(_("No-show"), [w.no_show_rate for w in ops.weeks]),
+                Series(_("Late cancellation"), [w.late_cancel_rate for w in ops.weeks]),
             ],
             _percent,
         ),
         headers=[
-            "Week of",
-            "Sessions due",
-            "No-shows",
-            "No-show rate",
-            "Late cancellations",
-            "Late-cancellation rate",
+            _("Week of"),
+            _("Sessions due"),
+            _("No-shows"),
+            _("No-show rate"),
+            _("Late cancellations"),
+            _("Late-cancellation rate"),
         ],
         csv_headers=[
             "week_starting",
@@ -191,7 +203,7 @@ def _attendance_chart(ops: Operations) -> ChartTable:
             for w in ops.weeks
         ],
         total=(
-            "All weeks",
+            _("All weeks"),
             total.due,
             total.no_shows,
             _opt(Percent, total.no_show_rate),
@@ -206,20 +218,28 @@ def _revenue_chart(ops: Operations) -> ChartTable:
     total = ops.totals
     return ChartTable(
         slug="revenue",
-        title="Estimated self-pay revenue and collected payments",
-        definition="Booked, checked-in and completed sessions at the infusion list price in "
-        "effect on their day (no package discounts, consultations or optional items); beside "
-        "it, card payments received in the week, less refunds.",
+        title=_("Estimated self-pay revenue and collected payments"),
+        definition=_(
+            "Booked, checked-in and completed sessions at the infusion list price in "
+            "effect on their day (no package discounts, consultations or optional items); "
+            "beside it, card payments received in the week, less refunds."
+        ),
         svg=column_chart(
             labels,
             [
-                Series("Revenue", [w.revenue for w in ops.weeks]),
-                Series("Collected", [w.collected for w in ops.weeks]),
+                Series(_("Revenue"), [w.revenue for w in ops.weeks]),
+                Series(_("Collected"), [w.collected for w in ops.weeks]),
             ],
             _money,
             axis_fmt=_thousands,
         ),
-        headers=["Week of", "Sessions", "Without a price", "Estimated revenue", "Collected"],
+        headers=[
+            _("Week of"),
+            _("Sessions"),
+            _("Without a price"),
+            _("Estimated revenue"),
+            _("Collected"),
+        ],
         csv_headers=[
             "week_starting",
             "sessions",
@@ -231,7 +251,7 @@ def _revenue_chart(ops: Operations) -> ChartTable:
             (w.start, w.booked, w.unpriced, Money(w.revenue), Money(w.collected)) for w in ops.weeks
         ],
         total=(
-            "All weeks",
+            _("All weeks"),
             total.booked,
             total.unpriced,
             Money(total.revenue),

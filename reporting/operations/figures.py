@@ -35,6 +35,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from intake.models import ReferralStatus
 from scheduling.models import ACTIVE_SESSION_STATUSES, Location, SessionStatus
@@ -44,12 +45,13 @@ CENT = Decimal("0.01")
 TENTH = Decimal("0.1")
 
 # Funnel stages, in order; a referral at rank n has passed every stage up to n.
+# Labels marked for translation, translated where shown (chart_tables.py).
 FUNNEL_STAGES = [
-    ("received", "Received"),
-    ("contacted", "Contacted"),
-    ("intake_complete", "Intake complete"),
-    ("scheduled", "Scheduled"),
-    ("course_complete", "Course complete"),
+    ("received", gettext_noop("Received")),
+    ("contacted", gettext_noop("Contacted")),
+    ("intake_complete", gettext_noop("Intake complete")),
+    ("scheduled", gettext_noop("Scheduled")),
+    ("course_complete", gettext_noop("Course complete")),
 ]
 _STAGE_RANK = {
     ReferralStatus.INTAKE_COMPLETE: 3,

@@ -499,5 +499,36 @@ def test_the_charts_follow_the_figures_they_are_drawn_from_and_the_language(
     assert received.format("Received", 2) in client.get(url).content.decode()
     spanish = client.get(url, HTTP_ACCEPT_LANGUAGE="es").content.decode()
     assert "<summary>Los números</summary>" in spanish and "The numbers" not in spanish
-    assert received.format("Received", 2) in spanish  # the stages are named in English
+    assert received.format("Recibida", 2) in spanish
     assert len(drawn) == 3
+
+
+def test_the_charts_speak_the_pages_language(client, staff, recent):
+    """The README promises staff pages in Spanish too: the charts' titles, definitions, column
+    headings, series and totals are translated with the rest of the page."""
+    staff(Role.COORDINATOR)
+    page = client.get(reverse("clinic:operations"), HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    for spanish in (
+        "Etapa",
+        "Uso de sillones por semana",
+        "Horas de sillón abiertas",
+        "Tasa de inasistencia",
+        "Ingresos estimados de pago directo y pagos cobrados",
+        "Todas las semanas",
+        "Infusiones recibidas",
+        "Tasa de respuesta",
+        "Contado el ",
+    ):
+        assert spanish in page, spanish
+    for english in (
+        "Chair utilisation",
+        "Week of",
+        "All weeks",
+        "Share of received",
+        "Late cancellations",
+        "Collected",
+        "Responder rate",
+        "Courses completed",
+        "Counted ",
+    ):
+        assert english not in page, english
