@@ -48,8 +48,10 @@ def api_token_for(*, provider: ReferringProvider, pk: int) -> ApiToken:
 def referrals_for_provider(
     *, provider: ReferringProvider, status: str = "", q: str = ""
 ) -> QuerySet[Referral]:
-    # The list shows no location and no phone number (each one loaded would be parsed).
-    referrals = Referral.objects.for_provider(provider).defer("mobile_phone")
+    # Only what the list shows (of 36 columns; a phone number loaded would also be parsed).
+    referrals = Referral.objects.for_provider(provider).only(
+        "reference", "patient_first_name", "patient_last_name", "status", "created_at"
+    )
     if status:
         referrals = referrals.filter(status=status)
     return referrals.search(q).order_by("-created_at", "-pk")
