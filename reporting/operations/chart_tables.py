@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from clinic.formatting import format_date
 
@@ -53,7 +54,8 @@ def _show(value) -> str:
     if value is None:
         return "—"
     if isinstance(value, dt.date):
-        return format_date(value, "M j")  # the month's name in the page's language
+        # Translators: a week's label under a chart (Django's date letters): "Sep 7"; "7 sep".
+        return format_date(value, pgettext("chart week label", "M j"))
     if isinstance(value, Money):
         return f"${value:,.2f}"
     if isinstance(value, Percent):
