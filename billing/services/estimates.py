@@ -252,22 +252,7 @@ def _estimate_write(issue: _Issue, *, document_after_commit: bool = False) -> Es
     caller's transaction commits (estimate_document_store; beat stores any still missing)."""
     now, tz = issue.now, issue.location.time_zone
     number, version = _next_number(issue.patient, year=timezone.localdate(now, tz).year)
-    estimate = _estimate_create(
-        patient=issue.patient,
-        profile=issue.profile,
-        location=issue.location,
-        identity=issue.identity,
-        fee_schedule_id=issue.schedule_id,
-        quote=issue.quote,
-        number=number,
-        version=version,
-        now=now,
-        issued_by=issue.issued_by,
-        reason=issue.reason,
-        infusion_count=issue.infusion_count,
-        starts=issue.starts,
-        codes=issue.codes,
-    )
+    estimate = _estimate_create(issue, number=number, version=version)
     _lines_store(estimate, quote=issue.quote)
     if document_after_commit:
         _document_enqueue(estimate)
@@ -323,38 +308,23 @@ def _next_number(patient: User, *, year: int) -> tuple[str, int]:
     return previous.number, previous.version + 1
 
 
-def _estimate_create(
-    *,
-    patient: User,
-    profile: PatientProfile,
-    location: Location,
-    identity: FacilityBillingIdentity,
-    fee_schedule_id: int,
-    quote: Quote,
-    number: str,
-    version: int,
-    now: datetime,
-    issued_by: User,
-    reason: str,
-    infusion_count: int,
-    starts: list[datetime],
-    codes: list[str],
-) -> Estimate:
+def _estimate_create(issue: _Issue, *, number: str, version: int) -> Estimate:
     """The estimate row, with a copy of every name, address, identifier and price it shows."""
+    patient, location, identity, quote = issue.patient, issue.location, issue.identity, issue.quote
     tz = location.time_zone
     try:
         return Estimate.objects.create(
             patient=patient,
             location=location,
-            fee_schedule_id=fee_schedule_id,
+            fee_schedule_id=issue.schedule_id,
             number=number,
             version=version,
-            issued_at=now,
-            issued_by=issued_by,
-            reason=reason.strip()[:200],
+            issued_at=issue.now,
+            issued_by=issue.issued_by,
+            reason=issue.reason.strip()[:200],
             language=patient.preferred_language,
             patient_name=patient.get_full_name() or str(patient),
-            patient_date_of_birth=profile.date_of_birth,
+            patient_date_of_birth=issue.profile.date_of_birth,
             location_name=location.name,
             location_address=f"{location.address_line}, {location.city}, "
             f"{location.state} {location.zip_code}",
@@ -371,9 +341,9 @@ def _estimate_create(
                 quote=quote,
             ),
             primary_service_code=quote.primary_service_code,
-            infusion_count=infusion_count,
-            scheduled_starts=starts,
-            diagnosis_codes=codes,
+            infusion_count=issue.infusion_count,
+            scheduled_starts=issue.starts,
+            diagnosis_codes=issue.codes,
             total_low=quote.total_low,
             total_high=quote.total_high,
             package_discount=quote.package_discount,
