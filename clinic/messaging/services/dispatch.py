@@ -4,16 +4,17 @@ ones."""
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from clinic.errors import ApplicationError
 
-from ..gateways import GatewayError, OutcomeUnknown, get_gateway
+from ..gateways import Gateway, GatewayError, OutcomeUnknown, get_gateway
 from ..models import (
     Channel,
     Message,
@@ -21,7 +22,7 @@ from ..models import (
     MessageStatus,
 )
 from .addressing import CALLED_CHANNELS, calling_time, recipient_zone
-from .consent import CONSENT_LATEST_SQL, consent_allows_latest
+from .consent import CONSENT_LATEST_OF_MESSAGE_SQL, consent_allows_latest
 from .outbox import _move
 from .rendering import message_text
 
@@ -140,11 +141,13 @@ def _email_handover_mark(message: Message) -> None:
 def message_send(
     *, message_id: int, now: datetime | None = None, loaded: Message | None = None
 ) -> str | None:
-    """Send one claimed message through the gateway, at most once. Checks, in order: the event
-    has not started, consent (texts and calls), calling hours (may put it back to wait). Then
-    records sent with the provider's id, or a retry with backoff (transient error), or failed
-    (permanent error or too many attempts). Returns the new status, or None when the message is
-    not ours to send (another worker holds it, or it is no longer 'sending')."""
+    """Send one claimed message through the gateway, at most once, in a transaction of its own
+    (the dispatcher sends e-mails this way; texts, calls and faxes in chunks, _send_chunk).
+    Checks, in order: the event has not started, consent (texts and calls), calling hours (may
+    put it back to wait). Then records sent with the provider's id, or a retry with backoff
+    (transient error), or failed (permanent error or too many attempts). Returns the new status,
+    or None when the message is not ours to send (another worker holds it, or it is no longer
+    'sending')."""
     now = now or timezone.now()
     # What a claimed message is sent with never changes once it is claimed (a moved event
     # cancels it and plans new ones), so a copy read with its batch will do.
@@ -166,13 +169,15 @@ def message_send(
         # not wait for the disk: only a crash of the database server itself could lose it, and
         # the row is then back in 'sending', settled the same way.
         # One disk flush per message was most of a dispatcher's time (10,000 messages).
-        ours, latest_consent = _lock_for_send(message_id, message)
-        if not ours:
+        locked = _lock_claimed([message])
+        if message.pk not in locked:
             return None
         message.status = MessageStatus.SENDING  # as the lock just read it
-        if not _may_send_now(message, now, latest_consent=latest_consent):
+        if not _may_send_now(message, now, latest_consent=locked[message.pk]):
             return message.status
-        _gateway_send(message, now)
+        gateway_id = _gateway_call(get_gateway(), message, now)
+        if gateway_id is not None:
+            _record_sent([(message, gateway_id, timezone.now())])
         return message.status
 
 
@@ -227,36 +232,34 @@ def _claim_still_ours(message_id: int, message: Message) -> bool:
         return cursor.fetchone() is not None
 
 
-_LOCK_FOR_SEND_SQL = (
-    "SELECT set_config('synchronous_commit', 'off', true), "  # noqa: S608 - constant SQL, values are parameters
-    + CONSENT_LATEST_SQL
-    + " FROM clinic_message WHERE id = %s AND status = %s AND claimed_at = %s"
-    " FOR UPDATE SKIP LOCKED"
+_LOCK_CLAIMED_SQL = (
+    "SELECT m.id, set_config('synchronous_commit', 'off', true), "  # noqa: S608 - constant SQL, values are parameters
+    + CONSENT_LATEST_OF_MESSAGE_SQL
+    + " FROM clinic_message m"
+    " JOIN unnest(%s::bigint[], %s::timestamptz[]) AS claim(id, claimed_at)"
+    " ON m.id = claim.id AND m.claimed_at = claim.claimed_at"
+    " WHERE m.status = %s"
+    " FOR UPDATE OF m SKIP LOCKED"
 )
 
 
-def _lock_for_send(message_id: int, message: Message) -> tuple[bool, bool | None]:
-    """_claim_still_ours for the sender, with what it needs next in the same statement (one
-    round trip a message instead of three): the row lock, the latest consent record for the
-    message's address and channel (read under the lock, just before the gateway, as
-    consent_allows reads it), and synchronous_commit off for this transaction only (the
-    outcome's commit, message_send). Returns (still ours, the latest consent's `granted` or
-    None)."""
+def _lock_claimed(messages: list[Message]) -> dict[int, bool | None]:
+    """_claim_still_ours for a sender of one message or a chunk, in one statement with what it
+    needs next (one round trip instead of three a message): the row locks of those still ours
+    (still 'sending' under the claim each copy saw), the latest consent record for each one's
+    address and channel (read under the lock, as consent_allows reads it), and
+    synchronous_commit off for this transaction only (the outcomes' commit, message_send and
+    _send_chunk). Returns {id: the latest consent's `granted` or None} for the rows locked."""
     with connection.cursor() as cursor:
         cursor.execute(
-            _LOCK_FOR_SEND_SQL,
+            _LOCK_CLAIMED_SQL,
             [
-                message.to_address,
-                message.channel,
-                message_id,
+                [message.pk for message in messages],
+                [message.claimed_at for message in messages],
                 MessageStatus.SENDING,
-                message.claimed_at,
             ],
         )
-        row = cursor.fetchone()
-    if row is None:
-        return False, None
-    return True, row[1]
+        return {message_id: latest for message_id, _off, latest in cursor.fetchall()}
 
 
 def _may_send_now(message: Message, now: datetime, *, latest_consent: bool | None) -> bool:
@@ -293,11 +296,12 @@ def _may_send_now(message: Message, now: datetime, *, latest_consent: bool | Non
     return True
 
 
-def _gateway_send(message: Message, now: datetime) -> None:
-    """Hands the message to the gateway and records the outcome: sent with the provider's id,
-    a retry with backoff (transient error), or failed (permanent error or too many attempts)."""
+def _gateway_call(gateway: Gateway, message: Message, now: datetime) -> str | None:
+    """Hands the message to the gateway. Returns the provider's id, for the caller to record
+    (_record_sent); on a refusal records a retry with backoff (transient error) or failed
+    (permanent error or too many attempts) and returns None."""
     try:
-        gateway_id = get_gateway().send(message)
+        return gateway.send(message)[:64]
     except GatewayError as exc:
         logger.warning("message %s: gateway refused (%s)", message.pk, exc.reason)
         if exc.permanent or message.attempts >= settings.MESSAGING_MAX_ATTEMPTS:
@@ -309,36 +313,116 @@ def _gateway_send(message: Message, now: datetime) -> None:
                 note=f"retry: {exc.reason}",
                 send_after=now + _retry_delay(message.attempts),
             )
+        return None
+
+
+def _record_sent(sent: list[tuple[Message, str, datetime]]) -> None:
+    """_move(message, SENT, ...) for each (message, gateway id, sent at) in one statement
+    instead of two a message (the outcome of every message sent): the rows' status and their
+    history rows, written together by a data-modifying CTE inside the sender's transaction,
+    which holds the rows' locks."""
+    if not sent:
         return
-    _record_sent(message, gateway_id=gateway_id[:64], sent_at=timezone.now())
-
-
-def _record_sent(message: Message, *, gateway_id: str, sent_at: datetime) -> None:
-    """_move(message, SENT, ...) in one statement instead of two (the outcome of every message
-    sent): the row's status and its history row, written together by a data-modifying CTE
-    inside the sender's transaction."""
-    if not message.can_move_to(MessageStatus.SENT):
-        raise ApplicationError(f"A {message.status} message cannot become sent.")
+    for message, _gateway_id, _sent_at in sent:
+        if not message.can_move_to(MessageStatus.SENT):
+            raise ApplicationError(f"A {message.status} message cannot become sent.")
     now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
-            "WITH moved AS (UPDATE clinic_message SET status = %s, gateway_id = %s,"
-            " sent_at = %s, updated_at = %s WHERE id = %s RETURNING id)"
+            "WITH moved AS (UPDATE clinic_message m SET status = %s,"
+            " gateway_id = sent.gateway_id, sent_at = sent.sent_at, updated_at = %s"
+            " FROM unnest(%s::bigint[], %s::varchar[], %s::timestamptz[], %s::varchar[])"
+            " AS sent(id, gateway_id, sent_at, from_status)"
+            " WHERE m.id = sent.id RETURNING m.id, sent.from_status)"
             " INSERT INTO clinic_messageevent (message_id, from_status, to_status, note, at)"
-            " SELECT id, %s, %s, '', %s FROM moved",
+            " SELECT id, from_status, %s, '', %s FROM moved",
             [
                 MessageStatus.SENT,
-                gateway_id,
-                sent_at,
                 now,
-                message.pk,
-                message.status,
+                [message.pk for message, _id, _at in sent],
+                [gateway_id for _message, gateway_id, _at in sent],
+                [sent_at for _message, _id, sent_at in sent],
+                [message.status for message, _id, _at in sent],
                 MessageStatus.SENT,
                 now,
             ],
         )
-    message.status, message.gateway_id = MessageStatus.SENT, gateway_id
-    message.sent_at, message.updated_at = sent_at, now
+    for message, gateway_id, sent_at in sent:
+        message.status, message.gateway_id = MessageStatus.SENT, gateway_id
+        message.sent_at, message.updated_at = sent_at, now
+
+
+# A chunk of a batch's texts, calls and faxes is sent in one transaction that holds the rows'
+# locks from the consent read to the recorded outcomes (_send_chunk). It stops taking messages
+# once this long has passed since its locks were taken, so with a slow gateway (Twilio, a
+# fax provider) a consent withdrawn meanwhile is read by the next chunk, a delivery report
+# waits for a row's lock, and a dead worker leaves unrecorded sends to settle, for this long at
+# most (and one gateway call). The outbox gateway sends a batch of 50 in one chunk.
+CHUNK_SECONDS = 0.25
+
+
+def _send_chunk(messages: list[Message], now: datetime) -> tuple[int, list[Message]]:
+    """Send claimed texts, calls and faxes in one transaction (two statements and a commit
+    for the chunk instead of four a message): lock those still ours and read their consent
+    (_lock_claimed), check each (_may_send_now) and hand it to the gateway, then record every
+    one sent in one statement and commit. The claim was committed before, so a worker that dies
+    here leaves claims that messages_settle_abandoned resolves by asking the gateway, as for a
+    single message. Returns how many were sent and the messages left for the next chunk."""
+    gateway = get_gateway()
+    sent: list[tuple[Message, str, datetime]] = []
+    error: Exception | None = None
+    taken = 0
+    with transaction.atomic():
+        locked = _lock_claimed(messages)
+        started = time.monotonic()
+        for message in messages:
+            if taken and time.monotonic() - started >= CHUNK_SECONDS:
+                break
+            taken += 1
+            if message.pk not in locked:
+                continue  # not ours any more (another run sent or settled it)
+            message.status = MessageStatus.SENDING  # as the lock just read it
+            if not _may_send_now(message, now, latest_consent=locked[message.pk]):
+                continue
+            try:
+                gateway_id = _gateway_call(gateway, message, now)
+            except DatabaseError:
+                raise  # the transaction cannot record anything more: settled as below
+            except Exception as exc:  # noqa: BLE001 - re-raised below, after the commit
+                # What the gateway took before this one is recorded; this one stays
+                # 'sending' and is settled by asking the gateway, as if the worker had died.
+                error = exc
+                break
+            if gateway_id is not None:
+                sent.append((message, gateway_id, timezone.now()))
+        _record_sent(sent)
+    if error is not None:
+        raise error
+    return len(sent), messages[taken:]
+
+
+def _send_claimed(messages: list[Message], *, now: datetime | None) -> int:
+    """Send a claimed batch: texts, calls and faxes in chunks (_send_chunk), then e-mails one
+    at a time (message_send: each e-mail's hand-over mark must be committed just before the
+    e-mail server is called, which ends any transaction). Returns how many were sent."""
+    sent = 0
+    chunked = []
+    for message in messages:
+        if message.channel == Channel.EMAIL:
+            continue
+        if message.render_context is not None and not _write_claimed(
+            message, now or timezone.now()
+        ):
+            continue
+        chunked.append(message)
+    while chunked:
+        chunk_sent, chunked = _send_chunk(chunked, now or timezone.now())
+        sent += chunk_sent
+    for message in messages:
+        if message.channel == Channel.EMAIL:
+            status = message_send(message_id=message.pk, now=now, loaded=message)
+            sent += status == MessageStatus.SENT
+    return sent
 
 
 # One dispatcher run stops after this long, so a worker is never held for long; the task then
@@ -355,12 +439,10 @@ def messages_dispatch_due(*, now: datetime | None = None, batch: int = 50) -> in
         ids = messages_claim_due(now=now, limit=batch)
         if not ids:
             break
-        # One read for the batch instead of one a message; each is still locked and checked
-        # on its own just before it is sent (message_send).
+        # One read for the batch instead of one a message; each is still locked, and its status
+        # and consent read again under the lock, just before it is sent (_send_claimed).
         loaded = Message.objects.select_related("recipient", "recipient__patient_profile").in_bulk(
             ids
         )
-        for message_id in ids:
-            status = message_send(message_id=message_id, now=now, loaded=loaded.get(message_id))
-            sent += status == MessageStatus.SENT
+        sent += _send_claimed([loaded[pk] for pk in ids if pk in loaded], now=now)
     return sent
