@@ -20,6 +20,7 @@ from clinic.messaging.services import (
     message_send,
     messages_claim_due,
     messages_dispatch_due,
+    reminders_plan,
 )
 from clinic.messaging.tasks import dispatch_due_messages
 from tests.clinic import messaging_support
@@ -320,3 +321,38 @@ def test_a_gateway_crash_mid_chunk_keeps_what_it_took_and_the_rest_goes_once_lat
     counts = Counter(pk for pk, *_ in recording_gateway)
     assert set(counts) == {m.pk for m in messages} and set(counts.values()) == {1}
     assert Message.objects.filter(status=MessageStatus.SENT).count() == 5
+
+
+@pytest.mark.django_db
+def test_a_batch_stored_unrendered_is_written_once_before_it_goes_and_one_that_cannot_be_fails(
+    recording_gateway, all_day
+):
+    start = timezone.now() + timedelta(days=1, hours=1)
+    plans = [
+        reminders_plan(
+            recipient=make_patient(phone=f"+1617555{400 + n:04d}"),
+            event_start=start,
+            topic=f"session:{n}",
+        )
+        for n in range(4)
+    ]
+    due = [m for plan in plans for m in plan if m.send_after <= start - timedelta(hours=24)]
+    assert len(due) == 8 and all(m.render_context for m in due)  # a confirmation and the 24 h
+    broken = due[0]
+    Message.objects.filter(pk=broken.pk).update(render_context={"renderer": "nobody"})
+    with CaptureQueriesContext(connection) as queries:
+        messages_dispatch_due(now=start - timedelta(hours=24) + timedelta(minutes=1))
+    broken.refresh_from_db()
+    assert (broken.status, broken.status_reason) == (
+        MessageStatus.FAILED,
+        "Nothing writes 'nobody' messages.",
+    )
+    sent = {pk: body for pk, _channel, body in recording_gateway}
+    assert set(sent) == {m.pk for m in due} - {broken.pk}
+    for message in Message.objects.filter(pk__in=sent):
+        # What went is what is stored, written from the template for this patient.
+        assert message.status == MessageStatus.SENT and message.render_context is None
+        assert message.body == sent[message.pk] and "Harbor Clinic" in message.body
+    # Each template (a confirmation and a 24-hour reminder, by text, in English) read once.
+    reads = [q for q in queries.captured_queries if "clinic_messagetemplate" in q["sql"]]
+    assert len(reads) == 2

@@ -3,6 +3,7 @@ ones."""
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from datetime import datetime, timedelta
@@ -158,7 +159,7 @@ def message_send(
     )
     if message is None:
         return None
-    if message.render_context is not None and not _write_claimed(message, now):
+    if message.render_context is not None and not _write_claimed([message], now):
         return None
     if message.channel == Channel.EMAIL:
         _email_handover_mark(message)
@@ -181,39 +182,69 @@ def message_send(
         return message.status
 
 
-def _write_claimed(message: Message, now: datetime) -> bool:
-    """Write the text of a message stored unrendered (a booking's reminders and e-mail), once,
-    committed before anything is handed to a gateway: a message a gateway received always has
-    its text stored, and a retry sends the same words. "Today" is said from when it goes out:
-    now, or for a text or call outside calling hours, the next calling time. Returns False when
-    the claim is no longer ours (or the text cannot be written: the message is then failed)."""
-    sent_at = now
-    if message.channel in CALLED_CHANNELS:
-        zone = recipient_zone(message.recipient)
-        sent_at = calling_time(when=now, zone=zone, before=message.not_after) or now
-    try:
-        subject, body, attachments = message_text(message, sent_at=sent_at)
-    except ApplicationError as exc:
-        logger.warning("message %s: cannot be written (%s)", message.pk, exc.message)
-        with transaction.atomic():
-            if _claim_still_ours(message.pk, message):
-                _move(message, MessageStatus.FAILED, note=exc.message)
-        return False
-    written = Message.objects.filter(
-        pk=message.pk,
-        status=MessageStatus.SENDING,
-        claimed_at=message.claimed_at,
-        render_context__isnull=False,
-    ).update(
-        subject=subject[:150],
-        body=body,
-        attachments=attachments,
-        render_context=None,
-        updated_at=timezone.now(),
-    )
-    message.subject, message.body, message.attachments = subject[:150], body, attachments
-    message.render_context = None
-    return written == 1
+def _write_claimed(messages: list[Message], now: datetime) -> list[Message]:
+    """Write the texts of claimed messages stored unrendered (a booking's reminders and e-mail),
+    once, committed before anything is handed to a gateway: a message a gateway received always
+    has its text stored, and a retry sends the same words. "Today" is said from when it goes
+    out: now, or for a text or call outside calling hours, the next calling time. A batch is
+    written in one transaction and one statement (one commit, which waits for the disk, instead
+    of one a message), each template read once. Returns the messages still ours to send: not
+    those whose claim was lost, nor those whose text cannot be written (then failed)."""
+    unwritten = [message for message in messages if message.render_context is not None]
+    if not unwritten:
+        return messages
+    templates: dict = {}
+    texts: list[tuple[Message, str, str, list[dict]]] = []
+    with transaction.atomic():
+        for message in unwritten:
+            sent_at = now
+            if message.channel in CALLED_CHANNELS:
+                zone = recipient_zone(message.recipient)
+                sent_at = calling_time(when=now, zone=zone, before=message.not_after) or now
+            try:
+                subject, body, attachments = message_text(
+                    message, sent_at=sent_at, templates=templates
+                )
+            except ApplicationError as exc:
+                logger.warning("message %s: cannot be written (%s)", message.pk, exc.message)
+                with transaction.atomic():
+                    if _claim_still_ours(message.pk, message):
+                        _move(message, MessageStatus.FAILED, note=exc.message)
+                continue
+            texts.append((message, subject[:150], body, attachments))
+        written = _store_texts(texts)
+    for message, subject, body, attachments in texts:
+        message.subject, message.body, message.attachments = subject, body, attachments
+        message.render_context = None
+    unwritten_ids = {message.pk for message in unwritten}
+    return [m for m in messages if m.pk not in unwritten_ids or m.pk in written]
+
+
+def _store_texts(texts: list[tuple[Message, str, str, list[dict]]]) -> set[int]:
+    """The UPDATE of _write_claimed, for every message at once, each only while its claim is
+    still the one its copy saw and it is still unwritten. Returns the ids written."""
+    if not texts:
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE clinic_message m SET subject = w.subject, body = w.body,"
+            " attachments = w.attachments::jsonb, render_context = NULL, updated_at = %s"
+            " FROM unnest(%s::bigint[], %s::timestamptz[], %s::varchar[], %s::text[], %s::text[])"
+            " AS w(id, claimed_at, subject, body, attachments)"
+            " WHERE m.id = w.id AND m.status = %s AND m.claimed_at = w.claimed_at"
+            " AND m.render_context IS NOT NULL"
+            " RETURNING m.id",
+            [
+                timezone.now(),
+                [message.pk for message, *_text in texts],
+                [message.claimed_at for message, *_text in texts],
+                [subject for _message, subject, _body, _attachments in texts],
+                [body for _message, _subject, body, _attachments in texts],
+                [json.dumps(attachments) for *_text, attachments in texts],
+                MessageStatus.SENDING,
+            ],
+        )
+        return {message_id for (message_id,) in cursor.fetchall()}
 
 
 def _claim_still_ours(message_id: int, message: Message) -> bool:
@@ -402,19 +433,14 @@ def _send_chunk(messages: list[Message], now: datetime) -> tuple[int, list[Messa
 
 
 def _send_claimed(messages: list[Message], *, now: datetime | None) -> int:
-    """Send a claimed batch: texts, calls and faxes in chunks (_send_chunk), then e-mails one
-    at a time (message_send: each e-mail's hand-over mark must be committed just before the
-    e-mail server is called, which ends any transaction). Returns how many were sent."""
+    """Send a claimed batch: write the texts of those stored unrendered, all in one commit
+    (_write_claimed), then send texts, calls and faxes in chunks (_send_chunk), then
+    e-mails one at a time (message_send: each e-mail's hand-over mark must be committed just
+    before the e-mail server is called, which ends any transaction). Returns how many were
+    sent."""
+    messages = _write_claimed(messages, now or timezone.now())
     sent = 0
-    chunked = []
-    for message in messages:
-        if message.channel == Channel.EMAIL:
-            continue
-        if message.render_context is not None and not _write_claimed(
-            message, now or timezone.now()
-        ):
-            continue
-        chunked.append(message)
+    chunked = [message for message in messages if message.channel != Channel.EMAIL]
     while chunked:
         chunk_sent, chunked = _send_chunk(chunked, now or timezone.now())
         sent += chunk_sent
