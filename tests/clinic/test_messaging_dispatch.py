@@ -356,3 +356,46 @@ def test_a_batch_stored_unrendered_is_written_once_before_it_goes_and_one_that_c
     # Each template (a confirmation and a 24-hour reminder, by text, in English) read once.
     reads = [q for q in queries.captured_queries if "clinic_messagetemplate" in q["sql"]]
     assert len(reads) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_claimed_message_whose_row_another_transaction_holds_for_a_moment_is_still_sent(
+    recording_gateway, monkeypatch
+):
+    # Another dispatcher's claim statement may keep the lock of a row it found claimed already
+    # until its own claim commits (PostgreSQL locks the row's newest version, then finds it no
+    # longer due). Skipping the row then left it 'sending' with its hand-over mark: two minutes
+    # later it was settled as 'unknown', an e-mail never sent shown to a coordinator.
+    from clinic.messaging.services import dispatch
+
+    [message] = _due_emails(1)
+    assert messages_claim_due() == [message.pk]
+    start, locked, release = threading.Event(), threading.Event(), threading.Event()
+
+    def other_transaction():
+        try:
+            start.wait(10)
+            with transaction.atomic():
+                list(Message.objects.select_for_update().filter(pk=message.pk).values("pk"))
+                locked.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    real_mark = dispatch._email_handover_mark
+
+    def mark_then_the_other_locks(claimed):
+        real_mark(claimed)
+        start.set()
+        assert locked.wait(10)
+        threading.Timer(0.3, release.set).start()
+
+    monkeypatch.setattr(dispatch, "_email_handover_mark", mark_then_the_other_locks)
+    thread = threading.Thread(target=other_transaction)
+    thread.start()
+    try:
+        assert message_send(message_id=message.pk) == MessageStatus.SENT
+    finally:
+        release.set()
+        thread.join(10)
+    assert [pk for pk, *_ in recording_gateway] == [message.pk]

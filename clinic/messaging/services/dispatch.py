@@ -270,7 +270,7 @@ _LOCK_CLAIMED_SQL = (
     " JOIN unnest(%s::bigint[], %s::timestamptz[]) AS claim(id, claimed_at)"
     " ON m.id = claim.id AND m.claimed_at = claim.claimed_at"
     " WHERE m.status = %s"
-    " FOR UPDATE OF m SKIP LOCKED"
+    " ORDER BY m.id FOR UPDATE OF m"
 )
 
 
@@ -281,6 +281,13 @@ def _lock_claimed(messages: list[Message]) -> dict[int, bool | None]:
     address and channel (read under the lock, as consent_allows reads it), and
     synchronous_commit off for this transaction only (the outcomes' commit, message_send and
     _send_chunk). Returns {id: the latest consent's `granted` or None} for the rows locked."""
+    # Waits for a lock held elsewhere instead of skipping the row (in id order, as
+    # messages_cancel locks): only a claim still ours is locked, and who else holds one holds it
+    # briefly: another dispatcher's claim statement keeps the lock of a row it found claimed
+    # already until its own commit (PostgreSQL locks the newest version, then re-checks it).
+    # Skipped, the row was left 'sending', an e-mail with its hand-over mark: settled two
+    # minutes later as 'unknown' though never sent. A settler holds a claim only once it is
+    # older than MESSAGING_CLAIM_TIMEOUT; the lock then re-reads what it decided.
     with connection.cursor() as cursor:
         cursor.execute(
             _LOCK_CLAIMED_SQL,
