@@ -147,8 +147,8 @@ def message_send(
     Checks, in order: the event has not started, consent (texts and calls), calling hours (may
     put it back to wait). Then records sent with the provider's id, or a retry with backoff
     (transient error), or failed (permanent error or too many attempts). Returns the new status,
-    or None when the message is not ours to send (another worker holds it, or it is no longer
-    'sending')."""
+    or None when the message is no longer ours to send (not 'sending' under the claim its copy
+    saw: another run sent or settled it)."""
     now = now or timezone.now()
     # What a claimed message is sent with never changes once it is claimed (a moved event
     # cancels it and plans new ones), so a copy read with its batch will do.
