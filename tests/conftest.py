@@ -25,6 +25,26 @@ settings.register_profile("deep", max_examples=400, **_common)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
+def pytest_configure(config):
+    """Under pytest-xdist (`./portal test` runs two workers) each worker has its own test
+    database (pytest-django names it test_<name>_gw0, _gw1...) and, from here, its own Redis
+    database: TEST_REDIS_URL's number for gw0, the next one for gw1, so that one worker's purge
+    never empties the other's queue. The environment carries it to the Celery workers a test
+    starts as processes (tests/support/workers.py), and to anything else they start."""
+    worker = getattr(config, "workerinput", {}).get("workerid")
+    if not worker:
+        return
+    from django.conf import settings as django_settings
+
+    from clinic.celery import app
+
+    base, number = django_settings.REDIS_URL.rsplit("/", 1)
+    url = f"{base}/{int(number) + int(worker.removeprefix('gw'))}"
+    django_settings.REDIS_URL = django_settings.CELERY_BROKER_URL = url
+    app.conf.broker_url = url
+    os.environ["TEST_REDIS_URL"] = url
+
+
 @pytest.fixture
 def make_user(db):
     def make(role: Role = Role.PATIENT, **kwargs):

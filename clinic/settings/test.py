@@ -27,6 +27,11 @@ PRIVATE_STORAGE_ROOT = BASE_DIR / "var" / "test-private"  # noqa: F405
 # Served straight from the source folders; no collectstatic in development or tests.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
+# A file is looked up when it is asked for, as in development (DEBUG turns this on there).
+# Otherwise WhiteNoise indexes every static folder each time its middleware is built, and the
+# test client builds the middleware anew for every client: about 35 ms for each of the suite's
+# clients (one or more a test), for files hardly any test asks for.
+WHITENOISE_AUTOREFRESH = True
 
 # The benchmark's data generator (manage.py seed_scale); its views are routed only by
 # clinic.settings.bench.

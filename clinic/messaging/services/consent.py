@@ -29,17 +29,18 @@ def consent_allows(*, address: str, channel: str) -> bool:
 
 def consent_allows_latest(latest: bool | None, *, channel: str) -> bool:
     """consent_allows from the latest record's `granted` (None: nothing recorded), for a caller
-    that read it in a statement of its own (CONSENT_LATEST_SQL)."""
+    that read it in a statement of its own (CONSENT_LATEST_OF_MESSAGE_SQL)."""
     if latest is None:
         return channel in (Channel.EMAIL, Channel.FAX)
     return latest
 
 
 # The same latest record as consent_allows reads (the model's ordering, newest first), as a
-# scalar subquery with two parameters (address, channel): the dispatcher reads it in the
-# statement that locks the message it is about to send.
-CONSENT_LATEST_SQL = (
-    "(SELECT c.granted FROM clinic_contactconsent c WHERE c.address = %s AND c.channel = %s"
+# scalar subquery: the dispatcher reads it in the statement that locks the messages it is about
+# to send, for the address and channel of each locked row (`m`, the clinic_message row).
+CONSENT_LATEST_OF_MESSAGE_SQL = (
+    "(SELECT c.granted FROM clinic_contactconsent c"
+    " WHERE c.address = m.to_address AND c.channel = m.channel"
     " ORDER BY c.at DESC, c.id DESC LIMIT 1)"
 )
 

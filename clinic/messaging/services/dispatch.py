@@ -3,17 +3,19 @@ ones."""
 
 from __future__ import annotations
 
+import json
 import logging
+import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from clinic.errors import ApplicationError
 
-from ..gateways import GatewayError, OutcomeUnknown, get_gateway
+from ..gateways import Gateway, GatewayError, OutcomeUnknown, get_gateway
 from ..models import (
     Channel,
     Message,
@@ -21,7 +23,7 @@ from ..models import (
     MessageStatus,
 )
 from .addressing import CALLED_CHANNELS, calling_time, recipient_zone
-from .consent import CONSENT_LATEST_SQL, consent_allows_latest
+from .consent import CONSENT_LATEST_OF_MESSAGE_SQL, consent_allows_latest
 from .outbox import _move
 from .rendering import message_text
 
@@ -140,11 +142,13 @@ def _email_handover_mark(message: Message) -> None:
 def message_send(
     *, message_id: int, now: datetime | None = None, loaded: Message | None = None
 ) -> str | None:
-    """Send one claimed message through the gateway, at most once. Checks, in order: the event
-    has not started, consent (texts and calls), calling hours (may put it back to wait). Then
-    records sent with the provider's id, or a retry with backoff (transient error), or failed
-    (permanent error or too many attempts). Returns the new status, or None when the message is
-    not ours to send (another worker holds it, or it is no longer 'sending')."""
+    """Send one claimed message through the gateway, at most once, in a transaction of its own
+    (the dispatcher sends e-mails this way; texts, calls and faxes in chunks, _send_chunk).
+    Checks, in order: the event has not started, consent (texts and calls), calling hours (may
+    put it back to wait). Then records sent with the provider's id, or a retry with backoff
+    (transient error), or failed (permanent error or too many attempts). Returns the new status,
+    or None when the message is no longer ours to send (not 'sending' under the claim its copy
+    saw: another run sent or settled it)."""
     now = now or timezone.now()
     # What a claimed message is sent with never changes once it is claimed (a moved event
     # cancels it and plans new ones), so a copy read with its batch will do.
@@ -155,7 +159,7 @@ def message_send(
     )
     if message is None:
         return None
-    if message.render_context is not None and not _write_claimed(message, now):
+    if message.render_context is not None and not _write_claimed([message], now):
         return None
     if message.channel == Channel.EMAIL:
         _email_handover_mark(message)
@@ -166,49 +170,81 @@ def message_send(
         # not wait for the disk: only a crash of the database server itself could lose it, and
         # the row is then back in 'sending', settled the same way.
         # One disk flush per message was most of a dispatcher's time (10,000 messages).
-        ours, latest_consent = _lock_for_send(message_id, message)
-        if not ours:
+        locked = _lock_claimed([message])
+        if message.pk not in locked:
             return None
         message.status = MessageStatus.SENDING  # as the lock just read it
-        if not _may_send_now(message, now, latest_consent=latest_consent):
+        if not _may_send_now(message, now, latest_consent=locked[message.pk]):
             return message.status
-        _gateway_send(message, now)
+        gateway_id = _gateway_call(get_gateway(), message, now)
+        if gateway_id is not None:
+            _record_sent([(message, gateway_id, timezone.now())])
         return message.status
 
 
-def _write_claimed(message: Message, now: datetime) -> bool:
-    """Write the text of a message stored unrendered (a booking's reminders and e-mail), once,
-    committed before anything is handed to a gateway: a message a gateway received always has
-    its text stored, and a retry sends the same words. "Today" is said from when it goes out:
-    now, or for a text or call outside calling hours, the next calling time. Returns False when
-    the claim is no longer ours (or the text cannot be written: the message is then failed)."""
-    sent_at = now
-    if message.channel in CALLED_CHANNELS:
-        zone = recipient_zone(message.recipient)
-        sent_at = calling_time(when=now, zone=zone, before=message.not_after) or now
-    try:
-        subject, body, attachments = message_text(message, sent_at=sent_at)
-    except ApplicationError as exc:
-        logger.warning("message %s: cannot be written (%s)", message.pk, exc.message)
-        with transaction.atomic():
-            if _claim_still_ours(message.pk, message):
-                _move(message, MessageStatus.FAILED, note=exc.message)
-        return False
-    written = Message.objects.filter(
-        pk=message.pk,
-        status=MessageStatus.SENDING,
-        claimed_at=message.claimed_at,
-        render_context__isnull=False,
-    ).update(
-        subject=subject[:150],
-        body=body,
-        attachments=attachments,
-        render_context=None,
-        updated_at=timezone.now(),
-    )
-    message.subject, message.body, message.attachments = subject[:150], body, attachments
-    message.render_context = None
-    return written == 1
+def _write_claimed(messages: list[Message], now: datetime) -> list[Message]:
+    """Write the texts of claimed messages stored unrendered (a booking's reminders and e-mail),
+    once, committed before anything is handed to a gateway: a message a gateway received always
+    has its text stored, and a retry sends the same words. "Today" is said from when it goes
+    out: now, or for a text or call outside calling hours, the next calling time. A batch is
+    written in one transaction and one statement (one commit, which waits for the disk, instead
+    of one a message), each template read once. Returns the messages still ours to send: not
+    those whose claim was lost, nor those whose text cannot be written (then failed)."""
+    unwritten = [message for message in messages if message.render_context is not None]
+    if not unwritten:
+        return messages
+    templates: dict = {}
+    texts: list[tuple[Message, str, str, list[dict]]] = []
+    with transaction.atomic():
+        for message in unwritten:
+            sent_at = now
+            if message.channel in CALLED_CHANNELS:
+                zone = recipient_zone(message.recipient)
+                sent_at = calling_time(when=now, zone=zone, before=message.not_after) or now
+            try:
+                subject, body, attachments = message_text(
+                    message, sent_at=sent_at, templates=templates
+                )
+            except ApplicationError as exc:
+                logger.warning("message %s: cannot be written (%s)", message.pk, exc.message)
+                with transaction.atomic():
+                    if _claim_still_ours(message.pk, message):
+                        _move(message, MessageStatus.FAILED, note=exc.message)
+                continue
+            texts.append((message, subject[:150], body, attachments))
+        written = _store_texts(texts)
+    for message, subject, body, attachments in texts:
+        message.subject, message.body, message.attachments = subject, body, attachments
+        message.render_context = None
+    unwritten_ids = {message.pk for message in unwritten}
+    return [m for m in messages if m.pk not in unwritten_ids or m.pk in written]
+
+
+def _store_texts(texts: list[tuple[Message, str, str, list[dict]]]) -> set[int]:
+    """The UPDATE of _write_claimed, for every message at once, each only while its claim is
+    still the one its copy saw and it is still unwritten. Returns the ids written."""
+    if not texts:
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE clinic_message m SET subject = w.subject, body = w.body,"
+            " attachments = w.attachments::jsonb, render_context = NULL, updated_at = %s"
+            " FROM unnest(%s::bigint[], %s::timestamptz[], %s::varchar[], %s::text[], %s::text[])"
+            " AS w(id, claimed_at, subject, body, attachments)"
+            " WHERE m.id = w.id AND m.status = %s AND m.claimed_at = w.claimed_at"
+            " AND m.render_context IS NOT NULL"
+            " RETURNING m.id",
+            [
+                timezone.now(),
+                [message.pk for message, *_text in texts],
+                [message.claimed_at for message, *_text in texts],
+                [subject for _message, subject, _body, _attachments in texts],
+                [body for _message, _subject, body, _attachments in texts],
+                [json.dumps(attachments) for *_text, attachments in texts],
+                MessageStatus.SENDING,
+            ],
+        )
+        return {message_id for (message_id,) in cursor.fetchall()}
 
 
 def _claim_still_ours(message_id: int, message: Message) -> bool:
@@ -227,36 +263,41 @@ def _claim_still_ours(message_id: int, message: Message) -> bool:
         return cursor.fetchone() is not None
 
 
-_LOCK_FOR_SEND_SQL = (
-    "SELECT set_config('synchronous_commit', 'off', true), "  # noqa: S608 - constant SQL, values are parameters
-    + CONSENT_LATEST_SQL
-    + " FROM clinic_message WHERE id = %s AND status = %s AND claimed_at = %s"
-    " FOR UPDATE SKIP LOCKED"
+_LOCK_CLAIMED_SQL = (
+    "SELECT m.id, set_config('synchronous_commit', 'off', true), "  # noqa: S608 - constant SQL, values are parameters
+    + CONSENT_LATEST_OF_MESSAGE_SQL
+    + " FROM clinic_message m"
+    " JOIN unnest(%s::bigint[], %s::timestamptz[]) AS claim(id, claimed_at)"
+    " ON m.id = claim.id AND m.claimed_at = claim.claimed_at"
+    " WHERE m.status = %s"
+    " ORDER BY m.id FOR UPDATE OF m"
 )
 
 
-def _lock_for_send(message_id: int, message: Message) -> tuple[bool, bool | None]:
-    """_claim_still_ours for the sender, with what it needs next in the same statement (one
-    round trip a message instead of three): the row lock, the latest consent record for the
-    message's address and channel (read under the lock, just before the gateway, as
-    consent_allows reads it), and synchronous_commit off for this transaction only (the
-    outcome's commit, message_send). Returns (still ours, the latest consent's `granted` or
-    None)."""
+def _lock_claimed(messages: list[Message]) -> dict[int, bool | None]:
+    """_claim_still_ours for a sender of one message or a chunk, in one statement with what it
+    needs next (one round trip instead of three a message): the row locks of those still ours
+    (still 'sending' under the claim each copy saw), the latest consent record for each one's
+    address and channel (read under the lock, as consent_allows reads it), and
+    synchronous_commit off for this transaction only (the outcomes' commit, message_send and
+    _send_chunk). Returns {id: the latest consent's `granted` or None} for the rows locked."""
+    # Waits for a lock held elsewhere instead of skipping the row (in id order, as
+    # messages_cancel locks): only a claim still ours is locked, and who else holds one holds it
+    # briefly: another dispatcher's claim statement keeps the lock of a row it found claimed
+    # already until its own commit (PostgreSQL locks the newest version, then re-checks it).
+    # Skipped, the row was left 'sending', an e-mail with its hand-over mark: settled two
+    # minutes later as 'unknown' though never sent. A settler holds a claim only once it is
+    # older than MESSAGING_CLAIM_TIMEOUT; the lock then re-reads what it decided.
     with connection.cursor() as cursor:
         cursor.execute(
-            _LOCK_FOR_SEND_SQL,
+            _LOCK_CLAIMED_SQL,
             [
-                message.to_address,
-                message.channel,
-                message_id,
+                [message.pk for message in messages],
+                [message.claimed_at for message in messages],
                 MessageStatus.SENDING,
-                message.claimed_at,
             ],
         )
-        row = cursor.fetchone()
-    if row is None:
-        return False, None
-    return True, row[1]
+        return {message_id: latest for message_id, _off, latest in cursor.fetchall()}
 
 
 def _may_send_now(message: Message, now: datetime, *, latest_consent: bool | None) -> bool:
@@ -293,11 +334,12 @@ def _may_send_now(message: Message, now: datetime, *, latest_consent: bool | Non
     return True
 
 
-def _gateway_send(message: Message, now: datetime) -> None:
-    """Hands the message to the gateway and records the outcome: sent with the provider's id,
-    a retry with backoff (transient error), or failed (permanent error or too many attempts)."""
+def _gateway_call(gateway: Gateway, message: Message, now: datetime) -> str | None:
+    """Hands the message to the gateway. Returns the provider's id, for the caller to record
+    (_record_sent); on a refusal records a retry with backoff (transient error) or failed
+    (permanent error or too many attempts) and returns None."""
     try:
-        gateway_id = get_gateway().send(message)
+        return gateway.send(message)[:64]
     except GatewayError as exc:
         logger.warning("message %s: gateway refused (%s)", message.pk, exc.reason)
         if exc.permanent or message.attempts >= settings.MESSAGING_MAX_ATTEMPTS:
@@ -309,36 +351,111 @@ def _gateway_send(message: Message, now: datetime) -> None:
                 note=f"retry: {exc.reason}",
                 send_after=now + _retry_delay(message.attempts),
             )
+        return None
+
+
+def _record_sent(sent: list[tuple[Message, str, datetime]]) -> None:
+    """_move(message, SENT, ...) for each (message, gateway id, sent at) in one statement
+    instead of two a message (the outcome of every message sent): the rows' status and their
+    history rows, written together by a data-modifying CTE inside the sender's transaction,
+    which holds the rows' locks."""
+    if not sent:
         return
-    _record_sent(message, gateway_id=gateway_id[:64], sent_at=timezone.now())
-
-
-def _record_sent(message: Message, *, gateway_id: str, sent_at: datetime) -> None:
-    """_move(message, SENT, ...) in one statement instead of two (the outcome of every message
-    sent): the row's status and its history row, written together by a data-modifying CTE
-    inside the sender's transaction."""
-    if not message.can_move_to(MessageStatus.SENT):
-        raise ApplicationError(f"A {message.status} message cannot become sent.")
+    for message, _gateway_id, _sent_at in sent:
+        if not message.can_move_to(MessageStatus.SENT):
+            raise ApplicationError(f"A {message.status} message cannot become sent.")
     now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
-            "WITH moved AS (UPDATE clinic_message SET status = %s, gateway_id = %s,"
-            " sent_at = %s, updated_at = %s WHERE id = %s RETURNING id)"
+            "WITH moved AS (UPDATE clinic_message m SET status = %s,"
+            " gateway_id = sent.gateway_id, sent_at = sent.sent_at, updated_at = %s"
+            " FROM unnest(%s::bigint[], %s::varchar[], %s::timestamptz[], %s::varchar[])"
+            " AS sent(id, gateway_id, sent_at, from_status)"
+            " WHERE m.id = sent.id RETURNING m.id, sent.from_status)"
             " INSERT INTO clinic_messageevent (message_id, from_status, to_status, note, at)"
-            " SELECT id, %s, %s, '', %s FROM moved",
+            " SELECT id, from_status, %s, '', %s FROM moved",
             [
                 MessageStatus.SENT,
-                gateway_id,
-                sent_at,
                 now,
-                message.pk,
-                message.status,
+                [message.pk for message, _id, _at in sent],
+                [gateway_id for _message, gateway_id, _at in sent],
+                [sent_at for _message, _id, sent_at in sent],
+                [message.status for message, _id, _at in sent],
                 MessageStatus.SENT,
                 now,
             ],
         )
-    message.status, message.gateway_id = MessageStatus.SENT, gateway_id
-    message.sent_at, message.updated_at = sent_at, now
+    for message, gateway_id, sent_at in sent:
+        message.status, message.gateway_id = MessageStatus.SENT, gateway_id
+        message.sent_at, message.updated_at = sent_at, now
+
+
+# A chunk of a batch's texts, calls and faxes is sent in one transaction that holds the rows'
+# locks from the consent read to the recorded outcomes (_send_chunk). It stops taking messages
+# once this long has passed since its locks were taken, so with a slow gateway (Twilio, a
+# fax provider) a consent withdrawn meanwhile is read by the next chunk, a delivery report
+# waits for a row's lock, and a dead worker leaves unrecorded sends to settle, for this long at
+# most (and one gateway call). The outbox gateway sends a batch of 50 in one chunk.
+CHUNK_SECONDS = 0.25
+
+
+def _send_chunk(messages: list[Message], now: datetime) -> tuple[int, list[Message]]:
+    """Send claimed texts, calls and faxes in one transaction (two statements and a commit
+    for the chunk instead of four a message): lock those still ours and read their consent
+    (_lock_claimed), check each (_may_send_now) and hand it to the gateway, then record every
+    one sent in one statement and commit. The claim was committed before, so a worker that dies
+    here leaves claims that messages_settle_abandoned resolves by asking the gateway, as for a
+    single message. Returns how many were sent and the messages left for the next chunk."""
+    gateway = get_gateway()
+    sent: list[tuple[Message, str, datetime]] = []
+    error: Exception | None = None
+    taken = 0
+    with transaction.atomic():
+        locked = _lock_claimed(messages)
+        started = time.monotonic()
+        for message in messages:
+            if taken and time.monotonic() - started >= CHUNK_SECONDS:
+                break
+            taken += 1
+            if message.pk not in locked:
+                continue  # not ours any more (another run sent or settled it)
+            message.status = MessageStatus.SENDING  # as the lock just read it
+            if not _may_send_now(message, now, latest_consent=locked[message.pk]):
+                continue
+            try:
+                gateway_id = _gateway_call(gateway, message, now)
+            except DatabaseError:
+                raise  # the transaction cannot record anything more: settled as below
+            except Exception as exc:  # noqa: BLE001 - re-raised below, after the commit
+                # What the gateway took before this one is recorded; this one stays
+                # 'sending' and is settled by asking the gateway, as if the worker had died.
+                error = exc
+                break
+            if gateway_id is not None:
+                sent.append((message, gateway_id, timezone.now()))
+        _record_sent(sent)
+    if error is not None:
+        raise error
+    return len(sent), messages[taken:]
+
+
+def _send_claimed(messages: list[Message], *, now: datetime | None) -> int:
+    """Send a claimed batch: write the texts of those stored unrendered, all in one commit
+    (_write_claimed), then send texts, calls and faxes in chunks (_send_chunk), then
+    e-mails one at a time (message_send: each e-mail's hand-over mark must be committed just
+    before the e-mail server is called, which ends any transaction). Returns how many were
+    sent."""
+    messages = _write_claimed(messages, now or timezone.now())
+    sent = 0
+    chunked = [message for message in messages if message.channel != Channel.EMAIL]
+    while chunked:
+        chunk_sent, chunked = _send_chunk(chunked, now or timezone.now())
+        sent += chunk_sent
+    for message in messages:
+        if message.channel == Channel.EMAIL:
+            status = message_send(message_id=message.pk, now=now, loaded=message)
+            sent += status == MessageStatus.SENT
+    return sent
 
 
 # One dispatcher run stops after this long, so a worker is never held for long; the task then
@@ -355,12 +472,10 @@ def messages_dispatch_due(*, now: datetime | None = None, batch: int = 50) -> in
         ids = messages_claim_due(now=now, limit=batch)
         if not ids:
             break
-        # One read for the batch instead of one a message; each is still locked and checked
-        # on its own just before it is sent (message_send).
+        # One read for the batch instead of one a message; each is still locked, and its status
+        # and consent read again under the lock, just before it is sent (_send_claimed).
         loaded = Message.objects.select_related("recipient", "recipient__patient_profile").in_bulk(
             ids
         )
-        for message_id in ids:
-            status = message_send(message_id=message_id, now=now, loaded=loaded.get(message_id))
-            sent += status == MessageStatus.SENT
+        sent += _send_claimed([loaded[pk] for pk in ids if pk in loaded], now=now)
     return sent
