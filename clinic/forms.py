@@ -28,7 +28,20 @@ class ShortListIterator(ModelChoiceIterator):
 
 
 class ShortModelChoiceField(forms.ModelChoiceField):
+    """A choice among a few rows (the locations): listed in one plain query, and chosen by an
+    id in 0-9 only. Django's would take "１" or "١" for 1 (int() reads them), which no option
+    of the list sends."""
+
     iterator = ShortListIterator
+
+    def to_python(self, value):
+        if isinstance(value, str) and not value.strip().isascii():
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+        return super().to_python(value)
 
 
 class AccessibleFormMixin:

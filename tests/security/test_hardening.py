@@ -434,3 +434,24 @@ def test_numbers_in_other_digits_are_refused_by_the_referral_form_and_the_api(cl
     assert api.status_code == 400
     assert "years_with_migraine" in api.json()["errors"]
     assert Referral.objects.count() == before
+
+
+@pytest.mark.parametrize("digits", ["wide", "arabic"])
+def test_a_location_chosen_in_other_digits_is_refused_not_read_as_another_number(
+    client, world, digits
+):
+    """The location lists (the dashboard's and the day view's filters) take the ids their options
+    send, in 0-9: "１" is not location 1 (int() would read it so)."""
+    location = Location.objects.get(slug="boston")
+    typed = str(location.pk).translate(
+        str.maketrans("0123456789", "０１２３４５６７８９" if digits == "wide" else "٠١٢٣٤٥٦٧٨٩")
+    )
+    client.force_login(world.staff["coordinator"])
+    dashboard = client.get(reverse("clinic:operations"), {"location": typed})
+    assert dashboard.status_code == 400
+    assert "There is no such location" in dashboard.content.decode()
+    day = client.get(reverse("scheduling:staff_day"), {"location": typed, "date": "2026-12-07"})
+    assert day.status_code == 200 and day.context["day"] is None
+    assert 'aria-invalid="true"' in day.content.decode()
+    shown = client.get(reverse("clinic:operations"), {"location": str(location.pk)})
+    assert shown.status_code == 200 and "Boston" in shown.content.decode()
