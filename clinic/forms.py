@@ -15,6 +15,27 @@ class AsciiIntegerField(forms.IntegerField):
         return super().to_python(value)
 
 
+class DatePickerInput(forms.DateInput):
+    """The browser's date picker. Its value is always ISO (2026-12-06), whatever the page's
+    language: Django writes a date in the language's own format (06/12/2026 in Spanish), which
+    the picker refuses and shows empty, so a Spanish page lost the day it was showing."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class DateTimePickerInput(forms.DateTimeInput):
+    """The browser's date-and-time picker, its value ISO to the minute (2026-12-06T14:30) in
+    every language (Django's default, "2026-12-06 14:30:00", is refused by the picker too)."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+
+
 class ShortListIterator(ModelChoiceIterator):
     """The choices read in one plain query. Django's default iterates a server-side cursor
     (DECLARE ... WITH HOLD, FETCH, CLOSE: three round trips) to spare memory on a long list;

@@ -3,7 +3,13 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
-from clinic.forms import AccessibleFormMixin, AsciiIntegerField, ShortModelChoiceField
+from clinic.forms import (
+    AccessibleFormMixin,
+    AsciiIntegerField,
+    DatePickerInput,
+    DateTimePickerInput,
+    ShortModelChoiceField,
+)
 from clinic.validators import (
     is_ascii_digits,
     validate_no_control_characters,
@@ -112,7 +118,7 @@ class ReferralForm(AccessibleFormMixin, forms.ModelForm):
             "recommended_infusions": AsciiIntegerField,
         }
         widgets = {
-            "date_of_birth": forms.DateInput(attrs={"type": "date"}),
+            "date_of_birth": DatePickerInput(),
             "recommended_infusions": forms.NumberInput(attrs={"min": 1, "max": 6}),
             "headache_days_per_month": forms.NumberInput(attrs={"min": 0, "max": 31}),
             "years_with_migraine": forms.NumberInput(attrs={"min": 0, "max": 100}),
@@ -251,7 +257,7 @@ class CallLogForm(AccessibleFormMixin, forms.Form):
     callback_at = forms.DateTimeField(
         label=_("Callback at (patient's local time)"),
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        widget=DateTimePickerInput(),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
     reason = forms.CharField(

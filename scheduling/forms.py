@@ -3,7 +3,12 @@ import datetime as dt
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from clinic.forms import AccessibleFormMixin, AsciiIntegerField, ShortModelChoiceField
+from clinic.forms import (
+    AccessibleFormMixin,
+    AsciiIntegerField,
+    DatePickerInput,
+    ShortModelChoiceField,
+)
 from clinic.validators import validate_no_control_characters_multiline
 
 from .models import MAX_SESSIONS_PER_COURSE, Location
@@ -25,7 +30,7 @@ class DayPickerForm(AccessibleFormMixin, forms.Form):
     location = ShortModelChoiceField(
         label=_("Location"), queryset=Location.objects.filter(is_active=True), empty_label=None
     )
-    date = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("Day"), widget=DatePickerInput())
 
     def clean_date(self):
         return _check_year(self.cleaned_data["date"])
@@ -93,7 +98,7 @@ class StaffDayForm(AccessibleFormMixin, forms.Form):
     location = ShortModelChoiceField(
         label=_("Location"), queryset=Location.objects.all(), empty_label=None
     )
-    date = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("Day"), widget=DatePickerInput())
 
     def __init__(self, *args, locations: list[Location] | None = None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -3,7 +3,7 @@ import datetime as dt
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from clinic.forms import AccessibleFormMixin
+from clinic.forms import AccessibleFormMixin, DatePickerInput, DateTimePickerInput
 from scheduling.models import Weekday
 
 from .models import PartOfDay
@@ -36,12 +36,12 @@ class JoinForm(AccessibleFormMixin, forms.Form):
     earliest_date = forms.DateField(
         label=_("Not before (optional)"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DatePickerInput(),
     )
     latest_date = forms.DateField(
         label=_("Not after (optional)"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DatePickerInput(),
     )
     earlier_than = forms.TypedChoiceField(
         label=_("An earlier time for"),
@@ -75,7 +75,7 @@ class OfferByHandForm(AccessibleFormMixin, forms.Form):
 
     starts_at = forms.DateTimeField(
         label=_("Start (the location's time)"),
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        widget=DateTimePickerInput(),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
 

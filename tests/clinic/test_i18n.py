@@ -1,10 +1,16 @@
 """Spanish for patients: chosen from their preferred language, switchable on every page."""
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone, translation
 
 from clinic.models import Role
+from intake.forms import CallLogForm
+from tests.factories.scheduling import LocationFactory
 from tests.factories.users import UserFactory
+from waitlist.forms import OfferByHandForm
 
 pytestmark = pytest.mark.django_db
 
@@ -72,3 +78,23 @@ def test_the_catalogue_has_no_fuzzy_or_broken_entries():
     po = (Path(__file__).resolve().parents[2] / "locale/es/LC_MESSAGES/django.po").read_text()
     assert "#, fuzzy" not in po
     assert 'msgstr "Mi tratamiento"' in po
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_day_view_keeps_its_day_in_the_date_picker_in_both_languages(client, language):
+    """A date picker takes ISO dates only: written the Spanish way (06/12/2026) the browser showed
+    it empty, while the page below it showed that day."""
+    location = LocationFactory(name="Boston")
+    client.force_login(UserFactory(role=Role.COORDINATOR))
+    page = client.get(reverse("scheduling:staff_day"), HTTP_ACCEPT_LANGUAGE=language)
+    today = timezone.localdate(timezone.now(), location.time_zone)
+    assert f'type="date" name="date" value="{today.isoformat()}"' in page.content.decode()
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_date_and_time_pickers_write_iso_values_in_both_languages(language):
+    with translation.override(language):
+        offer = OfferByHandForm(initial={"starts_at": dt.datetime(2026, 12, 6, 14, 30)})
+        assert 'value="2026-12-06T14:30"' in str(offer["starts_at"])
+        call = CallLogForm(initial={"callback_at": dt.datetime(2026, 12, 7, 9, 5)})
+        assert 'value="2026-12-07T09:05"' in str(call["callback_at"])
