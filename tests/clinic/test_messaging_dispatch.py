@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from clinic.celery import app
+from clinic.messaging import services
 from clinic.messaging.models import ContactConsent, Message, MessageStatus
 from clinic.messaging.services import (
     consent_record,
@@ -159,7 +160,6 @@ def test_a_real_worker_sends_a_due_message_enqueued_on_commit(recording_gateway)
 
 @pytest.mark.django_db
 def test_a_run_stopped_by_its_time_limit_enqueues_the_next_at_once(recording_gateway, monkeypatch):
-    from clinic.messaging import services
 
     _due_emails(2)
     enqueued = []
@@ -225,7 +225,6 @@ def all_day(settings):
 @pytest.mark.django_db
 def test_a_batch_of_ten_texts_costs_the_statements_of_one(recording_gateway, all_day, monkeypatch):
     # Locked, checked and recorded together: the statements are the batch's, not a message's.
-    from clinic.messaging import services
 
     monkeypatch.setattr(services.dispatch, "CHUNK_SECONDS", 60)
     _due_texts(1)
@@ -279,7 +278,6 @@ class WithdrawingGateway(messaging_support.RecordingGateway):
 def test_a_consent_withdrawn_once_a_chunk_has_used_its_time_is_read_before_the_next_send(
     recording_gateway, all_day, settings, monkeypatch
 ):
-    from clinic.messaging import services
 
     # A slow gateway: every send uses up a chunk's time, so each text has a chunk of its own.
     monkeypatch.setattr(services.dispatch, "CHUNK_SECONDS", 0)
@@ -366,7 +364,6 @@ def test_a_claimed_message_whose_row_another_transaction_holds_for_a_moment_is_s
     # until its own claim commits (PostgreSQL locks the row's newest version, then finds it no
     # longer due). Skipping the row then left it 'sending' with its hand-over mark: two minutes
     # later it was settled as 'unknown', an e-mail never sent shown to a coordinator.
-    from clinic.messaging.services import dispatch
 
     [message] = _due_emails(1)
     assert messages_claim_due() == [message.pk]
@@ -382,7 +379,7 @@ def test_a_claimed_message_whose_row_another_transaction_holds_for_a_moment_is_s
         finally:
             connection.close()
 
-    real_mark = dispatch._email_handover_mark
+    real_mark = services.dispatch._email_handover_mark
 
     def mark_then_the_other_locks(claimed):
         real_mark(claimed)
@@ -390,7 +387,7 @@ def test_a_claimed_message_whose_row_another_transaction_holds_for_a_moment_is_s
         assert locked.wait(10)
         threading.Timer(0.3, release.set).start()
 
-    monkeypatch.setattr(dispatch, "_email_handover_mark", mark_then_the_other_locks)
+    monkeypatch.setattr(services.dispatch, "_email_handover_mark", mark_then_the_other_locks)
     thread = threading.Thread(target=other_transaction)
     thread.start()
     try:
