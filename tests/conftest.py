@@ -3,10 +3,12 @@ import os
 
 import pytest
 import time_machine
+from django.conf import settings as django_settings
 from django.test import Client
 from django.utils import timezone, translation
 from hypothesis import HealthCheck, settings
 
+from clinic.celery import app
 from clinic.models import STAFF_ROLES, Role
 from tests import clock as test_clock
 from tests.factories.users import PASSWORD, UserFactory
@@ -34,10 +36,6 @@ def pytest_configure(config):
     worker = getattr(config, "workerinput", {}).get("workerid")
     if not worker:
         return
-    from django.conf import settings as django_settings
-
-    from clinic.celery import app
-
     base, number = django_settings.REDIS_URL.rsplit("/", 1)
     url = f"{base}/{int(number) + int(worker.removeprefix('gw'))}"
     django_settings.REDIS_URL = django_settings.CELERY_BROKER_URL = url

@@ -80,6 +80,7 @@ def test_the_catalogue_has_no_fuzzy_or_broken_entries():
     assert 'msgstr "Mi tratamiento"' in po
 
 
+@pytest.mark.clock_sweep
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_the_day_view_keeps_its_day_in_the_date_picker_in_both_languages(client, language):
     """A date picker takes ISO dates only: written the Spanish way (06/12/2026) the browser showed
