@@ -9,7 +9,8 @@ call, autoescape on.
   come from settings.TEMPLATES.
 - Translations: `_("...")`, `pgettext("context", "...")`, `{% trans name=value %}...{% endtrans %}`
   and `{% pluralize %}`, bound to Django's gettext, so locale/*/django.po keeps working (the
-  msgids are the ones the Django templates had); `get_language()` for `<html lang>`.
+  msgids are the ones the Django templates had); each word is translated once per language in
+  a process (clinic.formatting.gettext); `get_language()` for `<html lang>`.
 - Formatting (clinic.formatting, cheap): `x|date("D j M Y", zone)` (Django's letters; add `T` for
   the zone's abbreviation), `when(instant, location_zone, own_zone)`, `amount|usd`; and a few of
   Django's filters: linebreaksbr, filesizeformat, timesince, truncatechars.
@@ -26,7 +27,6 @@ import re
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.staticfiles.storage import staticfiles_storage
 from django.middleware.csrf import get_token
 from django.template import defaultfilters
 from django.template.loaders import app_directories
@@ -39,10 +39,14 @@ from django.utils.text import Truncator
 from jinja2 import Environment, Undefined, select_autoescape
 
 from . import formatting
+from .paths import path_of, static_url
 
 
 def url(viewname: str, *args, **kwargs) -> str:
-    """{% url %}: url('intake:referral_detail', referral.reference)."""
+    """{% url %}: url('intake:referral_detail', referral.reference); a view without arguments
+    is reversed once per process (clinic.paths)."""
+    if not args and not kwargs:
+        return path_of(viewname)
     return reverse(viewname, args=args or None, kwargs=kwargs or None)
 
 
@@ -104,9 +108,9 @@ def environment(**options) -> Environment:
         **options,
     )
     env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext=translation.gettext,
+        gettext=formatting.gettext,
         ngettext=translation.ngettext,
-        pgettext=translation.pgettext,
+        pgettext=formatting.pgettext,
         npgettext=translation.npgettext,
         newstyle=True,
     )
@@ -114,7 +118,7 @@ def environment(**options) -> Environment:
         {
             "url": url,
             "url_for_each": url_for_each,
-            "static": staticfiles_storage.url,
+            "static": static_url,
             "get_language": translation.get_language,
             "when": formatting.when_both,
             "zone_of": zone_of,
