@@ -65,7 +65,7 @@ class ShortListIterator(ModelChoiceIterator):
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        yield from self.queryset.values_list("pk", self.field.label_field)
+        yield from self.field.choice_rows()
 
 
 class ShortModelChoiceField(forms.ModelChoiceField):
@@ -75,6 +75,15 @@ class ShortModelChoiceField(forms.ModelChoiceField):
 
     iterator = ShortListIterator
     label_field = "name"  # what each choice shows (its model's __str__)
+
+    def choice_rows(self) -> list[tuple[int, str]]:
+        """The (id, label) rows, read once per form (a page may list them twice, as Django's
+        own list reads its queryset once), again if the queryset is replaced."""
+        queryset = self.queryset
+        if getattr(self, "_rows_of", None) is not queryset:
+            self._rows = list(queryset.values_list("pk", self.label_field))
+            self._rows_of = queryset
+        return self._rows
 
     def to_python(self, value):
         if isinstance(value, str) and not value.strip().isascii():
