@@ -351,6 +351,11 @@ def test_csv_per_chart_for_one_location_without_patient_details(client, staff, r
     ("query", "message"),
     [
         ({"location": "999999"}, "There is no such location"),
+        ({"location": "9" * 40}, "There is no such location"),
+        ({"location": "-1"}, "There is no such location"),
+        ({"location": "1e3"}, "There is no such location"),
+        ({"location": "1\x00"}, "There is no such location"),
+        ({"location": ["1", "2"]}, "There is no such location"),
         ({"format": "csv"}, "Say which chart to download"),
         ({"format": "csv", "chart": "profits"}, "There is no such chart"),
     ],
