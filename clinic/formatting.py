@@ -25,6 +25,8 @@ from zoneinfo import ZoneInfo
 from django.core.signals import setting_changed
 from django.utils import timezone, translation
 from django.utils.translation import gettext as django_gettext
+from django.utils.translation import ngettext as django_ngettext
+from django.utils.translation import npgettext as django_npgettext
 from django.utils.translation import pgettext as django_pgettext
 
 # A page's words, translated once per language in each process (the templates' `_()` and
@@ -51,6 +53,8 @@ def _translated_once(translate):
 # Named as Django's, so that makemessages still finds the words this module asks for.
 gettext = _translated_once(django_gettext)
 pgettext = _translated_once(django_pgettext)
+ngettext = _translated_once(django_ngettext)  # by count too: "1 attempt", "2 attempts"
+npgettext = _translated_once(django_npgettext)
 
 
 def _forget_translations(*, setting: str, **_kwargs) -> None:

@@ -109,9 +109,9 @@ def environment(**options) -> Environment:
     )
     env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=formatting.gettext,
-        ngettext=translation.ngettext,
+        ngettext=formatting.ngettext,
         pgettext=formatting.pgettext,
-        npgettext=translation.npgettext,
+        npgettext=formatting.npgettext,
         newstyle=True,
     )
     env.globals.update(
