@@ -76,12 +76,13 @@ class ShortModelChoiceField(forms.ModelChoiceField):
     iterator = ShortListIterator
     label_field = "name"  # what each choice shows (its model's __str__)
 
-    def choice_rows(self) -> list[tuple[int, str]]:
-        """The (id, label) rows, read once per form (a page may list them twice, as Django's
+    def choice_rows(self) -> list[tuple]:
+        """The (value, label) rows, read once per form (a page may list them twice, as Django's
         own list reads its queryset once), again if the queryset is replaced."""
         queryset = self.queryset
         if getattr(self, "_rows_of", None) is not queryset:
-            self._rows = list(queryset.values_list("pk", self.label_field))
+            value = self.to_field_name or "pk"  # what each option sends (the referral's: a slug)
+            self._rows = list(queryset.values_list(value, self.label_field))
             self._rows_of = queryset
         return self._rows
 

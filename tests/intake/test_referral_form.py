@@ -93,6 +93,20 @@ def _too_big_exe():
     return SimpleUploadedFile("scan.pdf", content, content_type="application/pdf")
 
 
+def test_the_location_list_sends_each_locations_slug_and_keeps_the_choice(
+    client, provider, location
+):
+    """The form's locations are read as plain rows (clinic.forms.ShortModelChoiceField): each
+    option sends the slug the form takes, and a form shown again keeps the one chosen."""
+    LocationFactory(slug="pasadena", name="Pasadena")
+    url = reverse("intake:referral_create")
+    page = client.get(url).content.decode()
+    assert '<option value="boston">Boston</option>' in page
+    assert '<option value="pasadena">Pasadena</option>' in page
+    again = client.post(url, form_data(location, patient_last_name="")).content.decode()
+    assert '<option value="boston" selected>Boston</option>' in again
+
+
 @pytest.mark.parametrize(
     ("field", "overrides", "message"),
     [
