@@ -1,7 +1,7 @@
 from django.conf import settings
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from .jinja2 import reverse_once
 from .models import Role
 
 # Built once: each page translates only the asking role's labels (every page pays for this).
@@ -46,7 +46,7 @@ NAV[Role.COORDINATOR].insert(1, (_("Inbox"), "intake:inbox"))
 
 
 def _nav_for(role: str) -> list[tuple[str, str]]:
-    return [(str(label), reverse(name)) for label, name in NAV.get(role, [])]
+    return [(str(label), reverse_once(name)) for label, name in NAV.get(role, [])]
 
 
 def navigation(request) -> dict:

@@ -30,7 +30,7 @@ from django.contrib.staticfiles.storage import staticfiles_storage
 from django.middleware.csrf import get_token
 from django.template import defaultfilters
 from django.template.loaders import app_directories
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import translation
 from django.utils.functional import SimpleLazyObject, lazy
 from django.utils.html import format_html
@@ -44,7 +44,25 @@ from .forms import widget_attrs
 
 def url(viewname: str, *args, **kwargs) -> str:
     """{% url %}: url('intake:referral_detail', referral.reference)."""
-    return reverse(viewname, args=args or None, kwargs=kwargs or None)
+    if args or kwargs:
+        return reverse(viewname, args=args or None, kwargs=kwargs or None)
+    return reverse_once(viewname)
+
+
+# A URL without arguments, by URLconf and script prefix: the same for every request that has them.
+_REVERSED: dict[tuple[str, str, str], str] = {}
+
+
+def reverse_once(viewname: str) -> str:
+    """reverse(viewname) for a URL without arguments, worked out once per URLconf and script
+    prefix: every page's navigation, language switcher, sign-out and footer links were ten
+    reverse() calls a page, as much as a list's rows cost to format."""
+    key = (viewname, get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
+    try:
+        return _REVERSED[key]
+    except KeyError:
+        link = _REVERSED[key] = reverse(viewname)
+        return link
 
 
 def zone_of(user, default: dt.tzinfo = dt.UTC) -> dt.tzinfo:
