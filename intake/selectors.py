@@ -9,6 +9,7 @@ from django.db import connection
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from clinic.formatting import format_date
 from clinic.models import STAFF_ROLES, Role, User
@@ -82,14 +83,32 @@ def referrals_for_provider(
     )
 
 
+class _CountedPaginator(Paginator):
+    """Django's Paginator with the number of rows already known (no COUNT query)."""
+
+    def __init__(self, object_list, per_page, *, count: int):
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._known_count
+
+
 def referral_page_for_provider(
     *, provider: ReferringProvider, status: str = "", q: str = "", number: str | None = None
 ) -> Page:
     """One page of the provider's list (Paginator.get_page: page 1 for a number that is not
-    one, the last page past the end), its rows ProviderReferralRow."""
-    page = Paginator(
-        referrals_for_provider(provider=provider, status=status, q=q), PROVIDER_LIST_PAGE_SIZE
-    ).get_page(number)
+    one, the last page past the end), its rows ProviderReferralRow. The whole list's length is
+    the provider's referral_count; a filtered one is counted."""
+    referrals = referrals_for_provider(provider=provider, status=status, q=q)
+    if status or q.strip():
+        paginator = Paginator(referrals, PROVIDER_LIST_PAGE_SIZE)
+    else:
+        paginator = _CountedPaginator(
+            referrals, PROVIDER_LIST_PAGE_SIZE, count=provider.referral_count
+        )
+    page = paginator.get_page(number)
     page.object_list = [ProviderReferralRow._make(row) for row in page.object_list]
     return page
 
