@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.forms import BoundField
 from django.forms.models import ModelChoiceIterator
 from django.forms.renderers import DjangoTemplates, Jinja2
 from django.template import TemplateDoesNotExist
@@ -122,3 +123,21 @@ class SignInForm(AccessibleFormMixin, AuthenticationForm):
         ),
         "inactive": _("This account is not active yet. Use the link in your invitation."),
     }
+
+
+def widget_attrs(field: BoundField) -> dict:
+    """The attributes Django's form renderer gives `field`'s widget, in the same order
+    (BoundField.as_widget, then Widget.get_context): the widget's own, then required, disabled,
+    aria-invalid and aria-describedby as the field's state asks, then the id. For the Jinja2
+    widgets of includes/_widgets.html, which write the same HTML without Django's template
+    engine."""
+    widget = field.field.widget
+    if field.field.localize:
+        widget.is_localized = True
+    attrs = field.build_widget_attrs({}, widget)
+    if field.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", field.auto_id)
+    attrs = widget.build_attrs(widget.attrs, attrs)
+    if getattr(widget, "allow_multiple_selected", False):
+        attrs["multiple"] = True
+    return attrs

@@ -39,6 +39,7 @@ from django.utils.text import Truncator
 from jinja2 import Environment, Undefined, select_autoescape
 
 from . import formatting
+from .forms import widget_attrs
 from .paths import path_of, static_url
 
 
@@ -123,6 +124,7 @@ def environment(**options) -> Environment:
             "when": formatting.when_both,
             "zone_of": zone_of,
             "UTC": dt.UTC,
+            "widget_attrs": widget_attrs,
         }
     )
     env.filters.update(

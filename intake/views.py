@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.contrib.auth import login
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
@@ -61,9 +60,9 @@ def provider_home(request: HttpRequest) -> HttpResponse:
     status = q = ""
     if filters.is_valid():
         status, q = filters.cleaned_data["status"], filters.cleaned_data["q"]
-    page = Paginator(
-        selectors.referrals_for_provider(provider=provider, status=status, q=q), 20
-    ).get_page(request.GET.get("page"))
+    page = selectors.referral_page_for_provider(
+        provider=provider, status=status, q=q, number=request.GET.get("page")
+    )
     context = {"provider": provider, "filters": filters, "page": page}
     template = (
         "intake/partials/_referral_list.html" if request.htmx else "intake/provider_home.html"

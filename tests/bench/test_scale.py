@@ -13,7 +13,7 @@ from bench.scale import seed_scale
 from billing.models import FacilityBillingIdentity, FeeSchedule
 from clinic.messaging.models import Message
 from clinic.models import Role, User
-from intake.models import IntakeCase, Referral
+from intake.models import IntakeCase, Referral, ReferringProvider
 from scheduling.models import (
     ACTIVE_SESSION_STATUSES,
     Course,
@@ -43,6 +43,11 @@ def test_tiny_scale_loads_a_consistent_clinic():
 
     assert counts["scheduling_course"] >= 120
     assert Referral.objects.count() == counts["intake_referral"]
+    # Each provider's count of referrals is their referrals' number, as referral_submit keeps it.
+    assert not ReferringProvider.objects.annotate(n=Count("referrals")).exclude(
+        referral_count=F("n")
+    )
+    assert ReferringProvider.objects.filter(referral_count__gt=0).exists()
     assert IntakeCase.objects.open().count() == 100
     # Every patient came from a referral that names them and their first course.
     patients = User.objects.filter(role=Role.PATIENT)

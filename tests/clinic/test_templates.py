@@ -164,3 +164,37 @@ def test_every_scrolling_table_can_be_reached_and_scrolled_from_the_keyboard():
     assert len(wrappers) > 10
     for folder, line in wrappers:
         assert 'tabindex="0" role="region" aria-label' in line, (folder, line)  # or -labelledby
+
+
+def test_a_link_without_arguments_is_reversed_once_per_prefix_and_urlconf(monkeypatch):
+    """url('home') and the navigation's links: reverse() once, then the same answer for every
+    page, except under another script prefix (a deployment below /portal/) or URLconf."""
+    from django.test import override_settings
+    from django.urls import get_script_prefix, set_script_prefix
+
+    import clinic.jinja2
+    import clinic.paths
+
+    calls = []
+
+    def counting_reverse(viewname, *args, **kwargs):
+        calls.append(viewname)
+        return reverse(viewname, *args, **kwargs)
+
+    monkeypatch.setattr(clinic.paths, "_PATHS", {})
+    monkeypatch.setattr(clinic.paths, "reverse", counting_reverse)
+    monkeypatch.setattr(clinic.jinja2, "reverse", counting_reverse)
+    url = engines["jinja2"].env.globals["url"]
+    assert [url("billing:gfe_rights") for _ in range(3)] == [reverse("billing:gfe_rights")] * 3
+    assert calls == ["billing:gfe_rights"]
+    assert url("intake:referral_chart", "R-1") == reverse("intake:referral_chart", args=["R-1"])
+    prefix = get_script_prefix()
+    set_script_prefix("/portal/")
+    try:
+        assert url("billing:gfe_rights") == reverse("billing:gfe_rights")
+        assert url("billing:gfe_rights").startswith("/portal/")
+    finally:
+        set_script_prefix(prefix)
+    with override_settings(ROOT_URLCONF="bench.urls"):
+        url("billing:gfe_rights")
+    assert calls == ["billing:gfe_rights", "intake:referral_chart"] + ["billing:gfe_rights"] * 2

@@ -38,7 +38,8 @@ QUEUE = 7
 NEXT_CALL = 6  # claim-next: one query string (SET LOCAL and the statement), whatever the queue
 CALL_SCREEN = 9
 DASHBOARD = 9
-PROVIDER_LIST = 5
+# Sign-in (session, user), the provider with their count of referrals, one page of rows.
+PROVIDER_LIST = 4
 # Sign-in, the referral with its history and documents (possible duplicates are read for staff
 # only: providers are not shown them; 7 when they were read for everyone).
 REFERRAL_DETAIL_PROVIDER = 5
@@ -215,6 +216,7 @@ def test_provider_referral_list_costs_the_same_with_50_referrals(
     with django_assert_num_queries(PROVIDER_LIST):
         page = client.get(url).content.decode()
     assert len(re.findall(r'href="/referrals/R-', page)) == min(n, 20)  # 20 a page
+    assert ("Page 1 of 3" in page) == (n == 50)  # the provider's count, not a COUNT query
 
 
 def _diary_days(course, n):
