@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.http import Http404
-from phonenumber_field.phonenumber import PhoneNumber
+from phonenumber_field.phonenumber import to_python
 
 from clinic.messaging.services import recipient_zone
 from clinic.models import STAFF_ROLES, Role, User
@@ -232,7 +232,7 @@ def _page(r: _Referral) -> ReferralPage:
             Duplicate(other, _label(_REASON_LABELS, reason)) for other, reason in r.duplicates or ()
         ),
         date_of_birth=r.date_of_birth,
-        mobile_phone=PhoneNumber.from_string(r.mobile_phone).as_national,
+        mobile_phone=_national(r.mobile_phone),
         email=r.email,
         language_label=_label(_LANGUAGE_LABELS, r.language),
         preferred_location=r.location,
@@ -251,6 +251,11 @@ def _page(r: _Referral) -> ReferralPage:
         urgency_label=_label(_URGENCY_LABELS, r.urgency),
         notes=r.notes,
     )
+
+
+def _national(phone: str) -> str:
+    """The number as the model's field would show it (one it cannot read, as it would too)."""
+    return getattr(to_python(phone), "as_national", "")
 
 
 def _instant(text: str) -> dt.datetime:
