@@ -27,6 +27,7 @@ from .forms import (
 )
 from .models import CallOutcome, ChecklistItem
 from .outcome_reports import outcome_report_pdf, report_context, report_for_referral
+from .referral_page import referral_page_for
 
 STAFF = tuple(STAFF_ROLES)
 
@@ -96,9 +97,8 @@ def referral_submitted(request: HttpRequest, reference: str) -> HttpResponse:
 
 @role_required(Role.PROVIDER, *STAFF)
 def referral_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    referral = selectors.referral_detail_for(user=request.user, reference=reference)
-    audit_record(request=request, obj=referral, action=AuditAction.VIEW)
-    report = report_for_referral(referral=referral, now=timezone.now())
+    referral, report = referral_page_for(user=request.user, reference=reference, now=timezone.now())
+    audit_record(request=request, obj=referral.audited(), action=AuditAction.VIEW)
     return render(
         request, "intake/referral_detail.html", {"referral": referral, **report_context(report)}
     )

@@ -12,6 +12,7 @@ from django.template import TemplateDoesNotExist, engines
 from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import translation
+from jinja2 import Environment
 
 ROOT = Path(settings.BASE_DIR)
 
@@ -113,6 +114,38 @@ def test_translations_and_plurals_follow_the_active_language():
     with translation.override("es"):
         expected = "Iniciar sesión|Un tratamiento de 1 infusión: IV|Reservadas"
         assert template.render({"n": 1}) == expected
+
+
+# What clinic.jinja2.gettext (one call for `_` and `{% trans %}`) must give exactly as Jinja2's
+# own new-style gettext does: variables escaped where the template escapes, "%%" as "%".
+GETTEXT_SOURCES = [
+    '{{ _("Sign in") }}',
+    '{{ _("Patient\'s time zone") }}',  # marked safe: not "Patient&#39;s"
+    '{{ _("Sign in") ~ name }}',
+    '{{ _("100%% sure") }}',
+    "{% trans %}Skip to content{% endtrans %}",
+    "{% trans %}50% of {{ name }}{% endtrans %}",
+    "{% trans clinic_phone=name %}Questions? Call the clinic at {{ clinic_phone }}.{% endtrans %}",
+    '{{ _("Questions? Call the clinic at %(clinic_phone)s.", clinic_phone=name) }}',
+    "{% trans n=n %}{{ n }} attempt{% pluralize n %}{{ n }} attempts{% endtrans %}",
+]
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize("escaping", [True, False])
+@pytest.mark.parametrize("source", GETTEXT_SOURCES)
+def test_words_are_exactly_those_jinja2s_own_gettext_gives(source, escaping, language):
+    theirs = Environment(extensions=["jinja2.ext.i18n"], autoescape=True)
+    theirs.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=translation.gettext, ngettext=translation.ngettext, newstyle=True
+    )
+    if not escaping:  # as in a plain-text e-mail
+        source = f"{{% autoescape false %}}{source}{{% endautoescape %}}"
+    context = {"name": "<b>Ana & Co</b> 10%", "n": 2}
+    with translation.override(language):
+        expected = theirs.from_string(source).render(context)
+        assert engines["jinja2"].env.from_string(source).render(context) == expected
+    assert ("&lt;b&gt;" in expected) == (escaping and "name" in source)
 
 
 @pytest.mark.django_db
