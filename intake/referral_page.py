@@ -167,9 +167,8 @@ class _PreparedStatement:
 
     def __init__(self, name: str, sql: str, types: tuple[str, ...]):
         self._name = name
-        self._sql = sql  # parameters $1, $2...; no "%" (the driver formats the whole query)
-        self._types = ", ".join(types)
-        self._arguments = ", ".join(["%s"] * len(types))
+        self._prepare = f"PREPARE {{}} ({', '.join(types)}) AS {sql}"
+        self._execute = f"EXECUTE {{}}({', '.join(['%s'] * len(types))})"
         self._tries = itertools.count()
         # Each database connection's name for the statement (gone with the connection).
         self._names: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -178,13 +177,10 @@ class _PreparedStatement:
         raw = connection.connection  # the driver's connection the cursor belongs to
         name = self._names.get(raw)
         if name is not None:
-            cursor.execute(f"EXECUTE {name}({self._arguments})", params)
+            cursor.execute(self._execute.format(name), params)
             return
         name = f"{self._name}_{next(self._tries)}"
-        cursor.execute(
-            f"PREPARE {name} ({self._types}) AS {self._sql}; EXECUTE {name}({self._arguments})",
-            params,
-        )
+        cursor.execute(f"{self._prepare.format(name)}; {self._execute.format(name)}", params)
         self._names[raw] = name
 
 
