@@ -4,8 +4,7 @@ and the provider's outcome report once the course is complete (issue 22).
 
 Read in one statement of plain values: the referral's shown columns, its history, documents and
 duplicates as arrays, and what the report is computed from (the plan's days, the infusions
-given, the MIDAS answers), prepared once per database connection; then one more for the diary's
-figures when there is a report to show.
+given, the MIDAS answers); then one more for the diary's figures when there is a report to show.
 The same page read through the ORM (the referral's 36 columns with select_related, two
 prefetches, the plan with its patient and course, two more reads) spent most of its time
 compiling queries and building model instances (bench: 3.7 times the floor; issue 22 allows 2).
@@ -14,8 +13,6 @@ compiling queries and building model instances (bench: 3.7 times the floor; issu
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-import weakref
 from dataclasses import dataclass
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -108,8 +105,6 @@ class ReferralPage:
 # scalar subqueries (the planner's time grows with every join and every subquery: three arrays
 # per list, or the plan joined to its course and patient, took it from 0.6 to 1 ms a request):
 # each list one JSON array in its order. The clinic's statement adds the possible duplicates.
-# Parameters: $1 the reference, $2 the asking provider's user id, $3 the completed session's
-# status, $4 the MIDAS instrument's key (_PreparedStatement below).
 _SQL = """
 SELECT r.id, r.reference, r.patient_id, r.patient_first_name, r.patient_last_name, r.status,
        r.status_reason,
@@ -132,13 +127,13 @@ SELECT r.id, r.reference, r.patient_id, r.patient_first_name, r.patient_last_nam
                    WHERE pp.user_id = p.patient_id),
                  (SELECT json_agg(s.local_date ORDER BY s.starts_at)
                     FROM scheduling_infusionsession s
-                   WHERE s.course_id = p.course_id AND s.status = $3),
+                   WHERE s.course_id = p.course_id AND s.status = %(completed)s),
                  (SELECT json_agg(json_build_array(i.time_point, i.score, i.grade))
                     FROM outcomes_instrumentresponse i
-                   WHERE i.plan_id = p.id AND i.instrument = $4))
+                   WHERE i.plan_id = p.id AND i.instrument = %(midas)s))
           FROM outcomes_outcomeplan p WHERE p.course_id = r.course_id){duplicates}
   FROM intake_referral r
- WHERE r.reference = $1{provider_only}
+ WHERE r.reference = %(reference)s{provider_only}
 """
 _DUPLICATES = """,
        (SELECT json_agg(json_build_array(o.reference, d.reason) ORDER BY d.id)
@@ -150,43 +145,9 @@ _PROVIDER_SQL = _SQL.format(
     duplicates="",
     provider_only="""
    AND r.provider_id = (SELECT pr.id FROM intake_referringprovider pr
-                         WHERE pr.user_id = $2)""",
+                         WHERE pr.user_id = %(user)s)""",
 )
 _STAFF_SQL = _SQL.format(duplicates=_DUPLICATES, provider_only="")
-
-
-class _PreparedStatement:
-    """A statement PostgreSQL parses and plans once per database connection and then runs by
-    name: parsing and planning the page's statement took it four times as long as running it
-    (0.45 ms and 0.1 ms a request). The first use on a connection prepares and runs it in one
-    round trip ("PREPARE ...; EXECUTE ..."), so the page costs the same number of queries
-    either way. A prepared statement lasts as long as its connection, whatever its
-    transactions do; a first use that fails may have prepared it all the same, so the next try
-    uses a new name, never one that may exist already. It needs a server session of its own per
-    connection, as the portal has (no pooler between Django and PostgreSQL)."""
-
-    def __init__(self, name: str, sql: str, types: tuple[str, ...]):
-        self._name = name
-        self._prepare = f"PREPARE {{}} ({', '.join(types)}) AS {sql}"
-        self._execute = f"EXECUTE {{}}({', '.join(['%s'] * len(types))})"
-        self._tries = itertools.count()
-        # Each database connection's name for the statement (gone with the connection).
-        self._names: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-    def execute(self, cursor, params: list) -> None:
-        raw = connection.connection  # the driver's connection the cursor belongs to
-        name = self._names.get(raw)
-        if name is not None:
-            cursor.execute(self._execute.format(name), params)
-            return
-        name = f"{self._name}_{next(self._tries)}"
-        cursor.execute(f"{self._prepare.format(name)}; {self._execute.format(name)}", params)
-        self._names[raw] = name
-
-
-_TYPES = ("varchar", "bigint", "varchar", "varchar")
-_PROVIDER_STATEMENT = _PreparedStatement("referral_page_provider", _PROVIDER_SQL, _TYPES)
-_STAFF_STATEMENT = _PreparedStatement("referral_page_staff", _STAFF_SQL, _TYPES)
 
 
 def referral_page_for(
@@ -200,9 +161,16 @@ def referral_page_for(
     ):
         raise Http404("No such referral")
     staff = user.role in STAFF_ROLES
-    statement = _STAFF_STATEMENT if staff else _PROVIDER_STATEMENT
     with connection.cursor() as cursor:
-        statement.execute(cursor, [reference, user.pk, SessionStatus.COMPLETED.value, MIDAS_KEY])
+        cursor.execute(
+            _STAFF_SQL if staff else _PROVIDER_SQL,
+            {
+                "reference": reference,
+                "user": user.pk,
+                "completed": SessionStatus.COMPLETED.value,
+                "midas": MIDAS_KEY,
+            },
+        )
         row = cursor.fetchone()
     if row is None:
         # The same answer whether it does not exist or belongs to someone else.

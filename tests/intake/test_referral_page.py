@@ -15,14 +15,11 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import DataError, connection, transaction
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from clinic.audit.models import AuditEvent
 from clinic.models import Role
-from intake import referral_page
 from intake import services as intake_services
 from intake.models import PossibleDuplicate, ReferralStatus
 from outcomes.services import instrument_response_record
@@ -162,36 +159,3 @@ def location_boston(db):
     from tests.factories.scheduling import LocationFactory
 
     return LocationFactory(slug="boston", name="Boston · Back Bay", time_zone=NY)
-
-
-@pytest.mark.django_db(transaction=True)  # the test closes the database connection
-def test_the_statement_is_prepared_once_per_connection_and_again_after_a_failure(client):
-    """The page's statement is parsed and planned once per database connection (PREPARE with
-    the first EXECUTE, in the same query), then run by name; a new connection prepares it
-    again, and a first use that failed does not leave the next one asking to prepare a name
-    that may already exist."""
-    provider = ProviderFactory()
-    referral = submit_referral(provider=provider, patient_last_name="Prepared")
-    url = reverse("intake:referral_detail", args=[referral.reference])
-    client.force_login(provider.user)
-    connection.close()  # a new connection: nothing prepared on it yet
-    sent = []
-    for _ in range(3):
-        with CaptureQueriesContext(connection) as queries:
-            assert "Prepared" in client.get(url).content.decode()
-        sent += [q["sql"] for q in queries.captured_queries if "referral_page" in q["sql"]]
-    assert [sql.split()[0] for sql in sent] == ["PREPARE", "EXECUTE", "EXECUTE"]
-    assert sent[0].count("EXECUTE referral_page_provider_") == 1
-
-    statement = referral_page._PROVIDER_STATEMENT
-    connection.close()
-    # Not a number: the EXECUTE fails, after the PREPARE before it in the same query.
-    with pytest.raises(DataError), transaction.atomic(), connection.cursor() as cursor:
-        statement.execute(cursor, [referral.reference, "not-a-number", "completed", "midas"])
-    with CaptureQueriesContext(connection) as queries:
-        assert "Prepared" in client.get(url).content.decode()
-    (retried,) = [q["sql"] for q in queries.captured_queries if "referral_page" in q["sql"]]
-    assert retried.startswith("PREPARE")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_prepared_statements")
-        assert cursor.fetchone() == (2,)  # the failed try's, and the one in use
