@@ -227,13 +227,13 @@ def _page_targets(runner: User) -> dict:
     coordinator = User.objects.get(email="coordinator01@scale.example")
     coordinator_key = session_cookie(coordinator)
     busiest = (
-        ReferringProvider.objects.annotate(referral_count=Count("referrals"))
-        .order_by("-referral_count")
+        ReferringProvider.objects.annotate(referrals_made=Count("referrals"))
+        .order_by("-referrals_made")
         .select_related("user")
         .first()
     )
     say(
-        f"busiest provider: {busiest.referral_count} referrals; "
+        f"busiest provider: {busiest.referrals_made} referrals; "
         f"{IntakeCase.objects.open().count()} open intake cases"
     )
     say("preparing 'Next call' coordinators and booking holds")

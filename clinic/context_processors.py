@@ -1,8 +1,10 @@
 from django.conf import settings
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from .models import Role
+from .paths import path_of
 
 # Built once: each page translates only the asking role's labels (every page pays for this).
 NAV: dict[str, list[tuple[str, str]]] = {
@@ -45,8 +47,17 @@ NAV[Role.COORDINATOR].insert(4, (_("Waitlist"), "waitlist:coordinator_list"))
 NAV[Role.COORDINATOR].insert(1, (_("Inbox"), "intake:inbox"))
 
 
-def _nav_for(role: str) -> list[tuple[str, str]]:
-    return [(str(label), reverse(name)) for label, name in NAV.get(role, [])]
+# Each role's menu in each language, translated and reversed once per process.
+_NAV_KEPT: dict[tuple, tuple[tuple[str, str], ...]] = {}
+
+
+def _nav_for(role: str) -> tuple[tuple[str, str], ...]:
+    key = (role, get_language(), get_urlconf(), get_script_prefix())
+    nav = _NAV_KEPT.get(key)
+    if nav is None:
+        items = NAV.get(role, [])
+        nav = _NAV_KEPT[key] = tuple((str(label), path_of(name)) for label, name in items)
+    return nav
 
 
 def navigation(request) -> dict:

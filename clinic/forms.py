@@ -1,7 +1,28 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.forms import BoundField
 from django.forms.models import ModelChoiceIterator
+from django.forms.renderers import DjangoTemplates, Jinja2
+from django.template import TemplateDoesNotExist
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+
+
+class PortalFormRenderer(Jinja2):
+    """Fields drawn with the Jinja2 widget templates Django ships (the same HTML as its own), as
+    the pages are: Django's template language cost more than the rest of a small form page
+    (settings.FORM_RENDERER). A widget that has no Jinja2 template (the admin's) is drawn from
+    Django's as before."""
+
+    def get_template(self, template_name):
+        try:
+            return super().get_template(template_name)
+        except TemplateDoesNotExist:
+            return self._django.get_template(template_name)
+
+    @cached_property
+    def _django(self) -> DjangoTemplates:
+        return DjangoTemplates()
 
 
 class AsciiIntegerField(forms.IntegerField):
@@ -37,15 +58,15 @@ class DateTimePickerInput(forms.DateTimeInput):
 
 
 class ShortListIterator(ModelChoiceIterator):
-    """The choices read in one plain query. Django's default iterates a server-side cursor
-    (DECLARE ... WITH HOLD, FETCH, CLOSE: three round trips) to spare memory on a long list;
-    the portal's choice lists (its locations) are a handful of rows."""
+    """The choices as plain (id, label) rows of one query. Django's default iterates a
+    server-side cursor (DECLARE ... WITH HOLD, FETCH, CLOSE: three round trips) to spare memory
+    on a long list, and builds a whole row for each choice (a location's phone number parsed,
+    its zone looked up) to show its name; the portal's choice lists are a handful of rows."""
 
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        for obj in self.queryset:
-            yield self.choice(obj)
+        yield from self.field.choice_rows()
 
 
 class ShortModelChoiceField(forms.ModelChoiceField):
@@ -54,6 +75,17 @@ class ShortModelChoiceField(forms.ModelChoiceField):
     of the list sends."""
 
     iterator = ShortListIterator
+    label_field = "name"  # what each choice shows (its model's __str__)
+
+    def choice_rows(self) -> list[tuple]:
+        """The (value, label) rows, read once per form (a page may list them twice, as Django's
+        own list reads its queryset once), again if the queryset is replaced."""
+        queryset = self.queryset
+        if getattr(self, "_rows_of", None) is not queryset:
+            value = self.to_field_name or "pk"  # what each option sends (the referral's: a slug)
+            self._rows = list(queryset.values_list(value, self.label_field))
+            self._rows_of = queryset
+        return self._rows
 
     def to_python(self, value):
         if isinstance(value, str) and not value.strip().isascii():
@@ -91,3 +123,21 @@ class SignInForm(AccessibleFormMixin, AuthenticationForm):
         ),
         "inactive": _("This account is not active yet. Use the link in your invitation."),
     }
+
+
+def widget_attrs(field: BoundField) -> dict:
+    """The attributes Django's form renderer gives `field`'s widget, in the same order
+    (BoundField.as_widget, then Widget.get_context): the widget's own, then required, disabled,
+    aria-invalid and aria-describedby as the field's state asks, then the id. For the Jinja2
+    widgets of includes/_widgets.html, which write the same HTML without Django's template
+    engine."""
+    widget = field.field.widget
+    if field.field.localize:
+        widget.is_localized = True
+    attrs = field.build_widget_attrs({}, widget)
+    if field.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", field.auto_id)
+    attrs = widget.build_attrs(widget.attrs, attrs)
+    if getattr(widget, "allow_multiple_selected", False):
+        attrs["multiple"] = True
+    return attrs

@@ -9,7 +9,8 @@ call, autoescape on.
   come from settings.TEMPLATES.
 - Translations: `_("...")`, `pgettext("context", "...")`, `{% trans name=value %}...{% endtrans %}`
   and `{% pluralize %}`, bound to Django's gettext, so locale/*/django.po keeps working (the
-  msgids are the ones the Django templates had); `get_language()` for `<html lang>`.
+  msgids are the ones the Django templates had); each word is translated once per language in
+  a process (clinic.formatting.gettext); `get_language()` for `<html lang>`.
 - Formatting (clinic.formatting, cheap): `x|date("D j M Y", zone)` (Django's letters; add `T` for
   the zone's abbreviation), `when(instant, location_zone, own_zone)`, `amount|usd`; and a few of
   Django's filters: linebreaksbr, filesizeformat, timesince, truncatechars.
@@ -26,7 +27,6 @@ import re
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.staticfiles.storage import staticfiles_storage
 from django.middleware.csrf import get_token
 from django.template import defaultfilters
 from django.template.loaders import app_directories
@@ -36,13 +36,20 @@ from django.utils.functional import SimpleLazyObject, lazy
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
-from jinja2 import Environment, Undefined, select_autoescape
+from jinja2 import Environment, Undefined, pass_context, select_autoescape
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from . import formatting
+from .forms import widget_attrs
+from .paths import path_of, static_url
 
 
 def url(viewname: str, *args, **kwargs) -> str:
-    """{% url %}: url('intake:referral_detail', referral.reference)."""
+    """{% url %}: url('intake:referral_detail', referral.reference); a view without arguments
+    is reversed once per process (clinic.paths)."""
+    if not args and not kwargs:
+        return path_of(viewname)
     return reverse(viewname, args=args or None, kwargs=kwargs or None)
 
 
@@ -87,6 +94,20 @@ def csrf(request) -> dict:
     return {"csrf_token": token, "csrf_input": _csrf_field(token)}
 
 
+@pass_context
+def gettext(context: Context, message: str, **variables) -> str:
+    """`_("...")` and `{% trans %}` without a plural: exactly what jinja2.ext's new-style
+    gettext gives (the translation, marked safe where the template escapes, %-formatted with
+    the variables escaped), in one call. Jinja2's goes through three nested context.call()s
+    (`_` looks up `gettext`, which calls Django's): a page asks for fifty words or more, and
+    they cost a quarter of the provider's referral page's rendering (issue 22)."""
+    text = formatting.gettext(message)  # once per language and process
+    if context.eval_ctx.autoescape:
+        text = Markup(text)  # noqa: S704 (a translation, trusted as Jinja2 trusts it)
+    # Always a format string, as Jinja2 has it ("%%" is "%"); without a "%", itself.
+    return text % variables if variables or "%" in text else text
+
+
 def environment(**options) -> Environment:
     options.pop("autoescape", None)
     # The same page in development as in production (Django's back-end would print a missing
@@ -104,21 +125,25 @@ def environment(**options) -> Environment:
         **options,
     )
     env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext=translation.gettext,
-        ngettext=translation.ngettext,
-        pgettext=translation.pgettext,
-        npgettext=translation.npgettext,
+        gettext=formatting.gettext,
+        ngettext=formatting.ngettext,
+        pgettext=formatting.pgettext,
+        npgettext=formatting.npgettext,
         newstyle=True,
     )
+    # The same words in one call instead of three (gettext above); plurals and contexts stay
+    # Jinja2's (a page has few).
+    env.globals.update({"gettext": gettext, "_": gettext})
     env.globals.update(
         {
             "url": url,
             "url_for_each": url_for_each,
-            "static": staticfiles_storage.url,
+            "static": static_url,
             "get_language": translation.get_language,
             "when": formatting.when_both,
             "zone_of": zone_of,
             "UTC": dt.UTC,
+            "widget_attrs": widget_attrs,
         }
     )
     env.filters.update(

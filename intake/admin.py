@@ -26,6 +26,13 @@ class ReferringProviderAdmin(admin.ModelAdmin):
     readonly_fields = ["verified_at", "verified_by"]
     actions = ["approve"]
 
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        # Writes what the form edits, never referral_count: the copy loaded for this request
+        # would overwrite a referral counted (by referral_submit) meanwhile.
+        obj.save(update_fields=[*form.changed_data, "updated_at"])
+
     @admin.action(description=_("Approve (verify) the selected providers"))
     def approve(self, request, queryset):
         count = services.providers_verify(providers=queryset, verified_by=request.user)

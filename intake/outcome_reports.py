@@ -15,6 +15,7 @@ from clinic.messaging.models import Message
 from outcomes.models import OutcomePlan
 from outcomes.report import OutcomeReport, outcome_report
 from outcomes.scoring import MIN_RECORDED_DAYS
+from scheduling.models import Location
 
 from .models import Referral
 from .notifications import _provider_email_queue
@@ -51,7 +52,7 @@ def outcome_report_pdf(
         {
             "referral": referral,
             "prepared": now,
-            "zone": report.plan.course.location.time_zone,
+            "zone": Location.objects.get(courses__id=referral.course_id).time_zone,
             **report_context(report),
         },
         request=request,

@@ -1,12 +1,15 @@
 import datetime as dt
 from dataclasses import dataclass
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from clinic.formatting import format_date
 from clinic.models import STAFF_ROLES, Role, User
@@ -19,6 +22,7 @@ from .models import (
     Referral,
     ReferralAttachment,
     ReferringProvider,
+    referral_status_label,
 )
 from .queue import (
     QUEUE_TIEBREAK,
@@ -45,16 +49,68 @@ def api_token_for(*, provider: ReferringProvider, pk: int) -> ApiToken:
     return token
 
 
+class ProviderReferralRow(NamedTuple):
+    """One line of a provider's list: the five columns it shows, read as a plain row (a model
+    instance per row cost more than the row's cells)."""
+
+    reference: str
+    patient_first_name: str
+    patient_last_name: str
+    status: str
+    created_at: dt.datetime
+
+    @property
+    def patient_name(self) -> str:
+        return f"{self.patient_first_name} {self.patient_last_name}"
+
+    @property
+    def status_label(self) -> str:
+        return referral_status_label(self.status)
+
+
+PROVIDER_LIST_PAGE_SIZE = 20
+
+
 def referrals_for_provider(
     *, provider: ReferringProvider, status: str = "", q: str = ""
-) -> QuerySet[Referral]:
-    # Only what the list shows (of 36 columns; a phone number loaded would also be parsed).
-    referrals = Referral.objects.for_provider(provider).only(
-        "reference", "patient_first_name", "patient_last_name", "status", "created_at"
-    )
+) -> QuerySet:
+    """The provider's own referrals, newest first, as ProviderReferralRow's fields (tuples)."""
+    referrals = Referral.objects.for_provider(provider)
     if status:
         referrals = referrals.filter(status=status)
-    return referrals.search(q).order_by("-created_at", "-pk")
+    return (
+        referrals.search(q).order_by("-created_at", "-pk").values_list(*ProviderReferralRow._fields)
+    )
+
+
+class _CountedPaginator(Paginator):
+    """Django's Paginator with the number of rows already known (no COUNT query)."""
+
+    def __init__(self, object_list, per_page, *, count: int):
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._known_count
+
+
+def referral_page_for_provider(
+    *, provider: ReferringProvider, status: str = "", q: str = "", number: str | None = None
+) -> Page:
+    """One page of the provider's list (Paginator.get_page: page 1 for a number that is not
+    one, the last page past the end), its rows ProviderReferralRow. The whole list's length is
+    the provider's referral_count; a filtered one is counted."""
+    referrals = referrals_for_provider(provider=provider, status=status, q=q)
+    if status or q.strip():
+        paginator = Paginator(referrals, PROVIDER_LIST_PAGE_SIZE)
+    else:
+        paginator = _CountedPaginator(
+            referrals, PROVIDER_LIST_PAGE_SIZE, count=provider.referral_count
+        )
+    page = paginator.get_page(number)
+    page.object_list = [ProviderReferralRow._make(row) for row in page.object_list]
+    return page
 
 
 def referrals_visible_to(user: User) -> QuerySet[Referral]:

@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.contrib.auth import login
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
@@ -28,6 +27,7 @@ from .forms import (
 )
 from .models import CallOutcome, ChecklistItem
 from .outcome_reports import outcome_report_pdf, report_context, report_for_referral
+from .referral_page import referral_page_for
 
 STAFF = tuple(STAFF_ROLES)
 
@@ -61,9 +61,9 @@ def provider_home(request: HttpRequest) -> HttpResponse:
     status = q = ""
     if filters.is_valid():
         status, q = filters.cleaned_data["status"], filters.cleaned_data["q"]
-    page = Paginator(
-        selectors.referrals_for_provider(provider=provider, status=status, q=q), 20
-    ).get_page(request.GET.get("page"))
+    page = selectors.referral_page_for_provider(
+        provider=provider, status=status, q=q, number=request.GET.get("page")
+    )
     context = {"provider": provider, "filters": filters, "page": page}
     template = (
         "intake/partials/_referral_list.html" if request.htmx else "intake/provider_home.html"
@@ -97,9 +97,8 @@ def referral_submitted(request: HttpRequest, reference: str) -> HttpResponse:
 
 @role_required(Role.PROVIDER, *STAFF)
 def referral_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    referral = selectors.referral_detail_for(user=request.user, reference=reference)
-    audit_record(request=request, obj=referral, action=AuditAction.VIEW)
-    report = report_for_referral(referral=referral, now=timezone.now())
+    referral, report = referral_page_for(user=request.user, reference=reference, now=timezone.now())
+    audit_record(request=request, obj=referral.audited(), action=AuditAction.VIEW)
     return render(
         request, "intake/referral_detail.html", {"referral": referral, **report_context(report)}
     )

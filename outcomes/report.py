@@ -6,7 +6,10 @@ page, the one-page PDF and the API (GET /api/v1/referrals/{reference})."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 from clinic.messaging.services import recipient_zone
 from scheduling.models import InfusionSession, SessionStatus
@@ -38,8 +41,39 @@ class ReportPoint:
 
 
 @dataclass(frozen=True)
+class ReportPlan:
+    """What a report is computed from, as plain values: the plan's days, its course's planned
+    infusions and the patient's zone (the referral page reads them with the referral, in one
+    statement: intake.referral_page)."""
+
+    pk: int
+    diary_starts_on: dt.date
+    first_session_on: dt.date | None
+    course_completed_on: dt.date | None
+    planned_infusions: int
+    zone: ZoneInfo  # the patient's: "today" is their day
+
+    @classmethod
+    def of(cls, plan: OutcomePlan) -> ReportPlan:
+        """From a plan read with its patient's profile and its course."""
+        return cls(
+            pk=plan.pk,
+            diary_starts_on=plan.diary_starts_on,
+            first_session_on=plan.first_session_on,
+            course_completed_on=plan.course_completed_on,
+            planned_infusions=plan.course.planned_sessions,
+            zone=recipient_zone(plan.patient),
+        )
+
+
+class MidasAnswer(NamedTuple):
+    score: int
+    grade: str
+
+
+@dataclass(frozen=True)
 class OutcomeReport:
-    plan: OutcomePlan
+    plan: ReportPlan
     infusion_dates: tuple[dt.date, ...]
     planned_infusions: int
     baseline: DiaryFigures
@@ -78,13 +112,33 @@ def _point(key, ends_on, today, baseline, figures, midas, time_point) -> ReportP
 
 def outcome_report(*, plan: OutcomePlan, now: dt.datetime) -> OutcomeReport:
     """Three queries: the completed infusions, the diary's figures in each window (counted by
-    the database: the baseline and each follow-up reached), the questionnaire answers."""
-    today = now.astimezone(recipient_zone(plan.patient)).date()
+    the database: the baseline and each follow-up reached), the questionnaire answers. `plan`
+    is read with its patient's profile and its course."""
     dates = tuple(
         InfusionSession.objects.filter(course_id=plan.course_id, status=SessionStatus.COMPLETED)
         .order_by("starts_at")
         .values_list("local_date", flat=True)
     )
+    midas = {
+        time_point: MidasAnswer(score, grade)
+        for time_point, score, grade in InstrumentResponse.objects.filter(
+            plan=plan, instrument=MIDAS_KEY
+        ).values_list("time_point", "score", "grade")
+    }
+    return report_from(plan=ReportPlan.of(plan), infusion_dates=dates, midas=midas, now=now)
+
+
+def report_from(
+    *,
+    plan: ReportPlan,
+    infusion_dates: tuple[dt.date, ...],
+    midas: Mapping[str, MidasAnswer],
+    now: dt.datetime,
+) -> OutcomeReport:
+    """The report from what was read of the plan: its completed infusions' days (in order)
+    and its MIDAS answers by time point. One query: the diary's figures in each window
+    (counted by the database: the baseline and each follow-up reached)."""
+    today = now.astimezone(plan.zone).date()
     windows = {"baseline": baseline_window(plan, today)}
     done = plan.course_completed_on
     follow_ups = [
@@ -99,12 +153,6 @@ def outcome_report(*, plan: OutcomePlan, now: dt.datetime) -> OutcomeReport:
             )
             windows[key] = (start, ends_on)
     figures = diary_window_figures(plan_id=plan.pk, windows=windows)
-    midas = {
-        r.time_point: r
-        for r in InstrumentResponse.objects.filter(plan=plan, instrument=MIDAS_KEY).values_list(
-            "time_point", "score", "grade", named=True
-        )
-    }
     baseline = figures["baseline"]
     points = tuple(
         _point(key, ends_on, today, baseline, figures, midas, time_point)
@@ -113,8 +161,8 @@ def outcome_report(*, plan: OutcomePlan, now: dt.datetime) -> OutcomeReport:
     base_midas = midas.get(TimePoint.BASELINE)
     return OutcomeReport(
         plan=plan,
-        infusion_dates=dates,
-        planned_infusions=plan.course.planned_sessions,
+        infusion_dates=infusion_dates,
+        planned_infusions=plan.planned_infusions,
         baseline=baseline,
         midas_baseline_score=base_midas.score if base_midas else None,
         midas_baseline_grade=base_midas.grade if base_midas else "",

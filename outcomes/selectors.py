@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from django.db import connection
 from django.db.models import Max, Q
@@ -92,7 +93,17 @@ class OutcomeSummary:
         return (self.today - since).days - 1
 
 
-def baseline_window(plan: OutcomePlan, today: dt.date) -> tuple[dt.date, dt.date]:
+class PlanDays(Protocol):
+    """A plan's days, as an OutcomePlan or a report's plain values (outcomes.report.ReportPlan)."""
+
+    @property
+    def diary_starts_on(self) -> dt.date: ...
+
+    @property
+    def first_session_on(self) -> dt.date | None: ...
+
+
+def baseline_window(plan: PlanDays, today: dt.date) -> tuple[dt.date, dt.date]:
     """From the diary's start to the day before the first infusion (or today), at most 28 days."""
     end = plan.first_session_on - dt.timedelta(days=1) if plan.first_session_on else today
     end = min(end, today)

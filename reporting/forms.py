@@ -1,8 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from clinic.forms import AccessibleFormMixin, ShortModelChoiceField
-from scheduling.models import Location
+from clinic.forms import AccessibleFormMixin
 
 CHARTS = [
     ("funnel", _("Referral funnel")),
@@ -17,13 +16,14 @@ CHARTS = [
 
 class OperationsFilterForm(AccessibleFormMixin, forms.Form):
     """The operations dashboard's query string: ?location=<id>, and for a download
-    &format=csv&chart=<name>."""
+    &format=csv&chart=<name>. The locations to choose from are given as (id, name) rows (the
+    page reads them with its figures); the location chosen is cleaned to its id."""
 
-    location = ShortModelChoiceField(
+    location = forms.TypedChoiceField(
         label=_("Location"),
-        queryset=None,
+        coerce=int,
+        empty_value=None,
         required=False,
-        empty_label=_("All locations"),
         error_messages={
             "invalid_choice": _("There is no such location. Choose one from the list.")
         },
@@ -35,9 +35,12 @@ class OperationsFilterForm(AccessibleFormMixin, forms.Form):
         error_messages={"invalid_choice": _("There is no such chart.")},
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, locations: list[tuple[int, str]], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["location"].queryset = Location.objects.order_by("name")
+        # An id is chosen as the option sends it: "１" or "01" is no option's value.
+        self.fields["location"].choices = [("", _("All locations"))] + [
+            (str(pk), name) for pk, name in locations
+        ]
 
     def clean(self):
         data = super().clean()

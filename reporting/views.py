@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
@@ -16,11 +17,11 @@ from django.views.decorators.http import require_GET
 from clinic.models import Role, User
 from clinic.params import pk_or_none, search_text
 from clinic.permissions import role_required
+from scheduling.models import Location
 
 from . import operations
 from .forms import OperationsFilterForm
 from .operations.outcome_charts import outcome_charts
-from .operations.outcome_figures import responder_figures_recent
 from .selectors import audit_events_for_patient
 
 # --- operations dashboard ----------------------------------------------------------------------
@@ -32,34 +33,37 @@ def operations_dashboard(request: HttpRequest) -> HttpResponse:
     """Admins and coordinators: the last 90 days per location, as charts with their tables;
     ?format=csv&chart=<name> downloads one chart's numbers (the same kept figures as the page).
     The figures are read as kept (operations/kept.py: recomputed every 10 minutes), not
-    computed per request. Aggregates only: no patient appears, so nothing is audited.
+    computed per request, and each process reads and draws each kept row once
+    (operations/page.py). Aggregates only: no patient appears, so nothing is audited.
     Clinicians are refused (it reports revenue, not their day)."""
-    form = OperationsFilterForm(request.GET)  # every field optional: bare /operations/ is valid
+    now = timezone.now()
+    reads = operations.page_reads(location_id=pk_or_none(request.GET.get("location")), now=now)
+    form = OperationsFilterForm(request.GET, locations=reads.locations)  # bare /operations/ too
     if not form.is_valid():
         return render(request, "clinic/operations.html", {"form": form}, status=400)
-    location = form.cleaned_data["location"]
-    summary = operations.operations_figures_recent(location=location)
-    responders = responder_figures_recent(location=location)
-    query = f"location={location.pk}&" if location else ""
+    location_id = form.cleaned_data["location"]
+    location = Location.objects.get(pk=location_id) if location_id else None
+    ops, responders = operations.kept_figures(reads=reads, location=location, now=now)
+    query = f"location={location_id}&" if location else ""
     if form.cleaned_data["format"] != "csv":
         return render(
             request,
             "clinic/operations.html",
             {
                 "form": form,
-                "summary": summary,
-                "charts_html": _charts_html(summary, responders, query),
+                "summary": ops.figures,
+                "charts_html": _charts_html(ops, responders, query),
                 # The kept figures' time, in the location's zone (all locations: the clinic's).
                 "counted_zone": location.time_zone if location else None,
-                "refills": operations.waitlist_refills(location=location),
+                "refills": reads.refills,
             },
         )
-    charts = operations.dashboard_charts(summary) + outcome_charts(responders)
+    charts = operations.dashboard_charts(ops.figures) + outcome_charts(responders.figures)
     chart = next(c for c in charts if c.slug == form.cleaned_data["chart"])
     scope = location.slug if location else "all-locations"
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
-        f'attachment; filename="operations-{chart.slug}-{scope}-{summary.last_day}.csv"'
+        f'attachment; filename="operations-{chart.slug}-{scope}-{ops.figures.last_day}.csv"'
     )
     writer = csv.writer(response)
     writer.writerow(chart.csv_headers)
@@ -67,20 +71,20 @@ def operations_dashboard(request: HttpRequest) -> HttpResponse:
     return response
 
 
-# The charts' HTML, kept per process by everything it is drawn from: the kept figures (their
-# repr holds every number and the time they were counted), the language and the scope's query.
-# Drawing seven charts with their tables is most of the page's work, and the figures change only
-# when recounted (every 10 minutes), so each process draws each scope once per recount.
+# The charts' HTML, kept per process by what it is drawn from: the figures (their repr, worked
+# out once per read: operations/page.py), the language and the scope's query. Drawing seven
+# charts with their tables is most of the page's work, and the figures change only when
+# recounted (every 10 minutes), so each process draws each scope once per recount.
 _CHARTS_HTML: dict[tuple[str, str, str, str], str] = {}
 _CHARTS_HTML_MAX = 32  # scopes × languages × recounts still wanted; more is cleared, not grown
 _CHARTS_HTML_LOCK = threading.Lock()
 
 
-def _charts_html(summary, responders, query: str) -> str:
-    key = (get_language(), query, repr(summary), repr(responders))
+def _charts_html(ops: operations.Kept, responders: operations.Kept, query: str) -> str:
+    key = (get_language(), query, ops.fingerprint, responders.fingerprint)
     html = _CHARTS_HTML.get(key)
     if html is None:
-        charts = operations.dashboard_charts(summary) + outcome_charts(responders)
+        charts = operations.dashboard_charts(ops.figures) + outcome_charts(responders.figures)
         html = render_to_string(
             "clinic/partials/_charts.html", {"charts": charts, "csv_query": query}
         )

@@ -51,11 +51,15 @@ class CourseSummary:
 
 
 def course_summary(*, course: Course, now: dt.datetime) -> CourseSummary:
-    # The pages show each session's location but not its chair, nor the location's phone (each
-    # one loaded would be parsed).
-    sessions = list(
-        course.sessions.select_related("location").defer("location__phone").order_by("starts_at")
-    )
+    # The pages show each session's location but not its chair. A course's sessions are almost
+    # always at the course's location, already loaded: the others are read in one more query.
+    sessions = list(course.sessions.order_by("starts_at"))
+    locations = {course.location_id: course.location}
+    elsewhere = {s.location_id for s in sessions} - locations.keys()
+    if elsewhere:
+        locations |= Location.objects.defer("phone").in_bulk(elsewhere)
+    for session in sessions:
+        session.location = locations[session.location_id]
     active = [s for s in sessions if s.status in ACTIVE_SESSION_STATUSES]
     booked = sum(1 for s in active if s.status != SessionStatus.COMPLETED)
     completed = sum(1 for s in active if s.status == SessionStatus.COMPLETED)

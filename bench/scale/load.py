@@ -76,6 +76,11 @@ class _Loader(_ReferenceRows, _Patients, _Courses, _Queue, _Diaries):
             "UPDATE intake_referral r SET patient_id = l.patient_id, course_id = l.course_id, "
             "status = l.status FROM scale_links l WHERE r.id = l.referral_id"
         )
+        # Each provider's count of referrals, as referral_submit keeps it one by one.
+        self.cursor.execute(
+            "UPDATE intake_referringprovider p SET referral_count = c.n FROM (SELECT provider_id, "
+            "count(*) AS n FROM intake_referral GROUP BY provider_id) c WHERE c.provider_id = p.id"
+        )
         # Each first course keeps its referral's diagnosis, as intake copies it (course_create).
         self.cursor.execute(
             "UPDATE scheduling_course c SET diagnosis_codes = ARRAY[r.diagnosis_code] "

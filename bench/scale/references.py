@@ -127,7 +127,7 @@ class _ReferenceRows:
             providers.add(
                 (pk, self.joined, self.joined, user_id, f"Practice {n:04d}", _npi(n),
                  scale_phone(n),
-                 "", self.joined, admin_id)
+                 "", self.joined, admin_id, 0)  # referral_count: set once the referrals are in
             )  # fmt: skip
         providers.finish()
         # A few practices refer most patients: the busiest provider has thousands of referrals.

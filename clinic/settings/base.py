@@ -102,6 +102,9 @@ TEMPLATES = [
     },
 ]
 
+# Form fields drawn by Jinja2 too (Django's own widget templates); the admin's from Django's.
+FORM_RENDERER = "clinic.forms.PortalFormRenderer"
+
 DATABASES = {
     "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/clinic"),
 }

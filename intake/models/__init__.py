@@ -35,6 +35,7 @@ from .referrals import (
     ReferringProvider,
     attachment_path,
     normalise_name,
+    referral_status_label,
 )
 
 __all__ = [
@@ -66,4 +67,5 @@ __all__ = [
     "ReferringProvider",
     "attachment_path",
     "normalise_name",
+    "referral_status_label",
 ]

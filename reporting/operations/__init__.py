@@ -6,6 +6,7 @@ every 10 minutes. Import from here."""
 from .chart_tables import CHART_BUILDERS, ChartTable, dashboard_charts
 from .figures import FUNNEL_STAGES, WINDOW_DAYS, Operations, Week, operations_summary, percent
 from .kept import RECOUNT_EVERY, operations_figures_recent, operations_figures_refresh_all
+from .page import Kept, PageReads, kept_figures, page_reads
 from .waitlist import Refills, waitlist_refills
 
 __all__ = [
@@ -14,13 +15,17 @@ __all__ = [
     "RECOUNT_EVERY",
     "WINDOW_DAYS",
     "ChartTable",
+    "Kept",
     "Operations",
+    "PageReads",
     "Refills",
     "Week",
     "dashboard_charts",
+    "kept_figures",
     "operations_figures_recent",
     "operations_figures_refresh_all",
     "operations_summary",
+    "page_reads",
     "percent",
     "waitlist_refills",
 ]

@@ -140,11 +140,26 @@ def _fresh(row: OperationsFigures | None, now: dt.datetime) -> OperationsFigures
     included" stays true just after midnight), else None."""
     if row is None or row.computed_at < now - RECOUNT_EVERY:
         return None
-    zones = [zoneinfo.ZoneInfo(tz) for _name, tz in row.figures["zones"]]
-    today = max((timezone.localdate(now, zone) for zone in zones), default=None)
-    if today is not None and today.isoformat() != row.figures["last_day"]:
+    if not _ends_today(row.figures["zones"], row.figures["last_day"], now):
         return None
     return row
+
+
+def _ends_today(zones: list, last_day: str, now: dt.datetime) -> bool:
+    today = max(
+        (timezone.localdate(now, zoneinfo.ZoneInfo(tz)) for _name, tz in zones), default=None
+    )
+    return today is None or today.isoformat() == last_day
+
+
+def operations_fresh(ops: Operations, now: dt.datetime) -> bool:
+    """Figures already read (operations_figures_recent) that the page may still show as they
+    are: what `_fresh` asks of their row."""
+    return (
+        ops.counted_at is not None
+        and ops.counted_at >= now - RECOUNT_EVERY
+        and _ends_today(ops.zones, ops.last_day.isoformat(), now)
+    )
 
 
 def operations_figures_recent(

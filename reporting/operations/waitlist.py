@@ -14,7 +14,7 @@ from waitlist.models import SlotStatus
 
 from .figures import WINDOW_DAYS, percent
 
-_REFILLS_SQL = f"""
+REFILLS_SQL = f"""
 SELECT count(*),
        count(*) FILTER (WHERE status = '{SlotStatus.FILLED}'),
        percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM filled_at - freed_at))
@@ -35,14 +35,21 @@ class Refills:
         return percent(self.refilled, self.freed)
 
 
-def waitlist_refills(*, location: Location | None, now: dt.datetime | None = None) -> Refills:
-    now = now or timezone.now()
-    since = now - dt.timedelta(days=WINDOW_DAYS)
-    with connection.cursor() as cursor:
-        cursor.execute(_REFILLS_SQL, {"since": since, "loc": location.pk if location else None})
-        freed, refilled, median = cursor.fetchone()
+def refills_params(*, location_id: int | None, now: dt.datetime) -> dict:
+    return {"since": now - dt.timedelta(days=WINDOW_DAYS), "loc": location_id}
+
+
+def refills_from_row(freed: int, refilled: int, median: float | None) -> Refills:
     return Refills(
         freed=freed,
         refilled=refilled,
         median_minutes=round(median, 1) if median is not None else None,
     )
+
+
+def waitlist_refills(*, location: Location | None, now: dt.datetime | None = None) -> Refills:
+    now = now or timezone.now()
+    params = refills_params(location_id=location.pk if location else None, now=now)
+    with connection.cursor() as cursor:
+        cursor.execute(REFILLS_SQL, params)
+        return refills_from_row(*cursor.fetchone())

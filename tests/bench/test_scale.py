@@ -9,11 +9,13 @@ from django.db import transaction
 from django.db.models import Count, F, Q
 from django.urls import Resolver404, resolve
 
+from bench.accounts import bench_runner
+from bench.load import _page_targets
 from bench.scale import seed_scale
 from billing.models import FacilityBillingIdentity, FeeSchedule
 from clinic.messaging.models import Message
 from clinic.models import Role, User
-from intake.models import IntakeCase, Referral
+from intake.models import IntakeCase, Referral, ReferringProvider
 from scheduling.models import (
     ACTIVE_SESSION_STATUSES,
     Course,
@@ -43,6 +45,11 @@ def test_tiny_scale_loads_a_consistent_clinic():
 
     assert counts["scheduling_course"] >= 120
     assert Referral.objects.count() == counts["intake_referral"]
+    # Each provider's count of referrals is their referrals' number, as referral_submit keeps it.
+    assert not ReferringProvider.objects.annotate(n=Count("referrals")).exclude(
+        referral_count=F("n")
+    )
+    assert ReferringProvider.objects.filter(referral_count__gt=0).exists()
     assert IntakeCase.objects.open().count() == 100
     # Every patient came from a referral that names them and their first course.
     patients = User.objects.filter(role=Role.PATIENT)
@@ -144,3 +151,18 @@ def test_every_course_with_sessions_has_an_outcome_plan_and_a_diary():
     completed = OutcomePlan.objects.filter(course_completed_on__isnull=False).count()
     assert figures.total.patients == completed > 0
     assert figures.total.responders <= figures.total.with_figures <= completed
+
+
+@pytest.mark.django_db
+def test_the_benchmark_finds_who_asks_for_each_page():
+    """bench/load.py's page scenarios on a tiny clinic: the busiest provider with their list
+    and outcome reports, the coordinator, the patients and each location's day view (an
+    annotation named as a model field once stopped the run here)."""
+    seed_scale(scale=0.002, seed=7, now=NOW, log=lambda *_: None)
+    targets = _page_targets(bench_runner())
+    busiest = ReferringProvider.objects.order_by("-referral_count").first()
+    assert targets["provider_key"] and targets["coordinator_key"]
+    assert targets["patients"] and targets["chart_paths"] and targets["search_paths"]
+    assert len(targets["day_paths"]) == len(targets["location_ids"]) > 0
+    references = [path.split("/")[2] for path, _key in targets["report_paths"]]
+    assert set(references) <= set(busiest.referrals.values_list("reference", flat=True))

@@ -70,6 +70,24 @@ def test_a_coordinator_reads_the_queue_in_spanish(client):
 
 
 @pytest.mark.django_db
+def test_the_menu_follows_the_language_from_one_page_to_the_next(client):
+    """The menu and the templates' words are translated once per language in each process
+    (clinic.context_processors, clinic.formatting.gettext): switching back and forth shows
+    each language's own."""
+    client.force_login(UserFactory(role=Role.COORDINATOR))
+    queue = reverse("intake:queue")
+    for language, menu, button, other in [
+        ("en", "Call queue", "Next call", "Cola de llamadas"),
+        ("es", "Cola de llamadas", "Siguiente llamada", "Call queue"),
+        ("en", "Call queue", "Next call", "Siguiente llamada"),
+    ]:
+        client.post(reverse("set_language"), {"language": language, "next": "/"})
+        page = client.get(queue).content.decode()
+        assert f'<a href="{queue}" aria-current="page">{menu}</a>' in page
+        assert button in page and other not in page
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("language", "words"),
     [

@@ -12,6 +12,7 @@ from django.template import TemplateDoesNotExist, engines
 from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import translation
+from jinja2 import Environment
 
 ROOT = Path(settings.BASE_DIR)
 
@@ -115,6 +116,38 @@ def test_translations_and_plurals_follow_the_active_language():
         assert template.render({"n": 1}) == expected
 
 
+# What clinic.jinja2.gettext (one call for `_` and `{% trans %}`) must give exactly as Jinja2's
+# own new-style gettext does: variables escaped where the template escapes, "%%" as "%".
+GETTEXT_SOURCES = [
+    '{{ _("Sign in") }}',
+    '{{ _("Patient\'s time zone") }}',  # marked safe: not "Patient&#39;s"
+    '{{ _("Sign in") ~ name }}',
+    '{{ _("100%% sure") }}',
+    "{% trans %}Skip to content{% endtrans %}",
+    "{% trans %}50% of {{ name }}{% endtrans %}",
+    "{% trans clinic_phone=name %}Questions? Call the clinic at {{ clinic_phone }}.{% endtrans %}",
+    '{{ _("Questions? Call the clinic at %(clinic_phone)s.", clinic_phone=name) }}',
+    "{% trans n=n %}{{ n }} attempt{% pluralize n %}{{ n }} attempts{% endtrans %}",
+]
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize("escaping", [True, False])
+@pytest.mark.parametrize("source", GETTEXT_SOURCES)
+def test_words_are_exactly_those_jinja2s_own_gettext_gives(source, escaping, language):
+    theirs = Environment(extensions=["jinja2.ext.i18n"], autoescape=True)
+    theirs.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=translation.gettext, ngettext=translation.ngettext, newstyle=True
+    )
+    if not escaping:  # as in a plain-text e-mail
+        source = f"{{% autoescape false %}}{source}{{% endautoescape %}}"
+    context = {"name": "<b>Ana & Co</b> 10%", "n": 2}
+    with translation.override(language):
+        expected = theirs.from_string(source).render(context)
+        assert engines["jinja2"].env.from_string(source).render(context) == expected
+    assert ("&lt;b&gt;" in expected) == (escaping and "name" in source)
+
+
 @pytest.mark.django_db
 def test_the_password_reset_mail_is_plain_text(client, make_user):
     user = make_user(email="reset.me@example.com")
@@ -164,3 +197,37 @@ def test_every_scrolling_table_can_be_reached_and_scrolled_from_the_keyboard():
     assert len(wrappers) > 10
     for folder, line in wrappers:
         assert 'tabindex="0" role="region" aria-label' in line, (folder, line)  # or -labelledby
+
+
+def test_a_link_without_arguments_is_reversed_once_per_prefix_and_urlconf(monkeypatch):
+    """url('home') and the navigation's links: reverse() once, then the same answer for every
+    page, except under another script prefix (a deployment below /portal/) or URLconf."""
+    from django.test import override_settings
+    from django.urls import get_script_prefix, set_script_prefix
+
+    import clinic.jinja2
+    import clinic.paths
+
+    calls = []
+
+    def counting_reverse(viewname, *args, **kwargs):
+        calls.append(viewname)
+        return reverse(viewname, *args, **kwargs)
+
+    monkeypatch.setattr(clinic.paths, "_PATHS", {})
+    monkeypatch.setattr(clinic.paths, "reverse", counting_reverse)
+    monkeypatch.setattr(clinic.jinja2, "reverse", counting_reverse)
+    url = engines["jinja2"].env.globals["url"]
+    assert [url("billing:gfe_rights") for _ in range(3)] == [reverse("billing:gfe_rights")] * 3
+    assert calls == ["billing:gfe_rights"]
+    assert url("intake:referral_chart", "R-1") == reverse("intake:referral_chart", args=["R-1"])
+    prefix = get_script_prefix()
+    set_script_prefix("/portal/")
+    try:
+        assert url("billing:gfe_rights") == reverse("billing:gfe_rights")
+        assert url("billing:gfe_rights").startswith("/portal/")
+    finally:
+        set_script_prefix(prefix)
+    with override_settings(ROOT_URLCONF="bench.urls"):
+        url("billing:gfe_rights")
+    assert calls == ["billing:gfe_rights", "intake:referral_chart"] + ["billing:gfe_rights"] * 2

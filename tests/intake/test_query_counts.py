@@ -38,16 +38,20 @@ QUEUE = 7
 NEXT_CALL = 6  # claim-next: one query string (SET LOCAL and the statement), whatever the queue
 CALL_SCREEN = 9
 DASHBOARD = 9
-PROVIDER_LIST = 5
-# Sign-in, the referral with its history and documents (possible duplicates are read for staff
-# only: providers are not shown them; 7 when they were read for everyone).
-REFERRAL_DETAIL_PROVIDER = 5
+# Sign-in (session, user), the provider with their count of referrals, one page of rows.
+PROVIDER_LIST = 4
+# Sign-in (session, user), then the referral with its history and documents in one statement
+# (intake.referral_page; 5 when they were three reads, 7 when possible duplicates were read for
+# providers too, who are not shown them).
+REFERRAL_DETAIL_PROVIDER = 3
 # A provider's referral with an outcome report (a referral made through intake): sign-in, the
-# referral with its history and documents, the audit-free provider view, then the outcome plan
-# (with its course), the infusions given, the diary's windows and the answers (10 with the
-# possible duplicates).
-REFERRAL_DETAIL_PROVIDER_REPORT = 9
-REFERRAL_DETAIL_STAFF = 9  # plus the second factor's device and the audit row
+# referral with its history, documents and what the report is computed from (the plan's days,
+# the infusions given, the MIDAS answers) in one statement, then the diary's windows (9 when
+# the referral, history, documents, plan, infusions and answers were six reads).
+REFERRAL_DETAIL_PROVIDER_REPORT = 4
+# Sign-in (session, user, the second factor's device), the referral with its possible
+# duplicates in the same statement, and the audit row (9 before).
+REFERRAL_DETAIL_STAFF = 5
 # The chart: sign-in (session, user, device), the patient, referrals with their documents,
 # history, duplicates and calls, courses with sessions and history, estimates, GFEs owed,
 # consents, messages, replies, invitations, the outcome plan with its diary days and
@@ -215,6 +219,7 @@ def test_provider_referral_list_costs_the_same_with_50_referrals(
     with django_assert_num_queries(PROVIDER_LIST):
         page = client.get(url).content.decode()
     assert len(re.findall(r'href="/referrals/R-', page)) == min(n, 20)  # 20 a page
+    assert ("Page 1 of 3" in page) == (n == 50)  # the provider's count, not a COUNT query
 
 
 def _diary_days(course, n):

@@ -93,6 +93,20 @@ def _too_big_exe():
     return SimpleUploadedFile("scan.pdf", content, content_type="application/pdf")
 
 
+def test_the_location_list_sends_each_locations_slug_and_keeps_the_choice(
+    client, provider, location
+):
+    """The form's locations are read as plain rows (clinic.forms.ShortModelChoiceField): each
+    option sends the slug the form takes, and a form shown again keeps the one chosen."""
+    LocationFactory(slug="pasadena", name="Pasadena")
+    url = reverse("intake:referral_create")
+    page = client.get(url).content.decode()
+    assert '<option value="boston">Boston</option>' in page
+    assert '<option value="pasadena">Pasadena</option>' in page
+    again = client.post(url, form_data(location, patient_last_name="")).content.decode()
+    assert '<option value="boston" selected>Boston</option>' in again
+
+
 @pytest.mark.parametrize(
     ("field", "overrides", "message"),
     [
@@ -195,13 +209,13 @@ def test_the_list_filters_by_status_searches_by_name_or_reference_and_paginates(
     url = reverse("intake:provider_home")
     page1 = client.get(url).context["page"]
     assert page1.paginator.count == 23 and len(page1.object_list) == 20
-    assert [r.pk for r in client.get(url, {"status": "contacting"}).context["page"]] == [
-        referrals[0].pk
+    assert [r.reference for r in client.get(url, {"status": "contacting"}).context["page"]] == [
+        referrals[0].reference
     ]
     found = client.get(url, {"q": "personhx"}).context["page"]
-    assert [r.pk for r in found] == [referrals[7].pk]
+    assert [r.reference for r in found] == [referrals[7].reference]
     by_ref = client.get(url, {"q": referrals[3].reference.lower()}).context["page"]
-    assert [r.pk for r in by_ref] == [referrals[3].pk]
+    assert [r.reference for r in by_ref] == [referrals[3].reference]
     fragment = client.get(url, {"q": "personhx"}, HTTP_HX_REQUEST="true")
     assert "<html" not in fragment.content.decode()
     # The next page keeps the search and the filter.
@@ -218,3 +232,40 @@ def test_attachment_type_comes_from_content_not_name(client, provider, location)
     renamed_png = SimpleUploadedFile("scan.pdf", PNG, content_type="application/pdf")
     client.post(reverse("intake:referral_create"), form_data(location, attachments=[renamed_png]))
     assert ReferralAttachment.objects.get().content_type == "image/png"
+
+
+def test_each_row_shows_the_patient_the_status_and_the_day_in_the_page_s_language(client, location):
+    """The list's rows are plain rows, not referrals: the status label and the day still come
+    in the language of each request (the labels are translated once per language, and an
+    English page after a Spanish one is English again)."""
+    from django.utils import translation
+
+    from clinic.formatting import format_date
+    from intake import services
+    from tests.factories.intake import submit_referral
+
+    provider = ProviderFactory()
+    referral = submit_referral(
+        provider=provider, location=location, patient_first_name="Ana", patient_last_name="Diaz"
+    )
+    services.referral_set_status(referral=referral, status="contacting")
+    client.force_login(provider.user)
+    url = reverse("intake:provider_home")
+
+    def row(language: str) -> str:
+        page = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        return page[page.index(f">{referral.reference}</a>") :].split("</tr>")[0]
+
+    with translation.override("es"):
+        day_es = format_date(referral.created_at, "M j, Y")
+    day_en = format_date(referral.created_at, "M j, Y")
+    for language, status, day in [
+        ("es", "Contactando con el paciente", day_es),
+        ("en", "Contacting the patient", day_en),
+        ("es", "Contactando con el paciente", day_es),
+    ]:
+        assert row(language).split("<td>")[1:] == [
+            "Ana Diaz</td>\n      ",
+            f"{status}</td>\n      ",
+            f"{day}</td>\n    ",
+        ], language

@@ -174,3 +174,28 @@ def test_a_spanish_speaking_provider_is_written_to_in_spanish(location):
     assert status.subject.startswith(f"Derivación {referral.reference}: ")
     assert f"El estado de su derivación {referral.reference} es ahora:" in status.body
     assert "pregnancy" not in status.body.lower()
+
+
+def test_the_providers_count_of_referrals_follows_each_submission(location):
+    """ReferringProvider.referral_count (the provider's list reads it instead of counting): one
+    more for each referral made, none for a replayed idempotency key, none for a referral whose
+    transaction rolled back; another provider's count is untouched."""
+    provider, other = ProviderFactory(), ProviderFactory()
+    submit_referral(provider=other, location=location)
+
+    def count() -> int:
+        provider.refresh_from_db()
+        return provider.referral_count
+
+    assert count() == 0
+    submit_referral(provider=provider, location=location)
+    data = referral_data(location, mobile_phone="+16175550199")
+    services.referral_submit(provider=provider, data=data, idempotency_key="k-1")
+    services.referral_submit(provider=provider, data=data, idempotency_key="k-1")  # a replay
+    assert count() == 2
+    with pytest.raises(RuntimeError), transaction.atomic():
+        submit_referral(provider=provider, location=location, mobile_phone="+16175550198")
+        raise RuntimeError("the caller's transaction fails after the referral")
+    assert count() == 2 == Referral.objects.filter(provider=provider).count()
+    other.refresh_from_db()
+    assert other.referral_count == 1 == Referral.objects.filter(provider=other).count()

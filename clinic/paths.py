@@ -1,0 +1,41 @@
+"""The paths of views that take no argument and of static files, worked out once per process.
+
+Every page's header links to the same dozen views (the role's menu, home, sign out, the
+language switcher) and four static files: reverse() and the static files' manifest lookup
+cost more than the rest of the header. A view's path depends only on the URLconf and the
+script prefix (the portal has no language in its URLs), so both are in the key; a static
+file's URL only on the storage's settings. A settings change in a test clears what is kept."""
+
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.signals import setting_changed
+from django.urls import get_script_prefix, get_urlconf, reverse
+
+_PATHS: dict[tuple[str, str | None, str], str] = {}
+_STATIC: dict[str, str] = {}
+
+
+def path_of(viewname: str) -> str:
+    """reverse(viewname) of a view without arguments."""
+    key = (viewname, get_urlconf(), get_script_prefix())
+    path = _PATHS.get(key)
+    if path is None:
+        path = _PATHS[key] = reverse(viewname)
+    return path
+
+
+def static_url(name: str) -> str:
+    """{% static name %}: the file's URL (with its content hash where the storage adds one)."""
+    url = _STATIC.get(name)
+    if url is None:
+        url = _STATIC[name] = staticfiles_storage.url(name)
+    return url
+
+
+def _forget(*, setting: str, **_kwargs) -> None:
+    if setting == "ROOT_URLCONF":
+        _PATHS.clear()
+    if setting in ("STORAGES", "STATIC_URL", "STATIC_ROOT", "STATICFILES_DIRS"):
+        _STATIC.clear()
+
+
+setting_changed.connect(_forget)
