@@ -7,7 +7,7 @@ from .chart_tables import CHART_BUILDERS, ChartTable, dashboard_charts
 from .figures import FUNNEL_STAGES, WINDOW_DAYS, Operations, Week, operations_summary, percent
 from .kept import RECOUNT_EVERY, operations_figures_recent, operations_figures_refresh_all
 from .page import Kept, PageReads, kept_figures, page_reads
-from .waitlist import Refills, waitlist_refills
+from .waitlist import Refills
 
 __all__ = [
     "CHART_BUILDERS",
@@ -27,5 +27,4 @@ __all__ = [
     "operations_summary",
     "page_reads",
     "percent",
-    "waitlist_refills",
 ]

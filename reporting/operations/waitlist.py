@@ -1,15 +1,12 @@
 """The waitlist on the operations dashboard: freed times (cancelled, moved, offered by hand) in
 the last 90 days, how many the waitlist refilled, and the median time from freed to refilled.
-One query; counts and minutes only."""
+Counts and minutes only; the page reads them in its own statement (page.py), with REFILLS_SQL
+as a subquery."""
 
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection
-from django.utils import timezone
-
-from scheduling.models import Location
 from waitlist.models import SlotStatus
 
 from .figures import WINDOW_DAYS, percent
@@ -45,11 +42,3 @@ def refills_from_row(freed: int, refilled: int, median: float | None) -> Refills
         refilled=refilled,
         median_minutes=round(median, 1) if median is not None else None,
     )
-
-
-def waitlist_refills(*, location: Location | None, now: dt.datetime | None = None) -> Refills:
-    now = now or timezone.now()
-    params = refills_params(location_id=location.pk if location else None, now=now)
-    with connection.cursor() as cursor:
-        cursor.execute(REFILLS_SQL, params)
-        return refills_from_row(*cursor.fetchone())

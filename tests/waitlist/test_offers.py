@@ -10,7 +10,7 @@ from clinic.messaging import defaults
 from clinic.messaging.models import Channel, ConsentSource, Message
 from clinic.messaging.services import consent_record
 from clinic.messaging.wording import forbidden_words_in
-from reporting.operations import waitlist_refills
+from reporting.operations import page_reads
 from scheduling.models import InfusionSession, SessionStatus
 from scheduling.services import session_book, session_cancel, session_check_in
 from tests.factories.users import UserFactory
@@ -221,7 +221,8 @@ def test_the_operations_dashboard_counts_refilled_times_and_the_time_to_refill(
     _cancelled_slot(make_course, at(2027, 3, 11, 9))  # nobody takes this one
     slot_offer_next_round(slot_id=filled.pk, now=NOON)
     offer_accept(offer=filled.offers.get(entry=first), now=NOON + dt.timedelta(minutes=10))
-    figures = waitlist_refills(location=clinic["location"], now=NOON + dt.timedelta(hours=1))
+    reads = page_reads(location_id=clinic["location"].pk, now=NOON + dt.timedelta(hours=1))
+    figures = reads.refills
     assert (figures.freed, figures.refilled) == (2, 1)
     assert str(figures.refilled_rate) == "50.0"
     # Freed at NOW (the cancellation), refilled at noon in Boston plus 10 minutes.
