@@ -82,13 +82,13 @@ def test_the_catalogue_has_no_fuzzy_or_broken_entries():
 
 @pytest.mark.clock_sweep
 @pytest.mark.parametrize("language", ["en", "es"])
-def test_the_day_view_keeps_its_day_in_the_date_picker_in_both_languages(client, language):
+def test_the_day_view_keeps_its_day_in_the_date_picker_in_both_languages(client, language, clock):
     """A date picker takes ISO dates only: written the Spanish way (06/12/2026) the browser showed
     it empty, while the page below it showed that day."""
     location = LocationFactory(name="Boston")
     client.force_login(UserFactory(role=Role.COORDINATOR))
     page = client.get(reverse("scheduling:staff_day"), HTTP_ACCEPT_LANGUAGE=language)
-    today = timezone.localdate(timezone.now(), location.time_zone)
+    today = timezone.localdate(clock.now(), location.time_zone)
     assert f'type="date" name="date" value="{today.isoformat()}"' in page.content.decode()
 
 

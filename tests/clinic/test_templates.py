@@ -10,9 +10,13 @@ from django.conf import settings
 from django.core import mail
 from django.template import TemplateDoesNotExist, engines
 from django.template.loader import get_template, render_to_string
-from django.urls import reverse
+from django.test import override_settings
+from django.urls import get_script_prefix, reverse, set_script_prefix
 from django.utils import translation
 from jinja2 import Environment
+
+import clinic.jinja2
+import clinic.paths
 
 ROOT = Path(settings.BASE_DIR)
 
@@ -202,11 +206,6 @@ def test_every_scrolling_table_can_be_reached_and_scrolled_from_the_keyboard():
 def test_a_link_without_arguments_is_reversed_once_per_prefix_and_urlconf(monkeypatch):
     """url('home') and the navigation's links: reverse() once, then the same answer for every
     page, except under another script prefix (a deployment below /portal/) or URLconf."""
-    from django.test import override_settings
-    from django.urls import get_script_prefix, set_script_prefix
-
-    import clinic.jinja2
-    import clinic.paths
 
     calls = []
 

@@ -35,6 +35,13 @@ MIDAS = {
 MIDAS_AFTER = {**MIDAS, "missed_work": "1", "reduced_work": "1", "missed_housework": "1"}
 
 
+def answer_midas_at_one_month(plan, now):
+    """The patient's MIDAS answers (MIDAS_AFTER) a month after the course."""
+    instrument_response_record(
+        plan=plan, instrument_key="midas", time_point="month_1", answers=MIDAS_AFTER, now=now
+    )
+
+
 def keep_diary(plan, first_day, days, headache_every):
     """`days` answered days from first_day, a headache on every `headache_every`-th one."""
     DiaryDay.objects.bulk_create(
@@ -100,13 +107,7 @@ def test_one_month_after_the_figures_and_midas_compare_with_the_baseline(course_
     referral, plan = course_done["referral"], course_done["plan"]
     done = plan.course_completed_on
     clock.travel(dt.datetime.combine(done + dt.timedelta(days=30), dt.time(12), tzinfo=NY))
-    instrument_response_record(
-        plan=plan,
-        instrument_key="midas",
-        time_point="month_1",
-        answers=MIDAS_AFTER,
-        now=timezone.now(),
-    )
+    answer_midas_at_one_month(plan, clock.now())
     _, key = intake_services.api_token_create(provider=referral.provider, name="EHR")
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")

@@ -2,9 +2,13 @@ import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 
+from clinic.celery import app
+from clinic.formatting import format_date
+from intake import services
 from intake.models import IntakeCase, Referral, ReferralAttachment, ReferralStatusChange
-from tests.factories.intake import ProviderFactory
+from tests.factories.intake import ProviderFactory, submit_referral
 from tests.factories.scheduling import LocationFactory
 
 pytestmark = pytest.mark.django_db
@@ -54,8 +58,6 @@ def form_data(location, **overrides):
 def test_a_valid_referral_creates_the_referral_its_case_and_history(
     client, provider, location, django_capture_on_commit_callbacks, settings
 ):
-    from clinic.celery import app
-
     app.conf.task_always_eager = True
     try:
         with django_capture_on_commit_callbacks(execute=True):
@@ -148,8 +150,6 @@ def test_more_than_five_attachments_are_refused(client, provider, location):
 
 
 def test_a_provider_sees_only_their_own_referrals_and_attachments(client, location):
-    from tests.factories.intake import submit_referral
-
     mine, theirs = ProviderFactory(), ProviderFactory()
     my_referral = submit_referral(provider=mine, location=location, patient_last_name="Mine")
     their_referral = submit_referral(provider=theirs, location=location, patient_last_name="Theirs")
@@ -173,8 +173,6 @@ def test_a_provider_sees_only_their_own_referrals_and_attachments(client, locati
 
 
 def test_staff_can_download_an_attachment_and_a_patient_cannot(client, location, make_user):
-    from tests.factories.intake import submit_referral
-
     referral = submit_referral(location=location)
     attachment = ReferralAttachment.objects.create(
         referral=referral,
@@ -191,9 +189,6 @@ def test_staff_can_download_an_attachment_and_a_patient_cannot(client, location,
 
 
 def test_the_list_filters_by_status_searches_by_name_or_reference_and_paginates(client, location):
-    from intake import services
-    from tests.factories.intake import submit_referral
-
     provider = ProviderFactory()
     referrals = [
         submit_referral(
@@ -238,12 +233,6 @@ def test_each_row_shows_the_patient_the_status_and_the_day_in_the_page_s_languag
     """The list's rows are plain rows, not referrals: the status label and the day still come
     in the language of each request (the labels are translated once per language, and an
     English page after a Spanish one is English again)."""
-    from django.utils import translation
-
-    from clinic.formatting import format_date
-    from intake import services
-    from tests.factories.intake import submit_referral
-
     provider = ProviderFactory()
     referral = submit_referral(
         provider=provider, location=location, patient_first_name="Ana", patient_last_name="Diaz"

@@ -16,19 +16,21 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
 
 from clinic.audit.models import AuditEvent
 from clinic.models import Role
 from intake import services as intake_services
 from intake.models import PossibleDuplicate, ReferralStatus
-from outcomes.services import instrument_response_record
 from tests import clock as test_clock
 from tests.clinic.test_page_text import visible_text
 from tests.factories.intake import ProviderFactory, referral_data, submit_referral
+from tests.factories.scheduling import LocationFactory
 from tests.factories.users import UserFactory
 from tests.intake.test_chart import NY
-from tests.intake.test_outcome_report import MIDAS_AFTER, course_done  # noqa: F401 (fixture)
+from tests.intake.test_outcome_report import (  # noqa: F401 (course_done: a fixture)
+    answer_midas_at_one_month,
+    course_done,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -78,13 +80,7 @@ def test_the_providers_outcome_report_page_shows_the_same_text(fixed_clock, requ
     _compare("report-end-of-course", _get(client, referral, user=provider))
     _compare("report-end-of-course-es", _get(client, referral, "es", user=provider))
     fixed_clock.travel(dt.datetime.combine(done + dt.timedelta(days=30), dt.time(12), NY))
-    instrument_response_record(
-        plan=plan,
-        instrument_key="midas",
-        time_point="month_1",
-        answers=MIDAS_AFTER,
-        now=timezone.now(),
-    )
+    answer_midas_at_one_month(plan, fixed_clock.now())
     _compare("report-month-1", _get(client, referral, user=provider))
     fixed_clock.travel(dt.datetime.combine(done + dt.timedelta(days=95), dt.time(12), NY))
     _compare("report-month-3", _get(client, referral, user=provider))
@@ -156,6 +152,4 @@ def test_a_referral_without_a_course_shows_the_same_text(fixed_clock, client, lo
 
 @pytest.fixture
 def location_boston(db):
-    from tests.factories.scheduling import LocationFactory
-
     return LocationFactory(slug="boston", name="Boston · Back Bay", time_zone=NY)

@@ -487,7 +487,7 @@ def test_just_after_midnight_the_page_recounts_so_today_is_in_the_window(
 
 
 def test_the_charts_follow_the_figures_they_are_drawn_from_and_the_language(
-    client, staff, recent, monkeypatch
+    client, staff, recent, monkeypatch, clock
 ):
     """Each process keeps the charts it drew, by the figures and the language (the drawing is
     most of the page's work): a second request for the same figures draws nothing, and a
@@ -508,7 +508,7 @@ def test_the_charts_follow_the_figures_they_are_drawn_from_and_the_language(
     assert received.format("Received", 1) in client.get(url).content.decode()
     assert len(drawn) == 1
 
-    referral(recent, timezone.now() - dt.timedelta(days=1), [S.CONTACTING], 2)
+    referral(recent, clock.now() - dt.timedelta(days=1), [S.CONTACTING], 2)
     refresh_dashboard_figures()  # beat's recount, at the same (frozen) instant
     assert received.format("Received", 2) in client.get(url).content.decode()
     spanish = client.get(url, HTTP_ACCEPT_LANGUAGE="es").content.decode()
@@ -535,11 +535,11 @@ def test_a_renamed_or_new_location_shows_at_once(client, staff, recent):
 
 
 @pytest.mark.clock_sweep
-def test_the_charts_speak_the_pages_language(client, staff, recent):
+def test_the_charts_speak_the_pages_language(client, staff, recent, clock):
     """The README promises staff pages in Spanish too: the charts' titles, definitions, column
     headings, series and totals are translated with the rest of the page."""
     # The last week's Monday in Boston, written day first as Spanish writes it (30 nov).
-    today = timezone.localdate(timezone.now(), NY)
+    today = timezone.localdate(clock.now(), NY)
     monday = today - dt.timedelta(days=today.weekday())
     with translation.override("es"):
         last_week = format_date(monday, "j M")
