@@ -18,6 +18,7 @@ shown in the active zone (Django's, as the `date` filter does).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -28,6 +29,7 @@ from django.utils.translation import gettext as django_gettext
 from django.utils.translation import ngettext as django_ngettext
 from django.utils.translation import npgettext as django_npgettext
 from django.utils.translation import pgettext as django_pgettext
+from phonenumber_field.phonenumber import to_python
 
 # A page's words, translated once per language in each process (the templates' `_()` and
 # `pgettext()`, and the formats below). Django's gettext finds the active translation through
@@ -212,3 +214,20 @@ def usd(value) -> str:
     amount = value if isinstance(value, Decimal) else Decimal(value)
     sign = "−" if amount < 0 else ""
     return f"{sign}${abs(amount):,.2f}"
+
+
+# A North American number as stored (E.164, "+16175550142"): area code and exchange begin
+# with 2-9, which is what makes phonenumbers format it "(617) 555-0142".
+_NANP = re.compile(r"\+1([2-9]\d\d)([2-9]\d\d)(\d{4})")
+
+
+def national_phone(e164: str | None) -> str:
+    """A stored number as the phone field's `as_national` writes it: "(617) 555-0142" for a
+    North American number, without parsing it (a list shows one a row); any other as
+    phonenumbers formats it, and "" for none or one it cannot read."""
+    if not e164:
+        return ""
+    match = _NANP.fullmatch(e164)
+    if match:
+        return "({}) {}-{}".format(*match.groups())
+    return getattr(to_python(e164), "as_national", "")
