@@ -11,7 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from clinic.formatting import format_date
+from clinic.formatting import format_date, gettext, ngettext
 from clinic.models import STAFF_ROLES, Role, User
 
 from .models import (
@@ -194,6 +194,8 @@ class QueueRow:
     callback_due: bool
     waiting_until: dt.datetime | None
     claimed_by_other: bool
+    state: str  # 'on a call with Dana', 'retry Tue Dec 1, 2:00 PM EST' or '2 attempts'
+    received: str  # when the referral came, in the active zone
 
 
 QUEUE_PAGE_ROWS = 50
@@ -304,9 +306,12 @@ def queue_rows(
     on another coordinator's call), then those that must wait (a retry time, or outside calling
     hours) in the same order. `limit` keeps the first so many."""
     now = now or timezone.now()
+    shown_in = timezone.get_current_timezone()
     rows = []
-    # Every row in one zone shows the same 'now': each zone's is formatted once.
+    # Every row in one zone shows the same 'now': each zone's is formatted once; and a page
+    # says '2 attempts' many times: each count's words are looked up once.
     clocks: dict[ZoneInfo, tuple[dt.datetime, str, str, bool]] = {}
+    attempts: dict[int, str] = {}
     for case in _queue_cases(now, limit):
         zone = case.time_zone
         if zone not in clocks:
@@ -320,6 +325,16 @@ def queue_rows(
         waiting = (
             case.next_attempt_at if case.next_attempt_at and case.next_attempt_at > now else None
         )
+        claimed_by_other = held_by_other(case, coordinator_id=coordinator.pk, now=now)
+        if claimed_by_other:
+            state = gettext("on a call with %(name)s") % {"name": case.claimed_by_first_name}
+        elif waiting:
+            state = f"{gettext('retry')} {format_date(waiting, 'D M j, g:i A T', zone)}"
+        else:
+            n = case.attempt_count
+            if n not in attempts:
+                attempts[n] = ngettext("%(n)s attempt", "%(n)s attempts", n) % {"n": n}
+            state = attempts[n]
         rows.append(
             QueueRow(
                 case=case,
@@ -329,7 +344,9 @@ def queue_rows(
                 in_calling_hours=in_hours,
                 callback_due=bool(case.callback_at and case.callback_at <= now),
                 waiting_until=waiting,
-                claimed_by_other=held_by_other(case, coordinator_id=coordinator.pk, now=now),
+                claimed_by_other=claimed_by_other,
+                state=state,
+                received=format_date(case.received_at, "M j, g:i A T", shown_in),
             )
         )
     return rows
