@@ -118,12 +118,8 @@ class Found:
     date_of_birth: dt.date
     phone: str  # as the patient would say it: (617) 555-0142
     preferred_language: str
-    status: str
+    status_label: str  # in the active language: "Declined by the patient"
     location_name: str
-
-    @property
-    def status_label(self) -> str:
-        return referral_status_label(self.status)
 
 
 def search_referrals(raw) -> tuple[SearchQuery, list[Found]]:
@@ -161,7 +157,7 @@ def search_referrals(raw) -> tuple[SearchQuery, list[Found]]:
             date_of_birth=born,
             phone=national_phone(phone),
             preferred_language=language,
-            status=status,
+            status_label=referral_status_label(status),
             location_name=location or "",
         )
         for pk, reference, patient_id, first, last, born, phone, language, status, location in rows[
