@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clinic.audit.models import AuditAction
-from clinic.audit.services import audit_record, audit_record_many
+from clinic.audit.services import audit_record, audit_record_rows
 from clinic.errors import ApplicationError
 from clinic.models import STAFF_ROLES, Role
 from clinic.permissions import role_required
@@ -54,7 +54,12 @@ def people_search(request: HttpRequest) -> HttpResponse:
     query, referrals = search.search_referrals(raw)
     found = search.people(referrals)
     # Every person listed is a record seen: one VIEW each, in one INSERT.
-    audit_record_many(request=request, objects=[p.referral for p in found])
+    audit_record_rows(
+        request=request,
+        rows=(
+            (p.referral.patient_id, p.referral.pk, "intake.referral", p.referral.pk) for p in found
+        ),
+    )
     context = {"q": search.clean_query(raw), "query": query, "people": found}
     template = "intake/partials/_people.html" if request.htmx else "intake/people.html"
     return render(request, template, context)

@@ -90,23 +90,38 @@ def audit_record_many(
     """A staff page that lists patients: one VIEW event per patient shown (the first row that
     shows them), written in one INSERT. Rows that are nobody's record (a staff member's account,
     a message to a provider) are skipped. Returns the number of events written."""
+    return audit_record_rows(
+        request=request,
+        rows=(
+            (patient_of(obj), referral_id_of(obj), obj._meta.label_lower, obj.pk) for obj in objects
+        ),
+        action=action,
+    )
+
+
+def audit_record_rows(
+    *,
+    request: HttpRequest,
+    rows: Iterable[tuple[int | None, int | None, str, object]],
+    action: AuditAction | str = AuditAction.VIEW,
+) -> int:
+    """audit_record_many for a page that lists plain rows, not model instances: each row is
+    (patient id, referral id, model label such as "intake.referral", primary key)."""
     user = _staff(request)
     if user is None:
         return 0
-    rows, seen = [], set()
-    for obj in objects:
-        patient_id, referral_id = patient_of(obj), referral_id_of(obj)
+    events, seen = [], set()
+    for patient_id, referral_id, label, pk in rows:
         if patient_id is None and referral_id is None:
             continue
         key = patient_id if patient_id is not None else ("referral", referral_id)
         if key in seen:
             continue
         seen.add(key)
-        label = obj._meta.label_lower
-        rows.append((patient_id, referral_id, OBJECT_TYPES.get(label, label), str(obj.pk)))
-    if rows:
-        _insert_many(request, user, AuditAction(action), rows)
-    return len(rows)
+        events.append((patient_id, referral_id, OBJECT_TYPES.get(label, label), str(pk)))
+    if events:
+        _insert_many(request, user, AuditAction(action), events)
+    return len(events)
 
 
 # One statement for a page's rows, the values they share given once and the rest as arrays: a

@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import formats, translation
+from phonenumber_field.phonenumber import to_python
 
-from clinic.formatting import clock, format_date, usd, when, when_both
+from clinic.formatting import clock, format_date, national_phone, usd, when, when_both
 
 NY = ZoneInfo("America/New_York")
 LA = ZoneInfo("America/Los_Angeles")
@@ -116,3 +117,33 @@ def test_money(amount, shown):
     assert usd(amount) == shown
     with translation.override("es"):
         assert usd(amount) == shown  # US dollars read the same on the Spanish pages
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "+16175550142",
+        "+13105559876",
+        "+12125550199",
+        "+19995551234",  # not a real area code: still written as phonenumbers writes it
+        "+11235550142",  # an area code beginning with 1: not North American, phonenumbers' way
+        "+16171555014",  # an exchange beginning with 1: phonenumbers' way
+        "+1617555014",  # too short
+        "+442079460958",  # London
+        "+34912345678",  # Madrid
+        "+525512345678",  # Mexico City
+        "not a number",
+        "",
+    ],
+)
+def test_a_stored_phone_reads_as_the_phone_field_shows_it(stored):
+    """Lists format each row's number without parsing it; the result is the field's own
+    `as_national` ("" where it has none)."""
+    assert national_phone(stored) == getattr(to_python(stored), "as_national", "")
+
+
+def test_north_american_numbers_read_as_the_field_shows_them_whatever_their_digits():
+    for area in range(200, 1000, 37):
+        for exchange in range(200, 1000, 53):
+            stored = f"+1{area}{exchange}{(area * exchange) % 10000:04d}"
+            assert national_phone(stored) == to_python(stored).as_national, stored

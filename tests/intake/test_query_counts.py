@@ -31,10 +31,10 @@ SIZES = [1, 50]
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 # Pinned counts, the same with 1 and with 50 of everything the page lists.
-# Two capped index walks (callable, then waiting) choose the first 50 cases on the case table
-# alone; one more query reads the chosen ones with their referral, provider and claimer (in one
-# statement the planner joined every due callback before sorting).
-QUEUE = 7
+# One statement: capped index walks (due callbacks, the other callable cases, then the waiting)
+# choose the first 50 cases on the case table alone, and only those are joined to their
+# referral, provider and claimer (intake.selectors._QUEUE_SQL).
+QUEUE = 4
 NEXT_CALL = 6  # claim-next: one query string (SET LOCAL and the statement), whatever the queue
 CALL_SCREEN = 9
 DASHBOARD = 9
