@@ -367,7 +367,8 @@ def check_start(p: BookingSnapshot, start: dt.datetime) -> tuple[int | None, str
     end = start + p.total
     if start < p.earliest:
         return None, "notice"
-    day = p.local_day(start.astimezone(p.tz).date())
+    local_date = start.astimezone(p.tz).date()
+    day = p._days.get(local_date) or p.local_day(local_date)  # a day's candidates share it
     if day.open_at is None or not (day.open_at <= start and end <= day.close_at):
         return None, "closed"
     for other in p.course_starts:
