@@ -1,4 +1,4 @@
-"""Free start times: one fixed set of indexed queries for any date range, then plain Python.
+"""Free start times: one statement of indexed reads for any date range, then plain Python.
 
 The same checks serve the availability pages and the booking services (which run them again
 under the location-day lock), so what is offered and what is accepted cannot drift apart.
@@ -519,7 +519,7 @@ def day_offers(
     ignore_session_id: int | None = None,
 ) -> tuple[list[DayOffer], CourseRules]:
     """free_start_times with a reason for each empty day, from the same one snapshot (so the
-    day strip, the earliest offer and the chosen day's times cost one fixed set of queries),
+    day strip, the earliest offer and the chosen day's times cost one statement),
     and the rules it used (their notice explains a day that is too soon)."""
     tz = location.time_zone
     start, _ = local_day_bounds(first_day, tz)
