@@ -49,29 +49,34 @@ SIZES = [1, 50]
 # and the booking e-mail is stored with its action links (one INSERT) in the same transaction.
 # A patient's profile comes with the signed-in user (clinic.auth_backends.get_user): one
 # statement less on their pages (PATIENT_HOME was 5, DAY_PICKER 14).
+# The booking snapshot (scheduling.availability.load_snapshot) is one statement, 8 before: 7
+# less wherever free times are worked out or a booking checks its time (DAY_PICKER was 13,
+# FREE_TIMES_14_DAYS 8, HOLD_POST 18, CONFIRM_POST 45, PLAN_POST 76 (a snapshot for each of the
+# 3 sessions), COORDINATOR_COURSE 19, COORDINATOR_COURSE_TIMES 16, BOOK_STATEMENTS 45,
+# PLAN_3_STATEMENTS 75).
 PATIENT_HOME = 4
-DAY_PICKER = 13
-FREE_TIMES_14_DAYS = 8
-HOLD_POST = 18
+DAY_PICKER = 6
+FREE_TIMES_14_DAYS = 1
+HOLD_POST = 11
 # The GFE reissued: its stored document, its notice to the patient. (87 before the course kept
 # its diagnosis codes: billing no longer reads the referral; 86 before the reminders and the
 # booking e-mail were written by the dispatcher, the plan and links inserted in bulk.)
 # Plus 3 for the outcome plan (issue 22): locked, the first and last infusion read, its dates
 # written; once for a whole course (one SessionBooked). 74 before the booking did only what its
 # transaction needs (see BOOK_STATEMENTS).
-CONFIRM_POST = 45
+CONFIRM_POST = 38
 # 164 before: the diagnosis codes, and the patient's profile read once, not once per session;
 # 161 before the reminders and the e-mail waited for the dispatcher; 117 before the booking did
 # only what its transaction needs (see BOOK_STATEMENTS).
-PLAN_POST = 76
+PLAN_POST = 55
 DAY_VIEW = 10  # the locations are read once (the day form's options); one audit INSERT
 # The review cards' referrals and notes; the courses' audit INSERT (none for referrals here);
 # the patients' outcome plans, their diary days and their MIDAS answers (3, issue 22).
 CLINICIAN_HOME = 16
 COURSE_LIST = 5  # one audit INSERT for every patient listed
-COORDINATOR_COURSE = 19  # with the course history and its GFEs no longer required; the
+COORDINATOR_COURSE = 12  # with the course history and its GFEs no longer required; the
 # location options read once (clinic.forms.ShortListIterator)
-COORDINATOR_COURSE_TIMES = 16
+COORDINATOR_COURSE_TIMES = 9
 COURSE_CANCEL_CONFIRM = 8  # the page that names every session a course cancel takes
 
 
@@ -307,9 +312,10 @@ def test_plan_my_course_costs_the_same_beside_50_bookings_and_50_cancelled(
 # obligation and estimate, the estimate's notice), and the estimate's document stored after
 # the commit (billing.tasks.store_estimate_document). Then 45 and 75: each message stored by
 # INSERT … ON CONFLICT DO NOTHING (a taken dedupe key is no error), not between a SAVEPOINT
-# and its RELEASE, and the reminder plan's taken keys read only when some were.
-BOOK_STATEMENTS = 45
-PLAN_3_STATEMENTS = 75
+# and its RELEASE, and the reminder plan's taken keys read only when some were. Then 38 and 54:
+# the time's check reads its snapshot in one statement, not eight (once per session).
+BOOK_STATEMENTS = 38
+PLAN_3_STATEMENTS = 54
 
 
 @pytest.mark.parametrize("planned", [1, 3])
