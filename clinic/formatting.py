@@ -105,28 +105,31 @@ def _names() -> _Names:
     return NAMES.get(language[:2], NAMES["en"])
 
 
-# Each supported letter of Django's date format as a Python expression of the value `d` and the
-# language's names `n`.
+def _hour12(d) -> int:
+    return d.hour % 12 or 12
+
+
+# One function per supported letter of Django's date format: (value, names) -> text.
 _LETTERS = {
-    "d": "f'{d.day:02d}'",
-    "j": "str(d.day)",
-    "D": "n.weekdays_abbr[d.weekday()]",
-    "l": "n.weekdays[d.weekday()]",
-    "m": "f'{d.month:02d}'",
-    "n": "str(d.month)",
-    "M": "n.months_abbr[d.month - 1]",
-    "b": "n.months_abbr[d.month - 1].lower()",
-    "F": "n.months[d.month - 1]",
-    "Y": "str(d.year)",
-    "y": "f'{d.year % 100:02d}'",
-    "g": "str(d.hour % 12 or 12)",
-    "h": "f'{d.hour % 12 or 12:02d}'",
-    "G": "str(d.hour)",
-    "H": "f'{d.hour:02d}'",
-    "i": "f'{d.minute:02d}'",
-    "s": "f'{d.second:02d}'",
-    "A": "n.am_pm[d.hour >= 12]",
-    "T": "(d.tzname() or '')",
+    "d": lambda d, n: f"{d.day:02d}",
+    "j": lambda d, n: str(d.day),
+    "D": lambda d, n: n.weekdays_abbr[d.weekday()],
+    "l": lambda d, n: n.weekdays[d.weekday()],
+    "m": lambda d, n: f"{d.month:02d}",
+    "n": lambda d, n: str(d.month),
+    "M": lambda d, n: n.months_abbr[d.month - 1],
+    "b": lambda d, n: n.months_abbr[d.month - 1].lower(),
+    "F": lambda d, n: n.months[d.month - 1],
+    "Y": lambda d, n: str(d.year),
+    "y": lambda d, n: f"{d.year % 100:02d}",
+    "g": lambda d, n: str(_hour12(d)),
+    "h": lambda d, n: f"{_hour12(d):02d}",
+    "G": lambda d, n: str(d.hour),
+    "H": lambda d, n: f"{d.hour:02d}",
+    "i": lambda d, n: f"{d.minute:02d}",
+    "s": lambda d, n: f"{d.second:02d}",
+    "A": lambda d, n: n.am_pm[d.hour >= 12],
+    "T": lambda d, n: d.tzname() or "",
 }
 _TIME_LETTERS = set("ghGHisAT")
 # Letters Django's format knows that these formatters do not: refused, never printed as-is.
@@ -134,15 +137,10 @@ _UNSUPPORTED = set("aAbcdDeEfFgGhHiIjlLmMnNoOPrsStTUuwWyYzZ") - set(_LETTERS)
 
 
 @lru_cache(maxsize=256)
-def _compile(fmt: str):
-    """A format as one Python function of (value, names): a table formats hundreds of values
-    with the same few formats, and one call a value costs a tenth of one call a letter. The
-    function's source is built only from the expressions above and repr() of the literal text
-    between letters (a backslash escapes a letter), so nothing in `fmt` is ever run as code.
-    Returns (function, whether it has time letters)."""
-    parts: list[str] = []
+def _compile(fmt: str) -> tuple[tuple[bool, str], ...]:
+    """A format as (is_letter, text) pieces; literal runs are joined. A backslash escapes."""
+    pieces: list[tuple[bool, str]] = []
     literal: list[str] = []
-    has_time = False
     escaped = False
     for char in fmt:
         if escaped:
@@ -152,19 +150,16 @@ def _compile(fmt: str):
             escaped = True
         elif char in _LETTERS:
             if literal:
-                parts.append(repr("".join(literal)))
+                pieces.append((False, "".join(literal)))
                 literal = []
-            parts.append(_LETTERS[char])
-            has_time = has_time or char in _TIME_LETTERS
+            pieces.append((True, char))
         elif char in _UNSUPPORTED:
             raise ValueError(f"format letter {char!r} is not supported (in {fmt!r})")
         else:
             literal.append(char)
     if literal:
-        parts.append(repr("".join(literal)))
-    body = " + ".join(parts) or "''"
-    function = eval(f"lambda d, n: {body}", {"__builtins__": {"str": str}})  # noqa: S307
-    return function, has_time
+        pieces.append((False, "".join(literal)))
+    return tuple(pieces)
 
 
 def format_date(value, fmt: str, tz: dt.tzinfo | str | None = None) -> str:
@@ -173,15 +168,18 @@ def format_date(value, fmt: str, tz: dt.tzinfo | str | None = None) -> str:
     gives ""."""
     if value is None or value == "":
         return ""
-    function, has_time = _compile(fmt)
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None:
             if isinstance(tz, str):
                 tz = ZoneInfo(tz)  # cached by zoneinfo: cheap after the first
             value = value.astimezone(tz or timezone.get_current_timezone())
-    elif has_time:  # a date: only date letters make sense
-        raise ValueError(f"time letters in {fmt!r} for a date")
-    return function(value, _names())
+    else:  # a date: only date letters make sense
+        if any(is_letter and text in _TIME_LETTERS for is_letter, text in _compile(fmt)):
+            raise ValueError(f"time letters in {fmt!r} for a date")
+    names = _names()
+    return "".join(
+        _LETTERS[text](value, names) if is_letter else text for is_letter, text in _compile(fmt)
+    )
 
 
 def clock(instant: dt.datetime, tz: dt.tzinfo) -> str:

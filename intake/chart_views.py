@@ -14,6 +14,7 @@ from clinic.permissions import role_required
 
 from . import chart as charts
 from . import search
+from .models import Referral
 from .services.invitations import invitation_resend
 
 
@@ -56,9 +57,8 @@ def people_search(request: HttpRequest) -> HttpResponse:
     # Every person listed is a record seen: one VIEW each, in one INSERT.
     audit_record_rows(
         request=request,
-        rows=(
-            (p.referral.patient_id, p.referral.pk, "intake.referral", p.referral.pk) for p in found
-        ),
+        model=Referral,
+        rows=((p.referral.pk, p.referral.patient_id, p.referral.pk) for p in found),
     )
     context = {"q": search.clean_query(raw), "query": query, "people": found}
     template = "intake/partials/_people.html" if request.htmx else "intake/people.html"

@@ -90,28 +90,41 @@ def audit_record_many(
     """A staff page that lists patients: one VIEW event per patient shown (the first row that
     shows them), written in one INSERT. Rows that are nobody's record (a staff member's account,
     a message to a provider) are skipped. Returns the number of events written."""
-    return audit_record_rows(
-        request=request,
-        rows=(
-            (patient_of(obj), referral_id_of(obj), obj._meta.label_lower, obj.pk) for obj in objects
-        ),
-        action=action,
+    user = _staff(request)
+    if user is None:
+        return 0
+    return _record_once_per_patient(
+        request,
+        user,
+        action,
+        ((obj._meta.label_lower, obj.pk, patient_of(obj), referral_id_of(obj)) for obj in objects),
     )
 
 
 def audit_record_rows(
     *,
     request: HttpRequest,
-    rows: Iterable[tuple[int | None, int | None, str, object]],
+    model: type[models.Model],
+    rows: Iterable[tuple[object, int | None, int | None]],
     action: AuditAction | str = AuditAction.VIEW,
 ) -> int:
-    """audit_record_many for a page that lists plain rows, not model instances: each row is
-    (patient id, referral id, model label such as "intake.referral", primary key)."""
+    """audit_record_many() for a page read as plain values rather than model instances: the
+    same events, written the same way, from each row's (object id, patient id, referral id) of
+    `model`, in the order shown."""
     user = _staff(request)
     if user is None:
         return 0
+    label = model._meta.label_lower
+    return _record_once_per_patient(
+        request, user, action, ((label, pk, patient, referral) for pk, patient, referral in rows)
+    )
+
+
+def _record_once_per_patient(request, user, action, rows) -> int:
+    """One VIEW event per patient (or referral without one), from the first of the rows
+    (model label, object id, patient id, referral id) that shows them; nobody's rows skipped."""
     events, seen = [], set()
-    for patient_id, referral_id, label, pk in rows:
+    for label, pk, patient_id, referral_id in rows:
         if patient_id is None and referral_id is None:
             continue
         key = patient_id if patient_id is not None else ("referral", referral_id)
