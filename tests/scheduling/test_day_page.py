@@ -177,11 +177,17 @@ def test_the_coordinators_day_view_shows_the_same_day(client, day):
     url = reverse("scheduling:staff_day")
     page = _get(client, coordinator, url, _query(day["boston"]))
     _compare("coordinator-boston", visible_text(page))
+    form = page.split("<h1>Day view</h1>")[1].split('<div id="day"')[0]
+    _compare("coordinator-boston-form", _masked(form))
     partial = _get(client, coordinator, url, _query(day["boston"]), HTTP_HX_REQUEST="true")
     _compare("coordinator-boston-grid", _masked(partial))
     _compare(
         "coordinator-chicago", visible_text(_get(client, coordinator, url, _query(day["chicago"])))
     )
+    # An id written as int() reads it ("007", " 7") was taken as the location: still so.
+    for padded in (f"00{day['boston'].pk}", f" {day['boston'].pk} "):
+        query = {"location": padded, "date": DAY.isoformat()}
+        _compare("coordinator-boston-padded", visible_text(_get(client, coordinator, url, query)))
     # The Spanish page: the words, the days and times in Spanish.
     _compare(
         "coordinator-boston-es",
@@ -219,6 +225,7 @@ def test_bad_input_is_refused_with_the_same_words(client, day, name, query):
     coordinator = UserFactory(role=Role.COORDINATOR)
     page = _get(client, coordinator, reverse("scheduling:staff_day"), query)
     _compare(name, visible_text(page))
+    _compare(f"{name}-form", _masked(page.split("<h1>Day view</h1>")[1].split('<div id="day"')[0]))
     assert AuditEvent.objects.count() == 0
 
 
