@@ -64,18 +64,20 @@ _MARK = "987654321987"
 _PLAIN = re.compile(r"[A-Za-z0-9_-]+")
 
 
-def url_for_each(viewname: str):
-    """For a link in every row of a table, to a URL with one argument: reverse() once, give
-    back a function of the row's value, so `url_for_each('intake:call_screen')(case.pk) ==
-    url('intake:call_screen', case.pk)` (a reverse() per row cost more than the rest of the
-    row's cell). A value with other characters than letters, digits, - and _ is reversed."""
-    head, _mark, tail = reverse(viewname, args=[_MARK]).rpartition(_MARK)
+def url_for_each(viewname: str, *more):
+    """For a link in every row of a table, to a URL whose first argument is the row's: reverse()
+    once, give back a function of the row's value, so `url_for_each('intake:call_screen')(case.pk)
+    == url('intake:call_screen', case.pk)` (a reverse() per row cost more than the rest of the
+    row's cell), and `url_for_each('scheduling:session_confirm', 'no_show')(session.pk) ==
+    url('scheduling:session_confirm', session.pk, 'no_show')`. A value with other characters
+    than letters, digits, - and _ is reversed."""
+    head, _mark, tail = reverse(viewname, args=[_MARK, *more]).rpartition(_MARK)
 
     def link(value) -> str:
         text = str(value)
         if _PLAIN.fullmatch(text):
             return f"{head}{text}{tail}"
-        return reverse(viewname, args=[value])
+        return reverse(viewname, args=[value, *more])
 
     return link
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import formats, translation
 
-from clinic.formatting import clock, format_date, usd, when, when_both
+from clinic.formatting import clock, format_date, format_each, usd, when, when_both, when_each
 
 NY = ZoneInfo("America/New_York")
 LA = ZoneInfo("America/Los_Angeles")
@@ -116,3 +116,19 @@ def test_money(amount, shown):
     assert usd(amount) == shown
     with translation.override("es"):
         assert usd(amount) == shown  # US dollars read the same on the Spanish pages
+
+
+# Around both 2027 DST changes in New York and a day in Los Angeles: every 20 minutes of a day.
+MANY = [
+    dt.datetime(2027, 3, 13, 22, tzinfo=NY) + dt.timedelta(minutes=20 * k) for k in range(72)
+] + [dt.datetime(2027, 11, 6, 22, tzinfo=NY) + dt.timedelta(minutes=20 * k) for k in range(72)]
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize("tz", [NY, LA, UTC])
+def test_when_each_and_format_each_say_what_when_and_format_date_say(language, tz):
+    instants = [*MANY, *MANY[:5]]  # a repeated instant is written once
+    with translation.override(language):
+        assert when_each(instants, tz) == {i: when(i, tz) for i in instants}
+        for fmt in ("g:i A", "D j M Y, H:i T"):
+            assert format_each(instants, fmt, tz) == {i: format_date(i, fmt, tz) for i in instants}

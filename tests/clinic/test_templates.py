@@ -11,7 +11,7 @@ from django.core import mail
 from django.template import TemplateDoesNotExist, engines
 from django.template.loader import get_template, render_to_string
 from django.test import override_settings
-from django.urls import get_script_prefix, reverse, set_script_prefix
+from django.urls import NoReverseMatch, get_script_prefix, reverse, set_script_prefix
 from django.utils import translation
 from jinja2 import Environment
 
@@ -185,6 +185,17 @@ def test_a_page_of_forms_carries_one_csrf_token(rf):
 def test_url_for_each_gives_the_links_url_gives(viewname, value):
     link = engines["jinja2"].env.globals["url_for_each"](viewname)
     assert link(value) == reverse(viewname, args=[value])
+
+
+@pytest.mark.parametrize("value", [7, 1234567, "x y"])
+@pytest.mark.parametrize("kind", ["no_show", "correct_no_show", "cancel"])
+def test_url_for_each_takes_the_arguments_after_the_rows(kind, value):
+    link = engines["jinja2"].env.globals["url_for_each"]("scheduling:session_confirm", kind)
+    if value == "x y":  # not an id: the URL does not match, as url() would fail too
+        with pytest.raises(NoReverseMatch):
+            link(value)
+        return
+    assert link(value) == reverse("scheduling:session_confirm", args=[value, kind])
 
 
 def test_every_scrolling_table_can_be_reached_and_scrolled_from_the_keyboard():

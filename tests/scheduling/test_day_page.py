@@ -23,6 +23,8 @@ from django.urls import reverse
 
 from clinic.audit.models import AuditEvent
 from clinic.models import Role
+from scheduling.day_page import day_read
+from scheduling.forms import StaffDayForm
 from scheduling.models import Chair, InfusionSession, OpeningHours
 from scheduling.services import (
     course_create,
@@ -240,3 +242,83 @@ def test_every_patient_shown_is_audited_once_in_the_order_shown(client, day):
     ] == [("view", "session", str(sessions[k].pk), sessions[k].patient_id, None) for k in shown]
     assert {e.path for e in events} == {reverse("scheduling:staff_day")}
     assert InfusionSession.objects.filter(pk__in=[s.pk for s in sessions.values()]).count() == 8
+
+
+def test_a_repeated_midnight_is_the_first_as_everywhere_else_in_the_portal(clock):
+    """Havana turns its clocks back from 1:00 to midnight: the day starts at the first midnight
+    (availability.local_day_bounds), which PostgreSQL alone would place an hour later."""
+    havana = LocationFactory(name="Havana", slug="havana", time_zone=ZoneInfo("America/Havana"))
+    first_hour = dt.datetime(2026, 11, 1, 4, tzinfo=dt.UTC)  # 0:00-1:00 CDT, before the change
+    StaffShiftFactory(
+        location=havana, starts_at=first_hour, ends_at=first_hour + dt.timedelta(hours=1)
+    )
+    user = UserFactory(role=Role.COORDINATOR)
+
+    def shifts(day):
+        read = day_read(
+            user=user, location_id=havana.pk, day=day, by_default=False, now=clock.now()
+        )
+        return read.page.shifts
+
+    assert [s[1] for s in shifts(dt.date(2026, 11, 1))] == ["Sun 1 Nov 2026, 12:00 AM CDT"]
+    assert shifts(dt.date(2026, 10, 31)) == []
+
+
+def test_without_a_choice_a_clinician_starts_where_they_work_and_others_on_the_first(clock):
+    now = clock.now()
+    LocationFactory(name="Aardvark", slug="aardvark", time_zone=NY)
+    honolulu = LocationFactory(
+        name="Honolulu", slug="honolulu", time_zone=ZoneInfo("Pacific/Honolulu")
+    )
+    clinician = ClinicianFactory()
+
+    def default(user):
+        read = day_read(user=user, location_id=None, day=None, by_default=True, now=now)
+        return read.page.location.name, read.page.day
+
+    today_ny = now.astimezone(NY).date()
+    assert default(clinician) == ("Aardvark", today_ny)  # no shifts yet
+    assert default(UserFactory(role=Role.COORDINATOR)) == ("Aardvark", today_ny)
+    # Only a past shift: where it was; today in that location's zone.
+    StaffShiftFactory(
+        location=honolulu,
+        clinician=clinician,
+        starts_at=now - dt.timedelta(days=3),
+        ends_at=now - dt.timedelta(days=3, hours=-8),
+    )
+    assert default(clinician) == ("Honolulu", now.astimezone(honolulu.time_zone).date())
+    # A coordinator's shift does not move them.
+    assert default(UserFactory(role=Role.COORDINATOR))[0] == "Aardvark"
+
+
+@pytest.mark.parametrize(
+    ("location", "date", "read"),
+    [
+        ("7", "2026-12-03", (7, dt.date(2026, 12, 3))),
+        ("007", "2026-12-03", (7, dt.date(2026, 12, 3))),  # as int() and the ORM read it
+        (" 7 ", "2026-12-03", (7, dt.date(2026, 12, 3))),
+        ("-1", "2026-12-03", (-1, dt.date(2026, 12, 3))),  # no such location: refused after
+        ("\uff17", "2026-12-03", (None, dt.date(2026, 12, 3))),  # a wide 7 is not 7
+        ("abc", "", (None, None)),
+        ("9" * 30, "1999-12-31", (None, None)),  # more than an id; a year refused
+        (None, "2026-02-30", (None, None)),
+    ],
+)
+def test_the_location_and_day_asked_for_are_read_as_the_form_reads_them(location, date, read):
+    data = {"date": date} if location is None else {"location": location, "date": date}
+    assert StaffDayForm.requested(data) == read
+
+
+@pytest.mark.parametrize("value", ["7", "007", " 7 "])
+def test_the_form_takes_a_listed_id_as_the_orm_did(value):
+    form = StaffDayForm({"location": value, "date": "2026-12-03"}, locations=[(7, "Boston")])
+    assert form.is_valid() and form.cleaned_data["location"] == 7
+
+
+@pytest.mark.parametrize("value", ["0", "-7", "8", "\uff17", "7.0", "abc", " "])
+def test_the_form_refuses_what_is_not_listed_with_the_same_words(value):
+    form = StaffDayForm({"location": value, "date": "2026-12-03"}, locations=[(7, "Boston")])
+    assert not form.is_valid()
+    assert form.errors["location"] == [
+        "Select a valid choice. That choice is not one of the available choices."
+    ]
