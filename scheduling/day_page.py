@@ -22,13 +22,14 @@ from phonenumber_field.phonenumber import to_python
 
 from clinic.formatting import format_each, when_each
 from clinic.models import Role, User
+from clinic.paths import path_around
 
 from .availability import local_day_bounds
 from .models import ACTIVE_SESSION_STATUSES, SessionStatus
 from .models.sessions import _SESSION_STATUS_LABELS
 
 STEP = dt.timedelta(minutes=30)  # a row of the grid
-# A cell is (status, session id, patient id, patient's name, "when · status", confirmed): a
+# A cell is (status, session id, patient's chart, patient's name, "when · status", confirmed): a
 # session starting in that row, or one of these. One shape for all, so the template unpacks
 # each cell in its loop (a look-up per field of each of ~300 cells cost more than the rest).
 EMPTY = ("", None, None, "", "", False)
@@ -179,8 +180,14 @@ def _page(location: Place, day: dt.date, chairs, hours, sessions, shifts) -> Day
 
 def _rows(times, chair_ids, sessions, shifts, whens, tz) -> list[tuple[str, list, int]]:
     """Each session and shift placed on the rows it covers (not every row tested against every
-    session); in starting order, so where two overlap in a chair, the later shows."""
+    session); in starting order, so where two overlap in a chair, the later shows. Row k
+    starts at first + k * STEP; what runs over [start, end) covers rows ceil((start - first) /
+    STEP) up to, not including, ceil((end - first) / STEP), within 0..n (written out rather
+    than in a helper with max() and min(): it runs for every session and shift)."""
     first, n = times[0], len(times)
+    # The chart's path around the patient's id, reversed once per process: a link made in the
+    # template was a call through Jinja2's context for each session.
+    chart_head, chart_tail = path_around("intake:patient_chart")
     column = {pk: i for i, pk in enumerate(chair_ids)}
     grid: list[list] = [[EMPTY] * len(chair_ids) for _ in times]
     running = [0] * n
@@ -188,32 +195,29 @@ def _rows(times, chair_ids, sessions, shifts, whens, tz) -> list[tuple[str, list
     labels: dict[str, str] = {}  # each status translated once a page, not once a session
     for pk, patient, chair, status, confirmed, starts, infusion_ends, ends, *names in sessions:
         if status in ACTIVE_SESSION_STATUSES:
-            for k in _rows_between(first, starts, infusion_ends, n):
+            start, stop = -((first - starts) // STEP), -((first - infusion_ends) // STEP)
+            for k in range(start if start > 0 else 0, stop if stop < n else n):
                 running[k] += 1
         i = column.get(chair)
         if i is None:
             continue
         starts_row = (starts - first) // STEP  # the row whose step holds the start
-        for k in range(max(starts_row, 0), min(-((first - ends) // STEP), n)):
+        stop = -((first - ends) // STEP)
+        for k in range(starts_row if starts_row > 0 else 0, stop if stop < n else n):
             grid[k][i] = CONT
         if 0 <= starts_row < n:
             label = labels.get(status)
             if label is None:
                 label = labels[status] = str(_SESSION_STATUS_LABELS.get(status, status))
+            first_name, last_name, email, phone = names
+            # str(patient): the full name, else the e-mail, else the phone as the field gives it
+            name = f"{first_name} {last_name}".strip() or email or str(to_python(phone))
             small = f"{whens[starts]} · {label}"
-            grid[starts_row][i] = (status, pk, patient, _patient_name(*names), small, confirmed)
+            chart = f"{chart_head}{patient}{chart_tail}"
+            grid[starts_row][i] = (status, pk, chart, name, small, confirmed)
     for _first, _last, starts, ends, capacity in shifts:
-        for k in _rows_between(first, starts, ends, n):
+        start, stop = -((first - starts) // STEP), -((first - ends) // STEP)
+        for k in range(start if start > 0 else 0, stop if stop < n else n):
             on_duty[k] += capacity
     labels = format_each(times, "g:i A", tz)
     return [(labels[t], grid[k], on_duty[k] - running[k]) for k, t in enumerate(times)]
-
-
-def _rows_between(first: dt.datetime, start: dt.datetime, end: dt.datetime, n: int) -> range:
-    """The indexes of the rows (first + k * STEP, k < n) whose start lies in [start, end)."""
-    return range(max(-((first - start) // STEP), 0), min(-((first - end) // STEP), n))
-
-
-def _patient_name(first: str, last: str, email: str, phone: str) -> str:
-    """str(patient): the full name, else the e-mail, else the phone as the field gives it."""
-    return f"{first} {last}".strip() or email or str(to_python(phone))

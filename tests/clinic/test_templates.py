@@ -241,3 +241,37 @@ def test_a_link_without_arguments_is_reversed_once_per_prefix_and_urlconf(monkey
     with override_settings(ROOT_URLCONF="bench.urls"):
         url("billing:gfe_rights")
     assert calls == ["billing:gfe_rights", "intake:referral_chart"] + ["billing:gfe_rights"] * 2
+
+
+def test_a_rows_link_is_reversed_once_per_view_prefix_and_urlconf(monkeypatch):
+    """url_for_each's path, and the day view's chart links (clinic.paths.path_around): reverse()
+    once per view and fixed arguments, again under another script prefix or URLconf."""
+    calls = []
+
+    def counting_reverse(viewname, *args, **kwargs):
+        calls.append(viewname)
+        return reverse(viewname, *args, **kwargs)
+
+    monkeypatch.setattr(clinic.paths, "_AROUND", {})
+    monkeypatch.setattr(clinic.paths, "reverse", counting_reverse)
+    each = engines["jinja2"].env.globals["url_for_each"]
+    for _ in range(3):
+        assert each("intake:patient_chart")(42) == reverse("intake:patient_chart", args=[42])
+        assert each("scheduling:session_confirm", "no_show")(7) == reverse(
+            "scheduling:session_confirm", args=[7, "no_show"]
+        )
+    assert calls == ["intake:patient_chart", "scheduling:session_confirm"]
+    head, tail = clinic.paths.path_around("intake:patient_chart")
+    assert f"{head}42{tail}" == reverse("intake:patient_chart", args=[42])
+    prefix = get_script_prefix()
+    set_script_prefix("/portal/")
+    try:
+        assert each("intake:patient_chart")(42).startswith("/portal/")
+    finally:
+        set_script_prefix(prefix)
+    with override_settings(ROOT_URLCONF="bench.urls"):
+        each("intake:patient_chart")
+    assert (
+        calls
+        == ["intake:patient_chart", "scheduling:session_confirm"] + ["intake:patient_chart"] * 2
+    )
