@@ -176,10 +176,45 @@ def format_date(value, fmt: str, tz: dt.tzinfo | str | None = None) -> str:
     else:  # a date: only date letters make sense
         if any(is_letter and text in _TIME_LETTERS for is_letter, text in _compile(fmt)):
             raise ValueError(f"time letters in {fmt!r} for a date")
-    names = _names()
+    return _format_local(value, _compile(fmt), _names())
+
+
+def _format_local(value, pieces: tuple[tuple[bool, str], ...], names: _Names) -> str:
     return "".join(
-        _LETTERS[text](value, names) if is_letter else text for is_letter, text in _compile(fmt)
+        [_LETTERS[text](value, names) if is_letter else text for is_letter, text in pieces]
     )
+
+
+def format_each(instants, fmt: str, tz: dt.tzinfo) -> dict[dt.datetime, str]:
+    """format_date(instant, fmt, tz) of each of many aware instants in one zone, each distinct
+    instant once, the format and the language's names looked up once: a day view labels
+    dozens of rows and sessions, and format_date's own look-ups were most of each label."""
+    pieces, names = _compile(fmt), _names()
+    texts: dict[dt.datetime, str] = {}
+    for instant in instants:
+        if instant not in texts:
+            texts[instant] = _format_local(instant.astimezone(tz), pieces, names)
+    return texts
+
+
+def when_each(instants, tz: dt.tzinfo) -> dict[dt.datetime, str]:
+    """when(instant, tz) of each of many aware instants in one zone ('Tue 3 Mar 2026, 9:00 AM
+    EST'), each distinct instant once, and each local day's part once."""
+    names = _names()
+    day_pieces = _compile(pgettext("date format", "D j M Y") + ", ")
+    time_pieces = _compile(pgettext("time format", "g:i A") + " T")
+    days: dict[dt.date, str] = {}
+    texts: dict[dt.datetime, str] = {}
+    for instant in instants:
+        if instant in texts:
+            continue
+        local = instant.astimezone(tz)
+        date = local.date()
+        day = days.get(date)
+        if day is None:
+            day = days[date] = _format_local(local, day_pieces, names)
+        texts[instant] = day + _format_local(local, time_pieces, names)
+    return texts
 
 
 def clock(instant: dt.datetime, tz: dt.tzinfo) -> str:

@@ -1,4 +1,5 @@
-"""The paths of views that take no argument and of static files, worked out once per process.
+"""The paths of views that take no argument (or one, a table row's), and of static files,
+worked out once per process.
 
 Every page's header links to the same dozen views (the role's menu, home, sign out, the
 language switcher) and four static files: reverse() and the static files' manifest lookup
@@ -11,7 +12,10 @@ from django.core.signals import setting_changed
 from django.urls import get_script_prefix, get_urlconf, reverse
 
 _PATHS: dict[tuple[str, str | None, str], str] = {}
+_AROUND: dict[tuple, tuple[str, str]] = {}
 _STATIC: dict[str, str] = {}
+# A value no page links to: where it lands in a reversed path is where a row's value goes.
+_MARK = "987654321987"
 
 
 def path_of(viewname: str) -> str:
@@ -21,6 +25,18 @@ def path_of(viewname: str) -> str:
     if path is None:
         path = _PATHS[key] = reverse(viewname)
     return path
+
+
+def path_around(viewname: str, *more) -> tuple[str, str]:
+    """The path of a view whose first argument is a row's value, as what comes before the value
+    and what comes after it: reverse(viewname, args=[value, *more]) == head + value + tail for
+    a value of letters, digits, - and _ (a table's ids), reversed once per process."""
+    key = (viewname, more, get_urlconf(), get_script_prefix())
+    around = _AROUND.get(key)
+    if around is None:
+        head, _mark, tail = reverse(viewname, args=[_MARK, *more]).rpartition(_MARK)
+        around = _AROUND[key] = (head, tail)
+    return around
 
 
 def static_url(name: str) -> str:
@@ -34,6 +50,7 @@ def static_url(name: str) -> str:
 def _forget(*, setting: str, **_kwargs) -> None:
     if setting == "ROOT_URLCONF":
         _PATHS.clear()
+        _AROUND.clear()
     if setting in ("STORAGES", "STATIC_URL", "STATIC_ROOT", "STATICFILES_DIRS"):
         _STATIC.clear()
 

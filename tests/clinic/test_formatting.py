@@ -10,7 +10,16 @@ import pytest
 from django.utils import formats, translation
 from phonenumber_field.phonenumber import to_python
 
-from clinic.formatting import clock, format_date, national_phone, usd, when, when_both
+from clinic.formatting import (
+    clock,
+    format_date,
+    format_each,
+    national_phone,
+    usd,
+    when,
+    when_both,
+    when_each,
+)
 
 NY = ZoneInfo("America/New_York")
 LA = ZoneInfo("America/Los_Angeles")
@@ -147,3 +156,19 @@ def test_north_american_numbers_read_as_the_field_shows_them_whatever_their_digi
         for exchange in range(200, 1000, 53):
             stored = f"+1{area}{exchange}{(area * exchange) % 10000:04d}"
             assert national_phone(stored) == to_python(stored).as_national, stored
+
+
+# Around both 2027 DST changes in New York and a day in Los Angeles: every 20 minutes of a day.
+MANY = [
+    dt.datetime(2027, 3, 13, 22, tzinfo=NY) + dt.timedelta(minutes=20 * k) for k in range(72)
+] + [dt.datetime(2027, 11, 6, 22, tzinfo=NY) + dt.timedelta(minutes=20 * k) for k in range(72)]
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize("tz", [NY, LA, UTC])
+def test_when_each_and_format_each_say_what_when_and_format_date_say(language, tz):
+    instants = [*MANY, *MANY[:5]]  # a repeated instant is written once
+    with translation.override(language):
+        assert when_each(instants, tz) == {i: when(i, tz) for i in instants}
+        for fmt in ("g:i A", "D j M Y, H:i T"):
+            assert format_each(instants, fmt, tz) == {i: format_date(i, fmt, tz) for i in instants}

@@ -69,10 +69,14 @@ CONFIRM_POST = 38
 # 161 before the reminders and the e-mail waited for the dispatcher; 117 before the booking did
 # only what its transaction needs (see BOOK_STATEMENTS).
 PLAN_POST = 55
-DAY_VIEW = 10  # the locations are read once (the day form's options); one audit INSERT
+# The signed-in staff member (session, user, second factor: 3), the page in one statement
+# (scheduling.day_page: the locations, the day's chairs, hours, sessions and shifts) and one
+# audit INSERT. 10 before it was read through the ORM (the locations twice, four for the day).
+DAY_VIEW = 5
 # The review cards' referrals and notes; the courses' audit INSERT (none for referrals here);
-# the patients' outcome plans, their diary days and their MIDAS answers (3, issue 22).
-CLINICIAN_HOME = 16
+# the patients' outcome plans, their diary days and their MIDAS answers (3, issue 22). The day
+# as on the day view (DAY_VIEW): 16 before the day was read in one statement.
+CLINICIAN_HOME = 11
 COURSE_LIST = 5  # one audit INSERT for every patient listed
 COORDINATOR_COURSE = 12  # with the course history and its GFEs no longer required; the
 # location options read once (clinic.forms.ShortListIterator)
