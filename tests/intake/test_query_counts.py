@@ -52,12 +52,13 @@ REFERRAL_DETAIL_PROVIDER_REPORT = 4
 # Sign-in (session, user, the second factor's device), the referral with its possible
 # duplicates in the same statement, and the audit row (9 before).
 REFERRAL_DETAIL_STAFF = 5
-# The chart: sign-in (session, user, device), the patient, referrals with their documents,
-# history, duplicates and calls, courses with sessions and history, estimates, GFEs owed,
-# consents, messages, replies, invitations, the outcome plan with its diary days and
-# questionnaire answers, payments, and the audit row. The possible duplicates are read with
-# the other referral's reference in one query (it was a prefetch of each link's whole referral).
-PATIENT_CHART = 24
+# The chart: sign-in (session, user, device), then the patient with every section (referrals
+# with their documents, history, duplicates and calls, courses with sessions and history,
+# estimates, GFEs owed, consents, messages, replies, invitations, the outcome plan with its
+# diary days and questionnaire answers, whether there are payments) in one statement
+# (intake.chart), and the audit row; a patient with payments adds their ledger's read. 24
+# when each section was its own query.
+PATIENT_CHART = 5
 PEOPLE_SEARCH = 5  # the referrals found (20 people at most) and one audit INSERT for them all
 
 
