@@ -273,6 +273,33 @@ def test_patient_chart_costs_the_same_with_50_calls_sessions_messages_and_links(
 
 
 @pytest.mark.parametrize("n", SIZES)
+def test_a_chart_with_payments_reads_their_ledger_once(n, client, django_assert_num_queries):
+    """Payments are shown through billing's ledger (model rows, its shared partial): read in
+    one more query for a patient who has any, whatever their number."""
+    from billing.payments.models import Payment, PaymentKind, PaymentStatus
+    from tests.intake.test_chart import make_clinic, patient_from_intake
+
+    location = make_clinic()
+    patient, referral = patient_from_intake(location)
+    for i in range(n):
+        Payment.objects.create(
+            patient=patient,
+            course=referral.course,
+            kind=PaymentKind.DEPOSIT,
+            amount_cents=2500 + i,
+            status=PaymentStatus.SUCCEEDED,
+            idempotency_key=f"deposit-{i}",
+            description="Deposit",
+        )
+    _coordinator(client)
+    url = reverse("intake:patient_chart", args=[patient.pk])
+    client.get(url)
+    with django_assert_num_queries(PATIENT_CHART + 1):
+        page = client.get(url).content.decode()
+    assert page.count("<td>Deposit") == n and "Superbill (PDF)" in page
+
+
+@pytest.mark.parametrize("n", SIZES)
 def test_people_search_costs_the_same_with_50_matches(
     n, location, client, django_assert_num_queries
 ):
