@@ -14,6 +14,7 @@ tests/intake/test_query_counts.py; its text in tests/intake/test_chart_page.py."
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
@@ -27,7 +28,7 @@ from phonenumber_field.phonenumber import to_python
 
 from billing.models import GfeObligation
 from billing.payments.selectors import Ledger, ledger_for_patient
-from clinic.formatting import format_date
+from clinic.formatting import date_formatter
 from clinic.messaging.models import ContactConsent, InboundReply, Message
 from clinic.models import PatientProfile, Role, User
 from clinic.paths import path_with
@@ -185,11 +186,13 @@ def _labels(model, name: str) -> dict[str, str]:
 
 class _Dates:
     """Each distinct instant or day formatted once a page (the chart repeats many: a booking
-    writes its history line, its reminders and its estimate at the same instant). Values come
-    as PostgreSQL writes them in JSON: '2026-12-01T15:00:00.5+00:00', '2026-12-01'."""
+    writes its history line, its reminders and its estimate at the same instant), each format
+    prepared once. Values come as PostgreSQL writes them in JSON: '2026-12-01T15:00:00.5+00:00',
+    '2026-12-01'."""
 
     def __init__(self) -> None:
         self._done: dict[tuple, str] = {}
+        self._formats: dict[str, Callable] = {}
 
     def __call__(self, value: str | None, fmt: str, zone: str | None = None) -> str:
         if value is None:
@@ -197,13 +200,16 @@ class _Dates:
         key = (value, fmt, zone)
         text = self._done.get(key)
         if text is None:
-            parsed = dt.date.fromisoformat(value) if len(value) == 10 else _instant(value)
-            text = self._done[key] = format_date(parsed, fmt, zone)
+            formatted = self._formats.get(fmt)
+            if formatted is None:
+                formatted = self._formats[fmt] = date_formatter(fmt)
+            parsed = (
+                dt.date.fromisoformat(value)
+                if len(value) == 10
+                else dt.datetime.fromisoformat(value)
+            )
+            text = self._done[key] = formatted(parsed, zone)
         return text
-
-
-def _instant(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text)
 
 
 def _full_name(first: str | None, last: str | None) -> str:
