@@ -7,7 +7,7 @@ subqueries, as intake.referral_page reads a referral); the payments, shown throu
 ledger partial, are read only for a patient who has any. What the page prints is made here
 once: labels translated once per language and process, each distinct date or time formatted
 once a page, links built from a path kept per process. The same page read through the ORM
-(21 statements, a model instance per referral, course, estimate and plan) spent most of its
+(20 reads, a model instance per referral, course, estimate and plan) spent most of its
 time compiling queries (bench: 9.3 times the floor; issue 19 allows 2). Pinned in
 tests/intake/test_query_counts.py; its text in tests/intake/test_chart_page.py."""
 
@@ -339,13 +339,13 @@ class Chart:
     zip_code: str = ""
     reminders_by: str = ""  # "" without a profile
     is_active: bool = False
-    invitations: list[str] = field(default_factory=list)  # each line, ready
+    invitations: list[dict] = field(default_factory=list)
     courses: list[dict] = field(default_factory=list)
     estimates: list[dict] = field(default_factory=list)
     obligations: list[dict] = field(default_factory=list)
     consents: list[dict] = field(default_factory=list)  # newest first
     current_consents: list[dict] = field(default_factory=list)  # the newest per address, channel
-    messages: list[dict] = field(default_factory=list)
+    messages: list[tuple] = field(default_factory=list)  # (when, channel, what, status, reason)
     replies: list[dict] = field(default_factory=list)
     outcomes: OutcomeSummary | None = None
     payments: Ledger | None = None
