@@ -266,3 +266,25 @@ def national_phone(e164: str | None) -> str:
     if match:
         return "({}) {}-{}".format(*match.groups())
     return getattr(to_python(e164), "as_national", "")
+
+
+def date_formatter(fmt: str):
+    """format_date(value, fmt, tz) for many values in the active language, as one function: the
+    format parsed and the language's names looked up once, not for each value (a page that
+    formats dozens of instants spent most of each one there)."""
+    pieces, names = _compile(fmt), _names()
+    has_time = any(is_letter and text in _TIME_LETTERS for is_letter, text in pieces)
+
+    def formatted(value, tz: dt.tzinfo | str | None = None) -> str:
+        if value is None or value == "":
+            return ""
+        if isinstance(value, dt.datetime):
+            if value.tzinfo is not None:
+                if isinstance(tz, str):
+                    tz = ZoneInfo(tz)
+                value = value.astimezone(tz or timezone.get_current_timezone())
+        elif has_time:
+            raise ValueError(f"time letters in {fmt!r} for a date")
+        return _format_local(value, pieces, names)
+
+    return formatted

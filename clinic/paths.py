@@ -1,11 +1,13 @@
-"""The paths of views that take no argument (or one, a table row's), and of static files,
-worked out once per process.
+"""The paths of views that take no argument or one, and of static files, worked out once per
+process.
 
 Every page's header links to the same dozen views (the role's menu, home, sign out, the
 language switcher) and four static files: reverse() and the static files' manifest lookup
 cost more than the rest of the header. A view's path depends only on the URLconf and the
 script prefix (the portal has no language in its URLs), so both are in the key; a static
 file's URL only on the storage's settings. A settings change in a test clears what is kept."""
+
+import re
 
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.signals import setting_changed
@@ -16,6 +18,7 @@ _AROUND: dict[tuple, tuple[str, str]] = {}
 _STATIC: dict[str, str] = {}
 # A value no page links to: where it lands in a reversed path is where a row's value goes.
 _MARK = "987654321987"
+_PLAIN = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def path_of(viewname: str) -> str:
@@ -37,6 +40,17 @@ def path_around(viewname: str, *more) -> tuple[str, str]:
         head, _mark, tail = reverse(viewname, args=[_MARK, *more]).rpartition(_MARK)
         around = _AROUND[key] = (head, tail)
     return around
+
+
+def path_with(viewname: str, value) -> str:
+    """reverse(viewname, args=[value]) of a view with one argument, for a link in every row
+    (path_around, kept per process). A value with other characters than letters, digits, - and
+    _ is reversed as it is (reverse() quotes it)."""
+    text = str(value)
+    if not _PLAIN.fullmatch(text):
+        return reverse(viewname, args=[value])
+    head, tail = path_around(viewname)
+    return f"{head}{text}{tail}"
 
 
 def static_url(name: str) -> str:

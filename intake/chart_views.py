@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -20,13 +21,13 @@ from .services.invitations import invitation_resend
 
 @role_required(*STAFF_ROLES)
 def patient_chart(request: HttpRequest, pk: int) -> HttpResponse:
-    chart = charts.chart_for_patient(pk=pk)
+    chart = charts.chart_for_patient(pk=pk, now=timezone.now())
     referral = chart.referral
     audit_record(
         request=request,
-        obj=chart.patient,
+        obj=chart.audited(),
         action=AuditAction.VIEW,
-        patient_id=chart.patient.pk,
+        patient_id=chart.patient_id,
         referral_id=referral.pk if referral else None,
     )
     return render(request, "intake/chart.html", {"chart": chart, "is_admin": _is_admin(request)})
@@ -39,7 +40,9 @@ def referral_chart(request: HttpRequest, reference: str) -> HttpResponse:
         # Intake made the patient an account: their chart holds this referral and the rest.
         return redirect("intake:patient_chart", patient_id)
     chart = charts.chart_for_referral(reference=reference)
-    audit_record(request=request, obj=chart.referral, action=AuditAction.VIEW)
+    referral = chart.referral
+    # The referral as the audit trail records it (its id; it has no patient yet).
+    audit_record(request=request, obj=Referral(pk=referral.pk), action=AuditAction.VIEW)
     return render(request, "intake/chart.html", {"chart": chart, "is_admin": _is_admin(request)})
 
 
@@ -95,17 +98,17 @@ def after_intake(request: HttpRequest, *, referral_pk: int) -> HttpResponse:
 @require_POST
 @role_required(Role.COORDINATOR, Role.ADMIN)
 def invitation_resend_view(request: HttpRequest, pk: int) -> HttpResponse:
-    chart = charts.chart_for_patient(pk=pk)
+    patient = charts.patient_or_404(pk=pk)
     try:
-        invitation_resend(patient=chart.patient, by=request.user)
+        invitation_resend(patient=patient, by=request.user)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
         audit_record(
             request=request,
-            obj=chart.patient,
+            obj=patient,
             action=AuditAction.CHANGE,
-            patient_id=chart.patient.pk,
+            patient_id=patient.pk,
         )
         messages.success(
             request, _("A new invitation link is on its way; the old one no longer works.")

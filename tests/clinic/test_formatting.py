@@ -12,6 +12,7 @@ from phonenumber_field.phonenumber import to_python
 
 from clinic.formatting import (
     clock,
+    date_formatter,
     format_date,
     format_each,
     national_phone,
@@ -172,3 +173,26 @@ def test_when_each_and_format_each_say_what_when_and_format_date_say(language, t
         assert when_each(instants, tz) == {i: when(i, tz) for i in instants}
         for fmt in ("g:i A", "D j M Y, H:i T"):
             assert format_each(instants, fmt, tz) == {i: format_date(i, fmt, tz) for i in instants}
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize("fmt", ["M j, Y, g:i A T", "D M j, Y, g:i A T", "M j, g:i A T", "M j, Y"])
+def test_a_prepared_format_gives_what_format_date_gives(language, fmt):
+    """date_formatter(fmt) (the chart's dates, formatted in the language active when it was
+    made) is format_date(value, fmt, zone) for every value and zone."""
+    instants = [
+        dt.datetime(2027, 3, 14, 6, 30, tzinfo=UTC),  # 1:30 EST, before the spring change
+        dt.datetime(2027, 3, 14, 7, 30, tzinfo=UTC),  # 3:30 EDT, after it
+        dt.datetime(2026, 12, 31, 23, 59, 59, 500000, tzinfo=UTC),
+    ]
+    with translation.override(language):
+        formatted = date_formatter(fmt)
+        for value in instants:
+            for zone in (NY, "America/Los_Angeles", "Pacific/Honolulu", None):
+                assert formatted(value, zone) == format_date(value, fmt, zone)
+        if "g" not in fmt:
+            assert formatted(dt.date(2028, 2, 29)) == format_date(dt.date(2028, 2, 29), fmt)
+        assert formatted(None) == "" == formatted("")
+    if "g" in fmt:
+        with pytest.raises(ValueError, match="time letters"):
+            formatted(dt.date(2026, 1, 1))

@@ -275,3 +275,46 @@ def test_a_rows_link_is_reversed_once_per_view_prefix_and_urlconf(monkeypatch):
         calls
         == ["intake:patient_chart", "scheduling:session_confirm"] + ["intake:patient_chart"] * 2
     )
+
+
+@pytest.mark.parametrize(
+    ("viewname", "value"),
+    [
+        ("intake:call_screen", 7),
+        ("intake:attachment_download", 1234567),
+        ("intake:referral_chart", "R-2026-00042"),
+        ("intake:referral_chart", "R 42?é&x"),  # other characters: reversed as they are
+        ("billing:superbill", 0),  # an argument in the middle of the path
+    ],
+)
+def test_path_with_gives_the_path_reverse_gives(viewname, value):
+    assert clinic.paths.path_with(viewname, value) == reverse(viewname, args=[value])
+
+
+def test_a_link_with_one_argument_is_reversed_once_per_prefix_and_urlconf(monkeypatch):
+    """clinic.paths.path_with (the chart's links): the path around the argument is reversed
+    once, then built for every value, except under another script prefix or URLconf."""
+    calls = []
+
+    def counting_reverse(viewname, *args, **kwargs):
+        calls.append(viewname)
+        return reverse(viewname, *args, **kwargs)
+
+    monkeypatch.setattr(clinic.paths, "_AROUND", {})
+    monkeypatch.setattr(clinic.paths, "reverse", counting_reverse)
+    path_with = clinic.paths.path_with
+    assert [path_with("billing:gfe", n) for n in (1, 2, 3)] == [
+        reverse("billing:gfe", args=[n]) for n in (1, 2, 3)
+    ]
+    assert calls == ["billing:gfe"]
+    prefix = get_script_prefix()
+    set_script_prefix("/portal/")
+    try:
+        assert (
+            path_with("billing:gfe", 4)
+            == "/portal/estimates/4/"
+            == reverse("billing:gfe", args=[4])
+        )
+    finally:
+        set_script_prefix(prefix)
+    assert calls == ["billing:gfe"] * 2
