@@ -58,12 +58,13 @@ HOLD_POST = 18
 # booking e-mail were written by the dispatcher, the plan and links inserted in bulk.)
 # Plus 3 for the outcome plan (issue 22): locked, the first and last infusion read, its dates
 # written; once for a whole course (one SessionBooked). 74 before the booking did only what its
-# transaction needs (see BOOK_STATEMENTS).
-CONFIRM_POST = 45
+# transaction needs (see BOOK_STATEMENTS); 45 before each message went with its history rows and
+# the session with its own and the holds' DELETE (see BOOK_STATEMENTS).
+CONFIRM_POST = 40
 # 164 before: the diagnosis codes, and the patient's profile read once, not once per session;
 # 161 before the reminders and the e-mail waited for the dispatcher; 117 before the booking did
-# only what its transaction needs (see BOOK_STATEMENTS).
-PLAN_POST = 76
+# only what its transaction needs; 76 before the statements were combined (see BOOK_STATEMENTS).
+PLAN_POST = 61
 DAY_VIEW = 10  # the locations are read once (the day form's options); one audit INSERT
 # The review cards' referrals and notes; the courses' audit INSERT (none for referrals here);
 # the patients' outcome plans, their diary days and their MIDAS answers (3, issue 22).
@@ -307,9 +308,12 @@ def test_plan_my_course_costs_the_same_beside_50_bookings_and_50_cancelled(
 # obligation and estimate, the estimate's notice), and the estimate's document stored after
 # the commit (billing.tasks.store_estimate_document). Then 45 and 75: each message stored by
 # INSERT … ON CONFLICT DO NOTHING (a taken dedupe key is no error), not between a SAVEPOINT
-# and its RELEASE, and the reminder plan's taken keys read only when some were.
-BOOK_STATEMENTS = 45
-PLAN_3_STATEMENTS = 75
+# and its RELEASE, and the reminder plan's taken keys read only when some were. Then 39 and 59:
+# each message stored with its history rows in one statement (a data-modifying CTE), the
+# sessions' reminders planned together (one read of the plan, one INSERT for the course's three),
+# and each session inserted with its history row (the last with the DELETE of the holds).
+BOOK_STATEMENTS = 39
+PLAN_3_STATEMENTS = 59
 
 
 @pytest.mark.parametrize("planned", [1, 3])
