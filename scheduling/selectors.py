@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
 
@@ -15,6 +16,7 @@ from .availability import local_day_bounds
 from .calendar import when_both
 from .models import (
     ACTIVE_SESSION_STATUSES,
+    OPEN_COURSE_STATUSES,
     Chair,
     Course,
     CourseStatus,
@@ -22,6 +24,7 @@ from .models import (
     InfusionSession,
     Location,
     SessionStatus,
+    SlotHold,
     StaffShift,
 )
 
@@ -32,6 +35,27 @@ def course_for_patient(*, patient: User) -> Course | None:
     return (
         courses.filter(status__in=[CourseStatus.ACTIVE, CourseStatus.AWAITING_REVIEW]).first()
         or courses.first()
+    )
+
+
+def hold_for_patient(*, patient: User, pk: int) -> SlotHold | None:
+    """The hold `pk` if it is on the patient's current course (course_for_patient's: the open
+    one, else the latest), with that course (its location and session type), the hold's
+    location and the session it would replace: one statement, for the confirm page and its
+    POST, the booking."""
+    # The current course as a scalar subquery in SQL: compiling it as a queryset (Subquery,
+    # Case) costs a thousand Python calls more, on the booking's request.
+    current = RawSQL(
+        "SELECT id FROM scheduling_course WHERE patient_id = %s"
+        " ORDER BY status = ANY(%s) DESC, created_at DESC LIMIT 1",
+        [patient.pk, list(OPEN_COURSE_STATUSES)],
+    )
+    return (
+        SlotHold.objects.select_related(
+            "course__location", "course__session_type", "location", "replaces"
+        )
+        .filter(pk=pk, course_id=current)
+        .first()
     )
 
 

@@ -59,12 +59,14 @@ HOLD_POST = 18
 # Plus 3 for the outcome plan (issue 22): locked, the first and last infusion read, its dates
 # written; once for a whole course (one SessionBooked). 74 before the booking did only what its
 # transaction needs (see BOOK_STATEMENTS); 45 before each message went with its history rows and
-# the session with its own and the holds' DELETE (see BOOK_STATEMENTS).
-CONFIRM_POST = 40
+# the session with its own and the holds' DELETE (see BOOK_STATEMENTS); 40 before the hold came
+# with the patient's current course in one read (selectors.hold_for_patient) and the fee
+# schedule with its items and packages (billing.selectors.price_list_for).
+CONFIRM_POST = 37
 # 164 before: the diagnosis codes, and the patient's profile read once, not once per session;
 # 161 before the reminders and the e-mail waited for the dispatcher; 117 before the booking did
 # only what its transaction needs; 76 before the statements were combined (see BOOK_STATEMENTS).
-PLAN_POST = 61
+PLAN_POST = 59  # 61 before the fee schedule was read in one statement
 DAY_VIEW = 10  # the locations are read once (the day form's options); one audit INSERT
 # The review cards' referrals and notes; the courses' audit INSERT (none for referrals here);
 # the patients' outcome plans, their diary days and their MIDAS answers (3, issue 22).
@@ -312,8 +314,9 @@ def test_plan_my_course_costs_the_same_beside_50_bookings_and_50_cancelled(
 # each message stored with its history rows in one statement (a data-modifying CTE), the
 # sessions' reminders planned together (one read of the plan, one INSERT for the course's three),
 # and each session inserted with its history row (the last with the DELETE of the holds).
-BOOK_STATEMENTS = 39
-PLAN_3_STATEMENTS = 59
+# Then 37 and 57: the fee schedule in effect read with its items and packages in one statement.
+BOOK_STATEMENTS = 37
+PLAN_3_STATEMENTS = 57
 
 
 @pytest.mark.parametrize("planned", [1, 3])
