@@ -246,10 +246,17 @@ def _estimate_prepare(
     )
 
 
-def _estimate_write(issue: _Issue, *, document_after_commit: bool = False) -> Estimate:
-    """The estimate prepared: its row and lines, the obligations it meets, the patient's notice,
-    and its document, rendered now or, with `document_after_commit`, by a task enqueued when the
-    caller's transaction commits (estimate_document_store; beat stores any still missing)."""
+def _estimate_write(
+    issue: _Issue,
+    *,
+    document_after_commit: bool = False,
+    owed_now: list[GfeObligation] | None = None,
+) -> Estimate:
+    """The estimate prepared: its row and lines, the obligations it meets (from `owed_now`, the
+    patient's owed GFEs the caller read under the patient's lock, else read here), the
+    patient's notice, and its document, rendered now or, with `document_after_commit`, by a
+    task enqueued when the caller's transaction commits (estimate_document_store; beat stores
+    any still missing)."""
     now, tz = issue.now, issue.location.time_zone
     number, version = _next_number(issue.patient, year=timezone.localdate(now, tz).year)
     estimate = _estimate_create(issue, number=number, version=version)
@@ -258,7 +265,7 @@ def _estimate_write(issue: _Issue, *, document_after_commit: bool = False) -> Es
         _document_enqueue(estimate)
     else:
         _document_store(estimate, now=now)
-    _obligations_meet(estimate, now=now)
+    _obligations_meet(estimate, now=now, owed_now=owed_now)
     _notify_patient(estimate)
     return estimate
 
@@ -399,11 +406,16 @@ def _billing_identity(location: Location) -> FacilityBillingIdentity:
     return identity
 
 
-def _obligations_meet(estimate: Estimate, *, now: datetime) -> None:
-    """Every GFE still owed to the patient that this version satisfies is met by it."""
-    for obligation in GfeObligation.objects.owed().filter(
-        patient=estimate.patient, triggered_at__lte=now
-    ):
+def _obligations_meet(
+    estimate: Estimate, *, now: datetime, owed_now: list[GfeObligation] | None = None
+) -> None:
+    """Every GFE still owed to the patient that this version satisfies is met by it.
+    `owed_now`: all of them, as the caller holds them under the patient's lock."""
+    if owed_now is None:
+        owed = GfeObligation.objects.owed().filter(patient=estimate.patient, triggered_at__lte=now)
+    else:
+        owed = [o for o in owed_now if o.triggered_at <= now]
+    for obligation in owed:
         if obligation.is_met_by(estimate):
             obligation.met_by, obligation.met_at, obligation.issue_error = estimate, now, ""
             obligation.save(update_fields=["met_by", "met_at", "issue_error", "updated_at"])
