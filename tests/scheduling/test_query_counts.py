@@ -65,14 +65,16 @@ HOLD_POST = 18
 # the session with its own and the holds' DELETE (see BOOK_STATEMENTS); 40 before the hold came
 # with the patient's current course in one read (selectors.hold_for_patient) and the fee
 # schedule with its items and packages (billing.selectors.price_list_for); 37 before the GFEs owed
-# were read once for the obligation and the estimate (see BOOK_STATEMENTS).
-CONFIRM_POST = 36
+# were read once for the obligation and the estimate, 36 before the estimate's lines went with
+# its INSERT (see BOOK_STATEMENTS).
+CONFIRM_POST = 35
 # 164 before: the diagnosis codes, and the patient's profile read once, not once per session;
 # 161 before the reminders and the e-mail waited for the dispatcher; 117 before the booking did
 # only what its transaction needs; 76 before the statements were combined (see BOOK_STATEMENTS).
 # 61 before the fee schedule was read in one statement, 59 before the three days' locks were
-# taken in one statement and the GFEs owed read once (see BOOK_STATEMENTS).
-PLAN_POST = 56
+# taken in one statement and the GFEs owed read once, 56 before the estimate's lines went with
+# its INSERT (see BOOK_STATEMENTS).
+PLAN_POST = 55
 DAY_VIEW = 10  # the locations are read once (the day form's options); one audit INSERT
 # The review cards' referrals and notes; the courses' audit INSERT (none for referrals here);
 # the patients' outcome plans, their diary days and their MIDAS answers (3, issue 22).
@@ -323,9 +325,10 @@ def test_plan_my_course_costs_the_same_beside_50_bookings_and_50_cancelled(
 # Then 37 and 57: the fee schedule in effect read with its items and packages in one statement.
 # Then 36 and 54: the GFEs owed to the patient read once, under the profile's lock, for both the
 # obligation the booking records and the estimate that meets them (billing.services.gfe
-# _owed_to), and a plan's location-day locks taken in one statement (in key order).
-BOOK_STATEMENTS = 36
-PLAN_3_STATEMENTS = 54
+# _owed_to), and a plan's location-day locks taken in one statement (in key order). Then 35 and
+# 53: the estimate's lines inserted with the estimate, in one statement.
+BOOK_STATEMENTS = 35
+PLAN_3_STATEMENTS = 53
 
 
 @pytest.mark.parametrize("planned", [1, 3])
