@@ -6,18 +6,21 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 
 from clinic.models import Role, User
 
 from .models import (
     ACTIVE_SESSION_STATUSES,
+    OPEN_COURSE_STATUSES,
     Course,
     CourseStatus,
     CourseStatusChange,
     InfusionSession,
     Location,
     SessionStatus,
+    SlotHold,
 )
 
 
@@ -27,6 +30,27 @@ def course_for_patient(*, patient: User) -> Course | None:
     return (
         courses.filter(status__in=[CourseStatus.ACTIVE, CourseStatus.AWAITING_REVIEW]).first()
         or courses.first()
+    )
+
+
+def hold_for_patient(*, patient: User, pk: int) -> SlotHold | None:
+    """The hold `pk` if it is on the patient's current course (course_for_patient's: the open
+    one, else the latest), with that course (its location and session type), the hold's
+    location and the session it would replace: one statement, for the confirm page and its
+    POST, the booking."""
+    # The current course as a scalar subquery in SQL: compiling it as a queryset (Subquery,
+    # Case) costs a thousand Python calls more, on the booking's request.
+    current = RawSQL(
+        "SELECT id FROM scheduling_course WHERE patient_id = %s"
+        " ORDER BY status = ANY(%s) DESC, created_at DESC LIMIT 1",
+        [patient.pk, list(OPEN_COURSE_STATUSES)],
+    )
+    return (
+        SlotHold.objects.select_related(
+            "course__location", "course__session_type", "location", "replaces"
+        )
+        .filter(pk=pk, course_id=current)
+        .first()
     )
 
 
