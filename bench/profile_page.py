@@ -12,8 +12,7 @@ queries of one request with their time, and the functions that cost the most (cP
 
 `--count` prints instead, for one warm request, the Python function calls it made and its
 statements: figures that do not move with the machine's load, so a change can be judged on a
-busy machine. On a quiet run of `./portal bench` a page's ratio to the floor came out near
-1 + 7.5e-5 x (its calls - the floor's) + 0.15 x each statement beyond the floor's."""
+busy machine (a generator's resumption counts as a call, as the profiler sees it)."""
 
 from __future__ import annotations
 

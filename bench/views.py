@@ -26,7 +26,10 @@ def availability(request: HttpRequest, location_pk: int) -> JsonResponse:
     """The patient's free start times at one location for the next 14 days (tomorrow on), as
     the booking day picker computes them one day at a time."""
     course = course_for_patient(patient=request.user)
-    location = Location.objects.filter(pk=location_pk).first()
+    if course is not None and course.location_id == location_pk:
+        location = course.location  # read with the course, as the day picker has it
+    else:
+        location = Location.objects.filter(pk=location_pk).first()
     if course is None or location is None:
         raise Http404
     today = timezone.now().astimezone(location.time_zone).date()

@@ -2,7 +2,9 @@
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Prefetch, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -31,29 +33,48 @@ def fee_schedule_in_effect(*, location: Location, on_date: date) -> FeeSchedule 
     )
 
 
+# The version in effect with its items (in FeeItem's order) and packages, in one statement:
+# a booking prices its course inside its transaction, where each round trip counts.
+_PRICE_LIST_SQL = """
+SELECT s.id, s.effective_date,
+  (SELECT json_agg(json_build_array(i.kind, i.service_code, i.description, i.unit_price::text,
+                                    i.per_infusion, i.description_es) ORDER BY i.position, i.id)
+     FROM billing_feeitem i WHERE i.schedule_id = s.id),
+  (SELECT json_agg(json_build_array(p.infusion_count, p.price::text) ORDER BY p.infusion_count)
+     FROM billing_packageprice p WHERE p.schedule_id = s.id)
+FROM billing_feeschedule s
+WHERE s.location_id = %s AND s.effective_date <= %s
+ORDER BY s.effective_date DESC
+LIMIT 1"""
+
+
 def price_list_for(*, location: Location, on_date: date) -> PriceList:
-    """Raises ApplicationError when the location has no fee schedule in effect on that date."""
-    schedule = fee_schedule_in_effect(location=location, on_date=on_date)
-    if schedule is None:
+    """The fee schedule in effect on `on_date` (fee_schedule_in_effect) as plain data. Raises
+    ApplicationError when the location has none."""
+    with connection.cursor() as cursor:
+        cursor.execute(_PRICE_LIST_SQL, [location.pk, on_date])
+        row = cursor.fetchone()
+    if row is None:
         raise ApplicationError(
             f"{location} has no fee schedule in effect on {on_date:%Y-%m-%d}. "
             "An admin adds one under Settings → Fee schedules."
         )
+    schedule_id, effective_date, items, packages = row
     return PriceList(
-        effective_date=schedule.effective_date,
-        schedule_id=schedule.pk,
+        effective_date=effective_date,
+        schedule_id=schedule_id,
         items=tuple(
             PriceItem(
-                kind=item.kind,
-                service_code=item.service_code,
-                description=item.description,
-                unit_price=item.unit_price,
-                per_infusion=item.per_infusion,
-                description_es=item.description_es,
+                kind=kind,
+                service_code=code,
+                description=description,
+                unit_price=Decimal(unit_price),
+                per_infusion=per_infusion,
+                description_es=description_es,
             )
-            for item in schedule.items.all()
+            for kind, code, description, unit_price, per_infusion, description_es in items or ()
         ),
-        packages={p.infusion_count: p.price for p in schedule.packages.all()},
+        packages={count: Decimal(price) for count, price in packages or ()},
     )
 
 

@@ -18,6 +18,7 @@ shown in the active zone (Django's, as the `date` filter does).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -28,6 +29,7 @@ from django.utils.translation import gettext as django_gettext
 from django.utils.translation import ngettext as django_ngettext
 from django.utils.translation import npgettext as django_npgettext
 from django.utils.translation import pgettext as django_pgettext
+from phonenumber_field.phonenumber import to_python
 
 # A page's words, translated once per language in each process (the templates' `_()` and
 # `pgettext()`, and the formats below). Django's gettext finds the active translation through
@@ -174,10 +176,45 @@ def format_date(value, fmt: str, tz: dt.tzinfo | str | None = None) -> str:
     else:  # a date: only date letters make sense
         if any(is_letter and text in _TIME_LETTERS for is_letter, text in _compile(fmt)):
             raise ValueError(f"time letters in {fmt!r} for a date")
-    names = _names()
+    return _format_local(value, _compile(fmt), _names())
+
+
+def _format_local(value, pieces: tuple[tuple[bool, str], ...], names: _Names) -> str:
     return "".join(
-        _LETTERS[text](value, names) if is_letter else text for is_letter, text in _compile(fmt)
+        [_LETTERS[text](value, names) if is_letter else text for is_letter, text in pieces]
     )
+
+
+def format_each(instants, fmt: str, tz: dt.tzinfo) -> dict[dt.datetime, str]:
+    """format_date(instant, fmt, tz) of each of many aware instants in one zone, each distinct
+    instant once, the format and the language's names looked up once: a day view labels
+    dozens of rows and sessions, and format_date's own look-ups were most of each label."""
+    pieces, names = _compile(fmt), _names()
+    texts: dict[dt.datetime, str] = {}
+    for instant in instants:
+        if instant not in texts:
+            texts[instant] = _format_local(instant.astimezone(tz), pieces, names)
+    return texts
+
+
+def when_each(instants, tz: dt.tzinfo) -> dict[dt.datetime, str]:
+    """when(instant, tz) of each of many aware instants in one zone ('Tue 3 Mar 2026, 9:00 AM
+    EST'), each distinct instant once, and each local day's part once."""
+    names = _names()
+    day_pieces = _compile(pgettext("date format", "D j M Y") + ", ")
+    time_pieces = _compile(pgettext("time format", "g:i A") + " T")
+    days: dict[dt.date, str] = {}
+    texts: dict[dt.datetime, str] = {}
+    for instant in instants:
+        if instant in texts:
+            continue
+        local = instant.astimezone(tz)
+        date = local.date()
+        day = days.get(date)
+        if day is None:
+            day = days[date] = _format_local(local, day_pieces, names)
+        texts[instant] = day + _format_local(local, time_pieces, names)
+    return texts
 
 
 def clock(instant: dt.datetime, tz: dt.tzinfo) -> str:
@@ -212,3 +249,42 @@ def usd(value) -> str:
     amount = value if isinstance(value, Decimal) else Decimal(value)
     sign = "−" if amount < 0 else ""
     return f"{sign}${abs(amount):,.2f}"
+
+
+# A North American number as stored (E.164, "+16175550142"): area code and exchange begin
+# with 2-9, which is what makes phonenumbers format it "(617) 555-0142".
+_NANP = re.compile(r"\+1([2-9]\d\d)([2-9]\d\d)(\d{4})")
+
+
+def national_phone(e164: str | None) -> str:
+    """A stored number as the phone field's `as_national` writes it: "(617) 555-0142" for a
+    North American number, without parsing it (a list shows one a row); any other as
+    phonenumbers formats it, and "" for none or one it cannot read."""
+    if not e164:
+        return ""
+    match = _NANP.fullmatch(e164)
+    if match:
+        return "({}) {}-{}".format(*match.groups())
+    return getattr(to_python(e164), "as_national", "")
+
+
+def date_formatter(fmt: str):
+    """format_date(value, fmt, tz) for many values in the active language, as one function: the
+    format parsed and the language's names looked up once, not for each value (a page that
+    formats dozens of instants spent most of each one there)."""
+    pieces, names = _compile(fmt), _names()
+    has_time = any(is_letter and text in _TIME_LETTERS for is_letter, text in pieces)
+
+    def formatted(value, tz: dt.tzinfo | str | None = None) -> str:
+        if value is None or value == "":
+            return ""
+        if isinstance(value, dt.datetime):
+            if value.tzinfo is not None:
+                if isinstance(tz, str):
+                    tz = ZoneInfo(tz)
+                value = value.astimezone(tz or timezone.get_current_timezone())
+        elif has_time:
+            raise ValueError(f"time letters in {fmt!r} for a date")
+        return _format_local(value, pieces, names)
+
+    return formatted

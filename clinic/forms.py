@@ -97,6 +97,36 @@ class ShortModelChoiceField(forms.ModelChoiceField):
         return super().to_python(value)
 
 
+class ListedIdField(forms.ChoiceField):
+    """A choice among rows a view has already read as (id, label) pairs, with the rest of its
+    page in one statement (scheduling.day_page): it takes an id as a ModelChoiceField of those
+    rows did (what int() reads, in 0-9 only: "007" and " 7" are 7, "１" is nothing) and refuses
+    with its words."""
+
+    default_error_messages = {
+        "invalid_choice": forms.ModelChoiceField.default_error_messages["invalid_choice"]
+    }
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            if not str(value).strip().isascii():
+                raise ValueError(value)
+            return int(value)
+        except (TypeError, ValueError):
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            ) from None
+
+    def validate(self, value):
+        forms.Field.validate(self, value)  # required; then listed (ChoiceField lets 0 through)
+        if value is not None and not any(value == pk for pk, _label in self.choices):
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+
+
 class AccessibleFormMixin:
     """Ties each error to its field for screen readers (aria-invalid, aria-describedby), so the
     shared field template can show the message beside the input it is about."""

@@ -42,7 +42,7 @@ from markupsafe import Markup
 
 from . import formatting
 from .forms import widget_attrs
-from .paths import path_of, static_url
+from .paths import path_around, path_of, static_url
 
 
 def url(viewname: str, *args, **kwargs) -> str:
@@ -59,23 +59,24 @@ def zone_of(user, default: dt.tzinfo = dt.UTC) -> dt.tzinfo:
     return (profile.time_zone if profile is not None else None) or default
 
 
-# A value no page links to: where it lands in a reversed URL is where each row's value goes.
-_MARK = "987654321987"
 _PLAIN = re.compile(r"[A-Za-z0-9_-]+")
 
 
-def url_for_each(viewname: str):
-    """For a link in every row of a table, to a URL with one argument: reverse() once, give
-    back a function of the row's value, so `url_for_each('intake:call_screen')(case.pk) ==
-    url('intake:call_screen', case.pk)` (a reverse() per row cost more than the rest of the
-    row's cell). A value with other characters than letters, digits, - and _ is reversed."""
-    head, _mark, tail = reverse(viewname, args=[_MARK]).rpartition(_MARK)
+def url_for_each(viewname: str, *more):
+    """For a link in every row of a table, to a URL whose first argument is the row's: the
+    path reversed once per process (clinic.paths.path_around), a function of the row's value
+    given back, so `url_for_each('intake:call_screen')(case.pk) == url('intake:call_screen',
+    case.pk)` (a reverse() per row cost more than the rest of the row's cell), and
+    `url_for_each('scheduling:session_confirm', 'no_show')(session.pk) ==
+    url('scheduling:session_confirm', session.pk, 'no_show')`. A value with other characters
+    than letters, digits, - and _ is reversed."""
+    head, tail = path_around(viewname, *more)
 
     def link(value) -> str:
         text = str(value)
         if _PLAIN.fullmatch(text):
             return f"{head}{text}{tail}"
-        return reverse(viewname, args=[value])
+        return reverse(viewname, args=[value, *more])
 
     return link
 

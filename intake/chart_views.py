@@ -3,29 +3,31 @@
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clinic.audit.models import AuditAction
-from clinic.audit.services import audit_record, audit_record_many
+from clinic.audit.services import audit_record, audit_record_rows
 from clinic.errors import ApplicationError
 from clinic.models import STAFF_ROLES, Role
 from clinic.permissions import role_required
 
 from . import chart as charts
 from . import search
+from .models import Referral
 from .services.invitations import invitation_resend
 
 
 @role_required(*STAFF_ROLES)
 def patient_chart(request: HttpRequest, pk: int) -> HttpResponse:
-    chart = charts.chart_for_patient(pk=pk)
+    chart = charts.chart_for_patient(pk=pk, now=timezone.now())
     referral = chart.referral
     audit_record(
         request=request,
-        obj=chart.patient,
+        obj=chart.audited(),
         action=AuditAction.VIEW,
-        patient_id=chart.patient.pk,
+        patient_id=chart.patient_id,
         referral_id=referral.pk if referral else None,
     )
     return render(request, "intake/chart.html", {"chart": chart, "is_admin": _is_admin(request)})
@@ -38,7 +40,9 @@ def referral_chart(request: HttpRequest, reference: str) -> HttpResponse:
         # Intake made the patient an account: their chart holds this referral and the rest.
         return redirect("intake:patient_chart", patient_id)
     chart = charts.chart_for_referral(reference=reference)
-    audit_record(request=request, obj=chart.referral, action=AuditAction.VIEW)
+    referral = chart.referral
+    # The referral as the audit trail records it (its id; it has no patient yet).
+    audit_record(request=request, obj=Referral(pk=referral.pk), action=AuditAction.VIEW)
     return render(request, "intake/chart.html", {"chart": chart, "is_admin": _is_admin(request)})
 
 
@@ -54,7 +58,11 @@ def people_search(request: HttpRequest) -> HttpResponse:
     query, referrals = search.search_referrals(raw)
     found = search.people(referrals)
     # Every person listed is a record seen: one VIEW each, in one INSERT.
-    audit_record_many(request=request, objects=[p.referral for p in found])
+    audit_record_rows(
+        request=request,
+        model=Referral,
+        rows=((p.referral.pk, p.referral.patient_id, p.referral.pk) for p in found),
+    )
     context = {"q": search.clean_query(raw), "query": query, "people": found}
     template = "intake/partials/_people.html" if request.htmx else "intake/people.html"
     return render(request, template, context)
@@ -90,17 +98,17 @@ def after_intake(request: HttpRequest, *, referral_pk: int) -> HttpResponse:
 @require_POST
 @role_required(Role.COORDINATOR, Role.ADMIN)
 def invitation_resend_view(request: HttpRequest, pk: int) -> HttpResponse:
-    chart = charts.chart_for_patient(pk=pk)
+    patient = charts.patient_or_404(pk=pk)
     try:
-        invitation_resend(patient=chart.patient, by=request.user)
+        invitation_resend(patient=patient, by=request.user)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
         audit_record(
             request=request,
-            obj=chart.patient,
+            obj=patient,
             action=AuditAction.CHANGE,
-            patient_id=chart.patient.pk,
+            patient_id=patient.pk,
         )
         messages.success(
             request, _("A new invitation link is on its way; the old one no longer works.")

@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.http import Http404
-from phonenumber_field.phonenumber import to_python
 
+from clinic.formatting import national_phone
 from clinic.messaging.services import recipient_zone
 from clinic.models import STAFF_ROLES, Role, User
 from outcomes.report import MidasAnswer, OutcomeReport, ReportPlan, report_from
@@ -232,7 +232,7 @@ def _page(r: _Referral) -> ReferralPage:
             Duplicate(other, _label(_REASON_LABELS, reason)) for other, reason in r.duplicates or ()
         ),
         date_of_birth=r.date_of_birth,
-        mobile_phone=_national(r.mobile_phone),
+        mobile_phone=national_phone(r.mobile_phone),
         email=r.email,
         language_label=_label(_LANGUAGE_LABELS, r.language),
         preferred_location=r.location,
@@ -251,11 +251,6 @@ def _page(r: _Referral) -> ReferralPage:
         urgency_label=_label(_URGENCY_LABELS, r.urgency),
         notes=r.notes,
     )
-
-
-def _national(phone: str) -> str:
-    """The number as the model's field would show it (one it cannot read, as it would too)."""
-    return getattr(to_python(phone), "as_national", "")
 
 
 def _instant(text: str) -> dt.datetime:

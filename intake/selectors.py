@@ -6,31 +6,24 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from clinic.formatting import format_date
+from clinic.formatting import format_date, gettext, ngettext
 from clinic.models import STAFF_ROLES, Role, User
 
 from .models import (
     ApiToken,
     CallAttempt,
     IntakeCase,
-    PossibleDuplicate,
     Referral,
     ReferralAttachment,
     ReferringProvider,
     referral_status_label,
 )
-from .queue import (
-    QUEUE_TIEBREAK,
-    held_by_other,
-    queue_order,
-    ready_expression,
-    within_calling_hours,
-)
+from .queue import callable_sql, held_by_other, within_calling_hours
 
 
 def provider_for_user(user: User) -> ReferringProvider:
@@ -201,47 +194,108 @@ class QueueRow:
     callback_due: bool
     waiting_until: dt.datetime | None
     claimed_by_other: bool
+    state: str  # 'on a call with Dana', 'retry Tue Dec 1, 2:00 PM EST' or '2 attempts'
+    received: str  # when the referral came, in the active zone
 
 
 QUEUE_PAGE_ROWS = 50
 
-# What a queue row reads: the case's own columns, and its referral's, provider's and claimer's.
-_CASE_FIELDS = (
-    *("pk", "urgent", "time_zone", "attempt_count", "next_attempt_at", "callback_at"),
-    *("claimed_by_id", "claim_expires_at"),
+# The queue page in one statement, written out (an ORM query compiled per list cost more than
+# the rest of the page). `picked` chooses and orders the cases on the case table alone, three
+# index walks in Next call's order: callable due callbacks, the other callable cases (both
+# urgent first, then the oldest), then those that must wait, in queue_order's order; UNION
+# ALL reads its parts in turn and stops once the limit is met, so a page of 50 costs the same
+# with 50 or 50,000 open. It is MATERIALIZED so that only the cases shown are then joined to
+# their referral, provider and claimer: the planner cannot tell how many cases the
+# calling-hours test keeps, and joined all 476 due callbacks of the benchmark's queue before
+# sorting them.
+_QUEUE_SQL = """
+WITH picked AS MATERIALIZED (
+    SELECT id, row_number() OVER () AS place FROM (
+        (SELECT id FROM intake_intakecase
+          WHERE status = %(open)s AND callback_at <= %(now)s AND {callable_now}
+          ORDER BY urgent DESC, created_at, id LIMIT %(limit)s)
+        UNION ALL
+        (SELECT id FROM intake_intakecase
+          WHERE status = %(open)s AND (callback_at IS NULL OR callback_at > %(now)s)
+            AND {callable_now}
+          ORDER BY urgent DESC, created_at, id LIMIT %(limit)s)
+        UNION ALL
+        (SELECT id FROM intake_intakecase
+          WHERE status = %(open)s AND NOT ({callable_now})
+          ORDER BY callback_at <= %(now)s IS NOT TRUE, urgent DESC, created_at, id
+          LIMIT %(limit)s)
+        LIMIT %(limit)s
+    ) AS parts
 )
-_RELATED_FIELDS = {
-    "claimed_by_first_name": F("claimed_by__first_name"),
-    "reference": F("referral__reference"),
-    "first_name": F("referral__patient_first_name"),
-    "last_name": F("referral__patient_last_name"),
-    "preferred_language": F("referral__preferred_language"),
-    "verified_at": F("referral__provider__verified_at"),
-    "contraindications": F("referral__contraindications"),
-    "received_at": F("referral__created_at"),
-    "duplicates": Exists(PossibleDuplicate.objects.filter(referral_id=OuterRef("referral_id"))),
-}
+SELECT c.id, c.urgent, c.time_zone, c.attempt_count, c.next_attempt_at, c.callback_at,
+       c.claimed_by_id, c.claim_expires_at, claimer.first_name, r.reference,
+       r.patient_first_name, r.patient_last_name, r.preferred_language,
+       provider.verified_at IS NOT NULL, cardinality(r.contraindications) > 0, r.created_at,
+       EXISTS (SELECT 1 FROM intake_possibleduplicate d WHERE d.referral_id = r.id)
+  FROM picked
+  JOIN intake_intakecase c ON c.id = picked.id
+  JOIN intake_referral r ON r.id = c.referral_id
+  JOIN intake_referringprovider provider ON provider.id = r.provider_id
+  LEFT JOIN clinic_user claimer ON claimer.id = c.claimed_by_id
+ ORDER BY picked.place
+"""
 
 
-def _queue_case(row: dict) -> QueueCase:
-    return QueueCase(
-        pk=row["pk"],
-        urgent=row["urgent"],
-        time_zone=row["time_zone"],
-        attempt_count=row["attempt_count"],
-        next_attempt_at=row["next_attempt_at"],
-        callback_at=row["callback_at"],
-        claimed_by_id=row["claimed_by_id"],
-        claim_expires_at=row["claim_expires_at"],
-        claimed_by_first_name=row["claimed_by_first_name"],
-        duplicates=row["duplicates"],
-        reference=row["reference"],
-        patient_name=f"{row['first_name']} {row['last_name']}",  # Referral.patient_name
-        preferred_language=row["preferred_language"],
-        provider_verified=row["verified_at"] is not None,
-        has_contraindications=bool(row["contraindications"]),
-        received_at=row["received_at"],
-    )
+def _queue_cases(now: dt.datetime, limit: int | None) -> list[QueueCase]:
+    callable_now, callable_params = callable_sql(now)
+    # callable_sql's placeholders are positional; this statement names its own.
+    names = [f"callable_{i}" for i in range(len(callable_params))]
+    callable_named = callable_now.replace("%s", "{}").format(*(f"%({n})s" for n in names))
+    sql = _QUEUE_SQL.format(callable_now=callable_named)
+    params = {
+        "open": IntakeCase.Status.OPEN.value,
+        "now": now,
+        "limit": limit,  # None: LIMIT NULL, every open case
+        **dict(zip(names, callable_params, strict=True)),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [
+        QueueCase(
+            pk=pk,
+            urgent=urgent,
+            time_zone=ZoneInfo(zone),  # kept by zoneinfo: one object per zone
+            attempt_count=attempts,
+            next_attempt_at=next_attempt_at,
+            callback_at=callback_at,
+            claimed_by_id=claimed_by_id,
+            claim_expires_at=claim_expires_at,
+            claimed_by_first_name=claimer,
+            duplicates=duplicates,
+            reference=reference,
+            patient_name=f"{first} {last}",  # Referral.patient_name
+            preferred_language=language,
+            provider_verified=verified,
+            has_contraindications=contraindicated,
+            received_at=received_at,
+        )
+        for (
+            pk,
+            urgent,
+            zone,
+            attempts,
+            next_attempt_at,
+            callback_at,
+            claimed_by_id,
+            claim_expires_at,
+            claimer,
+            reference,
+            first,
+            last,
+            language,
+            verified,
+            contraindicated,
+            received_at,
+            duplicates,
+        ) in rows
+    ]
 
 
 def queue_rows(
@@ -250,54 +304,49 @@ def queue_rows(
     """Open cases in the order 'Next call' takes them, with the patient's local time: first
     those that can be called now (due callbacks, then urgent, then the oldest; including those
     on another coordinator's call), then those that must wait (a retry time, or outside calling
-    hours) in the same order. `limit` keeps the first so many: the callable ones come from two
-    index walks (as in case_claim_next), so the page costs the same with 50 or 50,000 open."""
+    hours) in the same order. `limit` keeps the first so many."""
     now = now or timezone.now()
-    cases_qs = IntakeCase.objects.open().alias(ready=ready_expression(now))
-    ready = Q(ready=True)  # the rule Next call applies too (intake.queue)
-
-    def first(queryset, order, taken: int) -> list[int]:
-        ids = queryset.order_by(*order).values_list("pk", flat=True)
-        return list(ids if limit is None else ids[: max(limit - taken, 0)])
-
-    callable_now = cases_qs.filter(ready)
-    ids = first(callable_now.filter(callback_at__lte=now), QUEUE_TIEBREAK, 0)
-    ids += first(callable_now.exclude(callback_at__lte=now), QUEUE_TIEBREAK, len(ids))
-    if limit is None or len(ids) < limit:
-        ids += first(cases_qs.exclude(ready), queue_order(now), len(ids))
-    # The cases are chosen and ordered on the case table alone (above), and only the ones
-    # shown are then joined to their referral, provider and claimer, in one more query: the
-    # planner cannot tell how many cases the calling-hours test keeps, and in one statement
-    # it joined all 476 due callbacks of the benchmark's queue before sorting them.
-    found = {
-        row["pk"]: row
-        for row in IntakeCase.objects.filter(pk__in=ids).values(*_CASE_FIELDS, **_RELATED_FIELDS)
-    }
-    cases = [_queue_case(found[pk]) for pk in ids if pk in found]
+    shown_in = timezone.get_current_timezone()
     rows = []
-    # Every row in one zone shows the same 'now': each zone's is formatted once.
-    clocks: dict[str, tuple[str, str]] = {}
-    for case in cases:
+    # Every row in one zone shows the same 'now': each zone's is formatted once; and a page
+    # says '2 attempts' many times: each count's words are looked up once.
+    clocks: dict[ZoneInfo, tuple[dt.datetime, str, str, bool]] = {}
+    attempts: dict[int, str] = {}
+    for case in _queue_cases(now, limit):
+        zone = case.time_zone
+        if zone not in clocks:
+            clocks[zone] = (
+                now.astimezone(zone),
+                format_date(now, "D g:i A", zone),
+                format_date(now, "T", zone),
+                within_calling_hours(now, zone),
+            )
+        local_time, local_clock, local_zone, in_hours = clocks[zone]
         waiting = (
             case.next_attempt_at if case.next_attempt_at and case.next_attempt_at > now else None
         )
-        local_time = now.astimezone(case.time_zone)
-        zone = str(case.time_zone)
-        if zone not in clocks:
-            clocks[zone] = (
-                format_date(now, "D g:i A", case.time_zone),
-                format_date(now, "T", case.time_zone),
-            )
+        claimed_by_other = held_by_other(case, coordinator_id=coordinator.pk, now=now)
+        if claimed_by_other:
+            state = gettext("on a call with %(name)s") % {"name": case.claimed_by_first_name}
+        elif waiting:
+            state = f"{gettext('retry')} {format_date(waiting, 'D M j, g:i A T', zone)}"
+        else:
+            n = case.attempt_count
+            if n not in attempts:
+                attempts[n] = ngettext("%(n)s attempt", "%(n)s attempts", n) % {"n": n}
+            state = attempts[n]
         rows.append(
             QueueRow(
                 case=case,
                 local_time=local_time,
-                local_clock=clocks[zone][0],
-                local_zone=clocks[zone][1],
-                in_calling_hours=within_calling_hours(now, case.time_zone),
+                local_clock=local_clock,
+                local_zone=local_zone,
+                in_calling_hours=in_hours,
                 callback_due=bool(case.callback_at and case.callback_at <= now),
                 waiting_until=waiting,
-                claimed_by_other=held_by_other(case, coordinator_id=coordinator.pk, now=now),
+                claimed_by_other=claimed_by_other,
+                state=state,
+                received=format_date(case.received_at, "M j, g:i A T", shown_in),
             )
         )
     return rows

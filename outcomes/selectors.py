@@ -190,13 +190,28 @@ def outcome_summary(*, plan: OutcomePlan, now: dt.datetime) -> OutcomeSummary:
     return _summary(plan, days, responses, now)
 
 
+def outcome_summary_of(
+    *,
+    plan: OutcomePlan,
+    days: Sequence[DayAnswer],
+    responses: list[InstrumentResponse],
+    now: dt.datetime,
+    zone: dt.tzinfo,
+) -> OutcomeSummary:
+    """outcome_summary() of a plan whose diary days and answers the caller read itself (the
+    chart reads them in its one statement), its days counted in `zone` (the patient's:
+    recipient_zone)."""
+    return _summary(plan, days, responses, now, zone)
+
+
 def _summary(
     plan: OutcomePlan,
     days: Sequence[DayAnswer],
     responses: list[InstrumentResponse],
     now: dt.datetime,
+    zone: dt.tzinfo | None = None,
 ) -> OutcomeSummary:
-    today = now.astimezone(recipient_zone(plan.patient)).date()
+    today = now.astimezone(zone or recipient_zone(plan.patient)).date()
     base_from, base_to = baseline_window(plan, today)
     baseline = diary_figures(days, starts_on=base_from, ends_on=base_to)
     latest = None

@@ -1,4 +1,4 @@
-"""Free start times: one fixed set of indexed queries for any date range, then plain Python.
+"""Free start times: one statement of indexed reads for any date range, then plain Python.
 
 The same checks serve the availability pages and the booking services (which run them again
 under the location-day lock), so what is offered and what is accepted cannot drift apart.
@@ -14,26 +14,24 @@ import datetime as dt
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import accumulate
-from operator import attrgetter
+from operator import attrgetter, sub
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from .models import (
-    Chair,
+    ACTIVE_SESSION_STATUSES,
     Closure,
     Course,
     CourseRules,
-    InfusionSession,
     Location,
     OpeningHours,
     SessionType,
-    SlotHold,
-    StaffShift,
 )
 
 UTC = dt.UTC
@@ -138,8 +136,9 @@ class BookingSnapshot:
         of the hundreds of candidate times."""
         if self._starts is None:
             self.busy.sort(key=attrgetter("starts_at"))
-            self._starts = [b.starts_at for b in self.busy]
-            self._longest = max((b.ends_at - b.starts_at for b in self.busy), default=self._longest)
+            self._starts = list(map(attrgetter("starts_at"), self.busy))
+            ends = map(attrgetter("ends_at"), self.busy)
+            self._longest = max(map(sub, ends, self._starts), default=self._longest)
         low = bisect_left(self._starts, start - self._longest)
         high = bisect_left(self._starts, end)
         return [b for b in self.busy[low:high] if b.starts_at < end and b.ends_at > start]
@@ -162,7 +161,7 @@ class BookingSnapshot:
                     change[s] += cap
                     change[e] -= cap
             self._spare_at = sorted(change)
-            self._spare = list(accumulate(change[t] for t in self._spare_at))
+            self._spare = list(accumulate(map(change.__getitem__, self._spare_at)))
         i = bisect_right(self._spare_at, start) - 1
         least = self._spare[i] if i >= 0 else 0  # before the first change: no one, nothing
         for j in range(i + 1, len(self._spare_at)):
@@ -181,88 +180,153 @@ def load_snapshot(
     now: dt.datetime | None = None,
     ignore_session_id: int | None = None,
 ) -> BookingSnapshot:
-    """Eight small queries, each bounded by the range through an index, whatever the history.
-    None is ordered (order_by()): what the rows become is sorted or summed here, and the
-    models' default orderings would cost a sort, and for hours and closures a join."""
+    """One statement (_SNAPSHOT_SQL), each part bounded by the range through an index, whatever
+    the history. Its rows come back as arrays of plain values (psycopg2 parses them in C), so
+    no queryset is compiled and no model built but the rules: a snapshot is read for every
+    availability page and again by every booking, and compiling the eight querysets this used
+    to be cost more than everything else the page did."""
     now = now or timezone.now()
     session_type = course.session_type
     margin = session_type.total
-    sessions, holds = _busy_rows(
-        course=course,
-        location=location,
-        start=start - margin,
-        end=end + margin,
-        now=now,
-        ignore_session_id=ignore_session_id,
-    )
-    shifts = (
-        StaffShift.objects.filter(location=location)
-        .overlapping(start - margin, end + margin)
-        .order_by()
-        .values_list("starts_at", "ends_at", "monitoring_capacity")
-    )
-    patient_sessions = (
-        InfusionSession.objects.active()
-        .filter(patient_id=course.patient_id)
-        .exclude(pk=ignore_session_id)
-        .order_by()
-        .values_list("course_id", "starts_at", "ends_at", "local_date")
-    )
-    hours_rows = (
-        OpeningHours.objects.filter(location=location)
-        .order_by()
-        .values_list("weekday", "opens_at", "closes_at")
-    )
-    hours = {weekday: (opens, closes) for weekday, opens, closes in hours_rows}
-    patient_rows = list(patient_sessions)
+    with connection.cursor() as cursor:
+        # psycopg2 makes each timestamp's zone through the cursor's tzinfo_factory: Django's is
+        # a Python method, called for each of the snapshot's thousands of instants; the class
+        # datetime.timezone gives the same zone (UTC, the connection's; in any case the same
+        # instants) without a Python call.
+        if hasattr(cursor.cursor, "tzinfo_factory"):
+            cursor.cursor.tzinfo_factory = dt.timezone
+        cursor.execute(
+            _SNAPSHOT_SQL,
+            {
+                "location": location.pk,
+                "course": course.pk,
+                "patient": course.patient_id,
+                "active": [str(status) for status in ACTIVE_SESSION_STATUSES],
+                "ignore": ignore_session_id,
+                "now": now,
+                "start": start - margin,
+                "end": end + margin,
+                # Sessions and holds never last a day (a CHECK on each): bounding starts_at
+                # from below lets the (location, starts_at) indexes do the work.
+                "day_before": start - margin - dt.timedelta(days=1),
+                "first_closure": (start - dt.timedelta(days=1)).date(),
+                "last_closure": (end + dt.timedelta(days=1)).date(),
+            },
+        )
+        (
+            busy_chairs, busy_starts, busy_infusion_ends, busy_ends,
+            shift_starts, shift_ends, shift_capacities,
+            mine_courses, mine_starts, mine_ends, mine_dates,
+            weekdays, opens, closes,
+            chair_ids, closed_days, rules,
+        ) = cursor.fetchone()  # fmt: skip
+    mine = list(_rows(mine_courses, mine_starts, mine_ends, mine_dates))
     return BookingSnapshot(
         location=location,
         course=course,
         session_type=session_type,
-        rules=rules_for(location),
+        rules=_rules(location, rules),
         now=now,
-        chair_ids=_chair_ids(location),
-        hours=hours,
-        closed_days=_closed_days(location, start, end),
-        busy=[Busy._make(row) for row in sessions] + [Busy._make(row) for row in holds],
-        shifts=list(shifts),
-        course_starts=[s for course_id, s, _e, _d in patient_rows if course_id == course.pk],
-        patient_sessions=[(s, e, d) for _c, s, e, d in patient_rows],
+        chair_ids=chair_ids or [],
+        hours={weekday: (o, c) for weekday, o, c in _rows(weekdays, opens, closes)},
+        closed_days=set(closed_days or ()),
+        # tuple.__new__ rather than Busy._make: the same tuples, without a Python call per row.
+        busy=list(
+            map(
+                partial(tuple.__new__, Busy),
+                _rows(busy_chairs, busy_starts, busy_infusion_ends, busy_ends),
+            )
+        ),
+        shifts=list(_rows(shift_starts, shift_ends, shift_capacities)),
+        course_starts=[s for course_id, s, _e, _d in mine if course_id == course.pk],
+        patient_sessions=[(s, e, d) for _c, s, e, d in mine],
     )
 
 
-def _busy_rows(*, course, location, start, end, now, ignore_session_id):
-    """The querysets (not yet run) of what holds a chair between start and end: active sessions
-    (but the one being moved) and unexpired holds kept for other courses (a group hold kept
-    for this course among others does not count for it)."""
-    sessions = (
-        InfusionSession.objects.active()
-        .filter(location=location)
-        .overlapping(start, end)
-        .exclude(pk=ignore_session_id)
-        .order_by()
-        .values_list("chair_id", "starts_at", "infusion_ends_at", "ends_at")
-    )
-    holds = (
-        SlotHold.objects.filter(location=location, expires_at__gt=now)
-        .filter(
-            starts_at__lt=end,
-            ends_at__gt=start,
-            starts_at__gt=start - dt.timedelta(days=1),
-        )
-        .exclude(course=course)
-        .exclude(for_courses__contains=[course.pk])
-        .order_by()
-        .values_list("chair_id", "starts_at", "infusion_ends_at", "ends_at")
-    )
-    return sessions, holds
+def _rows(*columns: list | None) -> zip:
+    """The rows of one part of the snapshot from its arrays, side by side (array_agg over no
+    rows gives NULL, hence `or ()`)."""
+    return zip(*[column or () for column in columns], strict=True)
 
 
-def _chair_ids(location: Location) -> list[int]:
-    return list(
-        Chair.objects.filter(location=location, is_active=True)
-        .order_by("name", "pk")
-        .values_list("pk", flat=True)
+# What load_snapshot reads, in one statement: each subquery is one aggregate row, so the cross
+# join is exactly one row. Each part is the query the ORM spelt before, filter for filter:
+# - busy: active sessions at the location overlapping the range but the one being moved
+#   (InfusionSession.objects.active().overlapping()), and unexpired holds there kept for other
+#   courses (a group hold kept for this course among others does not count for it);
+# - shifts overlapping the range, as StaffShiftQuerySet.overlapping (a range test the GiST index
+#   answers);
+# - mine: the patient's active sessions anywhere, but the one being moved;
+# - the location's opening hours, its chairs in service (in the order a free one is chosen),
+#   its closures around the range, and its rules (NULL without a row: the defaults).
+# The arrays of one part are aggregated over the same rows in the same pass, so they line up.
+_SNAPSHOT_SQL = """
+WITH busy AS (
+    SELECT chair_id, starts_at, infusion_ends_at, ends_at
+    FROM scheduling_infusionsession
+    WHERE status = ANY(%(active)s) AND location_id = %(location)s
+        AND starts_at < %(end)s AND ends_at > %(start)s AND starts_at > %(day_before)s
+        AND id IS DISTINCT FROM %(ignore)s
+    UNION ALL
+    SELECT chair_id, starts_at, infusion_ends_at, ends_at
+    FROM scheduling_slothold
+    WHERE location_id = %(location)s AND expires_at > %(now)s
+        AND starts_at < %(end)s AND ends_at > %(start)s AND starts_at > %(day_before)s
+        AND course_id IS DISTINCT FROM %(course)s
+        AND NOT for_courses @> ARRAY[%(course)s]::bigint[]
+)
+SELECT busy.*, shifts.*, mine.*, hours.*,
+    (
+        SELECT array_agg(id ORDER BY name, id) FROM scheduling_chair
+        WHERE location_id = %(location)s AND is_active
+    ),
+    (
+        SELECT array_agg(date) FROM scheduling_closure
+        WHERE location_id = %(location)s AND date >= %(first_closure)s AND date <= %(last_closure)s
+    ),
+    (
+        SELECT ARRAY[id, min_hours_between, max_course_days, min_booking_notice_hours,
+            min_change_notice_hours]
+        FROM scheduling_courserules WHERE location_id = %(location)s
+    )
+FROM
+    (
+        SELECT array_agg(chair_id), array_agg(starts_at), array_agg(infusion_ends_at),
+            array_agg(ends_at)
+        FROM busy
+    ) AS busy,
+    (
+        SELECT array_agg(starts_at), array_agg(ends_at), array_agg(monitoring_capacity)
+        FROM scheduling_staffshift
+        WHERE location_id = %(location)s
+            AND tstzrange(starts_at, ends_at, '[)') && tstzrange(%(start)s, %(end)s, '[)')
+    ) AS shifts,
+    (
+        SELECT array_agg(course_id), array_agg(starts_at), array_agg(ends_at),
+            array_agg(local_date)
+        FROM scheduling_infusionsession
+        WHERE status = ANY(%(active)s) AND patient_id = %(patient)s
+            AND id IS DISTINCT FROM %(ignore)s
+    ) AS mine,
+    (
+        SELECT array_agg(weekday), array_agg(opens_at), array_agg(closes_at)
+        FROM scheduling_openinghours WHERE location_id = %(location)s
+    ) AS hours
+"""
+
+
+def _rules(location: Location, row: list[int] | None) -> CourseRules:
+    """The rules read by load_snapshot, as rules_for would give them."""
+    if row is None:
+        return CourseRules(location=location)
+    pk, between, days, notice, change = row
+    return CourseRules(
+        pk=pk,
+        location=location,
+        min_hours_between=between,
+        max_course_days=days,
+        min_booking_notice_hours=notice,
+        min_change_notice_hours=change,
     )
 
 
@@ -283,13 +347,16 @@ def within_course_span(
 ) -> bool:
     """'28 days after the first infusion' is a calendar span: compared in wall-clock time, so a
     daylight-saving change between the two does not move the limit by an hour."""
-    wall = lambda instant: instant.astimezone(tz).replace(tzinfo=None)  # noqa: E731
-    return wall(last) - wall(first) <= rules.max_span
+    last_wall = last.astimezone(tz).replace(tzinfo=None)
+    return last_wall - first.astimezone(tz).replace(tzinfo=None) <= rules.max_span
 
 
 def _free_chair(p: BookingSnapshot, start: dt.datetime, end: dt.datetime) -> int | None:
     taken = {b.chair_id for b in p.busy_during(start, end)}
-    return next((chair for chair in p.chair_ids if chair not in taken), None)
+    for chair in p.chair_ids:
+        if chair not in taken:
+            return chair
+    return None
 
 
 def check_start(p: BookingSnapshot, start: dt.datetime) -> tuple[int | None, str]:
@@ -300,7 +367,8 @@ def check_start(p: BookingSnapshot, start: dt.datetime) -> tuple[int | None, str
     end = start + p.total
     if start < p.earliest:
         return None, "notice"
-    day = p.local_day(start.astimezone(p.tz).date())
+    local_date = start.astimezone(p.tz).date()
+    day = p._days.get(local_date) or p.local_day(local_date)  # a day's candidates share it
     if day.open_at is None or not (day.open_at <= start and end <= day.close_at):
         return None, "closed"
     for other in p.course_starts:
@@ -310,8 +378,11 @@ def check_start(p: BookingSnapshot, start: dt.datetime) -> tuple[int | None, str
         min(p.course_first, start), max(p.course_last, start), p.rules, p.tz
     ):
         return None, "course_span"
-    if day.patient_booked or any(s < end and e > start for s, e, _d in p.patient_sessions):
+    if day.patient_booked:
         return None, "patient_day"
+    for s, e, _d in p.patient_sessions:
+        if s < end and e > start:
+            return None, "patient_day"
     return room_at(p, start)
 
 
@@ -422,14 +493,18 @@ class DayOffer:
     reason: str = ""
 
 
+_YOURS = frozenset({"notice", "spacing", "course_span", "patient_day"})
+
+
 def _why_none(reasons: list[str]) -> str:
-    if all(r == "closed" for r in reasons):
+    kinds = set(reasons)
+    if kinds <= {"closed"}:
         return "closed"
     # A day's last candidates end after closing: that says nothing about why the others failed.
-    reasons = [r for r in reasons if r != "closed"]
-    if all(r == "notice" for r in reasons):
+    kinds.discard("closed")
+    if kinds <= {"notice"}:
         return "notice"
-    if all(r in {"notice", "spacing", "course_span", "patient_day"} for r in reasons):
+    if kinds <= _YOURS:
         return "yours"
     return "full"
 
@@ -444,7 +519,7 @@ def day_offers(
     ignore_session_id: int | None = None,
 ) -> tuple[list[DayOffer], CourseRules]:
     """free_start_times with a reason for each empty day, from the same one snapshot (so the
-    day strip, the earliest offer and the chosen day's times cost one fixed set of queries),
+    day strip, the earliest offer and the chosen day's times cost one statement),
     and the rules it used (their notice explains a day that is too soon)."""
     tz = location.time_zone
     start, _ = local_day_bounds(first_day, tz)

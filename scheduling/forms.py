@@ -7,6 +7,7 @@ from clinic.forms import (
     AccessibleFormMixin,
     AsciiIntegerField,
     DatePickerInput,
+    ListedIdField,
     ShortModelChoiceField,
 )
 from clinic.validators import validate_no_control_characters_multiline
@@ -95,18 +96,33 @@ class CourseSearchForm(AccessibleFormMixin, forms.Form):
 
 
 class StaffDayForm(AccessibleFormMixin, forms.Form):
-    location = ShortModelChoiceField(
-        label=_("Location"), queryset=Location.objects.all(), empty_label=None
-    )
+    location = ListedIdField(label=_("Location"))
     date = forms.DateField(label=_("Day"), widget=DatePickerInput())
 
-    def __init__(self, *args, locations: list[Location] | None = None, **kwargs):
+    def __init__(self, *args, locations: list[tuple[int, str]] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        if locations is not None:
-            # The locations the view has already read become the options: otherwise rendering
-            # reads them twice more (the options, and the first option for the required
-            # attribute), each through a server-side cursor.
-            self.fields["location"].choices = [(loc.pk, str(loc)) for loc in locations]
+        # The day view reads its locations (id, name) with the day, in one statement
+        # (scheduling.day_page); without them the form reads them itself.
+        if locations is None:
+            locations = list(Location.objects.order_by("name").values_list("pk", "name"))
+        self.fields["location"].choices = locations
+
+    @classmethod
+    def requested(cls, data) -> tuple[int | None, dt.date | None]:
+        """The location id and the day `data` asks for, None for either that is not one: read
+        before the form is made, because the locations it chooses among come with the day.
+        Whatever the form then refuses is not shown."""
+        try:
+            location = cls.base_fields["location"].to_python(data.get("location"))
+        except forms.ValidationError:
+            location = None
+        if location is not None and not -(2**63) <= location < 2**63:
+            location = None  # not an id the database could hold
+        try:
+            day = _check_year(cls.base_fields["date"].clean(data.get("date")))
+        except forms.ValidationError:
+            day = None
+        return location, day
 
     def clean_date(self):
         return _check_year(self.cleaned_data["date"])

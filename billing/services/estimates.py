@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models.sql import InsertQuery
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -23,7 +24,6 @@ from ..models import (
     Estimate,
     EstimateAcknowledgement,
     EstimateDocument,
-    EstimateLine,
     FacilityBillingIdentity,
     GfeObligation,
     validate_icd10,
@@ -246,19 +246,25 @@ def _estimate_prepare(
     )
 
 
-def _estimate_write(issue: _Issue, *, document_after_commit: bool = False) -> Estimate:
-    """The estimate prepared: its row and lines, the obligations it meets, the patient's notice,
-    and its document, rendered now or, with `document_after_commit`, by a task enqueued when the
-    caller's transaction commits (estimate_document_store; beat stores any still missing)."""
+def _estimate_write(
+    issue: _Issue,
+    *,
+    document_after_commit: bool = False,
+    owed_now: list[GfeObligation] | None = None,
+) -> Estimate:
+    """The estimate prepared: its row and lines, the obligations it meets (from `owed_now`, the
+    patient's owed GFEs the caller read under the patient's lock, else read here), the
+    patient's notice, and its document, rendered now or, with `document_after_commit`, by a
+    task enqueued when the caller's transaction commits (estimate_document_store; beat stores
+    any still missing)."""
     now, tz = issue.now, issue.location.time_zone
     number, version = _next_number(issue.patient, year=timezone.localdate(now, tz).year)
     estimate = _estimate_create(issue, number=number, version=version)
-    _lines_store(estimate, quote=issue.quote)
     if document_after_commit:
         _document_enqueue(estimate)
     else:
         _document_store(estimate, now=now)
-    _obligations_meet(estimate, now=now)
+    _obligations_meet(estimate, now=now, owed_now=owed_now)
     _notify_patient(estimate)
     return estimate
 
@@ -312,66 +318,92 @@ def _estimate_create(issue: _Issue, *, number: str, version: int) -> Estimate:
     """The estimate row, with a copy of every name, address, identifier and price it shows."""
     patient, location, identity, quote = issue.patient, issue.location, issue.identity, issue.quote
     tz = location.time_zone
-    try:
-        return Estimate.objects.create(
-            patient=patient,
-            location=location,
-            fee_schedule_id=issue.schedule_id,
-            number=number,
-            version=version,
-            issued_at=issue.now,
-            issued_by=issue.issued_by,
-            reason=issue.reason.strip()[:200],
+    estimate = Estimate(
+        patient=patient,
+        location=location,
+        fee_schedule_id=issue.schedule_id,
+        number=number,
+        version=version,
+        issued_at=issue.now,
+        issued_by=issue.issued_by,
+        reason=issue.reason.strip()[:200],
+        language=patient.preferred_language,
+        patient_name=patient.get_full_name() or str(patient),
+        patient_date_of_birth=issue.profile.date_of_birth,
+        location_name=location.name,
+        location_address=f"{location.address_line}, {location.city}, "
+        f"{location.state} {location.zip_code}",
+        location_time_zone=str(tz),
+        facility_legal_name=identity.legal_name,
+        facility_npi=identity.npi,
+        facility_tin=identity.tin,
+        provider_name=identity.provider_name,
+        provider_npi=identity.provider_npi,
+        fee_schedule_effective_date=quote.effective_date,
+        primary_service=_line_description(
+            next(line for line in quote.lines if line.kind == INFUSION),
             language=patient.preferred_language,
-            patient_name=patient.get_full_name() or str(patient),
-            patient_date_of_birth=issue.profile.date_of_birth,
-            location_name=location.name,
-            location_address=f"{location.address_line}, {location.city}, "
-            f"{location.state} {location.zip_code}",
-            location_time_zone=str(tz),
-            facility_legal_name=identity.legal_name,
-            facility_npi=identity.npi,
-            facility_tin=identity.tin,
-            provider_name=identity.provider_name,
-            provider_npi=identity.provider_npi,
-            fee_schedule_effective_date=quote.effective_date,
-            primary_service=_line_description(
-                next(line for line in quote.lines if line.kind == INFUSION),
-                language=patient.preferred_language,
-                quote=quote,
-            ),
-            primary_service_code=quote.primary_service_code,
-            infusion_count=issue.infusion_count,
-            scheduled_starts=issue.starts,
-            diagnosis_codes=issue.codes,
-            total_low=quote.total_low,
-            total_high=quote.total_high,
-            package_discount=quote.package_discount,
-            deposit_due=quote.deposit_due,
-            late_cancellation_fee=quote.late_cancellation_fee,
-        )
+            quote=quote,
+        ),
+        primary_service_code=quote.primary_service_code,
+        infusion_count=issue.infusion_count,
+        scheduled_starts=issue.starts,
+        diagnosis_codes=issue.codes,
+        total_low=quote.total_low,
+        total_high=quote.total_high,
+        package_discount=quote.package_discount,
+        deposit_due=quote.deposit_due,
+        late_cancellation_fee=quote.late_cancellation_fee,
+    )
+    try:
+        _insert_with_lines(estimate, quote=quote)
     except IntegrityError as exc:  # pragma: no cover - the profile lock makes this unreachable
         raise ApplicationError(
             "Another estimate was issued at the same moment; try again."
         ) from exc
+    return estimate
 
 
-def _lines_store(estimate: Estimate, *, quote: Quote) -> None:
-    """The estimate's priced lines, each described in the patient's language."""
-    EstimateLine.objects.bulk_create(
-        EstimateLine(
-            estimate=estimate,
-            position=i,
-            kind=line.kind,
-            service_code=line.service_code,
-            description=_line_description(line, language=estimate.language, quote=quote),
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            amount=line.amount,
-            optional=line.optional,
-        )
-        for i, line in enumerate(quote.lines, start=1)
-    )
+# The estimate's priced lines join the row just inserted (data-modifying CTEs): one statement,
+# all of it or nothing. {insert} is Django's compiled INSERT of the estimate, its values
+# parameters.
+_WITH_LINES_SQL = """WITH issued AS ({insert}), lines AS (
+  INSERT INTO billing_estimateline
+    (estimate_id, position, kind, service_code, description, quantity, unit_price, amount, optional)
+  SELECT issued.id, l.position, l.kind, l.service_code, l.description, l.quantity, l.unit_price,
+         l.amount, l.optional
+  FROM issued, UNNEST(%s::smallint[], %s::varchar[], %s::varchar[], %s::varchar[], %s::smallint[],
+                      %s::numeric[], %s::numeric[], %s::boolean[])
+       AS l(position, kind, service_code, description, quantity, unit_price, amount, optional)
+)
+SELECT id FROM issued"""
+
+
+def _insert_with_lines(estimate: Estimate, *, quote: Quote) -> None:
+    """INSERT the estimate and its priced lines (each described in the patient's language) in
+    one statement; gives `estimate` its id, as Model.save() would."""
+    opts = Estimate._meta
+    fields = [f for f in opts.concrete_fields if not f.primary_key and not f.generated]
+    query = InsertQuery(Estimate)
+    query.insert_values(fields, [estimate])
+    compiler = query.get_compiler(connection=connection)
+    compiler.returning_fields = [opts.pk]
+    ((insert_sql, params),) = compiler.as_sql()
+    lines = quote.lines
+    columns = [
+        list(range(1, len(lines) + 1)),
+        [line.kind for line in lines],
+        [line.service_code for line in lines],
+        [_line_description(line, language=estimate.language, quote=quote) for line in lines],
+        [line.quantity for line in lines],
+        [line.unit_price for line in lines],
+        [line.amount for line in lines],
+        [line.optional for line in lines],
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_WITH_LINES_SQL.format(insert=insert_sql), [*params, *columns])
+        (estimate.pk,) = cursor.fetchone()
+    estimate._state.adding, estimate._state.db = False, connection.alias
 
 
 def _check_issue(*, infusion_count: int, scheduled_starts: list[datetime], reason: str) -> None:
@@ -399,11 +431,16 @@ def _billing_identity(location: Location) -> FacilityBillingIdentity:
     return identity
 
 
-def _obligations_meet(estimate: Estimate, *, now: datetime) -> None:
-    """Every GFE still owed to the patient that this version satisfies is met by it."""
-    for obligation in GfeObligation.objects.owed().filter(
-        patient=estimate.patient, triggered_at__lte=now
-    ):
+def _obligations_meet(
+    estimate: Estimate, *, now: datetime, owed_now: list[GfeObligation] | None = None
+) -> None:
+    """Every GFE still owed to the patient that this version satisfies is met by it.
+    `owed_now`: all of them, as the caller holds them under the patient's lock."""
+    if owed_now is None:
+        owed = GfeObligation.objects.owed().filter(patient=estimate.patient, triggered_at__lte=now)
+    else:
+        owed = [o for o in owed_now if o.triggered_at <= now]
+    for obligation in owed:
         if obligation.is_met_by(estimate):
             obligation.met_by, obligation.met_at, obligation.issue_error = estimate, now, ""
             obligation.save(update_fields=["met_by", "met_at", "issue_error", "updated_at"])

@@ -81,10 +81,13 @@ def _record_scheduling(
     scheduled_starts: list[datetime] | None = None,
     course=None,
     profile: PatientProfile | None = None,
+    owed_now: list[GfeObligation] | None = None,
 ) -> GfeObligation | None:
     """gfe_record_scheduling inside the caller's transaction, without a savepoint of its own: a
     booking's handler, where any error undoes the booking whole (two statements fewer).
-    `profile`: the patient's, already locked by the caller."""
+    `profile`: the patient's, already locked by the caller. `owed_now`: every GFE still owed to
+    the patient (_owed_to, read under that lock): the one owed for the course is taken from it,
+    and one created here is added to it, for the estimate that follows to meet."""
     scheduled_at = scheduled_at or timezone.now()
     if timezone.is_naive(first_session_start) or timezone.is_naive(scheduled_at):
         raise ApplicationError("Times must carry a time zone.")
@@ -107,25 +110,47 @@ def _record_scheduling(
     }
     if course is not None:
         shape["course"] = course
-    owed = (
-        GfeObligation.objects.owed().filter(patient=patient, trigger=GfeTrigger.SCHEDULED).first()
-    )
+    if owed_now is None:
+        owed = (
+            GfeObligation.objects.owed()
+            .filter(patient=patient, trigger=GfeTrigger.SCHEDULED)
+            .first()
+        )
+    else:
+        owed = next((o for o in owed_now if o.trigger == GfeTrigger.SCHEDULED), None)
     if owed is not None:
         for field, value in shape.items():
             setattr(owed, field, value)
         if due is not None:
             owed.due_on = min(owed.due_on, due)
         owed.save()
+        if owed_now is not None:
+            owed_now.sort(key=_owed_order)  # its due day may be earlier now
         return owed
     if due is None:
         return None
-    return GfeObligation.objects.create(
+    created = GfeObligation.objects.create(
         patient=patient,
         trigger=GfeTrigger.SCHEDULED,
         triggered_at=scheduled_at,
         due_on=due,
         **shape,
     )
+    if owed_now is not None:
+        owed_now.append(created)
+        owed_now.sort(key=_owed_order)
+    return created
+
+
+def _owed_order(obligation: GfeObligation):
+    return (obligation.due_on, obligation.triggered_at)
+
+
+def _owed_to(patient_id: int) -> list[GfeObligation]:
+    """Every GFE still owed to the patient, in GfeObligation's order (due_on, triggered_at):
+    read once by a booking's handler, under the patient's lock, for both the obligation it
+    records and the estimate that meets them."""
+    return list(GfeObligation.objects.owed().filter(patient_id=patient_id))
 
 
 @transaction.atomic
@@ -169,6 +194,7 @@ def estimate_issue_for_course(
     starts: list[datetime] | None = None,
     profile: PatientProfile | None = None,
     document_after_commit: bool = False,
+    owed_now: list[GfeObligation] | None = None,
 ) -> Estimate | None:
     """Issues the next estimate version from a course as it stands now: its location, planned
     infusions and the dates booked so far. Called when the booked dates change, so the Good Faith
@@ -178,7 +204,8 @@ def estimate_issue_for_course(
     with raise_errors, the ApplicationError is raised after the reason is recorded). The
     diagnosis codes are the course's own, copied from its referral when intake opened it.
     `starts` (the course's booked starts) and `profile` (locked) are passed by a caller that has
-    them; `document_after_commit` stores the document after the caller's commit (a booking)."""
+    them; `document_after_commit` stores the document after the caller's commit (a booking);
+    `owed_now`, the GFEs still owed to the patient as the caller holds them (_owed_to)."""
     # No savepoint: every refusal comes from the checks and reads before anything is written
     # (_estimate_prepare), so catching one leaves nothing to undo.
     with transaction.atomic(savepoint=False):
@@ -196,7 +223,9 @@ def estimate_issue_for_course(
         except ApplicationError as exc:
             error = exc
         else:
-            return _estimate_write(issue, document_after_commit=document_after_commit)
+            return _estimate_write(
+                issue, document_after_commit=document_after_commit, owed_now=owed_now
+            )
         logger.warning("no estimate issued for course %s: %s", course.pk, error.message)
         GfeObligation.objects.owed().filter(patient=course.patient).update(
             issue_error=str(error.message)[:300], updated_at=timezone.now()
@@ -221,9 +250,12 @@ def gfe_record_course_change(
     changes the course; `starts` (its booked starts, as the event tells them) and `profile`
     (the patient's, locked) save reading them again."""
     starts = _course_starts(course) if starts is None else sorted(starts)
+    owed_now = None
     if not starts:
         _close_owed_for_course(course=course, closed_by=issued_by, reason=NO_SESSION_LEFT)
     else:
+        if profile is not None:  # locked by the caller: what is owed cannot change but here
+            owed_now = _owed_to(course.patient_id)
         _record_scheduling(
             patient=course.patient,
             location=course.location,
@@ -232,6 +264,7 @@ def gfe_record_course_change(
             scheduled_starts=starts,
             course=course,
             profile=profile,
+            owed_now=owed_now,
         )
     return estimate_issue_for_course(
         course=course,
@@ -240,6 +273,7 @@ def gfe_record_course_change(
         starts=starts,
         profile=profile,
         document_after_commit=True,
+        owed_now=owed_now,
     )
 
 

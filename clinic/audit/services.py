@@ -93,20 +93,48 @@ def audit_record_many(
     user = _staff(request)
     if user is None:
         return 0
-    rows, seen = [], set()
-    for obj in objects:
-        patient_id, referral_id = patient_of(obj), referral_id_of(obj)
+    return _record_once_per_patient(
+        request,
+        user,
+        action,
+        ((obj._meta.label_lower, obj.pk, patient_of(obj), referral_id_of(obj)) for obj in objects),
+    )
+
+
+def audit_record_rows(
+    *,
+    request: HttpRequest,
+    model: type[models.Model],
+    rows: Iterable[tuple[object, int | None, int | None]],
+    action: AuditAction | str = AuditAction.VIEW,
+) -> int:
+    """audit_record_many() for a page read as plain values rather than model instances: the
+    same events, written the same way, from each row's (object id, patient id, referral id) of
+    `model`, in the order shown."""
+    user = _staff(request)
+    if user is None:
+        return 0
+    label = model._meta.label_lower
+    return _record_once_per_patient(
+        request, user, action, ((label, pk, patient, referral) for pk, patient, referral in rows)
+    )
+
+
+def _record_once_per_patient(request, user, action, rows) -> int:
+    """One VIEW event per patient (or referral without one), from the first of the rows
+    (model label, object id, patient id, referral id) that shows them; nobody's rows skipped."""
+    events, seen = [], set()
+    for label, pk, patient_id, referral_id in rows:
         if patient_id is None and referral_id is None:
             continue
         key = patient_id if patient_id is not None else ("referral", referral_id)
         if key in seen:
             continue
         seen.add(key)
-        label = obj._meta.label_lower
-        rows.append((patient_id, referral_id, OBJECT_TYPES.get(label, label), str(obj.pk)))
-    if rows:
-        _insert_many(request, user, AuditAction(action), rows)
-    return len(rows)
+        events.append((patient_id, referral_id, OBJECT_TYPES.get(label, label), str(pk)))
+    if events:
+        _insert_many(request, user, AuditAction(action), events)
+    return len(events)
 
 
 # One statement for a page's rows, the values they share given once and the rest as arrays: a

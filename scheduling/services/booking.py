@@ -7,7 +7,8 @@ import datetime as dt
 import logging
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -27,7 +28,6 @@ from ..models import (
     InfusionSession,
     Location,
     SessionStatus,
-    SessionStatusChange,
     SlotHold,
 )
 from .consequences import _after_booking_changed
@@ -78,8 +78,10 @@ def _place(
     slot: int | None = None,
     rescheduled_from: InfusionSession | None = None,
     active: list[tuple[int, dt.datetime, dt.date]] | None = None,
+    free_holds: bool = False,
 ) -> InfusionSession:
-    """Check one start time (the lock is already held) and insert the session. Without `slot`
+    """Check one start time (the lock is already held) and insert the session with its history
+    row (and, with `free_holds`, delete the course's holds: its last placement). Without `slot`
     the first free one is taken, from `active` (_course_active, read here when not given), to
     which the new session is added."""
     if starts_at.tzinfo is None:
@@ -110,33 +112,59 @@ def _place(
             )
         slot = free[0]
     starts_utc = starts_at.astimezone(dt.UTC)
+    session = InfusionSession(
+        course=course,
+        patient=course.patient,
+        location=location,
+        course_planned_sessions=course.planned_sessions,
+        slot=slot,
+        chair_id=chair_id,
+        starts_at=starts_utc,
+        infusion_ends_at=starts_utc + course.session_type.infusion,
+        ends_at=starts_utc + course.session_type.total,
+        local_date=starts_at.astimezone(location.time_zone).date(),
+        booked_by=by,
+        rescheduled_from=rescheduled_from,
+    )
     # No savepoint: the IntegrityError is not recovered from here but turned into SlotTaken,
     # which leaves the booking's own atomic block (every caller's), and that rolls back.
     try:
-        session = InfusionSession.objects.create(
-            course=course,
-            patient=course.patient,
-            location=location,
-            course_planned_sessions=course.planned_sessions,
-            slot=slot,
-            chair_id=chair_id,
-            starts_at=starts_utc,
-            infusion_ends_at=starts_utc + course.session_type.infusion,
-            ends_at=starts_utc + course.session_type.total,
-            local_date=starts_at.astimezone(location.time_zone).date(),
-            booked_by=by,
-            rescheduled_from=rescheduled_from,
-        )
+        _insert_placed(session, by=by, free_holds=free_holds)
     except IntegrityError as exc:
         # A race the lock cannot see (e.g. the same patient booking at another location).
         logger.info("booking refused by a database constraint: %s", type(exc).__name__)
         raise SlotTaken(starts_at) from exc
-    SessionStatusChange.objects.create(
-        session=session, from_status="", to_status=SessionStatus.BOOKED, changed_by=by
-    )
     if active is not None:
         active.append((slot, session.starts_at, session.local_date))
     return session
+
+
+def _insert_placed(session: InfusionSession, *, by: User | None, free_holds: bool) -> None:
+    """One statement: the session's INSERT, its 'booked' history row and, with `free_holds`,
+    the DELETE of the course's holds (data-modifying CTEs: all of it or, on a constraint's
+    IntegrityError, none). Gives `session` its id, as Model.save() would."""
+    opts = InfusionSession._meta
+    fields = [f for f in opts.concrete_fields if not f.primary_key and not f.generated]
+    query = InsertQuery(InfusionSession)
+    query.insert_values(fields, [session])
+    compiler = query.get_compiler(connection=connection)
+    compiler.returning_fields = [opts.pk]
+    ((insert_sql, params),) = compiler.as_sql()
+    # insert_sql is Django's compiled INSERT (its values are parameters), never input.
+    sql = (
+        f"WITH placed AS ({insert_sql}), history AS ("  # noqa: S608
+        "INSERT INTO scheduling_sessionstatuschange "
+        "(session_id, from_status, to_status, changed_by_id, reason, changed_at) "
+        "SELECT id, '', %s, %s, '', %s FROM placed)"
+    )
+    params = [*params, SessionStatus.BOOKED, by.pk if by else None, timezone.now()]
+    if free_holds:
+        sql += ", freed AS (DELETE FROM scheduling_slothold WHERE course_id = %s)"
+        params.append(session.course_id)
+    with connection.cursor() as cursor:
+        cursor.execute(sql + " SELECT id FROM placed", params)  # noqa: S608 (as above)
+        (session.pk,) = cursor.fetchone()
+    session._state.adding, session._state.db = False, connection.alias
 
 
 def _check_location_accepts(location: Location) -> None:
@@ -179,9 +207,14 @@ def session_book(
     _lock_location_days(location, _span(course, starts_at))
     active = _course_active(course)
     session = _place(
-        course=course, location=location, starts_at=starts_at, by=by, now=now, active=active
+        course=course,
+        location=location,
+        starts_at=starts_at,
+        by=by,
+        now=now,
+        active=active,
+        free_holds=True,
     )
-    SlotHold.objects.filter(course=course).delete()
     _after_booking_changed(
         course=course,
         booked=[session.pk],
@@ -217,11 +250,19 @@ def course_book_sessions(
     location = location or course.location
     _lock_location_days(location, [t for s in starts for t in _span(course, s)])
     active = _course_active(course)  # each placed session is added to it
+    ordered = sorted(starts)
     sessions = [
-        _place(course=course, location=location, starts_at=s, by=by, now=now, active=active)
-        for s in sorted(starts)
+        _place(
+            course=course,
+            location=location,
+            starts_at=s,
+            by=by,
+            now=now,
+            active=active,
+            free_holds=s == ordered[-1],  # the course's holds go with its last placement
+        )
+        for s in ordered
     ]
-    SlotHold.objects.filter(course=course).delete()
     booked = [s.pk for s in sessions]
     _after_booking_changed(
         course=course,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from clinic.events import publish
-from clinic.messaging.services import message_schedule, messages_cancel, reminders_plan
+from clinic.messaging.services import message_schedule, messages_cancel, reminders_plan_many
 
 from ..events import (
     BookingChange,
@@ -59,14 +59,12 @@ def _after_booking_changed(
                 dedupe_key=f"session:{pk}:cancelled",
                 not_after=session.starts_at,
             )
-    for pk in booked:
-        session = sessions[pk]
-        reminders_plan(
-            recipient=patient,
-            event_start=session.starts_at,
-            topic=f"session:{pk}",
-            rescheduled=change == BookingChange.RESCHEDULED,
-        )
+    # Every booked session's reminders in one INSERT (a course planned in one step books three).
+    reminders_plan_many(
+        recipient=patient,
+        events=[(sessions[pk].starts_at, f"session:{pk}") for pk in booked],
+        rescheduled=change == BookingChange.RESCHEDULED,
+    )
     if not (booked or cancelled):
         return
     if event is not None:

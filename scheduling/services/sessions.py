@@ -27,7 +27,6 @@ from ..models import (
     CourseStatus,
     InfusionSession,
     SessionStatus,
-    SlotHold,
 )
 from .booking import _place
 from .consequences import _after_booking_changed
@@ -87,8 +86,8 @@ def session_reschedule(
         now=now,
         slot=session.slot,
         rescheduled_from=session,
+        free_holds=True,
     )
-    SlotHold.objects.filter(course=course).delete()
     _after_booking_changed(
         course=course,
         booked=[new.pk],

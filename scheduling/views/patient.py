@@ -35,7 +35,6 @@ from ..models import (
     Course,
     Location,
     SessionStatus,
-    SlotHold,
 )
 from .common import _iso, _taken
 from .picker import booking_choice
@@ -142,10 +141,10 @@ def _visit(location: Location, policy) -> dict:
 @role_required(Role.PATIENT)
 def patient_hold_confirm(request: HttpRequest, pk: int, *, policy=None) -> HttpResponse:
     """policy(location) -> {"late_fee": Decimal}: given by billing, which serves this page."""
-    course = _patient_course(request)
-    hold = get_object_or_404(
-        SlotHold.objects.select_related("location", "replaces"), pk=pk, course=course
-    )
+    hold = selectors.hold_for_patient(patient=request.user, pk=pk)
+    if hold is None:
+        raise Http404
+    course = hold.course
     if request.method == "POST":
         try:
             if hold.replaces is not None:

@@ -4,16 +4,18 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clinic.audit.models import AuditAction
-from clinic.audit.services import audit_record, audit_record_many
+from clinic.audit.services import audit_record, audit_record_rows
 from clinic.errors import ApplicationError
 from clinic.models import Role
 from clinic.permissions import role_required
 
-from .. import selectors, services
+from .. import services
+from ..day_page import day_read
 from ..forms import (
     ReviewForm,
     StaffDayForm,
@@ -21,30 +23,32 @@ from ..forms import (
 from ..models import (
     Course,
     InfusionSession,
-    Location,
 )
-from .common import STAFF, _today
+from .common import STAFF
 
 
 def day_view_context(request):
-    """The day-view form and the chosen day's sessions (audited), for the staff day page and
-    the clinician's Today page (intake.views.clinician_home)."""
-    locations = list(Location.objects.order_by("name"))
+    """The day-view form and the chosen day (audited), for the staff day page and the
+    clinician's Today page (intake.views.clinician_home). Without a day asked for, a clinician
+    starts on the location of their shift (today's, else the nearest one), anyone else (or a
+    clinician without shifts) on the first location, today in its zone. The locations and the
+    day are read in one statement (day_page), the form checked against those locations."""
     data = request.GET if "date" in request.GET else None
-    if data is None and locations:
-        # A clinician starts on the location of their shift (today's, else the nearest one);
-        # anyone else, or a clinician without shifts, on the first location.
-        home_pk = selectors.home_location_id(user=request.user)
-        home = next((loc for loc in locations if loc.pk == home_pk), locations[0])
-        data = {"location": home.pk, "date": _today(home)}
-    form = StaffDayForm(data, locations=locations)
-    view = None
-    if form.is_valid():
-        view = selectors.day_view(
-            location=form.cleaned_data["location"], day=form.cleaned_data["date"]
-        )
-        audit_record_many(request=request, objects=view.sessions)
-    return {"day_form": form, "day": view, "can_mark": request.user.role == Role.CLINICIAN}
+    location_id, day = StaffDayForm.requested(data) if data is not None else (None, None)
+    read = day_read(
+        user=request.user,
+        location_id=location_id,
+        day=day,
+        by_default=data is None,
+        now=timezone.now(),
+    )
+    if data is None and read.page is not None:
+        data = {"location": read.page.location.pk, "date": read.page.day}
+    form = StaffDayForm(data, locations=read.locations)
+    page = read.page if form.is_valid() else None
+    if page is not None:
+        audit_record_rows(request=request, model=InfusionSession, rows=page.audited)
+    return {"day_form": form, "day": page, "can_mark": request.user.role == Role.CLINICIAN}
 
 
 @role_required(Role.CLINICIAN)

@@ -8,8 +8,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import formats, translation
+from phonenumber_field.phonenumber import to_python
 
-from clinic.formatting import clock, format_date, usd, when, when_both
+from clinic.formatting import (
+    clock,
+    date_formatter,
+    format_date,
+    format_each,
+    national_phone,
+    usd,
+    when,
+    when_both,
+    when_each,
+)
 
 NY = ZoneInfo("America/New_York")
 LA = ZoneInfo("America/Los_Angeles")
@@ -116,3 +127,72 @@ def test_money(amount, shown):
     assert usd(amount) == shown
     with translation.override("es"):
         assert usd(amount) == shown  # US dollars read the same on the Spanish pages
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "+16175550142",
+        "+13105559876",
+        "+12125550199",
+        "+19995551234",  # not a real area code: still written as phonenumbers writes it
+        "+11235550142",  # an area code beginning with 1: not North American, phonenumbers' way
+        "+16171555014",  # an exchange beginning with 1: phonenumbers' way
+        "+1617555014",  # too short
+        "+442079460958",  # London
+        "+34912345678",  # Madrid
+        "+525512345678",  # Mexico City
+        "not a number",
+        "",
+    ],
+)
+def test_a_stored_phone_reads_as_the_phone_field_shows_it(stored):
+    """Lists format each row's number without parsing it; the result is the field's own
+    `as_national` ("" where it has none)."""
+    assert national_phone(stored) == getattr(to_python(stored), "as_national", "")
+
+
+def test_north_american_numbers_read_as_the_field_shows_them_whatever_their_digits():
+    for area in range(200, 1000, 37):
+        for exchange in range(200, 1000, 53):
+            stored = f"+1{area}{exchange}{(area * exchange) % 10000:04d}"
+            assert national_phone(stored) == to_python(stored).as_national, stored
+
+
+# Around both 2027 DST changes in New York and a day in Los Angeles: every 20 minutes of a day.
+MANY = [
+    dt.datetime(2027, 3, 13, 22, tzinfo=NY) + dt.timedelta(minutes=20 * k) for k in range(72)
+] + [dt.datetime(2027, 11, 6, 22, tzinfo=NY) + dt.timedelta(minutes=20 * k) for k in range(72)]
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize("tz", [NY, LA, UTC])
+def test_when_each_and_format_each_say_what_when_and_format_date_say(language, tz):
+    instants = [*MANY, *MANY[:5]]  # a repeated instant is written once
+    with translation.override(language):
+        assert when_each(instants, tz) == {i: when(i, tz) for i in instants}
+        for fmt in ("g:i A", "D j M Y, H:i T"):
+            assert format_each(instants, fmt, tz) == {i: format_date(i, fmt, tz) for i in instants}
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize("fmt", ["M j, Y, g:i A T", "D M j, Y, g:i A T", "M j, g:i A T", "M j, Y"])
+def test_a_prepared_format_gives_what_format_date_gives(language, fmt):
+    """date_formatter(fmt) (the chart's dates, formatted in the language active when it was
+    made) is format_date(value, fmt, zone) for every value and zone."""
+    instants = [
+        dt.datetime(2027, 3, 14, 6, 30, tzinfo=UTC),  # 1:30 EST, before the spring change
+        dt.datetime(2027, 3, 14, 7, 30, tzinfo=UTC),  # 3:30 EDT, after it
+        dt.datetime(2026, 12, 31, 23, 59, 59, 500000, tzinfo=UTC),
+    ]
+    with translation.override(language):
+        formatted = date_formatter(fmt)
+        for value in instants:
+            for zone in (NY, "America/Los_Angeles", "Pacific/Honolulu", None):
+                assert formatted(value, zone) == format_date(value, fmt, zone)
+        if "g" not in fmt:
+            assert formatted(dt.date(2028, 2, 29)) == format_date(dt.date(2028, 2, 29), fmt)
+        assert formatted(None) == "" == formatted("")
+    if "g" in fmt:
+        with pytest.raises(ValueError, match="time letters"):
+            formatted(dt.date(2026, 1, 1))

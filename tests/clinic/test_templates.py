@@ -11,7 +11,7 @@ from django.core import mail
 from django.template import TemplateDoesNotExist, engines
 from django.template.loader import get_template, render_to_string
 from django.test import override_settings
-from django.urls import get_script_prefix, reverse, set_script_prefix
+from django.urls import NoReverseMatch, get_script_prefix, reverse, set_script_prefix
 from django.utils import translation
 from jinja2 import Environment
 
@@ -187,6 +187,17 @@ def test_url_for_each_gives_the_links_url_gives(viewname, value):
     assert link(value) == reverse(viewname, args=[value])
 
 
+@pytest.mark.parametrize("value", [7, 1234567, "x y"])
+@pytest.mark.parametrize("kind", ["no_show", "correct_no_show", "cancel"])
+def test_url_for_each_takes_the_arguments_after_the_rows(kind, value):
+    link = engines["jinja2"].env.globals["url_for_each"]("scheduling:session_confirm", kind)
+    if value == "x y":  # not an id: the URL does not match, as url() would fail too
+        with pytest.raises(NoReverseMatch):
+            link(value)
+        return
+    assert link(value) == reverse("scheduling:session_confirm", args=[value, kind])
+
+
 def test_every_scrolling_table_can_be_reached_and_scrolled_from_the_keyboard():
     """A table wider than a phone scrolls inside its .table-wrap; a keyboard user reaches it
     only if the wrapper is focusable, and a screen reader names it only with a label (axe's
@@ -230,3 +241,80 @@ def test_a_link_without_arguments_is_reversed_once_per_prefix_and_urlconf(monkey
     with override_settings(ROOT_URLCONF="bench.urls"):
         url("billing:gfe_rights")
     assert calls == ["billing:gfe_rights", "intake:referral_chart"] + ["billing:gfe_rights"] * 2
+
+
+def test_a_rows_link_is_reversed_once_per_view_prefix_and_urlconf(monkeypatch):
+    """url_for_each's path, and the day view's chart links (clinic.paths.path_around): reverse()
+    once per view and fixed arguments, again under another script prefix or URLconf."""
+    calls = []
+
+    def counting_reverse(viewname, *args, **kwargs):
+        calls.append(viewname)
+        return reverse(viewname, *args, **kwargs)
+
+    monkeypatch.setattr(clinic.paths, "_AROUND", {})
+    monkeypatch.setattr(clinic.paths, "reverse", counting_reverse)
+    each = engines["jinja2"].env.globals["url_for_each"]
+    for _ in range(3):
+        assert each("intake:patient_chart")(42) == reverse("intake:patient_chart", args=[42])
+        assert each("scheduling:session_confirm", "no_show")(7) == reverse(
+            "scheduling:session_confirm", args=[7, "no_show"]
+        )
+    assert calls == ["intake:patient_chart", "scheduling:session_confirm"]
+    head, tail = clinic.paths.path_around("intake:patient_chart")
+    assert f"{head}42{tail}" == reverse("intake:patient_chart", args=[42])
+    prefix = get_script_prefix()
+    set_script_prefix("/portal/")
+    try:
+        assert each("intake:patient_chart")(42).startswith("/portal/")
+    finally:
+        set_script_prefix(prefix)
+    with override_settings(ROOT_URLCONF="bench.urls"):
+        each("intake:patient_chart")
+    assert (
+        calls
+        == ["intake:patient_chart", "scheduling:session_confirm"] + ["intake:patient_chart"] * 2
+    )
+
+
+@pytest.mark.parametrize(
+    ("viewname", "value"),
+    [
+        ("intake:call_screen", 7),
+        ("intake:attachment_download", 1234567),
+        ("intake:referral_chart", "R-2026-00042"),
+        ("intake:referral_chart", "R 42?é&x"),  # other characters: reversed as they are
+        ("billing:superbill", 0),  # an argument in the middle of the path
+    ],
+)
+def test_path_with_gives_the_path_reverse_gives(viewname, value):
+    assert clinic.paths.path_with(viewname, value) == reverse(viewname, args=[value])
+
+
+def test_a_link_with_one_argument_is_reversed_once_per_prefix_and_urlconf(monkeypatch):
+    """clinic.paths.path_with (the chart's links): the path around the argument is reversed
+    once, then built for every value, except under another script prefix or URLconf."""
+    calls = []
+
+    def counting_reverse(viewname, *args, **kwargs):
+        calls.append(viewname)
+        return reverse(viewname, *args, **kwargs)
+
+    monkeypatch.setattr(clinic.paths, "_AROUND", {})
+    monkeypatch.setattr(clinic.paths, "reverse", counting_reverse)
+    path_with = clinic.paths.path_with
+    assert [path_with("billing:gfe", n) for n in (1, 2, 3)] == [
+        reverse("billing:gfe", args=[n]) for n in (1, 2, 3)
+    ]
+    assert calls == ["billing:gfe"]
+    prefix = get_script_prefix()
+    set_script_prefix("/portal/")
+    try:
+        assert (
+            path_with("billing:gfe", 4)
+            == "/portal/estimates/4/"
+            == reverse("billing:gfe", args=[4])
+        )
+    finally:
+        set_script_prefix(prefix)
+    assert calls == ["billing:gfe"] * 2

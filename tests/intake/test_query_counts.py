@@ -31,10 +31,10 @@ SIZES = [1, 50]
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 # Pinned counts, the same with 1 and with 50 of everything the page lists.
-# Two capped index walks (callable, then waiting) choose the first 50 cases on the case table
-# alone; one more query reads the chosen ones with their referral, provider and claimer (in one
-# statement the planner joined every due callback before sorting).
-QUEUE = 7
+# One statement: capped index walks (due callbacks, the other callable cases, then the waiting)
+# choose the first 50 cases on the case table alone, and only those are joined to their
+# referral, provider and claimer (intake.selectors._QUEUE_SQL).
+QUEUE = 4
 NEXT_CALL = 6  # claim-next: one query string (SET LOCAL and the statement), whatever the queue
 CALL_SCREEN = 9
 DASHBOARD = 9
@@ -52,12 +52,13 @@ REFERRAL_DETAIL_PROVIDER_REPORT = 4
 # Sign-in (session, user, the second factor's device), the referral with its possible
 # duplicates in the same statement, and the audit row (9 before).
 REFERRAL_DETAIL_STAFF = 5
-# The chart: sign-in (session, user, device), the patient, referrals with their documents,
-# history, duplicates and calls, courses with sessions and history, estimates, GFEs owed,
-# consents, messages, replies, invitations, the outcome plan with its diary days and
-# questionnaire answers, payments, and the audit row. The possible duplicates are read with
-# the other referral's reference in one query (it was a prefetch of each link's whole referral).
-PATIENT_CHART = 24
+# The chart: sign-in (session, user, device), then the patient with every section (referrals
+# with their documents, history, duplicates and calls, courses with sessions and history,
+# estimates, GFEs owed, consents, messages, replies, invitations, the outcome plan with its
+# diary days and questionnaire answers, whether there are payments) in one statement
+# (intake.chart), and the audit row; a patient with payments adds their ledger's read. 24
+# when each section was its own query.
+PATIENT_CHART = 5
 PEOPLE_SEARCH = 5  # the referrals found (20 people at most) and one audit INSERT for them all
 
 
@@ -269,6 +270,33 @@ def test_patient_chart_costs_the_same_with_50_calls_sessions_messages_and_links(
     assert page.count("(Same date of birth and name)") == n
     assert page.count(">Cancelled<") == n
     assert f"{n} diary day" in page
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_a_chart_with_payments_reads_their_ledger_once(n, client, django_assert_num_queries):
+    """Payments are shown through billing's ledger (model rows, its shared partial): read in
+    one more query for a patient who has any, whatever their number."""
+    from billing.payments.models import Payment, PaymentKind, PaymentStatus
+    from tests.intake.test_chart import make_clinic, patient_from_intake
+
+    location = make_clinic()
+    patient, referral = patient_from_intake(location)
+    for i in range(n):
+        Payment.objects.create(
+            patient=patient,
+            course=referral.course,
+            kind=PaymentKind.DEPOSIT,
+            amount_cents=2500 + i,
+            status=PaymentStatus.SUCCEEDED,
+            idempotency_key=f"deposit-{i}",
+            description="Deposit",
+        )
+    _coordinator(client)
+    url = reverse("intake:patient_chart", args=[patient.pk])
+    client.get(url)
+    with django_assert_num_queries(PATIENT_CHART + 1):
+        page = client.get(url).content.decode()
+    assert page.count("<td>Deposit") == n and "Superbill (PDF)" in page
 
 
 @pytest.mark.parametrize("n", SIZES)

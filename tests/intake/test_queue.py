@@ -344,6 +344,49 @@ def test_the_queue_page_lists_the_first_cases_in_next_call_order(location, coord
     assert first_four[-1].waiting_until is not None
 
 
+def test_each_queue_row_says_where_the_case_stands_in_the_coordinators_language(
+    location, coordinator
+):
+    from django.utils import translation
+
+    from intake.selectors import queue_rows
+
+    now = local(NY, 11)
+    fresh = submit_referral(location=location, mobile_phone="+16175550021").intake_case
+    retrying = submit_referral(location=location, mobile_phone="+16175550022").intake_case
+    services.case_claim(case=retrying, coordinator=coordinator, now=now - dt.timedelta(hours=1))
+    services.call_log(
+        case=retrying,
+        coordinator=coordinator,
+        outcome="no_answer",
+        now=now - dt.timedelta(hours=1),
+    )
+    held = submit_referral(location=location, mobile_phone="+16175550023").intake_case
+    dana = UserFactory(role=Role.COORDINATOR, first_name="Dana")
+    services.case_claim(case=held, coordinator=dana, now=now)
+
+    def states(language):
+        with translation.override(language):
+            rows = queue_rows(coordinator=coordinator, now=now)
+        return {row.case.pk: (row.state, row.received) for row in rows}
+
+    english, spanish = states("en"), states("es")
+    retry_at = IntakeCase.objects.get(pk=retrying.pk).next_attempt_at.astimezone(NY)
+    assert english[fresh.pk][0] == "0 attempts"
+    assert english[held.pk][0] == "on a call with Dana"
+    assert english[retrying.pk][0] == "retry " + retry_at.strftime("%a %b %-d, %-I:%M %p ") + (
+        retry_at.tzname()
+    )
+    assert spanish[fresh.pk][0] == "0 intentos"
+    assert spanish[held.pk][0] == "en una llamada con Dana"
+    assert spanish[retrying.pk][0].startswith("reintento ")
+    # When each referral came, in the zone the page is shown in.
+    received = Referral.objects.get(pk=fresh.referral_id).created_at.astimezone(
+        timezone.get_current_timezone()
+    )
+    assert english[fresh.pk][1] == received.strftime("%b %-d, %-I:%M %p ") + received.tzname()
+
+
 def test_a_long_queue_page_says_how_many_cases_it_leaves_out(
     client, location, coordinator, monkeypatch
 ):

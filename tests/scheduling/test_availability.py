@@ -16,6 +16,7 @@ from scheduling.availability import (
     propose_series,
 )
 from scheduling.models import (
+    Chair,
     Closure,
     Course,
     CourseRules,
@@ -480,3 +481,147 @@ def test_offered_times_are_exactly_the_times_the_rules_accept(db, first_day):
         "taken",
         "capacity",
     }
+
+
+# --- the snapshot's one statement reads what the ORM's querysets read ------------------------
+
+
+def _snapshot_by_orm(course, location, start, end, now, ignore_session_id=None):
+    """What load_snapshot read in eight querysets before it became one statement of SQL: the
+    reference its rows are held to."""
+    margin = course.session_type.total
+    lo, hi = start - margin, end + margin
+    sessions = (
+        InfusionSession.objects.active()
+        .filter(location=location)
+        .overlapping(lo, hi)
+        .exclude(pk=ignore_session_id)
+        .values_list("chair_id", "starts_at", "infusion_ends_at", "ends_at")
+    )
+    holds = (
+        SlotHold.objects.filter(location=location, expires_at__gt=now)
+        .filter(starts_at__lt=hi, ends_at__gt=lo, starts_at__gt=lo - dt.timedelta(days=1))
+        .exclude(course=course)
+        .exclude(for_courses__contains=[course.pk])
+        .values_list("chair_id", "starts_at", "infusion_ends_at", "ends_at")
+    )
+    mine = list(
+        InfusionSession.objects.active()
+        .filter(patient_id=course.patient_id)
+        .exclude(pk=ignore_session_id)
+        .values_list("course_id", "starts_at", "ends_at", "local_date")
+    )
+    rules = CourseRules.objects.filter(location=location).first() or CourseRules()
+    return {
+        "busy": sorted([*sessions, *holds]),
+        "shifts": sorted(
+            StaffShift.objects.filter(location=location)
+            .overlapping(lo, hi)
+            .values_list("starts_at", "ends_at", "monitoring_capacity")
+        ),
+        "course_starts": sorted(s for c, s, _e, _d in mine if c == course.pk),
+        "patient_sessions": sorted((s, e, d) for _c, s, e, d in mine),
+        "chair_ids": list(
+            Chair.objects.filter(location=location, is_active=True)
+            .order_by("name", "pk")
+            .values_list("pk", flat=True)
+        ),
+        "hours": {
+            w: (o, c)
+            for w, o, c in OpeningHours.objects.filter(location=location).values_list(
+                "weekday", "opens_at", "closes_at"
+            )
+        },
+        "closed_days": set(
+            Closure.objects.filter(
+                location=location,
+                date__gte=(start - dt.timedelta(days=1)).date(),
+                date__lte=(end + dt.timedelta(days=1)).date(),
+            ).values_list("date", flat=True)
+        ),
+        "rules": (
+            rules.pk,
+            rules.min_hours_between,
+            rules.max_course_days,
+            rules.min_booking_notice_hours,
+            rules.min_change_notice_hours,
+        ),
+    }
+
+
+def _snapshot_rows(p):
+    return {
+        "busy": sorted(tuple(b) for b in p.busy),
+        "shifts": sorted(p.shifts),
+        "course_starts": sorted(p.course_starts),
+        "patient_sessions": sorted(p.patient_sessions),
+        "chair_ids": p.chair_ids,
+        "hours": p.hours,
+        "closed_days": p.closed_days,
+        "rules": (
+            p.rules.pk,
+            p.rules.min_hours_between,
+            p.rules.max_course_days,
+            p.rules.min_booking_notice_hours,
+            p.rules.min_change_notice_hours,
+        ),
+    }
+
+
+def test_the_snapshot_statement_reads_what_the_querysets_read(db):
+    """load_snapshot's one statement against the querysets it replaced, on a random busy clinic
+    with group holds (one kept for this course among others), expired and live holds, a moved
+    session ignored, and ranges of one day (as a booking reads) to eight; then a location with
+    nothing set up at all (no rules: the defaults)."""
+    first_day = dt.date(2027, 3, 10)
+    rng = random.Random("snapshot-sql")
+    day_start, _end = local_day_bounds(first_day, NY)
+    now = day_start - dt.timedelta(hours=3)
+    location, course = _random_clinic(rng, first_day, first_day + dt.timedelta(days=7), now)
+    chair = location.chairs.filter(is_active=True).first()
+    for minutes, group in [(600, [course.pk, course.pk + 1]), (700, [course.pk + 1])]:
+        SlotHold.objects.create(
+            course=None,
+            for_courses=group,
+            location=location,
+            chair=chair,
+            starts_at=day_start + dt.timedelta(minutes=minutes),
+            infusion_ends_at=day_start + dt.timedelta(minutes=minutes + 60),
+            ends_at=day_start + dt.timedelta(minutes=minutes + 90),
+            expires_at=now + dt.timedelta(minutes=5),
+        )
+    moved = InfusionSession.objects.active().filter(course=course).first()
+    seen = set()
+    for days in (1, 3, 8):
+        for ignore in (None, moved.pk):
+            start, _ = local_day_bounds(first_day + dt.timedelta(days=days % 3), NY)
+            _, end = local_day_bounds(first_day + dt.timedelta(days=days), NY)
+            p = load_snapshot(
+                course=course,
+                location=location,
+                start=start,
+                end=end,
+                now=now,
+                ignore_session_id=ignore,
+            )
+            expected = _snapshot_by_orm(course, location, start, end, now, ignore)
+            assert _snapshot_rows(p) == expected, (days, ignore)
+            assert p.rules.location is location
+            seen.add((len(p.busy), len(p.patient_sessions)))
+    assert all(busy and mine for busy, mine in seen)
+    assert len(seen) > 2, "the ranges and the moved session read different rows"
+
+    empty = LocationFactory(time_zone=NY)
+    other = course_create(
+        patient=PatientFactory(),
+        location=empty,
+        planned_sessions=3,
+        needs_clinician_review=False,
+        created_by=None,
+        session_type=course.session_type,
+    )
+    start, end = local_day_bounds(first_day, NY)
+    p = load_snapshot(course=other, location=empty, start=start, end=end, now=now)
+    assert _snapshot_rows(p) == _snapshot_by_orm(other, empty, start, end, now)
+    assert p.rules.pk is None and p.rules.min_hours_between == CourseRules().min_hours_between
+    assert p.busy == [] and p.chair_ids == [] and p.hours == {}

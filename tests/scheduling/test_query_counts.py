@@ -7,10 +7,13 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from billing.models import Estimate
+from billing.models import Estimate, GfeObligation, GfeTrigger
+from billing.services import gfe_record_request
 from clinic.messaging.models import Message
 from clinic.models import PatientProfile, Role
 from intake import services as intake_services
@@ -49,29 +52,48 @@ SIZES = [1, 50]
 # and the booking e-mail is stored with its action links (one INSERT) in the same transaction.
 # A patient's profile comes with the signed-in user (clinic.auth_backends.get_user): one
 # statement less on their pages (PATIENT_HOME was 5, DAY_PICKER 14).
+# The booking snapshot (scheduling.availability.load_snapshot) is one statement, 8 before: 7
+# less wherever free times are worked out or a booking checks its time (DAY_PICKER was 13,
+# FREE_TIMES_14_DAYS 8, HOLD_POST 18, CONFIRM_POST 45, PLAN_POST 76 (a snapshot for each of the
+# 3 sessions), COORDINATOR_COURSE 19, COORDINATOR_COURSE_TIMES 16, BOOK_STATEMENTS 45,
+# PLAN_3_STATEMENTS 75).
 PATIENT_HOME = 4
-DAY_PICKER = 13
-FREE_TIMES_14_DAYS = 8
-HOLD_POST = 18
+DAY_PICKER = 6
+FREE_TIMES_14_DAYS = 1
+HOLD_POST = 11
 # The GFE reissued: its stored document, its notice to the patient. (87 before the course kept
 # its diagnosis codes: billing no longer reads the referral; 86 before the reminders and the
 # booking e-mail were written by the dispatcher, the plan and links inserted in bulk.)
 # Plus 3 for the outcome plan (issue 22): locked, the first and last infusion read, its dates
 # written; once for a whole course (one SessionBooked). 74 before the booking did only what its
-# transaction needs (see BOOK_STATEMENTS).
-CONFIRM_POST = 45
+# transaction needs (see BOOK_STATEMENTS); 45 before each message went with its history rows and
+# the session with its own and the holds' DELETE (see BOOK_STATEMENTS); 40 before the hold came
+# with the patient's current course in one read (selectors.hold_for_patient) and the fee
+# schedule with its items and packages (billing.selectors.price_list_for); 37 before the GFEs owed
+# were read once for the obligation and the estimate, 36 before the estimate's lines went with
+# its INSERT, 35 before the time's check read its snapshot in one statement (see
+# BOOK_STATEMENTS).
+CONFIRM_POST = 28
 # 164 before: the diagnosis codes, and the patient's profile read once, not once per session;
 # 161 before the reminders and the e-mail waited for the dispatcher; 117 before the booking did
-# only what its transaction needs (see BOOK_STATEMENTS).
-PLAN_POST = 76
-DAY_VIEW = 10  # the locations are read once (the day form's options); one audit INSERT
+# only what its transaction needs; 76 before the statements were combined (see BOOK_STATEMENTS).
+# 61 before the fee schedule was read in one statement, 59 before the three days' locks were
+# taken in one statement and the GFEs owed read once, 56 before the estimate's lines went with
+# its INSERT, 55 before the time's check read its snapshot in one statement, once per session
+# (see BOOK_STATEMENTS).
+PLAN_POST = 34
+# The signed-in staff member (session, user, second factor: 3), the page in one statement
+# (scheduling.day_page: the locations, the day's chairs, hours, sessions and shifts) and one
+# audit INSERT. 10 before it was read through the ORM (the locations twice, four for the day).
+DAY_VIEW = 5
 # The review cards' referrals and notes; the courses' audit INSERT (none for referrals here);
-# the patients' outcome plans, their diary days and their MIDAS answers (3, issue 22).
-CLINICIAN_HOME = 16
+# the patients' outcome plans, their diary days and their MIDAS answers (3, issue 22). The day
+# as on the day view (DAY_VIEW): 16 before the day was read in one statement.
+CLINICIAN_HOME = 11
 COURSE_LIST = 5  # one audit INSERT for every patient listed
-COORDINATOR_COURSE = 19  # with the course history and its GFEs no longer required; the
+COORDINATOR_COURSE = 12  # with the course history and its GFEs no longer required; the
 # location options read once (clinic.forms.ShortListIterator)
-COORDINATOR_COURSE_TIMES = 16
+COORDINATOR_COURSE_TIMES = 9
 COURSE_CANCEL_CONFIRM = 8  # the page that names every session a course cancel takes
 
 
@@ -307,9 +329,18 @@ def test_plan_my_course_costs_the_same_beside_50_bookings_and_50_cancelled(
 # obligation and estimate, the estimate's notice), and the estimate's document stored after
 # the commit (billing.tasks.store_estimate_document). Then 45 and 75: each message stored by
 # INSERT … ON CONFLICT DO NOTHING (a taken dedupe key is no error), not between a SAVEPOINT
-# and its RELEASE, and the reminder plan's taken keys read only when some were.
-BOOK_STATEMENTS = 45
-PLAN_3_STATEMENTS = 75
+# and its RELEASE, and the reminder plan's taken keys read only when some were. Then 39 and 59:
+# each message stored with its history rows in one statement (a data-modifying CTE), the
+# sessions' reminders planned together (one read of the plan, one INSERT for the course's three),
+# and each session inserted with its history row (the last with the DELETE of the holds).
+# Then 37 and 57: the fee schedule in effect read with its items and packages in one statement.
+# Then 36 and 54: the GFEs owed to the patient read once, under the profile's lock, for both the
+# obligation the booking records and the estimate that meets them (billing.services.gfe
+# _owed_to), and a plan's location-day locks taken in one statement (in key order). Then 35 and
+# 53: the estimate's lines inserted with the estimate, in one statement. Then 28 and 32: the
+# time's check reads its snapshot in one statement, not eight (once per session).
+BOOK_STATEMENTS = 28
+PLAN_3_STATEMENTS = 32
 
 
 @pytest.mark.parametrize("planned", [1, 3])
@@ -327,6 +358,30 @@ def test_a_booking_and_a_planned_course_of_3_take_a_fixed_number_of_statements(
     booked = Message.objects.filter(recipient=patient, topic__startswith="session:")
     assert booked.filter(kind="booking_confirmation").count() == planned
     assert Message.objects.filter(recipient=patient, kind="booking_booked").count() == 1
+
+
+def test_a_booking_meets_the_gfe_it_owes_and_the_one_the_patient_asked_for_reading_them_once(
+    clinic, django_assert_num_queries
+):
+    """Billing reads the GFEs owed to the patient once, under the profile's lock, for both the
+    obligation the booking records and the estimate that meets them (gfe._owed_to): a GFE the
+    patient asked for before booking is met by the booking's estimate, as is the course's."""
+    patient, course = _patient_from_intake(clinic, planned=1)
+    asked = gfe_record_request(patient=patient, location=clinic)
+    with CaptureQueriesContext(connection) as queries:
+        session = session_book(course=course, starts_at=_at(_day(14), 15), by=patient)
+    owed_reads = [q for q in queries if 'FROM "billing_gfeobligation"' in q["sql"]]
+    assert len(owed_reads) == 1 and "FOR UPDATE" not in owed_reads[0]["sql"]
+    estimate = Estimate.objects.get(patient=patient, version=2)
+    assert estimate.scheduled_starts == [session.starts_at]
+    obligations = GfeObligation.objects.filter(patient=patient).order_by("pk")
+    assert [(o.trigger, o.met_by_id) for o in obligations] == [
+        (GfeTrigger.REQUESTED, estimate.pk),
+        (GfeTrigger.SCHEDULED, estimate.pk),
+    ]
+    assert obligations[1].course_id == course.pk and obligations[1].infusion_count == 1
+    asked.refresh_from_db()
+    assert asked.met_at == estimate.issued_at
 
 
 # The counts do not depend on the hour, the weekday or a DST change: the same pins at every

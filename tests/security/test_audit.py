@@ -176,3 +176,41 @@ def test_intake_case_events_before_the_account_join_the_patients_trail(client, w
     type(referral).objects.filter(pk=referral.pk).update(patient=world.patient.user)
     trail = audit_events_for_patient(patient=world.patient.user)
     assert {(e.object_type, e.referral_id) for e in trail} == {("intake_case", referral.pk)}
+
+
+def test_rows_read_as_plain_values_are_audited_as_their_instances_are(world):
+    """audit_record_rows (a page read without model instances: the day view) writes what
+    audit_record_many writes for the same records: one event per patient, from the first row
+    that shows them, with the referral of a row that has one."""
+    from clinic.audit.services import audit_record_many, audit_record_rows
+    from intake.models import Referral
+    from scheduling.models import InfusionSession
+
+    request = RequestFactory().get("/staff/day/", REMOTE_ADDR="10.1.2.3")
+    request.user = world.staff["coordinator"]
+    sessions = list(InfusionSession.objects.order_by("pk")) * 2  # each patient twice
+    referrals = list(Referral.objects.order_by("pk"))
+    assert sessions and referrals
+
+    def written(record) -> list[tuple]:
+        before = AuditEvent.objects.order_by("pk").values_list("pk", flat=True).last() or 0
+        record()
+        return list(
+            AuditEvent.objects.filter(pk__gt=before)
+            .order_by("pk")
+            .values_list(
+                "actor_id", "actor_role", "action", "ip_address", "path", "patient_id",
+                "referral_id", "object_type", "object_id",
+            )
+        )  # fmt: skip
+
+    for objects, model in ((sessions, InfusionSession), (referrals, Referral)):
+        expected = written(lambda: audit_record_many(request=request, objects=objects))  # noqa: B023
+        rows = [(o.pk, o.patient_id, o.pk if model is Referral else None) for o in objects]
+        assert (
+            expected
+            and written(
+                lambda: audit_record_rows(request=request, model=model, rows=rows)  # noqa: B023
+            )
+            == expected
+        )

@@ -37,6 +37,7 @@ from .outbox import (
     messages_cancel,
     messages_retime,
     reminders_plan,
+    reminders_plan_many,
 )
 from .rendering import (
     VOICE_OPT_OUT_DIGIT,
@@ -76,6 +77,7 @@ __all__ = [
     "recipient_zone",
     "reminder_preferences_update",
     "reminders_plan",
+    "reminders_plan_many",
     "renderer_register",
     "reply_mark_handled",
     "template_render",

@@ -130,19 +130,48 @@ def message_schedule(
     )
 
 
-def _insert_unless_taken(messages: list[Message]) -> list[Message]:
+def _insert_unless_taken(
+    messages: list[Message], events: dict[str, list[tuple[str, str, str]]]
+) -> list[Message]:
     """INSERT … ON CONFLICT DO NOTHING RETURNING: the messages whose dedupe_key is free are
-    stored and given their ids, in one statement that cannot fail on a taken key (so no
-    savepoint is needed to catch that). Returns those inserted, in the order given; the others'
-    keys were taken (perhaps just now, by a concurrent caller: the unique constraint decides,
-    after waiting for that caller's commit)."""
+    stored and given their ids, with their first history rows (`events`: dedupe_key ->
+    [(from_status, to_status, note)], in order), in one statement that cannot fail on a taken
+    key (so no savepoint is needed to catch that) and stores a message and its history together
+    or not at all. Returns those inserted, in the order given; the others' keys were taken
+    (perhaps just now, by a concurrent caller: the unique constraint decides, after waiting for
+    that caller's commit), and no history is written for them."""
     opts = Message._meta
     fields = [f for f in opts.concrete_fields if not f.primary_key and not f.generated]
     query = InsertQuery(Message, on_conflict=OnConflict.IGNORE)
     query.insert_values(fields, messages)
     compiler = query.get_compiler(connection=connection)
     compiler.returning_fields = [opts.pk, opts.get_field("dedupe_key")]
-    ((sql, params),) = compiler.as_sql()
+    ((insert_sql, insert_params),) = compiler.as_sql()
+    history = [
+        (key, *event)
+        for key in dict.fromkeys(m.dedupe_key for m in messages)
+        for event in events.get(key, ())
+    ]
+    # The history rows join the messages just inserted by their keys (a taken key inserts
+    # none), in the order given (WITH ORDINALITY), so their ids follow the order of events.
+    # insert_sql is Django's compiled INSERT (its values are parameters), never input.
+    sql = (
+        f"WITH stored AS ({insert_sql}), history AS ("  # noqa: S608
+        "INSERT INTO clinic_messageevent (message_id, from_status, to_status, note, at) "
+        "SELECT stored.id, e.from_status, e.to_status, e.note, %s FROM UNNEST("
+        "%s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[]) WITH ORDINALITY "
+        "AS e(dedupe_key, from_status, to_status, note, n) "
+        "JOIN stored ON stored.dedupe_key = e.dedupe_key ORDER BY e.n) "
+        "SELECT id, dedupe_key FROM stored"
+    )
+    params = (
+        *insert_params,
+        timezone.now(),
+        [h[0] for h in history],
+        [h[1] for h in history],
+        [h[2] for h in history],
+        [h[3][:200] for h in history],
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         ids = {key: pk for pk, key in cursor.fetchall()}
@@ -157,23 +186,10 @@ def _insert_unless_taken(messages: list[Message]) -> list[Message]:
 
 
 def _message_store(*, suppress_reason: str, **fields) -> Message:
-    """Insert one message (its first event too) unless its dedupe_key exists, then return that
-    one unchanged. Suppressed at once with `suppress_reason`; otherwise the dispatcher is woken
-    on commit when the message is already due."""
-    # No savepoint inside a caller's transaction (a booking stores five messages): a taken key
-    # is no error (_insert_unless_taken), and anything else aborts the caller.
-    with transaction.atomic(savepoint=False):
-        inserted = _insert_unless_taken([Message(**fields)])
-        if not inserted:
-            # Already created (perhaps just now, by a concurrent caller): return the winner.
-            return Message.objects.get(dedupe_key=fields["dedupe_key"])
-        message = inserted[0]
-        MessageEvent.objects.create(message=message, to_status=MessageStatus.SCHEDULED)
-        if suppress_reason:
-            _move(message, MessageStatus.SUPPRESSED, note=suppress_reason)
-        elif message.send_after <= timezone.now():
-            _enqueue_dispatch()
-    return message
+    """Insert one message (its first event too, and its suppression at once with
+    `suppress_reason`) unless its dedupe_key exists, then return that one unchanged; the
+    dispatcher is woken on commit when the message is already due (_messages_store_bulk)."""
+    return _messages_store_bulk([(suppress_reason, fields)])[0]
 
 
 def email_queue(
@@ -271,46 +287,69 @@ def reminders_plan(
     The messages are stored unrendered, in one INSERT: the dispatcher writes each text when it
     claims it (rendering.message_text), so "today" and "tomorrow" are said from the day it goes.
     Raises ApplicationError when a line has no template for its kind and channel."""
+    return reminders_plan_many(
+        recipient=recipient,
+        events=[(event_start, topic)],
+        context=context,
+        rescheduled=rescheduled,
+    )
+
+
+def reminders_plan_many(
+    *,
+    recipient: User,
+    events: list[tuple[datetime, str]],
+    context: dict | None = None,
+    rescheduled: bool = False,
+) -> list[Message]:
+    """reminders_plan for several events of one recipient, each (event_start, topic): the plan
+    read once and every message stored in one INSERT (a course of three booked in one step).
+    Returns the messages in the order of `events`, then of the plan's lines."""
     now = timezone.now()
-    if event_start <= now:
+    events = [(start, topic) for start, topic in events if start > now]
+    if not events:
         return []
-    stored = template_context({**(context or {}), "event_start": event_start})
     language = recipient.preferred_language or "en"
+    entries = list(ReminderPlanEntry.objects.filter(is_active=True))
     rows = []
-    for entry in ReminderPlanEntry.objects.filter(is_active=True):
-        if entry.offset is None:
-            send_after = now
-            kind = "appointment_changed" if rescheduled else entry.template_key
-        else:
-            send_after = event_start - entry.offset
-            kind = entry.template_key
-            if send_after <= now:
-                continue  # booked too late for this one; the confirmation covers it
-        preferred = entry.channel == PlanChannel.PREFERRED
-        channel = recipient_channel(recipient) if preferred else entry.channel
-        address = address_for(recipient, channel)
-        reason = "" if address else "no address on file for this channel"
-        if address and channel in CALLED_CHANNELS:
-            when = calling_time(when=send_after, zone=recipient_zone(recipient), before=event_start)
-            if when is None:
-                reason = "no time inside calling hours before the event"
+    for event_start, topic in events:
+        stored = template_context({**(context or {}), "event_start": event_start})
+        for entry in entries:
+            if entry.offset is None:
+                send_after = now
+                kind = "appointment_changed" if rescheduled else entry.template_key
             else:
-                send_after = when
-        fields = {
-            "recipient": recipient,
-            "channel": channel,
-            "to_address": address,
-            "kind": kind,
-            "language": language,
-            "subject": "",
-            "body": "",
-            "render_context": stored,
-            "send_after": send_after,
-            "not_after": event_start,
-            "topic": topic,
-            "dedupe_key": f"{topic}:{entry.name}:{event_start.isoformat()}",
-        }
-        rows.append((reason, fields))
+                send_after = event_start - entry.offset
+                kind = entry.template_key
+                if send_after <= now:
+                    continue  # booked too late for this one; the confirmation covers it
+            preferred = entry.channel == PlanChannel.PREFERRED
+            channel = recipient_channel(recipient) if preferred else entry.channel
+            address = address_for(recipient, channel)
+            reason = "" if address else "no address on file for this channel"
+            if address and channel in CALLED_CHANNELS:
+                when = calling_time(
+                    when=send_after, zone=recipient_zone(recipient), before=event_start
+                )
+                if when is None:
+                    reason = "no time inside calling hours before the event"
+                else:
+                    send_after = when
+            fields = {
+                "recipient": recipient,
+                "channel": channel,
+                "to_address": address,
+                "kind": kind,
+                "language": language,
+                "subject": "",
+                "body": "",
+                "render_context": stored,
+                "send_after": send_after,
+                "not_after": event_start,
+                "topic": topic,
+                "dedupe_key": f"{topic}:{entry.name}:{event_start.isoformat()}",
+            }
+            rows.append((reason, fields))
     _check_templates_exist({(f["kind"], f["channel"]) for _r, f in rows})
     return _messages_store_bulk(rows)
 
@@ -328,14 +367,21 @@ def _check_templates_exist(needed: set[tuple[str, str]]) -> None:
 
 
 def _messages_store_bulk(rows: list[tuple[str, dict]]) -> list[Message]:
-    """_message_store for several messages in two statements: one INSERT of those whose keys
-    are free (_insert_unless_taken) and one of their first events; the messages whose keys were
-    taken are read (a third statement, only then). Returns the messages in the order of
-    `rows`."""
+    """Store messages (reason, fields) unless their dedupe_key exists, each with its first
+    event, and one whose reason is not empty suppressed at once with that reason (its second
+    event): one statement (_insert_unless_taken), and a second reading the messages whose keys
+    were taken, only then. No savepoint inside a caller's transaction (a booking stores
+    several): a taken key is no error, and anything else aborts the caller. Wakes the
+    dispatcher on commit when a message stored is already due. Returns the messages in the
+    order of `rows`, those already stored unchanged."""
     keys = [fields["dedupe_key"] for _reason, fields in rows]
     existing: dict[str, Message] = {}
     if rows:
-        reasons = {fields["dedupe_key"]: reason for reason, fields in rows}
+        events = {}
+        for reason, fields in rows:
+            events[fields["dedupe_key"]] = [("", MessageStatus.SCHEDULED, "")] + (
+                [(MessageStatus.SCHEDULED, MessageStatus.SUPPRESSED, reason)] if reason else []
+            )
         created = _insert_unless_taken(
             [
                 Message(
@@ -344,25 +390,12 @@ def _messages_store_bulk(rows: list[tuple[str, dict]]) -> list[Message]:
                     status_reason=reason[:200],
                 )
                 for reason, fields in rows
-            ]
+            ],
+            events,
         )
         taken = set(keys) - {m.dedupe_key for m in created}
         if taken:
             existing = {m.dedupe_key: m for m in Message.objects.filter(dedupe_key__in=taken)}
-        events = []
-        for message in created:
-            reason = reasons[message.dedupe_key]
-            events.append(MessageEvent(message=message, to_status=MessageStatus.SCHEDULED))
-            if reason:
-                events.append(
-                    MessageEvent(
-                        message=message,
-                        from_status=MessageStatus.SCHEDULED,
-                        to_status=MessageStatus.SUPPRESSED,
-                        note=reason,
-                    )
-                )
-        MessageEvent.objects.bulk_create(events)
         existing.update({m.dedupe_key: m for m in created})
         now = timezone.now()
         if any(m.status == MessageStatus.SCHEDULED and m.send_after <= now for m in created):
