@@ -8,8 +8,6 @@ statement (issue 19).
 """
 
 import datetime as dt
-import difflib
-import os
 import re
 from pathlib import Path
 
@@ -17,7 +15,6 @@ import factory.random
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
 
 from billing.models import Estimate
 from billing.services.estimates import estimate_acknowledge
@@ -35,6 +32,7 @@ from tests.factories.intake import ProviderFactory, referral_data, submit_referr
 from tests.factories.users import UserFactory
 from tests.intake.test_chart import at, make_clinic, patient_from_intake
 from tests.intake.test_query_counts import _diary_days
+from tests.support.snapshots import compare_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -52,16 +50,7 @@ def page_snapshot(html: str) -> str:
 
 def _compare(name: str, html: str) -> None:
     text = page_snapshot(html)
-    snapshot = SNAPSHOTS / f"{name}.txt"
-    if os.environ.get("PAGE_TEXT_UPDATE") == "1":
-        SNAPSHOTS.mkdir(exist_ok=True)
-        snapshot.write_text(text)
-        return
-    before = snapshot.read_text()
-    diff = "\n".join(
-        difflib.unified_diff(before.splitlines(), text.splitlines(), "before", "now", lineterm="")
-    )
-    assert text == before, f"{name}:\n{diff}"
+    compare_snapshot(SNAPSHOTS, name, text)
 
 
 def _get(client, url: str, user, language: str = "en") -> str:
@@ -111,7 +100,7 @@ def _rich_patient(clock):
         body="¿Puedo cambiar la cita? " + "muy largo " * 20,
         action="other",
         needs_attention=True,
-        at=timezone.now(),
+        at=clock.now(),
     )
     InboundReply.objects.create(
         channel="sms",
@@ -120,8 +109,8 @@ def _rich_patient(clock):
         body="STOP",
         action="stop",
         handled_by=coordinator,
-        handled_at=timezone.now(),
-        at=timezone.now() - dt.timedelta(hours=2),
+        handled_at=clock.now(),
+        at=clock.now() - dt.timedelta(hours=2),
     )
     estimate_acknowledge(
         estimate=Estimate.objects.filter(patient=patient).order_by("version").first(),
@@ -209,7 +198,7 @@ def test_a_referrals_chart_shows_the_same_text(fixed_clock, client):
         case=referral.intake_case,
         coordinator=coordinator,
         outcome="callback",
-        callback_at=timezone.now() + dt.timedelta(hours=3),
+        callback_at=fixed_clock.now() + dt.timedelta(hours=3),
         notes="Call after work\nNot before 5",
     )
     url = reverse("intake:referral_chart", args=[referral.reference])

@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from billing.payments.models import Payment, PaymentKind, PaymentStatus
 from clinic.models import Role
 from intake import services
 from intake.models import (
@@ -21,9 +22,12 @@ from intake.models import (
     ReferralStatus,
     ReferralStatusChange,
 )
+from outcomes.models import DiaryDay
+from scheduling.services import session_book, session_cancel
 from tests.factories.intake import ProviderFactory, referral_data, submit_referral
 from tests.factories.scheduling import LocationFactory
 from tests.factories.users import UserFactory
+from tests.intake.test_chart import at, make_clinic, patient_from_intake
 
 pytestmark = pytest.mark.django_db
 
@@ -225,7 +229,6 @@ def test_provider_referral_list_costs_the_same_with_50_referrals(
 
 def _diary_days(course, n):
     """n answered diary days, the newest yesterday (the chart's outcome figures read them all)."""
-    from outcomes.models import DiaryDay
 
     plan = course.outcome_plan
     today = timezone.now().date()
@@ -249,9 +252,6 @@ def _diary_days(course, n):
 def test_patient_chart_costs_the_same_with_50_calls_sessions_messages_and_links(
     n, client, django_assert_num_queries
 ):
-    from scheduling.services import session_book, session_cancel
-    from tests.intake.test_chart import at, make_clinic, patient_from_intake
-
     location = make_clinic()
     patient, referral = patient_from_intake(location, attempts=n)
     for i in range(n):  # each booked then cancelled: reminders, estimates and history lines
@@ -276,8 +276,6 @@ def test_patient_chart_costs_the_same_with_50_calls_sessions_messages_and_links(
 def test_a_chart_with_payments_reads_their_ledger_once(n, client, django_assert_num_queries):
     """Payments are shown through billing's ledger (model rows, its shared partial): read in
     one more query for a patient who has any, whatever their number."""
-    from billing.payments.models import Payment, PaymentKind, PaymentStatus
-    from tests.intake.test_chart import make_clinic, patient_from_intake
 
     location = make_clinic()
     patient, referral = patient_from_intake(location)
@@ -321,7 +319,6 @@ def test_provider_outcome_report_costs_the_same_with_50_diary_days(
 ):
     """The provider's referral page with its outcome report (issue 22): the figures are
     computed from every diary day in three reads, whatever their number."""
-    from tests.intake.test_chart import make_clinic, patient_from_intake
 
     location = make_clinic()
     _patient, referral = patient_from_intake(location)

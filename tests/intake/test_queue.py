@@ -5,13 +5,20 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core import mail
 from django.db import DatabaseError, connection, transaction
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 
+from billing.models import Estimate
+from clinic.celery import app
 from clinic.errors import ApplicationError
+from clinic.messaging.models import ContactConsent, Message
 from clinic.models import PatientProfile, Role, User
-from intake import services
+from intake import selectors, services
 from intake.models import CallAttempt, ChecklistItem, IntakeCase, PatientInvitation, Referral
+from intake.selectors import queue_rows
 from intake.services.calls import invitation_accept
+from scheduling.services import session_book
+from tests.factories.billing import FacilityBillingIdentityFactory, fee_schedule
 from tests.factories.intake import ProviderFactory, submit_referral
 from tests.factories.scheduling import LocationFactory
 from tests.factories.users import UserFactory
@@ -148,8 +155,6 @@ def test_queue_order_is_due_callbacks_then_urgent_then_oldest(location, coordina
 def test_three_no_answers_close_the_case_as_unreachable_and_tell_the_provider(
     location, coordinator, django_capture_on_commit_callbacks
 ):
-    from clinic.celery import app
-
     case = submit_referral(location=location).intake_case
     now = local(NY, 11, days_ahead=2)
     app.conf.task_always_eager = True
@@ -181,8 +186,6 @@ def test_three_no_answers_close_the_case_as_unreachable_and_tell_the_provider(
 def test_the_providers_status_e_mail_leaves_the_typed_reason_behind_the_sign_in(
     location, coordinator
 ):
-    from clinic.messaging.models import Message
-
     case = submit_referral(location=location).intake_case
     services.case_claim(case=case, coordinator=coordinator)
     services.call_log(
@@ -229,10 +232,6 @@ def test_intake_complete_is_refused_until_every_point_is_ticked(location, coordi
 
 
 def test_intake_complete_creates_one_account_course_invitation_and_estimate(coordinator):
-    from billing.models import Estimate
-    from clinic.messaging.models import ContactConsent, Message
-    from tests.factories.billing import FacilityBillingIdentityFactory, fee_schedule
-
     location = LocationFactory(slug="boston", name="Boston")
     FacilityBillingIdentityFactory(location=location)
     fee_schedule(location)
@@ -272,7 +271,6 @@ def test_flagged_contraindications_hold_booking_for_a_clinician(location, coordi
     services.call_log(case=case, coordinator=coordinator, outcome="intake_complete")
     course = Referral.objects.get(pk=case.referral_id).course
     assert course.status == "awaiting_review"
-    from scheduling.services import session_book
 
     with pytest.raises(ApplicationError):
         session_book(course=course, starts_at=local(NY, 10, days_ahead=3), by=coordinator)
@@ -306,8 +304,6 @@ def test_a_callback_needs_a_future_time_and_returns_at_that_time(location, coord
 
 
 def test_the_queue_page_lists_the_first_cases_in_next_call_order(location, coordinator):
-    from intake.selectors import queue_rows
-
     now = local(NY, 11)
     oldest = submit_referral(
         location=location, mobile_phone="+16175550011", patient_last_name="Oldest"
@@ -347,10 +343,6 @@ def test_the_queue_page_lists_the_first_cases_in_next_call_order(location, coord
 def test_each_queue_row_says_where_the_case_stands_in_the_coordinators_language(
     location, coordinator
 ):
-    from django.utils import translation
-
-    from intake.selectors import queue_rows
-
     now = local(NY, 11)
     fresh = submit_referral(location=location, mobile_phone="+16175550021").intake_case
     retrying = submit_referral(location=location, mobile_phone="+16175550022").intake_case
@@ -390,10 +382,6 @@ def test_each_queue_row_says_where_the_case_stands_in_the_coordinators_language(
 def test_a_long_queue_page_says_how_many_cases_it_leaves_out(
     client, location, coordinator, monkeypatch
 ):
-    from django.urls import reverse
-
-    from intake import selectors
-
     for n in range(3):
         submit_referral(location=location, mobile_phone=f"+1617555002{n}")
     monkeypatch.setattr(selectors, "QUEUE_PAGE_ROWS", 2)

@@ -9,8 +9,6 @@ the unverified provider.
 """
 
 import datetime as dt
-import difflib
-import os
 from pathlib import Path
 
 import pytest
@@ -31,6 +29,7 @@ from tests.intake.test_outcome_report import (  # noqa: F401 (course_done: a fix
     answer_midas_at_one_month,
     course_done,
 )
+from tests.support.snapshots import compare_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -40,16 +39,7 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 def _compare(name: str, page: str) -> None:
     text = visible_text(page)
-    snapshot = SNAPSHOTS / f"{name}.txt"
-    if os.environ.get("PAGE_TEXT_UPDATE") == "1":
-        SNAPSHOTS.mkdir(exist_ok=True)
-        snapshot.write_text(text)
-        return
-    before = snapshot.read_text()
-    diff = "\n".join(
-        difflib.unified_diff(before.splitlines(), text.splitlines(), "before", "now", lineterm="")
-    )
-    assert text == before, f"{name}:\n{diff}"
+    compare_snapshot(SNAPSHOTS, name, text)
 
 
 def _get(client, referral, language="en", *, user) -> str:

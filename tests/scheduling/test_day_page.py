@@ -12,8 +12,6 @@ location; a closed location with nobody on duty; and a form with bad input.
 """
 
 import datetime as dt
-import difflib
-import os
 import re
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -47,6 +45,7 @@ from tests.factories.scheduling import (
     open_every_day,
 )
 from tests.factories.users import UserFactory
+from tests.support.snapshots import compare_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -60,16 +59,7 @@ def _at(hour: int, minute: int = 0) -> dt.datetime:
 
 
 def _compare(name: str, text: str) -> None:
-    snapshot = SNAPSHOTS / f"{name}.txt"
-    if os.environ.get("PAGE_TEXT_UPDATE") == "1":
-        SNAPSHOTS.mkdir(exist_ok=True)
-        snapshot.write_text(text)
-        return
-    before = snapshot.read_text()
-    diff = "\n".join(
-        difflib.unified_diff(before.splitlines(), text.splitlines(), "before", "now", lineterm="")
-    )
-    assert text == before, f"{name}:\n{diff}"
+    compare_snapshot(SNAPSHOTS, name, text)
 
 
 def _masked(html: str) -> str:

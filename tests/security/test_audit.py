@@ -7,7 +7,12 @@ from django.db import DatabaseError, transaction
 from django.test import RequestFactory
 from django.urls import reverse
 
+from billing.services import gfe_record_request
 from clinic.audit.models import AuditEvent
+from clinic.audit.services import audit_record_many, audit_record_rows
+from intake.models import Referral
+from reporting.selectors import audit_events_for_patient
+from scheduling.models import InfusionSession
 from tests.security.world import build_world
 
 pytestmark = pytest.mark.django_db
@@ -119,7 +124,6 @@ def test_referral_events_before_intake_join_the_patients_trail_afterwards(client
     client.get(reverse("intake:referral_detail", args=[referral.reference]))
     # Intake gives the referral its patient account later on.
     type(referral).objects.filter(pk=referral.pk).update(patient=world.patient.user)
-    from reporting.selectors import audit_events_for_patient
 
     events = audit_events_for_patient(patient=world.patient.user)
     assert [(e.object_type, e.object_id) for e in events] == [("referral", str(referral.pk))]
@@ -145,9 +149,6 @@ def _viewed_patients(actor, object_type):
 def test_staff_lists_record_one_view_per_patient_shown(
     client, world, actor, url_name, query, object_type
 ):
-    from billing.services import gfe_record_request
-    from scheduling.models import InfusionSession
-
     if object_type == "gfe_obligation":
         for p in (world.patient, world.other_patient):
             gfe_record_request(patient=p.user, location=p.course.location)
@@ -165,8 +166,6 @@ def test_staff_lists_record_one_view_per_patient_shown(
 
 
 def test_intake_case_events_before_the_account_join_the_patients_trail(client, world):
-    from reporting.selectors import audit_events_for_patient
-
     referral, case = world.provider.referral, world.provider.case
     client.force_login(world.staff["coordinator"])
     client.get(reverse("intake:call_screen", args=[case.pk]))
@@ -182,9 +181,6 @@ def test_rows_read_as_plain_values_are_audited_as_their_instances_are(world):
     """audit_record_rows (a page read without model instances: the day view) writes what
     audit_record_many writes for the same records: one event per patient, from the first row
     that shows them, with the referral of a row that has one."""
-    from clinic.audit.services import audit_record_many, audit_record_rows
-    from intake.models import Referral
-    from scheduling.models import InfusionSession
 
     request = RequestFactory().get("/staff/day/", REMOTE_ADDR="10.1.2.3")
     request.user = world.staff["coordinator"]
