@@ -9,12 +9,12 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models.sql import InsertQuery
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
+from clinic.db import compiled_insert
 from clinic.errors import ApplicationError
 from clinic.messaging.services import message_schedule
 from clinic.models import PatientProfile, Role, User
@@ -382,13 +382,7 @@ SELECT id FROM issued"""
 def _insert_with_lines(estimate: Estimate, *, quote: Quote) -> None:
     """INSERT the estimate and its priced lines (each described in the patient's language) in
     one statement; gives `estimate` its id, as Model.save() would."""
-    opts = Estimate._meta
-    fields = [f for f in opts.concrete_fields if not f.primary_key and not f.generated]
-    query = InsertQuery(Estimate)
-    query.insert_values(fields, [estimate])
-    compiler = query.get_compiler(connection=connection)
-    compiler.returning_fields = [opts.pk]
-    ((insert_sql, params),) = compiler.as_sql()
+    insert_sql, params = compiled_insert([estimate])
     lines = quote.lines
     columns = [
         list(range(1, len(lines) + 1)),

@@ -8,11 +8,11 @@ import logging
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models.sql import InsertQuery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from clinic.db import compiled_insert
 from clinic.errors import ApplicationError
 from clinic.models import User
 
@@ -143,13 +143,7 @@ def _insert_placed(session: InfusionSession, *, by: User | None, free_holds: boo
     """One statement: the session's INSERT, its 'booked' history row and, with `free_holds`,
     the DELETE of the course's holds (data-modifying CTEs: all of it or, on a constraint's
     IntegrityError, none). Gives `session` its id, as Model.save() would."""
-    opts = InfusionSession._meta
-    fields = [f for f in opts.concrete_fields if not f.primary_key and not f.generated]
-    query = InsertQuery(InfusionSession)
-    query.insert_values(fields, [session])
-    compiler = query.get_compiler(connection=connection)
-    compiler.returning_fields = [opts.pk]
-    ((insert_sql, params),) = compiler.as_sql()
+    insert_sql, params = compiled_insert([session])
     # insert_sql is Django's compiled INSERT (its values are parameters), never input.
     sql = (
         f"WITH placed AS ({insert_sql}), history AS ("  # noqa: S608

@@ -7,9 +7,9 @@ from datetime import datetime
 
 from django.db import connection, transaction
 from django.db.models.constants import OnConflict
-from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
+from clinic.db import compiled_insert
 from clinic.errors import ApplicationError
 from clinic.models import User
 
@@ -140,13 +140,9 @@ def _insert_unless_taken(
     or not at all. Returns those inserted, in the order given; the others' keys were taken
     (perhaps just now, by a concurrent caller: the unique constraint decides, after waiting for
     that caller's commit), and no history is written for them."""
-    opts = Message._meta
-    fields = [f for f in opts.concrete_fields if not f.primary_key and not f.generated]
-    query = InsertQuery(Message, on_conflict=OnConflict.IGNORE)
-    query.insert_values(fields, messages)
-    compiler = query.get_compiler(connection=connection)
-    compiler.returning_fields = [opts.pk, opts.get_field("dedupe_key")]
-    ((insert_sql, insert_params),) = compiler.as_sql()
+    insert_sql, insert_params = compiled_insert(
+        messages, returning=("pk", "dedupe_key"), on_conflict=OnConflict.IGNORE
+    )
     history = [
         (key, *event)
         for key in dict.fromkeys(m.dedupe_key for m in messages)
