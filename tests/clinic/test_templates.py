@@ -2,6 +2,7 @@
 only Jinja2; its words are in the Spanish catalogue; pages escape, plain-text e-mails do not."""
 
 import ast
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -214,10 +215,10 @@ def test_every_scrolling_table_can_be_reached_and_scrolled_from_the_keyboard():
         assert 'tabindex="0" role="region" aria-label' in line, (folder, line)  # or -labelledby
 
 
-def test_a_link_without_arguments_is_reversed_once_per_prefix_and_urlconf(monkeypatch):
-    """url('home') and the navigation's links: reverse() once, then the same answer for every
-    page, except under another script prefix (a deployment below /portal/) or URLconf."""
-
+@pytest.fixture
+def reverses(monkeypatch):
+    """The views clinic.paths (and url()) reverse from now on, in order, with nothing kept
+    from earlier tests."""
     calls = []
 
     def counting_reverse(viewname, *args, **kwargs):
@@ -225,54 +226,56 @@ def test_a_link_without_arguments_is_reversed_once_per_prefix_and_urlconf(monkey
         return reverse(viewname, *args, **kwargs)
 
     monkeypatch.setattr(clinic.paths, "_PATHS", {})
-    monkeypatch.setattr(clinic.paths, "reverse", counting_reverse)
-    monkeypatch.setattr(clinic.jinja2, "reverse", counting_reverse)
-    url = engines["jinja2"].env.globals["url"]
-    assert [url("billing:gfe_rights") for _ in range(3)] == [reverse("billing:gfe_rights")] * 3
-    assert calls == ["billing:gfe_rights"]
-    assert url("intake:referral_chart", "R-1") == reverse("intake:referral_chart", args=["R-1"])
-    prefix = get_script_prefix()
-    set_script_prefix("/portal/")
-    try:
-        assert url("billing:gfe_rights") == reverse("billing:gfe_rights")
-        assert url("billing:gfe_rights").startswith("/portal/")
-    finally:
-        set_script_prefix(prefix)
-    with override_settings(ROOT_URLCONF="bench.urls"):
-        url("billing:gfe_rights")
-    assert calls == ["billing:gfe_rights", "intake:referral_chart"] + ["billing:gfe_rights"] * 2
-
-
-def test_a_rows_link_is_reversed_once_per_view_prefix_and_urlconf(monkeypatch):
-    """url_for_each's path, and the day view's chart links (clinic.paths.path_around): reverse()
-    once per view and fixed arguments, again under another script prefix or URLconf."""
-    calls = []
-
-    def counting_reverse(viewname, *args, **kwargs):
-        calls.append(viewname)
-        return reverse(viewname, *args, **kwargs)
-
     monkeypatch.setattr(clinic.paths, "_AROUND", {})
     monkeypatch.setattr(clinic.paths, "reverse", counting_reverse)
+    monkeypatch.setattr(clinic.jinja2, "reverse", counting_reverse)
+    return calls
+
+
+@contextmanager
+def script_prefix(prefix: str):
+    """A deployment below a path (/portal/), for the time of the block."""
+    before = get_script_prefix()
+    set_script_prefix(prefix)
+    try:
+        yield
+    finally:
+        set_script_prefix(before)
+
+
+def test_a_link_without_arguments_is_reversed_once_per_prefix_and_urlconf(reverses):
+    """url('home') and the navigation's links: reverse() once, then the same answer for every
+    page, except under another script prefix (a deployment below /portal/) or URLconf."""
+    url = engines["jinja2"].env.globals["url"]
+    assert [url("billing:gfe_rights") for _ in range(3)] == [reverse("billing:gfe_rights")] * 3
+    assert reverses == ["billing:gfe_rights"]
+    assert url("intake:referral_chart", "R-1") == reverse("intake:referral_chart", args=["R-1"])
+    with script_prefix("/portal/"):
+        assert url("billing:gfe_rights") == reverse("billing:gfe_rights")
+        assert url("billing:gfe_rights").startswith("/portal/")
+    with override_settings(ROOT_URLCONF="bench.urls"):
+        url("billing:gfe_rights")
+    assert reverses == ["billing:gfe_rights", "intake:referral_chart"] + ["billing:gfe_rights"] * 2
+
+
+def test_a_rows_link_is_reversed_once_per_view_prefix_and_urlconf(reverses):
+    """url_for_each's path, and the day view's chart links (clinic.paths.path_around): reverse()
+    once per view and fixed arguments, again under another script prefix or URLconf."""
     each = engines["jinja2"].env.globals["url_for_each"]
     for _ in range(3):
         assert each("intake:patient_chart")(42) == reverse("intake:patient_chart", args=[42])
         assert each("scheduling:session_confirm", "no_show")(7) == reverse(
             "scheduling:session_confirm", args=[7, "no_show"]
         )
-    assert calls == ["intake:patient_chart", "scheduling:session_confirm"]
+    assert reverses == ["intake:patient_chart", "scheduling:session_confirm"]
     head, tail = clinic.paths.path_around("intake:patient_chart")
     assert f"{head}42{tail}" == reverse("intake:patient_chart", args=[42])
-    prefix = get_script_prefix()
-    set_script_prefix("/portal/")
-    try:
+    with script_prefix("/portal/"):
         assert each("intake:patient_chart")(42).startswith("/portal/")
-    finally:
-        set_script_prefix(prefix)
     with override_settings(ROOT_URLCONF="bench.urls"):
         each("intake:patient_chart")
     assert (
-        calls
+        reverses
         == ["intake:patient_chart", "scheduling:session_confirm"] + ["intake:patient_chart"] * 2
     )
 
@@ -291,30 +294,18 @@ def test_path_with_gives_the_path_reverse_gives(viewname, value):
     assert clinic.paths.path_with(viewname, value) == reverse(viewname, args=[value])
 
 
-def test_a_link_with_one_argument_is_reversed_once_per_prefix_and_urlconf(monkeypatch):
+def test_a_link_with_one_argument_is_reversed_once_per_prefix_and_urlconf(reverses):
     """clinic.paths.path_with (the chart's links): the path around the argument is reversed
     once, then built for every value, except under another script prefix or URLconf."""
-    calls = []
-
-    def counting_reverse(viewname, *args, **kwargs):
-        calls.append(viewname)
-        return reverse(viewname, *args, **kwargs)
-
-    monkeypatch.setattr(clinic.paths, "_AROUND", {})
-    monkeypatch.setattr(clinic.paths, "reverse", counting_reverse)
     path_with = clinic.paths.path_with
     assert [path_with("billing:gfe", n) for n in (1, 2, 3)] == [
         reverse("billing:gfe", args=[n]) for n in (1, 2, 3)
     ]
-    assert calls == ["billing:gfe"]
-    prefix = get_script_prefix()
-    set_script_prefix("/portal/")
-    try:
+    assert reverses == ["billing:gfe"]
+    with script_prefix("/portal/"):
         assert (
             path_with("billing:gfe", 4)
             == "/portal/estimates/4/"
             == reverse("billing:gfe", args=[4])
         )
-    finally:
-        set_script_prefix(prefix)
-    assert calls == ["billing:gfe"] * 2
+    assert reverses == ["billing:gfe"] * 2
