@@ -166,17 +166,7 @@ def format_date(value, fmt: str, tz: dt.tzinfo | str | None = None) -> str:
     """A date or datetime in Django's date-format letters, in the active language. An aware
     datetime is first moved to `tz` (a zone or its name; default: the active zone); None or ""
     gives ""."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            if isinstance(tz, str):
-                tz = ZoneInfo(tz)  # cached by zoneinfo: cheap after the first
-            value = value.astimezone(tz or timezone.get_current_timezone())
-    else:  # a date: only date letters make sense
-        if any(is_letter and text in _TIME_LETTERS for is_letter, text in _compile(fmt)):
-            raise ValueError(f"time letters in {fmt!r} for a date")
-    return _format_local(value, _compile(fmt), _names())
+    return date_formatter(fmt)(value, tz)
 
 
 def _format_local(value, pieces: tuple[tuple[bool, str], ...], names: _Names) -> str:
@@ -189,12 +179,8 @@ def format_each(instants, fmt: str, tz: dt.tzinfo) -> dict[dt.datetime, str]:
     """format_date(instant, fmt, tz) of each of many aware instants in one zone, each distinct
     instant once, the format and the language's names looked up once: a day view labels
     dozens of rows and sessions, and format_date's own look-ups were most of each label."""
-    pieces, names = _compile(fmt), _names()
-    texts: dict[dt.datetime, str] = {}
-    for instant in instants:
-        if instant not in texts:
-            texts[instant] = _format_local(instant.astimezone(tz), pieces, names)
-    return texts
+    formatted = date_formatter(fmt)
+    return {instant: formatted(instant, tz) for instant in dict.fromkeys(instants)}
 
 
 def when_each(instants, tz: dt.tzinfo) -> dict[dt.datetime, str]:
@@ -281,7 +267,7 @@ def date_formatter(fmt: str):
         if isinstance(value, dt.datetime):
             if value.tzinfo is not None:
                 if isinstance(tz, str):
-                    tz = ZoneInfo(tz)
+                    tz = ZoneInfo(tz)  # cached by zoneinfo: cheap after the first
                 value = value.astimezone(tz or timezone.get_current_timezone())
         elif has_time:
             raise ValueError(f"time letters in {fmt!r} for a date")
