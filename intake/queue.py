@@ -11,44 +11,25 @@ takes the first callable case nobody else holds. The claim-next statement is han
 
 import datetime as dt
 
-from django.db.models import BooleanField, Case, IntegerField, Value, When
-from django.db.models.expressions import RawSQL
-
 from clinic.calling_hours import calling_hours, within_calling_hours
 
 from .models.cases import NO_NEXT_ATTEMPT
 
 __all__ = [
     "NEVER",
-    "QUEUE_TIEBREAK",
+    "ORDER",
     "callable_sql",
     "free_sql",
     "held_by_other",
-    "queue_order",
-    "ready_expression",
     "within_calling_hours",
 ]
 
-# Within "callback due" and within the rest: urgent first, then the oldest. The open-queue
-# index intake_open_ready_idx has exactly this order.
-QUEUE_TIEBREAK = ("-urgent", "created_at", "pk")
 
 _TABLE = "intake_intakecase"
 NEVER = NO_NEXT_ATTEMPT  # "no next attempt" in intake_open_ready_idx
-
-
-def queue_order(now: dt.datetime) -> list:
-    """Due callbacks first, then urgent referrals, then the oldest."""
-    return [
-        Case(
-            When(callback_at__isnull=False, callback_at__lte=now, then=Value(0)),
-            default=Value(1),
-            output_field=IntegerField(),
-        ).asc(),
-        Case(When(urgent=True, then=Value(0)), default=Value(1), output_field=IntegerField()).asc(),
-        "created_at",
-        "pk",
-    ]
+# Within "callback due" and within the rest: urgent first, then the oldest. The open-queue
+# index intake_open_ready_idx has exactly this order.
+ORDER = "urgent DESC, created_at, id"
 
 
 def callable_sql(now: dt.datetime) -> tuple[str, list]:
@@ -71,11 +52,6 @@ def free_sql(now: dt.datetime) -> tuple[str, list]:
     """SQL true when no coordinator holds a live claim on the case (a lapsed claim holds
     nothing), and its parameters."""
     return f"({_TABLE}.claimed_by_id IS NULL OR {_TABLE}.claim_expires_at <= %s)", [now]
-
-
-def ready_expression(now: dt.datetime) -> RawSQL:
-    """callable_sql as an ORM expression, for the queue page."""
-    return RawSQL(*callable_sql(now), output_field=BooleanField())  # noqa: S611 - constants
 
 
 def held_by_other(case, *, coordinator_id: int, now: dt.datetime) -> bool:

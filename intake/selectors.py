@@ -23,7 +23,7 @@ from .models import (
     ReferringProvider,
     referral_status_label,
 )
-from .queue import callable_sql, held_by_other, within_calling_hours
+from .queue import ORDER, callable_sql, held_by_other, within_calling_hours
 
 
 def provider_for_user(user: User) -> ReferringProvider:
@@ -202,10 +202,10 @@ QUEUE_PAGE_ROWS = 50
 
 # The queue page in one statement, written out (an ORM query compiled per list cost more than
 # the rest of the page). `picked` chooses and orders the cases on the case table alone, three
-# index walks in Next call's order: callable due callbacks, the other callable cases (both
-# urgent first, then the oldest), then those that must wait, in queue_order's order; UNION
-# ALL reads its parts in turn and stops once the limit is met, so a page of 50 costs the same
-# with 50 or 50,000 open. It is MATERIALIZED so that only the cases shown are then joined to
+# index walks in Next call's order (intake.queue.ORDER: urgent first, then the oldest): callable
+# due callbacks, the other callable cases, then those that must wait (due callbacks first);
+# UNION ALL reads its parts in turn and stops once the limit is met, so a page of 50 costs the
+# same with 50 or 50,000 open. It is MATERIALIZED so that only the cases shown are then joined to
 # their referral, provider and claimer: the planner cannot tell how many cases the
 # calling-hours test keeps, and joined all 476 due callbacks of the benchmark's queue before
 # sorting them.
@@ -214,16 +214,16 @@ WITH picked AS MATERIALIZED (
     SELECT id, row_number() OVER () AS place FROM (
         (SELECT id FROM intake_intakecase
           WHERE status = %(open)s AND callback_at <= %(now)s AND {callable_now}
-          ORDER BY urgent DESC, created_at, id LIMIT %(limit)s)
+          ORDER BY {order} LIMIT %(limit)s)
         UNION ALL
         (SELECT id FROM intake_intakecase
           WHERE status = %(open)s AND (callback_at IS NULL OR callback_at > %(now)s)
             AND {callable_now}
-          ORDER BY urgent DESC, created_at, id LIMIT %(limit)s)
+          ORDER BY {order} LIMIT %(limit)s)
         UNION ALL
         (SELECT id FROM intake_intakecase
           WHERE status = %(open)s AND NOT ({callable_now})
-          ORDER BY callback_at <= %(now)s IS NOT TRUE, urgent DESC, created_at, id
+          ORDER BY callback_at <= %(now)s IS NOT TRUE, {order}
           LIMIT %(limit)s)
         LIMIT %(limit)s
     ) AS parts
@@ -247,7 +247,7 @@ def _queue_cases(now: dt.datetime, limit: int | None) -> list[QueueCase]:
     # callable_sql's placeholders are positional; this statement names its own.
     names = [f"callable_{i}" for i in range(len(callable_params))]
     callable_named = callable_now.replace("%s", "{}").format(*(f"%({n})s" for n in names))
-    sql = _QUEUE_SQL.format(callable_now=callable_named)
+    sql = _QUEUE_SQL.format(callable_now=callable_named, order=ORDER)
     params = {
         "open": IntakeCase.Status.OPEN.value,
         "now": now,

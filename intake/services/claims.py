@@ -11,7 +11,7 @@ from clinic.errors import ApplicationError
 from clinic.models import User
 
 from ..models import ChecklistItem, IntakeCase
-from ..queue import callable_sql, free_sql, held_by_other
+from ..queue import ORDER, callable_sql, free_sql, held_by_other
 
 
 def _claim_minutes() -> int:
@@ -38,12 +38,12 @@ def _claim_next_sql(*, me: int, now: dt.datetime, expires: dt.datetime) -> tuple
     ), due(id) AS (
         SELECT id FROM intake_intakecase
         WHERE status = %s AND callback_at <= %s AND {callable_now} AND {free}
-        ORDER BY urgent DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED
+        ORDER BY {ORDER} LIMIT 1 FOR UPDATE SKIP LOCKED
     ), rest(id) AS (
         SELECT id FROM intake_intakecase
         WHERE status = %s AND (callback_at IS NULL OR callback_at > %s) AND {callable_now}
             AND {free}
-        ORDER BY urgent DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED
+        ORDER BY {ORDER} LIMIT 1 FOR UPDATE SKIP LOCKED
     ), pick(id, held) AS (
         SELECT id, true FROM held
         UNION ALL SELECT id, false FROM due
