@@ -89,9 +89,9 @@ class ReferringProvider(TimeStampedModel):
     verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    # How many referrals the provider has made, kept by referral_submit in each referral's own
-    # transaction (and by the benchmark's bulk loader): the list's "Page 1 of 544" without
-    # counting 10,000 rows on every view. Nothing deletes a referral or changes its provider.
+    # How many referrals the provider has made, kept by the database (a trigger on the referrals,
+    # intake 0018, in each referral's own transaction): the list's "Page 1 of 544" without
+    # counting 10,000 rows on every view.
     referral_count = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:

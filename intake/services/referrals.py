@@ -7,7 +7,7 @@ from datetime import timedelta
 import zipcodes
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from clinic.errors import ApplicationError
@@ -155,8 +155,8 @@ def referral_submit(
     fingerprint: str = "",
 ) -> tuple[Referral, bool]:
     """Records a referral with its attachments, its first history entry and an open intake case,
-    all in one transaction, counts it in the provider's referral_count, and links possible
-    duplicates for the coordinator.
+    all in one transaction (the database counts it in the provider's referral_count: intake
+    0018), and links possible duplicates for the coordinator.
 
     `data` is already validated (ReferralForm or the API serializer, which share the rules).
     Returns (referral, created). With an idempotency key already used by this provider, returns
@@ -225,9 +225,6 @@ def _referral_record(
     )
     referral.full_clean(exclude=["patient_time_zone"])
     referral.save()
-    # Locks the provider's row until commit: a provider's simultaneous referrals are counted one
-    # after the other, and a rolled-back referral takes its count back with it.
-    ReferringProvider.objects.filter(pk=provider.pk).update(referral_count=F("referral_count") + 1)
     ReferralStatusChange.objects.create(
         referral=referral, to_status=ReferralStatus.RECEIVED, changed_by=provider.user
     )

@@ -5,7 +5,7 @@ import datetime as dt
 from collections import Counter
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.urls import Resolver404, resolve
 
@@ -45,11 +45,15 @@ def test_tiny_scale_loads_a_consistent_clinic():
 
     assert counts["scheduling_course"] >= 120
     assert Referral.objects.count() == counts["intake_referral"]
-    # Each provider's count of referrals is their referrals' number, as referral_submit keeps it.
+    # Each provider's count of referrals is their referrals' number, as the trigger keeps it;
+    # the load counted them at its end, and the trigger counts the referrals that come after.
     assert not ReferringProvider.objects.annotate(n=Count("referrals")).exclude(
         referral_count=F("n")
     )
     assert ReferringProvider.objects.filter(referral_count__gt=0).exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tgenabled FROM pg_trigger WHERE tgname = 'intake_referral_counted'")
+        assert cursor.fetchone() == ("O",)  # enabled again
     assert IntakeCase.objects.open().count() == 100
     # Every patient came from a referral that names them and their first course.
     patients = User.objects.filter(role=Role.PATIENT)

@@ -199,3 +199,33 @@ def test_the_providers_count_of_referrals_follows_each_submission(location):
     assert count() == 2 == Referral.objects.filter(provider=provider).count()
     other.refresh_from_db()
     assert other.referral_count == 1 == Referral.objects.filter(provider=other).count()
+
+
+def test_the_database_keeps_the_count_whatever_writes_the_referral(location):
+    """The count is a trigger's (intake 0018), not referral_submit's: a referral written another
+    way (a data fix, the admin), moved to another provider or deleted is counted too."""
+    provider, other = ProviderFactory(), ProviderFactory()
+    referral = submit_referral(provider=provider, location=location)
+
+    def counts() -> tuple[int, int]:
+        return tuple(
+            ReferringProvider.objects.get(pk=p.pk).referral_count for p in (provider, other)
+        )
+
+    copy = Referral.objects.get(pk=referral.pk)
+    copy.pk, copy.reference = None, "R-COPY-1"
+    copy.save()  # not through referral_submit
+    assert counts() == (2, 0)
+    Referral.objects.filter(pk=copy.pk).update(provider=other)
+    assert counts() == (1, 1)
+    Referral.objects.filter(pk=copy.pk).update(notes="changed")  # another column: no change
+    assert counts() == (1, 1)
+    Referral.objects.filter(pk=copy.pk).delete()
+    assert (
+        counts()
+        == (1, 0)
+        == (
+            Referral.objects.filter(provider=provider).count(),
+            Referral.objects.filter(provider=other).count(),
+        )
+    )
