@@ -29,9 +29,12 @@ def seed_scale(*, scale: float = 1.0, seed: int = 2026, now: dt.datetime | None 
     now = now or timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
         # The providers' referral counts are taken once at the end (_finish), not by the trigger
-        # row by row (100,000 updates of 500 rows); in this transaction, and back on at its end.
-        cursor.execute("ALTER TABLE intake_referral DISABLE TRIGGER intake_referral_counted")
-        return _seed(scale=scale, seed=seed, now=now, log=log)
+        # row by row (100,000 updates of 500 rows), until this transaction ends (intake 0018).
+        cursor.execute("SET LOCAL portal.counting_referrals = 'off'")
+        counts = _seed(scale=scale, seed=seed, now=now, log=log)
+        # Back on for whatever the caller's transaction writes next (a test's, say).
+        cursor.execute("SET LOCAL portal.counting_referrals = 'on'")
+        return counts
 
 
 def _seed(*, scale, seed, now, log):
@@ -79,7 +82,8 @@ class _Loader(_ReferenceRows, _Patients, _Courses, _Queue, _Diaries):
             "UPDATE intake_referral r SET patient_id = l.patient_id, course_id = l.course_id, "
             "status = l.status FROM scale_links l WHERE r.id = l.referral_id"
         )
-        # Each provider's count of referrals, as the trigger keeps it one by one.
+        # Each provider's count of referrals, as the trigger keeps it one by one (off in this
+        # load's transaction: seed_scale).
         self.cursor.execute(
             "UPDATE intake_referringprovider p SET referral_count = c.n FROM (SELECT provider_id, "
             "count(*) AS n FROM intake_referral GROUP BY provider_id) c WHERE c.provider_id = p.id"
@@ -96,9 +100,6 @@ class _Loader(_ReferenceRows, _Patients, _Courses, _Queue, _Diaries):
         )
         # Deferred constraints (the sessions' composite key to their course) are checked now.
         self.cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        # The counts are in (above): the trigger counts what comes next. (Not before the deferred
-        # checks have run: a table with pending trigger events cannot be altered.)
-        self.cursor.execute("ALTER TABLE intake_referral ENABLE TRIGGER intake_referral_counted")
         self.cursor.execute("ANALYZE")
         return {copier.table: copier.count for copier in (
             self.users, self.profiles, self.shifts, self.courses, self.sessions, self.messages,
