@@ -441,7 +441,8 @@ INSTALLED_APPS += ["axes", "django_otp", "django_otp.plugins.otp_totp"]
 # django-axes checks for a lockout before any other back-end is asked.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", *AUTHENTICATION_BACKENDS]
 _auth = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware")
-MIDDLEWARE.insert(_auth + 1, "django_otp.middleware.OTPMiddleware")
+# django-otp's, reading the session's device from the row the user was read with.
+MIDDLEWARE.insert(_auth + 1, "clinic.middleware.OTPMiddleware")
 # After the messages and HTMX middleware, which they use.
 MIDDLEWARE += [
     "clinic.middleware.IdleTimeoutMiddleware",

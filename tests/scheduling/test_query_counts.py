@@ -85,16 +85,16 @@ PLAN_POST = 34
 # The signed-in staff member (session, user, second factor: 3), the page in one statement
 # (scheduling.day_page: the locations, the day's chairs, hours, sessions and shifts) and one
 # audit INSERT. 10 before it was read through the ORM (the locations twice, four for the day).
-DAY_VIEW = 5
+DAY_VIEW = 4
 # The review cards' referrals and notes; the courses' audit INSERT (none for referrals here);
 # the patients' outcome plans, their diary days and their MIDAS answers (3, issue 22). The day
 # as on the day view (DAY_VIEW): 16 before the day was read in one statement.
-CLINICIAN_HOME = 11
-COURSE_LIST = 5  # one audit INSERT for every patient listed
-COORDINATOR_COURSE = 12  # with the course history and its GFEs no longer required; the
+CLINICIAN_HOME = 10
+COURSE_LIST = 4  # one audit INSERT for every patient listed
+COORDINATOR_COURSE = 11  # with the course history and its GFEs no longer required; the
 # location options read once (clinic.forms.ShortListIterator)
-COORDINATOR_COURSE_TIMES = 9
-COURSE_CANCEL_CONFIRM = 8  # the page that names every session a course cancel takes
+COORDINATOR_COURSE_TIMES = 8
+COURSE_CANCEL_CONFIRM = 7  # the page that names every session a course cancel takes
 
 
 def _day(days: int) -> dt.date:
