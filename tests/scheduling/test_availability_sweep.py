@@ -151,3 +151,32 @@ def test_the_day_sweep_gives_what_check_start_gives_for_every_candidate(drawn, m
             assert _check_day(swept, day, candidates) == [
                 check_start(asked, s) for s in candidates
             ], day
+
+
+def _least_spare_by_hand(p, start, end):
+    """Staff on duty less infusions running, at the start and at every instant inside where
+    either changes: the lowest."""
+    instants = {start} | {
+        t for b in p.busy for t in (b.starts_at, b.infusion_ends_at) if start < t < end
+    }
+    instants |= {t for s, e, _c in p.shifts for t in (s, e) if start < t < end}
+    return min(
+        sum(cap for s, e, cap in p.shifts if s <= t < e)
+        - sum(1 for b in p.busy if b.starts_at <= t < b.infusion_ends_at)
+        for t in instants
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(drawn=snapshots(), data=st.data())
+def test_least_spare_is_the_lowest_staff_on_duty_less_infusions_running(drawn, data):
+    """least_spare (check_start's capacity rule) against the step function worked out by hand,
+    on intervals starting at, just before and just after every edge of a busy row or shift."""
+    arguments, _days = drawn
+    p = _snapshot(arguments)
+    edges = [t for b in p.busy for t in b[1:]] + [t for s, e, _c in p.shifts for t in (s, e)]
+    for _ in range(8):
+        start = data.draw(st.sampled_from(edges)) if edges else p.now
+        start += dt.timedelta(microseconds=data.draw(st.sampled_from([-1, 0, 0, 1, 900_000_000])))
+        end = start + dt.timedelta(minutes=data.draw(st.sampled_from([0, 1, 45, 60, 120, 600])))
+        assert p.least_spare(_us(start), _us(end)) == _least_spare_by_hand(p, start, end)
