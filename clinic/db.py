@@ -79,8 +79,11 @@ def execute_prepared(cursor, sql: str, params: Mapping | Sequence = ()) -> None:
     round trip, the next ones `EXECUTE name(...)`; PostgreSQL switches to a generic plan after
     five executions when it costs no more than the custom ones. The name is a hash of the SQL,
     so a changed statement is prepared under a new name. One statement either way (query counts
-    do not change). A parameter must be a single value (a list is an array), not a tuple for
-    `IN %s`. See docs/DEVELOPING.md for when it pays, and the PgBouncer caveat."""
+    do not change). For a fixed text (a module's constant): each text is kept, and prepared on
+    every connection. A parameter must be a single value (a list is an array), not a tuple for
+    `IN %s`. Works in and out of transactions: PREPARE is not undone by a rollback, and a round
+    trip that failed is checked against pg_prepared_statements before the next. See
+    docs/DEVELOPING.md for when it pays, and the PgBouncer caveat."""
     name, body, keys = _prepared_form(sql)
     values = [params[key] for key in keys]
     execute = f"EXECUTE {name}({', '.join(['%s'] * len(values))})" if values else f"EXECUTE {name}"
