@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection
 from phonenumber_field.phonenumber import to_python
 
+from clinic.db import execute_prepared
 from clinic.formatting import format_each, when_each
 from clinic.models import Role, User
 from clinic.paths import path_around
@@ -72,7 +73,7 @@ SELECT (SELECT json_agg(json_build_array(l.id, l.name) ORDER BY l.name)
                  s.starts_at, s.infusion_ends_at, s.ends_at,
                  u.first_name, u.last_name, u.email, u.phone) ORDER BY s.starts_at, s.id)
           FROM scheduling_infusionsession s JOIN clinic_user u ON u.id = s.patient_id
-         WHERE s.location_id = b.id AND s.status NOT IN %(not_shown)s
+         WHERE s.location_id = b.id AND s.status <> ALL(%(not_shown)s)
            AND s.starts_at < b.wide_to AND s.ends_at > b.wide_from
            -- sessions never last a day: the (location, starts_at) index does the work
            AND s.starts_at > b.wide_from - interval '24 hours'),
@@ -119,7 +120,10 @@ def day_read(
     statement."""
     clinician = user.pk if user.role == Role.CLINICIAN else None
     with connection.cursor() as cursor:
-        cursor.execute(
+        # Prepared: planning cost about as much as running it (0.7 + 0.9 ms on the bench data);
+        # the generic plan, keyed by the location, is as fast on a busy, an empty or a default day.
+        execute_prepared(
+            cursor,
             _SQL,
             {
                 "location": location_id,
@@ -127,7 +131,7 @@ def day_read(
                 "by_default": by_default,
                 "clinician": clinician,
                 "now": now,
-                "not_shown": (SessionStatus.CANCELLED.value, SessionStatus.RESCHEDULED.value),
+                "not_shown": [SessionStatus.CANCELLED.value, SessionStatus.RESCHEDULED.value],
             },
         )
         locations, pk, name, zone, day, chairs, hours, sessions, shifts = cursor.fetchone()
