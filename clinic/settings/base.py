@@ -404,8 +404,8 @@ CELERY_BEAT_SCHEDULE["issue-owed-estimates"] = {
     "schedule": timedelta(minutes=1),
 }
 CELERY_BEAT_SCHEDULE["store-estimate-documents"] = {
-    # Every minute, keep the document of any estimate a booking issued whose task was lost
-    # (the booking renders it after its commit, not inside it).
+    # Every minute, keep the document of any recent estimate issued without one whose task was
+    # lost (estimates issued after a course change store theirs as they are issued).
     "task": "billing.tasks.store_missing_estimate_documents",
     "schedule": timedelta(minutes=1),
 }
