@@ -201,7 +201,7 @@ def seed_estimates(stdout) -> None:
     after its commit, by a task (billing.tasks.issue_course_estimate) that a worker may not be
     running to take, and seed_demo commits once at its end; here each active course gets it
     from the same service, as the worker would just after that commit (nothing when its
-    estimate is issued already). Runs after every seeder that books or moves."""
+    estimate is issued already). Runs after scheduling's seeder, the only one that books."""
     issued = 0
     booked = Course.objects.filter(status=CourseStatus.ACTIVE, sessions__isnull=False)
     for course_id in booked.distinct().order_by("pk").values_list("pk", flat=True):

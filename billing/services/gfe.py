@@ -91,7 +91,7 @@ def _record_scheduling(
     """gfe_record_scheduling inside the caller's transaction, without a savepoint of its own: a
     booking's handler, where any error undoes the booking whole (two statements fewer).
     `profile`: the patient's, already locked by the caller. `owed_now`: every GFE still owed to
-    the patient (_owed_to, read under that lock): the one owed for the course is taken from it,
+    the patient (read under that lock): the one owed for the course is taken from it,
     and one created here is added to it, for the estimate that follows to meet. `reason` and
     `changed_by`: the change that owes it, kept on the row for the estimate issued after the
     commit (a reason from ESTIMATE_REASONS)."""
@@ -208,8 +208,8 @@ def estimate_issue_for_course(
     recorded). The diagnosis codes are the course's own, copied from its referral when intake
     opened it. `starts` (the course's booked starts) and `profile` (locked) are passed by a
     caller that has them; `document_after_commit` stores the document after the caller's
-    commit; `owed_now`, the GFEs still owed to the patient as the caller holds them
-    (_owed_to)."""
+    commit; `owed_now`, the GFEs still owed to the patient as the caller holds them under the
+    patient's lock."""
     return _issue_for_course(
         course=course,
         location=course.location,

@@ -13,6 +13,7 @@ import logging
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.urls import reverse
 
 from billing.models import Estimate, EstimateDocument, GfeObligation
 from billing.services import courses_owed_an_estimate, gfe_due_after_scheduling
@@ -169,3 +170,25 @@ def test_a_booking_while_redis_is_down_succeeds_and_the_sweep_issues_its_gfe_lat
     estimate = Estimate.objects.get(patient=course.patient)
     assert estimate.scheduled_starts == [FIRST]
     assert GfeObligation.objects.get(course=course).met_by == estimate
+
+
+def test_the_patients_estimate_page_says_an_owed_estimate_is_being_prepared(course, client):
+    """Between the booking's commit and its task, the patient's estimate page says the GFE is
+    being prepared (in their language), not that there is none; once issued it shows it."""
+    session_book(course=course, starts_at=FIRST, by=course.patient, now=NOW)
+    client.force_login(course.patient)
+    page = client.get(reverse("billing:my_estimate")).content.decode()
+    assert "Your Good Faith Estimate is being prepared." in page
+    assert "You have no estimate yet" not in page
+    course.patient.preferred_language = "es"
+    course.patient.save(update_fields=["preferred_language"])
+    page = client.get(reverse("billing:my_estimate")).content.decode()
+    assert "Se está preparando su Estimación de Buena Fe." in page
+    issue_owed_estimates()
+    page = client.get(reverse("billing:my_estimate")).content.decode()
+    assert "preparando" not in page and "v1" in page
+    # The course changes again: the estimate shown is the one before, said to be replaced soon.
+    session_book(course=course, starts_at=SECOND, by=course.patient, now=NOW)
+    page = client.get(reverse("billing:my_estimate")).content.decode()
+    assert "Su curso ha cambiado: se está preparando un presupuesto actualizado" in page
+    assert "v1" in page

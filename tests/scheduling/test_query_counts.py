@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from billing.models import Estimate, GfeObligation, GfeTrigger
 from billing.services import gfe_record_request
+from billing.tasks import issue_course_estimate
 from clinic.messaging.models import Message
 from clinic.models import PatientProfile, Role
 from intake import services as intake_services
@@ -279,6 +280,8 @@ def _pin_hold_and_confirm(n, clinic, client, django_assert_num_queries):
         response = client.post(response["Location"])
     assert response.status_code == 302 and "/my/booked/" in response["Location"]
     assert patient.infusion_sessions.filter(status=SessionStatus.BOOKED).count() == 1
+    assert Estimate.objects.filter(patient=patient).count() == versions  # owed, not yet issued
+    assert issue_course_estimate(course.pk, "Sessions booked", patient.pk) is not None  # commit
     assert Estimate.objects.filter(patient=patient).count() == versions + 1  # new dates
 
 
@@ -306,6 +309,8 @@ def _pin_plan(n, clinic, client, django_assert_num_queries):
         )
     assert response.status_code == 302 and "/my/booked/" in response["Location"]
     assert patient.infusion_sessions.filter(status=SessionStatus.BOOKED).count() == 3
+    assert Estimate.objects.filter(patient=patient).count() == versions  # owed, not yet issued
+    assert issue_course_estimate(course.pk, "Sessions booked", patient.pk) is not None  # commit
     assert Estimate.objects.filter(patient=patient).count() == versions + 1  # new dates
 
 
