@@ -397,9 +397,15 @@ CELERY_BEAT_SCHEDULE["charge-waiting-payments"] = {
     "task": "billing.payments.tasks.charge_waiting_payments",
     "schedule": timedelta(minutes=5),
 }
+CELERY_BEAT_SCHEDULE["issue-owed-estimates"] = {
+    # Every minute, issue any Good Faith Estimate a course change owes whose task was lost (a
+    # booking records what is owed and issues the estimate after its commit, not inside it).
+    "task": "billing.tasks.issue_owed_estimates",
+    "schedule": timedelta(minutes=1),
+}
 CELERY_BEAT_SCHEDULE["store-estimate-documents"] = {
-    # Every minute, keep the document of any estimate a booking issued whose task was lost
-    # (the booking renders it after its commit, not inside it).
+    # Every minute, keep the document of any recent estimate issued without one whose task was
+    # lost (estimates issued after a course change store theirs as they are issued).
     "task": "billing.tasks.store_missing_estimate_documents",
     "schedule": timedelta(minutes=1),
 }
