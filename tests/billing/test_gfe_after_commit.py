@@ -190,5 +190,5 @@ def test_the_patients_estimate_page_says_an_owed_estimate_is_being_prepared(cour
     # The course changes again: the estimate shown is the one before, said to be replaced soon.
     session_book(course=course, starts_at=SECOND, by=course.patient, now=NOW)
     page = client.get(reverse("billing:my_estimate")).content.decode()
-    assert "Su curso ha cambiado: se está preparando un presupuesto actualizado" in page
+    assert "Su tratamiento ha cambiado: se está preparando un presupuesto actualizado" in page
     assert "v1" in page
