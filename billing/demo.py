@@ -4,10 +4,14 @@ rows are found by natural keys."""
 import datetime as dt
 from decimal import Decimal
 
-from scheduling.models import Location
+from scheduling.models import Course, CourseStatus, Location
 
 from .models import FacilityBillingIdentity, FeeItem, FeeItemKind, FeeSchedule
-from .services import estimate_document_store, estimates_without_document
+from .services import (
+    estimate_document_store,
+    estimate_issue_after_course_change,
+    estimates_without_document,
+)
 
 EFFECTIVE = dt.date(2026, 1, 1)
 
@@ -182,14 +186,28 @@ def seed_location(location: Location, spec: dict) -> None:
 
 
 def seed(stdout) -> None:
-    """Prices and identities only. The demo patient's Good Faith Estimate is issued by the real
-    services when scheduling books her course, so it matches the course (seed_demo runs billing
-    before intake and scheduling)."""
+    """Prices and identities only. The demo patient's Good Faith Estimate is owed when
+    scheduling books her course and issued by seed_estimates, through the real services, so it
+    matches the course (seed_demo runs billing before intake and scheduling)."""
     for slug, spec in PRICES.items():
         location = Location.objects.filter(slug=slug).first()
         if location is not None:
             seed_location(location, spec)
     stdout.write("Billing: fee schedules and billing identities for both locations.")
+
+
+def seed_estimates(stdout) -> None:
+    """The Good Faith Estimates the demo's bookings owe: a course change issues its estimate
+    after its commit, by a task (billing.tasks.issue_course_estimate) that a worker may not be
+    running to take, and seed_demo commits once at its end; here each active course gets it
+    from the same service, as the worker would just after that commit (nothing when its
+    estimate is issued already). Runs after scheduling's seeder, the only one that books."""
+    issued = 0
+    booked = Course.objects.filter(status=CourseStatus.ACTIVE, sessions__isnull=False)
+    for course_id in booked.distinct().order_by("pk").values_list("pk", flat=True):
+        if estimate_issue_after_course_change(course_id=course_id) is not None:
+            issued += 1
+    stdout.write(f"Billing: {issued} Good Faith Estimate(s) issued for the courses as booked.")
 
 
 def seed_documents(stdout) -> None:

@@ -1,7 +1,8 @@
 """What billing does when scheduling publishes an event (subscribed in wiring/subscribers.py): a
 Good Faith Estimate must match the course as scheduled (its dates and its number of infusions),
-so every change owes a new one (and starts its clock), issued at once when the fees and codes
-allow it; a cancelled course no longer needs the one it owed."""
+so every change owes a new one (recorded, with its deadline, in the change's transaction) and
+enqueues its issue after the commit (billing.tasks.issue_course_estimate); a cancelled course
+no longer needs the one it owed."""
 
 from clinic.models import PatientProfile
 from scheduling.events import (

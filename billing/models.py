@@ -421,11 +421,26 @@ class GfeObligation(TimeStampedModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     closed_reason = models.CharField(max_length=300, blank=True)
+    # The last change of the course that owes it: why and by whom (a "scheduled" one). The
+    # estimate that meets it is issued after that change commits (billing.tasks), with this
+    # reason, so beat's sweep can issue it alike when the task was lost.
+    reason = models.CharField(max_length=200, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     objects = GfeObligationQuerySet.as_manager()
 
     class Meta:
         ordering = ["due_on", "triggered_at"]
+        indexes = [
+            # The few still owed, for beat's sweep and the coordinators' list.
+            models.Index(
+                fields=["due_on"],
+                condition=models.Q(met_by__isnull=True, closed_at__isnull=True),
+                name="gfe_owed_idx",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(trigger__in=GfeTrigger.values), name="gfe_trigger_valid"

@@ -14,7 +14,14 @@ from clinic.errors import ApplicationError
 from clinic.models import Role, User
 from scheduling.models import Location
 
-from .models import Estimate, EstimateLine, FeeSchedule, GfeObligation, GfePaperRequest
+from .models import (
+    Estimate,
+    EstimateLine,
+    FeeSchedule,
+    GfeObligation,
+    GfePaperRequest,
+    GfeTrigger,
+)
 from .pricing import PriceItem, PriceList
 
 
@@ -127,6 +134,14 @@ def gfe_paper_requests_open() -> list[GfePaperRequest]:
 def estimates_for_patient(*, patient: User) -> list[Estimate]:
     """The patient's estimates, newest version first (the first one is the current one)."""
     return list(estimates_visible_to(patient).filter(patient=patient).order_by("-version"))
+
+
+def estimate_being_prepared(*, patient: User) -> bool:
+    """A change to the patient's course owes a new estimate not issued yet: it is issued just
+    after the change commits (billing.tasks), so the patient's page says it is on its way."""
+    return (
+        GfeObligation.objects.owed().filter(patient=patient, trigger=GfeTrigger.SCHEDULED).exists()
+    )
 
 
 def estimate_current(*, patient: User) -> Estimate | None:

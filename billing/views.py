@@ -26,6 +26,7 @@ from .payments.documents import courses_billed_over_gfe
 from .payments.gateway import is_configured as payments_configured
 from .payments.policy import policy_in_effect as payment_policy_in_effect
 from .selectors import (
+    estimate_being_prepared,
     estimate_document_html,
     estimate_reading_copy_html,
     estimates_for_patient,
@@ -56,7 +57,12 @@ def my_estimate(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "billing/my_estimate.html",
-        {"current": current, "earlier": estimates[1:], "request_form": form},
+        {
+            "current": current,
+            "earlier": estimates[1:],
+            "request_form": form,
+            "being_prepared": estimate_being_prepared(patient=request.user),
+        },
     )
 
 

@@ -11,7 +11,11 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.middleware import OTPMiddleware as LibraryOTPMiddleware
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from .auth_backends import CONFIRMED_DEVICES
 from .models import STAFF_ROLES
 
 LAST_SEEN_KEY = "last_seen"
@@ -50,6 +54,39 @@ class IdleTimeoutMiddleware:
             if last is None or now - last >= 60:
                 request.session[LAST_SEEN_KEY] = now
         return self.get_response(request)
+
+
+class OTPMiddleware(LibraryOTPMiddleware):
+    """django-otp's middleware (`request.user.otp_device`, `user.is_verified()`), taking the
+    session's device from the confirmed devices the sign-in back-end read with the user
+    (clinic.auth_backends.EmailOrPhoneBackend.get_user) instead of asking the database again on
+    every staff page. The rules stay django-otp's: _finalize_device still refuses a device that
+    is not the user's or not confirmed, and drops a device id the session should not keep."""
+
+    def _verify_user_sync(self, request, user):
+        self._init_user_fields(user)
+        if user.is_authenticated:
+            persistent_id = request.session.get(DEVICE_ID_SESSION_KEY)
+            device = self._session_device(user, persistent_id) if persistent_id else None
+            user.otp_device = self._finalize_device(request, user, device)
+        return user
+
+    def _session_device(self, user, persistent_id: str):
+        label, _, pk = self._normalize_persistent_id(persistent_id).partition("/")
+        if label != TOTPDevice.model_label() or not hasattr(user, CONFIRMED_DEVICES):
+            # Another kind of device, or a user some other back-end loaded: the library's way.
+            return self._device_from_persistent_id(persistent_id)
+        for row in getattr(user, CONFIRMED_DEVICES) or ():
+            if str(row["id"]) == pk:
+                return _totp_device(row, db=user._state.db)
+        return None
+
+
+def _totp_device(row: dict, *, db: str) -> TOTPDevice:
+    """A TOTPDevice from its row as JSON (keys are column names), as the ORM would load it."""
+    fields = TOTPDevice._meta.concrete_fields
+    values = [field.to_python(row[field.column]) for field in fields]
+    return TOTPDevice.from_db(db, [field.attname for field in fields], values)
 
 
 class StaffTwoFactorMiddleware:

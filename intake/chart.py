@@ -28,6 +28,7 @@ from phonenumber_field.phonenumber import to_python
 
 from billing.models import GfeObligation
 from billing.payments.selectors import Ledger, ledger_for_patient
+from clinic.db import execute_prepared
 from clinic.formatting import date_formatter
 from clinic.messaging.models import ContactConsent, InboundReply, Message
 from clinic.models import PatientProfile, Role, User
@@ -365,7 +366,10 @@ def chart_for_patient(*, pk: int, now: dt.datetime) -> Chart:
     """A patient's whole chart; 404 for anyone who is not a patient. One statement (two for a
     patient with payments)."""
     with connection.cursor() as cursor:
-        cursor.execute(
+        # Prepared: planning this statement cost more than running it (1.4 + 1.1 ms on the
+        # bench data); its generic plan, keyed by the patient, runs as fast as a custom one.
+        execute_prepared(
+            cursor,
             _PATIENT_SQL,
             {
                 "pk": pk,

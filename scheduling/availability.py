@@ -3,7 +3,8 @@
 The same checks serve the availability pages and the booking services (which run them again
 under the location-day lock), so what is offered and what is accepted cannot drift apart.
 
-Every instant is handled as an aware UTC datetime; wall-clock times exist only at the edges
+Every instant is handled as an aware UTC datetime (the snapshot's busy rows, a thousand over
+14 days, as integer microseconds since the epoch); wall-clock times exist only at the edges
 (opening hours in, labels out). Adding a timedelta to a local datetime would be wrong on the
 two daylight-saving change days, so durations are always added in UTC.
 """
@@ -14,9 +15,9 @@ import datetime as dt
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import cached_property, lru_cache
 from itertools import accumulate
-from operator import attrgetter, sub
+from operator import ge, itemgetter
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -35,6 +36,17 @@ from .models import (
 )
 
 UTC = dt.UTC
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+
+
+def _us(instant: dt.datetime) -> int:
+    """An instant as microseconds since the epoch (exact: the database keeps microseconds)."""
+    return (instant - _EPOCH) // _MICROSECOND
+
+
+def _instant(us: int) -> dt.datetime:
+    return _EPOCH + dt.timedelta(microseconds=us)
 
 
 def rules_for(location: Location) -> CourseRules:
@@ -96,7 +108,11 @@ class BookingSnapshot:
     chair_ids: list[int]
     hours: dict[int, tuple[dt.time, dt.time]]
     closed_days: set[dt.date]
-    busy: list[Busy]  # active sessions and other courses' live holds at the location
+    # Active sessions and other courses' live holds at the location, as four lined-up columns
+    # (chair, start, infusion end, end) sorted by start, the instants in microseconds since the
+    # epoch: a 14-day snapshot has a thousand of them, and the database sends integers for
+    # far less than it costs psycopg2 to build aware datetimes (`busy` gives them as rows).
+    busy_columns: tuple[list[int], list[int], list[int], list[int]]
     shifts: list[tuple[dt.datetime, dt.datetime, int]]
     course_starts: list[dt.datetime]  # this course's other active sessions
     patient_sessions: list[tuple[dt.datetime, dt.datetime, dt.date]]
@@ -107,16 +123,33 @@ class BookingSnapshot:
         self.tz: ZoneInfo = self.location.time_zone
         self.infusion = self.session_type.infusion
         self.total = self.session_type.total
+        self.infusion_us = self.infusion // _MICROSECOND
+        self.total_us = self.total // _MICROSECOND
         self.earliest = self.now + self.rules.booking_notice
         self.min_between = self.rules.min_between
         self.course_first = min(self.course_starts, default=None)
         self.course_last = max(self.course_starts, default=None)
         self._days: dict[dt.date, LocalDay] = {}
         self._patient_dates = {day for _s, _e, day in self.patient_sessions}
-        self._starts: list[dt.datetime] | None = None
-        self._longest = dt.timedelta(0)
-        self._spare_at: list[dt.datetime] | None = None
-        self._spare: list[int] = []
+        self._chairs, self._starts, self._infusion_ends, self._ends = self.busy_columns
+        self._longest = max(map(int.__sub__, self._ends, self._starts), default=0)
+        self._on_duty_at: list[int] | None = None
+        self._on_duty: list[int] = []
+        self._running_from: list[int] = []
+        self._running_until: list[int] = []
+
+    @cached_property
+    def span_within(self) -> bool:
+        """The course's own sessions span no more than the rules allow."""
+        return within_course_span(self.course_first, self.course_last, self.rules, self.tz)
+
+    @cached_property
+    def busy(self) -> list[Busy]:
+        """The busy rows as aware UTC datetimes, sorted by start."""
+        return [
+            Busy(chair, _instant(s), _instant(i), _instant(e))
+            for chair, s, i, e in zip(*self.busy_columns, strict=True)
+        ]
 
     def local_day(self, day: dt.date) -> LocalDay:
         if day not in self._days:
@@ -130,45 +163,54 @@ class BookingSnapshot:
             self._days[day] = LocalDay(open_at, close_at, day in self._patient_dates)
         return self._days[day]
 
-    def busy_during(self, start: dt.datetime, end: dt.datetime) -> list[Busy]:
-        """The busy rows that overlap [start, end). Found by bisection in the rows sorted by
-        start, so a 14-day snapshot (a thousand sessions or more) is not scanned whole for each
-        of the hundreds of candidate times."""
-        if self._starts is None:
-            self.busy.sort(key=attrgetter("starts_at"))
-            self._starts = list(map(attrgetter("starts_at"), self.busy))
-            ends = map(attrgetter("ends_at"), self.busy)
-            self._longest = max(map(sub, ends, self._starts), default=self._longest)
-        low = bisect_left(self._starts, start - self._longest)
-        high = bisect_left(self._starts, end)
-        return [b for b in self.busy[low:high] if b.starts_at < end and b.ends_at > start]
+    def chairs_taken(self, start: int, end: int) -> set[int]:
+        """The chairs of the busy rows that overlap [start, end) (microseconds). Found by
+        bisection in the rows sorted by start, so a 14-day snapshot (a thousand sessions or
+        more) is not scanned whole for each of the hundreds of candidate times."""
+        starts, ends, chairs = self._starts, self._ends, self._chairs
+        low = bisect_left(starts, start - self._longest)
+        high = bisect_left(starts, end)  # every row from here starts at or after the end
+        return {chairs[i] for i in range(low, high) if ends[i] > start}
 
-    def least_spare(self, start: dt.datetime, end: dt.datetime) -> int:
-        """The least spare monitoring capacity at any instant of [start, end).
+    def least_spare(self, start: int, end: int) -> int:
+        """The least spare monitoring capacity at any instant of [start, end) (microseconds).
 
-        Staff on duty minus infusions running is a step function of time that changes only
-        where a shift or an infusion starts or ends. It is built once for the snapshot (the
-        running sum of those changes, in time order); an interval then reads the step it
-        starts in and every step that begins inside it."""
-        if self._spare_at is None:
-            change: defaultdict[dt.datetime, int] = defaultdict(int)
-            for _chair, s, infusion_end, _end in self.busy:
-                if s < infusion_end:  # an empty interval runs at no instant
-                    change[s] -= 1
-                    change[infusion_end] += 1
-            for s, e, cap in self.shifts:
-                if s < e:
-                    change[s] += cap
-                    change[e] -= cap
-            self._spare_at = sorted(change)
-            self._spare = list(accumulate(map(change.__getitem__, self._spare_at)))
-        i = bisect_right(self._spare_at, start) - 1
-        least = self._spare[i] if i >= 0 else 0  # before the first change: no one, nothing
-        for j in range(i + 1, len(self._spare_at)):
-            if self._spare_at[j] >= end:
-                break
-            least = min(least, self._spare[j])
+        Staff on duty minus infusions running is a step function of time. The infusions
+        running at t are those started by t less those ended by t (two bisections in the
+        starts and the ends, each sorted), the staff on duty the running sum of the shifts'
+        changes; the least over an interval is at its start or where the spare falls, where an
+        infusion starts or a shift's capacity changes inside it. Nothing is built per infusion,
+        as a 14-day snapshot has a thousand of them and the page asks about a few dozen times."""
+        if self._on_duty_at is None:
+            self._prepare_spare()
+        running_from, running_until = self._running_from, self._running_until
+        on_duty_at, on_duty = self._on_duty_at, self._on_duty
+
+        def spare(t: int) -> int:
+            i = bisect_right(on_duty_at, t) - 1
+            staff = on_duty[i] if i >= 0 else 0  # before the first change: no one
+            return staff - bisect_right(running_from, t) + bisect_right(running_until, t)
+
+        least = spare(start)
+        for t in running_from[bisect_right(running_from, start) : bisect_left(running_from, end)]:
+            least = min(least, spare(t))
+        for t in on_duty_at[bisect_right(on_duty_at, start) : bisect_left(on_duty_at, end)]:
+            least = min(least, spare(t))
         return least
+
+    def _prepare_spare(self) -> None:
+        starts, infusion_ends = self._starts, self._infusion_ends
+        if any(map(ge, starts, infusion_ends)):  # an empty interval runs at no instant
+            running = [(s, e) for s, e in zip(starts, infusion_ends, strict=True) if s < e]
+            starts, infusion_ends = [s for s, _e in running], [e for _s, e in running]
+        self._running_from, self._running_until = starts, sorted(infusion_ends)
+        change: defaultdict[int, int] = defaultdict(int)
+        for s, e, cap in self.shifts:
+            if s < e:
+                change[_us(s)] += cap
+                change[_us(e)] -= cap
+        self._on_duty_at = sorted(change)
+        self._on_duty = list(accumulate(map(change.__getitem__, self._on_duty_at)))
 
 
 def load_snapshot(
@@ -230,17 +272,28 @@ def load_snapshot(
         chair_ids=chair_ids or [],
         hours={weekday: (o, c) for weekday, o, c in _rows(weekdays, opens, closes)},
         closed_days=set(closed_days or ()),
-        # tuple.__new__ rather than Busy._make: the same tuples, without a Python call per row.
-        busy=list(
-            map(
-                partial(tuple.__new__, Busy),
-                _rows(busy_chairs, busy_starts, busy_infusion_ends, busy_ends),
-            )
-        ),
+        busy_columns=busy_columns(busy_chairs, busy_starts, busy_infusion_ends, busy_ends),
         shifts=list(_rows(shift_starts, shift_ends, shift_capacities)),
         course_starts=[s for course_id, s, _e, _d in mine if course_id == course.pk],
         patient_sessions=[(s, e, d) for _c, s, e, d in mine],
     )
+
+
+def busy_columns(
+    chairs: list[int] | None,
+    starts: list[int] | None,
+    infusion_ends: list[int] | None,
+    ends: list[int] | None,
+) -> tuple[list[int], list[int], list[int], list[int]]:
+    """The busy rows' columns (instants in microseconds) sorted by start, still lined up: sorted
+    here, by one ordering of the row numbers applied to each column in C, for less than four
+    ORDER BYs cost the statement."""
+    if not starts:
+        return [], [], [], []
+    if len(starts) == 1:  # itemgetter of one index gives the item, not a tuple
+        return list(chairs or ()), starts, list(infusion_ends or ()), list(ends or ())
+    pick = itemgetter(*sorted(range(len(starts)), key=starts.__getitem__))
+    return list(pick(chairs)), list(pick(starts)), list(pick(infusion_ends)), list(pick(ends))
 
 
 def _rows(*columns: list | None) -> zip:
@@ -260,6 +313,9 @@ def _rows(*columns: list | None) -> zip:
 # - the location's opening hours, its chairs in service (in the order a free one is chosen),
 #   its closures around the range, and its rules (NULL without a row: the defaults).
 # The arrays of one part are aggregated over the same rows in the same pass, so they line up.
+# The busy instants are sent as microseconds since the epoch, exact (EXTRACT is numeric;
+# date_part's double precision is not, past 2106): psycopg2 parses the integers for a third of
+# the time it takes to build aware datetimes, more than the statement spends making them.
 _SNAPSHOT_SQL = """
 WITH busy AS (
     SELECT chair_id, starts_at, infusion_ends_at, ends_at
@@ -291,8 +347,9 @@ SELECT busy.*, shifts.*, mine.*, hours.*,
     )
 FROM
     (
-        SELECT array_agg(chair_id), array_agg(starts_at), array_agg(infusion_ends_at),
-            array_agg(ends_at)
+        SELECT array_agg(chair_id), array_agg((extract(epoch FROM starts_at) * 1000000)::bigint),
+            array_agg((extract(epoch FROM infusion_ends_at) * 1000000)::bigint),
+            array_agg((extract(epoch FROM ends_at) * 1000000)::bigint)
         FROM busy
     ) AS busy,
     (
@@ -351,51 +408,120 @@ def within_course_span(
     return last_wall - first.astimezone(tz).replace(tzinfo=None) <= rules.max_span
 
 
-def _free_chair(p: BookingSnapshot, start: dt.datetime, end: dt.datetime) -> int | None:
-    taken = {b.chair_id for b in p.busy_during(start, end)}
-    for chair in p.chair_ids:
-        if chair not in taken:
-            return chair
-    return None
+def _within_span(p: BookingSnapshot, start: dt.datetime) -> bool:
+    """The course, with a session at start, still spans no more than the rules allow."""
+    if not p.course_starts:
+        return True
+    if p.course_first <= start <= p.course_last:  # the course's own span, worked out once
+        return p.span_within
+    return within_course_span(min(p.course_first, start), max(p.course_last, start), p.rules, p.tz)
 
 
 def check_start(p: BookingSnapshot, start: dt.datetime) -> tuple[int | None, str]:
     """(chair id, "") when a session may start then, else (None, the reason in plain words).
 
-    The one place the booking rules live: free_start_times asks it about every candidate, and
-    the booking services ask it again under the lock."""
+    The one place the booking rules live: the booking services ask it under the lock, and
+    day_offers' sweep over a day's candidates (_check_day) is held to it, candidate for
+    candidate, by tests/scheduling/test_availability_sweep.py."""
     end = start + p.total
     if start < p.earliest:
-        return None, "notice"
+        return _NOTICE
     local_date = start.astimezone(p.tz).date()
     day = p._days.get(local_date) or p.local_day(local_date)  # a day's candidates share it
     if day.open_at is None or not (day.open_at <= start and end <= day.close_at):
-        return None, "closed"
+        return _CLOSED
     for other in p.course_starts:
         if abs(other - start) < p.min_between:
-            return None, "spacing"
-    if p.course_starts and not within_course_span(
-        min(p.course_first, start), max(p.course_last, start), p.rules, p.tz
-    ):
-        return None, "course_span"
+            return _SPACING
+    if not _within_span(p, start):
+        return _COURSE_SPAN
     if day.patient_booked:
-        return None, "patient_day"
+        return _PATIENT_DAY
     for s, e, _d in p.patient_sessions:
         if s < end and e > start:
-            return None, "patient_day"
-    return room_at(p, start)
+            return _PATIENT_DAY
+    return _room(p, _us(start))
+
+
+_NOTICE = (None, "notice")
+_CLOSED = (None, "closed")
+_SPACING = (None, "spacing")
+_COURSE_SPAN = (None, "course_span")
+_PATIENT_DAY = (None, "patient_day")
+_TAKEN = (None, "taken")
+_CAPACITY = (None, "capacity")
 
 
 def room_at(p: BookingSnapshot, start: dt.datetime) -> tuple[int | None, str]:
     """(a free chair, "") when a chair and monitoring capacity are left for a session of the
     snapshot's length starting then, whoever it is for; else (None, "taken" or "capacity")."""
-    end = start + p.total
-    chair = _free_chair(p, start, end)
-    if chair is None:
-        return None, "taken"
-    if p.least_spare(start, start + p.infusion) < 1:
-        return None, "capacity"
+    return _room(p, _us(start))
+
+
+def _room(p: BookingSnapshot, start: int) -> tuple[int | None, str]:
+    taken = p.chairs_taken(start, start + p.total_us)
+    for chair in p.chair_ids:
+        if chair not in taken:
+            break
+    else:
+        return _TAKEN
+    if p.least_spare(start, start + p.infusion_us) < 1:
+        return _CAPACITY
     return chair, ""
+
+
+def _check_day(
+    p: BookingSnapshot, day: dt.date, starts: list[dt.datetime]
+) -> list[tuple[int | None, str]]:
+    """[check_start(p, s) for s in starts] for the day's candidate_starts (UTC, in time order,
+    all on that local day), worked out for the day at once rather than asked 30 times.
+
+    Each rule that rules out a stretch of time (the notice, the opening hours, the course's
+    spacing around each of its sessions, the patient's other sessions) marks the candidates
+    inside its stretch, found by bisection, with its reason, in check_start's order, each
+    candidate keeping the first reason it gets; only the candidates left are asked about the
+    course span and a chair, by the functions check_start itself calls."""
+    n = len(starts)
+    results: list[tuple[int | None, str] | None] = [None] * n
+    notice = min(bisect_left(starts, p.earliest), n)
+    results[:notice] = [_NOTICE] * notice
+    local = p._days.get(day) or p.local_day(day)
+    if local.open_at is None:
+        first = last = n
+    else:
+        first = max(bisect_left(starts, local.open_at), notice)
+        last = max(bisect_right(starts, local.close_at - p.total), first)
+    # Before opening, or ending after closing.
+    results[notice:first] = [_CLOSED] * (first - notice)
+    results[last:] = [_CLOSED] * (n - last)
+    # abs(other - start) < min_between: other - min_between < start < other + min_between.
+    for other in p.course_starts:
+        low = max(bisect_right(starts, other - p.min_between), first)
+        high = min(bisect_left(starts, other + p.min_between), last)
+        for i in range(low, high):
+            if results[i] is None:
+                results[i] = _SPACING
+    for i in range(first, last):
+        if results[i] is None and not _within_span(p, starts[i]):
+            results[i] = _COURSE_SPAN
+    if local.patient_booked:
+        overlaps = [(first, last)]
+    else:  # s < start + total and e > start: s - total < start < e.
+        overlaps = [
+            (
+                max(bisect_right(starts, s - p.total), first),
+                min(bisect_left(starts, e), last),
+            )
+            for s, e, _d in p.patient_sessions
+        ]
+    for low, high in overlaps:
+        for i in range(low, high):
+            if results[i] is None:
+                results[i] = _PATIENT_DAY
+    for i in range(first, last):
+        if results[i] is None:
+            results[i] = _room(p, _us(starts[i]))
+    return results  # type: ignore[return-value]  # every one is set by now
 
 
 def slot_minutes() -> int:
@@ -536,8 +662,8 @@ def day_offers(
     day = first_day
     while day <= last_day:
         times, reasons = [], []
-        for s in candidate_starts(p, day):
-            chair, reason = check_start(p, s)
+        candidates = candidate_starts(p, day)
+        for s, (chair, reason) in zip(candidates, _check_day(p, day, candidates), strict=True):
             if chair is None:
                 reasons.append(reason)
             else:

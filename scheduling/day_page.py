@@ -8,7 +8,9 @@ patients' names, and shifts with their clinicians' names, each list one JSON arr
 order. The same page read through the ORM (six queries, a model instance per session and
 shift) spent most of its time compiling queries and building instances (bench: 5.5 times
 the floor; issue 19 allows 2). The grid is made of tuples with its labels already written:
-each distinct time formatted once, each status translated once.
+each distinct time formatted once, each status translated once; then (rows_html) each row's
+cells written as one piece of HTML, escaped once, which the template puts in its row: a Jinja2
+loop over the ~300 cells, with an escape per value, cost more than reading the day.
 """
 
 from __future__ import annotations
@@ -18,9 +20,12 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.db import connection
+from jinja2.filters import do_urlencode
+from markupsafe import Markup, escape
 from phonenumber_field.phonenumber import to_python
 
-from clinic.formatting import format_each, when_each
+from clinic.db import execute_prepared
+from clinic.formatting import format_each, gettext, when_each
 from clinic.models import Role, User
 from clinic.paths import path_around
 
@@ -34,13 +39,16 @@ STEP = dt.timedelta(minutes=30)  # a row of the grid
 # each cell in its loop (a look-up per field of each of ~300 cells cost more than the rest).
 EMPTY = ("", None, None, "", "", False)
 CONT = ("cont", None, None, "", "", False)  # a session started above still holds the chair
+_ACTIVE = frozenset(str(status.value) for status in ACTIVE_SESSION_STATUSES)
 
 # The statement reads the day with a margin of three hours either side of its local midnights
 # as PostgreSQL places them, and the page keeps what lies within the day as the rest of the
 # portal bounds it (availability.local_day_bounds): where a DST change repeats midnight (Cuba's
 # autumn), PostgreSQL takes the second midnight and Python the first. `here` is the chosen
 # location, or by default the location of the clinician's shift running now or next, else of
-# their latest, else the first location by name.
+# their latest, else the first location by name. The patients' and clinicians' names are looked
+# up by id for each row (a subplan on the user's primary key) rather than joined: the joins
+# left PostgreSQL weighing join orders and methods, 0.2 of its 0.7 ms of planning.
 _SQL = """
 WITH here AS (
     SELECT l.id, l.name, l.time_zone,
@@ -70,17 +78,22 @@ SELECT (SELECT json_agg(json_build_array(l.id, l.name) ORDER BY l.name)
        (SELECT json_agg(json_build_array(
                  s.id, s.patient_id, s.chair_id, s.status, s.confirmed_at IS NOT NULL,
                  s.starts_at, s.infusion_ends_at, s.ends_at,
-                 u.first_name, u.last_name, u.email, u.phone) ORDER BY s.starts_at, s.id)
-          FROM scheduling_infusionsession s JOIN clinic_user u ON u.id = s.patient_id
-         WHERE s.location_id = b.id AND s.status NOT IN %(not_shown)s
+                 (SELECT json_build_array(u.first_name, u.last_name, u.email, u.phone)
+                    FROM clinic_user u WHERE u.id = s.patient_id)) ORDER BY s.starts_at, s.id)
+          FROM scheduling_infusionsession s
+         WHERE s.location_id = b.id AND s.status <> ALL(%(not_shown)s)
            AND s.starts_at < b.wide_to AND s.ends_at > b.wide_from
            -- sessions never last a day: the (location, starts_at) index does the work
            AND s.starts_at > b.wide_from - interval '24 hours'),
        (SELECT json_agg(json_build_array(
-                 u.first_name, u.last_name, sh.starts_at, sh.ends_at, sh.monitoring_capacity)
-                 ORDER BY sh.starts_at, sh.id)
-          FROM scheduling_staffshift sh JOIN clinic_user u ON u.id = sh.clinician_id
-         WHERE sh.location_id = b.id
+                 (SELECT json_build_array(u.first_name, u.last_name)
+                    FROM clinic_user u WHERE u.id = sh.clinician_id),
+                 sh.starts_at, sh.ends_at, sh.monitoring_capacity) ORDER BY sh.starts_at, sh.id)
+          FROM scheduling_staffshift sh
+         -- "+ 0": the location's own index is not used; with the GiST index of the shifts'
+         -- no-overlap constraint ANDed with it, PostgreSQL read all 13,400 of a location's past
+         -- shifts (and merge-joined them with the users) to find the day's ten
+         WHERE sh.location_id + 0 = b.id
            AND tstzrange(sh.starts_at, sh.ends_at, '[)') && tstzrange(b.wide_from, b.wide_to, '[)'))
   FROM (SELECT 1) AS one LEFT JOIN b ON true
 """
@@ -119,7 +132,10 @@ def day_read(
     statement."""
     clinician = user.pk if user.role == Role.CLINICIAN else None
     with connection.cursor() as cursor:
-        cursor.execute(
+        # Prepared: planning cost about as much as running it (0.7 + 0.9 ms on the bench data);
+        # the generic plan, keyed by the location, is as fast on a busy, an empty or a default day.
+        execute_prepared(
+            cursor,
             _SQL,
             {
                 "location": location_id,
@@ -127,7 +143,7 @@ def day_read(
                 "by_default": by_default,
                 "clinician": clinician,
                 "now": now,
-                "not_shown": (SessionStatus.CANCELLED.value, SessionStatus.RESCHEDULED.value),
+                "not_shown": [SessionStatus.CANCELLED.value, SessionStatus.RESCHEDULED.value],
             },
         )
         locations, pk, name, zone, day, chairs, hours, sessions, shifts = cursor.fetchone()
@@ -145,13 +161,13 @@ def _page(location: Place, day: dt.date, chairs, hours, sessions, shifts) -> Day
     tz = location.time_zone
     start, end = local_day_bounds(day, tz)
     instant = dt.datetime.fromisoformat
-    # (id, patient, chair, status, confirmed, starts, infusion ends, ends, first, last, e-mail,
-    # phone), the instants read once; those of the day (InfusionSession.objects.overlapping)
-    sessions = [(*s[:5], instant(s[5]), instant(s[6]), instant(s[7]), *s[8:]) for s in sessions]
+    # (id, patient, chair, status, confirmed, starts, infusion ends, ends, [first, last, e-mail,
+    # phone]), the instants read once; those of the day (InfusionSession.objects.overlapping)
+    sessions = [(*s[:5], instant(s[5]), instant(s[6]), instant(s[7]), s[8]) for s in sessions]
     sessions = [
         s for s in sessions if s[5] < end and s[7] > start and s[5] > start - dt.timedelta(days=1)
     ]
-    shifts = [(first, last, instant(a), instant(b), n) for first, last, a, b, n in shifts]
+    shifts = [(first, last, instant(a), instant(b), n) for (first, last), a, b, n in shifts]
     shifts = [sh for sh in shifts if sh[2] < end and sh[3] > start]  # overlapping [start, end)
     whens = when_each([s[5] for s in sessions] + [t for sh in shifts for t in sh[2:4]], tz)
     rows: list[tuple[str, list, int]] = []
@@ -183,25 +199,28 @@ def _rows(times, chair_ids, sessions, shifts, whens, tz) -> list[tuple[str, list
     session); in starting order, so where two overlap in a chair, the later shows. Row k
     starts at first + k * STEP; what runs over [start, end) covers rows ceil((start - first) /
     STEP) up to, not including, ceil((end - first) / STEP), within 0..n (written out rather
-    than in a helper with max() and min(): it runs for every session and shift)."""
+    than in a helper with max() and min(): it runs for every session and shift). The chairs
+    running and the monitors on duty are counted as changes at the rows where each starts and
+    stops, summed once down the rows, instead of a count on every row each one covers."""
     first, n = times[0], len(times)
     # The chart's path around the patient's id, reversed once per process: a link made in the
     # template was a call through Jinja2's context for each session.
     chart_head, chart_tail = path_around("intake:patient_chart")
     column = {pk: i for i, pk in enumerate(chair_ids)}
     grid: list[list] = [[EMPTY] * len(chair_ids) for _ in times]
-    running = [0] * n
-    on_duty = [0] * n
+    change = [0] * (n + 1)  # monitors coming on duty less chairs starting to run, by row
     labels: dict[str, str] = {}  # each status translated once a page, not once a session
-    for pk, patient, chair, status, confirmed, starts, infusion_ends, ends, *names in sessions:
-        if status in ACTIVE_SESSION_STATUSES:
+    for pk, patient, chair, status, confirmed, starts, infusion_ends, ends, names in sessions:
+        starts_row = (starts - first) // STEP  # the row whose step holds the start
+        if status in _ACTIVE:
             start, stop = -((first - starts) // STEP), -((first - infusion_ends) // STEP)
-            for k in range(start if start > 0 else 0, stop if stop < n else n):
-                running[k] += 1
+            start, stop = start if start > 0 else 0, stop if stop < n else n
+            if start < stop:
+                change[start] -= 1
+                change[stop] += 1
         i = column.get(chair)
         if i is None:
             continue
-        starts_row = (starts - first) // STEP  # the row whose step holds the start
         stop = -((first - ends) // STEP)
         for k in range(starts_row if starts_row > 0 else 0, stop if stop < n else n):
             grid[k][i] = CONT
@@ -212,12 +231,110 @@ def _rows(times, chair_ids, sessions, shifts, whens, tz) -> list[tuple[str, list
             first_name, last_name, email, phone = names
             # str(patient): the full name, else the e-mail, else the phone as the field gives it
             name = f"{first_name} {last_name}".strip() or email or str(to_python(phone))
-            small = f"{whens[starts]} · {label}"
-            chart = f"{chart_head}{patient}{chart_tail}"
-            grid[starts_row][i] = (status, pk, chart, name, small, confirmed)
+            grid[starts_row][i] = (
+                status,
+                pk,
+                f"{chart_head}{patient}{chart_tail}",
+                name,
+                f"{whens[starts]} · {label}",
+                confirmed,
+            )
     for _first, _last, starts, ends, capacity in shifts:
         start, stop = -((first - starts) // STEP), -((first - ends) // STEP)
-        for k in range(start if start > 0 else 0, stop if stop < n else n):
-            on_duty[k] += capacity
+        start, stop = start if start > 0 else 0, stop if stop < n else n
+        if start < stop:
+            change[start] += capacity
+            change[stop] -= capacity
     labels = format_each(times, "g:i A", tz)
-    return [(labels[t], grid[k], on_duty[k] - running[k]) for k, t in enumerate(times)]
+    rows, left = [], 0
+    for k, t in enumerate(times):
+        left += change[k]
+        rows.append((labels[t], grid[k], left))
+    return rows
+
+
+@dataclass(frozen=True)
+class Marking:
+    """What a clinician's cells add: a form to change the session's status, which comes back to
+    the page it was sent from."""
+
+    csrf_input: str  # the CSRF field's HTML, safe
+    here: str  # the page's path with its query (request.get_full_path())
+
+
+def rows_html(page: DayPage, *, marking: Marking | None) -> list[tuple[str, Markup, int]]:
+    """The grid's rows as (time, cells, capacity left), each row's cells one piece of HTML: the
+    same HTML the template wrote cell by cell (scheduling/partials/_day.html), each value
+    escaped once here. A Jinja2 loop over ~300 cells, an escape and a yield per value, cost more
+    than reading the day; the words said in many cells are translated once a page. A session's
+    cell links to the patient's chart and, for a clinician (`marking`), holds the status form
+    and the buttons its status allows."""
+    in_use = gettext("in use")
+    confirmed_badge = f' · <span class="badge ok">{gettext("confirmed")}</span>'
+    empty_cell = "<td></td>"
+    cont_cell = f'<td><span class="muted" aria-label="{in_use}">│</span></td>'
+    forms = _forms(marking) if marking is not None else None
+    rows = []
+    for time, cells, left in page.rows:
+        html = []
+        for cell in cells:
+            if cell is EMPTY:
+                html.append(empty_cell)
+            elif cell is CONT:
+                html.append(cont_cell)
+            else:
+                status, pk, chart, name, small, confirmed = cell
+                html.append(
+                    f'<td>\n      <a href="{escape(chart)}"><strong>{escape(name)}</strong></a>'
+                    f"<br><small>{escape(small)}{confirmed_badge if confirmed else ''}</small>\n"
+                    f"      {forms(status, pk) if forms is not None else ''}\n    </td>"
+                )
+        rows.append((time, Markup("".join(html)), left))  # noqa: S704 (escaped above)
+    return rows
+
+
+def _forms(marking: Marking):
+    """The clinician's form of a session's cell, by status and session id: check in or mark a
+    no-show (booked), mark completed (checked in), correct a no-show (no-show)."""
+    status_head, status_tail = (escape(p) for p in path_around("scheduling:staff_session_status"))
+    no_show_head, no_show_tail = (
+        escape(p) for p in path_around("scheduling:session_confirm", "no_show")
+    )
+    correct_head, correct_tail = (
+        escape(p) for p in path_around("scheduling:session_confirm", "correct_no_show")
+    )
+    back = escape("?next=" + do_urlencode(marking.here))
+    opening = (
+        f'{marking.csrf_input}<input type="hidden" name="next" value="{escape(marking.here)}">'
+        "\n        "
+    )
+    check_in = (
+        f'<button name="action" value="check_in" class="outline">{gettext("Check in")}</button>'
+        '\n        <a role="button" class="secondary outline" href="'
+    )
+    no_show = f'{back}">{gettext("Mark no-show…")}</a>'
+    complete = (
+        '<button name="action" value="complete" class="outline">'
+        f"{gettext('Mark completed')}</button>"
+    )
+    correct = '<a role="button" class="outline" href="'
+    corrected = f'{back}">{gettext("Correct no-show…")}</a>'
+
+    def form(status: str, pk: int) -> str:
+        booked = (
+            f"{check_in}{no_show_head}{pk}{no_show_tail}{no_show}"
+            if status == SessionStatus.BOOKED
+            else ""
+        )
+        checked_in = complete if status == SessionStatus.CHECKED_IN else ""
+        no_show_fix = (
+            f"{correct}{correct_head}{pk}{correct_tail}{corrected}"
+            if status == SessionStatus.NO_SHOW
+            else ""
+        )
+        return (
+            f'<form method="post" action="{status_head}{pk}{status_tail}">{opening}'
+            f"{booked}\n        {checked_in}\n        {no_show_fix}\n      </form>"
+        )
+
+    return form

@@ -161,6 +161,21 @@ def clock(clock_start):
 
 
 @pytest.fixture
+def estimates_after_commit(django_capture_on_commit_callbacks, monkeypatch):
+    """`with estimates_after_commit():` around course changes issues their Good Faith Estimates
+    when the block ends, as a worker does just after their commit: the block's on-commit
+    callbacks run (django_capture_on_commit_callbacks) and billing.tasks.issue_course_estimate,
+    which they enqueue, runs in process instead of going to Redis. Other tasks go as usual."""
+    from billing.tasks import issue_course_estimate
+
+    def run_now(args=(), kwargs=None, **options):
+        issue_course_estimate(*args, **(kwargs or {}))
+
+    monkeypatch.setattr(issue_course_estimate, "apply_async", run_now)
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
 def fax_stub(settings):
     """Outbound faxes through the real HTTP adapter, pointed at a local stand-in for a fax
     service's REST API (tests/support/gateways.py)."""

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from clinic.errors import ApplicationError
 from clinic.models import PatientProfile, Role, User
-from scheduling.models import Location, SessionStatus
+from scheduling.models import Course, Location, SessionStatus
 
 from ..business_days import add_business_days, business_day_before, business_days_between
 from ..models import Estimate, GfeObligation, GfePaperRequest, GfeTrigger
@@ -23,6 +23,9 @@ GFE_LONG_NOTICE = 10
 
 # Why a course's GFE is closed when its last booked session goes (stored in English).
 NO_SESSION_LEFT = "No session booked any more"
+
+# The estimate's reason when nothing recorded one (an obligation owed before reasons were kept).
+SCHEDULE_CHANGED = "Sessions booked"
 
 logger = logging.getLogger(__name__)
 
@@ -82,12 +85,16 @@ def _record_scheduling(
     course=None,
     profile: PatientProfile | None = None,
     owed_now: list[GfeObligation] | None = None,
+    reason: str = "",
+    changed_by: User | None = None,
 ) -> GfeObligation | None:
     """gfe_record_scheduling inside the caller's transaction, without a savepoint of its own: a
     booking's handler, where any error undoes the booking whole (two statements fewer).
     `profile`: the patient's, already locked by the caller. `owed_now`: every GFE still owed to
-    the patient (_owed_to, read under that lock): the one owed for the course is taken from it,
-    and one created here is added to it, for the estimate that follows to meet."""
+    the patient (read under that lock): the one owed for the course is taken from it,
+    and one created here is added to it, for the estimate that follows to meet. `reason` and
+    `changed_by`: the change that owes it, kept on the row for the estimate issued after the
+    commit (a reason from ESTIMATE_REASONS)."""
     scheduled_at = scheduled_at or timezone.now()
     if timezone.is_naive(first_session_start) or timezone.is_naive(scheduled_at):
         raise ApplicationError("Times must carry a time zone.")
@@ -110,6 +117,10 @@ def _record_scheduling(
     }
     if course is not None:
         shape["course"] = course
+    if reason:
+        # The last attempt's error was about the course as it was; the estimate for this shape
+        # is still to be tried (after the commit, or by beat's sweep).
+        shape.update(reason=reason[:200], changed_by=changed_by, issue_error="")
     if owed_now is None:
         owed = (
             GfeObligation.objects.owed()
@@ -144,13 +155,6 @@ def _record_scheduling(
 
 def _owed_order(obligation: GfeObligation):
     return (obligation.due_on, obligation.triggered_at)
-
-
-def _owed_to(patient_id: int) -> list[GfeObligation]:
-    """Every GFE still owed to the patient, in GfeObligation's order (due_on, triggered_at):
-    read once by a booking's handler, under the patient's lock, for both the obligation it
-    records and the estimate that meets them."""
-    return list(GfeObligation.objects.owed().filter(patient_id=patient_id))
 
 
 @transaction.atomic
@@ -197,24 +201,51 @@ def estimate_issue_for_course(
     owed_now: list[GfeObligation] | None = None,
 ) -> Estimate | None:
     """Issues the next estimate version from a course as it stands now: its location, planned
-    infusions and the dates booked so far. Called when the booked dates change, so the Good Faith
-    Estimate always lists the scheduled dates. When it cannot be issued (no fee schedule, no
-    billing identity, no diagnosis code...), the booking still goes ahead: the reason is written
-    on every GFE still owed to the patient, where coordinators see it, and None is returned (or,
-    with raise_errors, the ApplicationError is raised after the reason is recorded). The
-    diagnosis codes are the course's own, copied from its referral when intake opened it.
-    `starts` (the course's booked starts) and `profile` (locked) are passed by a caller that has
-    them; `document_after_commit` stores the document after the caller's commit (a booking);
-    `owed_now`, the GFEs still owed to the patient as the caller holds them (_owed_to)."""
+    infusions and the dates booked so far (a coordinator's "Issue GFE now", at once). When it
+    cannot be issued (no fee schedule, no billing identity, no diagnosis code...), the reason is
+    written on every GFE still owed to the patient, where coordinators see it, and None is
+    returned (or, with raise_errors, the ApplicationError is raised after the reason is
+    recorded). The diagnosis codes are the course's own, copied from its referral when intake
+    opened it. `starts` (the course's booked starts) and `profile` (locked) are passed by a
+    caller that has them; `document_after_commit` stores the document after the caller's
+    commit; `owed_now`, the GFEs still owed to the patient as the caller holds them under the
+    patient's lock."""
+    return _issue_for_course(
+        course=course,
+        location=course.location,
+        infusion_count=course.planned_sessions,
+        starts=_course_starts(course) if starts is None else starts,
+        issued_by=issued_by,
+        reason=reason,
+        raise_errors=raise_errors,
+        profile=profile,
+        document_after_commit=document_after_commit,
+        owed_now=owed_now,
+    )
+
+
+def _issue_for_course(
+    *,
+    course,
+    location: Location,
+    infusion_count: int,
+    starts: list[datetime],
+    issued_by: User,
+    reason: str,
+    raise_errors: bool = False,
+    profile: PatientProfile | None = None,
+    document_after_commit: bool = False,
+    owed_now: list[GfeObligation] | None = None,
+) -> Estimate | None:
     # No savepoint: every refusal comes from the checks and reads before anything is written
     # (_estimate_prepare), so catching one leaves nothing to undo.
     with transaction.atomic(savepoint=False):
         try:
             issue = _estimate_prepare(
                 patient=course.patient,
-                location=course.location,
-                infusion_count=course.planned_sessions,
-                scheduled_starts=_course_starts(course) if starts is None else starts,
+                location=location,
+                infusion_count=infusion_count,
+                scheduled_starts=starts,
                 diagnosis_codes=list(course.diagnosis_codes),
                 issued_by=issued_by,
                 reason=reason,
@@ -242,21 +273,24 @@ def gfe_record_course_change(
     reason: str,
     starts: list[datetime] | None = None,
     profile: PatientProfile | None = None,
-) -> Estimate | None:
+) -> GfeObligation | None:
     """The course changed (sessions booked, moved or cancelled, or a different number of
-    infusions planned): the clinic owes a GFE that matches it, and issues one at once when it
-    can (its document is stored after the commit). When no session is booked any more, the GFE
-    owed for the dates there were is no longer required. Call inside the transaction that
-    changes the course; `starts` (its booked starts, as the event tells them) and `profile`
-    (the patient's, locked) save reading them again."""
+    infusions planned): the clinic owes a GFE that matches it, recorded here with its deadline
+    (the obligation row, with `reason` and `issued_by` as the change that owes it). When no
+    session is booked any more, the GFE owed for the dates there were is no longer required.
+    Call inside the transaction that changes the course; `starts` (its booked starts, as the
+    event tells them) and `profile` (the patient's, locked) save reading them again.
+
+    The estimate itself is issued after the commit: enqueues billing.tasks.issue_course_estimate
+    (estimate_issue_after_course_change), and beat's issue-owed-estimates issues any whose task
+    was lost. Seconds after scheduling is well inside the 1 or 3 business days that 45 CFR
+    149.610(b)(1)(vi) allows. Returns the obligation owed for the course, if any."""
     starts = _course_starts(course) if starts is None else sorted(starts)
-    owed_now = None
+    owed = None
     if not starts:
         _close_owed_for_course(course=course, closed_by=issued_by, reason=NO_SESSION_LEFT)
     else:
-        if profile is not None:  # locked by the caller: what is owed cannot change but here
-            owed_now = _owed_to(course.patient_id)
-        _record_scheduling(
+        owed = _record_scheduling(
             patient=course.patient,
             location=course.location,
             first_session_start=starts[0],
@@ -264,16 +298,109 @@ def gfe_record_course_change(
             scheduled_starts=starts,
             course=course,
             profile=profile,
+            reason=reason,
+            changed_by=issued_by,
+        )
+    _estimate_enqueue(course_id=course.pk, reason=reason, issued_by_id=issued_by.pk)
+    return owed
+
+
+def _estimate_enqueue(*, course_id: int, reason: str, issued_by_id: int) -> None:
+    # Imported here: tasks.py calls these services (a cycle inside billing, not between floors).
+    from ..tasks import issue_course_estimate
+
+    issue_course_estimate.delay_on_commit(course_id, reason, issued_by_id)
+
+
+def _matches(estimate: Estimate | None, course, starts: list[datetime]) -> bool:
+    return (
+        estimate is not None
+        and estimate.location_id == course.location_id
+        and estimate.infusion_count == course.planned_sessions
+        and sorted(estimate.scheduled_starts) == starts
+    )
+
+
+def estimate_issue_after_course_change(
+    *, course_id: int, reason: str = "", issued_by_id: int | None = None
+) -> Estimate | None:
+    """After a course change commits (billing.tasks.issue_course_estimate, or beat's sweep when
+    that task was lost): issues the patient's next estimate version, in its own transaction
+    under the patient's profile lock (the lock every billing write for the patient and every
+    course change's handler take, so it sees the course as last committed).
+
+    When a GFE is owed for the course, the version issued is the course as that obligation
+    records it (its last change: location, infusions, dates), with the reason and author
+    recorded there, so it meets it; two changes before this runs give one version covering
+    both. With none owed (a change less than 3 business days ahead, or every session
+    cancelled), a version from the course as it stands, with `reason` and `issued_by_id`,
+    unless the patient's latest estimate already matches it. So running twice, or after the
+    sweep, issues nothing more. Its document is stored in the same transaction (no request
+    waits on it here). A refusal (no fee schedule...) is written on what is owed, for
+    coordinators, and None returned."""
+    with transaction.atomic():
+        course = Course.objects.select_related("patient", "location").filter(pk=course_id).first()
+        if course is None:
+            return None
+        profile = (
+            PatientProfile.objects.select_for_update().filter(user_id=course.patient_id).first()
+        )
+        if profile is None:
+            return None
+        owed_now = list(
+            GfeObligation.objects.owed()
+            .filter(patient_id=course.patient_id)
+            .select_related("location", "changed_by")
+        )
+        owed = next(
+            (o for o in owed_now if o.trigger == GfeTrigger.SCHEDULED and o.course_id == course.pk),
+            None,
+        )
+        if owed is not None:
+            estimate = _issue_for_course(
+                course=course,
+                location=owed.location,
+                infusion_count=owed.infusion_count or course.planned_sessions,
+                starts=sorted(owed.scheduled_starts or []),
+                issued_by=owed.changed_by or course.patient,
+                reason=owed.reason or reason or SCHEDULE_CHANGED,
+                profile=profile,
+                owed_now=owed_now,
+            )
+            if estimate is not None and owed.met_by_id is None:
+                # Never expected (it was made to meet it); said on the row, so that beat's
+                # sweep does not issue a version a minute for it.
+                owed.issue_error = f"Estimate {estimate} does not meet it; issue it by hand."
+                owed.save(update_fields=["issue_error", "updated_at"])
+            return estimate
+        starts = _course_starts(course)
+        latest = Estimate.objects.filter(patient_id=course.patient_id).order_by("-version").first()
+        if _matches(latest, course, starts):
+            return None
+        issued_by = User.objects.filter(pk=issued_by_id).first() if issued_by_id else None
+        return _issue_for_course(
+            course=course,
+            location=course.location,
+            infusion_count=course.planned_sessions,
+            starts=starts,
+            issued_by=issued_by or course.patient,
+            reason=reason or SCHEDULE_CHANGED,
+            profile=profile,
             owed_now=owed_now,
         )
-    return estimate_issue_for_course(
-        course=course,
-        issued_by=issued_by,
-        reason=reason,
-        starts=starts,
-        profile=profile,
-        document_after_commit=True,
-        owed_now=owed_now,
+
+
+def courses_owed_an_estimate() -> list[int]:
+    """Courses whose GFE is owed and was not tried since their last change (its task lost:
+    Redis down, a worker died), oldest deadline first: the obligation row is the truth of what
+    must be issued, the task only a wake-up. Beat's issue-owed-estimates issues them."""
+    return list(
+        dict.fromkeys(
+            GfeObligation.objects.owed()
+            .filter(trigger=GfeTrigger.SCHEDULED, course__isnull=False, issue_error="")
+            .order_by("due_on", "triggered_at")
+            .values_list("course_id", flat=True)
+        )
     )
 
 

@@ -397,9 +397,15 @@ CELERY_BEAT_SCHEDULE["charge-waiting-payments"] = {
     "task": "billing.payments.tasks.charge_waiting_payments",
     "schedule": timedelta(minutes=5),
 }
+CELERY_BEAT_SCHEDULE["issue-owed-estimates"] = {
+    # Every minute, issue any Good Faith Estimate a course change owes whose task was lost (a
+    # booking records what is owed and issues the estimate after its commit, not inside it).
+    "task": "billing.tasks.issue_owed_estimates",
+    "schedule": timedelta(minutes=1),
+}
 CELERY_BEAT_SCHEDULE["store-estimate-documents"] = {
-    # Every minute, keep the document of any estimate a booking issued whose task was lost
-    # (the booking renders it after its commit, not inside it).
+    # Every minute, keep the document of any recent estimate issued without one whose task was
+    # lost (estimates issued after a course change store theirs as they are issued).
     "task": "billing.tasks.store_missing_estimate_documents",
     "schedule": timedelta(minutes=1),
 }
@@ -441,7 +447,8 @@ INSTALLED_APPS += ["axes", "django_otp", "django_otp.plugins.otp_totp"]
 # django-axes checks for a lockout before any other back-end is asked.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", *AUTHENTICATION_BACKENDS]
 _auth = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware")
-MIDDLEWARE.insert(_auth + 1, "django_otp.middleware.OTPMiddleware")
+# django-otp's, reading the session's device from the row the user was read with.
+MIDDLEWARE.insert(_auth + 1, "clinic.middleware.OTPMiddleware")
 # After the messages and HTMX middleware, which they use.
 MIDDLEWARE += [
     "clinic.middleware.IdleTimeoutMiddleware",

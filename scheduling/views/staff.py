@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.backends.utils import csrf_input
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,7 +16,7 @@ from clinic.models import Role
 from clinic.permissions import role_required
 
 from .. import services
-from ..day_page import day_read
+from ..day_page import Marking, day_read, rows_html
 from ..forms import (
     ReviewForm,
     StaffDayForm,
@@ -46,9 +47,15 @@ def day_view_context(request):
         data = {"location": read.page.location.pk, "date": read.page.day}
     form = StaffDayForm(data, locations=read.locations)
     page = read.page if form.is_valid() else None
+    rows = []
     if page is not None:
         audit_record_rows(request=request, model=InfusionSession, rows=page.audited)
-    return {"day_form": form, "day": page, "can_mark": request.user.role == Role.CLINICIAN}
+        # A clinician's cells hold a form that changes the session's status and comes back here.
+        marking = None
+        if request.user.role == Role.CLINICIAN:
+            marking = Marking(csrf_input=csrf_input(request), here=request.get_full_path())
+        rows = rows_html(page, marking=marking)
+    return {"day_form": form, "day": page, "day_rows": rows}
 
 
 @role_required(Role.CLINICIAN)

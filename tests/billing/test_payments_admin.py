@@ -9,6 +9,7 @@ from billing.payments.charges import payment_charge
 from billing.payments.models import DepositOnCancel, Payment, PaymentKind, PaymentStatus
 from billing.payments.refunds import payment_refund, refund_execute
 from billing.payments.selectors import ledger_for_patient
+from billing.tasks import issue_course_estimate
 from clinic.audit.models import AuditEvent
 from clinic.models import Role
 from reporting.overview import admin_todo
@@ -52,6 +53,7 @@ def paid(stripe_on, clock):
     course = new_course(paying_location())
     save_card(stripe_on, course.patient)
     sessions = course_book_sessions(course=course, starts=DATES, by=course.patient, now=clock.now())
+    issue_course_estimate(course.pk, "Sessions booked", course.patient.pk)  # after the commit
     charge_all()
     deposit = Payment.objects.get(course=course, kind=PaymentKind.DEPOSIT)
     assert deposit.status == PaymentStatus.SUCCEEDED

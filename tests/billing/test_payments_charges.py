@@ -25,11 +25,14 @@ DATES = [at(12, 8, 9), at(12, 10, 9), at(12, 15, 9), at(12, 17, 9)]
 
 
 @pytest.fixture
-def booked(stripe_on, clock):
+def booked(stripe_on, clock, estimates_after_commit):
     location = paying_location()
     course = new_course(location)
     save_card(stripe_on, course.patient)
-    sessions = course_book_sessions(course=course, starts=DATES, by=course.patient, now=clock.now())
+    with estimates_after_commit():  # the GFE the infusions are priced by, issued after commit
+        sessions = course_book_sessions(
+            course=course, starts=DATES, by=course.patient, now=clock.now()
+        )
     return course, sessions
 
 

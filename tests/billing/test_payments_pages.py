@@ -20,6 +20,7 @@ from billing.payments.models import (
     PaymentStatus,
 )
 from billing.payments.refunds import refund_execute
+from billing.tasks import issue_course_estimate
 from clinic.audit.models import AuditEvent
 from clinic.models import Role
 from reporting.overview import admin_todo
@@ -106,6 +107,7 @@ def test_the_card_is_recorded_from_stripe_and_another_patients_setup_is_refused(
 def _completed_course(course, stripe_on, clock, infusions=2):
     save_card(stripe_on, course.patient)
     sessions = course_book_sessions(course=course, starts=DATES, by=course.patient, now=clock.now())
+    issue_course_estimate(course.pk, "Sessions booked", course.patient.pk)  # after the commit
     nurse = UserFactory(role=Role.CLINICIAN)
     for s in sessions[:infusions]:
         session_check_in(session=s, by=nurse)

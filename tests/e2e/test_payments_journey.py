@@ -17,6 +17,7 @@ from pypdf import PdfReader
 
 from billing.payments.charges import payment_charge
 from billing.payments.models import Payment, PaymentCard, PaymentStatus
+from billing.tasks import issue_owed_estimates
 from clinic.messaging import defaults
 from clinic.messaging.models import MessageTemplate, ReminderPlanEntry
 from clinic.models import Role
@@ -112,6 +113,7 @@ def test_journey_card_deposit_infusion_late_fee_and_superbill(people, maria, clo
     page.get_by_role("heading", name="You're booked").wait_for()
     sessions = list(course.sessions.filter(status="booked").order_by("starts_at"))
     assert len(sessions) == 4 and sessions[0].local_date == dt.date(2026, 12, 8)
+    issue_owed_estimates()  # the GFE the infusions are priced by, issued after the commit
     charge_waiting()
     assert Payment.objects.get(kind="deposit").status == PaymentStatus.SUCCEEDED
 

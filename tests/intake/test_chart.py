@@ -5,6 +5,8 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection, transaction
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -12,6 +14,7 @@ from clinic.audit.models import AuditEvent
 from clinic.messaging.models import Message
 from clinic.models import Role
 from intake import services as intake_services
+from intake.chart import chart_for_patient
 from intake.models import CallOutcome, ChecklistItem
 from intake.services.calls import invitation_accept
 from scheduling.services import session_book, session_cancel
@@ -286,3 +289,25 @@ def test_the_chart_and_the_search_speak_spanish(clinic, client):
         search = client.get(reverse("intake:people_search"), {"q": "hernandez"}).content.decode()
     assert "Datos de contacto" in page and "Intentos de llamada" in page
     assert "Buscar un paciente" in search and "1 persona encontrada" in search
+
+
+def test_a_generic_plan_reads_the_same_charts_as_a_custom_one(clinic):
+    """The chart's statement is prepared (clinic.db.execute_prepared): after five executions
+    PostgreSQL may run one plan for every patient. Both plans give the same charts, for a
+    patient with a booked course and one with nothing yet; anyone else is still a 404."""
+    booked, referral = patient_from_intake(clinic, attempts=2)
+    session_book(course=referral.course, starts_at=at(3), by=None)
+    bare = UserFactory(role=Role.PATIENT)
+    coordinator = UserFactory(role=Role.COORDINATOR)
+    now = timezone.now()
+    charts = {}
+    with transaction.atomic(), connection.cursor() as cursor:
+        for mode in ("force_custom_plan", "force_generic_plan", "auto"):
+            cursor.execute(f"SET LOCAL plan_cache_mode = {mode}")
+            for _ in range(3):  # auto: past the five custom plans
+                charts[mode] = [chart_for_patient(pk=p.pk, now=now) for p in (booked, bare)]
+                with pytest.raises(Http404):
+                    chart_for_patient(pk=coordinator.pk, now=now)
+    assert charts["force_generic_plan"] == charts["force_custom_plan"] == charts["auto"]
+    full, empty = charts["auto"]
+    assert full.courses and full.referrals and not empty.courses and not empty.referrals

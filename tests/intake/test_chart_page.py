@@ -72,20 +72,28 @@ def fixed_clock(clock):
     return clock
 
 
-def _rich_patient(clock):
+def _rich_patient(clock, after_commit):
     """A patient with something in every section: calls with a callback, a possible duplicate,
     booked, cancelled and moved sessions, a changed plan, an opt-out, a reply, estimates (one
-    acknowledged), GFEs owed, diary days and a MIDAS answer."""
+    acknowledged), GFEs owed, diary days and a MIDAS answer. Each change of the course is
+    committed on its own (`after_commit`: estimates_after_commit), its GFE issued after it."""
     location = make_clinic()
     patient, referral = patient_from_intake(location, attempts=3)
     course = referral.course
     coordinator = UserFactory(role=Role.COORDINATOR, first_name="Nora", last_name="Díaz")
-    session_book(course=course, starts_at=at(2), by=None)
-    cancelled = session_book(course=course, starts_at=at(9, 11), by=None)
-    session_cancel(session=cancelled, by=coordinator, reason="Patient asked <politely>")
-    session_book(course=course, starts_at=at(16, 14), by=coordinator)
+    with after_commit():
+        session_book(course=course, starts_at=at(2), by=None)
+    with after_commit():
+        cancelled = session_book(course=course, starts_at=at(9, 11), by=None)
+    with after_commit():
+        session_cancel(session=cancelled, by=coordinator, reason="Patient asked <politely>")
+    with after_commit():
+        session_book(course=course, starts_at=at(16, 14), by=coordinator)
     course.refresh_from_db()
-    course_change_planned_count(course=course, count=5, by=coordinator, reason="Doctor's advice")
+    with after_commit():
+        course_change_planned_count(
+            course=course, count=5, by=coordinator, reason="Doctor's advice"
+        )
     consent_withdraw_by_staff(
         patient=patient,
         channels=["sms"],
@@ -135,8 +143,8 @@ def _rich_patient(clock):
     return patient
 
 
-def test_a_patients_chart_shows_the_same_text(fixed_clock, client):
-    patient = _rich_patient(fixed_clock)
+def test_a_patients_chart_shows_the_same_text(fixed_clock, client, estimates_after_commit):
+    patient = _rich_patient(fixed_clock, estimates_after_commit)
     url = reverse("intake:patient_chart", args=[patient.pk])
     coordinator = UserFactory(role=Role.COORDINATOR)
     _compare("patient-coordinator", _get(client, url, coordinator))

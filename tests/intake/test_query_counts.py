@@ -38,10 +38,10 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 # One statement: capped index walks (due callbacks, the other callable cases, then the waiting)
 # choose the first 50 cases on the case table alone, and only those are joined to their
 # referral, provider and claimer (intake.selectors._QUEUE_SQL).
-QUEUE = 4
-NEXT_CALL = 6  # claim-next: one query string (SET LOCAL and the statement), whatever the queue
-CALL_SCREEN = 9
-DASHBOARD = 9
+QUEUE = 3
+NEXT_CALL = 5  # claim-next: one query string (SET LOCAL and the statement), whatever the queue
+CALL_SCREEN = 8
+DASHBOARD = 8
 # Sign-in (session, user), the provider with their count of referrals, one page of rows.
 PROVIDER_LIST = 4
 # Sign-in (session, user), then the referral with its history and documents in one statement
@@ -53,17 +53,17 @@ REFERRAL_DETAIL_PROVIDER = 3
 # the infusions given, the MIDAS answers) in one statement, then the diary's windows (9 when
 # the referral, history, documents, plan, infusions and answers were six reads).
 REFERRAL_DETAIL_PROVIDER_REPORT = 4
-# Sign-in (session, user, the second factor's device), the referral with its possible
+# Sign-in (session, user with the second factor's device), the referral with its possible
 # duplicates in the same statement, and the audit row (9 before).
-REFERRAL_DETAIL_STAFF = 5
-# The chart: sign-in (session, user, device), then the patient with every section (referrals
+REFERRAL_DETAIL_STAFF = 4
+# The chart: sign-in (session, user with device), then the patient with every section (referrals
 # with their documents, history, duplicates and calls, courses with sessions and history,
 # estimates, GFEs owed, consents, messages, replies, invitations, the outcome plan with its
 # diary days and questionnaire answers, whether there are payments) in one statement
 # (intake.chart), and the audit row; a patient with payments adds their ledger's read. 24
 # when each section was its own query.
-PATIENT_CHART = 5
-PEOPLE_SEARCH = 5  # the referrals found (20 people at most) and one audit INSERT for them all
+PATIENT_CHART = 4
+PEOPLE_SEARCH = 4  # the referrals found (20 people at most) and one audit INSERT for them all
 
 
 @pytest.fixture

@@ -14,10 +14,10 @@ from tests.outcomes.conftest import START, at
 
 pytestmark = pytest.mark.django_db
 
-# The session, its user and their TOTP device; the worsening plans' ids (one SQL query), those
+# The session, its user with their TOTP device; the worsening plans' ids (one SQL query), those
 # plans with their patients, their diary days; the unanswered plans; the audit INSERT for
 # everyone listed.
-DIARIES_PAGE = 8
+DIARIES_PAGE = 7
 
 
 def _patient_course(clinic, i):

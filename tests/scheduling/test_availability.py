@@ -7,6 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from scheduling.availability import (
+    _EPOCH,
+    _SNAPSHOT_SQL,
+    _us,
     candidate_starts,
     check_start,
     free_start_times,
@@ -566,6 +569,32 @@ def _snapshot_rows(p):
             p.rules.min_change_notice_hours,
         ),
     }
+
+
+def test_the_snapshot_sends_busy_instants_as_exact_microseconds(db):
+    """The statement gives every instant's microseconds since the epoch exactly, at any
+    microsecond, for centuries (date_part's double precision would not, past 2106)."""
+    expression = "(extract(epoch FROM {}) * 1000000)::bigint"
+    for column in ("starts_at", "infusion_ends_at", "ends_at"):
+        assert expression.format(column) in _SNAPSHOT_SQL
+    rng = random.Random("microseconds")
+    first, last = (
+        _us(dt.datetime(2000, 1, 1, tzinfo=dt.UTC)),
+        _us(dt.datetime(2300, 1, 1, tzinfo=dt.UTC)),
+    )
+    instants = [rng.randrange(first, last) for _ in range(5000)]
+    instants += [
+        second * 1_000_000 + fraction
+        for second in (first // 1_000_000, last // 1_000_000 - 1)
+        for fraction in (0, 1, 499_999, 500_000, 500_001, 999_999)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT array_agg(" + expression.format("t") + " ORDER BY n)"
+            " FROM unnest(%s::timestamptz[]) WITH ORDINALITY AS u(t, n)",
+            [[_EPOCH + dt.timedelta(microseconds=us) for us in instants]],
+        )
+        assert cursor.fetchone()[0] == instants
 
 
 def test_the_snapshot_statement_reads_what_the_querysets_read(db):

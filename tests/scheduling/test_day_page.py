@@ -17,6 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection, transaction
 from django.urls import reverse
 
 from clinic.audit.models import AuditEvent
@@ -312,3 +313,30 @@ def test_the_form_refuses_what_is_not_listed_with_the_same_words(value):
     assert form.errors["location"] == [
         "Select a valid choice. That choice is not one of the available choices."
     ]
+
+
+def test_a_generic_plan_reads_the_same_day_as_a_custom_one(day, clock):
+    """The statement is prepared (clinic.db.execute_prepared): after five executions
+    PostgreSQL may run one plan for every location and day. Both plans give the same answers:
+    a busy day, a closed one with nobody on duty, and a clinician's default."""
+    clinician = ClinicianFactory()
+    StaffShiftFactory(
+        location=day["boston"], clinician=clinician, starts_at=_at(10), ends_at=_at(12)
+    )
+    coordinator = UserFactory(role=Role.COORDINATOR)
+    reads = [
+        {"user": coordinator, "location_id": day["boston"].pk, "day": DAY, "by_default": False},
+        {"user": coordinator, "location_id": day["chicago"].pk, "day": DAY, "by_default": False},
+        {"user": coordinator, "location_id": -1, "day": DAY, "by_default": False},
+        {"user": clinician, "location_id": None, "day": None, "by_default": True},
+    ]
+    answers = {}
+    with transaction.atomic(), connection.cursor() as cursor:
+        for mode in ("force_custom_plan", "force_generic_plan", "auto"):
+            cursor.execute(f"SET LOCAL plan_cache_mode = {mode}")
+            for _ in range(3):  # auto: past the five custom plans
+                answers[mode] = [day_read(**read, now=clock.now()) for read in reads]
+    assert answers["force_generic_plan"] == answers["force_custom_plan"] == answers["auto"]
+    boston, chicago, missing, default = answers["auto"]
+    assert len(boston.page.audited) == 6 and chicago.page.audited == [] and missing.page is None
+    assert default.page.location.name == "Boston"

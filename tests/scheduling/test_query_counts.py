@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from billing.models import Estimate, GfeObligation, GfeTrigger
 from billing.services import gfe_record_request
+from billing.tasks import issue_course_estimate
 from clinic.messaging.models import Message
 from clinic.models import PatientProfile, Role
 from intake import services as intake_services
@@ -72,29 +73,30 @@ HOLD_POST = 11
 # schedule with its items and packages (billing.selectors.price_list_for); 37 before the GFEs owed
 # were read once for the obligation and the estimate, 36 before the estimate's lines went with
 # its INSERT, 35 before the time's check read its snapshot in one statement (see
+# BOOK_STATEMENTS); 28 before the Good Faith Estimate was issued after the commit (see
 # BOOK_STATEMENTS).
-CONFIRM_POST = 28
+CONFIRM_POST = 21
 # 164 before: the diagnosis codes, and the patient's profile read once, not once per session;
 # 161 before the reminders and the e-mail waited for the dispatcher; 117 before the booking did
 # only what its transaction needs; 76 before the statements were combined (see BOOK_STATEMENTS).
 # 61 before the fee schedule was read in one statement, 59 before the three days' locks were
 # taken in one statement and the GFEs owed read once, 56 before the estimate's lines went with
 # its INSERT, 55 before the time's check read its snapshot in one statement, once per session
-# (see BOOK_STATEMENTS).
-PLAN_POST = 34
+# (see BOOK_STATEMENTS); 34 before the Good Faith Estimate was issued after the commit.
+PLAN_POST = 27
 # The signed-in staff member (session, user, second factor: 3), the page in one statement
 # (scheduling.day_page: the locations, the day's chairs, hours, sessions and shifts) and one
 # audit INSERT. 10 before it was read through the ORM (the locations twice, four for the day).
-DAY_VIEW = 5
+DAY_VIEW = 4
 # The review cards' referrals and notes; the courses' audit INSERT (none for referrals here);
 # the patients' outcome plans, their diary days and their MIDAS answers (3, issue 22). The day
 # as on the day view (DAY_VIEW): 16 before the day was read in one statement.
-CLINICIAN_HOME = 11
-COURSE_LIST = 5  # one audit INSERT for every patient listed
-COORDINATOR_COURSE = 12  # with the course history and its GFEs no longer required; the
+CLINICIAN_HOME = 10
+COURSE_LIST = 4  # one audit INSERT for every patient listed
+COORDINATOR_COURSE = 11  # with the course history and its GFEs no longer required; the
 # location options read once (clinic.forms.ShortListIterator)
-COORDINATOR_COURSE_TIMES = 9
-COURSE_CANCEL_CONFIRM = 8  # the page that names every session a course cancel takes
+COORDINATOR_COURSE_TIMES = 8
+COURSE_CANCEL_CONFIRM = 7  # the page that names every session a course cancel takes
 
 
 def _day(days: int) -> dt.date:
@@ -278,6 +280,8 @@ def _pin_hold_and_confirm(n, clinic, client, django_assert_num_queries):
         response = client.post(response["Location"])
     assert response.status_code == 302 and "/my/booked/" in response["Location"]
     assert patient.infusion_sessions.filter(status=SessionStatus.BOOKED).count() == 1
+    assert Estimate.objects.filter(patient=patient).count() == versions  # owed, not yet issued
+    assert issue_course_estimate(course.pk, "Sessions booked", patient.pk) is not None  # commit
     assert Estimate.objects.filter(patient=patient).count() == versions + 1  # new dates
 
 
@@ -305,6 +309,8 @@ def _pin_plan(n, clinic, client, django_assert_num_queries):
         )
     assert response.status_code == 302 and "/my/booked/" in response["Location"]
     assert patient.infusion_sessions.filter(status=SessionStatus.BOOKED).count() == 3
+    assert Estimate.objects.filter(patient=patient).count() == versions  # owed, not yet issued
+    assert issue_course_estimate(course.pk, "Sessions booked", patient.pk) is not None  # commit
     assert Estimate.objects.filter(patient=patient).count() == versions + 1  # new dates
 
 
@@ -338,9 +344,13 @@ def test_plan_my_course_costs_the_same_beside_50_bookings_and_50_cancelled(
 # obligation the booking records and the estimate that meets them (billing.services.gfe
 # _owed_to), and a plan's location-day locks taken in one statement (in key order). Then 35 and
 # 53: the estimate's lines inserted with the estimate, in one statement. Then 28 and 32: the
-# time's check reads its snapshot in one statement, not eight (once per session).
-BOOK_STATEMENTS = 28
-PLAN_3_STATEMENTS = 32
+# time's check reads its snapshot in one statement, not eight (once per session). Then 21 and
+# 25: billing records in the booking's transaction only the GFE owed (the profile locked, the
+# one owed read, the obligation written); the estimate that meets it (its billing identity,
+# fee schedule, number, row and lines, the obligation met, the patient's notice) is issued
+# after the commit by billing.tasks.issue_course_estimate.
+BOOK_STATEMENTS = 21
+PLAN_3_STATEMENTS = 25
 
 
 @pytest.mark.parametrize("planned", [1, 3])
@@ -360,18 +370,21 @@ def test_a_booking_and_a_planned_course_of_3_take_a_fixed_number_of_statements(
     assert Message.objects.filter(recipient=patient, kind="booking_booked").count() == 1
 
 
-def test_a_booking_meets_the_gfe_it_owes_and_the_one_the_patient_asked_for_reading_them_once(
-    clinic, django_assert_num_queries
+def test_a_booking_records_the_gfe_it_owes_reading_what_is_owed_once_and_its_task_meets_both(
+    clinic, django_assert_num_queries, estimates_after_commit
 ):
-    """Billing reads the GFEs owed to the patient once, under the profile's lock, for both the
-    obligation the booking records and the estimate that meets them (gfe._owed_to): a GFE the
-    patient asked for before booking is met by the booking's estimate, as is the course's."""
+    """Billing reads the GFEs owed to the patient once in the booking, under the profile's
+    lock, to record the one the course owes; the estimate issued after the commit
+    (billing.tasks.issue_course_estimate) meets it and the GFE the patient asked for before
+    booking."""
     patient, course = _patient_from_intake(clinic, planned=1)
     asked = gfe_record_request(patient=patient, location=clinic)
-    with CaptureQueriesContext(connection) as queries:
-        session = session_book(course=course, starts_at=_at(_day(14), 15), by=patient)
-    owed_reads = [q for q in queries if 'FROM "billing_gfeobligation"' in q["sql"]]
-    assert len(owed_reads) == 1 and "FOR UPDATE" not in owed_reads[0]["sql"]
+    with estimates_after_commit():
+        with CaptureQueriesContext(connection) as queries:
+            session = session_book(course=course, starts_at=_at(_day(14), 15), by=patient)
+        owed_reads = [q for q in queries if 'FROM "billing_gfeobligation"' in q["sql"]]
+        assert len(owed_reads) == 1 and "FOR UPDATE" not in owed_reads[0]["sql"]
+        assert not Estimate.objects.filter(patient=patient, version=2).exists()
     estimate = Estimate.objects.get(patient=patient, version=2)
     assert estimate.scheduled_starts == [session.starts_at]
     obligations = GfeObligation.objects.filter(patient=patient).order_by("pk")

@@ -7,7 +7,11 @@ from django.urls import reverse
 from billing.models import Estimate, EstimateDocument, FacilityBillingIdentity, GfeObligation
 from billing.selectors import estimate_document_html, gfe_obligation_status, gfe_obligations_open
 from billing.services import gfe_due_after_scheduling, gfe_record_request
-from billing.tasks import store_estimate_document, store_missing_estimate_documents
+from billing.tasks import (
+    issue_course_estimate,
+    store_estimate_document,
+    store_missing_estimate_documents,
+)
 from clinic.messaging.models import Message
 from clinic.models import Role
 from intake import services as intake
@@ -113,34 +117,8 @@ def test_replying_c_to_a_reminder_confirms_the_next_session(course_from_referral
     assert answer
 
 
-def test_each_change_of_booked_dates_issues_a_new_gfe_version_listing_them(clinic):
-
-    FacilityBillingIdentityFactory(location=clinic["location"])
-    fee_schedule(clinic["location"])
-    coordinator = UserFactory(role=Role.COORDINATOR)
-    referral = submit_referral(location=clinic["location"], recommended_infusions=2)
-    case = referral.intake_case
-    intake.case_claim(case=case, coordinator=coordinator)
-    for item in ChecklistItem.values:
-        intake.case_set_checklist_item(case=case, coordinator=coordinator, item=item, ticked=True)
-    intake.call_log(case=case, coordinator=coordinator, outcome="intake_complete")
-    course = Referral.objects.get(pk=referral.pk).course
-    session = services.session_book(
-        course=course, starts_at=at(2027, 3, 8, 9), by=coordinator, now=NOW
-    )
-    services.session_reschedule(
-        session=session, new_starts_at=at(2027, 3, 9, 10), by=coordinator, now=NOW
-    )
-    versions = list(Estimate.objects.filter(patient=course.patient).order_by("version"))
-    assert [e.version for e in versions] == [1, 2, 3]
-    assert versions[0].scheduled_starts == []
-    assert versions[1].scheduled_starts == [at(2027, 3, 8, 9)]
-    assert versions[2].scheduled_starts == [at(2027, 3, 9, 10)]
-    assert versions[2].diagnosis_codes == [referral.diagnosis_code]
-
-
-def test_a_booking_issues_its_gfe_at_once_and_keeps_its_document_after_commit_exactly_once(
-    client, clinic, django_capture_on_commit_callbacks, monkeypatch
+def test_each_change_of_booked_dates_issues_a_new_gfe_version_listing_them(
+    clinic, estimates_after_commit
 ):
 
     FacilityBillingIdentityFactory(location=clinic["location"])
@@ -153,40 +131,61 @@ def test_a_booking_issues_its_gfe_at_once_and_keeps_its_document_after_commit_ex
         intake.case_set_checklist_item(case=case, coordinator=coordinator, item=item, ticked=True)
     intake.call_log(case=case, coordinator=coordinator, outcome="intake_complete")
     course = Referral.objects.get(pk=referral.pk).course
-    enqueued = []
-    monkeypatch.setattr(
-        store_estimate_document, "apply_async", lambda args, kwargs: enqueued.append(args)
-    )
-    with django_capture_on_commit_callbacks(execute=True):
+    with estimates_after_commit():
         session = services.session_book(
             course=course, starts_at=at(2027, 3, 8, 9), by=coordinator, now=NOW
         )
-        estimate = Estimate.objects.get(patient=course.patient, version=2)
-        # Issued inside the booking (the obligation met by it), its document not yet kept.
-        assert estimate.scheduled_starts == [at(2027, 3, 8, 9)]
-        assert GfeObligation.objects.filter(patient=course.patient, met_by=estimate).exists()
-        assert not EstimateDocument.objects.filter(estimate=estimate).exists()
-    assert enqueued == [(estimate.pk,)]  # after the commit
-    shown_meanwhile = str(estimate_document_html(estimate))
-    # Meanwhile the GFE page shows the document drawn from the issued rows, as a document (it
-    # was once shown as escaped markup, tags and all).
+    with estimates_after_commit():
+        services.session_reschedule(
+            session=session, new_starts_at=at(2027, 3, 9, 10), by=coordinator, now=NOW
+        )
+    versions = list(Estimate.objects.filter(patient=course.patient).order_by("version"))
+    assert [e.version for e in versions] == [1, 2, 3]
+    assert versions[0].scheduled_starts == []
+    assert versions[1].scheduled_starts == [at(2027, 3, 8, 9)]
+    assert versions[2].scheduled_starts == [at(2027, 3, 9, 10)]
+    assert versions[2].diagnosis_codes == [referral.diagnosis_code]
+
+
+def test_a_booking_issues_its_gfe_after_its_commit_with_its_document_exactly_once(
+    client, clinic, estimates_after_commit
+):
+    """45 CFR 149.610(b)(1)(vi): the GFE is due 1 business day after scheduling (3 or more
+    business days ahead) or 3 (10 or more ahead); the booking records it owed and the task
+    issues it seconds after the commit, its document stored with it."""
+    FacilityBillingIdentityFactory(location=clinic["location"])
+    fee_schedule(clinic["location"])
+    coordinator = UserFactory(role=Role.COORDINATOR)
+    referral = submit_referral(location=clinic["location"], recommended_infusions=2)
+    case = referral.intake_case
+    intake.case_claim(case=case, coordinator=coordinator)
+    for item in ChecklistItem.values:
+        intake.case_set_checklist_item(case=case, coordinator=coordinator, item=item, ticked=True)
+    intake.call_log(case=case, coordinator=coordinator, outcome="intake_complete")
+    course = Referral.objects.get(pk=referral.pk).course
+    with estimates_after_commit():
+        services.session_book(course=course, starts_at=at(2027, 3, 8, 9), by=coordinator, now=NOW)
+        # In the booking's transaction: the GFE owed, with its deadline; none issued yet.
+        owed = GfeObligation.objects.owed().get(patient=course.patient)
+        assert owed.due_on == gfe_due_after_scheduling(
+            scheduled_on=NOW.astimezone(course.location.time_zone).date(),
+            first_session_on=at(2027, 3, 8, 9).date(),
+        )
+        assert not Estimate.objects.filter(patient=course.patient, version=2).exists()
+    estimate = Estimate.objects.get(patient=course.patient, version=2)  # after the commit
+    assert estimate.scheduled_starts == [at(2027, 3, 8, 9)]
+    assert estimate.reason == "Sessions booked" and estimate.issued_by == coordinator
+    assert GfeObligation.objects.filter(patient=course.patient, met_by=estimate).exists()
+    document = EstimateDocument.objects.get(estimate=estimate)
+    assert document.html == str(estimate_document_html(estimate))
+    assert issue_course_estimate(course.pk, "Sessions booked", coordinator.pk) is None  # twice
+    assert Estimate.objects.filter(patient=course.patient).count() == 2
+    # Nothing left for the documents' sweep, and their task run again finds it stored.
+    assert store_missing_estimate_documents() == 0
+    assert store_estimate_document(estimate.pk) == document.pk
     client.force_login(coordinator)
     page = client.get(reverse("billing:gfe", args=[estimate.pk])).text
     assert "<h2>Expected charges</h2>" in page and "&lt;h2&gt;" not in page
-    store_estimate_document(estimate.pk)
-    store_estimate_document(estimate.pk)  # the task may run twice
-    document = EstimateDocument.objects.get(estimate=estimate)
-    assert document.html == shown_meanwhile
-    # A task lost with the broker: beat's sweep keeps the document all the same, once.
-    services.session_reschedule(
-        session=session, new_starts_at=at(2027, 3, 9, 10), by=coordinator, now=NOW
-    )
-    moved = Estimate.objects.get(patient=course.patient, version=3)
-    assert store_missing_estimate_documents() == 1
-    assert store_missing_estimate_documents() == 0
-    # One each: intake's (stored as it issued it), the booking's and the move's.
-    assert EstimateDocument.objects.filter(estimate__patient=course.patient).count() == 3
-    assert EstimateDocument.objects.get(estimate=moved).html == str(estimate_document_html(moved))
 
 
 def test_a_coordinator_issues_a_due_gfe_from_the_list(client, course_from_referral, clinic):
@@ -230,15 +229,20 @@ def billed_course(clinic):
     return Referral.objects.get(pk=referral.pk).course, coordinator
 
 
-def test_changing_the_planned_count_issues_a_gfe_for_the_new_count(billed_course):
-
+def test_changing_the_planned_count_issues_a_gfe_for_the_new_count(
+    billed_course, estimates_after_commit
+):
+    """Two changes before the task runs (booked, then a third infusion planned): one version,
+    for the course as it is then, with the last change's reason."""
     course, coordinator = billed_course
-    services.course_book_sessions(
-        course=course, starts=[at(2027, 3, 8, 9), at(2027, 3, 11, 9)], by=coordinator, now=NOW
-    )
-    services.course_change_planned_count(
-        course=course, count=3, by=coordinator, reason="Clinician advised a third infusion"
-    )
+    with estimates_after_commit():
+        services.course_book_sessions(
+            course=course, starts=[at(2027, 3, 8, 9), at(2027, 3, 11, 9)], by=coordinator, now=NOW
+        )
+        services.course_change_planned_count(
+            course=course, count=3, by=coordinator, reason="Clinician advised a third infusion"
+        )
+    assert Estimate.objects.filter(patient=course.patient).count() == 2  # intake's, and this
     current = Estimate.objects.filter(patient=course.patient).order_by("-version").first()
     assert current.infusion_count == 3
     assert current.scheduled_starts == [at(2027, 3, 8, 9), at(2027, 3, 11, 9)]
@@ -247,16 +251,18 @@ def test_changing_the_planned_count_issues_a_gfe_for_the_new_count(billed_course
 
 
 def test_a_gfe_that_cannot_be_issued_after_a_count_change_is_owed_by_the_booking_deadline(
-    course_from_referral,
+    course_from_referral, estimates_after_commit
 ):
 
     referral, course, coordinator = course_from_referral  # no fee schedule: nothing is issued
-    services.session_book(course=course, starts_at=at(2027, 3, 8, 9), by=coordinator, now=NOW)
+    with estimates_after_commit():
+        services.session_book(course=course, starts_at=at(2027, 3, 8, 9), by=coordinator, now=NOW)
     owed = GfeObligation.objects.get(patient=course.patient, met_by__isnull=True)
     assert owed.infusion_count == 2
-    services.course_change_planned_count(
-        course=course, count=3, by=coordinator, reason="Clinician advised a third infusion"
-    )
+    with estimates_after_commit():
+        services.course_change_planned_count(
+            course=course, count=3, by=coordinator, reason="Clinician advised a third infusion"
+        )
     owed.refresh_from_db()
     assert owed.infusion_count == 3  # only a GFE for three infusions meets it now
     assert owed.due_on == gfe_due_after_scheduling(
@@ -313,20 +319,22 @@ def test_a_course_is_not_cancelled_without_a_reason(client, course_from_referral
 
 
 def test_a_change_at_short_notice_owes_a_new_gfe_a_business_day_before_the_session(
-    billed_course,
+    billed_course, estimates_after_commit
 ):
     """45 CFR 149.610(b)(1)(vii): a course already scheduled that changes owes a new GFE no later
     than 1 business day before it is furnished, however close the change comes."""
 
     course, coordinator = billed_course
-    session = services.session_book(
-        course=course, starts_at=at(2027, 3, 8, 9), by=coordinator, now=NOW
-    )
+    with estimates_after_commit():
+        session = services.session_book(
+            course=course, starts_at=at(2027, 3, 8, 9), by=coordinator, now=NOW
+        )
     assert not GfeObligation.objects.owed().filter(patient=course.patient).exists()  # issued
     FacilityBillingIdentity.objects.filter(location=course.location).delete()  # now it cannot be
-    services.session_reschedule(
-        session=session, new_starts_at=at(2027, 3, 3, 9), by=coordinator, now=NOW
-    )  # Monday 1 March to Wednesday 3 March: 2 business days' notice
+    with estimates_after_commit():
+        services.session_reschedule(
+            session=session, new_starts_at=at(2027, 3, 3, 9), by=coordinator, now=NOW
+        )  # Monday 1 March to Wednesday 3 March: 2 business days' notice
     owed = GfeObligation.objects.owed().get(patient=course.patient)
     assert owed.due_on == at(2027, 3, 2, 9).date()  # Tuesday, the business day before
     assert owed.scheduled_starts == [at(2027, 3, 3, 9)]

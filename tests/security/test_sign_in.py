@@ -4,10 +4,16 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.middleware import AuthenticationMiddleware
+from django.db import connection
+from django.http import HttpResponse
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clinic.middleware import LAST_SEEN_KEY
+from clinic.middleware import LAST_SEEN_KEY, OTPMiddleware
 from clinic.models import Role
 from tests.conftest import REAL_FORCE_LOGIN
 from tests.factories.users import PASSWORD, UserFactory, totp_code
@@ -157,3 +163,68 @@ def test_seed_demo_gives_demo_staff_the_documented_authenticator(client):
     passed = client.post(reverse("two_factor_verify"), {"token": sign_in_code.getvalue().strip()})
     assert passed.status_code == 302
     assert client.get(reverse("intake:queue")).status_code == 200
+
+
+def _device_statements(queries) -> list[str]:
+    return [q["sql"] for q in queries if 'FROM "otp_totp_totpdevice"' in q["sql"]]
+
+
+def test_a_verified_staff_page_reads_the_second_factor_with_the_user(client):
+    """The session's device comes from the row the user is read with: no statement of its own."""
+    user = UserFactory(role=Role.COORDINATOR)
+    client.force_login(user)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("intake:queue")).status_code == 200
+    assert _device_statements(queries) == []
+    assert "otp_totp_totpdevice" in queries[1]["sql"]  # the session, then the user with it
+
+
+@pytest.mark.parametrize("change", ["unconfirmed", "deleted", "another_users"])
+def test_a_device_no_longer_the_users_ends_the_verified_session(client, change):
+    """An admin removes or resets a staff member's authenticator, or the session names someone
+    else's: the next page asks for a code again (or for the app to be set up again, when they
+    have none left), and the session forgets the device."""
+    user = UserFactory(role=Role.CLINICIAN)
+    client.force_login(user)
+    assert client.get(reverse("scheduling:clinician_home")).status_code == 200
+    device = TOTPDevice.objects.get(user=user)
+    if change == "unconfirmed":
+        TOTPDevice.objects.filter(pk=device.pk).update(confirmed=False)
+    elif change == "deleted":
+        device.delete()
+    else:
+        other = TOTPDevice.objects.create(
+            user=UserFactory(role=Role.CLINICIAN), name="theirs", confirmed=True
+        )
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = other.persistent_id
+        session.save()
+    response = client.get(reverse("scheduling:clinician_home"))
+    assert response.status_code == 302
+    again = "two_factor_verify" if change == "another_users" else "two_factor_setup"
+    assert response["Location"].startswith(reverse(again))
+    assert DEVICE_ID_SESSION_KEY not in client.session
+
+
+def test_the_device_read_with_the_user_is_the_one_the_orm_loads(client):
+    user = UserFactory(role=Role.ADMIN, is_staff=True)
+    client.force_login(user)
+    device = TOTPDevice.objects.get(user=user)
+    device.throttling_failure_timestamp = device.created_at
+    device.last_used_at = device.created_at
+    device.save()
+    seen = {}
+
+    def view(request):
+        seen["device"] = request.user.otp_device
+        return HttpResponse("ok")
+
+    request = RequestFactory().get("/")
+    request.session = client.session
+    AuthenticationMiddleware(lambda r: None).process_request(request)
+    OTPMiddleware(view)(request)
+    loaded = seen["device"]
+    assert type(loaded) is TOTPDevice and loaded.pk == device.pk
+    for field in TOTPDevice._meta.concrete_fields:
+        assert getattr(loaded, field.attname) == getattr(device, field.attname), field.name
+    assert loaded._state.adding is False and loaded._state.db == "default"

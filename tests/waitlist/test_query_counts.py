@@ -14,7 +14,7 @@ from waitlist.services import offer_url, slot_offer_next_round
 from .conftest import NOW, at
 
 NOON = at(2027, 3, 1, 12)
-COORDINATOR_LIST = 8
+COORDINATOR_LIST = 7
 PATIENT_JOIN = 7
 OFFER_PAGE = 1  # the offer with its slot, location, entry, course and patient, in one query
 

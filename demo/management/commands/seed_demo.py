@@ -75,13 +75,16 @@ class Command(BaseCommand):
         # Outcomes last: their plans follow the courses booked above, and the provider's outcome
         # reports link earlier referrals to scheduling's past courses.
         # Payments last: the payment policy, and with Stripe configured the demo patient's card.
-        # The waitlist after the bookings it waits beside. Last, the documents of the estimates
-        # those bookings issued (a worker stores them after each commit; it may not be running).
+        # The Good Faith Estimates the bookings owe right after them (a worker issues them after
+        # each commit; it may not be running, and this command commits once, at its end), before
+        # the messages' demo sends what is due. The waitlist after the bookings it waits
+        # beside. Last, the documents of any estimate issued without one.
         return [
             billing_demo.seed,
             intake_demo.seed,
             inbox_demo.seed,
             scheduling_demo.seed,
+            billing_demo.seed_estimates,
             messaging_demo.seed,
             outcomes_demo.seed,
             intake_demo.seed_outcome_reports,

@@ -16,8 +16,8 @@ from .conftest import receive
 pytestmark = pytest.mark.django_db
 
 SIZES = [1, 30]
-INBOX = 4  # session, user, device; the documents with their providers and referral counts
-DOCUMENT = 8  # plus the document, its pages, its referrals, the form's locations, the audit row
+INBOX = 3  # session, user with their device; the documents with their providers and referral counts
+DOCUMENT = 7  # plus the document, its pages, its referrals, the form's locations, the audit row
 
 
 def blank_tiff(pages: int) -> bytes:
