@@ -19,6 +19,7 @@ from scheduling.events import (
 from .payments import consequences as payments
 from .payments.models import ChargeMoment
 from .services import gfe_close_for_cancelled_course, gfe_record_course_change
+from .tasks import issue_course_estimate
 
 # Why the new version is issued, as its GFE says (listed in services.ESTIMATE_REASONS).
 REASONS = {
@@ -40,13 +41,18 @@ def gfe_on_course_changed(event: CourseChange) -> None:
     if profile is None:
         return
     dates = getattr(event, "dates", None)
+    issued_by = event.by or course.patient
+    reason = REASONS[type(event)]
     gfe_record_course_change(
         course=course,
-        issued_by=event.by or course.patient,
-        reason=REASONS[type(event)],
+        issued_by=issued_by,
+        reason=reason,
         starts=list(dates.starts) if dates is not None else None,
         profile=profile,
     )
+    # The estimate that meets it is issued after the commit (beat's issue-owed-estimates
+    # issues it when this task is lost).
+    issue_course_estimate.delay_on_commit(course.pk, reason, issued_by.pk)
 
 
 def gfe_on_course_cancelled(event: CourseCancelled) -> None:

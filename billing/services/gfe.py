@@ -281,10 +281,11 @@ def gfe_record_course_change(
     Call inside the transaction that changes the course; `starts` (its booked starts, as the
     event tells them) and `profile` (the patient's, locked) save reading them again.
 
-    The estimate itself is issued after the commit: enqueues billing.tasks.issue_course_estimate
-    (estimate_issue_after_course_change), and beat's issue-owed-estimates issues any whose task
-    was lost. Seconds after scheduling is well inside the 1 or 3 business days that 45 CFR
-    149.610(b)(1)(vi) allows. Returns the obligation owed for the course, if any."""
+    The estimate itself is issued after the commit: the caller (billing.handlers) enqueues
+    billing.tasks.issue_course_estimate (estimate_issue_after_course_change), and beat's
+    issue-owed-estimates issues any whose task was lost. Seconds after scheduling is well inside
+    the 1 or 3 business days that 45 CFR 149.610(b)(1)(vi) allows. Returns the obligation owed
+    for the course, if any."""
     starts = _course_starts(course) if starts is None else sorted(starts)
     owed = None
     if not starts:
@@ -301,15 +302,7 @@ def gfe_record_course_change(
             reason=reason,
             changed_by=issued_by,
         )
-    _estimate_enqueue(course_id=course.pk, reason=reason, issued_by_id=issued_by.pk)
     return owed
-
-
-def _estimate_enqueue(*, course_id: int, reason: str, issued_by_id: int) -> None:
-    # Imported here: tasks.py calls these services (a cycle inside billing, not between floors).
-    from ..tasks import issue_course_estimate
-
-    issue_course_estimate.delay_on_commit(course_id, reason, issued_by_id)
 
 
 def _matches(estimate: Estimate | None, course, starts: list[datetime]) -> bool:
