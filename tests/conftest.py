@@ -8,6 +8,7 @@ from django.test import Client
 from django.utils import timezone, translation
 from hypothesis import HealthCheck, settings
 
+from billing.tasks import issue_course_estimate
 from clinic.celery import app
 from clinic.models import STAFF_ROLES, Role
 from tests import clock as test_clock
@@ -166,7 +167,6 @@ def estimates_after_commit(django_capture_on_commit_callbacks, monkeypatch):
     when the block ends, as a worker does just after their commit: the block's on-commit
     callbacks run (django_capture_on_commit_callbacks) and billing.tasks.issue_course_estimate,
     which they enqueue, runs in process instead of going to Redis. Other tasks go as usual."""
-    from billing.tasks import issue_course_estimate
 
     def run_now(args=(), kwargs=None, **options):
         issue_course_estimate(*args, **(kwargs or {}))

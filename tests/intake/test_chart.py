@@ -291,7 +291,7 @@ def test_the_chart_and_the_search_speak_spanish(clinic, client):
     assert "Buscar un paciente" in search and "1 persona encontrada" in search
 
 
-def test_a_generic_plan_reads_the_same_charts_as_a_custom_one(clinic):
+def test_a_generic_plan_reads_the_same_charts_as_a_custom_one(clinic, clock):
     """The chart's statement is prepared (clinic.db.execute_prepared): after five executions
     PostgreSQL may run one plan for every patient. Both plans give the same charts, for a
     patient with a booked course and one with nothing yet; anyone else is still a 404."""
@@ -299,7 +299,7 @@ def test_a_generic_plan_reads_the_same_charts_as_a_custom_one(clinic):
     session_book(course=referral.course, starts_at=at(3), by=None)
     bare = UserFactory(role=Role.PATIENT)
     coordinator = UserFactory(role=Role.COORDINATOR)
-    now = timezone.now()
+    now = clock.now()
     charts = {}
     with transaction.atomic(), connection.cursor() as cursor:
         for mode in ("force_custom_plan", "force_generic_plan", "auto"):
