@@ -16,17 +16,26 @@ class AuditEvent(models.Model):
     Holds no PHI itself: who, which object (type and id), whose record, when and from where."""
 
     at = models.DateTimeField(_("when"), default=timezone.now, db_index=True, editable=False)
+    # The two users are foreign keys for the ORM (PROTECT: Django refuses to delete a user with
+    # events) but not constraints in the database, as django-simple-history makes its history
+    # rows': a staff page that lists 66 patients writes 66 events, and PostgreSQL's check of
+    # each row's two keys (a locking read of the user, per row) cost more than the page's own
+    # statement. The rows come from the signed-in user and the records just read.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
+        db_constraint=False,
         related_name="audit_events_made",
         verbose_name=_("who"),
     )
     actor_role = models.CharField(_("role"), max_length=20)
-    # Null while a referral has no patient account yet (before intake is complete).
+    # Null while a referral has no patient account yet (before intake is complete). Indexed
+    # by (patient, -at) below, which also answers a lookup by patient alone.
     patient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
+        db_constraint=False,
+        db_index=False,
         null=True,
         blank=True,
         related_name="audit_events_about",

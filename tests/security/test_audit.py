@@ -4,6 +4,7 @@ import io
 import pytest
 from django.contrib import admin
 from django.db import DatabaseError, transaction
+from django.db.models import ProtectedError
 from django.test import RequestFactory
 from django.urls import reverse
 
@@ -85,6 +86,22 @@ def test_the_database_refuses_to_change_or_delete_an_event(client, world):
     with pytest.raises(DatabaseError), transaction.atomic():
         AuditEvent.objects.filter(pk=event.pk).delete()
     assert AuditEvent.objects.get().action == "view"
+
+
+def test_a_user_with_events_cannot_be_deleted_and_keeps_their_trail(client, world):
+    """The events' users are not database constraints (clinic/audit/models.py: checking them
+    per row cost more than the pages that write them), so Django's PROTECT is what keeps an
+    actor's and a patient's events from losing their user."""
+    coordinator, patient = world.staff["coordinator"], world.patient.user
+    client.force_login(coordinator)
+    client.get(reverse("scheduling:coordinator_course", args=[world.patient.course.pk]))
+    event = AuditEvent.objects.get(actor=coordinator)
+    assert event.patient_id == patient.pk
+    for user in (coordinator, patient):
+        with pytest.raises(ProtectedError) as refused, transaction.atomic():
+            user.delete()
+        assert event in refused.value.protected_objects
+    assert AuditEvent.objects.get(pk=event.pk).actor == coordinator
 
 
 def test_the_admin_cannot_add_edit_or_delete_events(world):
