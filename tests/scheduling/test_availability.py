@@ -6,10 +6,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from clinic.db import _prepared_form
 from scheduling.availability import (
-    _EPOCH,
     _SNAPSHOT_SQL,
+    _instant,
     _us,
+    busy_columns,
     candidate_starts,
     check_start,
     free_start_times,
@@ -572,9 +574,11 @@ def _snapshot_rows(p):
 
 
 def test_the_snapshot_sends_busy_instants_as_exact_microseconds(db):
-    """The statement gives every instant's microseconds since the epoch exactly, at any
-    microsecond, for centuries (date_part's double precision would not, past 2106)."""
-    expression = "(extract(epoch FROM {}) * 1000000)::bigint"
+    """The statement sends each busy instant as microseconds after the range's earliest start,
+    and load_snapshot adds that back: exact at any microsecond, in any century, for offsets far
+    longer than a snapshot's range (a double holds them exactly; the epoch's own microseconds,
+    date_part(timestamptz)'s double, would not be past 2106)."""
+    expression = "(date_part('epoch', {} - %(day_before)s) * 1000000)::bigint"
     for column in ("starts_at", "infusion_ends_at", "ends_at"):
         assert expression.format(column) in _SNAPSHOT_SQL
     rng = random.Random("microseconds")
@@ -582,19 +586,27 @@ def test_the_snapshot_sends_busy_instants_as_exact_microseconds(db):
         _us(dt.datetime(2000, 1, 1, tzinfo=dt.UTC)),
         _us(dt.datetime(2300, 1, 1, tzinfo=dt.UTC)),
     )
-    instants = [rng.randrange(first, last) for _ in range(5000)]
-    instants += [
-        second * 1_000_000 + fraction
-        for second in (first // 1_000_000, last // 1_000_000 - 1)
-        for fraction in (0, 1, 499_999, 500_000, 500_001, 999_999)
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT array_agg(" + expression.format("t") + " ORDER BY n)"
-            " FROM unnest(%s::timestamptz[]) WITH ORDINALITY AS u(t, n)",
-            [[_EPOCH + dt.timedelta(microseconds=us) for us in instants]],
+    sixty_days = 60 * 86_400 * 1_000_000
+    for base in [rng.randrange(first, last) for _ in range(20)] + [first, last]:
+        offsets = [rng.randrange(-sixty_days, sixty_days) for _ in range(500)]
+        offsets += [
+            sign * (days * 86_400_000_000 + fraction)
+            for sign in (1, -1)
+            for days in (0, 1, 14, 59)
+            for fraction in (0, 1, 499_999, 500_000, 500_001, 999_999, 86_399_999_999)
+        ]
+        instants = [base + offset for offset in offsets]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT array_agg("
+                + expression.format("t").replace("%(day_before)s", "%s")
+                + " ORDER BY n) FROM unnest(%s::timestamptz[]) WITH ORDINALITY AS u(t, n)",
+                [_instant(base), [_instant(us) for us in instants]],
+            )
+            sent = cursor.fetchone()[0]
+        assert busy_columns(list(range(len(sent))), sent, sent, sent, base=base)[1] == sorted(
+            instants
         )
-        assert cursor.fetchone()[0] == instants
 
 
 def test_the_snapshot_statement_reads_what_the_querysets_read(db):
@@ -621,22 +633,33 @@ def test_the_snapshot_statement_reads_what_the_querysets_read(db):
         )
     moved = InfusionSession.objects.active().filter(course=course).first()
     seen = set()
-    for days in (1, 3, 8):
-        for ignore in (None, moved.pk):
-            start, _ = local_day_bounds(first_day + dt.timedelta(days=days % 3), NY)
-            _, end = local_day_bounds(first_day + dt.timedelta(days=days), NY)
-            p = load_snapshot(
-                course=course,
-                location=location,
-                start=start,
-                end=end,
-                now=now,
-                ignore_session_id=ignore,
-            )
-            expected = _snapshot_by_orm(course, location, start, end, now, ignore)
-            assert _snapshot_rows(p) == expected, (days, ignore)
-            assert p.rules.location is location
-            seen.add((len(p.busy), len(p.patient_sessions)))
+    # The statement is prepared (clinic.db.execute_prepared): its generic plan and its custom
+    # ones (the first five on a connection) must read the same rows.
+    with connection.cursor() as cursor:
+        for mode in ("force_custom_plan", "force_generic_plan", "auto"):
+            cursor.execute(f"SET LOCAL plan_cache_mode = {mode}")
+            for days in (1, 3, 8, 1, 1, 1, 1):
+                for ignore in (None, moved.pk):
+                    start, _ = local_day_bounds(first_day + dt.timedelta(days=days % 3), NY)
+                    _, end = local_day_bounds(first_day + dt.timedelta(days=days), NY)
+                    p = load_snapshot(
+                        course=course,
+                        location=location,
+                        start=start,
+                        end=end,
+                        now=now,
+                        ignore_session_id=ignore,
+                    )
+                    expected = _snapshot_by_orm(course, location, start, end, now, ignore)
+                    assert _snapshot_rows(p) == expected, (days, ignore)
+                    assert p.rules.location is location
+                    seen.add((len(p.busy), len(p.patient_sessions)))
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = %s",
+            [_prepared_form(_SNAPSHOT_SQL)[0]],
+        )
+        generic, custom = cursor.fetchone()
+    assert generic > 0 and custom > 0
     assert all(busy and mine for busy, mine in seen)
     assert len(seen) > 2, "the ranges and the moved session read different rows"
 
