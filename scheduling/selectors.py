@@ -35,9 +35,8 @@ def course_for_patient(*, patient: User) -> Course | None:
 
 def hold_for_patient(*, patient: User, pk: int) -> SlotHold | None:
     """The hold `pk` if it is on the patient's current course (course_for_patient's: the open
-    one, else the latest), with that course (its location and session type), the hold's
-    location and the session it would replace: one statement, for the confirm page and its
-    POST, the booking."""
+    one, else the latest), with that course (its location, session type and patient) and the
+    hold's location: one statement, for the confirm page and its POST, the booking."""
     # The current course as a scalar subquery in SQL: compiling it as a queryset (Subquery,
     # Case) costs a thousand Python calls more, on the booking's request.
     current = RawSQL(
@@ -45,13 +44,22 @@ def hold_for_patient(*, patient: User, pk: int) -> SlotHold | None:
         " ORDER BY status = ANY(%s) DESC, created_at DESC LIMIT 1",
         [patient.pk, list(OPEN_COURSE_STATUSES)],
     )
-    return (
-        SlotHold.objects.select_related(
-            "course__location", "course__session_type", "location", "replaces"
-        )
-        .filter(pk=pk, course_id=current)
-        .first()
+    holds = SlotHold.objects.select_related("course__location", "course__session_type").filter(
+        pk=pk, course_id=current
     )
+    # One row at most (the primary key), so no ORDER BY: first()'s would make Django hash each
+    # of the selected columns' expressions to match it against them.
+    hold = next(iter(holds[:1]), None)
+    if hold is None:
+        return None
+    # Joined no more than needed (planning each join costs PostgreSQL more than its reading):
+    # the hold is almost always at the course's own location, the course is the patient's (the
+    # filter says so; the booking reads their profile), and the session a hold replaces is
+    # read when there is one, by the descriptor.
+    if hold.location_id == hold.course.location_id:
+        hold.location = hold.course.location
+    hold.course.patient = patient
+    return hold
 
 
 @dataclass

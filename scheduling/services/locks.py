@@ -8,6 +8,8 @@ from collections.abc import Iterable
 
 from django.db import connection
 
+from clinic.models import User
+
 from ..models import (
     Course,
     InfusionSession,
@@ -34,15 +36,31 @@ def _lock_location_days(location: Location, instants: Iterable[dt.datetime]) -> 
         )
 
 
+_COURSE_RELATED = ("session_type", "location", "patient")
+
+
 def _lock_course(course: Course) -> Course:
-    # FOR UPDATE: the course's slots are read and filled below; one booking per course at a time.
-    # Its location and the patient's profile come along: the booking and the handlers of its
-    # event read them (the profile is absent for a patient made by hand).
-    return (
-        Course.objects.select_related("session_type", "location", "patient__patient_profile")
-        .select_for_update(of=("self",))
-        .get(pk=course.pk)
-    )
+    """The course read again under FOR UPDATE: its slots are read and filled next, one booking
+    per course at a time. Its location, session type and patient (with their profile, absent
+    for a patient made by hand) come along: the booking and its event's handlers read them.
+    Those `course` already holds (the patient's own booking read them with the hold, and the
+    patient is the signed-in user) are kept rather than joined again: they are not locked either
+    way, and planning the five-table join cost PostgreSQL more than reading the course."""
+    fields = [Course._meta.get_field(name) for name in _COURSE_RELATED]
+    held = {f.name: f.get_cached_value(course) for f in fields if f.is_cached(course)}
+    profile = User._meta.get_field("patient_profile")
+    if len(held) < len(fields) or not profile.is_cached(held["patient"]):
+        return (
+            Course.objects.select_related("session_type", "location", "patient__patient_profile")
+            .select_for_update(of=("self",))
+            .get(pk=course.pk)
+        )
+    locked = Course.objects.select_for_update().get(pk=course.pk)
+    for field in fields:
+        value = held[field.name]
+        if getattr(locked, field.attname) == value.pk:  # not changed since it was read
+            field.set_cached_value(locked, value)
+    return locked
 
 
 def _span(course: Course, starts_at: dt.datetime) -> list[dt.datetime]:

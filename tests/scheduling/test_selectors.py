@@ -5,11 +5,13 @@ import datetime as dt
 
 import pytest
 
+from scheduling.availability import free_start_times
 from scheduling.models import Course, CourseStatus, SlotHold
 from scheduling.selectors import course_for_patient, hold_for_patient
-from tests.factories.scheduling import PatientFactory
+from scheduling.services import session_book
+from tests.factories.scheduling import LocationFactory, PatientFactory
 
-from .conftest import NOW
+from .conftest import NOW, NY
 
 
 def _hold(course, clinic):
@@ -79,3 +81,27 @@ def test_another_patients_hold_is_not_found(clinic, make_course, django_assert_n
     hold = _hold(make_course(patient=theirs), clinic)
     assert _agrees(mine, hold, django_assert_num_queries) is None
     assert hold_for_patient(patient=theirs, pk=hold.pk) is not None
+
+
+@pytest.mark.django_db
+def test_a_hold_elsewhere_or_replacing_a_session_reads_them_when_asked(
+    clinic, make_course, django_assert_num_queries
+):
+    """The hold's own location is the course's when they are the same (no second join); a hold
+    at another location, or one that moves a booked session, reads that row when it is used."""
+    patient = PatientFactory()
+    course = make_course(patient=patient)
+    day = (NOW + dt.timedelta(days=6)).astimezone(NY).date()
+    free = free_start_times(
+        course=course, location=clinic["location"], first_day=day, last_day=day, now=NOW
+    )
+    session = session_book(course=course, starts_at=free[day][0], by=None, now=NOW)
+    hold = _hold(course, clinic)
+    elsewhere = LocationFactory(time_zone=NY)
+    SlotHold.objects.filter(pk=hold.pk).update(location=elsewhere, replaces=session)
+    with django_assert_num_queries(1):
+        found = hold_for_patient(patient=patient, pk=hold.pk)
+    assert found.course.patient is patient
+    with django_assert_num_queries(2):
+        assert found.location == elsewhere and found.location.name == elsewhere.name
+        assert found.replaces == session
