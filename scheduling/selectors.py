@@ -25,12 +25,16 @@ from .models import (
 
 
 def course_for_patient(*, patient: User) -> Course | None:
-    """The patient's current course: the open one, else the latest."""
+    """The patient's current course: the open one, else the latest; with its location, session
+    type and patient (the one asking: a booking reads their profile)."""
     courses = Course.objects.filter(patient=patient).select_related("location", "session_type")
-    return (
+    course = (
         courses.filter(status__in=[CourseStatus.ACTIVE, CourseStatus.AWAITING_REVIEW]).first()
         or courses.first()
     )
+    if course is not None:
+        course.patient = patient
+    return course
 
 
 def hold_for_patient(*, patient: User, pk: int) -> SlotHold | None:

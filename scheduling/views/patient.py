@@ -228,10 +228,11 @@ def patient_plan(request: HttpRequest) -> HttpResponse:
     step (all or nothing)."""
     course = _patient_course(request)
     source = request.POST if request.method == "POST" else request.GET
-    location = get_object_or_404(
-        Location, pk=pk_or_404(source.get("location") or course.location_id)
-    )
-    summary = selectors.course_summary(course=course, now=timezone.now())
+    location_pk = pk_or_404(source.get("location") or course.location_id)
+    if location_pk == course.location_id:
+        location = course.location  # read with the course
+    else:
+        location = get_object_or_404(Location, pk=location_pk)
     tz = location.time_zone
     error = None
     if request.method == "POST":
@@ -260,7 +261,10 @@ def patient_plan(request: HttpRequest) -> HttpResponse:
                     + ",".join(str(s.pk) for s in booked)
                 )
         proposal = [s for s in starts if s is not None]
-    else:
+    # Only the page needs it (the GET, or the POST shown again): a booked plan has gone on to
+    # its confirmation without it.
+    summary = selectors.course_summary(course=course, now=timezone.now())
+    if request.method != "POST":
         form = StartForm(request.GET)
         if not form.is_valid():
             return redirect("scheduling:patient_book")

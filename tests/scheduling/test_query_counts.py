@@ -82,8 +82,9 @@ CONFIRM_POST = 21
 # 61 before the fee schedule was read in one statement, 59 before the three days' locks were
 # taken in one statement and the GFEs owed read once, 56 before the estimate's lines went with
 # its INSERT, 55 before the time's check read its snapshot in one statement, once per session
-# (see BOOK_STATEMENTS); 34 before the Good Faith Estimate was issued after the commit.
-PLAN_POST = 27
+# (see BOOK_STATEMENTS); 34 before the Good Faith Estimate was issued after the commit; 27
+# before the location came with the course and the course's summary was read only for a page.
+PLAN_POST = 25
 # The signed-in staff member (session, user, second factor: 3), the page in one statement
 # (scheduling.day_page: the locations, the day's chairs, hours, sessions and shifts) and one
 # audit INSERT. 10 before it was read through the ORM (the locations twice, four for the day).

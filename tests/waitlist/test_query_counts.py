@@ -15,7 +15,8 @@ from .conftest import NOW, at
 
 NOON = at(2027, 3, 1, 12)
 COORDINATOR_LIST = 7
-PATIENT_JOIN = 7
+# 7 before the course came with its patient, the signed-in user (and their profile).
+PATIENT_JOIN = 5
 OFFER_PAGE = 1  # the offer with its slot, location, entry, course and patient, in one query
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("at_now")]
