@@ -67,12 +67,14 @@ class EmailOrPhoneBackend(ModelBackend):
         member's confirmed second-factor devices (clinic.middleware.OTPMiddleware picks the
         session's one from them). A join to a row that staff do not have, and a subquery that
         finds nothing for a patient, cost less than a second round trip on every page."""
-        user = (
+        users = (
             User._default_manager.select_related("patient_profile")
             .annotate(**{CONFIRMED_DEVICES: _CONFIRMED_DEVICES})
             .filter(pk=user_id)
-            .first()
         )
+        # One row at most (the primary key), so no ORDER BY: first()'s would make Django hash
+        # each selected column's expression to match it, 0.6 ms of every page.
+        user = next(iter(users.order_by()[:1]), None)
         return user if user is not None and self.user_can_authenticate(user) else None
 
 

@@ -28,10 +28,10 @@ def course_for_patient(*, patient: User) -> Course | None:
     """The patient's current course: the open one, else the latest; with its location, session
     type and patient (the one asking: a booking reads their profile)."""
     courses = Course.objects.filter(patient=patient).select_related("location", "session_type")
-    course = (
-        courses.filter(status__in=[CourseStatus.ACTIVE, CourseStatus.AWAITING_REVIEW]).first()
-        or courses.first()
-    )
+    # A patient has one open course at most (course_one_open_per_patient), so that read needs no
+    # ORDER BY: first()'s would make Django hash each selected column's expression to match it.
+    opened = courses.filter(status__in=[CourseStatus.ACTIVE, CourseStatus.AWAITING_REVIEW])
+    course = next(iter(opened.order_by()[:1]), None) or courses.first()
     if course is not None:
         course.patient = patient
     return course
