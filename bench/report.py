@@ -123,9 +123,9 @@ def _pages(data: dict) -> list[str]:
         "",
         f"Measured in the run of {data.get('pages_date') or data['date']}.",
         "",
-        "Each endpoint is compared with the floor measured just before it (5 s), because the "
-        "shared machine's load drifts during a run; the first and last rows are the floor "
-        "alone.",
+        "Each endpoint is compared with the floor measured in turns with it (3 s of the floor, "
+        "3 s of the endpoint, five times), because the shared machine's speed moves within "
+        "seconds; the first and last rows are the floor alone.",
         "",
         "| Endpoint | Requests | Median ms | p95 ms | Floor median ms | Median / floor "
         "| p95 / floor median | Req/s | Other status | Target |",
