@@ -1,6 +1,7 @@
 """Raw statements beyond the ORM: Django's own SQL for a model's INSERT, for statements that do
-more in the same round trip (compiled_insert), and a big read planned once per connection
-(execute_prepared).
+more in the same round trip (compiled_insert), a big read planned once per connection
+(execute_prepared), and the one row a filter can match without first()'s ORDER BY
+(one_or_none).
 
 A booking stores its session with its history row, a message with its events, an estimate
 with its priced lines: each as one statement of data-modifying CTEs around the INSERT that
@@ -14,7 +15,16 @@ import weakref
 from collections.abc import Mapping, Sequence
 
 from django.db import connection, models
+from django.db.models import QuerySet
 from django.db.models.sql import InsertQuery
+
+
+def one_or_none(queryset: QuerySet) -> models.Model | None:
+    """The row of a queryset whose filter matches one row at most (a primary key, a unique
+    constraint), or None. first() would add an ORDER BY, and to place it Django hashes each
+    selected column's expression (about 25 µs each, through inspect.signature): 0.6 ms for the
+    signed-in user on every page, more with select_related."""
+    return next(iter(queryset.order_by()[:1]), None)
 
 
 def compiled_insert(

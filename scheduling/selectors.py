@@ -9,6 +9,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 
+from clinic.db import one_or_none
 from clinic.models import Role, User
 
 from .models import (
@@ -28,10 +29,9 @@ def course_for_patient(*, patient: User) -> Course | None:
     """The patient's current course: the open one, else the latest; with its location, session
     type and patient (the one asking: a booking reads their profile)."""
     courses = Course.objects.filter(patient=patient).select_related("location", "session_type")
-    # A patient has one open course at most (course_one_open_per_patient), so that read needs no
-    # ORDER BY: first()'s would make Django hash each selected column's expression to match it.
+    # One open course at most (course_one_open_per_patient): no ORDER BY needed.
     opened = courses.filter(status__in=[CourseStatus.ACTIVE, CourseStatus.AWAITING_REVIEW])
-    course = next(iter(opened.order_by()[:1]), None) or courses.first()
+    course = one_or_none(opened) or courses.first()
     if course is not None:
         course.patient = patient
     return course
@@ -48,12 +48,11 @@ def hold_for_patient(*, patient: User, pk: int) -> SlotHold | None:
         " ORDER BY status = ANY(%s) DESC, created_at DESC LIMIT 1",
         [patient.pk, list(OPEN_COURSE_STATUSES)],
     )
-    holds = SlotHold.objects.select_related("course__location", "course__session_type").filter(
-        pk=pk, course_id=current
+    hold = one_or_none(
+        SlotHold.objects.select_related("course__location", "course__session_type").filter(
+            pk=pk, course_id=current
+        )
     )
-    # One row at most (the primary key), so no ORDER BY: first()'s would make Django hash each
-    # of the selected columns' expressions to match it against them.
-    hold = next(iter(holds[:1]), None)
     if hold is None:
         return None
     # Joined no more than needed (planning each join costs PostgreSQL more than its reading):

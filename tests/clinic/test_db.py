@@ -7,7 +7,9 @@ import pytest
 from django.db import DataError, InternalError, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
-from clinic.db import _prepared_form, execute_prepared
+from clinic.db import _prepared_form, execute_prepared, one_or_none
+from clinic.models import User
+from tests.factories.users import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -104,3 +106,13 @@ def test_a_statement_deallocated_behind_its_back_is_prepared_again():
             execute_prepared(cursor, sql, {"d": 1, "word": "e"})
         execute_prepared(cursor, sql, {"d": 10, "word": "e"})
         assert cursor.fetchall() == [(1, "e%")]
+
+
+def test_one_or_none_reads_the_one_row_without_an_order_by(django_assert_num_queries):
+    """one_or_none: the row a primary-key filter matches, or None, in one statement with no
+    ORDER BY (first()'s would cost Django a hash of each selected column's expression)."""
+    user = UserFactory()
+    with django_assert_num_queries(2) as queries:
+        assert one_or_none(User.objects.filter(pk=user.pk)) == user
+        assert one_or_none(User.objects.filter(pk=user.pk + 10_000)) is None
+    assert all("ORDER BY" not in q["sql"] for q in queries.captured_queries)
