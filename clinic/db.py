@@ -83,7 +83,9 @@ def _prepared_form(sql: str) -> tuple[str, str, tuple]:
     return name, body, tuple(keys)
 
 
-def execute_prepared(cursor, sql: str, params: Mapping | Sequence = ()) -> None:
+def execute_prepared(
+    cursor, sql: str, params: Mapping | Sequence = (), *, before: str = ""
+) -> None:
     """cursor.execute(sql, params), planned once per connection instead of once per call: the
     first call on a physical connection sends `PREPARE name AS sql; EXECUTE name(...)` in one
     round trip, the next ones `EXECUTE name(...)`; PostgreSQL switches to a generic plan after
@@ -92,7 +94,8 @@ def execute_prepared(cursor, sql: str, params: Mapping | Sequence = ()) -> None:
     do not change). For a fixed text (a module's constant): each text is kept, and prepared on
     every connection. A parameter must be a single value (a list is an array), not a tuple for
     `IN %s`. Works in and out of transactions: PREPARE is not undone by a rollback, and a round
-    trip that failed is checked against pg_prepared_statements before the next. See
+    trip that failed is checked against pg_prepared_statements before the next. `before`, a
+    statement without parameters (a SET LOCAL), goes first in the same round trip. See
     docs/DEVELOPING.md for when it pays, and the PgBouncer caveat."""
     name, body, keys = _prepared_form(sql)
     values = [params[key] for key in keys]
@@ -106,6 +109,8 @@ def execute_prepared(cursor, sql: str, params: Mapping | Sequence = ()) -> None:
         cursor.execute("SELECT EXISTS (SELECT FROM pg_prepared_statements WHERE name = %s)", [name])
         (state,) = cursor.fetchone()
         prepared[name] = state or False
+    if before:
+        execute = f"{before};\n{execute}"
     if state:
         try:
             cursor.execute(execute, values or None)

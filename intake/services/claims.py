@@ -2,11 +2,13 @@
 and the checklist a coordinator ticks while holding a case."""
 
 import datetime as dt
+import functools
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
+from clinic.db import execute_prepared
 from clinic.errors import ApplicationError
 from clinic.models import User
 
@@ -19,29 +21,37 @@ def _claim_minutes() -> int:
 
 
 # Claim-next is the queue's one contention point and its hottest path: one statement, written
-# out, so that twenty coordinators pressing 'Next call' at once each wait for one round trip
-# and nothing is compiled per call. Three probes, tried in order, each walking an index and
+# out and prepared on each connection (clinic.db.execute_prepared), so that twenty coordinators
+# pressing 'Next call' at once each wait for one round trip and nothing is compiled or planned
+# per call. Three probes, tried in order, each walking an index in the queue's order and
 # stopping at the first free row (FOR UPDATE SKIP LOCKED: a row another claimer has just
 # locked is skipped, never waited for): this coordinator's live claim, then due callbacks
-# (intake_open_callback_idx), then the rest, urgent first, then the oldest
-# (intake_open_ready_idx). A CTE is read only as far as its reader asks, and an Append over
-# CTE scans is never parallel, so a held case comes back as it is and nothing else is locked.
-def _claim_next_sql(*, me: int, now: dt.datetime, expires: dt.datetime) -> tuple[str, list]:
-    callable_now, callable_params = callable_sql(now)
-    free, free_params = free_sql(now)
+# (intake_open_due_idx), then the rest, urgent first, then the oldest (intake_open_ready_idx).
+# The status is written as a literal: the indexes are partial (open cases only), and a generic
+# plan cannot use them for a status given as a parameter. A CTE is read only as far as its
+# reader asks, and an Append over CTE scans is never parallel, so a held case comes back as it
+# is and nothing else is locked.
+@functools.cache
+def _claim_next_sql() -> str:
+    """The statement's text (the same for every call: the values are its parameters)."""
+    now = timezone.now()  # the fragments' text does not depend on it
+    callable_now, _ = callable_sql(now)
+    free, _ = free_sql(now)
     open_ = IntakeCase.Status.OPEN.value
-    sql = f"""
+    columns = ", ".join(f"c.{field.column}" for field in _COLUMNS)
+    return f"""
     WITH held(id) AS (
         SELECT id FROM intake_intakecase
-        WHERE status = %s AND claimed_by_id = %s AND claim_expires_at > %s
+        WHERE status = '{open_}' AND claimed_by_id = %s AND claim_expires_at > %s
         LIMIT 1 FOR UPDATE
     ), due(id) AS (
         SELECT id FROM intake_intakecase
-        WHERE status = %s AND callback_at <= %s AND {callable_now} AND {free}
+        WHERE status = '{open_}' AND callback_at IS NOT NULL AND callback_at <= %s
+            AND {callable_now} AND {free}
         ORDER BY {ORDER} LIMIT 1 FOR UPDATE SKIP LOCKED
     ), rest(id) AS (
         SELECT id FROM intake_intakecase
-        WHERE status = %s AND (callback_at IS NULL OR callback_at > %s) AND {callable_now}
+        WHERE status = '{open_}' AND (callback_at IS NULL OR callback_at > %s) AND {callable_now}
             AND {free}
         ORDER BY {ORDER} LIMIT 1 FOR UPDATE SKIP LOCKED
     ), pick(id, held) AS (
@@ -55,14 +65,21 @@ def _claim_next_sql(*, me: int, now: dt.datetime, expires: dt.datetime) -> tuple
         claim_expires_at = CASE WHEN pick.held THEN c.claim_expires_at ELSE %s END,
         updated_at = CASE WHEN pick.held THEN c.updated_at ELSE %s END
     FROM pick WHERE c.id = pick.id
-    RETURNING c.*"""  # noqa: S608 - the fragments are intake.queue's, every value a parameter
-    params = [
-        *(open_, me, now),
-        *(open_, now, *callable_params, *free_params),
-        *(open_, now, *callable_params, *free_params),
+    RETURNING {columns}"""  # noqa: S608 - the fragments are intake.queue's, every value a parameter
+
+
+def _claim_next_params(*, me: int, now: dt.datetime, expires: dt.datetime) -> list:
+    _, callable_params = callable_sql(now)
+    _, free_params = free_sql(now)
+    return [
+        *(me, now),
+        *(now, *callable_params, *free_params),
+        *(now, *callable_params, *free_params),
         *(me, expires, now),
     ]
-    return sql, params
+
+
+_COLUMNS = IntakeCase._meta.concrete_fields
 
 
 def case_claim_next(*, coordinator: User, now: dt.datetime | None = None) -> IntakeCase | None:
@@ -76,18 +93,24 @@ def case_claim_next(*, coordinator: User, now: dt.datetime | None = None) -> Int
     claim needs no job to free it: the query treats it as unclaimed. Returns None when nothing
     is callable."""
     now = now or timezone.now()
-    sql, params = _claim_next_sql(
+    params = _claim_next_params(
         me=coordinator.pk, now=now, expires=now + dt.timedelta(minutes=_claim_minutes())
     )
-    # A claim is a soft hold that lapses by itself. Were the server to crash in the instant
-    # after this commit, losing it would only put the case back in the queue, so the commit
-    # need not wait for the disk (call logs and audit rows still do). The setting and the
-    # statement go as one query string, which PostgreSQL runs as one transaction: one round
-    # trip instead of four (BEGIN, SET LOCAL, the statement, COMMIT), and with twenty
-    # claimers on two cores each round trip waits for the server process to be scheduled.
-    # Inside a caller's transaction the statement is part of it.
-    claimed = list(IntakeCase.objects.raw(f"SET LOCAL synchronous_commit TO OFF; {sql}", params))
-    return claimed[0] if claimed else None
+    with connection.cursor() as cursor:
+        # A claim is a soft hold that lapses by itself. Were the server to crash in the instant
+        # after this commit, losing it would only put the case back in the queue, so the commit
+        # need not wait for the disk (call logs and audit rows still do). The setting goes in
+        # the statement's round trip, which PostgreSQL runs as one transaction: one round trip
+        # instead of four (BEGIN, SET LOCAL, the statement, COMMIT), and with twenty claimers
+        # on two cores each round trip waits for the server process to be scheduled. Inside a
+        # caller's transaction the statement is part of it.
+        execute_prepared(
+            cursor, _claim_next_sql(), params, before="SET LOCAL synchronous_commit TO OFF"
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return IntakeCase.from_db(connection.alias, [f.attname for f in _COLUMNS], row)
 
 
 def case_claim(

@@ -48,6 +48,17 @@ def test_it_prepares_once_per_connection_and_answers_as_execute_would():
         assert _prepared(cursor, name)
 
 
+def test_a_setting_given_before_goes_with_the_statement():
+    """'Next call' sends SET LOCAL synchronous_commit with its claim, in the same round trip,
+    prepared or not: the statement runs under it."""
+    sql = f"SELECT current_setting('lock_timeout'), %(d)s::int /* {uuid.uuid4()} */"
+    with CaptureQueriesContext(connection) as queries, connection.cursor() as cursor:
+        for d in (1, 2):
+            execute_prepared(cursor, sql, {"d": d}, before="SET LOCAL lock_timeout = '1234ms'")
+            assert cursor.fetchall() == [("1234ms", d)]
+    assert len(queries) == 2
+
+
 def test_a_new_connection_prepares_again():
     sql = _statement()
     name = _prepared_form(sql)[0]
