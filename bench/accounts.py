@@ -129,7 +129,7 @@ def _diagnosis_of(patient: User) -> list[str]:
 
 def prepare_bookings(runner: User, location: Location, count: int) -> list[tuple[str, int]]:
     """`count` patients without an open course each get a course of 6 (course_create) and a
-    held time in the next 14 days (slot_hold), as if they had just picked it. The booking POST
+    held time in the next four weeks (slot_hold), as if they had just picked it. The booking POST
     then confirms the hold: the real session_book with its reminders, GFE clock and estimate."""
     open_patients = Course.objects.filter(
         status__in=[CourseStatus.ACTIVE, CourseStatus.AWAITING_REVIEW]
@@ -142,7 +142,9 @@ def prepare_bookings(runner: User, location: Location, count: int) -> list[tuple
     )
     today = timezone.now().astimezone(location.time_zone).date()
     prepared = []
-    day_cycle = itertools.cycle(range(2, 15))
+    # Four weeks, not two: the seeded clinic's next two weeks are nearly full, and a scenario
+    # that runs out of holds is measured on a fraction of its turns with the floor.
+    day_cycle = itertools.cycle(range(2, 29))
     for patient in patients:
         if len(prepared) >= count:
             break
@@ -192,7 +194,7 @@ def prepare_plans(
     tz = location.time_zone
     today = timezone.now().astimezone(tz).date()
     prepared = []
-    first_days = itertools.cycle(range(2, 9))
+    first_days = itertools.cycle(range(2, 23))  # the last of the three by day 28, as holds
     for patient in patients:
         if len(prepared) >= count:
             break

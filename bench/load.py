@@ -338,7 +338,7 @@ def _with_adjacent_floor(scenario: Scenario, floor_paths) -> dict:
 
 def _booking(runner: User, t: dict) -> dict:
     # Holds last five minutes: made just before the booking scenario runs, a third at each
-    # location (one location's next two weeks hold a few hundred free times).
+    # location (one location's next four weeks hold several hundred free times).
     prepared = []
     for location in Location.objects.filter(pk__in=t["location_ids"]):
         prepared += prepare_bookings(runner, location, BOOKINGS // len(t["location_ids"]))

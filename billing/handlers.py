@@ -4,6 +4,7 @@ so every change owes a new one (recorded, with its deadline, in the change's tra
 enqueues its issue after the commit (billing.tasks.issue_course_estimate); a cancelled course
 no longer needs the one it owed."""
 
+from clinic.db import one_or_none
 from clinic.models import PatientProfile
 from scheduling.events import (
     CourseCancelled,
@@ -37,7 +38,9 @@ def gfe_on_course_changed(event: CourseChange) -> None:
     # Patients made at intake always have a profile; the GFE needs their date of birth, and a
     # course made by hand for a patient without one is left to the coordinators. Locked here,
     # once, for everything billing writes for the patient below (services.estimates).
-    profile = PatientProfile.objects.select_for_update().filter(user_id=course.patient_id).first()
+    profile = one_or_none(
+        PatientProfile.objects.select_for_update().filter(user_id=course.patient_id)
+    )
     if profile is None:
         return
     dates = getattr(event, "dates", None)

@@ -14,6 +14,7 @@ from django.db.models import Max, Min
 from django.utils.translation import gettext as _
 
 from clinic.calling_hours import calling_hours
+from clinic.db import one_or_none
 from clinic.errors import ApplicationError
 from clinic.messaging.models import Channel
 from clinic.messaging.services import message_schedule, messages_cancel, recipient_zone
@@ -118,7 +119,7 @@ def plan_retime(*, course: Course, days: Sequence[dt.date] | None = None) -> Out
     # more statements on every booking would buy nothing.
     with transaction.atomic(savepoint=False):
         # FOR UPDATE: a booking and the nightly prompt run must not write the plan at once.
-        plan = OutcomePlan.objects.select_for_update().filter(course=course).first()
+        plan = one_or_none(OutcomePlan.objects.select_for_update().filter(course=course))
         if plan is None or plan.status != PlanStatus.ACTIVE:
             return plan
         if days is None:

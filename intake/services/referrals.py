@@ -10,6 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from clinic.db import one_or_none
 from clinic.errors import ApplicationError
 from clinic.models import Role, User
 from clinic.validators import is_ascii_digits
@@ -309,11 +310,10 @@ def referral_follow_course(
     handlers of scheduling's events (intake/handlers.py)."""
     # Row lock, as referral_set_status takes it (intake and scheduling may both move the same
     # referral), at the first read: the provider and their user come along for the e-mail.
-    referral = (
+    referral = one_or_none(  # one referral per course at most
         Referral.objects.select_related("provider__user")
         .select_for_update(of=("self",))
         .filter(course=course)
-        .first()
     )
     if referral is None:
         return
