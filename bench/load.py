@@ -353,7 +353,7 @@ def _booking(runner: User, t: dict) -> dict:
 def _planned_course(runner: User, t: dict) -> dict:
     # Three free times on three days for each patient, none offered to two patients, found just
     # before the scenario runs (after the single bookings).
-    prepared, taken = [], set()
+    prepared, taken = [], {}
     for location in Location.objects.filter(pk__in=t["location_ids"]):
         prepared += prepare_plans(runner, location, PLANS // len(t["location_ids"]), taken)
     random.shuffle(prepared)

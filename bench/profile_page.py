@@ -120,7 +120,7 @@ def posts(name: str, count: int) -> list[tuple[str, str, dict]]:
         ]
     return [
         (key, "/my/plan/", {"location": loc, "starts": starts})
-        for key, loc, starts in prepare_plans(runner, location, count, set())
+        for key, loc, starts in prepare_plans(runner, location, count, {})
     ]
 
 
