@@ -156,7 +156,13 @@ def _claim_and_dispatch(data: dict) -> list[str]:
         "",
         f"Measured in the run of {claim.get('date', data['date'])}: "
         f"{claim['coordinators']} processes, each a coordinator, {claim['claims']} calls of "
-        f"`case_claim_next` over {claim['open_cases']:,} open cases (each claim then logged as a "
+        f"`case_claim_next` over {claim['open_cases']:,} open cases"
+        + (
+            f", {claim['due_callbacks']:,} of them callbacks due"
+            if "due_callbacks" in claim
+            else ""
+        )
+        + " (each claim then logged as a "
         f"no-answer, not timed, while the others claim): median {claim['median_ms']} ms, "
         f"**p95 {claim['p95_ms']} ms** ({'met' if claim['p95_ms'] < 20 else 'missed'}); "
         f"{claim['found_nothing']} calls found nothing to claim."
