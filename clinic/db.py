@@ -83,6 +83,11 @@ def _prepared_form(sql: str) -> tuple[str, str, tuple]:
     return name, body, tuple(keys)
 
 
+# For execute_prepared's `before`: the prepared statement's generic plan, for that round trip
+# (docs/DEVELOPING.md says when).
+GENERIC_PLAN = "SET LOCAL plan_cache_mode = force_generic_plan"
+
+
 def execute_prepared(
     cursor, sql: str, params: Mapping | Sequence = (), *, before: str = ""
 ) -> None:

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from clinic.db import execute_prepared
+from clinic.db import GENERIC_PLAN, execute_prepared
 from clinic.errors import ApplicationError
 from clinic.models import User
 
@@ -80,9 +80,7 @@ def _claim_next_params(*, me: int, now: dt.datetime, expires: dt.datetime) -> li
 
 
 _COLUMNS = IntakeCase._meta.concrete_fields
-_CLAIM_SETTINGS = (
-    "SET LOCAL synchronous_commit TO OFF; SET LOCAL plan_cache_mode = force_generic_plan"
-)
+_CLAIM_SETTINGS = f"SET LOCAL synchronous_commit TO OFF; {GENERIC_PLAN}"
 
 
 def case_claim_next(*, coordinator: User, now: dt.datetime | None = None) -> IntakeCase | None:

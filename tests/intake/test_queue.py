@@ -123,6 +123,23 @@ def test_next_call_runs_on_one_plan_made_once_not_one_per_press(location, coordi
     assert custom == 0
 
 
+def test_the_queue_page_runs_on_one_plan_made_once(location, coordinator):
+    """The queue page's statement is prepared with its status and limit in the text, so its
+    generic plan walks the same indexes as a plan made for the hour: asked for, and used."""
+    submit_referral(location=location)
+    for _ in range(3):
+        assert len(queue_rows(coordinator=coordinator, now=local(NY, 11), limit=51)) == 1
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE %s AND statement LIKE %s",
+            ["%row_number() OVER ()%", "%LIMIT 51%"],
+        )
+        ((generic, custom),) = cursor.fetchall()
+    assert generic >= 3
+    assert custom == 0
+
+
 @pytest.mark.clock_sweep
 def test_calling_hours_follow_the_patients_zone(location, coordinator):
     la_case = submit_referral(location=location, zip_code="90012").intake_case
