@@ -249,7 +249,6 @@ def load_snapshot(
                 "location": location.pk,
                 "course": course.pk,
                 "patient": course.patient_id,
-                "active": [str(status) for status in ACTIVE_SESSION_STATUSES],
                 "ignore": ignore_session_id,
                 "now": now,
                 "start": start - margin,
@@ -344,11 +343,14 @@ def _rows(*columns: list | None) -> zip:
 # exclusion index (patient, time range) for the patient alone: 4.8 ms instead of 0.05.
 # The shifts' location is written `location_id + 0` so that the range index alone finds them:
 # with the location's index as well, PostgreSQL ANDs in every shift the location ever had.
+# The active statuses are written into the text: the busy part then reads the partial index
+# session_active_location_start alone (its generic plan could not use it for statuses given
+# as a parameter), 1.5 -> 0.4 ms on the benchmark's busiest location.
 _SNAPSHOT_SQL = """
 WITH busy AS (
     SELECT chair_id, starts_at, infusion_ends_at, ends_at
     FROM scheduling_infusionsession
-    WHERE status = ANY(%(active)s) AND location_id = %(location)s
+    WHERE status IN (__ACTIVE__) AND location_id = %(location)s
         AND starts_at < %(end)s AND ends_at > %(start)s AND starts_at > %(day_before)s
         AND id IS DISTINCT FROM %(ignore)s
     UNION ALL
@@ -391,14 +393,14 @@ FROM
         SELECT array_agg(course_id), array_agg(starts_at), array_agg(ends_at),
             array_agg(local_date)
         FROM scheduling_infusionsession
-        WHERE status = ANY(%(active)s) AND patient_id = %(patient)s::integer
+        WHERE status IN (__ACTIVE__) AND patient_id = %(patient)s::integer
             AND id IS DISTINCT FROM %(ignore)s
     ) AS mine,
     (
         SELECT array_agg(weekday), array_agg(opens_at), array_agg(closes_at)
         FROM scheduling_openinghours WHERE location_id = %(location)s
     ) AS hours
-"""
+""".replace("__ACTIVE__", ", ".join(f"'{status}'" for status in ACTIVE_SESSION_STATUSES))
 
 
 def _rules(location: Location, row: list[int] | None) -> CourseRules:

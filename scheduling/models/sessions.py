@@ -116,6 +116,15 @@ class InfusionSession(TimeStampedModel):
         ordering = ["starts_at"]
         indexes = [
             models.Index(fields=["location", "starts_at"], name="session_location_start"),
+            # What a booking snapshot reads of a location's sessions (the active ones in a
+            # range, scheduling.availability): from the index alone, without passing the
+            # cancelled and moved ones (two in five of the benchmark's) or reading the table.
+            models.Index(
+                fields=["location", "starts_at"],
+                include=["ends_at", "infusion_ends_at", "chair", "id"],
+                condition=ACTIVE,
+                name="session_active_location_start",
+            ),
             models.Index(fields=["patient", "starts_at"], name="session_patient_start"),
         ]
         constraints = [
