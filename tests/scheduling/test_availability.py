@@ -713,9 +713,7 @@ def test_the_snapshot_reads_a_locations_active_sessions_from_their_index_alone(d
         cursor.execute(f"PREPARE snapshot_plan_test AS {body}")
         try:
             cursor.execute(
-                "EXPLAIN EXECUTE snapshot_plan_test("
-                + ", ".join(["%s"] * len(keys))
-                + ")",
+                "EXPLAIN EXECUTE snapshot_plan_test(" + ", ".join(["%s"] * len(keys)) + ")",
                 [values[key] for key in keys],
             )
             plan = "\n".join(row[0] for row in cursor.fetchall())
