@@ -20,6 +20,12 @@ def _claim_minutes() -> int:
     return settings.INTAKE_CLAIM_MINUTES
 
 
+# The claimed row comes back as these columns, and is built from them without a queryset.
+_COLUMNS = IntakeCase._meta.concrete_fields
+_ATTNAMES = [field.attname for field in _COLUMNS]
+_CLAIM_SETTINGS = f"SET LOCAL synchronous_commit TO OFF; {GENERIC_PLAN}"
+
+
 # Claim-next is the queue's one contention point and its hottest path: one statement, written
 # out and prepared on each connection (clinic.db.execute_prepared) with its generic plan
 # (case_claim_next), so that twenty coordinators pressing 'Next call' at once each wait for one
@@ -79,10 +85,6 @@ def _claim_next_params(*, me: int, now: dt.datetime, expires: dt.datetime) -> li
     ]
 
 
-_COLUMNS = IntakeCase._meta.concrete_fields
-_CLAIM_SETTINGS = f"SET LOCAL synchronous_commit TO OFF; {GENERIC_PLAN}"
-
-
 def case_claim_next(*, coordinator: User, now: dt.datetime | None = None) -> IntakeCase | None:
     """Gives the coordinator the top callable case (due callbacks, then urgent referrals, then
     the oldest; not waiting for a retry, inside the patient's calling hours), held for
@@ -112,7 +114,7 @@ def case_claim_next(*, coordinator: User, now: dt.datetime | None = None) -> Int
         row = cursor.fetchone()
     if row is None:
         return None
-    return IntakeCase.from_db(connection.alias, [f.attname for f in _COLUMNS], row)
+    return IntakeCase.from_db(connection.alias, _ATTNAMES, row)
 
 
 def case_claim(

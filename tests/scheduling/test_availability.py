@@ -679,44 +679,24 @@ def test_the_snapshot_statement_reads_what_the_querysets_read(db):
     assert p.busy == [] and p.chair_ids == [] and p.hours == {}
 
 
-def test_the_snapshot_reads_a_locations_active_sessions_from_their_index_alone(db):
+def test_the_snapshot_reads_a_locations_active_sessions_from_their_index_alone(clinic, make_course):
     """The busy part names the active statuses in its text, so that even the prepared
     statement's generic plan can read session_active_location_start (a partial index: a status
     given as a parameter proves nothing about it) without the table or the cancelled rows."""
-    location = LocationFactory(time_zone=NY)
-    course = course_create(
-        patient=PatientFactory(),
-        location=location,
-        planned_sessions=3,
-        needs_clinician_review=False,
-        created_by=None,
-    )
+    course = make_course(planned=3)
     start, end = local_day_bounds(dt.date(2026, 12, 14), NY)
-    name, body, keys = _prepared_form(_SNAPSHOT_SQL)
-    values = {
-        "location": location.pk,
-        "course": course.pk,
-        "patient": course.patient_id,
-        "ignore": None,
-        "now": start,
-        "start": start,
-        "end": end,
-        "day_before": start - dt.timedelta(days=1),
-        "first_closure": start.date(),
-        "last_closure": end.date(),
-    }
     with connection.cursor() as cursor:
         # The test's tables are tiny: without these PostgreSQL would read them whole.
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_bitmapscan = off")
         cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-        cursor.execute(f"PREPARE snapshot_plan_test AS {body}")
-        try:
-            cursor.execute(
-                "EXPLAIN EXECUTE snapshot_plan_test(" + ", ".join(["%s"] * len(keys)) + ")",
-                [values[key] for key in keys],
+        with CaptureQueriesContext(connection) as queries:
+            load_snapshot(
+                course=course, location=clinic["location"], start=start, end=end, now=start
             )
-            plan = "\n".join(row[0] for row in cursor.fetchall())
-        finally:
-            cursor.execute("DEALLOCATE snapshot_plan_test")
+        # The EXECUTE load_snapshot sent (after its PREPARE, the first time on a connection).
+        execute = queries.captured_queries[-1]["sql"].rsplit(";\n", 1)[-1]
+        assert execute.startswith("EXECUTE ")
+        cursor.execute("EXPLAIN " + execute.replace("%", "%%"))
+        plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "Index Only Scan using session_active_location_start" in plan
